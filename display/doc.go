@@ -1,0 +1,3 @@
+// Package display renders values as MIME bundles and publishes them to the running
+// notebook cell.
+package display

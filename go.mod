@@ -1,0 +1,3 @@
+module github.com/gocvx/gocvx
+
+go 1.26
