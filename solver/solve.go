@@ -1,0 +1,78 @@
+package solver
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Settings control a solve. The zero value (or a nil *Settings) is valid: every field
+// documents what its zero value means.
+type Settings struct {
+	// Patterns is the number of Gaussian directions hᵢ ~ N(0, I) sampled to build the
+	// hyperplane arrangement (duplicates are dropped, so fewer distinct patterns may
+	// remain). Zero means the method's default.
+	Patterns int
+	// Exact asks for every activation pattern of the data (exact enumeration, for
+	// data of rank ≤ 3) instead of sampling; Patterns is then ignored.
+	Exact bool
+	// Seed seeds every random choice; the same seed gives the same bits. Zero is a
+	// seed like any other.
+	Seed uint64
+	// MaxIterations bounds the iterations; zero means the method's default.
+	MaxIterations int
+	// TimeLimit bounds the wall-clock time; zero means no limit.
+	TimeLimit time.Duration
+	// Tolerance is the relative stopping tolerance; zero means the method's default.
+	Tolerance float64
+	// Reference is the optimal objective when known from elsewhere (an exact solve or
+	// an interior-point solution); the history then records relative gaps. Zero means
+	// unknown.
+	Reference float64
+	// Recorder, if not nil, receives every iteration as it completes.
+	Recorder Recorder
+}
+
+// Result is the outcome of Solve.
+type Result struct {
+	Method string // the method's String()
+	// Factorization names the linear-algebra route the method used ("cholesky",
+	// "woodbury"), empty for methods without one.
+	Factorization string
+	Status        Status
+	// Objective is the training objective of Network on the training data.
+	Objective float64
+	// Gap is the method's optimality certificate: a relative duality gap, or the
+	// relative gap to Settings.Reference when set; NaN when the method has none.
+	Gap        float64
+	Iterations int
+	Runtime    time.Duration
+	History    []Iteration
+	// Network is the trained (for convex methods, recovered) network.
+	Network *Network
+	// ActiveNeurons is the number of nonzero neurons in Network.
+	ActiveNeurons int
+}
+
+// Solve trains a two-layer ReLU network on prob with method (nil means &ADMM{}).
+// settings may be nil. Cancelling ctx returns promptly with Status Canceled and the
+// best point so far.
+func Solve(ctx context.Context, prob *Problem, settings *Settings, method Method) (*Result, error) {
+	if err := prob.Validate(); err != nil {
+		return nil, err
+	}
+	if ctx == nil {
+		return nil, errors.New("solver: nil context (use context.Background or cell.Context)")
+	}
+	var s Settings
+	if settings != nil {
+		s = *settings
+	}
+	if s.Patterns < 0 || s.MaxIterations < 0 || s.TimeLimit < 0 || s.Tolerance < 0 {
+		return nil, errors.New("solver: Patterns, MaxIterations, TimeLimit and Tolerance must be ≥ 0")
+	}
+	if method == nil {
+		method = &ADMM{}
+	}
+	return method.solve(ctx, prob, &s)
+}
