@@ -1,0 +1,75 @@
+package kernel
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+)
+
+// ConnectionInfo is the content of the connection file that a Jupyter client writes
+// and passes to the kernel with -f.
+type ConnectionInfo struct {
+	Transport       string `json:"transport"` // "tcp" or "ipc"
+	IP              string `json:"ip"`        // for ipc, the path prefix of the socket files
+	ShellPort       int    `json:"shell_port"`
+	IOPubPort       int    `json:"iopub_port"`
+	StdinPort       int    `json:"stdin_port"`
+	ControlPort     int    `json:"control_port"`
+	HBPort          int    `json:"hb_port"`
+	SignatureScheme string `json:"signature_scheme"` // "hmac-sha256"; empty with an empty key
+	Key             string `json:"key"`              // empty means unsigned messages
+	KernelName      string `json:"kernel_name,omitempty"`
+}
+
+// ReadConnectionFile reads and checks a connection file.
+func ReadConnectionFile(name string) (ConnectionInfo, error) {
+	var c ConnectionInfo
+	b, err := os.ReadFile(name)
+	if err != nil {
+		return c, err
+	}
+	if err := json.Unmarshal(b, &c); err != nil {
+		return c, fmt.Errorf("kernel: connection file %s: %w", name, err)
+	}
+	if err := c.check(); err != nil {
+		return c, fmt.Errorf("kernel: connection file %s: %w", name, err)
+	}
+	return c, nil
+}
+
+func (c *ConnectionInfo) check() error {
+	if c.Transport == "" {
+		c.Transport = "tcp"
+	}
+	if c.Transport != "tcp" && c.Transport != "ipc" {
+		return fmt.Errorf("unknown transport %q (want tcp or ipc)", c.Transport)
+	}
+	if c.IP == "" {
+		if c.Transport == "ipc" {
+			return fmt.Errorf("ipc transport needs ip (the socket path prefix)")
+		}
+		c.IP = "127.0.0.1"
+	}
+	if c.Key != "" && c.SignatureScheme != "hmac-sha256" {
+		return fmt.Errorf("unsupported signature_scheme %q (want hmac-sha256)", c.SignatureScheme)
+	}
+	for _, p := range []int{c.ShellPort, c.IOPubPort, c.StdinPort, c.ControlPort, c.HBPort} {
+		if p <= 0 || p > 65535 {
+			return fmt.Errorf("port %d out of range", p)
+		}
+	}
+	return nil
+}
+
+// endpoint returns the ZeroMQ address of a port: tcp://IP:PORT or ipc://IP-PORT, as
+// Jupyter names them.
+func (c ConnectionInfo) endpoint(port int) string {
+	if c.Transport == "ipc" {
+		return fmt.Sprintf("ipc://%s-%d", c.IP, port)
+	}
+	ip := c.IP
+	if ip == "*" {
+		ip = "0.0.0.0"
+	}
+	return fmt.Sprintf("tcp://%s:%d", ip, port)
+}

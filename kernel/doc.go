@@ -1,0 +1,21 @@
+// Package kernel speaks the Jupyter messaging protocol (version 5.4) over ZeroMQ for
+// a cell engine: it is the only package that imports zmq4.
+//
+// It is shaped like net/http. Decode and Encode are pure functions between the
+// frames of a socket and a Message, checking bounds and the HMAC-SHA256 signature
+// (compared in constant time). A Kernel, configured by its fields, serves one
+// Engine (an *interp.Session) on the five sockets of a ConnectionInfo: one
+// goroutine per socket, each owned and waited for by Serve, plus one executor
+// goroutine that runs execute requests in order so that completion, inspection and
+// kernel_info are answered while a cell runs. Every request type has a handler; a
+// handler replies through a reply writer that knows the socket the request came in
+// on (control replies go out on control), and every handler runs between a busy and
+// an idle status. A message with a bad signature or malformed frames is dropped and
+// logged.
+//
+// History (tail, range, glob search, unique) is the kernel's own record of the cells
+// it executed, kept in memory for the life of the kernel process.
+//
+// Install writes the kernelspec (kernel.json with the binary's absolute path, and
+// the logos) where Jupyter looks for it.
+package kernel

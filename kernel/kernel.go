@@ -1,0 +1,442 @@
+package kernel
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"os/signal"
+	"sync"
+	"time"
+
+	"github.com/go-zeromq/zmq4"
+
+	"github.com/gocvx/gocvx/display"
+	"github.com/gocvx/gocvx/interp"
+)
+
+// Engine runs the cells of one kernel; *interp.Session satisfies it. Execute is
+// called for one cell at a time; Complete, Inspect and IsComplete may be called
+// while a cell runs.
+type Engine interface {
+	Execute(ctx context.Context, c interp.Cell) interp.Outcome
+	Complete(code string, cursor int) interp.Completion
+	Inspect(code string, cursor, detail int) (display.Bundle, bool)
+	IsComplete(code string) (status, indent string)
+}
+
+// Kernel serves the Jupyter messaging protocol for one Engine. Its fields configure
+// it; Serve runs it. A Kernel serves once.
+type Kernel struct {
+	// Engine runs the cells; required.
+	Engine Engine
+	// Log receives diagnostics (dropped messages, socket errors). Nil discards them;
+	// ZeroMQ's own messages go there too, never to the process's standard error.
+	Log *log.Logger
+	// Version is the implementation_version in kernel_info_reply; empty means "devel".
+	Version string
+	// CatchSIGINT makes SIGINT interrupt the running cell (as interrupt_request
+	// does) instead of ending the process, while Serve runs.
+	CatchSIGINT bool
+	// ShutdownGrace bounds how long Serve waits, when shutting down, for a cell that
+	// does not stop on interrupt; zero means 2 s.
+	ShutdownGrace time.Duration
+
+	server *server
+}
+
+// ErrShutdown is returned by Serve when a client asked the kernel to shut down.
+var ErrShutdown = errors.New("kernel: shut down by request")
+
+// Serve binds the five sockets of conn and answers requests until ctx is done or a
+// client sends shutdown_request; it returns ErrShutdown in the latter case.
+func (k *Kernel) Serve(ctx context.Context, conn ConnectionInfo) error {
+	if k.Engine == nil {
+		return errors.New("kernel: Kernel.Engine is nil")
+	}
+	if err := conn.check(); err != nil {
+		return fmt.Errorf("kernel: %w", err)
+	}
+	logger := k.Log
+	if logger == nil {
+		logger = log.New(io.Discard, "", 0)
+	}
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	s := &server{
+		k:         k,
+		conn:      conn,
+		key:       []byte(conn.Key),
+		session:   newID(),
+		log:       logger,
+		stop:      stop,
+		execs:     make(chan request, 1024),
+		pub:       make(chan Message, 256),
+		pubDone:   make(chan struct{}),
+		inputs:    make(chan string, 1),
+		history:   newHistory(),
+		startTime: time.Now(),
+	}
+	k.server = s
+	return s.run(ctx)
+}
+
+// server is the running state of a Kernel.
+type server struct {
+	k         *Kernel
+	conn      ConnectionInfo
+	key       []byte
+	session   string
+	log       *log.Logger
+	stop      context.CancelFunc
+	startTime time.Time
+
+	shell, control, stdin *router
+	iopub, hb             zmq4.Socket
+
+	execs   chan request // execute requests waiting for the executor
+	pub     chan Message // messages for the iopub goroutine
+	pubDone chan struct{}
+	inputs  chan string // input_reply values for the cell waiting in ReadLine
+
+	mu         sync.Mutex
+	cancelCell context.CancelFunc // interrupts the running cell; nil between cells
+	count      int                // execution_count
+	shutdown   bool               // a shutdown_request was received
+
+	history *history
+}
+
+// router is a ROUTER socket whose sends are serialized.
+type router struct {
+	name string
+	sock zmq4.Socket
+	mu   sync.Mutex
+}
+
+func (r *router) send(frames [][]byte) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.sock.SendMulti(zmq4.NewMsgFrom(frames...))
+}
+
+// request is a decoded message and the socket it came in on.
+type request struct {
+	msg  Message
+	sock *router
+}
+
+func (s *server) run(ctx context.Context) error {
+	opts := []zmq4.Option{zmq4.WithLogger(s.log), zmq4.WithTimeout(10 * time.Second)}
+	// A fresh context for the sockets: they must outlive ctx until the last replies
+	// and statuses are sent.
+	sockCtx, closeSockets := context.WithCancel(context.Background())
+	defer closeSockets()
+	s.shell = &router{name: "shell", sock: zmq4.NewRouter(sockCtx, opts...)}
+	s.control = &router{name: "control", sock: zmq4.NewRouter(sockCtx, opts...)}
+	s.stdin = &router{name: "stdin", sock: zmq4.NewRouter(sockCtx, opts...)}
+	s.iopub = zmq4.NewPub(sockCtx, opts...)
+	s.hb = zmq4.NewRep(sockCtx, opts...)
+	sockets := []struct {
+		sock zmq4.Socket
+		port int
+	}{
+		{s.shell.sock, s.conn.ShellPort}, {s.control.sock, s.conn.ControlPort},
+		{s.stdin.sock, s.conn.StdinPort}, {s.iopub, s.conn.IOPubPort}, {s.hb, s.conn.HBPort},
+	}
+	defer func() {
+		for _, x := range sockets {
+			x.sock.Close()
+		}
+	}()
+	for _, x := range sockets {
+		if err := x.sock.Listen(s.conn.endpoint(x.port)); err != nil {
+			return fmt.Errorf("kernel: %w", err)
+		}
+	}
+
+	var pubWG sync.WaitGroup
+	pubWG.Add(1)
+	go func() { defer pubWG.Done(); s.publishLoop() }()
+	s.publish(nil, "status", map[string]any{"execution_state": "starting"})
+
+	if s.k.CatchSIGINT {
+		sig := make(chan os.Signal, 1)
+		signal.Notify(sig, os.Interrupt)
+		defer signal.Stop(sig)
+		go func() {
+			for {
+				select {
+				case <-sig:
+					s.log.Print("SIGINT: interrupting the running cell")
+					s.interrupt()
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+	}
+
+	var wg sync.WaitGroup
+	execDone := make(chan struct{})
+	go func() { defer close(execDone); s.executeLoop(ctx) }()
+	for _, r := range []*router{s.shell, s.control} {
+		wg.Add(1)
+		go func() { defer wg.Done(); s.receiveLoop(ctx, r) }()
+	}
+	wg.Add(2)
+	go func() { defer wg.Done(); s.stdinLoop(ctx) }()
+	go func() { defer wg.Done(); s.heartbeatLoop(ctx) }()
+
+	<-ctx.Done()
+	s.interrupt()
+	grace := s.k.ShutdownGrace
+	if grace == 0 {
+		grace = 2 * time.Second
+	}
+	select {
+	case <-execDone:
+	case <-time.After(grace):
+		s.log.Printf("shutdown: the running cell did not stop within %v", grace)
+	}
+	// Stop the receivers (their Recv returns when the sockets close), then drain iopub.
+	closeSockets()
+	wg.Wait()
+	close(s.pubDone)
+	pubWG.Wait()
+
+	s.mu.Lock()
+	byRequest := s.shutdown
+	s.mu.Unlock()
+	if byRequest {
+		return ErrShutdown
+	}
+	return ctx.Err()
+}
+
+// receiveLoop reads one ROUTER socket (shell or control) until ctx is done and
+// dispatches its requests: executes go to the executor, everything else is answered
+// at once.
+func (s *server) receiveLoop(ctx context.Context, r *router) {
+	for {
+		raw, err := r.sock.Recv()
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			s.log.Printf("%s: receive: %v", r.name, err)
+			if errors.Is(err, context.Canceled) {
+				return
+			}
+			continue
+		}
+		msg, err := Decode(raw.Frames, s.key)
+		if err != nil {
+			s.log.Printf("%s: dropped message: %v", r.name, err)
+			continue
+		}
+		req := request{msg: msg, sock: r}
+		if msg.Header.MsgType == "execute_request" {
+			if r != s.shell {
+				s.log.Printf("%s: execute_request belongs on shell; ignored", r.name)
+				continue
+			}
+			select {
+			case s.execs <- req:
+			default:
+				s.log.Printf("shell: too many queued executes; dropped %s", msg.Header.MsgID)
+			}
+			continue
+		}
+		s.handle(req)
+	}
+}
+
+// handle runs the handler of a request, between busy and idle statuses.
+func (s *server) handle(req request) {
+	h, ok := handlers[req.msg.Header.MsgType]
+	if !ok {
+		s.log.Printf("%s: no handler for %q; ignored", req.sock.name, req.msg.Header.MsgType)
+		return
+	}
+	w := &replyWriter{s: s, req: req}
+	s.publish(&req.msg.Header, "status", map[string]any{"execution_state": "busy"})
+	defer s.publish(&req.msg.Header, "status", map[string]any{"execution_state": "idle"})
+	h(w, &req.msg)
+}
+
+// executeLoop runs queued execute requests one at a time until ctx is done.
+func (s *server) executeLoop(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case req := <-s.execs:
+			s.handle(req)
+		}
+	}
+}
+
+// abortQueued answers every execute request waiting in the queue with status
+// "aborted" (stop_on_error after a failed cell).
+func (s *server) abortQueued() {
+	for {
+		select {
+		case req := <-s.execs:
+			w := &replyWriter{s: s, req: req}
+			s.publish(&req.msg.Header, "status", map[string]any{"execution_state": "busy"})
+			s.mu.Lock()
+			n := s.count
+			s.mu.Unlock()
+			w.reply("execute_reply", map[string]any{"status": "aborted", "execution_count": n})
+			s.publish(&req.msg.Header, "status", map[string]any{"execution_state": "idle"})
+		default:
+			return
+		}
+	}
+}
+
+// interrupt cancels the running cell, if any.
+func (s *server) interrupt() {
+	s.mu.Lock()
+	cancel := s.cancelCell
+	s.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+}
+
+// stdinLoop receives input_reply messages and hands their values to the cell that
+// waits for one.
+func (s *server) stdinLoop(ctx context.Context) {
+	for {
+		raw, err := s.stdin.sock.Recv()
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			s.log.Printf("stdin: receive: %v", err)
+			continue
+		}
+		msg, err := Decode(raw.Frames, s.key)
+		if err != nil {
+			s.log.Printf("stdin: dropped message: %v", err)
+			continue
+		}
+		if msg.Header.MsgType != "input_reply" {
+			s.log.Printf("stdin: unexpected %q; ignored", msg.Header.MsgType)
+			continue
+		}
+		var c struct {
+			Value string `json:"value"`
+		}
+		if err := json.Unmarshal(msg.Content, &c); err != nil {
+			s.log.Printf("stdin: bad input_reply: %v", err)
+			continue
+		}
+		select {
+		case s.inputs <- c.Value:
+		default:
+			s.log.Print("stdin: input_reply with no cell waiting; ignored")
+		}
+	}
+}
+
+// heartbeatLoop echoes every heartbeat until ctx is done.
+func (s *server) heartbeatLoop(ctx context.Context) {
+	for {
+		msg, err := s.hb.Recv()
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			s.log.Printf("heartbeat: receive: %v", err)
+			continue
+		}
+		if err := s.hb.Send(msg); err != nil {
+			s.log.Printf("heartbeat: send: %v", err)
+		}
+	}
+}
+
+// publish queues a message for iopub with the given parent (nil for none).
+func (s *server) publish(parent *Header, msgType string, content any) {
+	m, err := s.message(parent, msgType, content)
+	if err != nil {
+		s.log.Printf("iopub: %s: %v", msgType, err)
+		return
+	}
+	m.Identities = [][]byte{[]byte("kernel." + s.session + "." + msgType)}
+	select {
+	case s.pub <- m:
+	case <-s.pubDone:
+	}
+}
+
+// publishLoop sends queued iopub messages in order, and the ones still queued when
+// pubDone is closed.
+func (s *server) publishLoop() {
+	send := func(m Message) {
+		frames, err := Encode(m, s.key)
+		if err == nil {
+			err = s.iopub.SendMulti(zmq4.NewMsgFrom(frames...))
+		}
+		if err != nil {
+			s.log.Printf("iopub: send %s: %v", m.Header.MsgType, err)
+		}
+	}
+	for {
+		select {
+		case m := <-s.pub:
+			send(m)
+		case <-s.pubDone:
+			for {
+				select {
+				case m := <-s.pub:
+					send(m)
+				default:
+					return
+				}
+			}
+		}
+	}
+}
+
+// message builds a message of this kernel's session.
+func (s *server) message(parent *Header, msgType string, content any) (Message, error) {
+	b, err := json.Marshal(content)
+	if err != nil {
+		return Message{}, err
+	}
+	return Message{Header: newHeader(msgType, s.session), Parent: parent, Content: b}, nil
+}
+
+// replyWriter answers one request: replies go to the socket the request came in on,
+// with its identities; published messages name it as their parent.
+type replyWriter struct {
+	s   *server
+	req request
+}
+
+// reply sends a reply on the request's socket.
+func (w *replyWriter) reply(msgType string, content any) {
+	m, err := w.s.message(&w.req.msg.Header, msgType, content)
+	if err == nil {
+		m.Identities = w.req.msg.Identities
+		var frames [][]byte
+		if frames, err = Encode(m, w.s.key); err == nil {
+			err = w.req.sock.send(frames)
+		}
+	}
+	if err != nil {
+		w.s.log.Printf("%s: %s: %v", w.req.sock.name, msgType, err)
+	}
+}
+
+// publish sends a message on iopub with the request as parent.
+func (w *replyWriter) publish(msgType string, content any) {
+	w.s.publish(&w.req.msg.Header, msgType, content)
+}
