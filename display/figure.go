@@ -1,0 +1,322 @@
+package display
+
+import (
+	"bytes"
+	"encoding/base64"
+	"fmt"
+	"image/color"
+	"math"
+	"strconv"
+	"strings"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/font"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+	"gonum.org/v1/plot/vg/vgsvg"
+)
+
+// Default figure size: 6.5 × 4 inches is 624 × 384 CSS pixels, which fits the output
+// area of a notebook at its usual width without scaling text down.
+const (
+	DefaultWidth  = 6.5 * vg.Inch
+	DefaultHeight = 4 * vg.Inch
+)
+
+// cssDPI is the resolution of a CSS pixel; pngDPI draws PNGs at twice that so that
+// they stay sharp on high-density screens while the metadata keeps the CSS size.
+const (
+	cssDPI = 96
+	pngDPI = 2 * cssDPI
+)
+
+// Figure is a plot with the size to draw it at. The plot functions of this package
+// return Figures; a cell may change the plot through Plot (gonum/plot's API: titles,
+// axis ranges, more plotters) before showing it.
+//
+// Render gives image/svg+xml and image/png (with width and height metadata in CSS
+// pixels) and a one-line text/plain description. Unless LegendInside is set, the
+// legend is drawn in a column to the right of the plot, so it never covers data.
+type Figure struct {
+	Plot *plot.Plot
+	// Width and Height are the drawing size; zero means DefaultWidth and DefaultHeight.
+	Width, Height vg.Length
+	// LegendInside draws the legend where Plot.Legend places it (inside the data area)
+	// instead of in a column to the right.
+	LegendInside bool
+	// Err is set when the figure could not be built from its input (mismatched
+	// lengths, nothing to plot); the figure then renders as the error message.
+	Err error
+}
+
+func (f *Figure) size() (w, h vg.Length) {
+	w, h = f.Width, f.Height
+	if w <= 0 {
+		w = DefaultWidth
+	}
+	if h <= 0 {
+		h = DefaultHeight
+	}
+	return w, h
+}
+
+// draw draws the figure on c, with the legend to the right of the plot unless
+// LegendInside is set.
+func (f *Figure) draw(c draw.Canvas) {
+	p := f.Plot
+	legendWidth := p.Legend.Rectangle(c).Size().X
+	if f.LegendInside || legendWidth <= 0 {
+		p.Draw(c)
+		return
+	}
+	gap := vg.Points(8)
+	saved := p.Legend
+	defer func() { p.Legend = saved }()
+	p.Legend = plot.NewLegend()
+	p.Legend.TextStyle = saved.TextStyle
+	p.Draw(draw.Crop(c, 0, -(legendWidth + 2*gap), 0, 0))
+
+	// The legend column starts at the top of the data area (below the title).
+	col := draw.Crop(c, 0, 0, 0, 0)
+	col.Min.X = c.Max.X - legendWidth - gap
+	col.Max.X = c.Max.X - gap/2
+	if p.Title.Text != "" {
+		col.Max.Y -= p.Title.TextStyle.Rectangle(p.Title.Text).Size().Y + p.Title.Padding
+	}
+	col.Max.Y -= p.Y.Padding
+	leg := saved
+	leg.Top, leg.Left = true, true
+	leg.XOffs, leg.YOffs = 0, 0
+	leg.Draw(col)
+}
+
+// SVG returns the figure as an SVG document (fonts named, not embedded).
+func (f *Figure) SVG() string {
+	if f.Err != nil || f.Plot == nil {
+		return ""
+	}
+	w, h := f.size()
+	c := vgsvg.New(w, h)
+	f.draw(draw.New(c))
+	var buf bytes.Buffer
+	if _, err := c.WriteTo(&buf); err != nil {
+		return ""
+	}
+	return buf.String()
+}
+
+// PNG returns the figure as a PNG image at twice the CSS resolution (192 dpi).
+func (f *Figure) PNG() []byte {
+	if f.Err != nil || f.Plot == nil {
+		return nil
+	}
+	return f.pngAt(pngDPI)
+}
+
+func (f *Figure) pngAt(dpi int) []byte {
+	w, h := f.size()
+	c := vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(dpi), vgimg.UseBackgroundColor(color.White))
+	f.draw(draw.New(c))
+	var buf bytes.Buffer
+	if _, err := (vgimg.PngCanvas{Canvas: c}).WriteTo(&buf); err != nil {
+		return nil
+	}
+	return buf.Bytes()
+}
+
+// cssSize returns the figure's size in CSS pixels.
+func (f *Figure) cssSize() (w, h int) {
+	fw, fh := f.size()
+	return int(math.Round(fw.Dots(cssDPI))), int(math.Round(fh.Dots(cssDPI)))
+}
+
+// String describes the figure in one line, e.g. "<figure 624×384: Objective gap>".
+func (f *Figure) String() string {
+	if f.Err != nil {
+		return f.Err.Error()
+	}
+	w, h := f.cssSize()
+	if f.Plot == nil || f.Plot.Title.Text == "" {
+		return fmt.Sprintf("<figure %d×%d>", w, h)
+	}
+	return fmt.Sprintf("<figure %d×%d: %s>", w, h, f.Plot.Title.Text)
+}
+
+// Render returns the figure's bundle: SVG, PNG and text, or the error as text (and as
+// red HTML) when Err is set.
+func (f *Figure) Render() Bundle {
+	if f.Err != nil {
+		return Bundle{
+			Data: map[string]any{
+				MIMEText: f.Err.Error(),
+				MIMEHTML: `<pre style="color:#b00">` + htmlEscape(f.Err.Error()) + `</pre>`,
+			},
+			Metadata: map[string]any{},
+		}
+	}
+	if f.Plot == nil {
+		return textBundle("<figure with no plot>")
+	}
+	w, h := f.cssSize()
+	return Bundle{
+		Data: map[string]any{
+			MIMEText: f.String(),
+			MIMESVG:  f.SVG(),
+			MIMEPNG:  base64.StdEncoding.EncodeToString(f.PNG()),
+		},
+		Metadata: map[string]any{
+			MIMEPNG: map[string]any{"width": w, "height": h},
+		},
+	}
+}
+
+// imgTag returns an HTML <img> of the figure's PNG at its CSS size.
+func (f *Figure) imgTag() string {
+	w, h := f.cssSize()
+	alt := "figure"
+	if f.Plot != nil && f.Plot.Title.Text != "" {
+		alt = f.Plot.Title.Text
+	}
+	return fmt.Sprintf(`<img width="%d" height="%d" alt="%s" src="data:image/png;base64,%s">`,
+		w, h, htmlEscape(alt), base64.StdEncoding.EncodeToString(f.PNG()))
+}
+
+func errFigure(format string, args ...any) *Figure {
+	return &Figure{Err: fmt.Errorf("display: "+format, args...)}
+}
+
+// House style of the plots.
+
+var (
+	sansFont = font.Font{Typeface: "Liberation", Variant: "Sans"}
+
+	// palette is Okabe and Ito's colour-blind-safe palette (yellow left out: too
+	// light on white), in the order series are drawn.
+	palette = []color.Color{
+		color.RGBA{0x00, 0x72, 0xB2, 0xFF}, // blue
+		color.RGBA{0xD5, 0x5E, 0x00, 0xFF}, // vermillion
+		color.RGBA{0x00, 0x9E, 0x73, 0xFF}, // bluish green
+		color.RGBA{0xCC, 0x79, 0xA7, 0xFF}, // reddish purple
+		color.RGBA{0xE6, 0x9F, 0x00, 0xFF}, // orange
+		color.RGBA{0x56, 0xB4, 0xE9, 0xFF}, // sky blue
+		color.RGBA{0x00, 0x00, 0x00, 0xFF}, // black
+	}
+	// dashes tell series apart where colours repeat (and in grey-scale print).
+	dashes = [][]vg.Length{
+		nil,
+		{vg.Points(6), vg.Points(3)},
+		{vg.Points(2), vg.Points(2)},
+		{vg.Points(6), vg.Points(2), vg.Points(2), vg.Points(2)},
+	}
+	gridColor = color.Gray{Y: 225}
+)
+
+// seriesColor returns the colour of the i-th series.
+func seriesColor(i int) color.Color { return palette[i%len(palette)] }
+
+// seriesLine returns the line style of the i-th series: its colour, and a dash
+// pattern that changes each time the palette wraps around.
+func seriesLine(i int) draw.LineStyle {
+	return draw.LineStyle{
+		Color:  seriesColor(i),
+		Width:  vg.Points(1.5),
+		Dashes: dashes[(i/len(palette))%len(dashes)],
+	}
+}
+
+// newPlot returns a plot in the house style: sans-serif text sized for a notebook,
+// light grid, the given title and axis labels (labels carry units).
+func newPlot(title, xLabel, yLabel string) *plot.Plot {
+	p := plot.New()
+	p.Title.Text = title
+	p.Title.TextStyle.Font = font.From(sansFont, 13)
+	p.Title.Padding = vg.Points(6)
+	for _, a := range []*plot.Axis{&p.X, &p.Y} {
+		a.Label.TextStyle.Font = font.From(sansFont, 11)
+		a.Tick.Label.Font = font.From(sansFont, 10)
+	}
+	p.X.Label.Text = xLabel
+	p.Y.Label.Text = yLabel
+	p.Legend.TextStyle.Font = font.From(sansFont, 10)
+	p.Legend.ThumbnailWidth = vg.Points(24)
+	p.Legend.Padding = vg.Points(3)
+	g := plotter.NewGrid()
+	g.Vertical.Color = gridColor
+	g.Horizontal.Color = gridColor
+	p.Add(g)
+	return p
+}
+
+// setLogY makes p's y axis logarithmic with ticks at powers of ten.
+func setLogY(p *plot.Plot) {
+	p.Y.Scale = plot.LogScale{}
+	p.Y.Tick.Marker = decadeTicks{}
+}
+
+// setLogX makes p's x axis logarithmic with ticks at powers of ten.
+func setLogX(p *plot.Plot) {
+	p.X.Scale = plot.LogScale{}
+	p.X.Tick.Marker = decadeTicks{}
+}
+
+// decadeTicks marks powers of ten on a log axis, labelled 10ᵏ, every decade when
+// there are at most 8 and every 2nd, 3rd… otherwise, with unlabelled minor ticks at
+// 2…9 × 10ᵏ when the axis spans at most 3 decades.
+type decadeTicks struct{}
+
+func (decadeTicks) Ticks(min, max float64) []plot.Tick {
+	if !(min > 0) || !(max > 0) || max < min {
+		return nil
+	}
+	lo := int(math.Floor(math.Log10(min)))
+	hi := int(math.Ceil(math.Log10(max)))
+	step := 1
+	for (hi-lo)/step > 8 {
+		step++
+	}
+	var ticks []plot.Tick
+	for k := lo; k <= hi; k++ {
+		v := math.Pow(10, float64(k))
+		if (k-lo)%step == 0 {
+			ticks = append(ticks, plot.Tick{Value: v, Label: powerOfTen(k)})
+		} else {
+			ticks = append(ticks, plot.Tick{Value: v})
+		}
+		if hi-lo <= 3 && k < hi {
+			for m := 2; m < 10; m++ {
+				ticks = append(ticks, plot.Tick{Value: float64(m) * v})
+			}
+		}
+	}
+	return ticks
+}
+
+// powerOfTen writes 10ᵏ with Unicode superscripts ("1" and "10" for k = 0, 1).
+func powerOfTen(k int) string {
+	switch k {
+	case 0:
+		return "1"
+	case 1:
+		return "10"
+	}
+	const sup = "⁰¹²³⁴⁵⁶⁷⁸⁹"
+	digits := []rune(sup)
+	var sb strings.Builder
+	sb.WriteString("10")
+	s := strconv.Itoa(k)
+	for _, r := range s {
+		if r == '-' {
+			sb.WriteRune('⁻')
+			continue
+		}
+		sb.WriteRune(digits[r-'0'])
+	}
+	return sb.String()
+}
+
+func htmlEscape(s string) string {
+	r := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;")
+	return r.Replace(s)
+}

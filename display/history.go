@@ -1,0 +1,251 @@
+package display
+
+import (
+	"math"
+	"time"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+
+	"github.com/gocvx/gocvx/solver"
+)
+
+// Run is one labelled solve history, for the plots that overlay several runs.
+type Run struct {
+	Label   string // legend entry, e.g. "ρ = 1"
+	History []solver.Iteration
+}
+
+// RunOf returns the run of a result, labelled with label, or with the result's method
+// when label is empty.
+func RunOf(res *solver.Result, label string) Run {
+	if res == nil {
+		return Run{Label: label}
+	}
+	if label == "" {
+		label = res.Method
+	}
+	return Run{Label: label, History: res.History}
+}
+
+// XAxis chooses what the history plots put on their horizontal axis.
+type XAxis int
+
+const (
+	// ByIteration plots against the iteration number.
+	ByIteration XAxis = iota
+	// ByTime plots against the wall-clock time since the solve started.
+	ByTime
+)
+
+// GapFloor is the smallest relative gap the gap plots show: smaller (including zero
+// and negative) gaps are drawn at GapFloor, as a log axis cannot show them. 1e-12 is
+// about where rounding in an objective summed over thousands of points takes over.
+const GapFloor = 1e-12
+
+// historyX returns the x values of a history and the axis label; times are in
+// seconds, or milliseconds when every run took less than a second.
+func historyX(runs []Run, x XAxis) (xs [][]float64, label string) {
+	if x != ByTime {
+		for _, r := range runs {
+			v := make([]float64, len(r.History))
+			for i, it := range r.History {
+				v[i] = float64(it.Iteration)
+			}
+			xs = append(xs, v)
+		}
+		return xs, "iteration"
+	}
+	var longest time.Duration
+	for _, r := range runs {
+		for _, it := range r.History {
+			longest = max(longest, it.Elapsed)
+		}
+	}
+	unit, label := time.Second, "time (s)"
+	if longest < time.Second {
+		unit, label = time.Millisecond, "time (ms)"
+	}
+	for _, r := range runs {
+		v := make([]float64, len(r.History))
+		for i, it := range r.History {
+			v[i] = float64(it.Elapsed) / float64(unit)
+		}
+		xs = append(xs, v)
+	}
+	return xs, label
+}
+
+// finiteXYs pairs xs and ys, dropping pairs that are not finite and, when positive is
+// set, clamping y to floor.
+func finiteXYs(xs, ys []float64, floor float64, positive bool) plotter.XYs {
+	pts := make(plotter.XYs, 0, len(xs))
+	for i := range xs {
+		x, y := xs[i], ys[i]
+		if math.IsNaN(x) || math.IsInf(x, 0) || math.IsNaN(y) || math.IsInf(y, 0) {
+			continue
+		}
+		if positive && y < floor {
+			y = floor
+		}
+		pts = append(pts, plotter.XY{X: x, Y: y})
+	}
+	return pts
+}
+
+// addLine adds the i-th series as a line (with point markers when it has few points)
+// and, when label is not empty, a legend entry.
+func addLine(p *plot.Plot, i int, label string, pts plotter.XYs) {
+	addStyledLine(p, label, pts, seriesLine(i), i)
+}
+
+func addStyledLine(p *plot.Plot, label string, pts plotter.XYs, style draw.LineStyle, i int) {
+	if len(pts) == 0 {
+		return
+	}
+	l, err := plotter.NewLine(pts)
+	if err != nil {
+		return
+	}
+	l.LineStyle = style
+	thumbs := []plot.Thumbnailer{l}
+	p.Add(l)
+	if len(pts) <= 30 {
+		s, err := plotter.NewScatter(pts)
+		if err == nil {
+			s.GlyphStyle = draw.GlyphStyle{Color: style.Color, Radius: vg.Points(2.5), Shape: glyphShape(i)}
+			p.Add(s)
+			thumbs = append(thumbs, s)
+		}
+	}
+	if label != "" {
+		p.Legend.Add(label, thumbs...)
+	}
+}
+
+// glyphShape varies point markers between series.
+func glyphShape(i int) draw.GlyphDrawer {
+	shapes := []draw.GlyphDrawer{
+		draw.CircleGlyph{}, draw.SquareGlyph{}, draw.TriangleGlyph{},
+		draw.BoxGlyph{}, draw.PyramidGlyph{}, draw.RingGlyph{}, draw.CrossGlyph{},
+	}
+	return shapes[i%len(shapes)]
+}
+
+// titled returns base, or "base: label" for a single labelled run (a legend with one
+// entry would waste the space it takes).
+func titled(base string, runs []Run) string {
+	if len(runs) == 1 && runs[0].Label != "" {
+		return base + ": " + runs[0].Label
+	}
+	return base
+}
+
+func legendLabel(runs []Run, i int) string {
+	if len(runs) == 1 {
+		return ""
+	}
+	return runs[i].Label
+}
+
+// GapPlot draws the relative objective gap of each run against iteration or time on a
+// log axis, several runs overlaid. Gaps below GapFloor are drawn at GapFloor; NaN gaps
+// (no reference objective) are left out, and a figure whose runs have no finite gap
+// holds an error.
+func GapPlot(runs []Run, x XAxis) *Figure {
+	xs, xLabel := historyX(runs, x)
+	p := newPlot(titled("Objective gap", runs), xLabel, "relative gap (objective − optimum) / |optimum|")
+	setLogY(p)
+	drawn := false
+	for i, r := range runs {
+		ys := make([]float64, len(r.History))
+		for k, it := range r.History {
+			ys[k] = it.Gap
+		}
+		pts := finiteXYs(xs[i], ys, GapFloor, true)
+		drawn = drawn || len(pts) > 0
+		addLine(p, i, legendLabel(runs, i), pts)
+	}
+	if !drawn {
+		return errFigure("GapPlot: no finite gaps to draw (set solver.Settings.Reference, or use ObjectivePlot)")
+	}
+	return &Figure{Plot: p}
+}
+
+// ObjectivePlot draws the training objective of each run against iteration or time,
+// several runs overlaid, on a linear axis.
+func ObjectivePlot(runs []Run, x XAxis) *Figure {
+	xs, xLabel := historyX(runs, x)
+	p := newPlot(titled("Training objective", runs), xLabel, "objective (loss + weight decay)")
+	drawn := false
+	for i, r := range runs {
+		ys := make([]float64, len(r.History))
+		for k, it := range r.History {
+			ys[k] = it.Objective
+		}
+		pts := finiteXYs(xs[i], ys, 0, false)
+		drawn = drawn || len(pts) > 0
+		addLine(p, i, legendLabel(runs, i), pts)
+	}
+	if !drawn {
+		return errFigure("ObjectivePlot: no finite objectives to draw")
+	}
+	return &Figure{Plot: p}
+}
+
+// ResidualPlot draws the primal (solid) and dual (dashed) residual norms of each run
+// against iteration or time on a log axis; runs are told apart by colour. Residuals
+// are clamped to GapFloor; NaN residuals (methods without them) are left out.
+func ResidualPlot(runs []Run, x XAxis) *Figure {
+	xs, xLabel := historyX(runs, x)
+	p := newPlot(titled("ADMM residuals", runs), xLabel, "residual norm")
+	setLogY(p)
+	drawn := false
+	for i, r := range runs {
+		prim := make([]float64, len(r.History))
+		dual := make([]float64, len(r.History))
+		for k, it := range r.History {
+			prim[k], dual[k] = it.PrimalResidual, it.DualResidual
+		}
+		ps, ds := finiteXYs(xs[i], prim, GapFloor, true), finiteXYs(xs[i], dual, GapFloor, true)
+		drawn = drawn || len(ps) > 0 || len(ds) > 0
+		solid := draw.LineStyle{Color: seriesColor(i), Width: vg.Points(1.5)}
+		dashed := solid
+		dashed.Dashes = dashes[1]
+		label := legendLabel(runs, i)
+		pl, dl := "primal", "dual"
+		if label != "" {
+			pl, dl = label+", primal", label+", dual"
+		}
+		addStyledLine(p, pl, ps, solid, i)
+		addStyledLine(p, dl, ds, dashed, i)
+	}
+	if !drawn {
+		return errFigure("ResidualPlot: no finite residuals to draw (the method reports none)")
+	}
+	return &Figure{Plot: p}
+}
+
+// NeuronPlot draws the number of active (nonzero) neurons of each run's iterate
+// against the iteration.
+func NeuronPlot(runs []Run) *Figure {
+	xs, xLabel := historyX(runs, ByIteration)
+	p := newPlot(titled("Active neurons", runs), xLabel, "active neurons (nonzero uⱼ)")
+	drawn := false
+	for i, r := range runs {
+		ys := make([]float64, len(r.History))
+		for k, it := range r.History {
+			ys[k] = float64(it.ActiveNeurons)
+		}
+		pts := finiteXYs(xs[i], ys, 0, false)
+		drawn = drawn || len(pts) > 0
+		addLine(p, i, legendLabel(runs, i), pts)
+	}
+	if !drawn {
+		return errFigure("NeuronPlot: no iterations to draw")
+	}
+	p.Y.Min = 0
+	return &Figure{Plot: p}
+}
