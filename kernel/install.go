@@ -1,0 +1,137 @@
+package kernel
+
+import (
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+)
+
+//go:generate go run logo_gen.go
+
+// logos are the kernelspec's logos, drawn by logo_gen.go.
+//
+//go:embed kernelspec/logo-32x32.png kernelspec/logo-64x64.png kernelspec/logo-svg.svg
+var logos embed.FS
+
+// SpecName is the kernelspec's name: the folder it is installed in, and what
+// clients pass as kernel_name.
+const SpecName = "gocvx"
+
+// Spec is a kernelspec (kernel.json). The repository's kernel.json is its template,
+// with the bare command "gocvx" in place of the binary's absolute path.
+type Spec struct {
+	Argv          []string       `json:"argv"`
+	DisplayName   string         `json:"display_name"`
+	Language      string         `json:"language"`
+	InterruptMode string         `json:"interrupt_mode"`
+	Env           map[string]any `json:"env,omitempty"`
+	Metadata      map[string]any `json:"metadata,omitempty"`
+}
+
+// NewSpec returns the kernelspec that runs binary.
+func NewSpec(binary string) Spec {
+	return Spec{
+		Argv:          []string{binary, "kernel", "-f", "{connection_file}"},
+		DisplayName:   "Go (gocvx)",
+		Language:      "go",
+		InterruptMode: "message",
+		Metadata:      map[string]any{"debugger": false},
+	}
+}
+
+// InstallOptions say where Install writes the kernelspec.
+type InstallOptions struct {
+	// Prefix, if set, installs into Prefix/share/jupyter/kernels/gocvx (as
+	// `jupyter kernelspec install --prefix`); otherwise the kernelspec goes to the
+	// user's Jupyter data folder: $JUPYTER_DATA_DIR, else the platform's default
+	// (~/.local/share/jupyter on Linux, honouring $XDG_DATA_HOME).
+	Prefix string
+	// Binary is the kernel binary that kernel.json runs; empty means the running
+	// executable. It is made absolute.
+	Binary string
+}
+
+// Install writes the kernelspec (kernel.json and the logos) and returns the
+// folder it wrote.
+func Install(o InstallOptions) (string, error) {
+	bin := o.Binary
+	if bin == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return "", fmt.Errorf("kernel: cannot find the gocvx binary: %w", err)
+		}
+		bin = exe
+	}
+	bin, err := filepath.Abs(bin)
+	if err != nil {
+		return "", err
+	}
+	var dir string
+	if o.Prefix != "" {
+		prefix, err := filepath.Abs(o.Prefix)
+		if err != nil {
+			return "", err
+		}
+		dir = filepath.Join(prefix, "share", "jupyter", "kernels", SpecName)
+	} else {
+		data, err := UserDataDir()
+		if err != nil {
+			return "", err
+		}
+		dir = filepath.Join(data, "kernels", SpecName)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	spec, err := json.MarshalIndent(NewSpec(bin), "", "  ")
+	if err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "kernel.json"), append(spec, '\n'), 0o644); err != nil {
+		return "", err
+	}
+	for _, name := range []string{"logo-32x32.png", "logo-64x64.png", "logo-svg.svg"} {
+		b, err := logos.ReadFile("kernelspec/" + name)
+		if err != nil {
+			return "", err
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			return "", err
+		}
+	}
+	return dir, nil
+}
+
+// UserDataDir returns the user's Jupyter data folder, as jupyter_core computes it.
+func UserDataDir() (string, error) {
+	if d := os.Getenv("JUPYTER_DATA_DIR"); d != "" {
+		return filepath.Abs(d)
+	}
+	home, err := os.UserHomeDir()
+	switch runtime.GOOS {
+	case "darwin":
+		if err != nil {
+			return "", err
+		}
+		return filepath.Join(home, "Library", "Jupyter"), nil
+	case "windows":
+		if appdata := os.Getenv("APPDATA"); appdata != "" {
+			return filepath.Join(appdata, "jupyter"), nil
+		}
+		if err != nil {
+			return "", err
+		}
+		return filepath.Join(home, ".jupyter", "data"), nil
+	}
+	if x := os.Getenv("XDG_DATA_HOME"); x != "" {
+		return filepath.Join(x, "jupyter"), nil
+	}
+	if err != nil {
+		return "", errors.New("kernel: no home folder for the user's kernelspec; use --prefix or JUPYTER_DATA_DIR")
+	}
+	return filepath.Join(home, ".local", "share", "jupyter"), nil
+}
