@@ -78,4 +78,3 @@ func TestInstall(t *testing.T) {
 		t.Errorf("logo-svg.svg: %v %.20q", err, svg)
 	}
 }
-
