@@ -12,6 +12,7 @@ import (
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
@@ -237,6 +238,8 @@ func newPlot(title, xLabel, yLabel string) *plot.Plot {
 		a.Label.TextStyle.Font = font.From(sansFont, 11)
 		a.Tick.Label.Font = font.From(sansFont, 10)
 	}
+	p.X.Tick.Marker = niceTicks{}
+	p.Y.Tick.Marker = niceTicks{}
 	p.X.Label.Text = xLabel
 	p.Y.Label.Text = yLabel
 	p.Legend.TextStyle.Font = font.From(sansFont, 10)
@@ -253,12 +256,14 @@ func newPlot(title, xLabel, yLabel string) *plot.Plot {
 func setLogY(p *plot.Plot) {
 	p.Y.Scale = plot.LogScale{}
 	p.Y.Tick.Marker = decadeTicks{}
+	p.Y.Tick.Label.Handler = superscripts{}
 }
 
 // setLogX makes p's x axis logarithmic with ticks at powers of ten.
 func setLogX(p *plot.Plot) {
 	p.X.Scale = plot.LogScale{}
 	p.X.Tick.Marker = decadeTicks{}
+	p.X.Tick.Label.Handler = superscripts{}
 }
 
 // decadeTicks marks powers of ten on a log axis, labelled 10ᵏ, every decade when
@@ -293,7 +298,7 @@ func (decadeTicks) Ticks(min, max float64) []plot.Tick {
 	return ticks
 }
 
-// powerOfTen writes 10ᵏ with Unicode superscripts ("1" and "10" for k = 0, 1).
+// powerOfTen writes 10ᵏ as "10^k" for the superscripts text handler ("1" and "10" for k = 0, 1).
 func powerOfTen(k int) string {
 	switch k {
 	case 0:
@@ -301,22 +306,118 @@ func powerOfTen(k int) string {
 	case 1:
 		return "10"
 	}
-	const sup = "⁰¹²³⁴⁵⁶⁷⁸⁹"
-	digits := []rune(sup)
-	var sb strings.Builder
-	sb.WriteString("10")
-	s := strconv.Itoa(k)
-	for _, r := range s {
-		if r == '-' {
-			sb.WriteRune('⁻')
-			continue
-		}
-		sb.WriteRune(digits[r-'0'])
-	}
-	return sb.String()
+	return "10^" + strings.Replace(strconv.Itoa(k), "-", "−", 1)
 }
 
 func htmlEscape(s string) string {
 	r := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;")
 	return r.Replace(s)
+}
+
+// superscripts is a text handler for tick labels of the form "base^exponent": it draws
+// the exponent smaller and raised, as the embedded fonts lack most superscript digits
+// and gonum's LaTeX handler has no superscripts. Text without '^' is drawn as
+// text.Plain draws it; rotated text is drawn plainly.
+type superscripts struct{}
+
+// Exponent size and raise, relative to the font size and ascent.
+const (
+	supScale = 0.7
+	supRaise = 0.45
+)
+
+func (superscripts) plain() text.Plain { return text.Plain{Fonts: font.DefaultCache} }
+
+func (h superscripts) Cache() *font.Cache { return font.DefaultCache }
+
+func (h superscripts) Extents(fnt font.Font) font.Extents { return h.plain().Extents(fnt) }
+
+func (h superscripts) Lines(txt string) []string { return h.plain().Lines(txt) }
+
+func (h superscripts) Box(txt string, fnt font.Font) (width, height, depth vg.Length) {
+	base, exp, ok := strings.Cut(txt, "^")
+	width, height, depth = h.plain().Box(base, fnt)
+	if ok {
+		small := fnt
+		small.Size = vg.Length(supScale) * fnt.Size
+		w, _, _ := h.plain().Box(exp, small)
+		width += w
+	}
+	return width, height, depth
+}
+
+func (h superscripts) Draw(c vg.Canvas, txt string, sty text.Style, pt vg.Point) {
+	base, exp, ok := strings.Cut(txt, "^")
+	if !ok || sty.Rotation != 0 {
+		h.plain().Draw(c, txt, sty, pt)
+		return
+	}
+	face := font.DefaultCache.Lookup(sty.Font, sty.Font.Size)
+	small := sty.Font
+	small.Size = vg.Length(supScale) * sty.Font.Size
+	smallFace := font.DefaultCache.Lookup(small, small.Size)
+	width, _, _ := h.Box(txt, sty.Font)
+	// The same placement as text.Plain for one line of text.
+	asc := face.Extents().Ascent
+	ht := sty.Height(txt)
+	x := pt.X + vg.Length(sty.XAlign)*width
+	y := pt.Y + ht*vg.Length(sty.YAlign) - asc + sty.Font.Size
+	c.SetColor(sty.Color)
+	c.FillString(face, vg.Point{X: x, Y: y}, base)
+	c.FillString(smallFace, vg.Point{X: x + face.Width(base), Y: y + vg.Length(supRaise)*asc}, exp)
+}
+
+// niceTicks marks a linear axis at multiples of 1, 2 or 5 × 10ᵏ, choosing the step
+// that gives 4 to 8 labelled ticks, with an unlabelled tick halfway between.
+type niceTicks struct{}
+
+func (niceTicks) Ticks(min, max float64) []plot.Tick {
+	if !(max > min) || math.IsInf(max-min, 0) {
+		return plot.DefaultTicks{}.Ticks(min, max)
+	}
+	step := niceStep(max-min, 6)
+	prec := -int(math.Floor(math.Log10(step)))
+	if prec < 0 {
+		prec = 0
+	}
+	var ticks []plot.Tick
+	first := math.Ceil(min/step-1e-9) * step
+	for k := 0; ; k++ {
+		v := first + float64(k)*step
+		if v > max+step*1e-9 {
+			break
+		}
+		if math.Abs(v) < step*1e-9 {
+			v = 0
+		}
+		ticks = append(ticks, plot.Tick{Value: v, Label: strconv.FormatFloat(v, 'f', prec, 64)})
+		if half := v + step/2; half <= max {
+			ticks = append(ticks, plot.Tick{Value: half})
+		}
+	}
+	if half := first - step/2; half >= min {
+		ticks = append(ticks, plot.Tick{Value: half})
+	}
+	return ticks
+}
+
+// niceStep returns the multiple of 1, 2 or 5 × 10ᵏ closest to span/target.
+func niceStep(span float64, target int) float64 {
+	raw := span / float64(target)
+	mag := math.Pow(10, math.Floor(math.Log10(raw)))
+	best := mag
+	for _, m := range []float64{1, 2, 5, 10} {
+		if math.Abs(m*mag-raw) < math.Abs(best-raw) {
+			best = m * mag
+		}
+	}
+	return best
+}
+
+// decadeRange widens a log axis to whole powers of ten, so that its ends are labelled.
+func decadeRange(a *plot.Axis) {
+	if a.Min > 0 && a.Max > 0 && !math.IsInf(a.Min, 0) && !math.IsInf(a.Max, 0) {
+		a.Min = math.Pow(10, math.Floor(math.Log10(a.Min)+1e-9))
+		a.Max = math.Pow(10, math.Ceil(math.Log10(a.Max)-1e-9))
+	}
 }

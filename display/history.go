@@ -156,7 +156,7 @@ func legendLabel(runs []Run, i int) string {
 // holds an error.
 func GapPlot(runs []Run, x XAxis) *Figure {
 	xs, xLabel := historyX(runs, x)
-	p := newPlot(titled("Objective gap", runs), xLabel, "relative gap (objective − optimum) / |optimum|")
+	p := newPlot(titled("Objective gap", runs), xLabel, "relative objective gap")
 	setLogY(p)
 	drawn := false
 	for i, r := range runs {
@@ -168,6 +168,7 @@ func GapPlot(runs []Run, x XAxis) *Figure {
 		drawn = drawn || len(pts) > 0
 		addLine(p, i, legendLabel(runs, i), pts)
 	}
+	decadeRange(&p.Y)
 	if !drawn {
 		return errFigure("GapPlot: no finite gaps to draw (set solver.Settings.Reference, or use ObjectivePlot)")
 	}
@@ -200,7 +201,7 @@ func ObjectivePlot(runs []Run, x XAxis) *Figure {
 // are clamped to GapFloor; NaN residuals (methods without them) are left out.
 func ResidualPlot(runs []Run, x XAxis) *Figure {
 	xs, xLabel := historyX(runs, x)
-	p := newPlot(titled("ADMM residuals", runs), xLabel, "residual norm")
+	p := newPlot(titled("Primal and dual residuals", runs), xLabel, "residual norm")
 	setLogY(p)
 	drawn := false
 	for i, r := range runs {
@@ -222,6 +223,7 @@ func ResidualPlot(runs []Run, x XAxis) *Figure {
 		addStyledLine(p, pl, ps, solid, i)
 		addStyledLine(p, dl, ds, dashed, i)
 	}
+	decadeRange(&p.Y)
 	if !drawn {
 		return errFigure("ResidualPlot: no finite residuals to draw (the method reports none)")
 	}
@@ -232,7 +234,7 @@ func ResidualPlot(runs []Run, x XAxis) *Figure {
 // against the iteration.
 func NeuronPlot(runs []Run) *Figure {
 	xs, xLabel := historyX(runs, ByIteration)
-	p := newPlot(titled("Active neurons", runs), xLabel, "active neurons (nonzero uⱼ)")
+	p := newPlot(titled("Active neurons", runs), xLabel, "active neurons (nonzero weights)")
 	drawn := false
 	for i, r := range runs {
 		ys := make([]float64, len(r.History))
