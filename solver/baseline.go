@@ -1,0 +1,451 @@
+package solver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"time"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// The non-convex baselines (*SGD, *Adam, *PGDTraining) train the network of the
+// Problem directly by back-propagation, as in the experiments that [BGS] and [PE]
+// compare the convex route with. They share this file's machinery:
+//
+//   - Initialization: uⱼ ~ N(0, (s²/d) I) and αⱼ ~ N(0, s²/m) with s the method's
+//     InitScale (default 1), i.e. LeCun's variance 1/fan-in per layer.
+//   - Steps descend the objective divided by n, J(θ)/n with
+//     J = ℓ(f(X), y) + (β/2) Σⱼ (‖uⱼ‖² + αⱼ²): a batch B contributes the estimate
+//     (1/|B|) Σ_{k∈B} ∇ℓₖ + (β/n) θ, unbiased for ∇J/n. Dividing by n (the mean-loss
+//     scaling of deep-learning libraries) lets one learning rate suit any n.
+//   - Gradients are exact, with the subgradient 0 at every kink: 1[z > 0] for the ReLU
+//     at z = 0, and 0 for the hinge loss at yŷ = 1. The gradient of the ReLU network
+//     with respect to uⱼ is αⱼ 1[xᵀuⱼ > 0] x and with respect to αⱼ is (xᵀuⱼ)₊.
+//   - Batches: each epoch shuffles the points (seeded) and visits them in batches of
+//     BatchSize (the last may be smaller); BatchSize 0 or ≥ n is full-batch gradient
+//     descent, one step per epoch.
+//   - One History row per epoch, evaluated on the whole training set after the epoch;
+//     the Result holds the best network over the evaluated iterates (the initial one
+//     included), so a cancelled or time-limited run returns the best point so far.
+//   - Stopping: after Epochs epochs (Status IterationLimit; Settings.MaxIterations, when
+//     set and smaller, caps Epochs), at Settings.TimeLimit (TimeLimit), on ctx
+//     cancellation (Canceled), on a non-finite objective (Failure: the step diverged),
+//     or, when Settings.Tolerance > 0, once an epoch changes the objective by less
+//     than Tolerance relative to its size (Optimal: a stationary point of the
+//     non-convex problem, which need not be a global minimum).
+//   - Settings.Patterns and Settings.Exact do not apply and are ignored.
+
+// Random streams of the baselines (see the stream constants of the convex methods).
+const (
+	ncStreamInit  = 0x6e63696e // "ncin": initial weights
+	ncStreamBatch = 0x6e636261 // "ncba": batch order and PGD random starts
+)
+
+// defaultBaselineEpochs is the epoch count when neither the method nor the settings
+// set one: enough for full-batch Adam to settle on the notebooks' small data sets.
+const defaultBaselineEpochs = 500
+
+// defaultBaselineNeurons is the width when a method leaves Neurons zero: more than the
+// convex solutions of the notebooks' data sets use, so width does not limit SGD.
+const defaultBaselineNeurons = 64
+
+// ncConfig holds what the baseline methods share, with defaults filled in.
+type ncConfig struct {
+	name      string
+	neurons   int
+	batch     int
+	epochs    int
+	initScale float64
+}
+
+func (c *ncConfig) fill(name string, neurons, batch, epochs int, initScale float64, s *Settings) error {
+	c.name = name
+	if neurons < 0 || batch < 0 || epochs < 0 {
+		return fmt.Errorf("solver: %s Neurons, BatchSize and Epochs must be ≥ 0", name)
+	}
+	if math.IsNaN(initScale) || math.IsInf(initScale, 0) || initScale < 0 {
+		return fmt.Errorf("solver: %s InitScale must be finite and ≥ 0, got %v", name, initScale)
+	}
+	c.neurons, c.batch, c.epochs, c.initScale = neurons, batch, epochs, initScale
+	if c.neurons == 0 {
+		c.neurons = defaultBaselineNeurons
+	}
+	if c.initScale == 0 {
+		c.initScale = 1
+	}
+	if c.epochs == 0 {
+		c.epochs = defaultBaselineEpochs
+		if s.MaxIterations > 0 {
+			c.epochs = s.MaxIterations
+		}
+	} else if s.MaxIterations > 0 && s.MaxIterations < c.epochs {
+		c.epochs = s.MaxIterations
+	}
+	return nil
+}
+
+func checkRate(name, field string, v float64) error {
+	if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
+		return fmt.Errorf("solver: %s %s must be finite and ≥ 0, got %v", name, field, v)
+	}
+	return nil
+}
+
+// ncParams are the weights as one flat vector θ = (vec(U), α), so that optimizers
+// update both layers with one loop; U and Alpha are views of theta.
+type ncParams struct {
+	theta []float64
+	U     *mat.Dense
+	Alpha []float64
+}
+
+func newNCParams(m, d int) *ncParams {
+	theta := make([]float64, m*d+m)
+	return &ncParams{theta: theta, U: mat.NewDense(m, d, theta[:m*d]), Alpha: theta[m*d:]}
+}
+
+// network returns a Network holding a copy of the weights.
+func (p *ncParams) network() *Network {
+	return &Network{U: mat.DenseCopyOf(p.U), Alpha: append([]float64(nil), p.Alpha...)}
+}
+
+// ncInit draws the initial weights (see the file comment).
+func ncInit(m, d int, scale float64, seed uint64) *ncParams {
+	r := rand.New(rand.NewPCG(seed, ncStreamInit))
+	p := newNCParams(m, d)
+	su, sa := scale/math.Sqrt(float64(d)), scale/math.Sqrt(float64(m))
+	for i := range p.theta[:m*d] {
+		p.theta[i] = su * r.NormFloat64()
+	}
+	for j := range p.Alpha {
+		p.Alpha[j] = sa * r.NormFloat64()
+	}
+	return p
+}
+
+// ncLossDerivative returns ∂ℓ/∂ŷ for one point, taking 0 at the hinge's kink.
+func ncLossDerivative(l Loss, yhat, y float64) float64 {
+	switch l {
+	case Squared:
+		return yhat - y
+	case Hinge:
+		if y*yhat < 1 {
+			return -y
+		}
+		return 0
+	case Logistic:
+		// −y σ(−yŷ) with σ(z) = 1/(1 + e^{−z}), written to avoid overflow.
+		z := -y * yhat
+		if z >= 0 {
+			return -y / (1 + math.Exp(-z))
+		}
+		e := math.Exp(z)
+		return -y * e / (1 + e)
+	}
+	panic("solver: unknown loss")
+}
+
+// ncPointLoss returns ℓ(ŷ, y) for one point (Loss.Value of a one-point batch).
+func ncPointLoss(l Loss, yhat, y float64) float64 {
+	switch l {
+	case Squared:
+		r := yhat - y
+		return 0.5 * r * r
+	case Hinge:
+		return math.Max(0, 1-y*yhat)
+	case Logistic:
+		return softplus(-y * yhat)
+	}
+	panic("solver: unknown loss")
+}
+
+// ncWorkspace holds the buffers of one gradient evaluation so that an epoch
+// allocates nothing per batch.
+type ncWorkspace struct {
+	xb, z []float64
+}
+
+func (w *ncWorkspace) dense(buf *[]float64, r, c int) *mat.Dense {
+	if cap(*buf) < r*c {
+		*buf = make([]float64, r*c)
+	}
+	return mat.NewDense(r, c, (*buf)[:r*c])
+}
+
+// lossGradient sets gU and gAlpha to scale · Σₖ ∇_θ ℓ(f(xₖ), yₖ) over the rows of Xb
+// and returns Σₖ ℓ(f(xₖ), yₖ). It does not add the regularizer.
+func (w *ncWorkspace) lossGradient(p *ncParams, Xb *mat.Dense, y []float64, loss Loss, scale float64, gU *mat.Dense, gAlpha []float64) float64 {
+	b, _ := Xb.Dims()
+	m := len(p.Alpha)
+	Z := w.dense(&w.z, b, m)
+	Z.Mul(Xb, p.U.T())
+	for j := range gAlpha {
+		gAlpha[j] = 0
+	}
+	total := 0.0
+	for k := 0; k < b; k++ {
+		row := Z.RawRowView(k)
+		yhat := 0.0
+		for j, z := range row {
+			if z > 0 {
+				yhat += z * p.Alpha[j]
+			}
+		}
+		total += ncPointLoss(loss, yhat, y[k])
+		g := scale * ncLossDerivative(loss, yhat, y[k])
+		// Row k becomes ∂/∂zₖⱼ = g αⱼ 1[zₖⱼ > 0] after its use in ∂/∂αⱼ.
+		for j, z := range row {
+			if z > 0 {
+				gAlpha[j] += g * z
+				row[j] = g * p.Alpha[j]
+			} else {
+				row[j] = 0
+			}
+		}
+	}
+	gU.Mul(Z.T(), Xb)
+	return total
+}
+
+// gather copies the given rows of X (and y) into the workspace's batch buffer.
+func (w *ncWorkspace) gather(X *mat.Dense, rows []int) *mat.Dense {
+	_, d := X.Dims()
+	Xb := w.dense(&w.xb, len(rows), d)
+	for i, r := range rows {
+		copy(Xb.RawRowView(i), X.RawRowView(r))
+	}
+	return Xb
+}
+
+// ncRegularizer returns (1/2) Σⱼ (‖uⱼ‖² + αⱼ²) = ‖θ‖²/2.
+func ncRegularizer(theta []float64) float64 {
+	s := 0.0
+	for _, v := range theta {
+		s += v * v
+	}
+	return s / 2
+}
+
+// ncEvaluate returns the objective and (for classification) the training accuracy of
+// the weights on the whole problem.
+func ncEvaluate(p *ncParams, prob *Problem) (objective, accuracy float64) {
+	net := Network{U: p.U, Alpha: p.Alpha}
+	pred, err := net.Predict(prob.X)
+	if err != nil {
+		panic("solver: baseline weights do not fit the data: " + err.Error())
+	}
+	objective = prob.Loss.Value(pred, prob.Y) + prob.Beta*ncRegularizer(p.theta)
+	accuracy = math.NaN()
+	if prob.Loss.Classification() {
+		correct := 0
+		for k, f := range pred {
+			if (f >= 0) == (prob.Y[k] > 0) {
+				correct++
+			}
+		}
+		accuracy = float64(correct) / float64(len(pred))
+	}
+	return objective, accuracy
+}
+
+// ncActiveThreshold: weight decay shrinks an unused neuron geometrically but gradient
+// steps never make it exactly zero; a neuron whose output scale |αⱼ|‖uⱼ‖ is below this
+// fraction of the largest one changes predictions by less than that relative amount,
+// so it is not counted as active.
+const ncActiveThreshold = 1e-6
+
+// ncActiveNeurons counts the neurons of net whose output scale |αⱼ|‖uⱼ‖₂ is above
+// ncActiveThreshold times the largest.
+func ncActiveNeurons(net *Network) int {
+	if net == nil || net.U == nil {
+		return 0
+	}
+	scales := make([]float64, len(net.Alpha))
+	largest := 0.0
+	for j, a := range net.Alpha {
+		scales[j] = math.Abs(a) * mat.Norm(net.U.RowView(j), 2)
+		largest = math.Max(largest, scales[j])
+	}
+	count := 0
+	for _, s := range scales {
+		if s > 0 && s > ncActiveThreshold*largest {
+			count++
+		}
+	}
+	return count
+}
+
+// ncOptimizer turns a gradient estimate of J/n into a step on θ.
+type ncOptimizer interface {
+	step(theta, grad []float64)
+}
+
+// ncBatchHook, when set, replaces a batch by other points before the gradient is
+// taken (PGD adversarial training perturbs it); it may overwrite Xb.
+type ncBatchHook func(p *ncParams, Xb *mat.Dense, y []float64, r *rand.Rand)
+
+// ncEvaluator returns the objective and accuracy recorded after each epoch; nil means
+// ncEvaluate on the clean problem.
+type ncEvaluator func(p *ncParams, prob *Problem) (objective, accuracy float64)
+
+// ncTrain runs the shared training loop.
+func ncTrain(ctx context.Context, prob *Problem, s *Settings, cfg ncConfig, opt ncOptimizer, hook ncBatchHook, eval ncEvaluator) (*Result, error) {
+	start := time.Now()
+	if eval == nil {
+		eval = ncEvaluate
+	}
+	n, d := prob.X.Dims()
+	m := cfg.neurons
+	p := ncInit(m, d, cfg.initScale, s.Seed)
+	r := rand.New(rand.NewPCG(s.Seed, ncStreamBatch))
+	batch := cfg.batch
+	if batch == 0 || batch > n {
+		batch = n
+	}
+	order := make([]int, n)
+	for k := range order {
+		order[k] = k
+	}
+	grad := make([]float64, len(p.theta))
+	gU := mat.NewDense(m, d, grad[:m*d])
+	gAlpha := grad[m*d:]
+	var w ncWorkspace
+	yb := make([]float64, batch)
+
+	res := &Result{Method: cfg.name, Gap: math.NaN()}
+	bestObj, _ := eval(p, prob)
+	best := p.network()
+	gap := func(obj float64) float64 {
+		if s.Reference == 0 {
+			return math.NaN()
+		}
+		return (obj - s.Reference) / math.Abs(s.Reference)
+	}
+	consider := func(obj float64) {
+		if obj < bestObj || math.IsNaN(bestObj) {
+			bestObj = obj
+			best = p.network()
+		}
+	}
+	interrupted := func() Status {
+		if ctx.Err() != nil {
+			return Canceled
+		}
+		if s.TimeLimit > 0 && time.Since(start) >= s.TimeLimit {
+			return TimeLimit
+		}
+		return NotTerminated
+	}
+
+	status := IterationLimit
+	prevObj := bestObj
+	epoch := 0
+train:
+	for epoch < cfg.epochs {
+		if batch < n {
+			r.Shuffle(n, func(i, j int) { order[i], order[j] = order[j], order[i] })
+		}
+		for lo := 0; lo < n; lo += batch {
+			if st := interrupted(); st != NotTerminated {
+				status = st
+				if lo > 0 { // a partial epoch moved the weights: consider them too
+					obj, _ := eval(p, prob)
+					consider(obj)
+				}
+				break train
+			}
+			rows := order[lo:min(lo+batch, n)]
+			var Xb *mat.Dense
+			if len(rows) == n && batch == n {
+				Xb = prob.X
+				if hook != nil {
+					Xb = mat.DenseCopyOf(prob.X)
+				}
+				copy(yb, prob.Y)
+			} else {
+				Xb = w.gather(prob.X, rows)
+				for i, k := range rows {
+					yb[i] = prob.Y[k]
+				}
+			}
+			ys := yb[:len(rows)]
+			if hook != nil {
+				hook(p, Xb, ys, r)
+			}
+			w.lossGradient(p, Xb, ys, prob.Loss, 1/float64(len(rows)), gU, gAlpha)
+			reg := prob.Beta / float64(n)
+			for i, v := range p.theta {
+				grad[i] += reg * v
+			}
+			opt.step(p.theta, grad)
+		}
+		epoch++
+		obj, acc := eval(p, prob)
+		it := Iteration{
+			Iteration:      epoch,
+			Objective:      obj,
+			Gap:            gap(obj),
+			PrimalResidual: math.NaN(),
+			DualResidual:   math.NaN(),
+			Elapsed:        time.Since(start),
+			TrainAccuracy:  acc,
+			ActiveNeurons:  ncActiveNeurons(&Network{U: p.U, Alpha: p.Alpha}),
+		}
+		res.History = append(res.History, it)
+		if s.Recorder != nil {
+			s.Recorder.Record(it)
+		}
+		if math.IsNaN(obj) || math.IsInf(obj, 0) {
+			status = Failure
+			break
+		}
+		consider(obj)
+		if s.Tolerance > 0 && math.Abs(prevObj-obj) <= s.Tolerance*math.Max(math.Abs(obj), math.SmallestNonzeroFloat64) {
+			status = Optimal
+			break
+		}
+		prevObj = obj
+	}
+	res.Status = status
+	res.Iterations = epoch
+	res.Objective = bestObj
+	res.Gap = gap(bestObj)
+	res.Network = best
+	res.ActiveNeurons = ncActiveNeurons(best)
+	res.Runtime = time.Since(start)
+	return res, nil
+}
+
+// SolveSeeds runs method on prob once per seed settings.Seed, settings.Seed+1, …,
+// settings.Seed+seeds−1 (the experiment "SGD from many initializations against the
+// convex optimum") and returns the results in seed order. On cancellation it returns
+// the results so far, the last one with Status Canceled.
+func SolveSeeds(ctx context.Context, prob *Problem, settings *Settings, method Method, seeds int) ([]*Result, error) {
+	if seeds <= 0 {
+		return nil, fmt.Errorf("solver: SolveSeeds needs at least one seed, got %d", seeds)
+	}
+	if ctx == nil {
+		return nil, errors.New("solver: nil context (use context.Background or cell.Context)")
+	}
+	var s Settings
+	if settings != nil {
+		s = *settings
+	}
+	base := s.Seed
+	var out []*Result
+	for i := 0; i < seeds; i++ {
+		s.Seed = base + uint64(i)
+		res, err := Solve(ctx, prob, &s, method)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, res)
+		if res.Status == Canceled || ctx.Err() != nil {
+			break
+		}
+	}
+	return out, nil
+}
