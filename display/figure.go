@@ -50,6 +50,21 @@ type Figure struct {
 	// Err is set when the figure could not be built from its input (mismatched
 	// lengths, nothing to plot); the figure then renders as the error message.
 	Err error
+
+	// custom, when set, draws the figure instead of Plot (layouts that one plot
+	// cannot express, such as image grids); title names it.
+	custom func(c draw.Canvas)
+	title  string
+}
+
+// empty reports whether there is nothing to draw.
+func (f *Figure) empty() bool { return f.Plot == nil && f.custom == nil }
+
+func (f *Figure) titleText() string {
+	if f.Plot != nil {
+		return f.Plot.Title.Text
+	}
+	return f.title
 }
 
 func (f *Figure) size() (w, h vg.Length) {
@@ -66,6 +81,12 @@ func (f *Figure) size() (w, h vg.Length) {
 // draw draws the figure on c, with the legend to the right of the plot unless
 // LegendInside is set.
 func (f *Figure) draw(c draw.Canvas) {
+	if f.custom != nil {
+		c.SetColor(color.White)
+		c.Fill(c.Rectangle.Path())
+		f.custom(c)
+		return
+	}
 	p := f.Plot
 	legendWidth := p.Legend.Rectangle(c).Size().X
 	if f.LegendInside || legendWidth <= 0 {
@@ -95,7 +116,7 @@ func (f *Figure) draw(c draw.Canvas) {
 
 // SVG returns the figure as an SVG document (fonts named, not embedded).
 func (f *Figure) SVG() string {
-	if f.Err != nil || f.Plot == nil {
+	if f.Err != nil || f.empty() {
 		return ""
 	}
 	w, h := f.size()
@@ -110,7 +131,7 @@ func (f *Figure) SVG() string {
 
 // PNG returns the figure as a PNG image at twice the CSS resolution (192 dpi).
 func (f *Figure) PNG() []byte {
-	if f.Err != nil || f.Plot == nil {
+	if f.Err != nil || f.empty() {
 		return nil
 	}
 	return f.pngAt(pngDPI)
@@ -139,10 +160,10 @@ func (f *Figure) String() string {
 		return f.Err.Error()
 	}
 	w, h := f.cssSize()
-	if f.Plot == nil || f.Plot.Title.Text == "" {
+	if f.titleText() == "" {
 		return fmt.Sprintf("<figure %d×%d>", w, h)
 	}
-	return fmt.Sprintf("<figure %d×%d: %s>", w, h, f.Plot.Title.Text)
+	return fmt.Sprintf("<figure %d×%d: %s>", w, h, f.titleText())
 }
 
 // Render returns the figure's bundle: SVG, PNG and text, or the error as text (and as
@@ -157,7 +178,7 @@ func (f *Figure) Render() Bundle {
 			Metadata: map[string]any{},
 		}
 	}
-	if f.Plot == nil {
+	if f.empty() {
 		return textBundle("<figure with no plot>")
 	}
 	w, h := f.cssSize()
@@ -177,8 +198,8 @@ func (f *Figure) Render() Bundle {
 func (f *Figure) imgTag() string {
 	w, h := f.cssSize()
 	alt := "figure"
-	if f.Plot != nil && f.Plot.Title.Text != "" {
-		alt = f.Plot.Title.Text
+	if f.titleText() != "" {
+		alt = f.titleText()
 	}
 	return fmt.Sprintf(`<img width="%d" height="%d" alt="%s" src="data:image/png;base64,%s">`,
 		w, h, htmlEscape(alt), base64.StdEncoding.EncodeToString(f.PNG()))
@@ -230,6 +251,12 @@ func seriesLine(i int) draw.LineStyle {
 // newPlot returns a plot in the house style: sans-serif text sized for a notebook,
 // light grid, the given title and axis labels (labels carry units).
 func newPlot(title, xLabel, yLabel string) *plot.Plot {
+	p, _ := newPlotGrid(title, xLabel, yLabel)
+	return p
+}
+
+// newPlotGrid is newPlot that also returns the grid, for plots that change it.
+func newPlotGrid(title, xLabel, yLabel string) (*plot.Plot, *plotter.Grid) {
 	p := plot.New()
 	p.Title.Text = title
 	p.Title.TextStyle.Font = font.From(sansFont, 13)
@@ -249,7 +276,7 @@ func newPlot(title, xLabel, yLabel string) *plot.Plot {
 	g.Vertical.Color = gridColor
 	g.Horizontal.Color = gridColor
 	p.Add(g)
-	return p
+	return p, g
 }
 
 // setLogY makes p's y axis logarithmic with ticks at powers of ten.
@@ -390,7 +417,8 @@ func (niceTicks) Ticks(min, max float64) []plot.Tick {
 		if math.Abs(v) < step*1e-9 {
 			v = 0
 		}
-		ticks = append(ticks, plot.Tick{Value: v, Label: strconv.FormatFloat(v, 'f', prec, 64)})
+		label := strings.Replace(strconv.FormatFloat(v, 'f', prec, 64), "-", "−", 1) // a true minus sign
+		ticks = append(ticks, plot.Tick{Value: v, Label: label})
 		if half := v + step/2; half <= max {
 			ticks = append(ticks, plot.Tick{Value: half})
 		}

@@ -1,6 +1,7 @@
 package display
 
 import (
+	"image/color"
 	"math"
 	"time"
 
@@ -95,13 +96,16 @@ func finiteXYs(xs, ys []float64, floor float64, positive bool) plotter.XYs {
 	return pts
 }
 
-// addLine adds the i-th series as a line (with point markers when it has few points)
-// and, when label is not empty, a legend entry.
+// addLine adds the i-th series as a line in the i-th style (with point markers when
+// it has few points) and, when label is not empty, a legend entry.
 func addLine(p *plot.Plot, i int, label string, pts plotter.XYs) {
-	addStyledLine(p, label, pts, seriesLine(i), i)
+	addStyledLine(p, label, pts, seriesLine(i), glyphShape(i))
 }
 
-func addStyledLine(p *plot.Plot, label string, pts plotter.XYs, style draw.LineStyle, i int) {
+// addStyledLine adds pts as a line of the given style, with markers of the given
+// shape (none when glyph is nil or the line has more than 30 points), and a legend
+// entry when label is not empty.
+func addStyledLine(p *plot.Plot, label string, pts plotter.XYs, style draw.LineStyle, glyph draw.GlyphDrawer) {
 	if len(pts) == 0 {
 		return
 	}
@@ -112,10 +116,10 @@ func addStyledLine(p *plot.Plot, label string, pts plotter.XYs, style draw.LineS
 	l.LineStyle = style
 	thumbs := []plot.Thumbnailer{l}
 	p.Add(l)
-	if len(pts) <= 30 {
+	if glyph != nil && len(pts) <= 30 {
 		s, err := plotter.NewScatter(pts)
 		if err == nil {
-			s.GlyphStyle = draw.GlyphStyle{Color: style.Color, Radius: vg.Points(2.5), Shape: glyphShape(i)}
+			s.GlyphStyle = draw.GlyphStyle{Color: style.Color, Radius: vg.Points(2.5), Shape: glyph}
 			p.Add(s)
 			thumbs = append(thumbs, s)
 		}
@@ -123,6 +127,12 @@ func addStyledLine(p *plot.Plot, label string, pts plotter.XYs, style draw.LineS
 	if label != "" {
 		p.Legend.Add(label, thumbs...)
 	}
+}
+
+// addLegendStyle adds a legend entry that explains a line style (solid, dashed) in
+// grey, for plots where colour tells runs apart and style tells quantities apart.
+func addLegendStyle(p *plot.Plot, label string, dash []vg.Length) {
+	p.Legend.Add(label, &plotter.Line{LineStyle: draw.LineStyle{Color: color.Gray{Y: 90}, Width: vg.Points(1.5), Dashes: dash}})
 }
 
 // glyphShape varies point markers between series.
@@ -215,14 +225,11 @@ func ResidualPlot(runs []Run, x XAxis) *Figure {
 		solid := draw.LineStyle{Color: seriesColor(i), Width: vg.Points(1.5)}
 		dashed := solid
 		dashed.Dashes = dashes[1]
-		label := legendLabel(runs, i)
-		pl, dl := "primal", "dual"
-		if label != "" {
-			pl, dl = label+", primal", label+", dual"
-		}
-		addStyledLine(p, pl, ps, solid, i)
-		addStyledLine(p, dl, ds, dashed, i)
+		addStyledLine(p, legendLabel(runs, i), ps, solid, nil)
+		addStyledLine(p, "", ds, dashed, nil)
 	}
+	addLegendStyle(p, "primal", nil)
+	addLegendStyle(p, "dual", dashes[1])
 	decadeRange(&p.Y)
 	if !drawn {
 		return errFigure("ResidualPlot: no finite residuals to draw (the method reports none)")
