@@ -230,7 +230,7 @@ func TestProtocol(t *testing.T) {
 			}
 			tk := startKernel(t, conn)
 			runClient(t, python, []string{"--connection-file", tk.file}, fakeCells,
-				"control", "sequence", "interrupt", "stdin", "badkey", "abort", "comm", "outputs")
+				"control", "heartbeat", "sequence", "interrupt", "stdin", "badkey", "abort", "comm", "outputs")
 		})
 	}
 }

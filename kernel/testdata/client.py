@@ -188,6 +188,22 @@ def control(kc, cells, run):
           "no control reply on shell")
 
 
+def heartbeat(kc, cells, run):
+    """The heartbeat socket echoes what it gets."""
+    import zmq
+    ctx = zmq.Context.instance()
+    sock = ctx.socket(zmq.REQ)
+    sock.linger = 0
+    try:
+        sock.connect(kc._make_url("hb"))
+        for payload in (b"ping", b"\x00\x01binary"):
+            sock.send(payload)
+            check(sock.poll(TIMEOUT * 1000), "heartbeat echo within %ss" % TIMEOUT)
+            check(sock.recv() == payload, "heartbeat echoes the payload")
+    finally:
+        sock.close()
+
+
 def badkey(kc, cells, run):
     drain(kc.get_shell_msg, 0.1)
     bad = Session(key=b"not-the-key", session=kc.session.session, username=kc.session.username)
@@ -271,7 +287,7 @@ def outputs(kc, cells, run):
     check(upd["content"]["transient"].get("display_id"), "update names its display", upd)
 
 
-SCENARIOS = {f.__name__: f for f in (sequence, interrupt, sigint, stdin, control, badkey, abort,
+SCENARIOS = {f.__name__: f for f in (sequence, interrupt, sigint, stdin, control, heartbeat, badkey, abort,
                                      comm, shutdown, restart, outputs)}
 
 

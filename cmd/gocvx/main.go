@@ -1,0 +1,129 @@
+// Command gocvx is a Jupyter kernel for Go on the yaegi interpreter, with a
+// preloaded package that trains two-layer ReLU networks to global optimality by
+// convex optimization.
+//
+// Usage:
+//
+//	gocvx install [--user | --prefix DIR]   write the kernelspec "gocvx" for Jupyter
+//	gocvx kernel -f CONNECTION_FILE         run the kernel (what kernel.json runs)
+//	gocvx version                           print the version
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"sort"
+
+	"github.com/gocvx/gocvx/interp"
+	"github.com/gocvx/gocvx/kernel"
+)
+
+// commands are the subcommands, by name.
+var commands = map[string]struct {
+	run   func(args []string) error
+	usage string
+}{
+	"install": {install, "install [--user | --prefix DIR]   write the kernelspec \"gocvx\" for Jupyter"},
+	"kernel":  {runKernel, "kernel -f CONNECTION_FILE         run the kernel (what kernel.json runs)"},
+	"version": {printVersion, "version                           print the version"},
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: gocvx COMMAND [ARGS]")
+	var names []string
+	for name := range commands {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		fmt.Fprintln(w, "  gocvx "+commands[name].usage)
+	}
+}
+
+func main() {
+	if len(os.Args) < 2 {
+		usage(os.Stderr)
+		os.Exit(2)
+	}
+	name := os.Args[1]
+	if name == "-h" || name == "--help" || name == "help" {
+		usage(os.Stdout)
+		return
+	}
+	cmd, ok := commands[name]
+	if !ok {
+		fmt.Fprintf(os.Stderr, "gocvx: unknown command %q\n", name)
+		usage(os.Stderr)
+		os.Exit(2)
+	}
+	if err := cmd.run(os.Args[2:]); err != nil {
+		fmt.Fprintln(os.Stderr, "gocvx "+name+":", err)
+		os.Exit(1)
+	}
+}
+
+func install(args []string) error {
+	fs := flag.NewFlagSet("install", flag.ContinueOnError)
+	fs.Bool("user", true, "install for the current user (the default; honours JUPYTER_DATA_DIR)")
+	prefix := fs.String("prefix", "", "install into `DIR`/share/jupyter/kernels/gocvx instead")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	dir, err := kernel.Install(kernel.InstallOptions{Prefix: *prefix})
+	if err != nil {
+		return err
+	}
+	fmt.Printf("installed kernelspec %s in %s\n", kernel.SpecName, dir)
+	return nil
+}
+
+func runKernel(args []string) error {
+	fs := flag.NewFlagSet("kernel", flag.ContinueOnError)
+	file := fs.String("f", "", "the connection `FILE` written by Jupyter")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *file == "" {
+		return errors.New("-f CONNECTION_FILE is required")
+	}
+	conn, err := kernel.ReadConnectionFile(*file)
+	if err != nil {
+		return err
+	}
+	session, err := interp.New(interp.Options{})
+	if err != nil {
+		return err
+	}
+	defer session.Close()
+	k := &kernel.Kernel{
+		Engine:      session,
+		Log:         log.New(session.Stderr(), "gocvx kernel: ", log.LstdFlags),
+		Version:     version(),
+		CatchSIGINT: true,
+	}
+	err = k.Serve(context.Background(), conn)
+	if errors.Is(err, kernel.ErrShutdown) {
+		return nil
+	}
+	return err
+}
+
+func printVersion(args []string) error {
+	fmt.Printf("gocvx %s (%s, %s/%s)\n", version(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	return nil
+}
+
+// version is the module version the binary was built from, or "devel".
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "devel"
+}

@@ -1,0 +1,270 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gocvx/gocvx/internal/testenv"
+)
+
+// The tests build the gocvx binary once, install its kernelspec into a temporary
+// Jupyter data folder, and drive it with Jupyter's own clients through Debian's
+// Python: jupyter_client, the conformance suite, nbconvert and jupyter console.
+
+var (
+	buildOnce sync.Once
+	binary    string
+	buildErr  error
+	buildDir  string
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if buildDir != "" {
+		os.RemoveAll(buildDir)
+	}
+	os.Exit(code)
+}
+
+// gocvx returns the path of the gocvx binary built from this package.
+func gocvx(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		buildDir, buildErr = os.MkdirTemp("", "gocvx-test-")
+		if buildErr != nil {
+			return
+		}
+		binary = filepath.Join(buildDir, "gocvx")
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+		defer cancel()
+		out, err := exec.CommandContext(ctx, "go", "build", "-o", binary, ".").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binary
+}
+
+// jupyterEnv installs the kernelspec into a fresh Jupyter data folder with
+// `gocvx install` and returns the environment that makes Jupyter find it (and keep
+// its runtime files there).
+func jupyterEnv(t *testing.T) []string {
+	t.Helper()
+	bin := gocvx(t)
+	data := t.TempDir()
+	env := append(os.Environ(),
+		"JUPYTER_DATA_DIR="+data,
+		"JUPYTER_PATH="+data,
+		"JUPYTER_RUNTIME_DIR="+filepath.Join(data, "runtime"),
+		"JUPYTER_CONFIG_DIR="+filepath.Join(data, "config"),
+		"JUPYTER_PLATFORM_DIRS=1",
+		"PYTHONDONTWRITEBYTECODE=1",
+	)
+	cmd := exec.Command(bin, "install")
+	cmd.Env = env
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("gocvx install: %v\n%s", err, out)
+	}
+	return env
+}
+
+// run runs a command with env, bounded in time, and returns its combined output.
+func run(t *testing.T, env []string, dir string, timeout time.Duration, name string, args ...string) (string, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Env = env
+	cmd.Dir = dir
+	cmd.WaitDelay = 5 * time.Second
+	out, err := cmd.CombinedOutput()
+	if ctx.Err() != nil {
+		return string(out), fmt.Errorf("timed out after %v", timeout)
+	}
+	return string(out), err
+}
+
+func TestVersion(t *testing.T) {
+	out, err := run(t, nil, "", time.Minute, gocvx(t), "version")
+	if err != nil || !strings.HasPrefix(out, "gocvx ") {
+		t.Fatalf("gocvx version: %v: %q", err, out)
+	}
+}
+
+// TestInstall checks that Jupyter itself lists the installed kernelspec, with the
+// binary's absolute path, for --prefix and for the user's data folder.
+func TestInstall(t *testing.T) {
+	python := testenv.RequirePython(t, "jupyter_client")
+	env := jupyterEnv(t)
+	prefix := t.TempDir()
+	if out, err := run(t, env, "", time.Minute, gocvx(t), "install", "--prefix", prefix); err != nil {
+		t.Fatalf("gocvx install --prefix: %v\n%s", err, out)
+	}
+	for _, c := range []struct{ name, path string }{
+		{"user", ""},
+		{"prefix", filepath.Join(prefix, "share", "jupyter")},
+	} {
+		e := env
+		if c.path != "" {
+			e = append(env, "JUPYTER_PATH="+c.path, "JUPYTER_DATA_DIR="+t.TempDir())
+		}
+		out, err := run(t, e, "", time.Minute, python, "-c",
+			`import json; from jupyter_client.kernelspec import KernelSpecManager as M; s = M().get_kernel_spec("gocvx"); print(json.dumps(s.to_dict()))`)
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", c.name, err, out)
+		}
+		var spec struct {
+			Argv          []string `json:"argv"`
+			DisplayName   string   `json:"display_name"`
+			InterruptMode string   `json:"interrupt_mode"`
+		}
+		if err := json.Unmarshal([]byte(out), &spec); err != nil {
+			t.Fatalf("%s: %v: %s", c.name, err, out)
+		}
+		if spec.Argv[0] != gocvx(t) || spec.DisplayName != "Go (gocvx)" || spec.InterruptMode != "message" {
+			t.Errorf("%s: kernelspec = %+v", c.name, spec)
+		}
+	}
+}
+
+// TestConformance runs the Jupyter project's kernel test suite with every attribute
+// set.
+func TestConformance(t *testing.T) {
+	python := testenv.RequirePython(t, "jupyter_kernel_test")
+	env := jupyterEnv(t)
+	out, err := run(t, env, "testdata", 5*time.Minute, python, "-m", "unittest", "-v", "conformance")
+	t.Logf("jupyter_kernel_test:\n%s", out)
+	if err != nil {
+		t.Fatalf("conformance suite: %v", err)
+	}
+	if strings.Contains(out, "skipped") {
+		t.Errorf("the suite skipped tests: every attribute must be set")
+	}
+}
+
+// goCells are the cells that testdata/client.py scenarios run.
+var goCells = map[string]any{
+	"define":               "x := 21",
+	"loop":                 "for {\n}",
+	"check":                "x * 2",
+	"check_result":         "42",
+	"read":                 "import \"fmt\"\nvar line string\nfmt.Scanln(&line)\nfmt.Println(\"read:\", line)",
+	"fail":                 `panic("on purpose")`,
+	"after_restart":        "1 + 1",
+	"after_restart_result": "2",
+	"display": "import \"github.com/gocvx/gocvx/display\"\n" +
+		"id := display.ShowID(\"v1\")\ndisplay.Update(id, \"v2\")\ndisplay.Clear(true)\ndisplay.HTML(\"<b>v3</b>\")",
+	"sequence": []map[string]any{
+		{"code": "x := 21"},
+		{"code": "x * 2", "result": "42"},
+		{"code": "func double(n int) int { return 2 * n }"},
+		{"code": "double(x)", "result": "42"},
+		{"code": "import \"fmt\"\nfmt.Println(\"first\")", "stdout": "first"},
+		{"code": "import \"fmt\"\nfmt.Println(\"second\")", "stdout": "second"},
+		{"code": "import \"strings\"\ntype pair struct{ a, b string }\nfunc join(p pair) string { return strings.Join([]string{p.a, p.b}, \"-\") }\np := pair{\"go\", \"cvx\"}\nfmt.Println(join(p))", "stdout": "go-cvx"},
+		{"code": "undefinedName + 1", "status": "error"},
+		{"code": "x", "result": "21"},
+	},
+}
+
+// TestClient drives the real kernel through jupyter_client's BlockingKernelClient,
+// started from the installed kernelspec by a KernelManager.
+func TestClient(t *testing.T) {
+	python := testenv.RequirePython(t, "jupyter_client")
+	env := jupyterEnv(t)
+	cells, err := json.Marshal(goCells)
+	if err != nil {
+		t.Fatal(err)
+	}
+	script, err := filepath.Abs("../../kernel/testdata/client.py")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Each group runs in a fresh kernel.
+	for _, scenarios := range [][]string{
+		{"control", "heartbeat", "sequence", "stdin", "badkey", "comm", "outputs"},
+		{"interrupt", "sigint"},
+		{"abort"},
+		{"restart"},
+	} {
+		t.Run(strings.Join(scenarios, "+"), func(t *testing.T) {
+			args := append([]string{script, "--kernel", "gocvx", "--cells", string(cells)}, scenarios...)
+			out, err := run(t, env, "", 3*time.Minute, python, args...)
+			t.Logf("client.py:\n%s", out)
+			if err != nil {
+				t.Fatalf("client.py: %v", err)
+			}
+		})
+	}
+}
+
+// TestNbconvert executes a small notebook headlessly with nbconvert through the
+// kernelspec, as a Jupyter server would.
+func TestNbconvert(t *testing.T) {
+	python := testenv.RequirePython(t, "nbconvert", "nbclient")
+	env := jupyterEnv(t)
+	dir := t.TempDir()
+	nb := map[string]any{
+		"nbformat": 4, "nbformat_minor": 5,
+		"metadata": map[string]any{
+			"kernelspec": map[string]any{"name": "gocvx", "display_name": "Go (gocvx)", "language": "go"},
+		},
+		"cells": []map[string]any{
+			{"cell_type": "code", "id": "c1", "metadata": map[string]any{}, "outputs": []any{}, "execution_count": nil,
+				"source": "import \"fmt\"\nx := 21\nfmt.Println(\"half:\", x)"},
+			{"cell_type": "code", "id": "c2", "metadata": map[string]any{}, "outputs": []any{}, "execution_count": nil,
+				"source": "x * 2"},
+		},
+	}
+	b, err := json.Marshal(nb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := filepath.Join(dir, "small.ipynb")
+	if err := os.WriteFile(in, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := run(t, env, dir, 3*time.Minute, python, "-m", "nbconvert", "--to", "notebook", "--execute",
+		"--ExecutePreprocessor.timeout=60", "--output", "out.ipynb", in)
+	if err != nil {
+		t.Fatalf("nbconvert --execute: %v\n%s", err, out)
+	}
+	res, err := os.ReadFile(filepath.Join(dir, "out.ipynb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Metadata struct {
+			LanguageInfo map[string]any `json:"language_info"`
+		} `json:"metadata"`
+		Cells []struct {
+			Outputs []map[string]any `json:"outputs"`
+		} `json:"cells"`
+	}
+	if err := json.Unmarshal(res, &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Cells) != 2 || len(got.Cells[0].Outputs) == 0 || len(got.Cells[1].Outputs) == 0 {
+		t.Fatalf("executed notebook lacks outputs:\n%s", res)
+	}
+	if s := fmt.Sprint(got.Cells[0].Outputs[0]["text"]); !strings.Contains(s, "half: 21") {
+		t.Errorf("cell 1 printed %q", s)
+	}
+	if d, _ := got.Cells[1].Outputs[0]["data"].(map[string]any); d["text/plain"] != "42" {
+		t.Errorf("cell 2 output = %v, want text/plain 42", got.Cells[1].Outputs[0])
+	}
+	if got.Metadata.LanguageInfo["pygments_lexer"] != "go" {
+		t.Errorf("language_info = %v", got.Metadata.LanguageInfo)
+	}
+}
