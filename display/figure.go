@@ -195,14 +195,18 @@ func (f *Figure) Render() Bundle {
 }
 
 // imgTag returns an HTML <img> of the figure's PNG at its CSS size.
-func (f *Figure) imgTag() string {
+func (f *Figure) imgTag() string { return f.imgTagAt(pngDPI) }
+
+// imgTagAt is imgTag with the PNG drawn at dpi (live frames use the CSS resolution,
+// a quarter of the pixels, to draw faster).
+func (f *Figure) imgTagAt(dpi int) string {
 	w, h := f.cssSize()
 	alt := "figure"
 	if f.titleText() != "" {
 		alt = f.titleText()
 	}
 	return fmt.Sprintf(`<img width="%d" height="%d" alt="%s" src="data:image/png;base64,%s">`,
-		w, h, htmlEscape(alt), base64.StdEncoding.EncodeToString(f.PNG()))
+		w, h, htmlEscape(alt), base64.StdEncoding.EncodeToString(f.pngAt(dpi)))
 }
 
 func errFigure(format string, args ...any) *Figure {

@@ -79,6 +79,24 @@ func historyX(runs []Run, x XAxis) (xs [][]float64, label string) {
 	return xs, label
 }
 
+// maxLinePoints bounds the points of a history line: more cannot be told apart at
+// notebook width, and they would make SVGs large and redraws slow.
+const maxLinePoints = 2000
+
+// thin keeps at most maxLinePoints points of a line, evenly spaced, first and last
+// included.
+func thin(pts plotter.XYs) plotter.XYs {
+	if len(pts) <= maxLinePoints {
+		return pts
+	}
+	out := make(plotter.XYs, 0, maxLinePoints)
+	step := float64(len(pts)-1) / float64(maxLinePoints-1)
+	for k := 0; k < maxLinePoints; k++ {
+		out = append(out, pts[int(math.Round(float64(k)*step))])
+	}
+	return out
+}
+
 // finiteXYs pairs xs and ys, dropping pairs that are not finite and, when positive is
 // set, clamping y to floor.
 func finiteXYs(xs, ys []float64, floor float64, positive bool) plotter.XYs {
@@ -174,7 +192,7 @@ func GapPlot(runs []Run, x XAxis) *Figure {
 		for k, it := range r.History {
 			ys[k] = it.Gap
 		}
-		pts := finiteXYs(xs[i], ys, GapFloor, true)
+		pts := thin(finiteXYs(xs[i], ys, GapFloor, true))
 		drawn = drawn || len(pts) > 0
 		addLine(p, i, legendLabel(runs, i), pts)
 	}
@@ -196,7 +214,7 @@ func ObjectivePlot(runs []Run, x XAxis) *Figure {
 		for k, it := range r.History {
 			ys[k] = it.Objective
 		}
-		pts := finiteXYs(xs[i], ys, 0, false)
+		pts := thin(finiteXYs(xs[i], ys, 0, false))
 		drawn = drawn || len(pts) > 0
 		addLine(p, i, legendLabel(runs, i), pts)
 	}
@@ -220,7 +238,7 @@ func ResidualPlot(runs []Run, x XAxis) *Figure {
 		for k, it := range r.History {
 			prim[k], dual[k] = it.PrimalResidual, it.DualResidual
 		}
-		ps, ds := finiteXYs(xs[i], prim, GapFloor, true), finiteXYs(xs[i], dual, GapFloor, true)
+		ps, ds := thin(finiteXYs(xs[i], prim, GapFloor, true)), thin(finiteXYs(xs[i], dual, GapFloor, true))
 		drawn = drawn || len(ps) > 0 || len(ds) > 0
 		solid := draw.LineStyle{Color: seriesColor(i), Width: vg.Points(1.5)}
 		dashed := solid
@@ -248,7 +266,7 @@ func NeuronPlot(runs []Run) *Figure {
 		for k, it := range r.History {
 			ys[k] = float64(it.ActiveNeurons)
 		}
-		pts := finiteXYs(xs[i], ys, 0, false)
+		pts := thin(finiteXYs(xs[i], ys, 0, false))
 		drawn = drawn || len(pts) > 0
 		addLine(p, i, legendLabel(runs, i), pts)
 	}

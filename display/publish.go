@@ -56,7 +56,12 @@ func Clear(wait bool) {
 }
 
 func publish(b Bundle, id string, update bool) {
-	s := cellrt.Current()
+	publishTo(cellrt.Current(), b, id, update)
+}
+
+// publishTo sends b to the sink s, or prints its text when s is nil (and this is not
+// an update).
+func publishTo(s cellrt.Sink, b Bundle, id string, update bool) {
 	if s == nil {
 		if !update {
 			fmt.Fprintln(os.Stdout, b.Data[MIMEText])
