@@ -126,6 +126,23 @@ func ncInit(m, d int, scale float64, seed uint64) *ncParams {
 	return p
 }
 
+// InitialNetwork returns the initial weights that SGD, Adam and PGDTraining draw for
+// the given width, input dimension, InitScale (zero means 1) and Settings.Seed, so that
+// another implementation (the PyTorch benchmark) or a plot can start from the same
+// point.
+func InitialNetwork(neurons, inputs int, initScale float64, seed uint64) (*Network, error) {
+	if neurons <= 0 || inputs <= 0 {
+		return nil, fmt.Errorf("solver: InitialNetwork needs a positive width and input dimension, got %d and %d", neurons, inputs)
+	}
+	if math.IsNaN(initScale) || math.IsInf(initScale, 0) || initScale < 0 {
+		return nil, fmt.Errorf("solver: InitScale must be finite and ≥ 0, got %v", initScale)
+	}
+	if initScale == 0 {
+		initScale = 1
+	}
+	return ncInit(neurons, inputs, initScale, seed).network(), nil
+}
+
 // ncLossDerivative returns ∂ℓ/∂ŷ for one point, taking 0 at the hinge's kink.
 func ncLossDerivative(l Loss, yhat, y float64) float64 {
 	switch l {
