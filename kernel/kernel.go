@@ -41,6 +41,10 @@ type Kernel struct {
 	// CatchSIGINT makes SIGINT interrupt the running cell (as interrupt_request
 	// does) instead of ending the process, while Serve runs.
 	CatchSIGINT bool
+	// ParentPID, if not zero, is the process that launched the kernel (Jupyter sets
+	// JPY_PARENT_PID): Serve stops when the kernel's parent process is no longer it,
+	// so that a kernel does not outlive a front end that died without shutting it down.
+	ParentPID int
 	// ShutdownGrace bounds how long Serve waits, when shutting down, for a cell that
 	// does not stop on interrupt; zero means 2 s.
 	ShutdownGrace time.Duration
@@ -51,8 +55,9 @@ type Kernel struct {
 // ErrShutdown is returned by Serve when a client asked the kernel to shut down.
 var ErrShutdown = errors.New("kernel: shut down by request")
 
-// Serve binds the five sockets of conn and answers requests until ctx is done or a
-// client sends shutdown_request; it returns ErrShutdown in the latter case.
+// Serve binds the five sockets of conn and answers requests until ctx is done, a
+// client sends shutdown_request (Serve then returns ErrShutdown) or the parent
+// process named by ParentPID goes away (Serve then returns nil).
 func (k *Kernel) Serve(ctx context.Context, conn ConnectionInfo) error {
 	if k.Engine == nil {
 		return errors.New("kernel: Kernel.Engine is nil")
@@ -64,6 +69,7 @@ func (k *Kernel) Serve(ctx context.Context, conn ConnectionInfo) error {
 	if logger == nil {
 		logger = log.New(io.Discard, "", 0)
 	}
+	outer := ctx
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
 	s := &server{
@@ -81,7 +87,11 @@ func (k *Kernel) Serve(ctx context.Context, conn ConnectionInfo) error {
 		startTime: time.Now(),
 	}
 	k.server = s
-	return s.run(ctx)
+	err := s.run(ctx)
+	if errors.Is(err, context.Canceled) && outer.Err() == nil {
+		return nil // stopped because the parent process went away
+	}
+	return err
 }
 
 // server is the running state of a Kernel.
@@ -180,6 +190,10 @@ func (s *server) run(ctx context.Context) error {
 		}()
 	}
 
+	if s.k.ParentPID != 0 {
+		go s.watchParent(ctx, s.k.ParentPID)
+	}
+
 	var wg sync.WaitGroup
 	execDone := make(chan struct{})
 	go func() { defer close(execDone); s.executeLoop(ctx) }()
@@ -215,6 +229,24 @@ func (s *server) run(ctx context.Context) error {
 		return ErrShutdown
 	}
 	return ctx.Err()
+}
+
+// watchParent stops the kernel when its parent process is no longer pid.
+func (s *server) watchParent(ctx context.Context, pid int) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if os.Getppid() != pid {
+				s.log.Printf("parent process %d is gone; shutting down", pid)
+				s.stop()
+				return
+			}
+		}
+	}
 }
 
 // receiveLoop reads one ROUTER socket (shell or control) until ctx is done and

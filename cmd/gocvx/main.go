@@ -20,6 +20,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"sort"
+	"strconv"
 
 	"github.com/gocvx/gocvx/interp"
 	"github.com/gocvx/gocvx/kernel"
@@ -102,11 +103,13 @@ func runKernel(args []string) error {
 		return err
 	}
 	defer session.Close()
+	parent, _ := strconv.Atoi(os.Getenv("JPY_PARENT_PID"))
 	k := &kernel.Kernel{
 		Engine:      session,
 		Log:         log.New(session.Stderr(), "gocvx kernel: ", log.LstdFlags),
 		Version:     version(),
 		CatchSIGINT: true,
+		ParentPID:   parent,
 	}
 	err = k.Serve(context.Background(), conn)
 	if errors.Is(err, kernel.ErrShutdown) {
