@@ -212,7 +212,7 @@ func TestGolden(t *testing.T) {
 	}
 }
 
-// checkPNG checks that the figure's PNG has twice its CSS size in pixels and is not
+// checkPNG checks that the figure's PNG has its CSS size at pngDPI in pixels and is not
 // blank: a good share of pixels differ from the white background, in several colours.
 func checkPNG(t *testing.T, fig *Figure, coloured bool) {
 	t.Helper()
@@ -221,8 +221,8 @@ func checkPNG(t *testing.T, fig *Figure, coloured bool) {
 		t.Fatalf("PNG does not decode: %v", err)
 	}
 	w, h := fig.cssSize()
-	if b := img.Bounds(); abs(b.Dx()-2*w) > 1 || abs(b.Dy()-2*h) > 1 {
-		t.Errorf("PNG is %d×%d pixels, want %d×%d (twice the CSS size)", b.Dx(), b.Dy(), 2*w, 2*h)
+	if b := img.Bounds(); abs(b.Dx()-pngPixels(w)) > 1 || abs(b.Dy()-pngPixels(h)) > 1 {
+		t.Errorf("PNG is %d×%d pixels, want %d×%d (%d dpi)", b.Dx(), b.Dy(), pngPixels(w), pngPixels(h), pngDPI)
 	}
 	inked, colours := inkStats(img)
 	if inked < 0.01 {
@@ -260,3 +260,6 @@ func abs(x int) int {
 	}
 	return x
 }
+
+// pngPixels converts CSS pixels to the pixels of a full-resolution PNG.
+func pngPixels(css int) int { return css * pngDPI / cssDPI }

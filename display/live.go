@@ -299,17 +299,17 @@ func (p *Progress) bundle() Bundle {
 	frac := 0.0
 	if p.Total > 0 {
 		frac = math.Max(0, math.Min(1, float64(p.count)/float64(p.Total)))
-		status = fmt.Sprintf("%3.0f%% %d/%d · %s", 100*frac, p.count, p.Total, roundDuration(elapsed))
+		status = fmt.Sprintf("%3.0f%% %d/%d · %s", 100*frac, p.count, p.Total, roundTenths(elapsed))
 		if p.ended {
 			status += " (done)"
 		} else if p.count > 0 && frac < 1 {
 			left := time.Duration(float64(elapsed) * (1 - frac) / frac)
-			status += fmt.Sprintf(", about %s left", roundDuration(left))
+			status += fmt.Sprintf(", about %s left", roundTenths(left))
 		}
 		filled := int(math.Round(frac * barWidth))
 		text = fmt.Sprintf("%s [%s%s] %s", p.Label, strings.Repeat("#", filled), strings.Repeat("-", barWidth-filled), status)
 	} else {
-		status = fmt.Sprintf("%d · %s", p.count, roundDuration(elapsed))
+		status = fmt.Sprintf("%d · %s", p.count, roundTenths(elapsed))
 		if p.ended {
 			status += " (done)"
 		}
@@ -330,4 +330,13 @@ func (p *Progress) bundle() Bundle {
 		Data:     map[string]any{MIMEText: text, MIMEHTML: sb.String()},
 		Metadata: map[string]any{},
 	}
+}
+
+// roundTenths rounds a progress bar's times to a tenth of a second (a second from a
+// minute on): finer digits would flicker.
+func roundTenths(d time.Duration) time.Duration {
+	if d >= time.Minute {
+		return d.Round(time.Second)
+	}
+	return d.Round(100 * time.Millisecond)
 }

@@ -89,7 +89,7 @@ func TestLiveThrottlesAndFinishes(t *testing.T) {
 		t.Errorf("final text = %q, want the result's %q", last.data[MIMEText], want)
 	}
 	html := last.data[MIMEHTML].(string)
-	if !strings.Contains(html, "<table") || pngWidthIn(t, html) != 2*w {
+	if !strings.Contains(html, "<table") || pngWidthIn(t, html) != pngPixels(w) {
 		t.Errorf("final frame lacks the summary table or the full-resolution plot")
 	}
 
@@ -117,8 +117,8 @@ func TestLiveDoneWithoutResult(t *testing.T) {
 		t.Errorf("final frame = %q, want the last iteration", ev[1].data[MIMEText])
 	}
 	w, _ := (&Figure{}).cssSize()
-	if got := pngWidthIn(t, ev[1].data[MIMEHTML].(string)); got != 2*w {
-		t.Errorf("final frame PNG is %d pixels wide, want %d", got, 2*w)
+	if got := pngWidthIn(t, ev[1].data[MIMEHTML].(string)); got != pngPixels(w) {
+		t.Errorf("final frame PNG is %d pixels wide, want %d", got, pngPixels(w))
 	}
 }
 

@@ -65,7 +65,9 @@ func resultFields(r *solver.Result) [][2]string {
 	return rows
 }
 
-func formatFloat(v float64) string { return fmt.Sprintf("%.6g", v) }
+// formatFloat shows objectives to 8 significant digits, enough to compare them with
+// an optimum at the gaps first-order methods reach.
+func formatFloat(v float64) string { return fmt.Sprintf("%.8g", v) }
 
 func formatGap(g float64) string {
 	if math.IsNaN(g) {
