@@ -83,9 +83,11 @@ func (f *Figure) size() (w, h vg.Length) {
 // draw draws the figure on c, with the legend to the right of the plot unless
 // LegendInside is set.
 func (f *Figure) draw(c draw.Canvas) {
+	// An opaque background under the legend column too: transparent regions would
+	// show black text on a dark notebook theme.
+	c.SetColor(color.White)
+	c.Fill(c.Rectangle.Path())
 	if f.custom != nil {
-		c.SetColor(color.White)
-		c.Fill(c.Rectangle.Path())
 		f.custom(c)
 		return
 	}
@@ -128,8 +130,18 @@ func (f *Figure) SVG() string {
 	if _, err := c.WriteTo(&buf); err != nil {
 		return ""
 	}
-	return buf.String()
+	return svgFixes.Replace(buf.String())
 }
+
+// svgFixes adjusts what vgsvg writes: the font gets fallbacks (Liberation Sans has
+// the metrics of Arial, so text keeps its measured width where Liberation is not
+// installed), embedded images get their true type (vgsvg labels PNGs as JPEG) and are
+// scaled without smoothing, so digits stay crisp pixels.
+var svgFixes = strings.NewReplacer(
+	"font-family:Liberation Sans;", "font-family:Liberation Sans,Arial,Helvetica,sans-serif;",
+	"xlink:href=\"data:image/jpg;base64,iVBOR", "xlink:href=\"data:image/png;base64,iVBOR",
+	"<image ", `<image style="image-rendering:pixelated" `,
+)
 
 // PNG returns the figure as a PNG image at 1.5 times the CSS resolution (144 dpi).
 func (f *Figure) PNG() []byte {

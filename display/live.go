@@ -124,6 +124,13 @@ func progressLine(label string, h []solver.Iteration) string {
 	return label + ": " + strings.Join(parts, " · ")
 }
 
+// Render returns the current frame: the progress line and the plot so far.
+func (l *Live) Render() Bundle {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.frame(pngDPI)
+}
+
 // Done ends the live display: with a result, it becomes the result's rendering (its
 // summary and convergence plot, as Render gives); with nil, the last recorded state
 // redrawn at full resolution. If nothing was recorded, a result is shown as a new

@@ -66,7 +66,7 @@ type DataRenderer interface{ Render() map[string]any }
 //   - a Bundle (or *Bundle) is returned as it is, with text/plain added if missing;
 //   - a Renderer or DataRenderer builds its own bundle;
 //   - *solver.Result and solver.Result: an HTML summary with the convergence plot;
-//   - *plot.Plot: SVG and PNG at DefaultWidth × DefaultHeight (see Figure for sizes);
+//   - *plot.Plot: SVG and PNG at DefaultWidth × DefaultHeight (a Figure sets the size);
 //   - image.Image: PNG, with its width and height as metadata;
 //   - mat.Matrix: text/plain in gonum's formatted layout (large matrices excerpted);
 //   - error: its message;
@@ -97,6 +97,8 @@ func Render(v any) (b Bundle) {
 		return renderResult(v)
 	case solver.Result:
 		return renderResult(&v)
+	case Figure:
+		return v.Render()
 	case *plot.Plot:
 		return (&Figure{Plot: v}).Render()
 	case image.Image:

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
+	"gonum.org/v1/plot/plotter"
 )
 
 type htmlThing struct{}
@@ -156,4 +157,31 @@ func keys(m map[string]any) []string {
 		ks = append(ks, k)
 	}
 	return ks
+}
+
+func TestRenderPlot(t *testing.T) {
+	p := newPlot("squares", "x", "y")
+	addLine(p, 0, "", plotter.XYs{{X: 1, Y: 1}, {X: 2, Y: 4}, {X: 3, Y: 9}})
+	for name, v := range map[string]any{"plot": p, "figure value": Figure{Plot: p}} {
+		t.Run(name, func(t *testing.T) {
+			b := Render(v)
+			if b.Data[MIMEText] != "<figure 624×384: squares>" {
+				t.Errorf("text/plain = %q", b.Data[MIMEText])
+			}
+			if svg, _ := b.Data[MIMESVG].(string); !strings.HasPrefix(svg, "<?xml") || !strings.Contains(svg, ">squares</text>") {
+				t.Errorf("image/svg+xml is not the plot's SVG: %.100q", svg)
+			}
+			md, _ := b.Metadata[MIMEPNG].(map[string]any)
+			if md["width"] != 624 || md["height"] != 384 {
+				t.Errorf("PNG metadata = %v, want the CSS size 624×384", md)
+			}
+			raw, err := base64.StdEncoding.DecodeString(b.Data[MIMEPNG].(string))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := png.Decode(bytes.NewReader(raw)); err != nil {
+				t.Errorf("PNG does not decode: %v", err)
+			}
+		})
+	}
 }
