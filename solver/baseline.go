@@ -193,8 +193,9 @@ func (w *ncWorkspace) dense(buf *[]float64, r, c int) *mat.Dense {
 }
 
 // lossGradient sets gU and gAlpha to scale · Σₖ ∇_θ ℓ(f(xₖ), yₖ) over the rows of Xb
-// and returns Σₖ ℓ(f(xₖ), yₖ). It does not add the regularizer.
-func (w *ncWorkspace) lossGradient(p *ncParams, Xb *mat.Dense, y []float64, loss Loss, scale float64, gU *mat.Dense, gAlpha []float64) float64 {
+// and returns Σₖ ℓ(f(xₖ), yₖ) and the number of rows with sign(f(xₖ)) = yₖ (f = 0
+// counting as +1, as Network.Accuracy). It does not add the regularizer.
+func (w *ncWorkspace) lossGradient(p *ncParams, Xb *mat.Dense, y []float64, loss Loss, scale float64, gU *mat.Dense, gAlpha []float64) (total float64, correct int) {
 	b, _ := Xb.Dims()
 	m := len(p.Alpha)
 	Z := w.dense(&w.z, b, m)
@@ -202,7 +203,6 @@ func (w *ncWorkspace) lossGradient(p *ncParams, Xb *mat.Dense, y []float64, loss
 	for j := range gAlpha {
 		gAlpha[j] = 0
 	}
-	total := 0.0
 	for k := 0; k < b; k++ {
 		row := Z.RawRowView(k)
 		yhat := 0.0
@@ -212,6 +212,9 @@ func (w *ncWorkspace) lossGradient(p *ncParams, Xb *mat.Dense, y []float64, loss
 			}
 		}
 		total += ncPointLoss(loss, yhat, y[k])
+		if (yhat >= 0) == (y[k] > 0) {
+			correct++
+		}
 		g := scale * ncLossDerivative(loss, yhat, y[k])
 		// Row k becomes ∂/∂zₖⱼ = g αⱼ 1[zₖⱼ > 0] after its use in ∂/∂αⱼ.
 		for j, z := range row {
@@ -224,7 +227,7 @@ func (w *ncWorkspace) lossGradient(p *ncParams, Xb *mat.Dense, y []float64, loss
 		}
 	}
 	gU.Mul(Z.T(), Xb)
-	return total
+	return total, correct
 }
 
 // gather copies the given rows of X (and y) into the workspace's batch buffer.
@@ -280,15 +283,20 @@ func ncActiveNeurons(net *Network) int {
 	if net == nil || net.U == nil {
 		return 0
 	}
-	scales := make([]float64, len(net.Alpha))
+	scale := func(j int) float64 {
+		ss := 0.0
+		for _, v := range net.U.RawRowView(j) {
+			ss += v * v
+		}
+		return math.Abs(net.Alpha[j]) * math.Sqrt(ss)
+	}
 	largest := 0.0
-	for j, a := range net.Alpha {
-		scales[j] = math.Abs(a) * mat.Norm(net.U.RowView(j), 2)
-		largest = math.Max(largest, scales[j])
+	for j := range net.Alpha {
+		largest = math.Max(largest, scale(j))
 	}
 	count := 0
-	for _, s := range scales {
-		if s > 0 && s > ncActiveThreshold*largest {
+	for j := range net.Alpha {
+		if s := scale(j); s > 0 && s > ncActiveThreshold*largest {
 			count++
 		}
 	}
@@ -333,7 +341,34 @@ func ncTrain(ctx context.Context, prob *Problem, s *Settings, cfg ncConfig, opt 
 	yb := make([]float64, batch)
 
 	res := &Result{Method: cfg.name, Gap: math.NaN()}
-	bestObj, _ := eval(p, prob)
+	reg := prob.Beta / float64(n)
+	// gradient sets grad to the estimate of ∇J/n on the batch Xb and returns the
+	// batch's loss and correct count.
+	gradient := func(Xb *mat.Dense, ys []float64) (float64, int) {
+		total, correct := w.lossGradient(p, Xb, ys, prob.Loss, 1/float64(len(ys)), gU, gAlpha)
+		for i, v := range p.theta {
+			grad[i] += reg * v
+		}
+		return total, correct
+	}
+	// Full-batch training without a batch hook evaluates the objective of θₜ in the
+	// forward pass that computes the gradient at θₜ (as PyTorch's loss.backward()
+	// does), so an epoch costs one forward and one backward pass, not two forwards.
+	fused := batch == n && hook == nil
+	fusedEval := func() (float64, float64) {
+		total, correct := gradient(prob.X, prob.Y)
+		acc := math.NaN()
+		if prob.Loss.Classification() {
+			acc = float64(correct) / float64(n)
+		}
+		return total + prob.Beta*ncRegularizer(p.theta), acc
+	}
+	var bestObj float64
+	if fused {
+		bestObj, _ = fusedEval()
+	} else {
+		bestObj, _ = eval(p, prob)
+	}
 	best := p.network()
 	gap := func(obj float64) float64 {
 		if s.Reference == 0 {
@@ -362,45 +397,42 @@ func ncTrain(ctx context.Context, prob *Problem, s *Settings, cfg ncConfig, opt 
 	epoch := 0
 train:
 	for epoch < cfg.epochs {
-		if batch < n {
-			r.Shuffle(n, func(i, j int) { order[i], order[j] = order[j], order[i] })
-		}
-		for lo := 0; lo < n; lo += batch {
+		var obj, acc float64
+		if fused {
 			if st := interrupted(); st != NotTerminated {
 				status = st
-				if lo > 0 { // a partial epoch moved the weights: consider them too
-					obj, _ := eval(p, prob)
-					consider(obj)
-				}
-				break train
-			}
-			rows := order[lo:min(lo+batch, n)]
-			var Xb *mat.Dense
-			if len(rows) == n && batch == n {
-				Xb = prob.X
-				if hook != nil {
-					Xb = mat.DenseCopyOf(prob.X)
-				}
-				copy(yb, prob.Y)
-			} else {
-				Xb = w.gather(prob.X, rows)
-				for i, k := range rows {
-					yb[i] = prob.Y[k]
-				}
-			}
-			ys := yb[:len(rows)]
-			if hook != nil {
-				hook(p, Xb, ys, r)
-			}
-			w.lossGradient(p, Xb, ys, prob.Loss, 1/float64(len(rows)), gU, gAlpha)
-			reg := prob.Beta / float64(n)
-			for i, v := range p.theta {
-				grad[i] += reg * v
+				break
 			}
 			opt.step(p.theta, grad)
+			obj, acc = fusedEval()
+		} else {
+			if batch < n {
+				r.Shuffle(n, func(i, j int) { order[i], order[j] = order[j], order[i] })
+			}
+			for lo := 0; lo < n; lo += batch {
+				if st := interrupted(); st != NotTerminated {
+					status = st
+					if lo > 0 { // a partial epoch moved the weights: consider them too
+						obj, _ := eval(p, prob)
+						consider(obj)
+					}
+					break train
+				}
+				rows := order[lo:min(lo+batch, n)]
+				Xb := w.gather(prob.X, rows)
+				ys := yb[:len(rows)]
+				for i, k := range rows {
+					ys[i] = prob.Y[k]
+				}
+				if hook != nil {
+					hook(p, Xb, ys, r)
+				}
+				gradient(Xb, ys)
+				opt.step(p.theta, grad)
+			}
+			obj, acc = eval(p, prob)
 		}
 		epoch++
-		obj, acc := eval(p, prob)
 		it := Iteration{
 			Iteration:      epoch,
 			Objective:      obj,

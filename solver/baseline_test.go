@@ -96,7 +96,7 @@ func TestBaselineGradient(t *testing.T) {
 		gU := mat.NewDense(6, d, nil)
 		gA := make([]float64, 6)
 		var w ncWorkspace
-		value := w.lossGradient(p, prob.X, prob.Y, loss, 1, gU, gA)
+		value, _ := w.lossGradient(p, prob.X, prob.Y, loss, 1, gU, gA)
 		want, _ := (&Network{U: p.U, Alpha: p.Alpha}).Objective(prob.X, prob.Y, loss, prob.Beta)
 		if got := value + prob.Beta*ncRegularizer(p.theta); relErr(got, want) > 1e-13 {
 			t.Errorf("%v: objective %v, Network.Objective %v", loss, got, want)
@@ -158,8 +158,11 @@ func TestFirstSteps(t *testing.T) {
 				t.Errorf("%v: θ₁[%d] = %v, want %v", method, i, got[i], want)
 			}
 		}
-		if !(res.Objective < res.History[0].Objective+1e-15 && res.Objective == res.History[0].Objective) {
+		if res.Objective != res.History[0].Objective {
 			t.Errorf("%v: result objective %v, epoch objective %v", method, res.Objective, res.History[0].Objective)
+		}
+		if acc, _ := res.Network.Accuracy(prob.X, prob.Y); acc != res.History[0].TrainAccuracy {
+			t.Errorf("%v: recorded accuracy %v, Network.Accuracy %v", method, res.History[0].TrainAccuracy, acc)
 		}
 	}
 }
