@@ -470,3 +470,14 @@ func decadeRange(a *plot.Axis) {
 		a.Max = math.Pow(10, math.Ceil(math.Log10(a.Max)-1e-9))
 	}
 }
+
+// niceRange widens a linear axis to the multiples of niceTicks' step that enclose
+// it, so that both ends carry a label.
+func niceRange(a *plot.Axis) {
+	if !(a.Max > a.Min) || math.IsInf(a.Max-a.Min, 0) {
+		return
+	}
+	step := niceStep(a.Max-a.Min, 6)
+	a.Min = math.Floor(a.Min/step+1e-9) * step
+	a.Max = math.Ceil(a.Max/step-1e-9) * step
+}

@@ -221,6 +221,7 @@ func ObjectivePlot(runs []Run, x XAxis) *Figure {
 	if !drawn {
 		return errFigure("ObjectivePlot: no finite objectives to draw")
 	}
+	niceRange(&p.Y)
 	return &Figure{Plot: p}
 }
 
@@ -274,5 +275,6 @@ func NeuronPlot(runs []Run) *Figure {
 		return errFigure("NeuronPlot: no iterations to draw")
 	}
 	p.Y.Min = 0
+	niceRange(&p.Y)
 	return &Figure{Plot: p}
 }

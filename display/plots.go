@@ -73,6 +73,7 @@ func LinePlot(title, xLabel, yLabel string, series []Series) *Figure {
 	for i, s := range series {
 		addLine(p, i, seriesLabel(series, i), finiteXYs(s.X, s.Y, 0, false))
 	}
+	niceRange(&p.Y)
 	return &Figure{Plot: p}
 }
 
@@ -101,6 +102,7 @@ func AccuracyPlot(series []Series) *Figure {
 		addLine(p, i, seriesLabel(series, i), finiteXYs(s.X, percent(s.Y), 0, false))
 	}
 	p.Y.Max = 100
+	niceRange(&p.Y)
 	return &Figure{Plot: p}
 }
 
