@@ -6,6 +6,7 @@ import (
 	"errors"
 	"image"
 	"image/color"
+	"image/jpeg"
 	"image/png"
 	"strings"
 	"testing"
@@ -30,6 +31,16 @@ type pngThing struct{ img image.Image }
 func (p pngThing) PNG() []byte {
 	var buf bytes.Buffer
 	if err := png.Encode(&buf, p.img); err != nil {
+		panic(err)
+	}
+	return buf.Bytes()
+}
+
+type jpegThing struct{}
+
+func (jpegThing) JPEG() []byte {
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, image.NewGray(image.Rect(0, 0, 4, 3)), nil); err != nil {
 		panic(err)
 	}
 	return buf.Bytes()
@@ -69,6 +80,8 @@ func TestRender(t *testing.T) {
 		{"svg", AsSVG("<svg/>"), map[string]string{MIMESVG: "<svg/>", MIMEText: "<image/svg+xml>"}},
 		{"image", small, map[string]string{MIMEPNG: "", MIMEText: "<*image.Gray 3×2>"}},
 		{"png method", pngThing{small}, map[string]string{MIMEPNG: "", MIMEText: ""}},
+		{"jpeg method", jpegThing{}, map[string]string{MIMEJPEG: "", MIMEText: "{}"}},
+		{"jpeg bytes", AsJPEG(jpegThing{}.JPEG()), map[string]string{MIMEJPEG: "", MIMEText: "<image/jpeg 4×3>"}},
 		{"png bytes", AsPNG(pngThing{small}.PNG()), map[string]string{MIMEPNG: "", MIMEText: "<image/png 3×2>"}},
 		{"nil pointer with method", (*nilHTML)(nil), map[string]string{MIMEText: "<nil>"}},
 		{"panicking method", &panicky{}, map[string]string{MIMEText: "&{} (display: rendering panicked: boom)"}},
