@@ -164,8 +164,9 @@ func atkObjective(net *Network, X *mat.Dense, y []float64, loss Loss) ([]float64
 		}
 		return phi, grad
 	}
+	// Uᵀ as a dense d×m copy: XUᵀ then runs on rows of length m (see ncParams).
 	var Z mat.Dense
-	Z.Mul(X, net.U.T())
+	Z.Mul(X, mat.DenseCopyOf(net.U.T()))
 	for k := 0; k < n; k++ {
 		row := Z.RawRowView(k)
 		f := 0.0

@@ -39,7 +39,7 @@ func TestAttackGradient(t *testing.T) {
 		phi, grad := atkObjective(net, prob.X, y, loss)
 		const h = 1e-6
 		for k := 0; k < 20; k++ {
-			if !ncAwayFromKinks(&ncParams{U: net.U, Alpha: net.Alpha}, &Problem{X: mat.NewDense(1, 3, prob.X.RawRowView(k)), Y: y[k : k+1], Loss: Squared}, 1e-3) {
+			if !ncAwayFromKinks(net, &Problem{X: mat.NewDense(1, 3, prob.X.RawRowView(k)), Y: y[k : k+1], Loss: Squared}, 1e-3) {
 				continue
 			}
 			for i := 0; i < 3; i++ {

@@ -79,17 +79,14 @@ func (m *PGDTraining) solve(ctx context.Context, p *Problem, s *Settings) (*Resu
 	evalAttack.random = false
 
 	hook := func(w *ncParams, Xb *mat.Dense, y []float64, r *rand.Rand) {
-		Xadv, _ := atkPGD(&Network{U: w.U, Alpha: w.Alpha}, Xb, y, p.Loss, m.Epsilon, &attack, r)
+		Xadv, _ := atkPGD(&Network{U: mat.DenseCopyOf(w.W.T()), Alpha: w.Alpha}, Xb, y, p.Loss, m.Epsilon, &attack, r)
 		Xb.Copy(Xadv)
 	}
 	eval := func(w *ncParams, prob *Problem) (float64, float64) {
-		net := &Network{U: w.U, Alpha: w.Alpha}
+		net := &Network{U: mat.DenseCopyOf(w.W.T()), Alpha: w.Alpha}
 		_, acc := ncEvaluate(w, prob)
 		Xadv, _ := atkPGD(net, prob.X, prob.Y, prob.Loss, m.Epsilon, &evalAttack, nil)
-		pred, err := net.Predict(Xadv)
-		if err != nil {
-			panic("solver: baseline weights do not fit the data: " + err.Error())
-		}
+		pred := w.predict(Xadv)
 		obj := prob.Loss.Value(pred, prob.Y) + prob.Beta*ncRegularizer(w.theta)
 		return obj, acc
 	}
