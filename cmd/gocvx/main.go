@@ -98,7 +98,7 @@ func runKernel(args []string) error {
 	if err != nil {
 		return err
 	}
-	session, err := interp.New(interp.Options{})
+	session, err := interp.New(interp.Options{CaptureOutput: true})
 	if err != nil {
 		return err
 	}
@@ -106,7 +106,7 @@ func runKernel(args []string) error {
 	parent, _ := strconv.Atoi(os.Getenv("JPY_PARENT_PID"))
 	k := &kernel.Kernel{
 		Engine:      session,
-		Log:         log.New(session.Stderr(), "gocvx kernel: ", log.LstdFlags),
+		Log:         log.New(interp.ProcessStderr(), "gocvx kernel: ", log.LstdFlags),
 		Version:     version(),
 		CatchSIGINT: true,
 		ParentPID:   parent,
