@@ -155,6 +155,15 @@ type Iteration struct {
 	TrainAccuracy float64
 	// ActiveNeurons is the number of nonzero neurons of the current iterate.
 	ActiveNeurons int
+	// Patterns is the number of activation patterns (blocks) of the program solved;
+	// zero for methods without patterns.
+	Patterns int
+	// Rho is ADMM's penalty ρ at this iteration (zero for other methods).
+	Rho float64
+	// DualityGap is the method's relative duality gap when computed this iteration;
+	// the convex methods compute it every few iterations and record NaN in between.
+	// Methods without a certificate leave it zero (their Result.Certificate is nil).
+	DualityGap float64
 }
 
 // Network is a two-layer ReLU network f(x) = Σⱼ (xᵀuⱼ)₊ αⱼ.

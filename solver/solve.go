@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"gonum.org/v1/gonum/mat"
 )
 
 // Settings control a solve. The zero value (or a nil *Settings) is valid: every field
@@ -31,6 +33,11 @@ type Settings struct {
 	Reference float64
 	// Recorder, if not nil, receives every iteration as it completes.
 	Recorder Recorder
+	// Arrangement, if not nil, gives the activation patterns to use (from
+	// SampleArrangement, EnumerateArrangement or NewArrangement on the same X), so that
+	// several methods or settings solve the identical program; Patterns, Exact and the
+	// pattern sampling of Seed are then ignored.
+	Arrangement *Arrangement
 }
 
 // Result is the outcome of Solve.
@@ -52,6 +59,30 @@ type Result struct {
 	Network *Network
 	// ActiveNeurons is the number of nonzero neurons in Network.
 	ActiveNeurons int
+
+	// The fields below are set by the convex methods.
+
+	// Arrangement holds the activation patterns of the program solved (the gates for
+	// GatedReLU), and Patterns their number P. SCP sets Patterns to its number of
+	// sampled directions and leaves Arrangement nil.
+	Arrangement *Arrangement
+	Patterns    int
+	// Certificate is the duality-gap certificate of the final point (nil for the
+	// non-convex baselines).
+	Certificate *Certificate
+	// V and W are the convex solution (P×d: row i is vᵢ, resp. wᵢ, of pattern i) for
+	// ADMM and GatedReLU (W is nil for GatedReLU, whose blocks are unconstrained).
+	V, W *mat.Dense
+	// Dual is the dual variable η of the predictions at the solution (the gradient of
+	// the loss at the convex predictions for smooth losses); CheckViolations uses it.
+	Dual []float64
+	// Rho is ADMM's final penalty ρ and Factorizations the number of factorizations of
+	// its u-step matrix (one, plus the refactorizations of residual balancing).
+	Rho            float64
+	Factorizations int
+	// Gated is the gated ReLU model trained by GatedReLU (nil for other methods); its
+	// ReLU equivalent on the training points is Network.
+	Gated *GatedNetwork
 }
 
 // Solve trains a two-layer ReLU network on prob with method (nil means &ADMM{}).
@@ -75,4 +106,21 @@ func Solve(ctx context.Context, prob *Problem, settings *Settings, method Method
 		method = &ADMM{}
 	}
 	return method.solve(ctx, prob, &s)
+}
+
+// arrangementFor returns the patterns a method should use: Settings.Arrangement, an
+// exact enumeration when Settings.Exact, or a Gaussian sample of Settings.Patterns (or
+// defaultPatterns) directions seeded by Settings.Seed.
+func arrangementFor(p *Problem, s *Settings, defaultPatterns int) (*Arrangement, error) {
+	switch {
+	case s.Arrangement != nil:
+		return s.Arrangement, nil
+	case s.Exact:
+		return EnumerateArrangement(p.X)
+	}
+	samples := s.Patterns
+	if samples == 0 {
+		samples = defaultPatterns
+	}
+	return SampleArrangement(p.X, samples, s.Seed)
 }

@@ -1,0 +1,112 @@
+package solver
+
+import (
+	"math"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// anderson is type-II Anderson acceleration of a fixed-point iteration w ← T(w)
+// (Walker and Ni 2011; for ADMM/Douglas–Rachford, Zhang, O'Donoghue and Boyd 2020):
+// with the residuals g = T(w) − w of the last m iterates it extrapolates
+//
+//	w⁺ = T(wₖ) − (ΔW + ΔG) γ,   γ = argmin ‖gₖ − ΔG γ‖² + r‖γ‖²,
+//
+// where ΔW, ΔG hold differences of consecutive iterates and residuals.
+type anderson struct {
+	m, dim int
+	dw, dg [][]float64 // ring buffers of differences
+	count  int         // stored columns
+	next   int         // ring position
+	wPrev  []float64
+	gPrev  []float64
+	have   bool
+	gram   []float64 // ΔGᵀΔG, m×m
+	gamma  []float64
+}
+
+// andersonRegularization is the Tikhonov weight r relative to ‖ΔG‖²_F: it keeps the
+// least-squares problem solvable when residual differences are nearly dependent.
+const andersonRegularization = 1e-10
+
+func newAnderson(m, dim int) *anderson {
+	a := &anderson{m: m, dim: dim, wPrev: make([]float64, dim), gPrev: make([]float64, dim),
+		gram: make([]float64, m*m), gamma: make([]float64, m)}
+	a.dw = make([][]float64, m)
+	a.dg = make([][]float64, m)
+	for i := range a.dw {
+		a.dw[i] = make([]float64, dim)
+		a.dg[i] = make([]float64, dim)
+	}
+	return a
+}
+
+func (a *anderson) reset() { a.count, a.next, a.have = 0, 0, false }
+
+// extrapolate takes the current iterate w and its image tw = T(w) and overwrites tw
+// with the accelerated point. It reports whether it extrapolated (false while the
+// memory is empty or the least-squares problem is degenerate).
+func (a *anderson) extrapolate(w, tw []float64) bool {
+	if a.have {
+		col := a.next
+		dw, dg := a.dw[col], a.dg[col]
+		for i := range dw {
+			g := tw[i] - w[i]
+			dw[i] = w[i] - a.wPrev[i]
+			dg[i] = g - a.gPrev[i]
+		}
+		a.next = (a.next + 1) % a.m
+		a.count = min(a.count+1, a.m)
+		for j := 0; j < a.count; j++ {
+			v := dot(a.dg[col], a.dg[j])
+			a.gram[col*a.m+j] = v
+			a.gram[j*a.m+col] = v
+		}
+	}
+	copy(a.wPrev, w)
+	for i := range tw {
+		a.gPrev[i] = tw[i] - w[i]
+	}
+	a.have = true
+	k := a.count
+	if k == 0 {
+		return false
+	}
+	// Solve (ΔGᵀΔG + rI) γ = ΔGᵀ g.
+	h := mat.NewSymDense(k, nil)
+	trace := 0.0
+	for i := 0; i < k; i++ {
+		trace += a.gram[i*a.m+i]
+	}
+	reg := andersonRegularization * trace
+	rhs := mat.NewVecDense(k, nil)
+	for i := 0; i < k; i++ {
+		for j := i; j < k; j++ {
+			h.SetSym(i, j, a.gram[i*a.m+j])
+		}
+		h.SetSym(i, i, a.gram[i*a.m+i]+reg)
+		rhs.SetVec(i, dot(a.dg[i], a.gPrev))
+	}
+	var ch mat.Cholesky
+	if !ch.Factorize(h) {
+		a.reset()
+		return false
+	}
+	var gamma mat.VecDense
+	if err := ch.SolveVecTo(&gamma, rhs); err != nil {
+		a.reset()
+		return false
+	}
+	for j := 0; j < k; j++ {
+		gj := gamma.AtVec(j)
+		if math.IsNaN(gj) || math.IsInf(gj, 0) {
+			a.reset()
+			return false
+		}
+		dw, dg := a.dw[j], a.dg[j]
+		for i := range tw {
+			tw[i] -= gj * (dw[i] + dg[i])
+		}
+	}
+	return true
+}

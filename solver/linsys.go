@@ -1,0 +1,260 @@
+package solver
+
+import (
+	"errors"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/lapack/lapack64"
+)
+
+// Names of the factorization routes, as reported in Result.Factorization.
+const (
+	FactorCholesky = "cholesky"
+	FactorWoodbury = "woodbury"
+)
+
+// linsys solves the u-step system of ADMM,
+//
+//	(I₂ₚ ⊗ B + c FᵀF) u = r,   B = τ²I + XᵀX,   F = [D₁X … DₚX  −D₁X … −DₚX],
+//
+// for u = (v₁..vₚ, w₁..wₚ) stored as the rows of a 2P×d matrix. Because
+// FᵀF = [K −K; −K K] with K = F_DᵀF_D and F_D = [D₁X … DₚX], the sum and difference of
+// the two halves decouple:
+//
+//	(I ⊗ B)(v + w) = r_v + r_w,   (I ⊗ B + 2cK)(v − w) = r_v − r_w,
+//
+// so only the dP×dP matrix A_D = I ⊗ B + 2cK needs a factorization (our derivation).
+// It is factored directly (Cholesky) or through Woodbury's identity
+//
+//	A_D⁻¹ = I⊗M − (I⊗M) F_Dᵀ S⁻¹ F_D (I⊗M),   M = B⁻¹,   S = I/(2c) + (X M Xᵀ) ∘ C,
+//
+// with C = Σᵢ dᵢdᵢᵀ the co-activation counts, whichever is cheaper.
+type linsys struct {
+	pr    *program
+	route string
+	c     float64
+	bFull []float64         // B = τ²I + XᵀX (d×d, lower triangle)
+	bChol blas64.Triangular // L with B = L Lᵀ (d×d)
+
+	// Cholesky route.
+	k    []float64 // K, dP×dP (lower triangle used)
+	aD   []float64 // factor of A_D
+	aTri blas64.Triangular
+
+	// Woodbury route.
+	h    []float64 // (X M Xᵀ) ∘ C, n×n (lower triangle used)
+	s    []float64 // factor of S
+	sTri blas64.Triangular
+
+	// Scratch.
+	sum, diff, t1, xt []float64 // P×d, P×d, P×d, n×P
+	z                 []float64 // n
+	factorizations    int
+}
+
+// routeCosts returns the floating-point operations of the two routes: the one-time
+// work, the work of a refactorization for a new c, and the work per solve.
+func routeCosts(n, d, p int) (cholOnce, cholRefactor, cholSolve, woodOnce, woodRefactor, woodSolve float64) {
+	fn, fd, fp := float64(n), float64(d), float64(p)
+	dp := fd * fp
+	cholRefactor = dp*dp*dp/3 + dp*dp
+	cholOnce = fn*dp*dp + cholRefactor
+	cholSolve = 2*dp*dp + 4*fp*fd*fd
+	woodRefactor = fn*fn*fn/3 + fn*fn
+	woodOnce = 2*fn*fn*fd + fn*fn*fp + woodRefactor
+	woodSolve = 2*fn*fn + 4*fn*fd*fp + 6*fp*fd*fd
+	return
+}
+
+// Memory ceiling for a route's dense matrix (in float64s): 2 GiB.
+const maxDenseFloats = 1 << 28
+
+// chooseRoute picks the route with the smaller estimated total work over a typical
+// solve (expectedSolves iterations and a few refactorizations), among those whose
+// matrices fit in memory.
+func chooseRoute(n, d, p int, refactors float64) (string, error) {
+	const expectedSolves = 500 // a typical ADMM run to 1e-6 (see the benchmarks)
+	co, cr, cs, wo, wr, ws := routeCosts(n, d, p)
+	chol := co + refactors*cr + expectedSolves*cs
+	wood := wo + refactors*wr + expectedSolves*ws
+	dp := float64(d * p)
+	cholFits := 2*dp*dp <= maxDenseFloats
+	woodFits := 2*float64(n)*float64(n) <= maxDenseFloats
+	switch {
+	case cholFits && (!woodFits || chol <= wood):
+		return FactorCholesky, nil
+	case woodFits:
+		return FactorWoodbury, nil
+	}
+	return "", errors.New("solver: problem too large for ADMM's direct linear algebra: both n×n and dP×dP matrices exceed 2 GiB; use fewer patterns or SCP")
+}
+
+func newLinsys(pr *program, route string, c float64) (*linsys, error) {
+	n, d, p := pr.n, pr.d, pr.P
+	ls := &linsys{pr: pr, route: route,
+		sum: make([]float64, p*d), diff: make([]float64, p*d), t1: make([]float64, p*d),
+		xt: make([]float64, n*p), z: make([]float64, n)}
+	// B = τ²I + XᵀX and its Cholesky factor.
+	b := make([]float64, d*d)
+	if !pr.noGram {
+		blas64.Syrk(blas.Trans, 1, pr.X, 0, blas64.Symmetric{Uplo: blas.Lower, N: d, Stride: d, Data: b})
+	}
+	for i := 0; i < d; i++ {
+		b[i*d+i] += pr.tau2
+	}
+	ls.bFull = append([]float64(nil), b...)
+	var ok bool
+	ls.bChol, ok = lapack64.Potrf(blas64.Symmetric{Uplo: blas.Lower, N: d, Stride: d, Data: b})
+	if !ok {
+		return nil, errors.New("solver: τ²I + XᵀX is not positive definite")
+	}
+	switch route {
+	case FactorCholesky:
+		dp := d * p
+		ls.k = make([]float64, dp*dp)
+		// K = F_DᵀF_D, accumulated over chunks of rows of F_D to bound memory.
+		const chunk = 256
+		fd := make([]float64, min(chunk, n)*dp)
+		for k0 := 0; k0 < n; k0 += chunk {
+			rows := min(chunk, n-k0)
+			f := fd[:rows*dp]
+			for k := 0; k < rows; k++ {
+				xk := pr.x[(k0+k)*d : (k0+k+1)*d]
+				mk := pr.mask[(k0+k)*p : (k0+k+1)*p]
+				fr := f[k*dp : (k+1)*dp]
+				for i, m := range mk {
+					if m != 0 {
+						copy(fr[i*d:(i+1)*d], xk)
+					} else {
+						clear(fr[i*d : (i+1)*d])
+					}
+				}
+			}
+			blas64.Syrk(blas.Trans, 1, blas64.General{Rows: rows, Cols: dp, Stride: dp, Data: f},
+				1, blas64.Symmetric{Uplo: blas.Lower, N: dp, Stride: dp, Data: ls.k})
+		}
+		ls.aD = make([]float64, dp*dp)
+	case FactorWoodbury:
+		// Y = X L⁻ᵀ, so X M Xᵀ = Y Yᵀ.
+		y := make([]float64, n*d)
+		copy(y, pr.x)
+		blas64.Trsm(blas.Right, blas.Trans, 1, ls.bChol, blas64.General{Rows: n, Cols: d, Stride: d, Data: y})
+		ls.h = make([]float64, n*n)
+		hs := blas64.Symmetric{Uplo: blas.Lower, N: n, Stride: n, Data: ls.h}
+		blas64.Syrk(blas.NoTrans, 1, blas64.General{Rows: n, Cols: d, Stride: d, Data: y}, 0, hs)
+		cm := make([]float64, n*n)
+		blas64.Syrk(blas.NoTrans, 1, blas64.General{Rows: n, Cols: p, Stride: p, Data: pr.mask}, 0,
+			blas64.Symmetric{Uplo: blas.Lower, N: n, Stride: n, Data: cm})
+		for i := 0; i < n; i++ {
+			for j := 0; j <= i; j++ {
+				ls.h[i*n+j] *= cm[i*n+j]
+			}
+		}
+		ls.s = cm // reuse the storage for the factor of S
+	default:
+		return nil, errors.New("solver: unknown factorization " + route)
+	}
+	if err := ls.factor(c); err != nil {
+		return nil, err
+	}
+	return ls, nil
+}
+
+// factor (re)factors the matrix that depends on c.
+func (ls *linsys) factor(c float64) error {
+	ls.c = c
+	ls.factorizations++
+	d, p, n := ls.pr.d, ls.pr.P, ls.pr.n
+	var ok bool
+	switch ls.route {
+	case FactorCholesky:
+		dp := d * p
+		for i := 0; i < dp; i++ {
+			row := ls.aD[i*dp : i*dp+i+1]
+			krow := ls.k[i*dp : i*dp+i+1]
+			for j := range row {
+				row[j] = 2 * c * krow[j]
+			}
+		}
+		// Add I ⊗ B on the diagonal blocks (lower triangles).
+		bb := ls.bFull
+		for blk := 0; blk < p; blk++ {
+			o := blk * d
+			for i := 0; i < d; i++ {
+				for j := 0; j <= i; j++ {
+					ls.aD[(o+i)*dp+o+j] += bb[i*d+j]
+				}
+			}
+		}
+		ls.aTri, ok = lapack64.Potrf(blas64.Symmetric{Uplo: blas.Lower, N: dp, Stride: dp, Data: ls.aD})
+	case FactorWoodbury:
+		for i := 0; i < n; i++ {
+			copy(ls.s[i*n:i*n+i+1], ls.h[i*n:i*n+i+1])
+			ls.s[i*n+i] += 1 / (2 * c)
+		}
+		ls.sTri, ok = lapack64.Potrf(blas64.Symmetric{Uplo: blas.Lower, N: n, Stride: n, Data: ls.s})
+	}
+	if !ok {
+		return errors.New("solver: ADMM system matrix is not positive definite (data too badly scaled?)")
+	}
+	return nil
+}
+
+// applyM overwrites the rows of r (rows×d) with r M, M = B⁻¹ = L⁻ᵀL⁻¹.
+func (ls *linsys) applyM(r []float64, rows int) {
+	g := blas64.General{Rows: rows, Cols: ls.pr.d, Stride: ls.pr.d, Data: r}
+	blas64.Trsm(blas.Right, blas.Trans, 1, ls.bChol, g)
+	blas64.Trsm(blas.Right, blas.NoTrans, 1, ls.bChol, g)
+}
+
+// solve overwrites u (2P×d) with the solution of the system with right-hand side r.
+func (ls *linsys) solve(r, u []float64) {
+	pr := ls.pr
+	d, p, n := pr.d, pr.P, pr.n
+	half := p * d
+	rv, rw := r[:half], r[half:]
+	for i := range ls.sum {
+		ls.sum[i] = rv[i] + rw[i]
+		ls.diff[i] = rv[i] - rw[i]
+	}
+	ls.applyM(ls.sum, p)
+	switch ls.route {
+	case FactorCholesky:
+		blas64.Trsv(blas.NoTrans, ls.aTri, blas64.Vector{N: half, Inc: 1, Data: ls.diff})
+		blas64.Trsv(blas.Trans, ls.aTri, blas64.Vector{N: half, Inc: 1, Data: ls.diff})
+	case FactorWoodbury:
+		t1 := ls.t1
+		copy(t1, ls.diff)
+		ls.applyM(t1, p) // t₁ = (I⊗M) r
+		// z = F_D t₁: zₖ = Σᵢ dᵢₖ xₖᵀ t₁ᵢ.
+		blas64.Gemm(blas.NoTrans, blas.Trans, 1, pr.X, blas64.General{Rows: p, Cols: d, Stride: d, Data: t1},
+			0, blas64.General{Rows: n, Cols: p, Stride: p, Data: ls.xt})
+		for k := 0; k < n; k++ {
+			ls.z[k] = dot(pr.mask[k*p:(k+1)*p], ls.xt[k*p:(k+1)*p])
+		}
+		zv := blas64.Vector{N: n, Inc: 1, Data: ls.z}
+		blas64.Trsv(blas.NoTrans, ls.sTri, zv)
+		blas64.Trsv(blas.Trans, ls.sTri, zv)
+		// g = F_Dᵀ z: gᵢ = Xᵀ(dᵢ ∘ z), computed as (Mask ∘ z)ᵀ X.
+		for k := 0; k < n; k++ {
+			zk := ls.z[k]
+			row := ls.xt[k*p : (k+1)*p]
+			for i, m := range pr.mask[k*p : (k+1)*p] {
+				row[i] = m * zk
+			}
+		}
+		g := ls.diff
+		blas64.Gemm(blas.Trans, blas.NoTrans, 1, blas64.General{Rows: n, Cols: p, Stride: p, Data: ls.xt}, pr.X,
+			0, blas64.General{Rows: p, Cols: d, Stride: d, Data: g})
+		ls.applyM(g, p)
+		for i := range g {
+			g[i] = t1[i] - g[i]
+		}
+	}
+	uv, uw := u[:half], u[half:]
+	for i := range ls.sum {
+		uv[i] = (ls.sum[i] + ls.diff[i]) / 2
+		uw[i] = (ls.sum[i] - ls.diff[i]) / 2
+	}
+}
