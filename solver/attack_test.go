@@ -1,6 +1,7 @@
 package solver
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -284,4 +285,19 @@ func TestPGDReproducible(t *testing.T) {
 	if !mat.Equal(a, b) || mat.Equal(a, c) {
 		t.Error("PGD random starts are not reproducible by seed")
 	}
+}
+
+// BenchmarkPGD measures a 20-step PGD attack on MNIST-sized data (n = 1935 images of
+// 10×10 pixels plus a bias) against a network of 64 neurons.
+func BenchmarkPGD(b *testing.B) {
+	const n, d, m = 1935, 101, 64
+	prob := ncTestProblem(n, d, Logistic, 0, 1)
+	net := ncInit(m, d, 1, 1).network()
+	b.Run(fmt.Sprintf("n=%d/d=%d/m=%d/steps=20", n, d, m), func(b *testing.B) {
+		for b.Loop() {
+			if _, err := (&PGD{RandomStart: true, Bias: true}).Perturb(net, prob.X, prob.Y, Logistic, 0.1); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
