@@ -23,7 +23,8 @@
 // Plots of solver results (all PNG + SVG, titled, axes labelled with units, legends
 // beside the data):
 //
-//	GapPlot, ObjectivePlot, ResidualPlot  several runs against iteration or time
+//	GapPlot, DualityGapPlot               several runs against iteration or time
+//	ObjectivePlot, ResidualPlot           several runs against iteration or time
 //	ConvergencePlot, NeuronPlot           one result; active neurons
 //	AccuracyPlot                          train and test accuracy against iteration
 //	PatternPlot, ViolationPlot            pattern counts; violation rate and bound

@@ -40,6 +40,19 @@ func ExampleGapPlot() {
 	// <figure 624×384: Objective gap>
 }
 
+func ExampleDualityGapPlot() {
+	h := history(100, 0.9)
+	for i := range h {
+		if h[i].Iteration%10 != 0 {
+			h[i].DualityGap = math.NaN() // certified every 10 iterations
+		} else {
+			h[i].DualityGap = 2 * h[i].Gap
+		}
+	}
+	fmt.Println(display.DualityGapPlot([]display.Run{display.RunOf(&solver.Result{Method: "ADMM", History: h}, "")}, display.ByTime))
+	// Output: <figure 624×384: Duality gap: ADMM>
+}
+
 func ExampleObjectivePlot() {
 	fmt.Println(display.ObjectivePlot([]display.Run{{Label: "SGD", History: history(50, 0.9)}}, display.ByIteration))
 	// Output: <figure 624×384: Training objective: SGD>

@@ -31,7 +31,13 @@ func synthHistory(n int, rate float64, step time.Duration, phase float64) []solv
 	for k := range h {
 		i := float64(k + 1)
 		gap := 0.8 * math.Pow(rate, i) * (1 + 0.3*math.Sin(i/3+phase))
+		dual := math.NaN() // certified every 10 iterations, as the convex methods do
+		if (k+1)%10 == 0 {
+			dual = 1.4 * gap * (1 + 0.1*math.Cos(i))
+		}
 		h[k] = solver.Iteration{
+			DualityGap:     dual,
+			Patterns:       512,
 			Iteration:      k + 1,
 			Objective:      optimum * (1 + gap),
 			Gap:            gap,
@@ -61,6 +67,7 @@ func goldenFigures() map[string]*Figure {
 		"gap_iteration": GapPlot(runs, ByIteration),
 		"gap_time":      GapPlot(runs, ByTime),
 		"objective":     ObjectivePlot(runs[:1], ByIteration),
+		"duality_gap":   DualityGapPlot(runs, ByIteration),
 		"residuals":     ResidualPlot(runs[:2], ByIteration),
 		"neurons":       NeuronPlot(runs),
 		"accuracy": AccuracyPlot([]Series{

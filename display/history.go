@@ -178,28 +178,58 @@ func legendLabel(runs []Run, i int) string {
 	return runs[i].Label
 }
 
-// GapPlot draws the relative objective gap of each run against iteration or time on a
-// log axis, several runs overlaid. Gaps below GapFloor are drawn at GapFloor; NaN gaps
-// (no reference objective) are left out, and a figure whose runs have no finite gap
-// holds an error.
+// GapPlot draws the relative objective gap (to Settings.Reference) of each run
+// against iteration or time on a log axis, several runs overlaid. Gaps below GapFloor
+// are drawn at GapFloor; NaN gaps (no reference objective) are left out, and a figure
+// whose runs have no finite gap holds an error.
 func GapPlot(runs []Run, x XAxis) *Figure {
+	fig := logHistoryPlot(runs, x, "Objective gap", "relative objective gap",
+		func(it solver.Iteration) float64 { return it.Gap }, false)
+	if fig == nil {
+		return errFigure("GapPlot: no finite gaps to draw (set solver.Settings.Reference, or use DualityGapPlot or ObjectivePlot)")
+	}
+	return fig
+}
+
+// DualityGapPlot draws the relative duality gap that convex methods certify every few
+// iterations (solver.Iteration.DualityGap), against iteration or time on a log axis,
+// several runs overlaid, through the iterations where it was computed. Runs without
+// a certificate (all zero) are left out; gaps below GapFloor are drawn at GapFloor.
+func DualityGapPlot(runs []Run, x XAxis) *Figure {
+	fig := logHistoryPlot(runs, x, "Duality gap", "relative duality gap",
+		func(it solver.Iteration) float64 { return it.DualityGap }, true)
+	if fig == nil {
+		return errFigure("DualityGapPlot: no duality gaps to draw (the method certifies none)")
+	}
+	return fig
+}
+
+// logHistoryPlot draws value(it) of each run on a log axis clamped to GapFloor, or
+// returns nil when there is nothing to draw. With zeroMeansNone, a run whose finite
+// values are all zero has none.
+func logHistoryPlot(runs []Run, x XAxis, title, yLabel string, value func(solver.Iteration) float64, zeroMeansNone bool) *Figure {
 	xs, xLabel := historyX(runs, x)
-	p := newPlot(titled("Objective gap", runs), xLabel, "relative objective gap")
+	p := newPlot(titled(title, runs), xLabel, yLabel)
 	setLogY(p)
 	drawn := false
 	for i, r := range runs {
 		ys := make([]float64, len(r.History))
+		has := false
 		for k, it := range r.History {
-			ys[k] = it.Gap
+			ys[k] = value(it)
+			has = has || (ys[k] != 0 && !math.IsNaN(ys[k]))
+		}
+		if zeroMeansNone && !has {
+			continue
 		}
 		pts := thin(finiteXYs(xs[i], ys, GapFloor, true))
 		drawn = drawn || len(pts) > 0
 		addLine(p, i, legendLabel(runs, i), pts)
 	}
-	decadeRange(&p.Y)
 	if !drawn {
-		return errFigure("GapPlot: no finite gaps to draw (set solver.Settings.Reference, or use ObjectivePlot)")
+		return nil
 	}
+	decadeRange(&p.Y)
 	return &Figure{Plot: p}
 }
 

@@ -116,6 +116,11 @@ func progressLine(label string, h []solver.Iteration) string {
 	}
 	if !math.IsNaN(it.Gap) {
 		parts = append(parts, "gap "+formatGap(it.Gap))
+	} else if dg, ok := lastDualityGap(h); ok {
+		parts = append(parts, "duality gap "+formatGap(dg))
+	}
+	if it.Patterns > 0 {
+		parts = append(parts, fmt.Sprintf("%d patterns", it.Patterns))
 	}
 	if !math.IsNaN(it.TrainAccuracy) && it.TrainAccuracy != 0 {
 		parts = append(parts, fmt.Sprintf("train accuracy %.1f%%", 100*it.TrainAccuracy))
@@ -129,6 +134,17 @@ func (l *Live) Render() Bundle {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.frame(pngDPI)
+}
+
+// lastDualityGap returns the latest duality gap computed in h (methods compute it
+// every few iterations, NaN in between; all zero means none).
+func lastDualityGap(h []solver.Iteration) (float64, bool) {
+	for k := len(h) - 1; k >= 0; k-- {
+		if g := h[k].DualityGap; !math.IsNaN(g) && g != 0 {
+			return g, true
+		}
+	}
+	return 0, false
 }
 
 // Done ends the live display: with a result, it becomes the result's rendering (its

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"image/png"
+	"math"
 	"regexp"
 	"strings"
 	"testing"
@@ -113,7 +114,7 @@ func TestLiveDoneWithoutResult(t *testing.T) {
 	if len(ev) != 2 {
 		t.Fatalf("published %d events, want the first frame and the final one", len(ev))
 	}
-	if !strings.HasPrefix(ev[1].data[MIMEText].(string), "solve: iteration 5 ") {
+	if !strings.HasPrefix(ev[1].data[MIMEText].(string), "solve: iteration 5 ") || !strings.Contains(ev[1].data[MIMEText].(string), " · 512 patterns · ") {
 		t.Errorf("final frame = %q, want the last iteration", ev[1].data[MIMEText])
 	}
 	w, _ := (&Figure{}).cssSize()
@@ -183,5 +184,18 @@ func TestProgressWithoutTotal(t *testing.T) {
 	ev := sink.all()
 	if len(ev) != 2 || ev[1].data[MIMEText] != "epochs 7 · 0s (done)" {
 		t.Fatalf("events %+v", ev)
+	}
+}
+
+func TestProgressLineDualityGap(t *testing.T) {
+	h := synthHistory(25, 0.9, time.Millisecond, 0)
+	for i := range h {
+		h[i].Gap = math.NaN()
+	}
+	got := progressLine("ADMM", h)
+	want := "ADMM: iteration 25 · objective " + formatFloat(h[24].Objective) + " · duality gap " +
+		formatGap(h[19].DualityGap) + " · 512 patterns · train accuracy " // the gap of iteration 20
+	if !strings.HasPrefix(got, want) {
+		t.Errorf("progress line = %q, want prefix %q", got, want)
 	}
 }

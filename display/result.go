@@ -9,8 +9,10 @@ import (
 	"github.com/gocvx/gocvx/solver"
 )
 
-// ConvergencePlot draws one solve's progress against the iteration: the relative gap
-// on a log axis when the history has gaps, the training objective otherwise.
+// ConvergencePlot draws one solve's progress against the iteration, on a log axis
+// when it can: the relative gap to the reference objective when the history has one,
+// else the certified duality gap when the method computes one, else the training
+// objective on a linear axis.
 func ConvergencePlot(res *solver.Result) *Figure {
 	if res == nil {
 		return errFigure("ConvergencePlot: nil result")
@@ -29,6 +31,9 @@ func historyFigure(label string, h []solver.Iteration) *Figure {
 		if !math.IsNaN(it.Gap) && !math.IsInf(it.Gap, 0) {
 			return GapPlot(runs, ByIteration)
 		}
+	}
+	if fig := DualityGapPlot(runs, ByIteration); fig.Err == nil {
+		return fig
 	}
 	return ObjectivePlot(runs, ByIteration)
 }
@@ -57,6 +62,19 @@ func resultFields(r *solver.Result) [][2]string {
 		[2]string{"iterations", fmt.Sprint(r.Iterations)},
 		[2]string{"time", roundDuration(r.Runtime).String()},
 	)
+	if r.Certificate != nil && !math.IsInf(r.Certificate.Dual, 0) && !math.IsNaN(r.Certificate.Dual) {
+		rows = append(rows, [2]string{"dual bound", formatFloat(r.Certificate.Dual)})
+	}
+	if r.Patterns > 0 {
+		rows = append(rows, [2]string{"patterns", fmt.Sprint(r.Patterns)})
+	}
+	if r.Rho > 0 {
+		rho := fmt.Sprintf("%.3g", r.Rho)
+		if r.Factorizations > 0 {
+			rho += fmt.Sprintf(" (%d factorizations)", r.Factorizations)
+		}
+		rows = append(rows, [2]string{"penalty ρ", rho})
+	}
 	neurons := fmt.Sprint(r.ActiveNeurons)
 	if r.Network != nil && r.Network.Neurons() > 0 {
 		neurons = fmt.Sprintf("%d of %d", r.ActiveNeurons, r.Network.Neurons())

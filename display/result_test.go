@@ -15,8 +15,9 @@ func goldenResult(h []solver.Iteration) *solver.Result {
 	return &solver.Result{
 		Method: "ADMM", Factorization: "woodbury", Status: solver.IterationLimit,
 		Objective: 12.5000125, Gap: 1e-6, Iterations: len(h), Runtime: 1234567 * time.Microsecond,
-		History: h, ActiveNeurons: 7,
-		Network: &solver.Network{U: mat.NewDense(9, 2, nil), Alpha: make([]float64, 9)},
+		History: h, ActiveNeurons: 7, Patterns: 512, Rho: 0.8, Factorizations: 3,
+		Certificate: &solver.Certificate{Primal: 12.5000125, Dual: 12.499988, Gap: 2e-6},
+		Network:     &solver.Network{U: mat.NewDense(9, 2, nil), Alpha: make([]float64, 9)},
 	}
 }
 
@@ -32,6 +33,9 @@ func TestRenderResult(t *testing.T) {
 				"  gap             1.00e-06\n" +
 				"  iterations      120\n" +
 				"  time            1.23s\n" +
+				"  dual bound      12.499988\n" +
+				"  patterns        512\n" +
+				"  penalty ρ       0.8 (3 factorizations)\n" +
 				"  active neurons  7 of 9"
 			if b.Data[MIMEText] != wantText {
 				t.Errorf("text/plain =\n%s\nwant\n%s", b.Data[MIMEText], wantText)
@@ -39,7 +43,7 @@ func TestRenderResult(t *testing.T) {
 			html, _ := b.Data[MIMEHTML].(string)
 			for _, want := range []string{
 				"<caption", "ADMM (woodbury): iteration limit after 120 iterations in 1.23s",
-				"<th", "factorization</th><td", "woodbury", "12.500013", "1.00e-06", "7 of 9",
+				"<th", "factorization</th><td", "woodbury", "12.500013", "1.00e-06", "7 of 9", "penalty ρ</th>", "512",
 				`<img width="624" height="384" alt="Objective gap: ADMM"`,
 			} {
 				if !strings.Contains(html, want) {
@@ -68,12 +72,19 @@ func TestRenderResultWithoutHistory(t *testing.T) {
 	}
 }
 
-func TestConvergencePlotFallsBackToObjective(t *testing.T) {
+func TestConvergencePlotFallsBack(t *testing.T) {
 	h := synthHistory(30, 0.9, time.Millisecond, 0)
 	for i := range h {
 		h[i].Gap = math.NaN()
 	}
-	fig := ConvergencePlot(&solver.Result{Method: "SGD", History: h})
+	fig := ConvergencePlot(&solver.Result{Method: "ADMM", History: h})
+	if fig.Err != nil || fig.Plot.Title.Text != "Duality gap: ADMM" {
+		t.Errorf("without reference gaps got %v / %q, want the duality gap plot", fig.Err, fig.titleText())
+	}
+	for i := range h {
+		h[i].DualityGap = 0 // methods without a certificate
+	}
+	fig = ConvergencePlot(&solver.Result{Method: "SGD", History: h})
 	if fig.Err != nil || fig.Plot.Title.Text != "Training objective: SGD" {
 		t.Errorf("without gaps got %v / %q, want the objective plot", fig.Err, fig.titleText())
 	}
