@@ -124,9 +124,16 @@ func ints(v []int) []float64 {
 
 // PatternPlot draws the number of distinct activation patterns found against the
 // number of Gaussian samples drawn, beside the line where every sample is new and,
-// when exact > 0, the exact number of patterns (from enumeration). Axes are
-// logarithmic when the samples span two decades or more.
+// when exact > 0, the exact number of patterns (from enumeration). A nil drawn means
+// 1, 2, …, len(distinct), as solver.PatternCurve counts. Axes are logarithmic when
+// the samples span two decades or more.
 func PatternPlot(drawn, distinct []int, exact int) *Figure {
+	if drawn == nil {
+		drawn = make([]int, len(distinct))
+		for i := range drawn {
+			drawn[i] = i + 1
+		}
+	}
 	if len(drawn) != len(distinct) || len(drawn) == 0 {
 		return errFigure("PatternPlot: %d sample counts and %d pattern counts", len(drawn), len(distinct))
 	}
@@ -141,7 +148,7 @@ func PatternPlot(drawn, distinct []int, exact int) *Figure {
 	if logAxes {
 		floor = 0.5 // counts below one cannot be shown on a log axis
 	}
-	pts := finiteXYs(x, y, floor, logAxes)
+	pts := thin(finiteXYs(x, y, floor, logAxes))
 	lo, hi := pts[0].X, pts[0].X
 	for _, pt := range pts {
 		lo, hi = math.Min(lo, pt.X), math.Max(hi, pt.X)

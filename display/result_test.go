@@ -157,3 +157,21 @@ func TestThin(t *testing.T) {
 		t.Errorf("SVG has %d line-to commands for a thinned line of %d points", n, maxLinePoints)
 	}
 }
+
+func TestPatternPlotCurve(t *testing.T) {
+	// A curve as solver.PatternCurve returns it: the count after each draw.
+	counts := make([]int, 5000)
+	for j := range counts {
+		counts[j] = int(900 * (1 - math.Exp(-float64(j+1)/800)))
+	}
+	fig := PatternPlot(nil, counts, 0)
+	if fig.Err != nil {
+		t.Fatal(fig.Err)
+	}
+	if fig.Plot.X.Min != 1 || fig.Plot.X.Max != 1e4 {
+		t.Errorf("x axis [%g, %g], want the decades [1, 1e4] around 1…5000 draws", fig.Plot.X.Min, fig.Plot.X.Max)
+	}
+	if n := strings.Count(fig.SVG(), "L"); n > maxLinePoints+200 {
+		t.Errorf("5000 draws give %d line-to commands; the curve is not thinned", n)
+	}
+}
