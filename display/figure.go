@@ -94,7 +94,7 @@ func (f *Figure) draw(c draw.Canvas) {
 	p := f.Plot
 	legendWidth := p.Legend.Rectangle(c).Size().X
 	if f.LegendInside || legendWidth <= 0 {
-		p.Draw(c)
+		drawPlot(p, c)
 		return
 	}
 	gap := vg.Points(8)
@@ -102,7 +102,7 @@ func (f *Figure) draw(c draw.Canvas) {
 	defer func() { p.Legend = saved }()
 	p.Legend = plot.NewLegend()
 	p.Legend.TextStyle = saved.TextStyle
-	p.Draw(draw.Crop(c, 0, -(legendWidth + 2*gap), 0, 0))
+	drawPlot(p, draw.Crop(c, 0, -(legendWidth + 2*gap), 0, 0))
 
 	// The legend column starts at the top of the data area (below the title).
 	col := draw.Crop(c, 0, 0, 0, 0)
@@ -116,6 +116,48 @@ func (f *Figure) draw(c draw.Canvas) {
 	leg.Top, leg.Left = true, true
 	leg.XOffs, leg.YOffs = 0, 0
 	leg.Draw(col)
+}
+
+// drawPlot draws p on c, placing the labels of logarithmic axes itself: gonum pads
+// the data area for an axis label as if it sat at the arithmetic middle of the axis
+// range, which on a log axis lies near one end, so the data area shrinks by the
+// label's length. The labels are drawn where gonum would draw them.
+func drawPlot(p *plot.Plot, c draw.Canvas) {
+	_, logX := p.X.Scale.(plot.LogScale)
+	_, logY := p.Y.Scale.(plot.LogScale)
+	xLabel, yLabel := "", ""
+	if logX && p.X.Label.Position == draw.PosCenter {
+		xLabel, p.X.Label.Text = p.X.Label.Text, ""
+		defer func() { p.X.Label.Text = xLabel }()
+	}
+	if logY && p.Y.Label.Position == draw.PosCenter {
+		yLabel, p.Y.Label.Text = p.Y.Label.Text, ""
+		defer func() { p.Y.Label.Text = yLabel }()
+	}
+	inner := c
+	if yLabel != "" {
+		sty := p.Y.Label.TextStyle
+		inner = draw.Crop(inner, sty.FontExtents().Descent+sty.Height(yLabel)+p.Y.Label.Padding, 0, 0, 0)
+	}
+	if xLabel != "" {
+		sty := p.X.Label.TextStyle
+		inner = draw.Crop(inner, 0, 0, sty.Height(xLabel)+p.X.Label.Padding, 0)
+	}
+	p.Draw(inner)
+	if xLabel == "" && yLabel == "" {
+		return
+	}
+	data := p.DataCanvas(inner)
+	if yLabel != "" {
+		sty := p.Y.Label.TextStyle
+		sty.Rotation += math.Pi / 2
+		x := c.Min.X + p.Y.Label.TextStyle.Height(yLabel) - p.Y.Label.TextStyle.FontExtents().Descent
+		c.FillText(sty, vg.Point{X: x, Y: data.Center().Y}, yLabel)
+	}
+	if xLabel != "" {
+		sty := p.X.Label.TextStyle
+		c.FillText(sty, vg.Point{X: data.Center().X, Y: c.Min.Y + sty.FontExtents().Descent}, xLabel)
+	}
 }
 
 // SVG returns the figure as an SVG document (fonts named, not embedded).
