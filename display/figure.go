@@ -102,7 +102,7 @@ func (f *Figure) draw(c draw.Canvas) {
 	defer func() { p.Legend = saved }()
 	p.Legend = plot.NewLegend()
 	p.Legend.TextStyle = saved.TextStyle
-	drawPlot(p, draw.Crop(c, 0, -(legendWidth + 2*gap), 0, 0))
+	drawPlot(p, draw.Crop(c, 0, -(legendWidth+2*gap), 0, 0))
 
 	// The legend column starts at the top of the data area (below the title).
 	col := draw.Crop(c, 0, 0, 0, 0)
