@@ -165,11 +165,11 @@ def stdin(kc, cells, run):
     msg_id = kc.execute(cells["read"], allow_stdin=True)
     req = reply_to(kc.get_stdin_msg, msg_id)
     check(req["msg_type"] == "input_request", "input_request on stdin", req)
-    kc.input("hello gocvx")
+    kc.input("hello_gocvx")
     reply = reply_to(kc.get_shell_msg, msg_id)
     outputs = iopub_of(kc, msg_id)
     check(reply["content"]["status"] == "ok", "status of the reading cell", reply, outputs)
-    check("hello gocvx" in stdout_of(outputs), "the cell got the line", outputs)
+    check("hello_gocvx" in stdout_of(outputs), "the cell got the line", outputs)
     # Without allow_stdin the cell reads end of file instead of hanging.
     reply, outputs = execute(kc, cells["read"], allow_stdin=False)
     check(reply["status"] in ("ok", "error"), "reading without stdin", reply)
@@ -205,6 +205,7 @@ def heartbeat(kc, cells, run):
 
 
 def badkey(kc, cells, run):
+    execute(kc, cells["define"])
     drain(kc.get_shell_msg, 0.1)
     bad = Session(key=b"not-the-key", session=kc.session.session, username=kc.session.username)
     sock = kc.shell_channel.socket
@@ -225,6 +226,7 @@ def badkey(kc, cells, run):
 def abort(kc, cells, run):
     """A failing cell with stop_on_error aborts the executes queued behind it. The
     queue is built deterministically behind a cell that waits for input."""
+    execute(kc, cells["define"])
     gate = kc.execute(cells["read"], allow_stdin=True)
     req = reply_to(kc.get_stdin_msg, gate)
     first = kc.execute(cells["fail"], stop_on_error=True)
