@@ -96,8 +96,13 @@ func newEvaluation(pr *program) *evaluation {
 // recovered network, and the cone violation maxⱼ ‖((2Dᵢ − I)Xuⱼ)₋‖∞ relative to the
 // largest |Xuⱼ| entry (0 for a feasible point).
 func (pr *program) eval(u []float64, e *evaluation) (convex, network, violation float64) {
+	pr.mulXT(e.xu, u, 2*pr.P)
+	return pr.evalXU(u, e)
+}
+
+// evalXU is eval with e.xu = X uᵀ already computed.
+func (pr *program) evalXU(u []float64, e *evaluation) (convex, network, violation float64) {
 	n, d, P := pr.n, pr.d, pr.P
-	pr.mulXT(e.xu, u, 2*P)
 	reg := 0.0
 	for j := 0; j < 2*P; j++ {
 		e.norms[j] = norm2(u[j*d : (j+1)*d])
