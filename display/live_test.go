@@ -7,6 +7,7 @@ import (
 	"math"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -197,5 +198,26 @@ func TestProgressLineDualityGap(t *testing.T) {
 		formatGap(h[19].DualityGap) + " · 512 patterns · train accuracy " // the gap of iteration 20
 	if !strings.HasPrefix(got, want) {
 		t.Errorf("progress line = %q, want prefix %q", got, want)
+	}
+}
+
+func TestProgressConcurrent(t *testing.T) {
+	sink := enterCell(t)
+	bar := NewProgress("work", 1000)
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 250; i++ {
+				bar.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	ev := sink.all()
+	last := ev[len(ev)-1].data[MIMEText].(string)
+	if !strings.Contains(last, "100% 1000/1000") {
+		t.Errorf("after 4×250 concurrent Adds the bar shows %q", last)
 	}
 }
