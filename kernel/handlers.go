@@ -122,7 +122,12 @@ func execute(w *replyWriter, req *Message) {
 	if r.AllowStdin {
 		c.Input = &cellInput{w: w, ctx: ctx}
 	}
-	out := s.k.Engine.Execute(ctx, c)
+	var out interp.Outcome
+	if e := s.getEngine(); e != nil {
+		out = e.Execute(ctx, c)
+	} else {
+		out.Error = &interp.Error{Name: "KernelError", Value: "the cell engine failed to start: " + s.engineErr.Error(), Traceback: []string{}}
+	}
 
 	var result *string
 	switch {
@@ -270,7 +275,12 @@ func isComplete(w *replyWriter, req *Message) {
 		w.reply("is_complete_reply", map[string]any{"status": "unknown"})
 		return
 	}
-	status, indent := w.s.k.Engine.IsComplete(r.Code)
+	e := w.s.getEngine()
+	if e == nil {
+		w.reply("is_complete_reply", map[string]any{"status": "unknown"})
+		return
+	}
+	status, indent := e.IsComplete(r.Code)
 	switch status {
 	case "complete", "invalid", "unknown":
 		w.reply("is_complete_reply", map[string]any{"status": status})
@@ -304,7 +314,10 @@ func complete(w *replyWriter, req *Message) {
 		r = codeRequest{}
 	}
 	cur := r.cursor()
-	c := w.s.k.Engine.Complete(r.Code, cur)
+	var c interp.Completion
+	if e := w.s.getEngine(); e != nil {
+		c = e.Complete(r.Code, cur)
+	}
 	matches := c.Matches
 	if matches == nil {
 		matches = []string{}
@@ -331,7 +344,11 @@ func inspect(w *replyWriter, req *Message) {
 	if r.DetailLevel > 0 {
 		detail = 1
 	}
-	b, found := w.s.k.Engine.Inspect(r.Code, r.cursor(), detail)
+	var b display.Bundle
+	var found bool
+	if e := w.s.getEngine(); e != nil {
+		b, found = e.Inspect(r.Code, r.cursor(), detail)
+	}
 	data, meta := bundle(b)
 	if !found {
 		data = map[string]any{}

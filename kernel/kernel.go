@@ -31,8 +31,12 @@ type Engine interface {
 // Kernel serves the Jupyter messaging protocol for one Engine. Its fields configure
 // it; Serve runs it. A Kernel serves once.
 type Kernel struct {
-	// Engine runs the cells; required.
-	Engine Engine
+	// Engine runs the cells. If it is nil, Serve calls NewEngine in the background
+	// while it binds the sockets and answers kernel_info (so a front end sees the
+	// kernel ready sooner); requests that need the engine wait for it, and Serve
+	// closes it (if it is an io.Closer) before returning.
+	Engine    Engine
+	NewEngine func() (Engine, error)
 	// Log receives diagnostics (dropped messages, socket errors). Nil discards them;
 	// ZeroMQ's own messages go there too, never to the process's standard error.
 	Log *log.Logger
@@ -59,8 +63,8 @@ var ErrShutdown = errors.New("kernel: shut down by request")
 // client sends shutdown_request (Serve then returns ErrShutdown) or the parent
 // process named by ParentPID goes away (Serve then returns nil).
 func (k *Kernel) Serve(ctx context.Context, conn ConnectionInfo) error {
-	if k.Engine == nil {
-		return errors.New("kernel: Kernel.Engine is nil")
+	if k.Engine == nil && k.NewEngine == nil {
+		return errors.New("kernel: Kernel.Engine and Kernel.NewEngine are nil")
 	}
 	if err := conn.check(); err != nil {
 		return fmt.Errorf("kernel: %w", err)
@@ -85,6 +89,7 @@ func (k *Kernel) Serve(ctx context.Context, conn ConnectionInfo) error {
 		inputs:    make(chan string, 1),
 		history:   newHistory(),
 		startTime: time.Now(),
+		ready:     make(chan struct{}),
 	}
 	k.server = s
 	err := s.run(ctx)
@@ -118,6 +123,16 @@ type server struct {
 	shutdown   bool               // a shutdown_request was received
 
 	history *history
+
+	ready     chan struct{} // closed when engine and engineErr are set
+	engine    Engine
+	engineErr error
+}
+
+// getEngine waits for the engine; it returns nil if it could not be created.
+func (s *server) getEngine() Engine {
+	<-s.ready
+	return s.engine
 }
 
 // router is a ROUTER socket whose sends are serialized.
@@ -190,6 +205,38 @@ func (s *server) run(ctx context.Context) error {
 		}()
 	}
 
+	var engineWG sync.WaitGroup
+	if s.k.Engine != nil {
+		s.engine = s.k.Engine
+		close(s.ready)
+	} else {
+		engineWG.Add(1)
+		go func() {
+			defer engineWG.Done()
+			e, err := s.k.NewEngine()
+			if err == nil && e == nil {
+				err = errors.New("kernel: NewEngine returned no engine")
+			}
+			if err != nil {
+				e = nil // not a typed nil pointer in the interface
+			}
+			s.engine, s.engineErr = e, err
+			close(s.ready)
+			if err != nil {
+				s.log.Printf("cannot start the cell engine: %v", err)
+				s.stop()
+			}
+		}()
+		defer func() {
+			engineWG.Wait()
+			if c, ok := s.engine.(io.Closer); ok {
+				if err := c.Close(); err != nil {
+					s.log.Printf("closing the cell engine: %v", err)
+				}
+			}
+		}()
+	}
+
 	if s.k.ParentPID != 0 {
 		go s.watchParent(ctx, s.k.ParentPID)
 	}
@@ -225,8 +272,11 @@ func (s *server) run(ctx context.Context) error {
 	s.mu.Lock()
 	byRequest := s.shutdown
 	s.mu.Unlock()
-	if byRequest {
+	switch {
+	case byRequest:
 		return ErrShutdown
+	case s.engineErr != nil:
+		return s.engineErr
 	}
 	return ctx.Err()
 }

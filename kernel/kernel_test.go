@@ -129,13 +129,16 @@ type testKernel struct {
 }
 
 // startKernel serves a fake engine on conn; the kernel is stopped at cleanup.
-func startKernel(t *testing.T, conn ConnectionInfo) *testKernel {
+// With lazy set, the engine is created by NewEngine while the kernel starts.
+func startKernel(t *testing.T, conn ConnectionInfo, lazy bool) *testKernel {
 	t.Helper()
 	var logs bytes.Buffer
 	var logMu sync.Mutex
-	k := &Kernel{
-		Engine: &fakeEngine{vars: map[string]string{}},
-		Log:    log.New(lockedWriter{&logMu, &logs}, "kernel: ", log.Lmicroseconds),
+	k := &Kernel{Log: log.New(lockedWriter{&logMu, &logs}, "kernel: ", log.Lmicroseconds)}
+	if lazy {
+		k.NewEngine = func() (Engine, error) { return &fakeEngine{vars: map[string]string{}}, nil }
+	} else {
+		k.Engine = &fakeEngine{vars: map[string]string{}}
 	}
 	b, err := json.Marshal(conn)
 	if err != nil {
@@ -228,7 +231,7 @@ func TestProtocol(t *testing.T) {
 				conn.Transport = "ipc"
 				conn.IP = filepath.Join(t.TempDir(), "kernel")
 			}
-			tk := startKernel(t, conn)
+			tk := startKernel(t, conn, transport == "tcp")
 			runClient(t, python, []string{"--connection-file", tk.file}, fakeCells,
 				"control", "heartbeat", "sequence", "interrupt", "stdin", "badkey", "abort", "comm", "outputs")
 		})
@@ -239,7 +242,7 @@ func TestProtocol(t *testing.T) {
 // Serve return ErrShutdown.
 func TestShutdownRequest(t *testing.T) {
 	python := testenv.RequirePython(t, "jupyter_client")
-	tk := startKernel(t, testConnection(t))
+	tk := startKernel(t, testConnection(t), false)
 	runClient(t, python, []string{"--connection-file", tk.file}, fakeCells, "shutdown")
 	select {
 	case <-tk.done:
@@ -248,5 +251,21 @@ func TestShutdownRequest(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("Serve still running 10 s after shutdown_request")
+	}
+}
+
+// TestEngineFailure checks that Serve stops with NewEngine's error.
+func TestEngineFailure(t *testing.T) {
+	boom := errors.New("no interpreter today")
+	k := &Kernel{NewEngine: func() (Engine, error) { return nil, boom }}
+	done := make(chan error, 1)
+	go func() { done <- k.Serve(context.Background(), testConnection(t)) }()
+	select {
+	case err := <-done:
+		if !errors.Is(err, boom) {
+			t.Errorf("Serve returned %v, want %v", err, boom)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Serve still running 10 s after NewEngine failed")
 	}
 }

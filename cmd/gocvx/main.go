@@ -98,14 +98,11 @@ func runKernel(args []string) error {
 	if err != nil {
 		return err
 	}
-	session, err := interp.New(interp.Options{CaptureOutput: true})
-	if err != nil {
-		return err
-	}
-	defer session.Close()
 	parent, _ := strconv.Atoi(os.Getenv("JPY_PARENT_PID"))
 	k := &kernel.Kernel{
-		Engine:      session,
+		NewEngine: func() (kernel.Engine, error) {
+			return interp.New(interp.Options{CaptureOutput: true})
+		},
 		Log:         log.New(interp.ProcessStderr(), "gocvx kernel: ", log.LstdFlags),
 		Version:     version(),
 		CatchSIGINT: true,
