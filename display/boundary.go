@@ -104,6 +104,8 @@ func BoundaryPlot(net *solver.Network, X *mat.Dense, y []float64) *Figure {
 	}
 	addPoints(p, "class +1", pos, seriesColor(0), draw.CircleGlyph{})
 	addPoints(p, "class −1", neg, seriesColor(1), draw.TriangleGlyph{})
+	p.Legend.Add("predicted +1", swatch{positiveTint})
+	p.Legend.Add("predicted −1", swatch{negativeTint})
 	p.Legend.Add("f(x) = 0", &plotter.Line{LineStyle: contour.LineStyles[0]})
 	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = xmin, xmax, ymin, ymax
 	p.X.Padding, p.Y.Padding = 0, 0
@@ -161,4 +163,18 @@ func (g *fieldGrid) X(c int) float64 {
 }
 func (g *fieldGrid) Y(r int) float64 {
 	return g.ymin + (float64(r)+0.5)*(g.ymax-g.ymin)/boundaryRows
+}
+
+// swatch is a legend thumbnail filled with one colour, for the decision regions.
+type swatch struct{ c color.Color }
+
+func (s swatch) Thumbnail(c *draw.Canvas) {
+	r := c.Rectangle
+	inset := (r.Max.Y - r.Min.Y) / 6
+	r.Min.Y += inset
+	r.Max.Y -= inset
+	c.SetColor(s.c)
+	c.Fill(r.Path())
+	c.StrokeLines(draw.LineStyle{Color: color.Gray{Y: 150}, Width: vg.Points(0.5)},
+		[]vg.Point{r.Min, {X: r.Max.X, Y: r.Min.Y}, r.Max, {X: r.Min.X, Y: r.Max.Y}, r.Min})
 }
