@@ -1,8 +1,8 @@
 """Startup and execute round-trip times of the gocvx kernel against ipykernel.
 
 Starts each kernelspec through jupyter_client's KernelManager in the same run and
-reports, for each: the time from process start to the first kernel_info_reply
-(median and p95 over --starts starts), and the round-trip time of a trivial
+reports, for each: the time from process start to the first kernel_info_reply and
+to the reply of a first trivial execute (median and p95 over --starts starts), and the round-trip time of a trivial
 execute_request, from sending it to receiving its execute_reply (median and p95 over
 --n requests, after --warmup unmeasured ones).
 
@@ -47,14 +47,18 @@ def idle(kc, msg_id):
 
 
 def start(name):
-    """Starts a kernel; returns (manager, client, seconds to the first kernel_info_reply)."""
+    """Starts a kernel; returns (manager, client, seconds to the first kernel_info_reply,
+    seconds to the reply of a first trivial execute sent right after it)."""
     km = KernelManager(kernel_name=name)
     t0 = time.perf_counter()
     km.start_kernel()
     kc = km.client()
     kc.start_channels()
     shell_reply(kc, kc.kernel_info())
-    return km, kc, time.perf_counter() - t0
+    t_info = time.perf_counter() - t0
+    # (No wait for its idle status: iopub may not be subscribed yet at this point.)
+    shell_reply(kc, kc.execute(TRIVIAL.get(name, "1 + 1")))
+    return km, kc, t_info, time.perf_counter() - t0
 
 
 def stop(km, kc):
@@ -68,12 +72,14 @@ def p95(xs):
 
 
 def bench(name, n, starts, warmup):
-    startup = []
+    startup, first = [], []
     for _ in range(starts):
-        km, kc, dt = start(name)
+        km, kc, dt, dt_exec = start(name)
         startup.append(dt)
+        first.append(dt_exec)
         stop(km, kc)
-    km, kc, _ = start(name)
+    km, kc, _, _ = start(name)
+    kc.wait_for_ready(timeout=TIMEOUT)  # iopub subscribed: idle statuses arrive
     code = TRIVIAL.get(name, "1 + 1")
     rtt = []
     try:
@@ -89,7 +95,7 @@ def bench(name, n, starts, warmup):
                 rtt.append(dt)
     finally:
         stop(km, kc)
-    return startup, rtt
+    return startup, first, rtt
 
 
 def main():
@@ -102,18 +108,20 @@ def main():
     results = {}
     for name in args.kernels.split(","):
         results[name] = bench(name, args.n, args.starts, args.warmup)
-    print("%-10s %22s %22s %26s %26s" % ("kernel", "startup median (ms)", "startup p95 (ms)",
-                                          "execute RTT median (ms)", "execute RTT p95 (ms)"))
-    for name, (startup, rtt) in results.items():
-        print("%-10s %22.1f %22.1f %26.3f %26.3f" % (name, 1e3 * statistics.median(startup),
-                                                     1e3 * p95(startup), 1e3 * statistics.median(rtt),
-                                                     1e3 * p95(rtt)))
+    cols = ("startup to kernel_info_reply", "startup to first execute_reply", "trivial execute RTT")
+    print("%-8s %-33s %-33s %-27s" % (("kernel",) + cols))
+    print("%-8s %-33s %-33s %-27s" % ("", "median / p95 (ms)", "median / p95 (ms)", "median / p95 (ms)"))
+    for name, (startup, first, rtt) in results.items():
+        print("%-8s %-33s %-33s %-27s" % (
+            name, "%.1f / %.1f" % (1e3 * statistics.median(startup), 1e3 * p95(startup)),
+            "%.1f / %.1f" % (1e3 * statistics.median(first), 1e3 * p95(first)),
+            "%.3f / %.3f" % (1e3 * statistics.median(rtt), 1e3 * p95(rtt))))
     names = list(results)
     if len(names) == 2:
         a, b = names
         print("startup: %s is %.1fx faster than %s; execute RTT median: %s/%s = %.2f" % (
             a, statistics.median(results[b][0]) / statistics.median(results[a][0]), b,
-            a, b, statistics.median(results[a][1]) / statistics.median(results[b][1])))
+            a, b, statistics.median(results[a][2]) / statistics.median(results[b][2])))
 
 
 if __name__ == "__main__":
