@@ -94,9 +94,10 @@ type admm struct {
 	cert, certOut        []float64 // certificate products
 	ev                   *evaluation
 
-	proj *coneProjector // cone form: projections, with per-block warm starts
-	act  [][]int
-	zeta [][]float64
+	proj  *coneProjector // cone form: projections, with per-block warm starts
+	act   [][]int
+	zeta  [][]float64
+	cache []coneCache
 
 	primal, dual, normAU, normZ float64
 	refactorizations            int
@@ -269,7 +270,7 @@ func (m *ADMM) solve(ctx context.Context, p *Problem, s *Settings) (*Result, err
 // method is invariant to a rescaling of X. For the split losses Fu = z is weighted by
 // σ² = tr(I ⊗ B)/tr(FᵀF), B = τ²I + XᵀX, for the same reason. The default ρ balances
 // the loss against the constraints in the u-step: ρ = ρ₀ tr(FᵀF)/tr(I ⊗ B) for the
-// squared loss (ρ₀ = defaultRhoSquared) and ρσ² = ρ₀ ℓ'' for the others.
+// squared loss (ρ₀ = defaultRhoSquared) and ρσ² = ρ₀ ℓ” for the others.
 func (a *admm) scale(m *ADMM) {
 	pr := a.pr
 	fro := 0.0
@@ -356,6 +357,7 @@ func (a *admm) alloc() {
 		a.proj = newConeProjector(pr.X)
 		a.act = make([][]int, 2*P)
 		a.zeta = make([][]float64, 2*P)
+		a.cache = make([]coneCache, 2*P)
 	}
 	a.t, a.tOut = make([]float64, n*4*P), make([]float64, 4*P*d)
 	a.z, a.zOld, a.mu, a.fu, a.eta = make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
@@ -605,7 +607,9 @@ func (a *admm) coneStep(kappa float64) {
 			}
 			continue
 		}
+		a.proj.cache = &a.cache[j]
 		pv, act, zeta := a.proj.project(aj, pr.sign, i, P, a.act[j], a.zeta[j])
+		a.proj.cache = nil
 		a.act[j], a.zeta[j] = act, zeta
 		sh := shrinkBlock(pv, vj, kappa)
 		for k := 0; k < n; k++ {

@@ -143,6 +143,7 @@ type patternSampler struct {
 	batch []float64 // directions of the current batch, b×d
 	prod  []float64 // X Hᵀ for the batch, n×b
 	buf   []uint64
+	visit func(key string) // if set, called with the pattern key of every draw
 }
 
 // samplerBatch is the number of directions multiplied at once: large enough for a
@@ -185,6 +186,9 @@ func (s *patternSampler) draw(count int, after func(drawn, distinct int)) {
 				}
 			}
 			key := bitsKey(s.buf)
+			if s.visit != nil {
+				s.visit(key)
+			}
 			if _, dup := s.seen[key]; !dup {
 				s.seen[key] = struct{}{}
 				s.arr.bits = append(s.arr.bits, s.buf...)

@@ -5,7 +5,6 @@ import (
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
-	"gonum.org/v1/gonum/mat"
 )
 
 // coneProjector projects onto polyhedral cones K = {v ∈ ℝᵈ : Gv ≥ 0} with
@@ -25,10 +24,10 @@ type coneProjector struct {
 	gv     []float64 // G v
 	v      []float64 // d
 	z      []float64
-	gram   *mat.SymDense
-	rhs    *mat.VecDense
-	chol   mat.Cholesky
-	sol    mat.VecDense
+	cache  *coneCache // the factor cache of the cone being projected (nil: own)
+	own    coneCache
+
+	projections, solves, activeRows int // statistics
 }
 
 // Tolerances of the projection.
@@ -36,9 +35,8 @@ const (
 	// coneTolerance: a row is violated when gₖᵀv < −coneTolerance·‖a‖·maxₖ‖xₖ‖,
 	// safely above the rounding of a d-term product.
 	coneTolerance = 1e-12
-	// coneCond: active rows whose Gram matrix has a larger condition number are
-	// treated as dependent.
-	coneCond = 1e12
+	// coneDependent: see leastSquares.
+	coneDependent = 1e-12
 )
 
 func newConeProjector(x blas64.General) *coneProjector {
@@ -59,6 +57,7 @@ func (c *coneProjector) row(k int) []float64 { return c.x.Data[k*c.x.Stride : k*
 // next call.
 func (c *coneProjector) project(a, sign []float64, off, stride int, act []int, zeta []float64) ([]float64, []int, []float64) {
 	n := c.n
+	c.projections++
 	sg := func(k int) float64 { return sign[off+k*stride] }
 	tol := coneTolerance * math.Max(norm2(a), 1e-300) * c.rowMax
 	for _, k := range act {
@@ -136,6 +135,7 @@ func (c *coneProjector) project(a, sign []float64, off, stride int, act []int, z
 			break
 		}
 	}
+	c.activeRows += len(act)
 	return c.v, act, zeta
 }
 
@@ -151,41 +151,84 @@ func (c *coneProjector) setV(a []float64, act []int, zeta []float64, sg func(int
 	}
 }
 
+// coneCache keeps the Cholesky factor of the active rows' Gram matrix of one cone
+// between projections: near an ADMM solution the active set no longer changes, and a
+// row added by Lawson–Hanson's outer loop only appends a row to the factor.
+type coneCache struct {
+	act []int
+	l   []float64 // (d+1)×(d+1), row-major, lower triangle
+}
+
 // leastSquares solves min_z ‖a + G_Aᵀz‖ over the active rows A by the normal
-// equations (G_A G_Aᵀ) z = −G_A a; it reports false when the rows are numerically
-// dependent.
+// equations (G_A G_Aᵀ) z = −G_A a with a Cholesky factorization L Lᵀ; it reports false
+// when the rows are numerically dependent: the pivot L_ii² is the squared distance of
+// row i to the span of the rows before it, and one below coneDependent·‖gᵢ‖² means a
+// sine of the angle below 1e-6.
 func (c *coneProjector) leastSquares(a []float64, act []int, sg func(int) float64) ([]float64, bool) {
 	m := len(act)
-	if m == 0 {
-		return c.z[:0], true
+	c.solves++
+	s := c.d + 1 // stride of the factor
+	if m > s {
+		return nil, false
 	}
-	if c.gram == nil || c.gram.SymmetricDim() < m {
-		c.gram = mat.NewSymDense(max(m, c.d+1), nil)
-		c.rhs = mat.NewVecDense(max(m, c.d+1), nil)
+	if cap(c.z) < s {
+		c.z = make([]float64, s)
 	}
-	gram := c.gram.SliceSym(0, m).(*mat.SymDense)
-	rhs := c.rhs.SliceVec(0, m).(*mat.VecDense)
-	for i, ki := range act {
-		xi := c.row(ki)
-		for j := i; j < m; j++ {
-			kj := act[j]
-			gram.SetSym(i, j, sg(ki)*sg(kj)*dot(xi, c.row(kj)))
+	z := c.z[:m]
+	cache := c.cache
+	if cache == nil {
+		cache = &c.own
+	}
+	if len(cache.l) < s*s {
+		cache.l = make([]float64, s*s)
+		cache.act = cache.act[:0]
+	}
+	l := cache.l
+	// Rows of L shared with the cached active set are kept.
+	keep := 0
+	for keep < m && keep < len(cache.act) && cache.act[keep] == act[keep] {
+		keep++
+	}
+	cache.act = append(cache.act[:keep], act[keep:]...)
+	for i := keep; i < m; i++ {
+		xi := c.row(act[i])
+		si := sg(act[i])
+		diag := dot(xi, xi)
+		for j := 0; j <= i; j++ {
+			v := diag
+			if j < i {
+				v = si * sg(act[j]) * dot(xi, c.row(act[j]))
+			}
+			for k := 0; k < j; k++ {
+				v -= l[i*s+k] * l[j*s+k]
+			}
+			if j < i {
+				l[i*s+j] = v / l[j*s+j]
+			} else {
+				if v <= coneDependent*diag {
+					cache.act = cache.act[:i]
+					return nil, false
+				}
+				l[i*s+i] = math.Sqrt(v)
+			}
 		}
-		rhs.SetVec(i, -sg(ki)*dot(xi, a))
 	}
-	if !c.chol.Factorize(gram) || c.chol.Cond() > coneCond {
-		return nil, false
+	for i, k := range act {
+		z[i] = -sg(k) * dot(c.row(k), a)
 	}
-	c.sol.Reset()
-	if err := c.chol.SolveVecTo(&c.sol, rhs); err != nil {
-		return nil, false
+	for i := 0; i < m; i++ { // L w = b
+		v := z[i]
+		for k := 0; k < i; k++ {
+			v -= l[i*s+k] * z[k]
+		}
+		z[i] = v / l[i*s+i]
 	}
-	if cap(c.z) < m {
-		c.z = make([]float64, m, c.d+1)
+	for i := m - 1; i >= 0; i-- { // Lᵀ z = w
+		v := z[i]
+		for k := i + 1; k < m; k++ {
+			v -= l[k*s+i] * z[k]
+		}
+		z[i] = v / l[i*s+i]
 	}
-	c.z = c.z[:m]
-	for i := range c.z {
-		c.z[i] = c.sol.AtVec(i)
-	}
-	return c.z, true
+	return z, true
 }

@@ -123,8 +123,22 @@ func (pr *program) evalXU(u []float64, e *evaluation) (convex, network, violatio
 			if b > 0 {
 				net -= b
 			}
-			worst = math.Max(worst, math.Max(-sg[i]*a, -sg[i]*b))
-			scale = math.Max(scale, math.Max(math.Abs(a), math.Abs(b)))
+			if w := -sg[i] * a; w > worst {
+				worst = w
+			}
+			if w := -sg[i] * b; w > worst {
+				worst = w
+			}
+			if a > scale {
+				scale = a
+			} else if -a > scale {
+				scale = -a
+			}
+			if b > scale {
+				scale = b
+			} else if -b > scale {
+				scale = -b
+			}
 		}
 		e.convex[k] = c
 		e.network[k] = net

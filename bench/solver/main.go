@@ -1,0 +1,483 @@
+// Command solver benchmarks the convex solvers of package solver and writes a Markdown
+// report to standard output:
+//
+//   - ADMM against cvxopt's interior-point method on the identical program (the same
+//     data, labels, β and activation patterns, MATH.md §3), for n ∈ {250, 500, 1000,
+//     2000}, d = 20, P = 50: time to a 1e-4 relative gap, objectives, per-iteration
+//     cost and its log-log slope in n;
+//   - the rate of ADMM's per-iteration products (GFLOP/s) against gonum's own
+//     matrix-vector and matrix-matrix rates on this machine;
+//   - iterations to tolerance of the default ADMM (scale-aware ρ, residual balancing,
+//     over-relaxation, Anderson acceleration) against fixed ρ and the other variants.
+//
+// Usage:
+//
+//	go run ./bench/solver                       # everything (cvxopt at n = 2000 takes long)
+//	go run ./bench/solver -sizes 250,500 -cvxopt=false
+//
+// cvxopt is driven through solver/testdata/cvxopt_ref.py with Debian's /usr/bin/python3.
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/gocvx/gocvx/solver"
+)
+
+var (
+	sizesFlag     = flag.String("sizes", "250,500,1000,2000", "comma-separated numbers of points n")
+	dFlag         = flag.Int("d", 20, "features, including the bias column")
+	pFlag         = flag.Int("P", 50, "sampled activation patterns")
+	betaFlag      = flag.Float64("beta", 0, "β (0: 0.02·n)")
+	cvxoptFlag    = flag.Bool("cvxopt", true, "run cvxopt's interior-point method on the same instances")
+	cvxoptMaxN    = flag.Int("cvxopt-max-n", 2000, "largest n given to cvxopt")
+	cvxoptTimeout = flag.Duration("cvxopt-timeout", 3*time.Hour, "time limit of one cvxopt solve")
+	keepFlag      = flag.String("keep", "", "directory to keep the instance files in (default: a temporary one)")
+	rhoFlag       = flag.Bool("rho", true, "run the ρ / variant comparison")
+	seedFlag      = flag.Uint64("seed", 2023, "seed of the instances")
+)
+
+const script = "solver/testdata/cvxopt_ref.py"
+
+func main() {
+	flag.Parse()
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "bench/solver:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	root, err := moduleRoot()
+	if err != nil {
+		return err
+	}
+	dir := *keepFlag
+	if dir == "" {
+		dir, err = os.MkdirTemp("", "gocvx-bench-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	var sizes []int
+	for _, f := range strings.Split(*sizesFlag, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil {
+			return fmt.Errorf("bad -sizes: %v", err)
+		}
+		sizes = append(sizes, n)
+	}
+	fmt.Printf("# Solver benchmarks\n\n")
+	fmt.Printf("Machine: %s/%s, %d CPUs (GOMAXPROCS %d), %s. Command: `go run ./bench/solver %s`.\n\n",
+		runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version(), strings.Join(os.Args[1:], " "))
+	fmt.Printf("Instances: X has n rows of N(0, I₁₉) features and a bias column (d = %d), y = a planted 5-neuron ReLU network plus N(0, 0.1²) noise, squared loss, β = 0.02·n, P = %d patterns from Gaussian directions (seed %d). ADMM and cvxopt solve the identical program (cvxopt_ref.py states it as a cone QP).\n\n", *dFlag, *pFlag, *seedFlag)
+
+	rates := measureGonum(sizes)
+	type row struct {
+		n                                 int
+		ref, admmObj, admmGap             float64
+		admmTime, admmTo4, admmIter       float64
+		admmIters                         int
+		perIter, flops                    float64
+		route                             string
+		cvxObj, cvxTime, cvxGap, cvxPerIt float64
+		cvxIters                          int
+		cvxErr                            string
+	}
+	var rows []row
+	for _, n := range sizes {
+		prob, arr := instance(n, *dFlag, *pFlag, *seedFlag)
+		path := filepath.Join(dir, fmt.Sprintf("bench_n%d.json", n))
+		if err := writeInstance(path, prob, arr); err != nil {
+			return err
+		}
+		r := row{n: n}
+		// Reference optimum: ADMM to a 1e-10 duality gap.
+		ref, err := solver.Solve(context.Background(), prob, &solver.Settings{Arrangement: arr, Tolerance: 1e-10, MaxIterations: 20000}, &solver.ADMM{})
+		if err != nil {
+			return err
+		}
+		r.ref = ref.Certificate.Primal
+		// The timed run: stop on ADMM's own certificate at 1e-4.
+		res, err := solver.Solve(context.Background(), prob, &solver.Settings{Arrangement: arr, Tolerance: 1e-4, Reference: r.ref}, &solver.ADMM{})
+		if err != nil {
+			return err
+		}
+		r.admmObj, r.admmTime, r.admmIters, r.route = res.Objective, res.Runtime.Seconds(), res.Iterations, res.Factorization
+		r.admmGap = (res.Objective - r.ref) / math.Abs(r.ref)
+		r.admmTo4 = timeTo(ref, 1e-4, r.ref)
+		// Per-iteration cost: the reference run's time after the factorization.
+		setup := ref.History[0].Elapsed.Seconds()
+		r.perIter = (ref.Runtime.Seconds() - setup) / float64(len(ref.History)-1)
+		r.flops = iterationFlops(n, *dFlag, arr.Len(), ref)
+		fmt.Fprintf(os.Stderr, "n=%d: ADMM %s, %d iterations in %.2fs (reference %d iterations in %.2fs, %d active of %d), gap %.2g\n", n, res.Factorization, res.Iterations, res.Runtime.Seconds(), ref.Iterations, ref.Runtime.Seconds(), ref.ActiveNeurons, 2*arr.Len(), r.admmGap)
+		if *cvxoptFlag && n <= *cvxoptMaxN {
+			out, err := cvxopt(root, path, 1e-4, *cvxoptTimeout)
+			if err != nil {
+				r.cvxErr = err.Error()
+			} else {
+				r.cvxObj, r.cvxTime, r.cvxIters = out.Objective, out.Seconds, out.Iterations
+				r.cvxGap = (out.Objective - r.ref) / math.Abs(r.ref)
+				if out.Iterations > 0 {
+					r.cvxPerIt = out.Seconds / float64(out.Iterations)
+				}
+			}
+			fmt.Fprintf(os.Stderr, "n=%d: cvxopt %.1fs %v\n", n, r.cvxTime, err)
+		}
+		rows = append(rows, r)
+	}
+
+	fmt.Printf("## ADMM against cvxopt (squared loss, d = %d, P = %d)\n\n", *dFlag, *pFlag)
+	fmt.Printf("Time to a 1e-4 relative gap: ADMM stopped by its own duality-gap certificate at 1e-4 (whole solve, factorization included), and the time at which its iterates stay within 1e-4 of the optimum; cvxopt with reltol = 1e-4 (its own gap certificate). Gaps are relative to ADMM's optimum at a 1e-10 certified gap.\n\n")
+	fmt.Printf("| n | route | ADMM time (certified 1e-4) | ADMM iterations | ADMM gap | ADMM time to 1e-4 | cvxopt time | cvxopt iterations | cvxopt gap | speed-up |\n|---|---|---|---|---|---|---|---|---|---|\n")
+	for _, r := range rows {
+		cv := "—"
+		sp := "—"
+		cvIt := "—"
+		cvGap := "—"
+		if r.cvxErr != "" {
+			cv = "failed: " + r.cvxErr
+		} else if r.cvxTime > 0 {
+			cv = fmt.Sprintf("%.1f s", r.cvxTime)
+			sp = fmt.Sprintf("%.0f×", r.cvxTime/r.admmTime)
+			cvIt = strconv.Itoa(r.cvxIters)
+			cvGap = fmt.Sprintf("%.1e", r.cvxGap)
+		}
+		fmt.Printf("| %d | %s | %.3f s | %d | %.1e | %.3f s | %s | %s | %s | %s |\n", r.n, r.route, r.admmTime, r.admmIters, r.admmGap, r.admmTo4, cv, cvIt, cvGap, sp)
+	}
+	fmt.Println()
+
+	fmt.Printf("## Per-iteration cost\n\n")
+	fmt.Printf("| n | ADMM ms/iteration | GFLOP/s of the iteration's products | gonum Dgemv GFLOP/s | gonum Dgemm GFLOP/s | ratio to Dgemv | cvxopt s/iteration |\n|---|---|---|---|---|---|---|\n")
+	var xs, ys, cys []float64
+	for i, r := range rows {
+		g := r.flops / r.perIter / 1e9
+		cvx := "—"
+		if r.cvxPerIt > 0 {
+			cvx = fmt.Sprintf("%.2f", r.cvxPerIt)
+			cys = append(cys, math.Log(r.cvxPerIt))
+		}
+		fmt.Printf("| %d | %.3f | %.2f | %.2f | %.2f | %.0f%% | %s |\n", r.n, 1e3*r.perIter, g, rates[i].gemv, rates[i].gemm, 100*g/rates[i].gemv, cvx)
+		xs = append(xs, math.Log(float64(r.n)))
+		ys = append(ys, math.Log(r.perIter))
+	}
+	fmt.Println()
+	if len(xs) >= 2 {
+		fmt.Printf("Log-log slope of ADMM's time per iteration against n: %.2f", slope(xs, ys))
+		if len(cys) >= 2 {
+			fmt.Printf("; of cvxopt's: %.2f", slope(xs[:len(cys)], cys))
+		}
+		fmt.Printf(".\n\n")
+	}
+
+	if *rhoFlag {
+		if err := rhoComparison(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// instance returns the benchmark problem with n points and its arrangement.
+func instance(n, d, p int, seed uint64) (*solver.Problem, *solver.Arrangement) {
+	rng := rand.New(rand.NewPCG(seed, uint64(n)))
+	X := mat.NewDense(n, d, nil)
+	for i := 0; i < n; i++ {
+		for j := 0; j < d-1; j++ {
+			X.Set(i, j, round6(rng.NormFloat64()))
+		}
+		X.Set(i, d-1, 1)
+	}
+	const planted = 5
+	U := mat.NewDense(planted, d, nil)
+	alpha := make([]float64, planted)
+	for j := 0; j < planted; j++ {
+		for c := 0; c < d; c++ {
+			U.Set(j, c, rng.NormFloat64()/math.Sqrt(float64(d)))
+		}
+		alpha[j] = rng.NormFloat64()
+	}
+	f, _ := (&solver.Network{U: U, Alpha: alpha}).Predict(X)
+	y := make([]float64, n)
+	for k := range y {
+		y[k] = round6(f[k] + 0.1*rng.NormFloat64())
+	}
+	beta := *betaFlag
+	if beta == 0 {
+		beta = 0.02 * float64(n)
+	}
+	prob := &solver.Problem{X: X, Y: y, Loss: solver.Squared, Beta: beta}
+	arr, err := solver.SampleArrangement(X, p, seed)
+	if err != nil {
+		panic(err)
+	}
+	return prob, arr
+}
+
+// round6 rounds to 6 decimals so that the JSON instance is exactly the Go one.
+func round6(v float64) float64 {
+	s := strconv.FormatFloat(v, 'f', 6, 64)
+	r, _ := strconv.ParseFloat(s, 64)
+	return r
+}
+
+type jsonInstance struct {
+	Program  string      `json:"program"`
+	Loss     string      `json:"loss"`
+	Beta     float64     `json:"beta"`
+	X        [][]float64 `json:"X"`
+	Y        []float64   `json:"y"`
+	Patterns []string    `json:"patterns"`
+}
+
+func writeInstance(path string, prob *solver.Problem, arr *solver.Arrangement) error {
+	n, _ := prob.X.Dims()
+	in := jsonInstance{Program: "relu", Loss: prob.Loss.String(), Beta: prob.Beta, Y: prob.Y}
+	for i := 0; i < n; i++ {
+		in.X = append(in.X, mat.Row(nil, i, prob.X))
+	}
+	for i := 0; i < arr.Len(); i++ {
+		var b strings.Builder
+		for _, on := range arr.Pattern(i) {
+			if on {
+				b.WriteByte('1')
+			} else {
+				b.WriteByte('0')
+			}
+		}
+		in.Patterns = append(in.Patterns, b.String())
+	}
+	data, err := json.Marshal(in)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, data, 0o644)
+}
+
+type cvxoptResult struct {
+	Objective  float64 `json:"objective"`
+	Status     string  `json:"status"`
+	Seconds    float64 `json:"seconds"`
+	Iterations int     `json:"iterations"`
+}
+
+func cvxopt(root, path string, reltol float64, timeout time.Duration) (*cvxoptResult, error) {
+	in, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "/usr/bin/python3", filepath.Join(root, script), "solve", "--reltol", strconv.FormatFloat(reltol, 'g', -1, 64))
+	cmd.Stdin = bytes.NewReader(in)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if ctx.Err() != nil {
+		return nil, fmt.Errorf("timed out after %v", timeout)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%v: %s", err, lastLine(stderr.String()))
+	}
+	var r cvxoptResult
+	if err := json.Unmarshal(out, &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+func lastLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
+		return s[i+1:]
+	}
+	return s
+}
+
+// timeTo returns the elapsed time at the first iteration after which every iterate's
+// objective stays within tol (relative) of ref.
+func timeTo(res *solver.Result, tol, ref float64) float64 {
+	at := -1
+	for i := len(res.History) - 1; i >= 0; i-- {
+		if math.Abs(res.History[i].Objective-ref) > tol*math.Abs(ref) {
+			break
+		}
+		at = i
+	}
+	if at < 0 {
+		return math.NaN()
+	}
+	return res.History[at].Elapsed.Seconds()
+}
+
+// iterationFlops counts the floating-point operations of the matrix products of one
+// ADMM iteration (default form, squared loss): the u-step solve, the product X argᵀ
+// that checks and projects the cone blocks, and X vᵀ's scaling; projections add about
+// 2nd per active row, counted from the final iterate's active blocks.
+func iterationFlops(n, d, p int, res *solver.Result) float64 {
+	fn, fd, fp := float64(n), float64(d), float64(p)
+	products := 2 * fn * fd * 2 * fp // X argᵀ
+	var solve float64
+	switch res.Factorization {
+	case solver.FactorCholesky:
+		solve = 2 * (fd * fp) * (fd * fp)
+	case solver.FactorWoodbury:
+		solve = 2*fn*fn + 2*(2*fn*fd*fp)
+	}
+	return products + solve
+}
+
+type rate struct{ gemv, gemm float64 }
+
+// measureGonum times gonum's Dgemv on an n×(dP) matrix and Dgemm for X Vᵀ (n×d by
+// d×2P), the shapes of the iteration.
+func measureGonum(sizes []int) []rate {
+	out := make([]rate, len(sizes))
+	for i, n := range sizes {
+		d, p := *dFlag, *pFlag
+		cols := d * p
+		a := make([]float64, n*cols)
+		for j := range a {
+			a[j] = float64(j%7) - 3
+		}
+		x := make([]float64, cols)
+		y := make([]float64, n)
+		g := blas64.General{Rows: n, Cols: cols, Stride: cols, Data: a}
+		reps, start := 0, time.Now()
+		for time.Since(start) < 300*time.Millisecond {
+			blas64.Gemv(blas.NoTrans, 1, g, blas64.Vector{N: cols, Inc: 1, Data: x}, 0, blas64.Vector{N: n, Inc: 1, Data: y})
+			reps++
+		}
+		out[i].gemv = 2 * float64(n) * float64(cols) * float64(reps) / time.Since(start).Seconds() / 1e9
+		xm := blas64.General{Rows: n, Cols: d, Stride: d, Data: a[:n*d]}
+		v := blas64.General{Rows: 2 * p, Cols: d, Stride: d, Data: make([]float64, 2*p*d)}
+		c := blas64.General{Rows: n, Cols: 2 * p, Stride: 2 * p, Data: make([]float64, n*2*p)}
+		reps, start = 0, time.Now()
+		for time.Since(start) < 300*time.Millisecond {
+			blas64.Gemm(blas.NoTrans, blas.Trans, 1, xm, v, 0, c)
+			reps++
+		}
+		out[i].gemm = 2 * float64(n) * float64(d) * float64(2*p) * float64(reps) / time.Since(start).Seconds() / 1e9
+	}
+	return out
+}
+
+func slope(xs, ys []float64) float64 {
+	var mx, my float64
+	for i := range xs {
+		mx += xs[i]
+		my += ys[i]
+	}
+	mx /= float64(len(xs))
+	my /= float64(len(ys))
+	var num, den float64
+	for i := range xs {
+		num += (xs[i] - mx) * (ys[i] - my)
+		den += (xs[i] - mx) * (xs[i] - mx)
+	}
+	return num / den
+}
+
+// rhoComparison reports iterations to 1e-4 and 1e-6 relative gaps for ADMM variants
+// and fixed ρ on a mid-size instance of each loss.
+func rhoComparison() error {
+	fmt.Printf("## ρ, balancing, over-relaxation and acceleration\n\n")
+	fmt.Printf("Iterations until the objective stays within 1e-4 and 1e-6 (relative) of the optimum, n = 500, d = %d, P = %d (same instance as above, squared loss). \"default ρ\" is the scale-aware value; \"×k\" multiplies it.\n\n", *dFlag, *pFlag)
+	prob, arr := instance(500, *dFlag, *pFlag, *seedFlag)
+	ref, err := solver.Solve(context.Background(), prob, &solver.Settings{Arrangement: arr, Tolerance: 1e-10, MaxIterations: 20000}, &solver.ADMM{})
+	if err != nil {
+		return err
+	}
+	opt := ref.Certificate.Primal
+	defRho := ref.History[0].Rho
+	type variant struct {
+		name string
+		m    *solver.ADMM
+	}
+	vs := []variant{
+		{"default (balancing, α = 1.6, Anderson)", &solver.ADMM{}},
+		{"no Anderson acceleration", &solver.ADMM{Anderson: -1}},
+		{"no over-relaxation (α = 1)", &solver.ADMM{Relaxation: 1}},
+		{"plain: fixed default ρ, α = 1, no Anderson", &solver.ADMM{FixedRho: true, Relaxation: 1, Anderson: -1}},
+	}
+	for _, k := range []float64{0.01, 0.1, 10, 100} {
+		vs = append(vs, variant{fmt.Sprintf("fixed ρ = default ×%g (plain)", k), &solver.ADMM{Rho: defRho * k, FixedRho: true, Relaxation: 1, Anderson: -1}})
+		vs = append(vs, variant{fmt.Sprintf("ρ = default ×%g, balancing on", k), &solver.ADMM{Rho: defRho * k}})
+	}
+	vs = append(vs, variant{"slack form (Bai et al. Alg. 3.1), defaults", &solver.ADMM{Slack: true}})
+	vs = append(vs, variant{"slack form, plain", &solver.ADMM{Slack: true, FixedRho: true, Relaxation: 1, Anderson: -1}})
+	fmt.Printf("| variant | ρ₀ | iterations to 1e-4 | to 1e-6 | time to 1e-6 | final ρ | factorizations |\n|---|---|---|---|---|---|---|\n")
+	for _, v := range vs {
+		res, err := solver.Solve(context.Background(), prob, &solver.Settings{Arrangement: arr, Tolerance: 1e-9, MaxIterations: 5000, Reference: opt}, v.m)
+		if err != nil {
+			return err
+		}
+		i4, i6 := itersTo(res, 1e-4, opt), itersTo(res, 1e-6, opt)
+		t6 := "—"
+		if i6 > 0 {
+			t6 = fmt.Sprintf("%.2f s", res.History[i6-1].Elapsed.Seconds())
+		}
+		fmt.Printf("| %s | %.3g | %s | %s | %s | %.3g | %d |\n", v.name, res.History[0].Rho, itersString(i4), itersString(i6), t6, res.Rho, res.Factorizations)
+	}
+	fmt.Println()
+	return nil
+}
+
+func itersTo(res *solver.Result, tol, ref float64) int {
+	at := -1
+	for i := len(res.History) - 1; i >= 0; i-- {
+		if math.Abs(res.History[i].Objective-ref) > tol*math.Abs(ref) {
+			break
+		}
+		at = i
+	}
+	if at < 0 {
+		return -1
+	}
+	return res.History[at].Iteration
+}
+
+func itersString(i int) string {
+	if i < 0 {
+		return "> 5000"
+	}
+	return strconv.Itoa(i)
+}
+
+// moduleRoot finds the directory of go.mod above the working directory.
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("go.mod not found above the working directory")
+		}
+		dir = parent
+	}
+}
