@@ -1,0 +1,806 @@
+package interp
+
+import (
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"go/types"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// compiled is a cell turned into what the interpreter runs.
+type compiled struct {
+	pc   *parsedCell
+	prog *program // the program with the cell applied
+	info *types.Info
+
+	newDecls []*declaration // the cell's declarations (also unchanged ones)
+	changed  []*declaration // those that are new or differ from what they replace
+	newVars  []*hoistedVar
+	replay   bool   // yaegi cannot apply the change in place
+	body     string // the statements, for the cell function (with line directives)
+	funcs    string // assignments of the cell's functions (kindFunc), with directives
+	notes    []string
+	hidden   map[string]bool // packages the hoisted types name (see hiddenAlias)
+}
+
+// compileError is a cell that does not compile; positions are in cell numbering.
+type compileError struct{ msgs []string }
+
+func (e *compileError) Error() string { return strings.Join(e.msgs, "\n") }
+
+// edit replaces code[start:end] with text.
+type edit struct {
+	start, end int
+	text       string
+}
+
+// render returns code[start:end] with the edits inside it applied, preceded by a
+// line directive, with a directive after each edit so that every original token
+// keeps its cell position.
+func (pc *parsedCell) render(start, end int, edits []edit) string {
+	var b strings.Builder
+	b.WriteString(pc.directive(start))
+	at := start
+	for _, e := range edits {
+		if e.start < start || e.end > end || e.start < at {
+			continue
+		}
+		b.WriteString(pc.code[at:e.start])
+		b.WriteString(e.text)
+		at = e.end
+		if at < end {
+			b.WriteString(pc.directive(at))
+		}
+	}
+	b.WriteString(pc.code[at:end])
+	return b.String()
+}
+
+func (pc *parsedCell) renderNode(n ast.Node, edits []edit) string {
+	return pc.render(pc.offset(n.Pos()), pc.offset(n.End()), edits)
+}
+
+// compiler holds what compiling a cell needs from the session.
+type compiler struct {
+	fset     *token.FileSet
+	importer *symbolImporter
+	prog     *program
+}
+
+// receiverName returns the base type name of a method's receiver.
+func receiverName(fd *ast.FuncDecl) string {
+	if fd.Recv == nil || len(fd.Recv.List) == 0 {
+		return ""
+	}
+	t := fd.Recv.List[0].Type
+	for {
+		switch x := t.(type) {
+		case *ast.StarExpr:
+			t = x.X
+		case *ast.ParenExpr:
+			t = x.X
+		case *ast.IndexExpr:
+			t = x.X
+		case *ast.IndexListExpr:
+			t = x.X
+		case *ast.Ident:
+			return x.Name
+		default:
+			return ""
+		}
+	}
+}
+
+func docText(g *ast.CommentGroup) string {
+	if g == nil {
+		return ""
+	}
+	return g.Text()
+}
+
+// compile type-checks pc against the program and produces what yaegi runs.
+func (cc *compiler) compile(pc *parsedCell) (*compiled, error) {
+	c := &compiled{pc: pc, prog: cc.prog.clone(), hidden: map[string]bool{}}
+	q := c.prog
+
+	// Imports: explicit ones first, then the packages the cell uses by name.
+	if err := cc.addImports(c); err != nil {
+		return nil, err
+	}
+
+	// The cell's declarations.
+	var typeConst []ast.Stmt // type and const declarations, moved to package level
+	var stmts []ast.Stmt     // what runs in the cell function
+	for _, s := range pc.stmts {
+		if ds, ok := s.(*ast.DeclStmt); ok {
+			if gd := ds.Decl.(*ast.GenDecl); gd.Tok == token.TYPE || gd.Tok == token.CONST {
+				typeConst = append(typeConst, s)
+				continue
+			}
+		}
+		stmts = append(stmts, s)
+	}
+	for _, s := range typeConst {
+		gd := s.(*ast.DeclStmt).Decl.(*ast.GenDecl)
+		if gd.Tok == token.CONST {
+			d := &declaration{kind: kindConst, cell: pc, node: gd, src: pc.text(gd.Pos(), gd.End()), doc: docText(gd.Doc)}
+			for _, sp := range gd.Specs {
+				for _, n := range sp.(*ast.ValueSpec).Names {
+					if n.Name != "_" {
+						d.names = append(d.names, n.Name)
+					}
+				}
+			}
+			d.text = pc.renderNode(gd, nil)
+			c.newDecls = append(c.newDecls, d)
+			continue
+		}
+		for _, sp := range gd.Specs {
+			ts := sp.(*ast.TypeSpec)
+			src := "type " + pc.text(ts.Pos(), ts.End())
+			doc := docText(ts.Doc)
+			if doc == "" && len(gd.Specs) == 1 {
+				doc = docText(gd.Doc)
+			}
+			d := &declaration{kind: kindType, names: []string{ts.Name.Name}, cell: pc, node: ts, src: src, doc: doc}
+			d.text = "type " + pc.renderNode(ts, nil)
+			c.newDecls = append(c.newDecls, d)
+		}
+	}
+	for _, fd := range pc.funcs {
+		d := &declaration{cell: pc, node: fd, src: pc.text(fd.Pos(), fd.End()), doc: docText(fd.Doc)}
+		switch {
+		case fd.Recv != nil:
+			d.kind = kindMethod
+			d.names = []string{receiverName(fd) + "." + fd.Name.Name}
+		case fd.Type.TypeParams != nil || fd.Name.Name == "init" || fd.Body == nil:
+			d.kind = kindGeneric
+			d.names = []string{fd.Name.Name}
+			if fd.Name.Name == "init" {
+				d.names = []string{fmt.Sprintf("init·%d·%d", pc.num, fd.Pos())}
+			}
+		default:
+			d.kind = kindFunc
+			d.names = []string{fd.Name.Name}
+			d.sig = pc.text(fd.Type.Params.Pos(), fd.Type.End())
+		}
+		c.newDecls = append(c.newDecls, d)
+	}
+
+	// Names the cell declares replace earlier declarations and variables.
+	declared := map[string]bool{}
+	for _, d := range c.newDecls {
+		for _, n := range d.names {
+			declared[n] = true
+		}
+	}
+	topDefs := topLevelDefs(stmts)
+	for _, n := range topDefs {
+		declared[n] = true
+	}
+	cc.removeReplaced(c, declared)
+
+	// Pass 1: the statements in a function, as Go would check them, to learn the
+	// types of the variables defined at the cell's top level.
+	info1 := newInfo()
+	files := cc.programFiles(q, pc, false)
+	if hf := cc.hoistFile(q); hf != nil {
+		files = append(files, hf)
+	}
+	cellFile := cc.cellFile(q, pc, typeConst, pc.funcs, stmts, true)
+	errs := cc.check(append(files, cellFile), info1)
+	if msgs := cellErrors(errs, pc, true, topDefs); len(msgs) > 0 {
+		return nil, &compileError{msgs}
+	}
+
+	// Hoist the top-level variables: their types become package variables.
+	hoist := map[*ast.Ident]bool{}
+	for _, s := range stmts {
+		for _, id := range definedIdents(s) {
+			obj, _ := info1.Defs[id].(*types.Var)
+			if obj == nil || id.Name == "_" {
+				continue
+			}
+			qual := func(p *types.Package) string { return p.Name() }
+			text, ok := typeText(obj.Type(), qual)
+			if !ok {
+				c.notes = append(c.notes, fmt.Sprintf("note: %s (%s) is local to %s: its type cannot be named, so later cells cannot see it\n", id.Name, obj.Type(), pc.name))
+				continue
+			}
+			hoist[id] = true
+			hv := &hoistedVar{name: id.Name, typ: obj.Type(), typeText: text, cell: pc.num, node: s, src: pc.text(s.Pos(), s.End()), pc: pc}
+			c.newVars = append(c.newVars, hv)
+		}
+	}
+	for _, hv := range c.newVars {
+		q.vars[hv.name] = hv
+	}
+	for _, d := range c.newDecls {
+		for _, n := range d.names {
+			q.decls[n] = d
+		}
+	}
+
+	// Pass 2: the program as yaegi will run it, with the variables hoisted.
+	changedTypes := cc.classifyChanges(c)
+	for _, s := range stmts {
+		hoistStmt(s, hoist)
+	}
+	info2 := newInfo()
+	files = cc.programFiles(q, pc, c.replay)
+	cellFile = cc.cellFile(q, pc, typeConst, pc.funcs, stmtsForCheck(stmts, hoist), false)
+	files = append(files, cellFile)
+	if hf := cc.hoistFile(q); hf != nil {
+		files = append(files, hf)
+	}
+	errs = cc.check(files, info2)
+	if msgs := cellErrors(errs, pc, false, nil); len(msgs) > 0 {
+		return nil, &compileError{msgs}
+	}
+	if msgs := staleErrors(errs, pc); len(msgs) > 0 {
+		return nil, &compileError{append([]string{fmt.Sprintf("%s changes %s, which earlier cells still use:", pc.name, strings.Join(changedTypes, ", "))}, msgs...)}
+	}
+	c.info = info2
+
+	// Generate the interpreter's source.
+	g := &generator{c: c, pc: pc, info: info2, hoist: hoist}
+	g.collectEdits(stmts)
+	for _, d := range c.newDecls {
+		g.declText(d)
+	}
+	c.body = g.bodyText(stmts)
+	var fb strings.Builder
+	for _, d := range c.newDecls {
+		if d.kind == kindFunc {
+			fb.WriteString(d.text)
+			fb.WriteString("\n")
+		}
+	}
+	c.funcs = fb.String()
+	return c, nil
+}
+
+func newInfo() *types.Info {
+	return &types.Info{
+		Types:     map[ast.Expr]types.TypeAndValue{},
+		Defs:      map[*ast.Ident]types.Object{},
+		Uses:      map[*ast.Ident]types.Object{},
+		Instances: map[*ast.Ident]types.Instance{},
+		Scopes:    map[ast.Node]*types.Scope{},
+	}
+}
+
+// addImports adds the cell's explicit imports and the packages it uses by their
+// usual names without importing them (as goimports would).
+func (cc *compiler) addImports(c *compiled) error {
+	pc, q := c.pc, c.prog
+	var msgs []string
+	for _, is := range pc.imports {
+		p, _ := strconv.Unquote(is.Path.Value)
+		if !cc.importer.has(p) {
+			msgs = append(msgs, fmt.Sprintf("%s: package %s is not available: cells can import the standard library, gonum, gonum/plot and gocvx packages", cc.fset.Position(is.Path.Pos()), p))
+			continue
+		}
+		name := cc.importer.name(p)
+		if is.Name != nil {
+			name = is.Name.Name
+		}
+		switch name {
+		case "_":
+			continue
+		case ".":
+			msgs = append(msgs, fmt.Sprintf("%s: dot imports are not supported in cells; import %q and qualify its names", cc.fset.Position(is.Pos()), p))
+			continue
+		}
+		if old, ok := q.imports[name]; ok && old != p {
+			msgs = append(msgs, fmt.Sprintf("%s: %s already names package %q in this notebook; import %q under another name (import x %q)", cc.fset.Position(is.Pos()), name, old, p, p))
+			continue
+		}
+		if d := q.decls[name]; d != nil && d.cell.num != pc.num {
+			delete(q.decls, name)
+		}
+		q.imports[name] = p
+	}
+	if len(msgs) > 0 {
+		return &compileError{msgs}
+	}
+	// Auto-import: a selector x.Y whose x is not declared anywhere and is the
+	// usual name of an available package.
+	local := map[string]bool{}
+	for _, s := range pc.stmts {
+		for _, n := range topLevelDefs([]ast.Stmt{s}) {
+			local[n] = true
+		}
+		if ds, ok := s.(*ast.DeclStmt); ok {
+			for _, sp := range ds.Decl.(*ast.GenDecl).Specs {
+				switch sp := sp.(type) {
+				case *ast.TypeSpec:
+					local[sp.Name.Name] = true
+				case *ast.ValueSpec:
+					for _, n := range sp.Names {
+						local[n.Name] = true
+					}
+				}
+			}
+		}
+	}
+	for _, fd := range pc.funcs {
+		if fd.Recv == nil {
+			local[fd.Name.Name] = true
+		}
+	}
+	visit := func(n ast.Node) bool {
+		se, ok := n.(*ast.SelectorExpr)
+		if !ok {
+			return true
+		}
+		id, ok := se.X.(*ast.Ident)
+		if !ok {
+			return true
+		}
+		name := id.Name
+		if _, ok := q.imports[name]; ok || local[name] || q.decls[name] != nil || q.vars[name] != nil {
+			return true
+		}
+		if p := autoImportPath(name, cc.importer); p != "" {
+			q.imports[name] = p
+		}
+		return true
+	}
+	ast.Inspect(pc.stmtFile, visit)
+	ast.Inspect(pc.declFile, visit)
+	return nil
+}
+
+// topLevelDefs returns the names that := and var statements define at the top
+// level of a cell.
+func topLevelDefs(stmts []ast.Stmt) []string {
+	var out []string
+	for _, s := range stmts {
+		for _, id := range definedIdents(s) {
+			if id.Name != "_" {
+				out = append(out, id.Name)
+			}
+		}
+	}
+	return out
+}
+
+// definedIdents returns the identifiers a top-level statement may define.
+func definedIdents(s ast.Stmt) []*ast.Ident {
+	var out []*ast.Ident
+	switch s := s.(type) {
+	case *ast.AssignStmt:
+		if s.Tok == token.DEFINE {
+			for _, l := range s.Lhs {
+				if id, ok := l.(*ast.Ident); ok {
+					out = append(out, id)
+				}
+			}
+		}
+	case *ast.DeclStmt:
+		if gd := s.Decl.(*ast.GenDecl); gd.Tok == token.VAR {
+			for _, sp := range gd.Specs {
+				out = append(out, sp.(*ast.ValueSpec).Names...)
+			}
+		}
+	}
+	return out
+}
+
+// removeReplaced removes from the program what the cell's names replace.
+func (cc *compiler) removeReplaced(c *compiled, declared map[string]bool) {
+	q := c.prog
+	for name := range declared {
+		if d := q.decls[name]; d != nil {
+			if d.kind == kindConst {
+				// A const group goes as a whole (iota ties its specs together).
+				for _, n := range d.names {
+					delete(q.decls, n)
+				}
+			}
+			delete(q.decls, name)
+			if d.kind == kindType {
+				// Its methods go too, unless the cell redeclares them.
+				for k, m := range q.decls {
+					if m.kind == kindMethod && strings.HasPrefix(k, name+".") && !declared[k] {
+						c.replay = true
+						delete(q.decls, k)
+					}
+				}
+			}
+		}
+		delete(q.vars, name)
+		if _, ok := q.imports[name]; ok {
+			delete(q.imports, name)
+		}
+	}
+}
+
+// classifyChanges decides whether yaegi can take the cell in place or needs a
+// replay, and marks which declarations change; it returns the names of changed
+// declarations that earlier code may use.
+func (cc *compiler) classifyChanges(c *compiled) []string {
+	old := cc.prog
+	var names []string
+	for _, d := range c.newDecls {
+		var prev *declaration
+		for _, n := range d.names {
+			if p := old.decls[n]; p != nil {
+				prev = p
+			}
+		}
+		same := prev != nil && prev.kind == d.kind && prev.src == d.src
+		if !same {
+			c.changed = append(c.changed, d)
+		}
+		for _, n := range d.names {
+			if v := old.vars[n]; v != nil {
+				c.replay = true // a variable becomes a function, type or constant
+				names = append(names, n)
+			}
+			p := old.decls[n]
+			if p == nil || same {
+				continue
+			}
+			names = append(names, n)
+			switch {
+			case p.kind != d.kind:
+				c.replay = true
+			case d.kind == kindFunc && p.sig == d.sig:
+				// Same signature: reassigning the function variable is enough.
+			default:
+				c.replay = true
+			}
+		}
+	}
+	for _, v := range c.newVars {
+		if p := old.vars[v.name]; p != nil && p.typeText != v.typeText {
+			c.replay = true
+			names = append(names, v.name)
+		}
+		if p := old.decls[v.name]; p != nil {
+			c.replay = true
+			names = append(names, v.name)
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+// programFiles returns the earlier cells' declarations as files for the checker.
+// Function bodies are left out unless full is set (they cannot change the
+// types the new cell sees, but a change may break them).
+func (cc *compiler) programFiles(q *program, current *parsedCell, full bool) []*ast.File {
+	byCell := map[*parsedCell][]ast.Decl{}
+	var order []*parsedCell
+	for _, d := range q.sortedDecls() {
+		if d.cell == current {
+			continue
+		}
+		if _, ok := byCell[d.cell]; !ok {
+			order = append(order, d.cell)
+		}
+		var decl ast.Decl
+		switch n := d.node.(type) {
+		case *ast.FuncDecl:
+			if full {
+				decl = n
+			} else {
+				cp := *n
+				cp.Body = nil
+				decl = &cp
+			}
+		case *ast.TypeSpec:
+			decl = &ast.GenDecl{Tok: token.TYPE, TokPos: n.Pos(), Specs: []ast.Spec{n}}
+		case *ast.GenDecl:
+			decl = n
+		}
+		byCell[d.cell] = append(byCell[d.cell], decl)
+	}
+	var files []*ast.File
+	for _, pc := range order {
+		f := &ast.File{Name: ast.NewIdent(cellPackage), Decls: append([]ast.Decl{importDecl(q.imports)}, byCell[pc]...)}
+		files = append(files, f)
+	}
+	return files
+}
+
+// cellFile builds the file the checker sees for the cell itself.
+func (cc *compiler) cellFile(q *program, pc *parsedCell, typeConst []ast.Stmt, funcs []*ast.FuncDecl, stmts []ast.Stmt, noBodies bool) *ast.File {
+	f := &ast.File{Name: ast.NewIdent(cellPackage), Decls: []ast.Decl{importDecl(q.imports)}}
+	for _, s := range typeConst {
+		f.Decls = append(f.Decls, s.(*ast.DeclStmt).Decl)
+	}
+	for _, fd := range funcs {
+		if noBodies {
+			cp := *fd
+			cp.Body = nil
+			f.Decls = append(f.Decls, &cp)
+		} else {
+			f.Decls = append(f.Decls, fd)
+		}
+	}
+	body := &ast.BlockStmt{List: stmts}
+	if len(pc.stmtFile.Decls) == 1 {
+		if fd, ok := pc.stmtFile.Decls[0].(*ast.FuncDecl); ok && fd.Body != nil {
+			body.Lbrace, body.Rbrace = fd.Body.Lbrace, fd.Body.Rbrace
+		}
+	}
+	f.Decls = append(f.Decls, &ast.FuncDecl{
+		Name: ast.NewIdent(cellFuncName(pc.num)),
+		Type: &ast.FuncType{Func: body.Lbrace, Params: &ast.FieldList{}},
+		Body: body,
+	})
+	return f
+}
+
+func cellFuncName(n int) string { return fmt.Sprintf("GocvxCell%d", n) }
+
+// hoistFile declares the hoisted variables for the checker.
+func (cc *compiler) hoistFile(q *program) *ast.File {
+	if len(q.vars) == 0 {
+		return nil
+	}
+	aliases := map[string]string{}
+	var b strings.Builder
+	var decls strings.Builder
+	for _, v := range q.sortedVars() {
+		t := types.TypeString(v.typ, func(p *types.Package) string {
+			if p.Name() == cellPackage {
+				return ""
+			}
+			a, ok := aliases[p.Path()]
+			if !ok {
+				a = fmt.Sprintf("gocvxp%d", len(aliases))
+				aliases[p.Path()] = a
+			}
+			return a
+		})
+		fmt.Fprintf(&decls, "var %s %s\n", v.name, t)
+	}
+	b.WriteString("package " + cellPackage + "\n")
+	paths := make([]string, 0, len(aliases))
+	for p := range aliases {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	for _, p := range paths {
+		fmt.Fprintf(&b, "import %s %q\n", aliases[p], p)
+	}
+	b.WriteString(decls.String())
+	f, err := parser.ParseFile(cc.fset, "hoisted", b.String(), parser.SkipObjectResolution)
+	if err != nil {
+		return nil
+	}
+	return f
+}
+
+// check type-checks files as the cells' package and returns the errors.
+func (cc *compiler) check(files []*ast.File, info *types.Info) []types.Error {
+	var errs []types.Error
+	conf := types.Config{
+		Importer:  cc.importer,
+		GoVersion: "go1.26",
+		Error: func(err error) {
+			if te, ok := err.(types.Error); ok {
+				errs = append(errs, te)
+			}
+		},
+	}
+	conf.Check(cellPackage, cc.fset, files, info)
+	return errs
+}
+
+// ignorable reports errors that do not apply to cells: unused imports (imports
+// are shared by all cells), bodies left out on purpose, and unused top-level
+// variables (they are package variables of the notebook).
+func ignorable(e types.Error, topDefs []string) bool {
+	m := e.Msg
+	switch {
+	case strings.Contains(m, "imported and not used"), strings.HasSuffix(m, "imported as") && strings.Contains(m, "not used"):
+		return true
+	case strings.Contains(m, "missing function body"), strings.Contains(m, "func init must have a body"):
+		return true
+	case strings.HasPrefix(m, "declared and not used: "):
+		name := strings.TrimPrefix(m, "declared and not used: ")
+		for _, n := range topDefs {
+			if n == name {
+				return true
+			}
+		}
+	}
+	return strings.Contains(m, "imported as") && strings.Contains(m, "and not used")
+}
+
+// cellErrors returns the messages of errors located in the cell.
+func cellErrors(errs []types.Error, pc *parsedCell, pass1 bool, topDefs []string) []string {
+	var msgs []string
+	for _, e := range errs {
+		if ignorable(e, topDefs) {
+			continue
+		}
+		p := e.Fset.Position(e.Pos)
+		if p.Filename != pc.name {
+			continue
+		}
+		if last := pc.lastExpr(); last != nil && strings.HasSuffix(e.Msg, " is not used") && last.Pos() <= e.Pos && e.Pos < last.End() {
+			continue // the cell's value, which it displays
+		}
+		msgs = append(msgs, fmt.Sprintf("%s: %s", p, e.Msg))
+	}
+	return dedupe(msgs)
+}
+
+// lastExpr returns the cell's last statement when it is an expression.
+func (pc *parsedCell) lastExpr() ast.Expr {
+	if n := len(pc.stmts); n > 0 {
+		if es, ok := pc.stmts[n-1].(*ast.ExprStmt); ok {
+			return es.X
+		}
+	}
+	return nil
+}
+
+// staleErrors returns errors in earlier cells' declarations (which a change made
+// by the cell broke).
+func staleErrors(errs []types.Error, pc *parsedCell) []string {
+	var msgs []string
+	for _, e := range errs {
+		if ignorable(e, nil) {
+			continue
+		}
+		p := e.Fset.Position(e.Pos)
+		if p.Filename == pc.name {
+			continue
+		}
+		msgs = append(msgs, fmt.Sprintf("%s: %s", p, e.Msg))
+	}
+	return dedupe(msgs)
+}
+
+func dedupe(msgs []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, m := range msgs {
+		if !seen[m] {
+			seen[m] = true
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// hoistStmt turns a top-level definition into an assignment to the hoisted
+// package variables (for the second check; the source edits do the same).
+func hoistStmt(s ast.Stmt, hoist map[*ast.Ident]bool) {
+	as, ok := s.(*ast.AssignStmt)
+	if !ok || as.Tok != token.DEFINE {
+		return
+	}
+	all := true
+	for _, l := range as.Lhs {
+		if id, ok := l.(*ast.Ident); ok && id.Name != "_" && !hoist[id] {
+			all = false
+		}
+	}
+	if all {
+		as.Tok = token.ASSIGN
+	}
+}
+
+// stmtsForCheck replaces top-level var declarations of hoisted variables by
+// assignments of their initial values.
+func stmtsForCheck(stmts []ast.Stmt, hoist map[*ast.Ident]bool) []ast.Stmt {
+	var out []ast.Stmt
+	for _, s := range stmts {
+		ds, ok := s.(*ast.DeclStmt)
+		if !ok {
+			out = append(out, s)
+			continue
+		}
+		gd := ds.Decl.(*ast.GenDecl)
+		var keep []ast.Spec
+		for _, sp := range gd.Specs {
+			vs := sp.(*ast.ValueSpec)
+			if len(vs.Names) == 0 || !hoist[vs.Names[0]] {
+				keep = append(keep, vs)
+				continue
+			}
+			if len(vs.Values) > 0 {
+				lhs := make([]ast.Expr, len(vs.Names))
+				for i, n := range vs.Names {
+					lhs[i] = n
+				}
+				out = append(out, &ast.AssignStmt{Lhs: lhs, TokPos: vs.Names[0].End(), Tok: token.ASSIGN, Rhs: vs.Values})
+			}
+		}
+		if len(keep) > 0 {
+			cp := *gd
+			cp.Specs = keep
+			out = append(out, &ast.DeclStmt{Decl: &cp})
+		}
+	}
+	return out
+}
+
+// autoImportPath returns the path of the available package usually imported
+// under name, or "".
+func autoImportPath(name string, im *symbolImporter) string {
+	if p, ok := preferredImports[name]; ok {
+		if im.has(p) {
+			return p
+		}
+	}
+	return im.byName(name)
+}
+
+// preferredImports settles names that several available packages share.
+var preferredImports = map[string]string{
+	"rand":     "math/rand",
+	"template": "text/template",
+	"draw":     "gonum.org/v1/plot/vg/draw",
+	"scanner":  "text/scanner",
+	"constant": "go/constant",
+	"pprof":    "runtime/pprof",
+	"big":      "math/big",
+	"json":     "encoding/json",
+	"cell":     "github.com/gocvx/gocvx/cell",
+	"solver":   "github.com/gocvx/gocvx/solver",
+	"display":  "github.com/gocvx/gocvx/display",
+	"dataset":  "github.com/gocvx/gocvx/solver/dataset",
+	"plot":     "gonum.org/v1/plot",
+	"mat":      "gonum.org/v1/gonum/mat",
+	"stat":     "gonum.org/v1/gonum/stat",
+	"floats":   "gonum.org/v1/gonum/floats",
+	"optimize": "gonum.org/v1/gonum/optimize",
+	"distuv":   "gonum.org/v1/gonum/stat/distuv",
+	"plotter":  "gonum.org/v1/plot/plotter",
+	"vg":       "gonum.org/v1/plot/vg",
+	"plotutil": "gonum.org/v1/plot/plotutil",
+	"vgimg":    "gonum.org/v1/plot/vg/vgimg",
+	"vgsvg":    "gonum.org/v1/plot/vg/vgsvg",
+}
+
+func (im *symbolImporter) has(p string) bool {
+	if _, ok := im.tables[p]; ok {
+		return true
+	}
+	return sourcePackageNames[p] != ""
+}
+
+func (im *symbolImporter) name(p string) string {
+	if n := sourcePackageNames[p]; n != "" {
+		return n
+	}
+	if n := im.names[p]; n != "" {
+		return n
+	}
+	return guessPackageName(p)
+}
+
+// byName returns the path of the shortest available package named name.
+func (im *symbolImporter) byName(name string) string {
+	best := ""
+	for p, n := range sourcePackageNames {
+		if n == name && (best == "" || len(p) < len(best)) {
+			best = p
+		}
+	}
+	if best != "" {
+		return best
+	}
+	for p, n := range im.names {
+		if n == name && !strings.Contains(p, "internal") && (best == "" || len(p) < len(best) || len(p) == len(best) && p < best) {
+			best = p
+		}
+	}
+	return best
+}
+
+var _ = path.Base

@@ -1,0 +1,256 @@
+package interp
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gocvx/gocvx/display"
+)
+
+const (
+	stdoutStream = 0
+	stderrStream = 1
+
+	// DefaultMaxOutput is how many bytes of stdout and stderr together a cell shows
+	// by default; past it the rest is counted and dropped, and the cell ends with a
+	// notice. Front ends become sluggish with outputs of many megabytes, and a cell
+	// that prints in a loop should not exhaust the kernel's memory.
+	DefaultMaxOutput = 2 << 20
+
+	// flushInterval is how long streamed text may wait before it is sent: writes
+	// are coalesced into one stream message per interval, not one per write.
+	flushInterval = 50 * time.Millisecond
+
+	// maxHeld bounds what goroutines print between cells, kept for the next cell.
+	maxHeld = 64 << 10
+)
+
+var streamNames = [2]string{"stdout", "stderr"}
+
+type chunk struct {
+	stream int
+	text   []byte
+}
+
+// streamer coalesces the text a cell writes and sends it to the cell's Output in
+// order, interleaved correctly with the cell's rich outputs. It is fed by the
+// interpreter's writers and, when file descriptors are captured, by the pipe
+// readers. Between cells, text is held (bounded) for the next cell.
+type streamer struct {
+	mu      sync.Mutex
+	pending []chunk
+	out     Output // the running cell's output; nil between cells
+	discard bool   // replaying: drop everything
+	limit   int
+	shown   int // bytes accepted for the running cell
+	dropped int // bytes dropped past the limit
+	held    int // bytes pending between cells
+
+	emitMu sync.Mutex // serializes calls into out
+
+	stop chan struct{}
+	done chan struct{}
+}
+
+func newStreamer(limit int) *streamer {
+	if limit <= 0 {
+		limit = DefaultMaxOutput
+	}
+	s := &streamer{limit: limit, stop: make(chan struct{}), done: make(chan struct{})}
+	go s.loop()
+	return s
+}
+
+func (s *streamer) loop() {
+	defer close(s.done)
+	t := time.NewTicker(flushInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			s.flush()
+		}
+	}
+}
+
+func (s *streamer) close() {
+	close(s.stop)
+	<-s.done
+}
+
+// write accepts text for a stream.
+func (s *streamer) write(stream int, p []byte) {
+	if len(p) == 0 {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.discard {
+		return
+	}
+	if s.out == nil {
+		// Between cells: keep a bounded amount for the next cell.
+		if s.held+len(p) > maxHeld {
+			s.dropped += len(p)
+			return
+		}
+		s.held += len(p)
+	} else {
+		room := s.limit - s.shown
+		if room <= 0 {
+			s.dropped += len(p)
+			return
+		}
+		if len(p) > room {
+			s.dropped += len(p) - room
+			p = p[:room]
+		}
+		s.shown += len(p)
+	}
+	if n := len(s.pending); n > 0 && s.pending[n-1].stream == stream {
+		s.pending[n-1].text = append(s.pending[n-1].text, p...)
+		return
+	}
+	s.pending = append(s.pending, chunk{stream, append([]byte(nil), p...)})
+}
+
+// flush sends what is pending to the running cell's output.
+func (s *streamer) flush() {
+	s.emitMu.Lock()
+	defer s.emitMu.Unlock()
+	s.flushLocked()
+}
+
+func (s *streamer) flushLocked() {
+	s.mu.Lock()
+	out := s.out
+	if out == nil {
+		s.mu.Unlock()
+		return
+	}
+	pending := s.pending
+	s.pending = nil
+	s.mu.Unlock()
+	for _, c := range pending {
+		out.Stream(streamNames[c.stream], string(c.text))
+	}
+}
+
+// begin directs output to a new cell, delivering what was held since the last one.
+func (s *streamer) begin(out Output) {
+	s.emitMu.Lock()
+	s.mu.Lock()
+	s.out, s.shown, s.held = out, 0, 0
+	s.mu.Unlock()
+	s.flushLocked()
+	s.emitMu.Unlock()
+}
+
+// end flushes the cell's output, adds the truncation notice if any, and holds
+// further output for the next cell.
+func (s *streamer) end() {
+	s.emitMu.Lock()
+	defer s.emitMu.Unlock()
+	s.flushLocked()
+	s.mu.Lock()
+	out, dropped := s.out, s.dropped
+	s.out, s.dropped = nil, 0
+	s.mu.Unlock()
+	if out != nil && dropped > 0 {
+		out.Stream("stderr", truncationNotice(dropped, s.limit))
+	}
+}
+
+func truncationNotice(dropped, limit int) string {
+	return fmt.Sprintf("\n[gocvx: output truncated: %s more were written after the first %s; write large outputs to a file]\n",
+		byteSize(dropped), byteSize(limit))
+}
+
+func byteSize(n int) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+// setDiscard turns dropping of all output on or off (for replays).
+func (s *streamer) setDiscard(on bool) {
+	s.mu.Lock()
+	s.discard = on
+	if on {
+		s.pending = nil
+	}
+	s.mu.Unlock()
+}
+
+// display sends a rich output after the text written before it.
+func (s *streamer) display(b display.Bundle, id string, update bool) {
+	s.emitMu.Lock()
+	defer s.emitMu.Unlock()
+	s.flushLocked()
+	s.mu.Lock()
+	out, discard := s.out, s.discard
+	s.mu.Unlock()
+	if out != nil && !discard {
+		out.Display(b, id, update)
+	}
+}
+
+func (s *streamer) clear(wait bool) {
+	s.emitMu.Lock()
+	defer s.emitMu.Unlock()
+	s.flushLocked()
+	s.mu.Lock()
+	out, discard := s.out, s.discard
+	s.mu.Unlock()
+	if out != nil && !discard {
+		out.Clear(wait)
+	}
+}
+
+// streamWriter is an io.Writer into one stream of a streamer.
+type streamWriter struct {
+	s      *streamer
+	stream int
+}
+
+func (w streamWriter) Write(p []byte) (int, error) {
+	w.s.write(w.stream, p)
+	return len(p), nil
+}
+
+// traceWriter receives the interpreter's standard error: the lines yaegi writes
+// while a panic unwinds ("Cell3:2:5: panic: gocvxcells.f(...)") are collected
+// for the traceback; everything else (println, log) goes on to the stream.
+type traceWriter struct {
+	mu    sync.Mutex
+	lines []string
+	next  func(p []byte) (int, error)
+}
+
+func (w *traceWriter) Write(p []byte) (int, error) {
+	s := string(p)
+	if i := strings.Index(s, ": panic: "); i > 0 && strings.HasSuffix(strings.TrimRight(s, "\n"), "(...)") && !strings.Contains(s[:i], " ") {
+		w.mu.Lock()
+		w.lines = append(w.lines, strings.TrimRight(s, "\n"))
+		w.mu.Unlock()
+		return len(p), nil
+	}
+	return w.next(p)
+}
+
+// take returns and forgets the collected traceback lines.
+func (w *traceWriter) take() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	l := w.lines
+	w.lines = nil
+	return l
+}

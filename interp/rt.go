@@ -1,0 +1,134 @@
+package interp
+
+import (
+	"fmt"
+	"reflect"
+	"runtime/debug"
+	"time"
+
+	"github.com/gocvx/gocvx/display"
+	"github.com/gocvx/gocvx/internal/cellrt"
+	"github.com/gocvx/gocvx/interp/internal/rt"
+)
+
+// rtPath is the import path of the helpers that generated cell code calls.
+const rtPath = "gocvx.internal/gocvxrt"
+
+type rtMethods = rt.Methods
+
+// render is how a cell's value becomes its execute_result.
+var render = display.Render
+
+// rtSymbols returns the helpers, bound to the session.
+func (s *Session) rtSymbols() map[string]reflect.Value {
+	return map[string]reflect.Value{
+		"Run":        reflect.ValueOf(s.rtRun),
+		"Result":     reflect.ValueOf(s.rtResult),
+		"ResultN":    reflect.ValueOf(s.rtResultN),
+		"ResultRich": reflect.ValueOf(s.rtResultRich),
+		"Methods":    reflect.ValueOf((*rtMethods)(nil)),
+		"Context":    reflect.ValueOf(cellrt.Context),
+		"Bundle":     reflect.ValueOf(richBundle),
+		"Print":      reflect.ValueOf(func(a ...any) { fmt.Fprint(s.stderr, a...) }),
+		"Println":    reflect.ValueOf(func(a ...any) { fmt.Fprintln(s.stderr, a...) }),
+		"Sleep":      reflect.ValueOf(sleep),
+	}
+}
+
+// rtRun calls the cell function f unless the cell was interrupted before it
+// started, and records its panic.
+func (s *Session) rtRun(f func()) {
+	rs := &s.runState
+	rs.mu.Lock()
+	if rs.canceled {
+		rs.mu.Unlock()
+		return
+	}
+	rs.entered = true
+	left := rs.left
+	rs.mu.Unlock()
+	defer close(left)
+	defer func() {
+		if r := recover(); r != nil {
+			rs.mu.Lock()
+			rs.panicked, rs.stack = r, debug.Stack()
+			rs.mu.Unlock()
+		}
+	}()
+	f()
+}
+
+func (s *Session) setResult(b display.Bundle) {
+	rs := &s.runState
+	rs.mu.Lock()
+	rs.result = &b
+	rs.mu.Unlock()
+}
+
+func (s *Session) rtResult(v any) { s.setResult(render(v)) }
+
+func (s *Session) rtResultN(vs ...any) {
+	text := ""
+	for i, v := range vs {
+		if i > 0 {
+			text += " "
+		}
+		text += fmt.Sprint(render(v).Data["text/plain"])
+	}
+	s.setResult(display.Bundle{Data: map[string]any{"text/plain": text}, Metadata: map[string]any{}})
+}
+
+func (s *Session) rtResultRich(v any, m rtMethods) { s.setResult(richBundle(v, m)) }
+
+// richBundle builds the bundle of a cell-typed value from its own methods.
+func richBundle(v any, m rtMethods) display.Bundle {
+	if m.Render != nil {
+		return m.Render()
+	}
+	b := display.Bundle{Data: map[string]any{}, Metadata: map[string]any{}}
+	if m.Data != nil {
+		for k, x := range m.Data() {
+			b.Data[k] = x
+		}
+	}
+	set := func(mime string, f func() string) {
+		if f != nil {
+			b.Data[mime] = f()
+		}
+	}
+	set("text/html", m.HTML)
+	set("text/markdown", m.Markdown)
+	set("text/latex", m.LaTeX)
+	set("image/svg+xml", m.SVG)
+	if m.PNG != nil {
+		b.Data["image/png"] = m.PNG()
+	}
+	if m.JPEG != nil {
+		b.Data["image/jpeg"] = m.JPEG()
+	}
+	switch {
+	case m.String != nil:
+		b.Data["text/plain"] = m.String()
+	case m.Error != nil:
+		b.Data["text/plain"] = m.Error()
+	}
+	if _, ok := b.Data["text/plain"]; !ok {
+		b.Data["text/plain"] = fmt.Sprint(render(v).Data["text/plain"])
+	}
+	// Let display encode what needs encoding (PNG bytes to base64).
+	return render(b)
+}
+
+// sleep is time.Sleep for cells: it returns early when the running cell is
+// interrupted (the interpreter then stops the cell).
+func sleep(d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-cellrt.Context().Done():
+	}
+}

@@ -1,0 +1,805 @@
+package interp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"go/ast"
+	"go/token"
+	"io"
+	"log"
+	"os"
+	"reflect"
+	"regexp"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	yaegi "github.com/traefik/yaegi/interp"
+	"github.com/traefik/yaegi/stdlib"
+	"github.com/traefik/yaegi/stdlib/unrestricted"
+
+	"github.com/gocvx/gocvx/display"
+	"github.com/gocvx/gocvx/internal/cellrt"
+	"github.com/gocvx/gocvx/interp/symbols"
+)
+
+// Options configures a Session.
+type Options struct {
+	// CaptureOutput replaces file descriptors 1 and 2 by pipes while the session
+	// is open, so that everything the process prints (compiled code, os.Stdout
+	// directly, child processes) reaches the running cell. Only one session per
+	// process may capture; the process's own logs then go to ProcessStderr. When
+	// unset, only what interpreted code prints through fmt, print, log and
+	// os.Stdout/os.Stderr reaches the cell.
+	CaptureOutput bool
+
+	// MaxOutput is how many bytes of stdout and stderr a cell shows before the
+	// rest is dropped with a notice; zero means DefaultMaxOutput.
+	MaxOutput int
+
+	// Args is os.Args as cells see it; nil means the process's arguments.
+	Args []string
+}
+
+// Session is one interpreter whose state persists across cells.
+type Session struct {
+	opts Options
+
+	execMu sync.Mutex // one Execute at a time
+
+	mu   sync.RWMutex // guards prog for Complete/Inspect running concurrently
+	prog *program
+
+	fset     *token.FileSet
+	importer *symbolImporter
+
+	streams *streamer
+	capture *fdCapture
+	trace   *traceWriter
+	stdin   *cellInput
+	stdout  io.Writer
+	stderr  io.Writer
+
+	// The interpreter and what has been compiled into it.
+	yi        *yaegi.Interpreter
+	ynames    map[string]string // import name → path
+	yhidden   map[string]bool   // paths imported under their hidden alias
+	yvars     map[string]string // package variable → its type as declared
+	ydecls    map[*declaration]bool
+	dirty     bool           // a failed compile may have left half-declared names
+	replays   int            // how many times the program was replayed (for tests and stats)
+	serial    int            // cells compiled so far
+	cellNames map[int]string // serial → "CellN", for positions
+	runState  runState
+
+	closed bool
+}
+
+var (
+	importerOnce   sync.Once
+	sharedImporter *symbolImporter
+)
+
+// allSymbols returns the symbol tables cells can use.
+func allSymbols() map[string]map[string]reflect.Value {
+	all := map[string]map[string]reflect.Value{}
+	for k, v := range stdlib.Symbols {
+		all[k] = v
+	}
+	all["os/exec/exec"] = unrestricted.Symbols["os/exec/exec"]
+	for k, v := range symbols.Symbols {
+		all[k] = v
+	}
+	return all
+}
+
+func theImporter() *symbolImporter {
+	importerOnce.Do(func() {
+		sharedImporter = newSymbolImporter(allSymbols())
+		sharedImporter.sources = sourcePackage
+	})
+	return sharedImporter
+}
+
+// New returns a session ready to execute cells.
+func New(opts Options) (*Session, error) {
+	s := &Session{
+		opts:      opts,
+		prog:      newProgram(),
+		fset:      token.NewFileSet(),
+		importer:  theImporter(),
+		stdin:     &cellInput{},
+		cellNames: map[int]string{},
+	}
+	s.streams = newStreamer(opts.MaxOutput)
+	if opts.CaptureOutput {
+		c, err := startCapture(s.streams)
+		if err != nil {
+			s.streams.close()
+			return nil, err
+		}
+		s.capture = c
+		s.stdout = os.Stdout
+		s.stderr = os.Stderr
+	} else {
+		s.stdout = streamWriter{s.streams, stdoutStream}
+		s.stderr = streamWriter{s.streams, stderrStream}
+	}
+	s.trace = &traceWriter{next: s.stderr.Write}
+	if err := s.newInterpreter(); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close releases the session; it restores file descriptors 1 and 2.
+func (s *Session) Close() error {
+	s.execMu.Lock()
+	defer s.execMu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	if s.capture != nil {
+		s.capture.stop()
+	}
+	s.streams.close()
+	return nil
+}
+
+// logSymbols returns the log package's functions for cells, on a logger of the
+// session writing to w; Fatal* report an exit instead of ending the kernel.
+func logSymbols(w io.Writer) map[string]reflect.Value {
+	l := log.New(w, "", log.LstdFlags)
+	fatal := func(msg string) {
+		l.Output(3, msg)
+		panic(exitPanic{1})
+	}
+	return map[string]reflect.Value{
+		"Fatal":     reflect.ValueOf(func(v ...any) { fatal(fmt.Sprint(v...)) }),
+		"Fatalf":    reflect.ValueOf(func(f string, v ...any) { fatal(fmt.Sprintf(f, v...)) }),
+		"Fatalln":   reflect.ValueOf(func(v ...any) { fatal(fmt.Sprintln(v...)) }),
+		"Flags":     reflect.ValueOf(l.Flags),
+		"Output":    reflect.ValueOf(l.Output),
+		"Panic":     reflect.ValueOf(l.Panic),
+		"Panicf":    reflect.ValueOf(l.Panicf),
+		"Panicln":   reflect.ValueOf(l.Panicln),
+		"Prefix":    reflect.ValueOf(l.Prefix),
+		"Print":     reflect.ValueOf(l.Print),
+		"Printf":    reflect.ValueOf(l.Printf),
+		"Println":   reflect.ValueOf(l.Println),
+		"SetFlags":  reflect.ValueOf(l.SetFlags),
+		"SetOutput": reflect.ValueOf(l.SetOutput),
+		"SetPrefix": reflect.ValueOf(l.SetPrefix),
+		"Writer":    reflect.ValueOf(l.Writer),
+		"Default":   reflect.ValueOf(func() *log.Logger { return l }),
+	}
+}
+
+// exitPanic is what os.Exit and log.Fatal do in a cell: the kernel survives.
+type exitPanic struct{ code int }
+
+func (e exitPanic) Error() string { return fmt.Sprintf("os.Exit(%d)", e.code) }
+
+// newInterpreter replaces the interpreter by a fresh one.
+func (s *Session) newInterpreter() error {
+	args := s.opts.Args
+	if args == nil {
+		args = os.Args
+	}
+	yi := yaegi.New(yaegi.Options{
+		Stdin:        s.stdin,
+		Stdout:       s.stdout,
+		Stderr:       s.trace,
+		Args:         args,
+		Unrestricted: true,
+	})
+	if err := yi.Use(stdlib.Symbols); err != nil {
+		return err
+	}
+	extra := yaegi.Exports{"os/exec/exec": unrestricted.Symbols["os/exec/exec"]}
+	for k, v := range symbols.Symbols {
+		extra[k] = v
+	}
+	if err := yi.Use(extra); err != nil {
+		return err
+	}
+	overrides := yaegi.Exports{
+		"os/os":             {"Exit": reflect.ValueOf(func(code int) { panic(exitPanic{code}) })},
+		"log/log":           logSymbols(s.stderr),
+		rtPath + "/gocvxrt": s.rtSymbols(),
+	}
+	if err := yi.Use(overrides); err != nil {
+		return err
+	}
+	if err := useSourcePackages(yi); err != nil {
+		return err
+	}
+	for _, src := range []string{"package " + cellPackage + "\nimport gocvxrt \"" + rtPath + "\"\n", "import gocvxrt \"" + rtPath + "\""} {
+		if _, err := safeEval(yi, src); err != nil {
+			return fmt.Errorf("interp: setting up the interpreter: %v", err)
+		}
+	}
+	s.yi = yi
+	s.ynames = map[string]string{"gocvxrt": rtPath}
+	s.yhidden = map[string]bool{}
+	s.yvars = map[string]string{}
+	s.ydecls = map[*declaration]bool{}
+	s.dirty = false
+	return nil
+}
+
+// safeEval evaluates src, turning the interpreter's own panics into errors. It
+// goes through EvalWithContext because yaegi generates interruptible channel
+// operations only for code compiled after a first evaluation with a context.
+func safeEval(yi *yaegi.Interpreter, src string) (v reflect.Value, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%v", r)
+		}
+	}()
+	return yi.EvalWithContext(context.Background(), src)
+}
+
+// Execute runs one cell. Cancelling ctx interrupts it; Execute returns only when
+// the cell has stopped.
+func (s *Session) Execute(ctx context.Context, c Cell) (out Outcome) {
+	s.execMu.Lock()
+	defer s.execMu.Unlock()
+	if s.closed {
+		return Outcome{Error: &Error{Name: "SessionClosed", Value: "the session is closed", Traceback: []string{"the session is closed"}}}
+	}
+	if c.Output == nil {
+		c.Output = discardOutput{}
+	}
+	s.streams.begin(c.Output)
+	leave := cellrt.Enter(ctx, sink{s})
+	s.stdin.set(c.Input)
+	defer func() {
+		s.stdin.set(nil)
+		leave()
+		s.syncOutput()
+		s.streams.end()
+	}()
+
+	if page, ok := s.help(c.Code); ok {
+		return Outcome{Page: page}
+	}
+	if isBlankCode(c.Code) {
+		return Outcome{}
+	}
+	pc, err := parseCell(s.fset, c.Number, c.Code)
+	if err != nil {
+		return Outcome{Error: compileErr(err)}
+	}
+	s.serial++
+	pc.id = s.serial
+	s.cellNames[pc.id] = pc.name
+	s.mu.RLock()
+	cc := &compiler{fset: s.fset, importer: s.importer, prog: s.prog}
+	comp, err := cc.compile(pc)
+	s.mu.RUnlock()
+	if err != nil {
+		return Outcome{Error: compileErr(err)}
+	}
+	for _, n := range comp.notes {
+		s.streams.write(stderrStream, []byte(n))
+	}
+
+	var prepErr error
+	if comp.replay || s.dirty {
+		prepErr = s.rebuild(ctx, comp)
+	} else {
+		prepErr = s.incremental(comp)
+	}
+	if prepErr != nil {
+		// The interpreter may hold part of the cell: rebuild it before the next.
+		s.dirty = true
+		return Outcome{Error: s.toError(prepErr)}
+	}
+	result, runErr := s.run(ctx, cellFuncName(pc.num), true)
+
+	// The cell compiled: its declarations and variables are part of the program
+	// even if it panicked or was interrupted (as in a Go program, what ran ran).
+	s.mu.Lock()
+	comp.prog.cells = append(comp.prog.cells, &recordedCell{num: pc.num, body: comp.body})
+	s.prog = comp.prog
+	s.mu.Unlock()
+
+	if runErr != nil {
+		return Outcome{Error: s.toError(runErr)}
+	}
+	return Outcome{Value: result}
+}
+
+// recordedCell is what a replay runs again of a cell: its statements.
+type recordedCell struct {
+	num  int
+	body string
+}
+
+type discardOutput struct{}
+
+func (discardOutput) Stream(string, string)                {}
+func (discardOutput) Display(display.Bundle, string, bool) {}
+func (discardOutput) Clear(bool)                           {}
+
+// syncOutput waits until everything written to the captured descriptors has
+// reached the streamer.
+func (s *Session) syncOutput() {
+	if s.capture != nil {
+		s.capture.sync()
+	}
+}
+
+// varDecls returns the declarations of the package variables the cell needs,
+// recording the hidden imports they use in need.
+func (s *Session) varDecls(vars []*hoistedVar, funcs []*declaration, need map[string]bool) string {
+	var b strings.Builder
+	for _, v := range vars {
+		t := yaegiType(v.typ, need)
+		if s.yvars[v.name] == t {
+			continue
+		}
+		fmt.Fprintf(&b, "var %s %s\n", v.name, t)
+		s.yvars[v.name] = t
+	}
+	for _, d := range funcs {
+		t := "func" + d.sig
+		if s.yvars[d.names[0]] == t {
+			continue
+		}
+		fmt.Fprintf(&b, "var %s %s\n", d.names[0], t)
+		s.yvars[d.names[0]] = t
+	}
+	return b.String()
+}
+
+// importDecls returns the imports the interpreter still lacks.
+func (s *Session) importDecls(imports map[string]string, hidden map[string]bool) string {
+	var b strings.Builder
+	names := make([]string, 0, len(imports))
+	for n := range imports {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		p := imports[n]
+		if s.ynames[n] == p {
+			continue
+		}
+		fmt.Fprintf(&b, "import %s %q\n", n, p)
+		s.ynames[n] = p
+	}
+	paths := make([]string, 0, len(hidden))
+	for p := range hidden {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	for _, p := range paths {
+		if s.yhidden[p] {
+			continue
+		}
+		fmt.Fprintf(&b, "import %s %q\n", hiddenAlias(p), p)
+		s.yhidden[p] = true
+	}
+	return b.String()
+}
+
+// incremental compiles the cell's new declarations and its function into the
+// running interpreter.
+func (s *Session) incremental(comp *compiled) error {
+	var funcs []*declaration
+	for _, d := range comp.newDecls {
+		if d.kind == kindFunc {
+			funcs = append(funcs, d)
+		}
+	}
+	need := map[string]bool{}
+	for p := range comp.hidden {
+		need[p] = true
+	}
+	vars := s.varDecls(comp.newVars, funcs, need)
+	var b strings.Builder
+	b.WriteString("package " + cellPackage + "\n")
+	b.WriteString(s.importDecls(comp.prog.imports, need))
+	b.WriteString(vars)
+	changed := map[*declaration]bool{}
+	for _, d := range comp.changed {
+		changed[d] = true
+	}
+	for _, d := range comp.newDecls {
+		if d.kind != kindFunc && changed[d] {
+			b.WriteString(d.text)
+			b.WriteString("\n")
+		}
+	}
+	fmt.Fprintf(&b, "func %s() {\n", cellFuncName(comp.pc.num))
+	for _, d := range funcs {
+		if changed[d] {
+			b.WriteString(d.text)
+			b.WriteString("\n")
+		}
+	}
+	b.WriteString(comp.body)
+	b.WriteString("}\n")
+	if debugChunks {
+		fmt.Fprintf(ProcessStderr(), "--- chunk\n%s---\n", b.String())
+	}
+	if _, err := safeEval(s.yi, b.String()); err != nil {
+		return &compileError{[]string{s.yaegiMessage(err)}}
+	}
+	return nil
+}
+
+var debugChunks = os.Getenv("GOCVX_DEBUG_CHUNKS") != ""
+
+// rebuild creates a fresh interpreter holding the latest declarations of the
+// program with the cell applied, and replays the statements of the earlier cells
+// (their output discarded) to rebuild the variables; then it compiles the cell.
+func (s *Session) rebuild(ctx context.Context, comp *compiled) error {
+	if err := s.newInterpreter(); err != nil {
+		return err
+	}
+	s.replays++
+	q := comp.prog
+	need := map[string]bool{}
+	var funcs []*declaration
+	decls := q.sortedDecls()
+	for _, d := range decls {
+		if d.kind == kindFunc {
+			funcs = append(funcs, d)
+		}
+	}
+	vars := s.varDecls(q.sortedVars(), funcs, need)
+	var b strings.Builder
+	b.WriteString("package " + cellPackage + "\n")
+	b.WriteString(s.importDecls(q.imports, need))
+	b.WriteString(vars)
+	for _, d := range decls {
+		if d.kind != kindFunc {
+			b.WriteString(d.text)
+			b.WriteString("\n")
+		}
+	}
+	b.WriteString("func GocvxInit() {\n")
+	for _, d := range funcs {
+		b.WriteString(d.text)
+		b.WriteString("\n")
+	}
+	b.WriteString("}\n")
+	if _, err := safeEval(s.yi, b.String()); err != nil {
+		s.dirty = true
+		return &compileError{[]string{s.yaegiMessage(err)}}
+	}
+	if len(q.cells) > 0 {
+		fmt.Fprintf(s.stderr, "[gocvx: replaying %d cells to apply the new definitions]\n", len(q.cells))
+	}
+	s.syncOutput()
+	s.streams.setDiscard(true)
+	_, err := s.run(ctx, "GocvxInit", false)
+	for _, rc := range q.cells {
+		if err != nil && ctx.Err() != nil {
+			break
+		}
+		name := fmt.Sprintf("GocvxReplay%d", rc.num)
+		src := "package " + cellPackage + "\nfunc " + name + "() {\n" + rc.body + "}\n"
+		if _, cerr := safeEval(s.yi, src); cerr != nil {
+			s.syncOutput()
+			s.streams.setDiscard(false)
+			fmt.Fprintf(s.stderr, "[gocvx: Cell%d no longer compiles and was skipped: %s]\n", rc.num, s.yaegiMessage(cerr))
+			s.syncOutput()
+			s.streams.setDiscard(true)
+			continue
+		}
+		_, err = s.run(ctx, name, false)
+	}
+	s.syncOutput()
+	s.streams.setDiscard(false)
+	if ctx.Err() != nil {
+		s.dirty = true
+		return errInterrupted
+	}
+	src := "package " + cellPackage + "\nfunc " + cellFuncName(comp.pc.num) + "() {\n" + comp.body + "}\n"
+	if _, err := safeEval(s.yi, src); err != nil {
+		s.dirty = true
+		return &compileError{[]string{s.yaegiMessage(err)}}
+	}
+	return nil
+}
+
+var errInterrupted = errors.New("interrupted")
+
+// yaegiPos matches a position in the interpreter's messages: "_.go:700003:5" or
+// "700003:5" (yaegi drops its default file name).
+var yaegiPos = regexp.MustCompile(`(?:_\.go:)?\b(\d+):(\d+)\b`)
+
+// cellPos rewrites the interpreter's positions in text into cell positions
+// ("Cell7:3:5"); ok reports whether text held one.
+func (s *Session) cellPos(text string) (out string, ok bool) {
+	out = yaegiPos.ReplaceAllStringFunc(text, func(m string) string {
+		sm := yaegiPos.FindStringSubmatch(m)
+		line, _ := strconv.Atoi(sm[1])
+		name, known := s.cellNames[line/lineBase]
+		if line < lineBase || !known {
+			return m
+		}
+		ok = true
+		return fmt.Sprintf("%s:%d:%s", name, line%lineBase, sm[2])
+	})
+	return out, ok
+}
+
+// yaegiMessage cleans an interpreter error for display.
+func (s *Session) yaegiMessage(err error) string {
+	msg, _ := s.cellPos(err.Error())
+	return strings.ReplaceAll(msg, cellPackage+".", "")
+}
+
+// compileErr converts a parse or compile failure.
+func compileErr(err error) *Error {
+	var lines []string
+	var ce *compileError
+	switch {
+	case errors.As(err, &ce):
+		lines = ce.msgs
+	default:
+		if el, ok := err.(interface{ Unwrap() []error }); ok {
+			for _, e := range el.Unwrap() {
+				lines = append(lines, e.Error())
+			}
+		}
+		if lines == nil {
+			for _, l := range strings.Split(err.Error(), "\n") {
+				if strings.TrimSpace(l) != "" {
+					lines = append(lines, l)
+				}
+			}
+		}
+	}
+	if se, ok := err.(interface{ Len() int }); ok && se.Len() > 0 && len(lines) == 0 {
+		lines = []string{err.Error()}
+	}
+	if len(lines) == 0 {
+		lines = []string{err.Error()}
+	}
+	return &Error{Name: "CompileError", Value: strings.Join(lines, "\n"), Traceback: lines}
+}
+
+// runState is the cell function in flight: compiled code (gocvxrt.Run) marks when
+// it is entered and left, so that an interrupt can wait for the real end.
+type runState struct {
+	mu       sync.Mutex
+	entered  bool
+	canceled bool
+	left     chan struct{}
+	panicked any
+	stack    []byte
+	result   *display.Bundle
+}
+
+// run calls the cell function name in the interpreter and waits for its end.
+func (s *Session) run(ctx context.Context, name string, live bool) (*display.Bundle, error) {
+	prog, err := func() (p *yaegi.Program, err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				err = fmt.Errorf("%v", r)
+			}
+		}()
+		return s.yi.Compile("gocvxrt.Run(" + cellPackage + "." + name + ")")
+	}()
+	if err != nil {
+		return nil, &compileError{[]string{s.yaegiMessage(err)}}
+	}
+	rs := &s.runState
+	rs.mu.Lock()
+	rs.entered, rs.canceled, rs.left, rs.panicked, rs.stack, rs.result = false, false, make(chan struct{}), nil, nil, nil
+	left := rs.left
+	rs.mu.Unlock()
+	s.trace.take()
+
+	execDone := make(chan error, 1)
+	go func() {
+		defer func() {
+			if r := recover(); r != nil {
+				execDone <- fmt.Errorf("%v", r)
+			}
+		}()
+		_, err := s.yi.ExecuteWithContext(ctx, prog)
+		execDone <- err
+	}()
+	var execErr error
+	select {
+	case execErr = <-execDone:
+	case <-ctx.Done():
+		execErr = ctx.Err()
+	}
+	rs.mu.Lock()
+	if ctx.Err() != nil {
+		rs.canceled = true
+	}
+	entered := rs.entered
+	rs.mu.Unlock()
+	if entered {
+		<-left // the cell function has really returned
+	}
+	s.syncOutput()
+	rs.mu.Lock()
+	panicked, stack, result := rs.panicked, rs.stack, rs.result
+	rs.mu.Unlock()
+	frames := s.trace.take()
+	switch {
+	case panicked != nil:
+		return nil, &cellPanic{value: panicked, frames: frames, stack: stack}
+	case ctx.Err() != nil:
+		return nil, errInterrupted
+	case execErr != nil && !errors.Is(execErr, context.Canceled):
+		return nil, &cellPanic{value: execErr, frames: frames}
+	}
+	return result, nil
+}
+
+// cellPanic is a cell that panicked.
+type cellPanic struct {
+	value  any
+	frames []string
+	stack  []byte
+}
+
+func (p *cellPanic) Error() string { return fmt.Sprint(p.value) }
+
+// toError converts a run failure into the cell's error.
+func (s *Session) toError(err error) *Error {
+	if errors.Is(err, errInterrupted) {
+		return &Error{Name: "Interrupted", Value: "the cell was interrupted", Traceback: []string{"Interrupted: the cell was interrupted"}}
+	}
+	var ce *compileError
+	if errors.As(err, &ce) {
+		return compileErr(err)
+	}
+	p, ok := err.(*cellPanic)
+	if !ok {
+		return &Error{Name: "Error", Value: err.Error(), Traceback: []string{err.Error()}}
+	}
+	name, value := panicName(p.value)
+	tb := []string{name + ": " + value}
+	tb = append(tb, s.formatFrames(p.frames)...)
+	return &Error{Name: name, Value: value, Traceback: tb}
+}
+
+// panicName returns the ename and evalue of a panic value.
+func panicName(v any) (string, string) {
+	switch v := v.(type) {
+	case exitPanic:
+		return "Exit", fmt.Sprintf("os.Exit(%d) was called; the kernel keeps running", v.code)
+	case yaegi.Panic:
+		return panicName(v.Value)
+	case runtime.Error:
+		return "runtime error", strings.TrimPrefix(v.Error(), "runtime error: ")
+	case error:
+		msg := v.Error()
+		if strings.HasPrefix(msg, "reflect: ") || strings.HasPrefix(msg, "runtime error: ") {
+			return "runtime error", goRuntimeMessage(msg)
+		}
+		return "panic", msg
+	case string:
+		if strings.HasPrefix(v, "reflect: ") {
+			return "runtime error", goRuntimeMessage(v)
+		}
+		return "panic", v
+	}
+	return "panic", fmt.Sprintf("%v", v)
+}
+
+// goRuntimeMessage words the interpreter's reflect panics as Go's runtime does.
+func goRuntimeMessage(msg string) string {
+	msg = strings.TrimPrefix(msg, "runtime error: ")
+	switch msg {
+	case "reflect: slice index out of range", "reflect: array index out of range", "reflect: string index out of range":
+		return "index out of range"
+	case "reflect: call of reflect.Value.Elem on zero Value", "reflect: call of reflect.Value.Field on zero Value":
+		return "invalid memory address or nil pointer dereference"
+	}
+	return msg
+}
+
+// formatFrames turns yaegi's panic lines ("700002:5: panic: gocvxcells.f(...)")
+// into traceback lines, innermost first, keeping only frames of cells.
+func (s *Session) formatFrames(lines []string) []string {
+	var out []string
+	for _, l := range lines {
+		i := strings.Index(l, ": panic: ")
+		if i < 0 {
+			continue
+		}
+		pos, ok := s.cellPos(l[:i])
+		fn := strings.TrimSuffix(l[i+len(": panic: "):], "(...)")
+		if !ok {
+			continue
+		}
+		if name := s.funcAt(pos); name != "" {
+			fn = name
+		}
+		out = append(out, fmt.Sprintf("  %s at %s", fn, pos))
+	}
+	return out
+}
+
+// funcAt names the function of the program containing a cell position
+// ("Cell3:2:5"): a function or method declared by a cell, or the cell itself.
+func (s *Session) funcAt(pos string) string {
+	parts := strings.Split(pos, ":")
+	if len(parts) != 3 {
+		return ""
+	}
+	line, _ := strconv.Atoi(parts[1])
+	col, _ := strconv.Atoi(parts[2])
+	before := func(l1, c1, l2, c2 int) bool { return l1 < l2 || l1 == l2 && c1 <= c2 }
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	best := ""
+	for _, d := range s.prog.sortedDecls() {
+		fd, ok := d.node.(*ast.FuncDecl)
+		if !ok || d.cell.name != parts[0] {
+			continue
+		}
+		l1, c1 := d.cell.lineCol(d.cell.offset(fd.Pos()))
+		l2, c2 := d.cell.lineCol(d.cell.offset(fd.End()))
+		if before(l1, c1, line, col) && before(line, col, l2, c2) {
+			best = d.names[0]
+		}
+	}
+	if best == "" {
+		return parts[0]
+	}
+	return best
+}
+
+// cellInput is the interpreter's standard input: each read asks the front end
+// for a line.
+type cellInput struct {
+	mu  sync.Mutex
+	in  Input
+	buf []byte
+}
+
+func (c *cellInput) set(in Input) {
+	c.mu.Lock()
+	c.in, c.buf = in, nil
+	c.mu.Unlock()
+}
+
+func (c *cellInput) Read(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.buf) == 0 {
+		if c.in == nil {
+			return 0, io.EOF
+		}
+		line, err := c.in.ReadLine("", false)
+		if err != nil {
+			return 0, err
+		}
+		c.buf = []byte(line + "\n")
+	}
+	n := copy(p, c.buf)
+	c.buf = c.buf[n:]
+	return n, nil
+}
+
+// sink adapts the session's output to cellrt.Sink for display.
+type sink struct{ s *Session }
+
+func (k sink) Display(data, metadata map[string]any, id string, update bool) {
+	k.s.syncOutput()
+	k.s.streams.display(display.Bundle{Data: data, Metadata: metadata}, id, update)
+}
+
+func (k sink) Clear(wait bool) {
+	k.s.syncOutput()
+	k.s.streams.clear(wait)
+}
