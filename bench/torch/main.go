@@ -41,14 +41,28 @@ func main() {
 	within := flag.Float64("within", 0.01, "relative distance to F* that counts as reached")
 	seed := flag.Uint64("seed", 1, "seed of the patterns and of the initial weights")
 	admmLimit := flag.Duration("admm-limit", 0, "time limit of the ADMM solve (0: none)")
+	exact := flag.Bool("exact", false, "solve the exact program (every activation pattern; for spirals, d = 3)")
+	points := flag.Int("n", 200, "number of points of the spirals")
 	flag.Parse()
-	if err := run(*data, *lossName, *beta, *patterns, *neurons, *lrs, *budget, *admmLimit, *threads, *within, *seed); err != nil {
+	cfg := config{data: *data, loss: *lossName, beta: *beta, patterns: *patterns, exact: *exact, points: *points,
+		neurons: *neurons, lrs: *lrs, budget: *budget, admmLimit: *admmLimit, threads: *threads, within: *within, seed: *seed}
+	if err := run(&cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "torch:", err)
 		os.Exit(1)
 	}
 }
 
-func problem(data, lossName string, beta float64) (*solver.Problem, error) {
+type config struct {
+	data, loss, lrs   string
+	beta, within      float64
+	patterns, points  int
+	neurons, threads  int
+	exact             bool
+	budget, admmLimit time.Duration
+	seed              uint64
+}
+
+func problem(data, lossName string, beta float64, points int) (*solver.Problem, error) {
 	var loss solver.Loss
 	switch lossName {
 	case "squared":
@@ -73,7 +87,7 @@ func problem(data, lossName string, beta float64) (*solver.Problem, error) {
 	case "mnist":
 		ds, err = dataset.MNIST2v8()
 	case "spirals":
-		ds, err = dataset.Spirals(200, 0.02, 1)
+		ds, err = dataset.Spirals(points, 0.02, 1)
 	default:
 		err = fmt.Errorf("unknown data set %q", data)
 	}
@@ -100,9 +114,10 @@ func show(d time.Duration) string {
 	return d.Round(time.Millisecond).String()
 }
 
-func run(data, lossName string, beta float64, patterns, neurons int, lrList string, budget, admmLimit time.Duration, threads int, within float64, seed uint64) error {
+func run(c *config) error {
+	data, beta, neurons, lrList, budget, threads, within, seed := c.data, c.beta, c.neurons, c.lrs, c.budget, c.threads, c.within, c.seed
 	runtime.GOMAXPROCS(threads)
-	prob, err := problem(data, lossName, beta)
+	prob, err := problem(data, c.loss, beta, c.points)
 	if err != nil {
 		return err
 	}
@@ -110,7 +125,7 @@ func run(data, lossName string, beta float64, patterns, neurons int, lrList stri
 	ctx := context.Background()
 	fmt.Printf("data %s: n=%d, d=%d (with bias), %v loss, β=%g, %d thread(s)\n", data, n, d, prob.Loss, beta, threads)
 
-	cvx, err := solver.Solve(ctx, prob, &solver.Settings{Patterns: patterns, Seed: seed, TimeLimit: admmLimit}, &solver.ADMM{})
+	cvx, err := solver.Solve(ctx, prob, &solver.Settings{Patterns: c.patterns, Exact: c.exact, Seed: seed, TimeLimit: c.admmLimit}, &solver.ADMM{})
 	if err != nil {
 		return fmt.Errorf("ADMM: %v", err)
 	}
@@ -135,7 +150,7 @@ func run(data, lossName string, beta float64, patterns, neurons int, lrList stri
 		return err
 	}
 	fmt.Printf("Adam: width %d, full batch, budget %v per run, target J ≤ %.10g\n\n", m, budget, target)
-	fmt.Printf("%-8s %-7s %12s %9s %14s\n", "Adam", "lr", "time to 1%", "steps", "best J / F*")
+	fmt.Printf("%-8s %-7s %12s %9s %14s\n", "Adam", "lr", fmt.Sprintf("to %g%%", 100*within), "steps", "best J / F*")
 	bestGo, bestTorch := time.Duration(-1), time.Duration(-1)
 	for _, f := range strings.Split(lrList, ",") {
 		lr, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
