@@ -154,6 +154,9 @@ func (cc *compiler) compile(pc *parsedCell) (*compiled, error) {
 	}
 	for _, fd := range pc.funcs {
 		d := &declaration{cell: pc, node: fd, src: pc.text(fd.Pos(), fd.End()), doc: docText(fd.Doc)}
+		if fd.Doc == nil {
+			d.doc = docText(cc.commentBefore(pc, fd.Pos()))
+		}
 		switch {
 		case fd.Recv != nil:
 			d.kind = kindMethod
@@ -263,6 +266,19 @@ func (cc *compiler) compile(pc *parsedCell) (*compiled, error) {
 	}
 	c.funcs = fb.String()
 	return c, nil
+}
+
+// commentBefore returns the comment group of the cell's statement file that ends
+// on the line before pos (a function's doc comment, which the statement file
+// holds since the function itself was blanked out of it).
+func (cc *compiler) commentBefore(pc *parsedCell, pos token.Pos) *ast.CommentGroup {
+	line := cc.fset.Position(pos).Line
+	for _, g := range pc.stmtFile.Comments {
+		if cc.fset.Position(g.End()).Line == line-1 {
+			return g
+		}
+	}
+	return nil
 }
 
 func newInfo() *types.Info {
@@ -582,8 +598,12 @@ func (cc *compiler) hoistFile(q *program) *ast.File {
 }
 
 // check type-checks files as the cells' package and returns the errors.
-func (cc *compiler) check(files []*ast.File, info *types.Info) []types.Error {
-	var errs []types.Error
+func (cc *compiler) check(files []*ast.File, info *types.Info) (errs []types.Error) {
+	defer func() {
+		if r := recover(); r != nil {
+			errs = append(errs, types.Error{Fset: cc.fset, Msg: fmt.Sprintf("internal error of the type checker: %v", r)})
+		}
+	}()
 	conf := types.Config{
 		Importer:  cc.importer,
 		GoVersion: "go1.26",

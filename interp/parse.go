@@ -331,3 +331,12 @@ const lineBase = 100000
 func isBlankCode(code string) bool {
 	return len(scanCell(code)) == 0 || strings.TrimSpace(code) == ""
 }
+
+// removeFiles forgets the cell's files (of a cell parsed only to be examined).
+func (pc *parsedCell) removeFiles(fset *token.FileSet) {
+	for _, f := range []*token.File{pc.declTok, pc.stmtTok, pc.importTok} {
+		if f != nil {
+			fset.RemoveFile(f)
+		}
+	}
+}

@@ -603,19 +603,33 @@ func (s *Session) run(ctx context.Context, name string, live bool) (*display.Bun
 	s.trace.take()
 
 	execDone := make(chan error, 1)
+	ctl := newControl(s.yi)
+	if ctl != nil {
+		ctl.arm()
+	}
 	go func() {
 		defer func() {
 			if r := recover(); r != nil {
 				execDone <- fmt.Errorf("%v", r)
 			}
 		}()
-		_, err := s.yi.ExecuteWithContext(ctx, prog)
+		var err error
+		if ctl != nil {
+			_, err = s.yi.Execute(prog)
+		} else {
+			_, err = s.yi.ExecuteWithContext(ctx, prog)
+		}
 		execDone <- err
 	}()
 	var execErr error
+	finished := false
 	select {
 	case execErr = <-execDone:
+		finished = true
 	case <-ctx.Done():
+		if ctl != nil {
+			ctl.stop()
+		}
 		execErr = ctx.Err()
 	}
 	rs.mu.Lock()
@@ -626,6 +640,9 @@ func (s *Session) run(ctx context.Context, name string, live bool) (*display.Bun
 	rs.mu.Unlock()
 	if entered {
 		<-left // the cell function has really returned
+	}
+	if ctl != nil && !finished {
+		<-execDone // and so has the interpreter
 	}
 	s.syncOutput()
 	rs.mu.Lock()

@@ -3,10 +3,44 @@
 // project's own packages. Regenerate with `go generate ./interp/...`.
 package symbols
 
-import "reflect"
+import (
+	"bytes"
+	"compress/gzip"
+	_ "embed"
+	"encoding/json"
+	"reflect"
+	"sync"
+)
 
 // Symbols maps "importpath/name" to the exported symbols of that package, in the
 // form interp.Use expects.
 var Symbols = map[string]map[string]reflect.Value{}
 
-//go:generate go run ../internal/gensymbols gonum.org/v1/gonum/mat gonum.org/v1/gonum/floats gonum.org/v1/gonum/stat gonum.org/v1/gonum/stat/distuv gonum.org/v1/gonum/optimize gonum.org/v1/plot gonum.org/v1/plot/plotter gonum.org/v1/plot/plotutil gonum.org/v1/plot/vg gonum.org/v1/plot/vg/draw gonum.org/v1/plot/vg/vgimg gonum.org/v1/plot/vg/vgsvg github.com/gocvx/gocvx/solver github.com/gocvx/gocvx/display github.com/gocvx/gocvx/cell
+//go:generate go run ../internal/gensymbols -docs docs.json.gz gonum.org/v1/gonum/mat gonum.org/v1/gonum/floats gonum.org/v1/gonum/stat gonum.org/v1/gonum/stat/distuv gonum.org/v1/gonum/optimize gonum.org/v1/plot gonum.org/v1/plot/plotter gonum.org/v1/plot/plotutil gonum.org/v1/plot/vg gonum.org/v1/plot/vg/draw gonum.org/v1/plot/vg/vgimg gonum.org/v1/plot/vg/vgsvg github.com/gocvx/gocvx/solver github.com/gocvx/gocvx/display github.com/gocvx/gocvx/cell
+
+// docs is the documentation table (see Doc), gzipped JSON.
+//
+//go:embed docs.json.gz
+var docs []byte
+
+var (
+	docsOnce  sync.Once
+	docsTable map[string]struct {
+		Decl string `json:"d"`
+		Doc  string `json:"c"`
+	}
+)
+
+// Doc returns the declaration and doc comment of a documented identifier, named
+// "importpath.Name" or "importpath.Type.Method" (a package by its path alone).
+func Doc(key string) (decl, doc string, ok bool) {
+	docsOnce.Do(func() {
+		r, err := gzip.NewReader(bytes.NewReader(docs))
+		if err != nil {
+			return
+		}
+		json.NewDecoder(r).Decode(&docsTable)
+	})
+	e, ok := docsTable[key]
+	return e.Decl, e.Doc, ok
+}

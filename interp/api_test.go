@@ -1,0 +1,114 @@
+package interp
+
+import (
+	"context"
+	"strings"
+	"testing"
+)
+
+func newTestSession(t *testing.T, cells ...string) *Session {
+	t.Helper()
+	s, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	for i, c := range cells {
+		out := s.Execute(context.Background(), Cell{Code: c, Number: i + 1, Output: &recorder{}})
+		if out.Error != nil {
+			t.Fatalf("cell %d: %v", i+1, out.Error)
+		}
+	}
+	return s
+}
+
+func TestIsComplete(t *testing.T) {
+	s := newTestSession(t)
+	for _, tc := range []struct{ code, status, indent string }{
+		{"x := 1", "complete", ""},
+		{"func f() {", "incomplete", "\t"},
+		{"for i := 0; i < 3; i++ {\n\tif i > 1 {", "incomplete", "\t\t"},
+		{"fmt.Println(1,", "incomplete", "\t"},
+		{"s := `raw", "incomplete", ""},
+		{"/* comment", "incomplete", ""},
+		{"x := 1 +", "incomplete", "\t"},
+		{"x := )", "invalid", ""},
+		{"func f() { return 1 }}", "invalid", ""},
+		{"x := := 2", "invalid", ""},
+		{"", "complete", ""},
+		{"fmt.Println?", "complete", ""},
+	} {
+		status, indent := s.IsComplete(tc.code)
+		if status != tc.status || indent != tc.indent {
+			t.Errorf("IsComplete(%q) = %q, %q; want %q, %q", tc.code, status, indent, tc.status, tc.indent)
+		}
+	}
+}
+
+func TestComplete(t *testing.T) {
+	s := newTestSession(t,
+		"type point struct{ X, Y float64 }\nfunc (p point) Norm() float64 { return p.X*p.X + p.Y*p.Y }\np := point{3, 4}",
+		"func helper(n int) int { return n }\nvar counter = 3",
+		"m := mat.NewDense(2, 2, nil)",
+	)
+	for _, tc := range []struct {
+		code       string
+		cursor     int // -1: end
+		want       []string
+		start, end int
+	}{
+		{"mat.New", -1, []string{"NewDense", "NewVecDense"}, 4, 7},
+		{"fmt.Print", -1, []string{"Print", "Printf", "Println"}, 4, 9},
+		{"p.", -1, []string{"Norm", "X", "Y"}, 2, 2},
+		{"hel", -1, []string{"helper"}, 0, 3},
+		{"coun", -1, []string{"counter"}, 0, 4},
+		{"m.Ro", -1, []string{"RowView"}, 2, 4},
+		{"x := \"🙂\"; fmt.Spr", -1, []string{"Sprint", "Sprintf", "Sprintln"}, 14, 17},
+		{"retu", -1, []string{"return"}, 0, 4},
+		{"strings.ToU", -1, []string{"ToUpper"}, 8, 11},
+		{"q := point{}\nq.No", -1, []string{"Norm"}, 15, 17},
+		{"mat.NewDense(2, 2, nil).T", -1, []string{"T"}, 24, 25},
+	} {
+		cur := tc.cursor
+		if cur < 0 {
+			cur = len([]rune(tc.code))
+		}
+		c := s.Complete(tc.code, cur)
+		for _, w := range tc.want {
+			found := false
+			for _, m := range c.Matches {
+				if m == w {
+					found = true
+				}
+			}
+			if !found {
+				t.Errorf("Complete(%q) = %v, lacks %q", tc.code, c.Matches, w)
+			}
+		}
+		if c.Start != tc.start || c.End != tc.end {
+			t.Errorf("Complete(%q): start, end = %d, %d; want %d, %d", tc.code, c.Start, c.End, tc.start, tc.end)
+		}
+	}
+}
+
+func TestInspect(t *testing.T) {
+	s := newTestSession(t, "// twice doubles n.\nfunc twice(n int) int { return 2 * n }\nr := 5")
+	for _, tc := range []struct{ code, want string }{
+		{"fmt.Println", "func Println(a ...any) (n int, err error)"},
+		{"fmt.Println", "Println formats using the default formats"},
+		{"mat.NewDense", "func NewDense(r, c int, data []float64) *Dense"},
+		{"twice", "func twice(n int) int"},
+		{"twice", "twice doubles n."},
+		{"r", "var r int"},
+		{"strings.ToUpper(", "func ToUpper(s string) string"},
+	} {
+		b, ok := s.Inspect(tc.code, len([]rune(tc.code)), 0)
+		if !ok {
+			t.Errorf("Inspect(%q) found nothing", tc.code)
+			continue
+		}
+		if got := b.Data["text/plain"].(string); !strings.Contains(got, tc.want) {
+			t.Errorf("Inspect(%q) = %q, lacks %q", tc.code, got, tc.want)
+		}
+	}
+}
