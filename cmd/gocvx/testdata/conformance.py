@@ -19,9 +19,13 @@ class GocvxKernelTests(jupyter_kernel_test.KernelTests):
 
     code_stderr = 'import (\n\t"fmt"\n\t"os"\n)\nfmt.Fprintln(os.Stderr, "to stderr")'
 
+    # Matches replace the text from cursor_start: a package member completes alone.
     completion_samples = [
-        {"text": "fmt.Printl", "matches": {"fmt.Println"}},
-        {"text": "zzzNoSuchName"},
+        {"text": "fmt.Printl", "matches": {"Println"}},
+        {"text": "fmt.Sprin", "matches": {"Sprint", "Sprintf", "Sprintln"}},
+        # The cursor counts code points: a character outside the BMP comes first.
+        {"text": 's := "\U0001F600"\nfmt.Printl', "matches": {"Println"}},
+        {"text": "fmt.Zzz", "matches": set()},
     ]
 
     complete_code_samples = [
@@ -37,8 +41,8 @@ class GocvxKernelTests(jupyter_kernel_test.KernelTests):
     ]
     invalid_code_samples = [
         "x := )",
-        "func {",
-        "1 +* 2",
+        "func 1() {}",
+        "fmt.Println(1))",
     ]
 
     code_page_something = "fmt.Println?"
