@@ -151,6 +151,9 @@ func TestConformance(t *testing.T) {
 	if strings.Contains(out, "skipped") {
 		t.Errorf("the suite skipped tests: every attribute must be set")
 	}
+	if !strings.Contains(out, "Ran 12 tests") || !strings.Contains(out, "\nOK") {
+		t.Errorf("want the suite's 12 tests run and passed")
+	}
 }
 
 // goCells are the cells that testdata/client.py scenarios run.
@@ -258,13 +261,28 @@ func TestNbconvert(t *testing.T) {
 	if len(got.Cells) != 2 || len(got.Cells[0].Outputs) == 0 || len(got.Cells[1].Outputs) == 0 {
 		t.Fatalf("executed notebook lacks outputs:\n%s", res)
 	}
-	if s := fmt.Sprint(got.Cells[0].Outputs[0]["text"]); !strings.Contains(s, "half: 21") {
+	if s := multiline(got.Cells[0].Outputs[0]["text"]); !strings.Contains(s, "half: 21") {
 		t.Errorf("cell 1 printed %q", s)
 	}
-	if d, _ := got.Cells[1].Outputs[0]["data"].(map[string]any); d["text/plain"] != "42" {
+	if d, _ := got.Cells[1].Outputs[0]["data"].(map[string]any); multiline(d["text/plain"]) != "42" {
 		t.Errorf("cell 2 output = %v, want text/plain 42", got.Cells[1].Outputs[0])
 	}
 	if got.Metadata.LanguageInfo["pygments_lexer"] != "go" {
 		t.Errorf("language_info = %v", got.Metadata.LanguageInfo)
 	}
+}
+
+// multiline joins a notebook's multi-line string, stored as a string or a list of lines.
+func multiline(v any) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case []any:
+		var b strings.Builder
+		for _, l := range v {
+			fmt.Fprint(&b, l)
+		}
+		return b.String()
+	}
+	return fmt.Sprint(v)
 }
