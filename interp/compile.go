@@ -26,6 +26,7 @@ type compiled struct {
 	funcs    string // assignments of the cell's functions (kindFunc), with directives
 	notes    []string
 	hidden   map[string]bool // packages the hoisted types name (see hiddenAlias)
+	retyped  map[string]bool // package variables (and functions) whose type changes
 }
 
 // compileError is a cell that does not compile; positions are in cell numbering.
@@ -235,7 +236,7 @@ func (cc *compiler) compile(pc *parsedCell) (*compiled, error) {
 		hoistStmt(s, hoist)
 	}
 	info2 := newInfo()
-	files = cc.programFiles(q, pc, c.replay)
+	files = cc.programFiles(q, pc, c.replay || len(c.retyped) > 0)
 	cellFile = cc.cellFile(q, pc, typeConst, pc.funcs, stmtsForCheck(stmts, hoist), false)
 	files = append(files, cellFile)
 	if hf := cc.hoistFile(q); hf != nil {
@@ -249,6 +250,9 @@ func (cc *compiler) compile(pc *parsedCell) (*compiled, error) {
 		return nil, &compileError{append([]string{fmt.Sprintf("%s changes %s, which earlier cells still use:", pc.name, strings.Join(changedTypes, ", "))}, msgs...)}
 	}
 	c.info = info2
+	if usesRetyped(c, info2, cc.fset) {
+		c.replay = true
+	}
 
 	// Generate the interpreter's source.
 	g := &generator{c: c, pc: pc, info: info2, hoist: hoist}
@@ -444,6 +448,7 @@ func (cc *compiler) removeReplaced(c *compiled, declared map[string]bool) {
 func (cc *compiler) classifyChanges(c *compiled) []string {
 	old := cc.prog
 	var names []string
+	c.retyped = map[string]bool{}
 	for _, d := range c.newDecls {
 		var prev *declaration
 		for _, n := range d.names {
@@ -457,8 +462,12 @@ func (cc *compiler) classifyChanges(c *compiled) []string {
 		}
 		for _, n := range d.names {
 			if v := old.vars[n]; v != nil {
-				c.replay = true // a variable becomes a function, type or constant
 				names = append(names, n)
+				if d.kind == kindFunc {
+					c.retyped[n] = true // a variable becomes a function variable
+				} else {
+					c.replay = true // a variable becomes a type or a constant
+				}
 			}
 			p := old.decls[n]
 			if p == nil || same {
@@ -466,10 +475,10 @@ func (cc *compiler) classifyChanges(c *compiled) []string {
 			}
 			names = append(names, n)
 			switch {
-			case p.kind != d.kind:
-				c.replay = true
-			case d.kind == kindFunc && p.sig == d.sig:
+			case d.kind == kindFunc && p.kind == kindFunc && p.sig == d.sig:
 				// Same signature: reassigning the function variable is enough.
+			case d.kind == kindFunc && p.kind == kindFunc:
+				c.retyped[n] = true
 			default:
 				c.replay = true
 			}
@@ -477,16 +486,38 @@ func (cc *compiler) classifyChanges(c *compiled) []string {
 	}
 	for _, v := range c.newVars {
 		if p := old.vars[v.name]; p != nil && p.typeText != v.typeText {
-			c.replay = true
+			c.retyped[v.name] = true
 			names = append(names, v.name)
 		}
 		if p := old.decls[v.name]; p != nil {
-			c.replay = true
 			names = append(names, v.name)
+			if p.kind == kindFunc {
+				c.retyped[v.name] = true
+			} else {
+				c.replay = true
+			}
 		}
 	}
 	sort.Strings(names)
 	return names
+}
+
+// usesRetyped reports whether earlier cells' declarations use a package-level
+// name whose type the cell changes: yaegi compiled them against the old
+// variable, so the program must be replayed.
+func usesRetyped(c *compiled, info *types.Info, fset *token.FileSet) bool {
+	if len(c.retyped) == 0 {
+		return false
+	}
+	for id, obj := range info.Uses {
+		if !c.retyped[id.Name] || obj.Pkg() == nil || obj.Parent() != obj.Pkg().Scope() {
+			continue
+		}
+		if fset.Position(id.Pos()).Filename != c.pc.name {
+			return true
+		}
+	}
+	return false
 }
 
 // programFiles returns the earlier cells' declarations as files for the checker.

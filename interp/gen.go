@@ -18,6 +18,7 @@ type generator struct {
 	info  *types.Info
 	hoist map[*ast.Ident]bool
 	edits []edit
+	temps int
 }
 
 func (g *generator) off(p token.Pos) int { return g.pc.offset(p) }

@@ -184,9 +184,6 @@ func byteSize(n int) string {
 func (s *streamer) setDiscard(on bool) {
 	s.mu.Lock()
 	s.discard = on
-	if on {
-		s.pending = nil
-	}
 	s.mu.Unlock()
 }
 

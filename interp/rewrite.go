@@ -1,19 +1,53 @@
 package interp
 
 import (
+	"fmt"
 	"go/ast"
+	"go/constant"
+	"go/token"
 	"go/types"
+	"strings"
 )
 
 // rewrites adds the edits that make yaegi behave like Go 1.26 and like a
-// notebook kernel should, over the whole cell (statements and declarations).
+// notebook kernel should, over the whole cell (statements and declarations):
+//
+//   - loop variables are per iteration (a copy at the top of the body when the
+//     body has closures, goroutines or takes addresses);
+//   - range over an integer becomes a counted loop, range over a function (an
+//     iterator) a call with a yield function;
+//   - min, max and clear become calls of generic helpers or loops;
+//   - calls of generic functions get explicit type arguments (yaegi's inference
+//     is weaker than Go's);
+//   - go statements recover panics, which are reported to the cell instead of
+//     ending the process;
+//   - print and println write to standard error; time.Sleep and
+//     context.Background/TODO follow the cell's interrupt.
 func (g *generator) rewrites() {
+	var stack []ast.Node
 	visit := func(n ast.Node) bool {
+		if n == nil {
+			stack = stack[:len(stack)-1]
+			return true
+		}
+		var parent ast.Node
+		if len(stack) > 0 {
+			parent = stack[len(stack)-1]
+		}
+		stack = append(stack, n)
 		switch n := n.(type) {
 		case *ast.CallExpr:
-			g.rewriteCall(n)
+			g.rewriteCall(n, parent)
 		case *ast.SelectorExpr:
-			g.rewriteSelector(n)
+			g.rewriteSelector(n, parent)
+		case *ast.RangeStmt:
+			g.rewriteRange(n)
+		case *ast.ForStmt:
+			g.rewriteFor(n)
+		case *ast.GoStmt:
+			g.rewriteGo(n)
+		case *ast.Ident:
+			g.rewriteIdent(n, parent)
 		}
 		return true
 	}
@@ -43,25 +77,453 @@ func (g *generator) replaceNode(n ast.Node, text string) {
 	g.add(g.off(n.Pos()), g.off(n.End()), text)
 }
 
-func (g *generator) rewriteCall(call *ast.CallExpr) {
-	// print and println write to standard error, as in Go (yaegi writes them to
-	// standard output).
-	if id, ok := call.Fun.(*ast.Ident); ok {
+// insertAt inserts text at pos.
+func (g *generator) insertAt(pos token.Pos, text string) {
+	o := g.off(pos)
+	g.add(o, o, text)
+}
+
+// yt renders a type for yaegi; ok is false when it cannot be written.
+func (g *generator) yt(t types.Type) (string, bool) {
+	if _, ok := typeText(t, func(p *types.Package) string { return p.Name() }); !ok {
+		return "", false
+	}
+	return yaegiType(t, g.c.hidden), true
+}
+
+// temp returns a fresh name for generated code.
+func (g *generator) temp(base string) string {
+	g.temps++
+	return fmt.Sprintf("gocvx%s%d", base, g.temps)
+}
+
+func (g *generator) builtin(e ast.Expr) string {
+	if id, ok := ast.Unparen(e).(*ast.Ident); ok {
 		if b, ok := g.info.Uses[id].(*types.Builtin); ok {
-			switch b.Name() {
-			case "print":
-				g.replaceNode(id, "gocvxrt.Print")
-			case "println":
-				g.replaceNode(id, "gocvxrt.Println")
+			return b.Name()
+		}
+	}
+	return ""
+}
+
+func (g *generator) rewriteCall(call *ast.CallExpr, parent ast.Node) {
+	switch name := g.builtin(call.Fun); name {
+	case "print", "println":
+		// Go writes them to standard error (yaegi to standard output).
+		g.replaceNode(call.Fun, "gocvxrt."+strings.ToUpper(name[:1])+name[1:])
+		return
+	case "min", "max":
+		g.rewriteMinMax(call, name)
+		return
+	case "clear":
+		g.rewriteClear(call, parent)
+		return
+	}
+	g.instantiate(call)
+}
+
+// rewriteMinMax replaces min and max (Go 1.21 builtins that yaegi lacks) by the
+// constant they denote or a call of a generic helper with its type argument.
+func (g *generator) rewriteMinMax(call *ast.CallExpr, name string) {
+	tv := g.info.Types[call]
+	if tv.Value != nil {
+		if text, ok := g.constText(tv); ok {
+			g.replaceNode(call, text)
+		}
+		return
+	}
+	t, ok := g.yt(tv.Type)
+	if !ok {
+		return
+	}
+	g.replaceNode(call.Fun, fmt.Sprintf("gocvx%s[%s]", strings.ToUpper(name[:1])+name[1:], t))
+}
+
+// constText writes a constant so that it keeps its type (or its kind when
+// untyped: 1.0 stays a float).
+func (g *generator) constText(tv types.TypeAndValue) (string, bool) {
+	v := tv.Value
+	s := v.ExactString()
+	if v.Kind() == constant.Float {
+		if f, ok := constant.Float64Val(v); ok {
+			s = fmt.Sprint(f)
+			if !strings.ContainsAny(s, ".eEn") {
+				s += ".0"
+			}
+		}
+	}
+	if b, ok := tv.Type.(*types.Basic); ok && b.Info()&types.IsUntyped != 0 {
+		return "(" + s + ")", true
+	}
+	t, ok := g.yt(tv.Type)
+	return fmt.Sprintf("%s(%s)", t, s), ok
+}
+
+// rewriteClear replaces clear(x), a statement, by a loop.
+func (g *generator) rewriteClear(call *ast.CallExpr, parent ast.Node) {
+	if _, ok := parent.(*ast.ExprStmt); !ok || len(call.Args) != 1 {
+		return
+	}
+	arg := call.Args[0]
+	t := g.info.Types[arg].Type
+	x := g.pc.text(arg.Pos(), arg.End())
+	k := g.temp("K")
+	switch u := t.Underlying().(type) {
+	case *types.Map:
+		g.replaceNode(call, fmt.Sprintf("for %s := range %s { delete(%s, %s) }", k, x, x, k))
+	case *types.Slice:
+		et, ok := g.yt(u.Elem())
+		if !ok {
+			return
+		}
+		g.replaceNode(call, fmt.Sprintf("for %s := range %s { %s[%s] = *new(%s) }", k, x, x, k, et))
+	}
+}
+
+// instantiate adds explicit type arguments to a call of a generic function that
+// relies on inference.
+func (g *generator) instantiate(call *ast.CallExpr) {
+	var id *ast.Ident
+	switch f := ast.Unparen(call.Fun).(type) {
+	case *ast.Ident:
+		id = f
+	case *ast.SelectorExpr:
+		id = f.Sel
+	default:
+		return // already explicit (IndexExpr) or not a named function
+	}
+	inst, ok := g.info.Instances[id]
+	if !ok || inst.TypeArgs == nil {
+		return
+	}
+	var args []string
+	for i := 0; i < inst.TypeArgs.Len(); i++ {
+		t, ok := g.yt(inst.TypeArgs.At(i))
+		if !ok {
+			return
+		}
+		args = append(args, t)
+	}
+	g.insertAt(id.End(), "["+strings.Join(args, ", ")+"]")
+}
+
+func (g *generator) rewriteIdent(id *ast.Ident, parent ast.Node) {
+	// A generic function used as a value (not called): instantiate it too.
+	if call, ok := parent.(*ast.CallExpr); ok && call.Fun == id {
+		return
+	}
+	if se, ok := parent.(*ast.SelectorExpr); ok && se.Sel == id {
+		return // handled with the selector
+	}
+	if _, ok := parent.(*ast.IndexExpr); ok {
+		return
+	}
+	if inst, ok := g.info.Instances[id]; ok && inst.TypeArgs != nil {
+		if _, isFunc := g.info.Uses[id].(*types.Func); !isFunc {
+			return
+		}
+		var args []string
+		for i := 0; i < inst.TypeArgs.Len(); i++ {
+			t, ok := g.yt(inst.TypeArgs.At(i))
+			if !ok {
+				return
+			}
+			args = append(args, t)
+		}
+		g.insertAt(id.End(), "["+strings.Join(args, ", ")+"]")
+	}
+}
+
+func (g *generator) rewriteSelector(se *ast.SelectorExpr, parent ast.Node) {
+	switch p, name := g.pkgFunc(se); {
+	case p == "time" && name == "Sleep":
+		// A sleep in compiled code would not notice an interrupt.
+		g.replaceNode(se, "gocvxrt.Sleep")
+	case p == "context" && (name == "Background" || name == "TODO"):
+		// The context of the running cell: an interrupt cancels it, so that
+		// compiled code given context.Background() stops too.
+		g.replaceNode(se, "gocvxrt.Context")
+	default:
+		if call, ok := parent.(*ast.CallExpr); !ok || call.Fun != se {
+			// a generic function value of a package: instantiate
+			if inst, ok := g.info.Instances[se.Sel]; ok && inst.TypeArgs != nil {
+				if _, isIdx := parent.(*ast.IndexExpr); isIdx {
+					return
+				}
+				var args []string
+				for i := 0; i < inst.TypeArgs.Len(); i++ {
+					t, ok := g.yt(inst.TypeArgs.At(i))
+					if !ok {
+						return
+					}
+					args = append(args, t)
+				}
+				g.insertAt(se.End(), "["+strings.Join(args, ", ")+"]")
 			}
 		}
 	}
 }
 
-func (g *generator) rewriteSelector(se *ast.SelectorExpr) {
-	switch p, name := g.pkgFunc(se); {
-	case p == "time" && name == "Sleep":
-		// A sleep in compiled code would not notice an interrupt.
-		g.replaceNode(se, "gocvxrt.Sleep")
+// captures reports whether body may keep a reference to a loop variable beyond
+// its iteration: a closure, a goroutine, a defer or an address.
+func captures(body ast.Node) bool {
+	found := false
+	ast.Inspect(body, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.FuncLit, *ast.GoStmt, *ast.DeferStmt:
+			found = true
+		case *ast.UnaryExpr:
+			if n.Op == token.AND {
+				found = true
+			}
+		}
+		return !found
+	})
+	return found
+}
+
+// assigns reports whether body assigns to one of names.
+func assigns(body ast.Node, names map[string]bool) bool {
+	found := false
+	ast.Inspect(body, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.AssignStmt:
+			if n.Tok != token.DEFINE {
+				for _, l := range n.Lhs {
+					if id, ok := l.(*ast.Ident); ok && names[id.Name] {
+						found = true
+					}
+				}
+			}
+		case *ast.IncDecStmt:
+			if id, ok := n.X.(*ast.Ident); ok && names[id.Name] {
+				found = true
+			}
+		}
+		return !found
+	})
+	return found
+}
+
+// copyLoopVars gives each iteration its own copy of the loop variables.
+func (g *generator) copyLoopVars(body *ast.BlockStmt, names []string) {
+	if len(names) == 0 || !captures(body) {
+		return
 	}
+	list := strings.Join(names, ", ")
+	g.insertAt(body.Lbrace+1, " "+list+" := "+list+";")
+}
+
+func identNames(exprs ...ast.Expr) []string {
+	var out []string
+	for _, e := range exprs {
+		if id, ok := e.(*ast.Ident); ok && id.Name != "_" {
+			out = append(out, id.Name)
+		}
+	}
+	return out
+}
+
+func (g *generator) rewriteFor(fs *ast.ForStmt) {
+	as, ok := fs.Init.(*ast.AssignStmt)
+	if !ok || as.Tok != token.DEFINE {
+		return
+	}
+	names := identNames(as.Lhs...)
+	set := map[string]bool{}
+	for _, n := range names {
+		set[n] = true
+	}
+	if assigns(fs.Body, set) {
+		return // the pre-1.22 shared variable (see the notes on cells)
+	}
+	g.copyLoopVars(fs.Body, names)
+}
+
+func (g *generator) rewriteRange(rs *ast.RangeStmt) {
+	t := g.info.Types[rs.X].Type
+	if t == nil {
+		return
+	}
+	switch u := t.Underlying().(type) {
+	case *types.Basic:
+		if u.Info()&types.IsInteger != 0 {
+			g.rangeInt(rs, t)
+			return
+		}
+	case *types.Signature:
+		g.rangeFunc(rs, u)
+		return
+	}
+	if rs.Tok == token.DEFINE {
+		g.copyLoopVars(rs.Body, identNames(rs.Key, rs.Value))
+	}
+}
+
+// rangeInt turns "for i := range n" into a counted loop (n evaluated once).
+func (g *generator) rangeInt(rs *ast.RangeStmt, t types.Type) {
+	typ := "int"
+	if b, ok := t.(*types.Basic); !ok || b.Info()&types.IsUntyped == 0 {
+		var ok2 bool
+		if typ, ok2 = g.yt(t); !ok2 {
+			return
+		}
+	}
+	n := g.temp("N")
+	key := ""
+	if id, ok := rs.Key.(*ast.Ident); ok && id.Name != "_" {
+		key = id.Name
+	}
+	// Keep the text of n (with its own edits) between two replacements:
+	// "for i := range n {" → "for i, N := T(0), T(n); i < N; i++ {".
+	var pre, post string
+	switch {
+	case key != "" && rs.Tok == token.DEFINE:
+		pre = fmt.Sprintf(" %s, %s := %s(0), %s(", key, n, typ, typ)
+		post = fmt.Sprintf("); %s < %s; %s++ ", key, n, key)
+	case key != "":
+		// "for i = range n": n is evaluated at each iteration here.
+		pre = fmt.Sprintf(" %s = 0; %s < %s(", key, key, typ)
+		post = fmt.Sprintf("); %s++ ", key)
+	default:
+		i := g.temp("I")
+		pre = fmt.Sprintf(" %s, %s := %s(0), %s(", i, n, typ, typ)
+		post = fmt.Sprintf("); %s < %s; %s++ ", i, n, i)
+	}
+	g.add(g.off(rs.For+3), g.off(rs.X.Pos()), pre)
+	g.add(g.off(rs.X.End()), g.off(rs.Body.Lbrace), post)
+	if key != "" && rs.Tok == token.DEFINE {
+		g.copyLoopVars(rs.Body, []string{key})
+	}
+}
+
+// rangeFunc turns "for k, v := range seq { body }" into seq(func(k K, v V)
+// bool { body; return true }), with break and continue becoming returns.
+// Bodies that return from the enclosing function, or jump out with goto or a
+// label, are left alone (yaegi then reports that it cannot range over a func).
+func (g *generator) rangeFunc(rs *ast.RangeStmt, sig *types.Signature) {
+	if sig.Params().Len() != 1 {
+		return
+	}
+	yield, ok := sig.Params().At(0).Type().Underlying().(*types.Signature)
+	if !ok || yield.Results().Len() != 1 {
+		return
+	}
+	var edits []edit
+	ok = true
+	var walk func(n ast.Node, loopDepth int, inSwitch bool)
+	walk = func(n ast.Node, loopDepth int, inSwitch bool) {
+		ast.Inspect(n, func(m ast.Node) bool {
+			if !ok {
+				return false
+			}
+			switch m := m.(type) {
+			case *ast.FuncLit:
+				return false
+			case *ast.ReturnStmt, *ast.LabeledStmt:
+				ok = false
+			case *ast.BranchStmt:
+				if m.Label != nil || m.Tok == token.GOTO || m.Tok == token.FALLTHROUGH {
+					if m.Tok != token.FALLTHROUGH {
+						ok = false
+					}
+					return false
+				}
+				if loopDepth > 0 || (m.Tok == token.BREAK && inSwitch) {
+					return false
+				}
+				text := "return true"
+				if m.Tok == token.BREAK {
+					text = "return false"
+				}
+				edits = append(edits, edit{g.off(m.Pos()), g.off(m.End()), text})
+			case *ast.ForStmt:
+				walk(m.Body, loopDepth+1, inSwitch)
+				return false
+			case *ast.RangeStmt:
+				walk(m.Body, loopDepth+1, inSwitch)
+				return false
+			case *ast.SwitchStmt:
+				walk(m.Body, loopDepth, true)
+				return false
+			case *ast.TypeSwitchStmt:
+				walk(m.Body, loopDepth, true)
+				return false
+			case *ast.SelectStmt:
+				walk(m.Body, loopDepth, true)
+				return false
+			}
+			return true
+		})
+	}
+	walk(rs.Body, 0, false)
+	if !ok {
+		return
+	}
+	vars := []ast.Expr{rs.Key, rs.Value}
+	var params []string
+	var assigns []string
+	for i := 0; i < yield.Params().Len(); i++ {
+		t, ok := g.yt(yield.Params().At(i).Type())
+		if !ok {
+			return
+		}
+		name := g.temp("Y")
+		if i < 2 && vars[i] != nil {
+			if id, isID := vars[i].(*ast.Ident); isID && rs.Tok == token.DEFINE {
+				if id.Name != "_" {
+					name = id.Name
+				}
+			} else if rs.Tok == token.ASSIGN {
+				assigns = append(assigns, fmt.Sprintf("%s = %s;", g.pc.text(vars[i].Pos(), vars[i].End()), name))
+			}
+		}
+		params = append(params, name+" "+t)
+	}
+	g.add(g.off(rs.For), g.off(rs.X.Pos()), "")
+	g.add(g.off(rs.X.End()), g.off(rs.Body.Lbrace)+1, fmt.Sprintf("(func(%s) bool { %s", strings.Join(params, ", "), strings.Join(assigns, " ")))
+	g.edits = append(g.edits, edits...)
+	g.add(g.off(rs.Body.Rbrace), g.off(rs.Body.Rbrace)+1, "; return true })")
+}
+
+// rewriteGo makes the goroutine recover a panic and report it to the cell (or
+// the next one), instead of ending the process.
+func (g *generator) rewriteGo(gs *ast.GoStmt) {
+	guard := fmt.Sprintf("defer func() { if r := recover(); r != nil { gocvxrt.GoPanic(%d, r) } }(); ", g.pc.id)
+	call := gs.Call
+	if fl, ok := ast.Unparen(call.Fun).(*ast.FuncLit); ok && len(call.Args) == 0 {
+		g.insertAt(fl.Body.Lbrace+1, " "+guard)
+		return
+	}
+	if g.builtin(call.Fun) != "" {
+		return
+	}
+	if len(call.Args) == 1 {
+		if _, tuple := g.info.Types[call.Args[0]].Type.(*types.Tuple); tuple {
+			return
+		}
+	}
+	// Evaluate the function and its arguments now, call them in the goroutine:
+	// "go f(a, b)" → "{ F, A1, A2 := f, a, b; go func() { guard; F(A1, A2) }() }".
+	f := g.temp("F")
+	names := []string{f}
+	var args []string
+	for range call.Args {
+		n := g.temp("A")
+		names = append(names, n)
+		args = append(args, n)
+	}
+	ell := ""
+	if call.Ellipsis.IsValid() {
+		ell = "..."
+	}
+	tail := fmt.Sprintf("; go func() { %s%s(%s%s) }() }", guard, f, strings.Join(args, ", "), ell)
+	g.add(g.off(gs.Pos()), g.off(call.Fun.Pos()), "{ "+strings.Join(names, ", ")+" := ")
+	if len(call.Args) == 0 {
+		g.add(g.off(call.Fun.End()), g.off(call.End()), tail)
+		return
+	}
+	g.add(g.off(call.Fun.End()), g.off(call.Args[0].Pos()), ", ")
+	last := call.Args[len(call.Args)-1]
+	g.add(g.off(last.End()), g.off(call.End()), tail)
 }

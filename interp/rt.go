@@ -1,9 +1,11 @@
 package interp
 
 import (
+	"context"
 	"fmt"
 	"reflect"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/gocvx/gocvx/display"
@@ -27,11 +29,12 @@ func (s *Session) rtSymbols() map[string]reflect.Value {
 		"ResultN":    reflect.ValueOf(s.rtResultN),
 		"ResultRich": reflect.ValueOf(s.rtResultRich),
 		"Methods":    reflect.ValueOf((*rtMethods)(nil)),
-		"Context":    reflect.ValueOf(cellrt.Context),
+		"Context":    reflect.ValueOf(func() context.Context { return rt.Live }),
 		"Bundle":     reflect.ValueOf(richBundle),
 		"Print":      reflect.ValueOf(func(a ...any) { fmt.Fprint(s.stderr, a...) }),
 		"Println":    reflect.ValueOf(func(a ...any) { fmt.Fprintln(s.stderr, a...) }),
 		"Sleep":      reflect.ValueOf(sleep),
+		"GoPanic":    reflect.ValueOf(s.goPanic),
 	}
 }
 
@@ -131,4 +134,18 @@ func sleep(d time.Duration) {
 	case <-t.C:
 	case <-cellrt.Context().Done():
 	}
+}
+
+// goPanic reports a panic of a goroutine that a cell started: to the running
+// cell's standard error, or, when no cell runs, to the next cell's.
+func (s *Session) goPanic(cell int, r any) {
+	name, value := panicName(r)
+	var b strings.Builder
+	origin := s.cellName(cell)
+	fmt.Fprintf(&b, "%s in a goroutine started by %s: %s\n", name, origin, value)
+	for _, f := range s.formatFrames(s.trace.take()) {
+		b.WriteString(f)
+		b.WriteString("\n")
+	}
+	s.streams.write(stderrStream, []byte(b.String()))
 }

@@ -219,7 +219,7 @@ func (s *Session) newInterpreter() error {
 	if err := useSourcePackages(yi); err != nil {
 		return err
 	}
-	for _, src := range []string{"package " + cellPackage + "\nimport gocvxrt \"" + rtPath + "\"\n", "import gocvxrt \"" + rtPath + "\""} {
+	for _, src := range []string{"package " + cellPackage + "\nimport gocvxrt \"" + rtPath + "\"\n" + prelude, "import gocvxrt \"" + rtPath + "\""} {
 		if _, err := safeEval(yi, src); err != nil {
 			return fmt.Errorf("interp: setting up the interpreter: %v", err)
 		}
@@ -232,6 +232,31 @@ func (s *Session) newInterpreter() error {
 	s.dirty = false
 	return nil
 }
+
+// prelude declares the helpers that rewritten cells call, in the cells' package.
+const prelude = `
+type gocvxOrdered interface {
+	~int | ~int8 | ~int16 | ~int32 | ~int64 | ~uint | ~uint8 | ~uint16 | ~uint32 | ~uint64 | ~uintptr | ~float32 | ~float64 | ~string
+}
+
+func gocvxMin[T gocvxOrdered](x T, y ...T) T {
+	for _, v := range y {
+		if v != v || x == x && v < x {
+			x = v
+		}
+	}
+	return x
+}
+
+func gocvxMax[T gocvxOrdered](x T, y ...T) T {
+	for _, v := range y {
+		if v != v || x == x && v > x {
+			x = v
+		}
+	}
+	return x
+}
+`
 
 // safeEval evaluates src, turning the interpreter's own panics into errors. It
 // goes through EvalWithContext because yaegi generates interruptible channel
@@ -257,9 +282,14 @@ func (s *Session) Execute(ctx context.Context, c Cell) (out Outcome) {
 		c.Output = discardOutput{}
 	}
 	s.streams.begin(c.Output)
-	leave := cellrt.Enter(ctx, sink{s})
+	// Cells see a context that only an interrupt cancels: ctx's end after the
+	// cell (the caller's cleanup) must not cancel what the cell kept.
+	cellCtx, interrupt := context.WithCancel(context.Background())
+	stopWatch := context.AfterFunc(ctx, interrupt)
+	leave := cellrt.Enter(cellCtx, sink{s})
 	s.stdin.set(c.Input)
 	defer func() {
+		stopWatch()
 		s.stdin.set(nil)
 		leave()
 		s.syncOutput()
@@ -276,9 +306,11 @@ func (s *Session) Execute(ctx context.Context, c Cell) (out Outcome) {
 	if err != nil {
 		return Outcome{Error: compileErr(err)}
 	}
+	s.mu.Lock()
 	s.serial++
 	pc.id = s.serial
 	s.cellNames[pc.id] = pc.name
+	s.mu.Unlock()
 	s.mu.RLock()
 	cc := &compiler{fset: s.fset, importer: s.importer, prog: s.prog}
 	comp, err := cc.compile(pc)
@@ -306,7 +338,16 @@ func (s *Session) Execute(ctx context.Context, c Cell) (out Outcome) {
 	// The cell compiled: its declarations and variables are part of the program
 	// even if it panicked or was interrupted (as in a Go program, what ran ran).
 	s.mu.Lock()
-	comp.prog.cells = append(comp.prog.cells, &recordedCell{num: pc.num, body: comp.body})
+	rc := &recordedCell{num: pc.num, body: comp.body, defs: map[string]string{}}
+	for _, v := range comp.newVars {
+		rc.defs[v.name] = v.typeText
+	}
+	for _, d := range comp.newDecls {
+		if d.kind == kindFunc {
+			rc.defs[d.names[0]] = "func" + d.sig
+		}
+	}
+	comp.prog.cells = append(comp.prog.cells, rc)
 	s.prog = comp.prog
 	s.mu.Unlock()
 
@@ -320,6 +361,25 @@ func (s *Session) Execute(ctx context.Context, c Cell) (out Outcome) {
 type recordedCell struct {
 	num  int
 	body string
+	defs map[string]string // the variables it defined, with their types then
+}
+
+// superseded reports whether a later cell gave one of the variables the cell
+// defined another type: if the cell no longer compiles, that is why.
+func (rc *recordedCell) superseded(q *program) bool {
+	for name, typ := range rc.defs {
+		v := q.vars[name]
+		d := q.decls[name]
+		switch {
+		case v != nil && v.typeText != typ:
+			return true
+		case d != nil && (d.kind != kindFunc || "func"+d.sig != typ):
+			return true
+		case v == nil && d == nil:
+			return true
+		}
+	}
+	return false
 }
 
 type discardOutput struct{}
@@ -489,6 +549,9 @@ func (s *Session) rebuild(ctx context.Context, comp *compiled) error {
 		name := fmt.Sprintf("GocvxReplay%d", rc.num)
 		src := "package " + cellPackage + "\nfunc " + name + "() {\n" + rc.body + "}\n"
 		if _, cerr := safeEval(s.yi, src); cerr != nil {
+			if rc.superseded(q) {
+				continue // it defined a variable that a later cell redefined
+			}
 			s.syncOutput()
 			s.streams.setDiscard(false)
 			fmt.Fprintf(s.stderr, "[gocvx: Cell%d no longer compiles and was skipped: %s]\n", rc.num, s.yaegiMessage(cerr))
@@ -524,7 +587,9 @@ func (s *Session) cellPos(text string) (out string, ok bool) {
 	out = yaegiPos.ReplaceAllStringFunc(text, func(m string) string {
 		sm := yaegiPos.FindStringSubmatch(m)
 		line, _ := strconv.Atoi(sm[1])
+		s.mu.RLock()
 		name, known := s.cellNames[line/lineBase]
+		s.mu.RUnlock()
 		if line < lineBase || !known {
 			return m
 		}
@@ -744,6 +809,16 @@ func (s *Session) formatFrames(lines []string) []string {
 		out = append(out, fmt.Sprintf("  %s at %s", fn, pos))
 	}
 	return out
+}
+
+// cellName returns the name of the cell with serial number id.
+func (s *Session) cellName(id int) string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if n, ok := s.cellNames[id]; ok {
+		return n
+	}
+	return "a cell"
 }
 
 // funcAt names the function of the program containing a cell position

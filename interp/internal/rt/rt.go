@@ -3,7 +3,13 @@
 // else does.
 package rt
 
-import "github.com/gocvx/gocvx/display"
+import (
+	"context"
+	"time"
+
+	"github.com/gocvx/gocvx/display"
+	"github.com/gocvx/gocvx/internal/cellrt"
+)
 
 // Methods carries the rendering methods of a value of a cell-defined type, as
 // interpreted method values (a value of an interpreted type that reaches
@@ -14,3 +20,16 @@ type Methods struct {
 	Render                                    func() display.Bundle
 	Data                                      func() map[string]any
 }
+
+// Live is the context that cells get for context.Background and context.TODO: it
+// follows the running cell, so that an interrupt of that cell cancels it (it is
+// never cancelled between cells).
+var Live context.Context = live{}
+
+type live struct{}
+
+func (live) Deadline() (time.Time, bool) { return cellrt.Context().Deadline() }
+func (live) Done() <-chan struct{}       { return cellrt.Context().Done() }
+func (live) Err() error                  { return cellrt.Context().Err() }
+func (live) Value(key any) any           { return cellrt.Context().Value(key) }
+func (live) String() string              { return "gocvx cell context" }
