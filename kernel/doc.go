@@ -11,7 +11,10 @@
 // handler replies through a reply writer that knows the socket the request came in
 // on (control replies go out on control), and every handler runs between a busy and
 // an idle status. A message with a bad signature or malformed frames is dropped and
-// logged.
+// logged. The engine may be created by Kernel.NewEngine while the sockets come up,
+// so that kernel_info is answered at once; requests that need the engine wait for it.
+// SIGINT (with CatchSIGINT) interrupts the running cell like interrupt_request, and
+// the kernel stops when the process that launched it (JPY_PARENT_PID) goes away.
 //
 // History (tail, range, glob search, unique) is the kernel's own record of the cells
 // it executed, kept in memory for the life of the kernel process.
