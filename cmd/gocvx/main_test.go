@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -285,4 +286,79 @@ func multiline(v any) string {
 		return b.String()
 	}
 	return fmt.Sprint(v)
+}
+
+// TestConsoleExisting runs a kernel from a connection file, as a notebook server
+// would, and talks to it with `jupyter console --existing`.
+func TestConsoleExisting(t *testing.T) {
+	python := testenv.RequirePython(t, "jupyter_console")
+	env := jupyterEnv(t)
+	dir := t.TempDir()
+	ports := freePorts(t, 5)
+	conn := map[string]any{
+		"transport": "tcp", "ip": "127.0.0.1", "shell_port": ports[0], "iopub_port": ports[1],
+		"stdin_port": ports[2], "control_port": ports[3], "hb_port": ports[4],
+		"signature_scheme": "hmac-sha256", "key": "a0b1c2d3-console-test",
+	}
+	b, err := json.Marshal(conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "kernel-test.json")
+	if err := os.WriteFile(file, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	kernel := exec.Command(gocvx(t), "kernel", "-f", file)
+	kernel.Env = env
+	if err := kernel.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- kernel.Wait() }()
+	defer func() {
+		kernel.Process.Kill()
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+			t.Error("kernel still running 10 s after kill")
+		}
+	}()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	console := exec.CommandContext(ctx, python, "-m", "jupyter_console", "--existing", file, "--simple-prompt")
+	console.Env = env
+	console.Stdin = strings.NewReader("x := 6 * 7\nx\nimport \"fmt\"\nfmt.Println(\"hello from gocvx\")\n")
+	console.WaitDelay = 5 * time.Second
+	out, err := console.CombinedOutput()
+	if ctx.Err() != nil {
+		t.Fatalf("jupyter console timed out:\n%s", out)
+	}
+	if err != nil {
+		t.Fatalf("jupyter console: %v\n%s", err, out)
+	}
+	for _, want := range []string{"Out[2]: 42", "hello from gocvx"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("console output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// freePorts returns n TCP ports on 127.0.0.1 that were free a moment ago.
+func freePorts(t *testing.T, n int) []int {
+	t.Helper()
+	var ports []int
+	var ls []net.Listener
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ls = append(ls, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	for _, l := range ls {
+		l.Close()
+	}
+	return ports
 }
