@@ -44,8 +44,14 @@ type edit struct {
 // line directive, with a directive after each edit so that every original token
 // keeps its cell position.
 func (pc *parsedCell) render(start, end int, edits []edit) string {
+	return pc.renderText(start, end, edits, true)
+}
+
+func (pc *parsedCell) renderText(start, end int, edits []edit, directives bool) string {
 	var b strings.Builder
-	b.WriteString(pc.directive(start))
+	if directives {
+		b.WriteString(pc.directive(start))
+	}
 	at := start
 	for _, e := range edits {
 		if e.start < start || e.end > end || e.start < at {
@@ -54,7 +60,7 @@ func (pc *parsedCell) render(start, end int, edits []edit) string {
 		b.WriteString(pc.code[at:e.start])
 		b.WriteString(e.text)
 		at = e.end
-		if at < end {
+		if at < end && directives {
 			b.WriteString(pc.directive(at))
 		}
 	}

@@ -137,6 +137,9 @@ func yaegiType(t types.Type, need map[string]bool) string {
 		if p.Name() == cellPackage {
 			return ""
 		}
+		if sourcePackageNames[p.Path()] != "" {
+			return yaegiPath(p.Path())
+		}
 		need[p.Path()] = true
 		return hiddenAlias(p.Path())
 	})
@@ -244,6 +247,7 @@ func (g *generator) declText(d *declaration) {
 	switch n := d.node.(type) {
 	case *ast.FuncDecl:
 		if d.kind == kindFunc {
+			d.ysig = pc.renderText(g.off(n.Type.Params.Pos()), g.off(n.Type.End()), g.edits, false)
 			// f = func(params) results { body }
 			d.text = n.Name.Name + " = " + pc.render(g.off(n.Type.Func), g.off(n.Name.Pos()), nil) +
 				pc.render(g.off(n.Name.End()), g.off(n.End()), g.edits)

@@ -18,12 +18,11 @@ import (
 // extract skips them); the generic standard packages come from source instead (see
 // sourcePackages). Packages are built once per process and then only read.
 type symbolImporter struct {
-	mu      sync.Mutex
-	tables  map[string]map[string]reflect.Value // import path → symbol → value
-	names   map[string]string                   // import path → package name
-	pkgs    map[string]*types.Package           // built so far, by path
-	named   map[reflect.Type]*types.Named       // named types built so far
-	sources func(path string) (*types.Package, error)
+	mu     sync.Mutex
+	tables map[string]map[string]reflect.Value // import path → symbol → value
+	names  map[string]string                   // import path → package name
+	pkgs   map[string]*types.Package           // built so far, by path
+	named  map[reflect.Type]*types.Named       // named types built so far
 }
 
 var (
@@ -66,8 +65,8 @@ func (im *symbolImporter) importLocked(p string) (*types.Package, error) {
 	if pkg := im.pkgs[p]; pkg != nil && pkg.Complete() {
 		return pkg, nil
 	}
-	if im.sources != nil {
-		if pkg, err := im.sources(p); pkg != nil || err != nil {
+	if sourcePackageNames[p] != "" {
+		if pkg, err := im.sourcePackage(p); pkg != nil || err != nil {
 			if pkg != nil {
 				im.pkgs[p] = pkg
 			}

@@ -33,6 +33,7 @@ type declaration struct {
 	node  ast.Node // *ast.FuncDecl, *ast.TypeSpec or *ast.GenDecl (const)
 	src   string   // its source text, to tell a real change from a re-run
 	sig   string   // kindFunc: the signature's source text ("(a int) int")
+	ysig  string   // kindFunc: the signature as yaegi sees it (after rewrites)
 	doc   string   // doc comment, for inspection
 	// yaegi text: the declaration (types, consts, methods, generics) or the
 	// assignment of the function literal (kindFunc), with line directives.

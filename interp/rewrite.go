@@ -208,6 +208,14 @@ func (g *generator) instantiate(call *ast.CallExpr) {
 }
 
 func (g *generator) rewriteIdent(id *ast.Ident, parent ast.Node) {
+	// A source package (slices, maps, cmp, iter) is known to yaegi by the name of
+	// its own path: yaegi's built-in versions would shadow an import.
+	if pn, ok := g.info.Uses[id].(*types.PkgName); ok {
+		if p := pn.Imported().Path(); sourcePackageNames[p] != "" {
+			g.replaceNode(id, yaegiPath(p))
+		}
+		return
+	}
 	// A generic function used as a value (not called): instantiate it too.
 	if call, ok := parent.(*ast.CallExpr); ok && call.Fun == id {
 		return

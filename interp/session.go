@@ -69,10 +69,11 @@ type Session struct {
 	yhidden   map[string]bool   // paths imported under their hidden alias
 	yvars     map[string]string // package variable → its type as declared
 	ydecls    map[*declaration]bool
-	dirty     bool           // a failed compile may have left half-declared names
-	replays   int            // how many times the program was replayed (for tests and stats)
-	serial    int            // cells compiled so far
-	cellNames map[int]string // serial → "CellN", for positions
+	ysources  map[string]bool // source packages compiled into the interpreter
+	dirty     bool            // a failed compile may have left half-declared names
+	replays   int             // how many times the program was replayed (for tests and stats)
+	serial    int             // cells compiled so far
+	cellNames map[int]string  // serial → "CellN", for positions
 	runState  runState
 
 	closed bool
@@ -99,7 +100,6 @@ func allSymbols() map[string]map[string]reflect.Value {
 func theImporter() *symbolImporter {
 	importerOnce.Do(func() {
 		sharedImporter = newSymbolImporter(allSymbols())
-		sharedImporter.sources = sourcePackage
 	})
 	return sharedImporter
 }
@@ -216,9 +216,6 @@ func (s *Session) newInterpreter() error {
 	if err := yi.Use(overrides); err != nil {
 		return err
 	}
-	if err := useSourcePackages(yi); err != nil {
-		return err
-	}
 	for _, src := range []string{"package " + cellPackage + "\nimport gocvxrt \"" + rtPath + "\"\n" + prelude, "import gocvxrt \"" + rtPath + "\""} {
 		if _, err := safeEval(yi, src); err != nil {
 			return fmt.Errorf("interp: setting up the interpreter: %v", err)
@@ -229,6 +226,7 @@ func (s *Session) newInterpreter() error {
 	s.yhidden = map[string]bool{}
 	s.yvars = map[string]string{}
 	s.ydecls = map[*declaration]bool{}
+	s.ysources = map[string]bool{}
 	s.dirty = false
 	return nil
 }
@@ -409,7 +407,7 @@ func (s *Session) varDecls(vars []*hoistedVar, funcs []*declaration, need map[st
 		s.yvars[v.name] = t
 	}
 	for _, d := range funcs {
-		t := "func" + d.sig
+		t := "func" + d.ysig
 		if s.yvars[d.names[0]] == t {
 			continue
 		}
@@ -429,10 +427,10 @@ func (s *Session) importDecls(imports map[string]string, hidden map[string]bool)
 	sort.Strings(names)
 	for _, n := range names {
 		p := imports[n]
-		if s.ynames[n] == p {
+		if s.ynames[n] == p || sourcePackageNames[p] != "" {
 			continue
 		}
-		fmt.Fprintf(&b, "import %s %q\n", n, p)
+		fmt.Fprintf(&b, "import %s %q\n", n, yaegiPath(p))
 		s.ynames[n] = p
 	}
 	paths := make([]string, 0, len(hidden))
@@ -444,7 +442,7 @@ func (s *Session) importDecls(imports map[string]string, hidden map[string]bool)
 		if s.yhidden[p] {
 			continue
 		}
-		fmt.Fprintf(&b, "import %s %q\n", hiddenAlias(p), p)
+		fmt.Fprintf(&b, "import %s %q\n", hiddenAlias(p), yaegiPath(p))
 		s.yhidden[p] = true
 	}
 	return b.String()
@@ -490,7 +488,7 @@ func (s *Session) incremental(comp *compiled) error {
 	if debugChunks {
 		fmt.Fprintf(ProcessStderr(), "--- chunk\n%s---\n", b.String())
 	}
-	if _, err := safeEval(s.yi, b.String()); err != nil {
+	if _, err := s.eval(b.String()); err != nil {
 		return &compileError{[]string{s.yaegiMessage(err)}}
 	}
 	return nil
@@ -532,7 +530,7 @@ func (s *Session) rebuild(ctx context.Context, comp *compiled) error {
 		b.WriteString("\n")
 	}
 	b.WriteString("}\n")
-	if _, err := safeEval(s.yi, b.String()); err != nil {
+	if _, err := s.eval(b.String()); err != nil {
 		s.dirty = true
 		return &compileError{[]string{s.yaegiMessage(err)}}
 	}
@@ -548,7 +546,7 @@ func (s *Session) rebuild(ctx context.Context, comp *compiled) error {
 		}
 		name := fmt.Sprintf("GocvxReplay%d", rc.num)
 		src := "package " + cellPackage + "\nfunc " + name + "() {\n" + rc.body + "}\n"
-		if _, cerr := safeEval(s.yi, src); cerr != nil {
+		if _, cerr := s.eval(src); cerr != nil {
 			if rc.superseded(q) {
 				continue // it defined a variable that a later cell redefined
 			}
@@ -568,7 +566,7 @@ func (s *Session) rebuild(ctx context.Context, comp *compiled) error {
 		return errInterrupted
 	}
 	src := "package " + cellPackage + "\nfunc " + cellFuncName(comp.pc.num) + "() {\n" + comp.body + "}\n"
-	if _, err := safeEval(s.yi, src); err != nil {
+	if _, err := s.eval(src); err != nil {
 		s.dirty = true
 		return &compileError{[]string{s.yaegiMessage(err)}}
 	}
