@@ -233,7 +233,7 @@ func TestProtocol(t *testing.T) {
 			}
 			tk := startKernel(t, conn, transport == "tcp")
 			runClient(t, python, []string{"--connection-file", tk.file}, fakeCells,
-				"control", "heartbeat", "sequence", "interrupt", "stdin", "badkey", "abort", "comm", "outputs")
+				"control", "heartbeat", "sequence", "interrupt", "stdin", "interrupt_input", "badkey", "abort", "comm", "outputs")
 		})
 	}
 }

@@ -198,7 +198,7 @@ func TestClient(t *testing.T) {
 	// Each group runs in a fresh kernel.
 	for _, scenarios := range [][]string{
 		{"control", "heartbeat", "sequence", "stdin", "badkey", "comm", "outputs"},
-		{"interrupt", "sigint"},
+		{"interrupt", "sigint", "interrupt_input"},
 		{"abort"},
 		{"restart"},
 	} {

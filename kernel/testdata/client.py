@@ -175,6 +175,21 @@ def stdin(kc, cells, run):
     check(reply["status"] in ("ok", "error"), "reading without stdin", reply)
 
 
+def interrupt_input(kc, cells, run):
+    """Interrupting a cell that waits for input ends the wait; the kernel goes on."""
+    execute(kc, cells["define"])
+    msg_id = kc.execute(cells["read"], allow_stdin=True)
+    req = reply_to(kc.get_stdin_msg, msg_id)
+    check(req["msg_type"] == "input_request", "input_request on stdin", req)
+    ir = send(kc, kc.control_channel, "interrupt_request", {})
+    reply_to(kc.get_control_msg, ir)
+    reply = reply_to(kc.get_shell_msg, msg_id)
+    check(reply["content"]["status"] == "error", "interrupted input's reply", reply)
+    iopub_of(kc, msg_id)
+    reply, outputs = execute(kc, cells["check"])
+    check(result_of(outputs) == cells["check_result"], "kernel alive after interrupting input", reply, outputs)
+
+
 def control(kc, cells, run):
     drain(kc.get_shell_msg, 0.1)
     msg_id = send(kc, kc.control_channel, "kernel_info_request", {})
@@ -289,7 +304,7 @@ def outputs(kc, cells, run):
     check(upd["content"]["transient"].get("display_id"), "update names its display", upd)
 
 
-SCENARIOS = {f.__name__: f for f in (sequence, interrupt, sigint, stdin, control, heartbeat, badkey, abort,
+SCENARIOS = {f.__name__: f for f in (sequence, interrupt, sigint, stdin, interrupt_input, control, heartbeat, badkey, abort,
                                      comm, shutdown, restart, outputs)}
 
 
