@@ -268,6 +268,10 @@ func (g *generator) bodyText(stmts []ast.Stmt) string {
 		if _, ok := s.(*ast.EmptyStmt); ok {
 			continue
 		}
+		// Record which statement of the cell runs, for the traceback: yaegi's own
+		// frame positions are approximate (see formatFrames).
+		l, c := g.pc.lineCol(g.off(s.Pos()))
+		fmt.Fprintf(&b, "gocvxrt.At(%d, %d); ", g.pc.id*lineBase+l, c)
 		b.WriteString(g.pc.render(g.off(s.Pos()), g.off(s.End()), g.edits))
 		b.WriteString("\n")
 	}

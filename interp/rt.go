@@ -35,6 +35,7 @@ func (s *Session) rtSymbols() map[string]reflect.Value {
 		"Println":    reflect.ValueOf(func(a ...any) { fmt.Fprintln(s.stderr, a...) }),
 		"Sleep":      reflect.ValueOf(sleep),
 		"GoPanic":    reflect.ValueOf(s.goPanic),
+		"At":         reflect.ValueOf(s.rtAt),
 	}
 }
 
@@ -143,9 +144,17 @@ func (s *Session) goPanic(cell int, r any) {
 	var b strings.Builder
 	origin := s.cellName(cell)
 	fmt.Fprintf(&b, "%s in a goroutine started by %s: %s\n", name, origin, value)
-	for _, f := range s.formatFrames(s.trace.take()) {
+	for _, f := range s.formatFrames(s.frames(s.trace.take()), "") {
 		b.WriteString(f)
 		b.WriteString("\n")
 	}
 	s.streams.write(stderrStream, []byte(b.String()))
+}
+
+// rtAt records the statement of the cell that runs (encoded line, column).
+func (s *Session) rtAt(line, col int) {
+	rs := &s.runState
+	rs.mu.Lock()
+	rs.atLine, rs.atCol = line, col
+	rs.mu.Unlock()
 }

@@ -465,17 +465,15 @@ func (s *Session) incremental(comp *compiled) error {
 	var b strings.Builder
 	b.WriteString("package " + cellPackage + "\n")
 	b.WriteString(s.importDecls(comp.prog.imports, need))
-	b.WriteString(vars)
 	changed := map[*declaration]bool{}
 	for _, d := range comp.changed {
 		changed[d] = true
 	}
-	for _, d := range comp.newDecls {
-		if d.kind != kindFunc && changed[d] {
-			b.WriteString(d.text)
-			b.WriteString("\n")
-		}
-	}
+	// Types and constants first: yaegi does not resolve a variable's type
+	// declared after it in the same chunk.
+	// and methods before variables, which instantiate generic types.
+	writeDecls(&b, comp.newDecls, func(d *declaration) bool { return changed[d] && d.kind != kindFunc })
+	b.WriteString(vars)
 	fmt.Fprintf(&b, "func %s() {\n", cellFuncName(comp.pc.num))
 	for _, d := range funcs {
 		if changed[d] {
@@ -495,6 +493,16 @@ func (s *Session) incremental(comp *compiled) error {
 }
 
 var debugChunks = os.Getenv("GOCVX_DEBUG_CHUNKS") != ""
+
+// writeDecls writes the yaegi text of the declarations that keep selects.
+func writeDecls(b *strings.Builder, decls []*declaration, keep func(*declaration) bool) {
+	for _, d := range decls {
+		if keep(d) {
+			b.WriteString(d.text)
+			b.WriteString("\n")
+		}
+	}
+}
 
 // rebuild creates a fresh interpreter holding the latest declarations of the
 // program with the cell applied, and replays the statements of the earlier cells
@@ -517,13 +525,8 @@ func (s *Session) rebuild(ctx context.Context, comp *compiled) error {
 	var b strings.Builder
 	b.WriteString("package " + cellPackage + "\n")
 	b.WriteString(s.importDecls(q.imports, need))
+	writeDecls(&b, decls, func(d *declaration) bool { return d.kind != kindFunc })
 	b.WriteString(vars)
-	for _, d := range decls {
-		if d.kind != kindFunc {
-			b.WriteString(d.text)
-			b.WriteString("\n")
-		}
-	}
 	b.WriteString("func GocvxInit() {\n")
 	for _, d := range funcs {
 		b.WriteString(d.text)
@@ -642,6 +645,8 @@ type runState struct {
 	left     chan struct{}
 	panicked any
 	stack    []byte
+	atLine   int // the cell's statement that runs (see rtAt)
+	atCol    int
 	result   *display.Bundle
 }
 
@@ -661,6 +666,7 @@ func (s *Session) run(ctx context.Context, name string, live bool) (*display.Bun
 	rs := &s.runState
 	rs.mu.Lock()
 	rs.entered, rs.canceled, rs.left, rs.panicked, rs.stack, rs.result = false, false, make(chan struct{}), nil, nil, nil
+	rs.atLine, rs.atCol = 0, 0
 	left := rs.left
 	rs.mu.Unlock()
 	s.trace.take()
@@ -710,15 +716,19 @@ func (s *Session) run(ctx context.Context, name string, live bool) (*display.Bun
 	s.syncOutput()
 	rs.mu.Lock()
 	panicked, stack, result := rs.panicked, rs.stack, rs.result
+	at := fmt.Sprintf("%d:%d", rs.atLine, rs.atCol)
+	if rs.atLine == 0 {
+		at = ""
+	}
 	rs.mu.Unlock()
 	frames := s.trace.take()
 	switch {
 	case panicked != nil:
-		return nil, &cellPanic{value: panicked, frames: frames, stack: stack}
+		return nil, &cellPanic{value: panicked, frames: frames, stack: stack, at: at}
 	case ctx.Err() != nil:
 		return nil, errInterrupted
 	case execErr != nil && !errors.Is(execErr, context.Canceled):
-		return nil, &cellPanic{value: execErr, frames: frames}
+		return nil, &cellPanic{value: execErr, frames: frames, at: at}
 	}
 	return result, nil
 }
@@ -728,6 +738,7 @@ type cellPanic struct {
 	value  any
 	frames []string
 	stack  []byte
+	at     string // the statement of the cell that ran, in yaegi's encoding
 }
 
 func (p *cellPanic) Error() string { return fmt.Sprint(p.value) }
@@ -747,7 +758,7 @@ func (s *Session) toError(err error) *Error {
 	}
 	name, value := panicName(p.value)
 	tb := []string{name + ": " + value}
-	tb = append(tb, s.formatFrames(p.frames)...)
+	tb = append(tb, s.formatFrames(s.frames(p.frames), p.at)...)
 	return &Error{Name: name, Value: value, Traceback: tb}
 }
 
@@ -787,24 +798,59 @@ func goRuntimeMessage(msg string) string {
 	return msg
 }
 
-// formatFrames turns yaegi's panic lines ("700002:5: panic: gocvxcells.f(...)")
-// into traceback lines, innermost first, keeping only frames of cells.
-func (s *Session) formatFrames(lines []string) []string {
-	var out []string
+// frame is one interpreted frame of a panic.
+type frame struct {
+	fn  string // yaegi's name of the function ("gocvxcells.get")
+	pos string // cell position, or "" when yaegi reported none in a cell
+}
+
+// frames parses yaegi's panic lines ("700002:5: panic: gocvxcells.f(...)"),
+// innermost first, keeping the frames of the cells' package.
+func (s *Session) frames(lines []string) []frame {
+	if os.Getenv("GOCVX_RAW") != "" {
+		fmt.Println(strings.Join(lines, "\n"))
+	}
+	var out []frame
 	for _, l := range lines {
 		i := strings.Index(l, ": panic: ")
 		if i < 0 {
 			continue
 		}
-		pos, ok := s.cellPos(l[:i])
 		fn := strings.TrimSuffix(l[i+len(": panic: "):], "(...)")
+		pos, ok := s.cellPos(l[:i])
 		if !ok {
+			pos = ""
+		}
+		if !strings.HasPrefix(fn, cellPackage+".") && pos == "" {
 			continue
 		}
-		if name := s.funcAt(pos); name != "" {
-			fn = name
+		out = append(out, frame{fn, pos})
+	}
+	return out
+}
+
+// formatFrames renders frames as traceback lines ("  lookup at Cell2:2:9").
+// yaegi's positions come from the first node of the frame's function that
+// runs the same kind of operation, so inside a function they may point at an
+// earlier line; the outermost frame, the cell's, is exact (at, from rtAt).
+func (s *Session) formatFrames(frames []frame, at string) []string {
+	if at != "" {
+		if pos, ok := s.cellPos(at); ok {
+			cell := frame{fn: cellPackage + "." + cellFuncName(0), pos: pos}
+			if n := len(frames); n > 0 && strings.HasPrefix(frames[n-1].fn, cellPackage+".GocvxCell") && !strings.HasSuffix(frames[n-1].fn, ".func") {
+				frames[n-1] = cell
+			} else {
+				frames = append(frames, cell)
+			}
 		}
-		out = append(out, fmt.Sprintf("  %s at %s", fn, pos))
+	}
+	var out []string
+	for _, f := range frames {
+		if f.pos == "" {
+			continue
+		}
+		name := s.funcAt(f.pos)
+		out = append(out, fmt.Sprintf("  %s at %s", name, f.pos))
 	}
 	return out
 }
