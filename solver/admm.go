@@ -177,6 +177,7 @@ func (m *ADMM) solve(ctx context.Context, p *Problem, s *Settings) (*Result, err
 	}
 	res := &Result{Method: m.String(), Factorization: route, Arrangement: arr, Patterns: pr.P, Gap: math.NaN()}
 	var cert Certificate
+	var firstPrimal, firstDual float64
 	status := IterationLimit
 	iter := 0
 	for iter < maxIter {
@@ -193,6 +194,9 @@ func (m *ADMM) solve(ctx context.Context, p *Problem, s *Settings) (*Result, err
 			a.pack(a.w)
 		}
 		a.step()
+		if iter == 1 {
+			firstPrimal, firstDual = math.Max(a.normAU, a.normZ), a.dual
+		}
 		convex, network, violation := pr.evalXU(a.v, a.ev)
 		it := Iteration{
 			Iteration: iter, Objective: network, Gap: relGap(network, s.Reference),
@@ -204,11 +208,13 @@ func (m *ADMM) solve(ctx context.Context, p *Problem, s *Settings) (*Result, err
 		if iter%admmCheckEvery == 0 || iter == maxIter {
 			cert = a.certificate(convex, violation)
 			it.DualityGap = cert.Gap
-			if a.primal <= tol*math.Max(a.normAU, a.normZ) {
+			// Relative residuals, with the first iterate's size as an absolute floor
+			// (the solution may be zero).
+			if a.primal <= tol*math.Max(math.Max(a.normAU, a.normZ), firstPrimal) {
 				if p.Beta > 0 {
 					done = cert.Gap <= tol
 				} else {
-					done = a.dual <= tol*cert.dualScale
+					done = a.dual <= tol*math.Max(cert.dualScale, firstDual)
 				}
 			}
 			if !done && !m.FixedRho {

@@ -1,11 +1,21 @@
 package solver
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
+	"fmt"
+	"math"
+	"math/rand/v2"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"testing"
+	"time"
 
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/gocvx/gocvx/internal/testenv"
 )
 
 // instance is a program stated in the JSON format of testdata/cvxopt_ref.py.
@@ -83,4 +93,206 @@ func (in *instance) problem(t testing.TB) (*Problem, *Arrangement) {
 		t.Fatal(err)
 	}
 	return p, arr
+}
+
+// goldenFiles returns the committed instances of a program.
+func goldenFiles(t *testing.T, program string) []string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join("testdata", "golden", program+"_*.json"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no golden %s instances (%v)", program, err)
+	}
+	return files
+}
+
+// TestGoldenADMM solves the committed ReLU programs (every loss, four sizes, the
+// patterns fixed in the file) and compares with cvxopt's interior-point optimum
+// recorded by testdata/cvxopt_ref.py. The dual bound of the certificate must not
+// exceed the reference (it is a lower bound), and the recovered network's objective
+// must equal the convex objective.
+func TestGoldenADMM(t *testing.T) {
+	files := goldenFiles(t, "relu")
+	if len(files) < 12 {
+		t.Fatalf("%d golden ReLU instances, want ≥ 12", len(files))
+	}
+	for _, f := range files {
+		in := readInstance(t, f)
+		methods := []*ADMM{{}}
+		if in.Loss == "squared" {
+			methods = append(methods, &ADMM{Slack: true}, &ADMM{Factorization: FactorCholesky}, &ADMM{Factorization: FactorWoodbury})
+		}
+		for _, m := range methods {
+			name := fmt.Sprintf("%s/%s/%s", filepath.Base(f), m, m.Factorization)
+			t.Run(name, func(t *testing.T) {
+				p, arr := in.problem(t)
+				ref := in.Reference.Objective
+				res, err := Solve(context.Background(), p, &Settings{Arrangement: arr, Tolerance: 1e-7, MaxIterations: 50000}, m)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if res.Status != Optimal {
+					t.Errorf("status %v after %d iterations", res.Status, res.Iterations)
+				}
+				if rel := math.Abs(res.Objective-ref) / math.Abs(ref); rel > 1e-5 {
+					t.Errorf("objective %.10g, cvxopt %.10g: relative difference %.2g", res.Objective, ref, rel)
+				}
+				c := res.Certificate
+				if c.Dual > ref*(1+1e-7) {
+					t.Errorf("dual bound %.10g exceeds the optimum %.10g", c.Dual, ref)
+				}
+				if c.Gap > 1e-6 || c.ConeViolation > 1e-6 {
+					t.Errorf("certificate gap %.2g, cone violation %.2g", c.Gap, c.ConeViolation)
+				}
+				net, err := res.Network.Objective(p.X, p.Y, p.Loss, p.Beta)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if math.Abs(net-c.Primal) > 1e-6*math.Abs(c.Primal) {
+					t.Errorf("network objective %.10g, convex objective %.10g", net, c.Primal)
+				}
+			})
+		}
+	}
+}
+
+// TestGoldenGated compares GatedReLU with cvxopt on the gated program.
+func TestGoldenGated(t *testing.T) {
+	for _, f := range goldenFiles(t, "gated") {
+		in := readInstance(t, f)
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			p, arr := in.problem(t)
+			ref := in.Reference.Objective
+			tol := 1e-8
+			res, err := Solve(context.Background(), p, &Settings{Arrangement: arr, Tolerance: tol, MaxIterations: 200000}, &GatedReLU{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			gated := res.Certificate.Primal
+			want := 1e-5
+			if p.Loss == Hinge {
+				want = 1e-4 // Huber smoothing
+			}
+			if rel := math.Abs(gated-ref) / math.Abs(ref); rel > want {
+				t.Errorf("gated objective %.10g, cvxopt %.10g: relative difference %.2g (status %v, %d iterations)", gated, ref, rel, res.Status, res.Iterations)
+			}
+			if res.Certificate.Dual > ref*(1+1e-7) {
+				t.Errorf("dual bound %.10g exceeds the optimum %.10g", res.Certificate.Dual, ref)
+			}
+			// The gated model's predictions equal the ReLU network's on the training
+			// points; the network pays more weight decay.
+			g, err := res.Gated.Predict(p.X)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, _ := res.Network.Predict(p.X)
+			for k := range g {
+				if math.Abs(g[k]-f[k]) > 1e-9*(1+math.Abs(g[k])) {
+					t.Fatalf("point %d: gated %v, ReLU network %v", k, g[k], f[k])
+				}
+			}
+			if res.Objective < gated-1e-9 {
+				t.Errorf("ReLU network objective %v below the gated optimum %v", res.Objective, gated)
+			}
+		})
+	}
+}
+
+// TestGoldenSCP compares SCP with cvxopt on the sampled-convex program.
+func TestGoldenSCP(t *testing.T) {
+	for _, f := range goldenFiles(t, "scp") {
+		in := readInstance(t, f)
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			p, _ := in.problem(t)
+			ref := in.Reference.Objective
+			res, err := Solve(context.Background(), p, &Settings{Tolerance: 1e-8, MaxIterations: 200000}, &SCP{Directions: denseOf(in.Directions)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := 1e-5
+			if p.Loss == Hinge {
+				want = 1e-4 // Huber smoothing
+			}
+			if rel := math.Abs(res.Objective-ref) / math.Abs(ref); rel > want {
+				t.Errorf("objective %.10g, cvxopt %.10g: relative difference %.2g (status %v, %d iterations)", res.Objective, ref, rel, res.Status, res.Iterations)
+			}
+			if res.Certificate.Dual > ref*(1+1e-7) {
+				t.Errorf("dual bound %.10g exceeds the optimum %.10g", res.Certificate.Dual, ref)
+			}
+			// The network's weight-decay objective equals the SCP objective.
+			if math.Abs(res.Objective-res.Certificate.Primal) > 1e-9*math.Abs(ref) {
+				t.Errorf("network objective %v, SCP objective %v", res.Objective, res.Certificate.Primal)
+			}
+		})
+	}
+}
+
+// TestLiveCvxopt runs testdata/cvxopt_ref.py on three fresh random instances (a new
+// seed every run, logged) and compares ADMM's optimum with the interior-point one.
+func TestLiveCvxopt(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs cvxopt")
+	}
+	python := testenv.RequirePython(t, "cvxopt", "numpy")
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", seed)
+	rng := rand.New(rand.NewPCG(seed, 1))
+	losses := []Loss{Squared, Hinge, Logistic}
+	for i := 0; i < 3; i++ {
+		n, d, pats := 20+rng.IntN(20), 3+rng.IntN(2), 4+rng.IntN(5)
+		loss := losses[i]
+		X := randomData(n, d, true, rng.Uint64())
+		y := make([]float64, n)
+		for k := range y {
+			v := X.At(k, 0) - 0.5*X.At(k, 1)*X.At(k, 1) + 0.3*rng.NormFloat64()
+			if loss == Squared {
+				y[k] = v
+			} else if v >= 0 {
+				y[k] = 1
+			} else {
+				y[k] = -1
+			}
+		}
+		arr, err := SampleArrangement(X, pats, rng.Uint64())
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := &Problem{X: X, Y: y, Loss: loss, Beta: 0.05 + 0.3*rng.Float64()}
+		in := &instance{Program: "relu", Loss: loss.String(), Beta: p.Beta, Y: y}
+		for k := 0; k < n; k++ {
+			in.X = append(in.X, mat.Row(nil, k, X))
+		}
+		for j := 0; j < arr.Len(); j++ {
+			b := make([]byte, n)
+			for k := range b {
+				b[k] = '0'
+				if arr.Active(j, k) {
+					b[k] = '1'
+				}
+			}
+			in.Patterns = append(in.Patterns, string(b))
+		}
+		data, _ := json.Marshal(in)
+		cmd := exec.Command(python, filepath.Join("testdata", "cvxopt_ref.py"), "solve")
+		cmd.Stdin = bytes.NewReader(data)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("cvxopt_ref.py: %v\n%s", err, stderr.String())
+		}
+		var ref reference
+		if err := json.Unmarshal(out, &ref); err != nil {
+			t.Fatal(err)
+		}
+		res, err := Solve(context.Background(), p, &Settings{Arrangement: arr, Tolerance: 1e-7, MaxIterations: 50000}, &ADMM{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rel := math.Abs(res.Objective-ref.Objective) / math.Abs(ref.Objective)
+		t.Logf("%v n=%d d=%d P=%d β=%.3f: ADMM %.10g (%d iterations), cvxopt %.10g (%s), relative difference %.2g",
+			loss, n, d, arr.Len(), p.Beta, res.Objective, res.Iterations, ref.Objective, ref.Status, rel)
+		if rel > 1e-5 {
+			t.Errorf("%v: ADMM %.10g, cvxopt %.10g", loss, res.Objective, ref.Objective)
+		}
+	}
 }
