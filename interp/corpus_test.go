@@ -35,6 +35,8 @@ import (
 //	-- traceback --             lines that the traceback contains, in order
 //	-- display --               the rich outputs, one line each (see eventLine)
 //	-- page --                  text that the pager payload's text/plain contains
+//	-- events --                streams (by line) and rich outputs, in their order
+//	-- stdout.bytes --          the length of stdout
 //
 // What a cell does not mention must not happen: no section for stdout means the
 // cell printed nothing, no result section means no execute_result, and so on.
@@ -129,7 +131,8 @@ type recorder struct {
 	mu     sync.Mutex
 	stdout strings.Builder
 	stderr strings.Builder
-	events []string
+	events []string // rich outputs
+	all    []string // streams and rich outputs in order, streams merged per line
 	msgs   int
 }
 
@@ -137,6 +140,16 @@ func (r *recorder) Stream(name, text string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.msgs++
+	for _, l := range strings.SplitAfter(text, "\n") {
+		if l == "" {
+			continue
+		}
+		if n := len(r.all); n > 0 && strings.HasPrefix(r.all[n-1], name+": ") && !strings.HasSuffix(r.all[n-1], "\n") {
+			r.all[n-1] += l
+		} else {
+			r.all = append(r.all, name+": "+l)
+		}
+	}
 	if name == "stdout" {
 		r.stdout.WriteString(text)
 	} else {
@@ -148,12 +161,14 @@ func (r *recorder) Display(b display.Bundle, id string, update bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.events = append(r.events, eventLine(b, id, update))
+	r.all = append(r.all, eventLine(b, id, update)+"\n")
 }
 
 func (r *recorder) Clear(wait bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.events = append(r.events, fmt.Sprintf("clear wait=%v", wait))
+	r.all = append(r.all, fmt.Sprintf("clear wait=%v\n", wait))
 }
 
 // eventLine describes a rich output: "display text/html,text/plain: <b>hi</b>"
@@ -242,7 +257,11 @@ func runCase(c *corpusCase) (fails []string) {
 func checkCell(n int, cell *expectCell, rec *recorder, out Outcome) []string {
 	var fails []string
 	fail := func(format string, args ...any) {
-		fails = append(fails, fmt.Sprintf("cell %d (section %d): ", n, cell.line)+fmt.Sprintf(format, args...))
+		msg := fmt.Sprintf(format, args...)
+		if len(msg) > 2000 {
+			msg = msg[:2000] + "…"
+		}
+		fails = append(fails, fmt.Sprintf("cell %d (section %d): ", n, cell.line)+msg)
 	}
 	got := map[string]string{
 		"stdout": rec.stdout.String(),
@@ -266,6 +285,16 @@ func checkCell(n int, cell *expectCell, rec *recorder, out Outcome) []string {
 	}
 	if len(rec.events) > 0 {
 		got["display"] = strings.Join(rec.events, "\n")
+	}
+	if want, ok := cell.expect["stdout.bytes"]; ok {
+		if g := strconv.Itoa(len(got["stdout"])); g != strings.TrimSpace(want) {
+			fail("stdout has %s bytes, want %s", g, strings.TrimSpace(want))
+		}
+	}
+	if want, ok := cell.expect["events"]; ok {
+		if g := strings.Join(rec.all, ""); strings.TrimSuffix(g, "\n") != strings.TrimSuffix(want, "\n") {
+			fail("events = %q, want %q", g, want)
+		}
 	}
 	compare := func(key string) {
 		want, hasWant := cell.expect[key]

@@ -292,8 +292,39 @@ func (im *symbolImporter) namedOf(t reflect.Type) types.Type {
 		if seen[m.Name] {
 			continue
 		}
+		seen[m.Name] = true
 		recv := types.NewVar(token.NoPos, pkg, "", types.NewPointer(n))
 		n.AddMethod(types.NewFunc(token.NoPos, pkg, m.Name, im.signature(m.Type, recv)))
+	}
+	// Reflection does not list unexported methods, but a type of the package
+	// may implement an interface of the package that has some (a "sealed"
+	// interface such as solver.Method): give the type those methods.
+	for _, v := range im.tables[t.PkgPath()] {
+		if v.Kind() != reflect.Pointer || v.CanAddr() || !v.IsNil() || v.Type().Elem().Kind() != reflect.Interface {
+			continue
+		}
+		it := v.Type().Elem()
+		for _, impl := range []reflect.Type{t, pt} {
+			if !impl.Implements(it) {
+				continue
+			}
+			for i := 0; i < it.NumMethod(); i++ {
+				m := it.Method(i)
+				if m.PkgPath == "" || seen[m.Name] {
+					continue
+				}
+				seen[m.Name] = true
+				var rt types.Type = n
+				if impl == pt {
+					rt = types.NewPointer(n)
+				}
+				recv := types.NewVar(token.NoPos, pkg, "", rt)
+				sig := im.signature(m.Type, nil)
+				sig = types.NewSignatureType(recv, nil, nil, sig.Params(), sig.Results(), sig.Variadic())
+				n.AddMethod(types.NewFunc(token.NoPos, im.pkgOf(m.PkgPath), m.Name, sig))
+			}
+			break
+		}
 	}
 	return n
 }

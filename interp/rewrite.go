@@ -247,6 +247,9 @@ func (g *generator) rewriteSelector(se *ast.SelectorExpr, parent ast.Node) {
 	case p == "time" && name == "Sleep":
 		// A sleep in compiled code would not notice an interrupt.
 		g.replaceNode(se, "gocvxrt.Sleep")
+	case p == "os" && name == "Stdin" && g.interfaceArg(se, parent):
+		// Standard input handed to a reader: the cell's input (input_request).
+		g.replaceNode(se, "gocvxrt.Stdin")
 	case p == "context" && (name == "Background" || name == "TODO"):
 		// The context of the running cell: an interrupt cancels it, so that
 		// compiled code given context.Background() stops too.
@@ -534,4 +537,33 @@ func (g *generator) rewriteGo(gs *ast.GoStmt) {
 	g.add(g.off(call.Fun.End()), g.off(call.Args[0].Pos()), ", ")
 	last := call.Args[len(call.Args)-1]
 	g.add(g.off(last.End()), g.off(call.End()), tail)
+}
+
+// interfaceArg reports whether e is an argument of call parent passed for a
+// parameter of interface type (so that any reader can replace os.Stdin).
+func (g *generator) interfaceArg(e ast.Expr, parent ast.Node) bool {
+	call, ok := parent.(*ast.CallExpr)
+	if !ok {
+		return false
+	}
+	sig, ok := g.info.Types[call.Fun].Type.(*types.Signature)
+	if !ok {
+		return false
+	}
+	for i, a := range call.Args {
+		if a != e {
+			continue
+		}
+		var pt types.Type
+		switch n := sig.Params().Len(); {
+		case sig.Variadic() && i >= n-1:
+			pt = sig.Params().At(n - 1).Type().(*types.Slice).Elem()
+		case i < n:
+			pt = sig.Params().At(i).Type()
+		default:
+			return false
+		}
+		return types.IsInterface(pt)
+	}
+	return false
 }

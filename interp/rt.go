@@ -2,6 +2,7 @@ package interp
 
 import (
 	"context"
+	"io"
 	"fmt"
 	"reflect"
 	"runtime/debug"
@@ -36,6 +37,7 @@ func (s *Session) rtSymbols() map[string]reflect.Value {
 		"Sleep":      reflect.ValueOf(sleep),
 		"GoPanic":    reflect.ValueOf(s.goPanic),
 		"At":         reflect.ValueOf(s.rtAt),
+		"Stdin":      reflect.ValueOf(io.Reader(s.stdin)),
 	}
 }
 
@@ -69,7 +71,14 @@ func (s *Session) setResult(b display.Bundle) {
 	rs.mu.Unlock()
 }
 
-func (s *Session) rtResult(v any) { s.setResult(render(v)) }
+// rtResult records the cell's value; a nil interface (a nil error, most often)
+// is no value to show, as Python does not show None.
+func (s *Session) rtResult(v any) {
+	if v == nil {
+		return
+	}
+	s.setResult(render(v))
+}
 
 func (s *Session) rtResultN(vs ...any) {
 	text := ""
