@@ -1,5 +1,152 @@
 // Package solver trains two-layer ReLU networks to global optimality through their
 // convex reformulation over hyperplane arrangements (Pilanci and Ergen 2020), with the
-// ADMM and sampled-convex-program algorithms of Bai, Gautam and Sojoudi (2023), convex
-// adversarial training, and the non-convex baselines they are compared with.
+// ADMM and sampled-convex-program algorithms of Bai, Gautam and Sojoudi (2023), the
+// gated ReLU relaxation, convex adversarial training, and the non-convex baselines
+// they are compared with. Everything runs compiled on gonum; the notebooks call it
+// through the kernel.
+//
+// # The problem
+//
+// Data X ∈ ℝⁿˣᵈ (rows xₖ; a bias is a column of ones), targets y. A network with m
+// neurons is f(x) = Σⱼ (xᵀuⱼ)₊ αⱼ, trained with weight decay:
+//
+//	minimize_{u,α}  ℓ(f(X), y) + (β/2) Σⱼ (‖uⱼ‖₂² + αⱼ²)
+//
+// for the Squared loss ½‖ŷ − y‖², the Hinge loss Σ(1 − yₖŷₖ)₊ or the Logistic loss
+// Σ log(1 + exp(−yₖŷₖ)). A Problem holds X, y, the Loss and β.
+//
+// # Hyperplane arrangements
+//
+// A direction u activates the points D(u) = diag(1[Xu ≥ 0]). Only finitely many
+// patterns D₁…D_P occur, at most 2r(e(n−1)/r)^r for rank(X) = r (ArrangementBound),
+// and exactly 2 Σ_{i<r} C(n−1, i) for points in general position
+// (GeneralPositionCount). SampleArrangement draws Gaussian directions and keeps the
+// distinct patterns (stored as bitsets); PatternCurve is its count as sampling goes
+// on; EnumerateArrangement finds all of them for low-rank data by visiting the
+// vertices of the arrangement on the sphere.
+//
+// # The convex program
+//
+// With patterns D₁…D_P the training problem becomes (Pilanci and Ergen, Theorem 1)
+//
+//	minimize_{vᵢ,wᵢ ∈ ℝᵈ}  ℓ(Σᵢ DᵢX(vᵢ − wᵢ), y) + β Σᵢ (‖vᵢ‖₂ + ‖wᵢ‖₂)
+//	subject to             (2Dᵢ − I)Xvᵢ ≥ 0,  (2Dᵢ − I)Xwᵢ ≥ 0,
+//
+// whose optimum equals the non-convex optimum when all patterns are used and the
+// network is wide enough, and bounds it from above with sampled patterns. Every nonzero
+// vᵢ gives a neuron vᵢ/√‖vᵢ‖ with output weight √‖vᵢ‖ (−√‖wᵢ‖ for wᵢ); on the
+// training points that network's weight-decay objective equals the convex objective
+// (Result.Network; the tests check the identity). Predictions on new points always go
+// through the network.
+//
+// # Methods
+//
+// Solve(ctx, problem, settings, method) runs a Method; Settings choose the patterns
+// (Patterns sampled directions, Exact enumeration, or an explicit Arrangement), the
+// Seed (same seed, same bits), limits, the Tolerance and a Recorder that sees every
+// Iteration (for live plots). Cancelling ctx returns promptly with Status Canceled and
+// the current point.
+//
+// ADMM (the default) splits u = (v₁..v_P, w₁..w_P) from a copy and alternates
+//
+//	u ← (I + (1/ρ)FᵀF)⁻¹ (v − λ + (1/ρ)Fᵀy)            (squared loss)
+//	vⱼ ← (1 − (β/ρ)/‖Π_{Kⱼ}(aⱼ)‖)₊ Π_{Kⱼ}(aⱼ),  aⱼ = ûⱼ + λⱼ
+//	λ ← λ + û − v,   û = αu + (1 − α)v                  (over-relaxation α = 1.6)
+//
+// with F = [D₁X … D_PX −D₁X … −D_PX] and Kⱼ = {v : (2Dᵢ − I)Xv ≥ 0}. The v-step is
+// the exact proximal map of β‖·‖₂ + 𝟙_K: the group soft threshold of the projection
+// onto the polyhedral cone, computed by Lawson–Hanson non-negative least squares
+// warm-started from the previous active rows. The u-step matrix never changes (while
+// ρ does not): because FᵀF = [K −K; −K K], only the dP×dP matrix I + (2/ρ)K needs a
+// factorization, done directly by Cholesky or, when n is smaller, through Woodbury's
+// identity with the n×n matrix S = (ρ/2)I + (XXᵀ) ∘ C, C = Σᵢ dᵢdᵢᵀ (co-activation
+// counts), whichever the cost model (routeCosts) prefers; Result.Factorization says
+// which. One iteration costs O(ndP) plus O((dP)²) or O(n²): quadratic, against the
+// cubic iterations of an interior-point method. The hinge and logistic losses add the
+// split z = Fu with the elementwise proximal map of ℓ (closed form for the hinge loss,
+// safeguarded Newton for the logistic one), which keeps the matrix independent of ρ.
+//
+// ADMM{Slack: true} is Bai, Gautam and Sojoudi's Algorithm 3.1 as MATH.md states it:
+// slack variables s = Gu ≥ 0 for the cone constraints, so the v- and s-steps are a
+// plain group soft threshold and an orthant projection and the u-step matrix gains
+// I ⊗ XᵀX. It needs no inner solver but 3–10 times more iterations (bench/solver):
+// the reason the default form keeps the cones in the v-step.
+//
+// ρ matters. Its default is scale-aware: a per-loss factor (admmDefaults) times the
+// balance point tr(FᵀF)/tr(I ⊗ B) of the loss and constraint terms of the u-step.
+// Residual balancing (Boyd et al. §3.4.1, normalized as in OSQP) moves ρ when the
+// primal and dual residuals drift apart by more than a factor 5, refactoring the
+// matrix for the squared loss. The fixed-point iteration is Anderson-accelerated
+// (type II, memory 10) with a safeguard that falls back to the plain step whenever an
+// extrapolation increases the fixed-point residual.
+//
+// ADMM stops when the relative primal residual and the relative duality gap are both
+// below Settings.Tolerance. The gap is a certificate (Result.Certificate): the
+// multipliers give η for the predictions and ζ ≥ 0 for the cones; dividing them by
+// t = max(1, maxⱼ ‖Fⱼᵀη − Gⱼᵀζⱼ‖/β) makes them dual feasible, so −ℓ*(η/t) is a
+// lower bound on the optimum of the program solved.
+//
+// GatedReLU solves the program without its cone constraints (Mishkin, Sahiner and
+// Pilanci's gated ReLU model, a group lasso with fixed gates) by FISTA with backtracking
+// and gradient restarts; it is cheap, a lower bound, and ADMM's optional warm start.
+//
+// SCP samples N unit directions hₕ, fixes the first layer and solves
+// minimize_α ℓ(Σₕ (Xhₕ)₊αₕ, y) + β‖α‖₁ by the same FISTA (for the hinge loss with
+// Huber smoothing and continuation μ → 0), with its own duality-gap certificate.
+//
+// # How many patterns are enough
+//
+// CheckViolations draws M fresh patterns after a solve and counts those whose block
+// would lower the objective, ‖Π_{K_D}(∓XᵀDη)‖ > β, computed exactly; ScenarioLevel
+// and ScenarioPatterns state the scenario bound of MATH.md §6 beside it.
+//
+// # Deviations from MATH.md
+//
+// The default ADMM projects onto each cone in the v-step instead of splitting the
+// cone constraints off with slacks (kept as ADMM.Slack): several times fewer
+// iterations at a comparable cost per iteration. The u-step system is reduced to the
+// dP×dP matrix of v − w (our derivation, above). The hinge loss is smoothed inside
+// FISTA (GatedReLU, SCP), which needs a differentiable loss; the reported objectives
+// and certificates are those of the exact hinge loss.
+//
+// # Tolerances and constants
+//
+//   - Settings.Tolerance: 1e-6 by default (relative duality gap and relative primal
+//     residual), below the accuracy a trained network's objective is ever compared at.
+//   - admmCheckEvery = 10: the certificate costs one extra product, so it is computed
+//     every tenth iteration.
+//   - defaultRelaxation = 1.6: in the range 1.5–1.8 that Boyd et al. recommend.
+//   - rhoChangeFactor = 5, maxRefactorizations = 20: as OSQP, refactor only for a
+//     large imbalance, and bound the refactoring work.
+//   - andersonDefaultMemory = 10: the upper end of the memories used for ADMM.
+//   - coneTolerance = 1e-12 (relative to ‖a‖·maxₖ‖xₖ‖): above the rounding of a d-term
+//     product, so the projection neither misses violated rows nor chases rounding.
+//   - violationSlack = 1e-2: patterns of the program itself sit at ratio 1 up to about
+//     the square root of the certified gap.
+//   - enumOnPlane = 1e-10: a unit row through a unit vertex up to rounding.
+//   - hingeSmoothMin = 1e-9: the Huber smoothing error nμ/2 is then far below any
+//     tolerance allowed.
+//
+// # References
+//
+//   - Y. Bai, T. Gautam, S. Sojoudi, "Efficient Global Optimization of Two-Layer ReLU
+//     Networks: Quadratic-Time Algorithms and Adversarial Training", SIAM J. Math.
+//     Data Sci. 5(2), 2023.
+//   - M. Pilanci, T. Ergen, "Neural Networks are Convex Regularizers", ICML 2020.
+//   - A. Mishkin, A. Sahiner, M. Pilanci, "Fast Convex Optimization for Two-Layer
+//     ReLU Networks", ICML 2022.
+//   - G. Calafiore, M. Campi, "The scenario approach to robust control design", IEEE
+//     TAC 2006.
+//   - S. Boyd, N. Parikh, E. Chu, B. Peleato, J. Eckstein, "Distributed Optimization
+//     and Statistical Learning via the ADMM", Found. Trends Mach. Learn. 2011.
+//   - B. Stellato et al., "OSQP: an operator splitting solver for quadratic programs",
+//     Math. Prog. Comp. 2020 (residual balancing).
+//   - J. Zhang, B. O'Donoghue, S. Boyd, "Globally convergent type-I Anderson
+//     acceleration for nonsmooth fixed-point iterations", SIAM J. Optim. 2020.
+//   - A. Beck, M. Teboulle, "A fast iterative shrinkage-thresholding algorithm", SIAM
+//     J. Imaging Sci. 2009; B. O'Donoghue, E. Candès, "Adaptive restart for
+//     accelerated gradient schemes", Found. Comput. Math. 2015.
+//   - C. Lawson, R. Hanson, Solving Least Squares Problems, 1974 (NNLS).
+//   - T. Cover, "Geometrical and statistical properties of systems of linear
+//     inequalities", IEEE Trans. Electron. Comput. 1965.
 package solver

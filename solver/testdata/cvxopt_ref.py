@@ -13,14 +13,16 @@ quadratic objective (coneqp), the hinge loss slacks ξ ≥ 0, ξₖ ≥ 1 − y�
 and the logistic loss a smooth objective for cvxopt's nonlinear solver cp.
 
 Usage:
-  cvxopt_ref.py solve [--reltol R] < instance.json   > result.json
+  cvxopt_ref.py solve [--reltol R] [--maxiters K] < instance.json   > result.json
   cvxopt_ref.py generate DIR     regenerate the golden instances in DIR
 
 An instance is JSON: {"program": "relu"|"gated"|"scp", "loss": "squared"|"hinge"|
 "logistic", "beta": β, "X": rows, "y": targets, "patterns": ["0110…", …] (relu,
 gated), "directions": rows (scp)}. "solve" prints {"objective", "status", "seconds",
-"iterations"}; the objective is evaluated from the returned point with the formula
-above, not taken from the solver's report.
+"iterations", "iteration_seconds", …}; the objective is evaluated from the returned
+point with the formula above, not taken from the solver's report, and
+iteration_seconds are the times between cvxopt's progress lines (the benchmark
+extrapolates a full solve from a few timed iterations on its largest instances).
 """
 
 import json
@@ -80,11 +82,34 @@ def features(inst):
     return A, d, C
 
 
-def solve(inst, reltol=None):
+class _Clock:
+    """Stands in for stdout during a solve and timestamps cvxopt's progress lines
+    (one per interior-point iteration, "k: pcost dcost gap pres dres")."""
+
+    def __init__(self):
+        self.stamps, self.buf = [], ""
+
+    def write(self, s):
+        self.buf += s
+        while "\n" in self.buf:
+            line, self.buf = self.buf.split("\n", 1)
+            head = line.strip().split(":")[0]
+            if head.isdigit():
+                self.stamps.append(time.perf_counter())
+
+    def flush(self):
+        pass
+
+
+def solve(inst, reltol=None, maxiters=None):
     opts = dict(TIGHT)
     if reltol is not None:
         opts.update(reltol=reltol, abstol=1e-12, feastol=1e-8)
-    opts["show_progress"] = False
+    if maxiters is not None:
+        opts["maxiters"] = maxiters
+    opts["show_progress"] = True
+    clock, stdout = _Clock(), sys.stdout
+    sys.stdout = clock
     A, g, C = features(inst)
     y = np.array(inst["y"], dtype=float)
     beta = float(inst["beta"])
@@ -172,6 +197,7 @@ def solve(inst, reltol=None):
     else:
         raise ValueError(loss)
     seconds = time.perf_counter() - start
+    sys.stdout = stdout
     xv = np.array(sol["x"]).ravel()
     w = xv[:m]
     norms = np.linalg.norm(w.reshape(groups, g), axis=1)
@@ -182,7 +208,10 @@ def solve(inst, reltol=None):
         Cm = np.zeros((count, m))
         Cm[rows, cols] = vals
         viol = float(max(0.0, -np.min(Cm @ w)))
+    stamps = [t - start for t in clock.stamps]
     return {"objective": obj, "status": sol["status"], "seconds": seconds,
+            "first_iteration_seconds": stamps[0] if stamps else None,
+            "iteration_seconds": [b - a for a, b in zip(stamps, stamps[1:])],
             "relative_gap": sol.get("relative gap"), "primal_infeasibility": sol.get("primal infeasibility"),
             "iterations": int(sol.get("iterations", 0)), "cone_violation": viol}
 
@@ -256,11 +285,18 @@ def generate(outdir):
 
 def main():
     if len(sys.argv) >= 2 and sys.argv[1] == "solve":
-        reltol = None
-        if len(sys.argv) == 4 and sys.argv[2] == "--reltol":
-            reltol = float(sys.argv[3])
+        reltol, maxiters = None, None
+        args = sys.argv[2:]
+        while args:
+            if args[0] == "--reltol" and len(args) > 1:
+                reltol = float(args[1])
+            elif args[0] == "--maxiters" and len(args) > 1:
+                maxiters = int(args[1])
+            else:
+                sys.exit(__doc__)
+            args = args[2:]
         inst = json.load(sys.stdin)
-        json.dump(solve(inst, reltol), sys.stdout)
+        json.dump(solve(inst, reltol, maxiters), sys.stdout)
         sys.stdout.write("\n")
     elif len(sys.argv) == 3 and sys.argv[1] == "generate":
         generate(sys.argv[2])
