@@ -2,8 +2,8 @@ package interp
 
 import (
 	"context"
-	"io"
 	"fmt"
+	"io"
 	"reflect"
 	"runtime/debug"
 	"strings"

@@ -44,6 +44,7 @@ func init() {
 		// type definitions
 		"ADMM":         reflect.ValueOf((*solver.ADMM)(nil)),
 		"Adam":         reflect.ValueOf((*solver.Adam)(nil)),
+		"Adversarial":  reflect.ValueOf((*solver.Adversarial)(nil)),
 		"Arrangement":  reflect.ValueOf((*solver.Arrangement)(nil)),
 		"Attack":       reflect.ValueOf((*solver.Attack)(nil)),
 		"Certificate":  reflect.ValueOf((*solver.Certificate)(nil)),
