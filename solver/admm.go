@@ -265,6 +265,10 @@ func (m *ADMM) solve(ctx context.Context, p *Problem, s *Settings) (*Result, err
 	res.Dual = append([]float64(nil), a.eta...)
 	res.Rho = a.rho
 	res.Factorizations = a.ls.factorizations
+	res.ADMM = &ADMMStats{Accelerated: a.accelerated, Rejected: a.rejected}
+	if a.proj != nil {
+		res.ADMM.Projections, res.ADMM.Products, res.ADMM.ActiveRows = a.proj.projections, a.proj.products, a.proj.activeRows
+	}
 	res.Runtime = time.Since(start)
 	return res, nil
 }

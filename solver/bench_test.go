@@ -44,7 +44,7 @@ func benchProblem(n, d, p int, seed uint64) (*Problem, *Arrangement) {
 
 // BenchmarkADMM times a whole solve to a 1e-6 certified gap (factorization included).
 func BenchmarkADMM(b *testing.B) {
-	for _, n := range []int{250, 1000} {
+	for _, n := range []int{250, 1000, 2000} {
 		d, p := 20, 50
 		b.Run(fmt.Sprintf("n=%d/d=%d/P=%d", n, d, p), func(b *testing.B) {
 			prob, arr := benchProblem(n, d, p, 1)

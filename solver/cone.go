@@ -27,8 +27,13 @@ type coneProjector struct {
 	cache  *coneCache // the factor cache of the cone being projected (nil: own)
 	own    coneCache
 
-	projections, solves, activeRows int // statistics
+	sign        []float64 // the cone's row signs: sign[off + k·stride]
+	off, stride int
+
+	projections, solves, activeRows, products int // statistics
 }
+
+func (c *coneProjector) sg(k int) float64 { return c.sign[c.off+k*c.stride] }
 
 // Tolerances of the projection.
 const (
@@ -58,7 +63,7 @@ func (c *coneProjector) row(k int) []float64 { return c.x.Data[k*c.x.Stride : k*
 func (c *coneProjector) project(a, sign []float64, off, stride int, act []int, zeta []float64) ([]float64, []int, []float64) {
 	n := c.n
 	c.projections++
-	sg := func(k int) float64 { return sign[off+k*stride] }
+	c.sign, c.off, c.stride = sign, off, stride
 	tol := coneTolerance * math.Max(norm2(a), 1e-300) * c.rowMax
 	for _, k := range act {
 		c.inAct[k] = true
@@ -72,7 +77,7 @@ func (c *coneProjector) project(a, sign []float64, off, stride int, act []int, z
 		// Lawson–Hanson inner loop: from ζ > 0 on the active rows, move towards the
 		// least-squares solution z, dropping rows whose multiplier reaches zero.
 		for range 3*c.d + 10 {
-			z, ok := c.leastSquares(a, act, sg)
+			z, ok := c.leastSquares(a, act)
 			if !ok {
 				return false
 			}
@@ -109,7 +114,7 @@ func (c *coneProjector) project(a, sign []float64, off, stride int, act []int, z
 		act, zeta = act[:0], zeta[:0]
 	}
 	for range 3*c.d + 10 {
-		c.setV(a, act, zeta, sg)
+		c.setV(a, act, zeta)
 		worst, kw := -tol, -1
 		for k := 0; k < n; k++ {
 			if c.gv[k] < worst && !c.inAct[k] {
@@ -131,7 +136,7 @@ func (c *coneProjector) project(a, sign []float64, off, stride int, act []int, z
 					zeta[i] = 0
 				}
 			}
-			c.setV(a, act, zeta, sg)
+			c.setV(a, act, zeta)
 			break
 		}
 	}
@@ -140,14 +145,17 @@ func (c *coneProjector) project(a, sign []float64, off, stride int, act []int, z
 }
 
 // setV sets v = a + Σᵢ ζᵢ g_{actᵢ} and its products Xv, Gv.
-func (c *coneProjector) setV(a []float64, act []int, zeta []float64, sg func(int) float64) {
+func (c *coneProjector) setV(a []float64, act []int, zeta []float64) {
 	copy(c.v, a)
 	for i, k := range act {
-		axpy(zeta[i]*sg(k), c.row(k), c.v)
+		axpy(zeta[i]*c.sg(k), c.row(k), c.v)
 	}
 	blas64.Gemv(blas.NoTrans, 1, c.x, blas64.Vector{N: c.d, Inc: 1, Data: c.v}, 0, blas64.Vector{N: c.n, Inc: 1, Data: c.xv})
-	for k := range c.gv {
-		c.gv[k] = sg(k) * c.xv[k]
+	c.products++
+	sign, off, stride := c.sign, c.off, c.stride
+	gv, xv := c.gv, c.xv[:len(c.gv)]
+	for k := range gv {
+		gv[k] = sign[off+k*stride] * xv[k]
 	}
 }
 
@@ -164,7 +172,8 @@ type coneCache struct {
 // when the rows are numerically dependent: the pivot L_ii² is the squared distance of
 // row i to the span of the rows before it, and one below coneDependent·‖gᵢ‖² means a
 // sine of the angle below 1e-6.
-func (c *coneProjector) leastSquares(a []float64, act []int, sg func(int) float64) ([]float64, bool) {
+func (c *coneProjector) leastSquares(a []float64, act []int) ([]float64, bool) {
+	sg := c.sg
 	m := len(act)
 	c.solves++
 	s := c.d + 1 // stride of the factor

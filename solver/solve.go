@@ -83,6 +83,19 @@ type Result struct {
 	// Gated is the gated ReLU model trained by GatedReLU (nil for other methods); its
 	// ReLU equivalent on the training points is Network.
 	Gated *GatedNetwork
+	// ADMM counts ADMM's inner work (nil for other methods).
+	ADMM *ADMMStats
+}
+
+// ADMMStats counts the inner work of an ADMM solve.
+type ADMMStats struct {
+	// Projections is the number of cone projections (v-step blocks whose argument
+	// lay outside its cone), Products the products X·v (n×d) they computed, and
+	// ActiveRows the sum of their final active-set sizes.
+	Projections, Products, ActiveRows int
+	// Accelerated is the number of Anderson extrapolations taken, Rejected the number
+	// the safeguard undid.
+	Accelerated, Rejected int
 }
 
 // Solve trains a two-layer ReLU network on prob with method (nil means &ADMM{}).

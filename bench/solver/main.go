@@ -373,11 +373,14 @@ func timeTo(res *solver.Result, tol, ref float64) float64 {
 }
 
 // iterationFlops counts the floating-point operations of the matrix products of one
-// ADMM iteration (default form, squared loss): the u-step solve, the product X argᵀ
-// that checks and projects the cone blocks, and X vᵀ's scaling; projections add about
-// 2nd per active row, counted from the final iterate's active blocks.
+// ADMM iteration (default form, squared loss), averaged over the run: the u-step solve
+// (two triangular solves with the dP×dP factor, or the Woodbury products and two
+// triangular solves with the n×n factor), the product X argᵀ that checks every cone
+// block, and inside the cone projections the products X·v (2nd each) and the
+// active-set work (about 4md per projection with m active rows).
 func iterationFlops(n, d, p int, res *solver.Result) float64 {
 	fn, fd, fp := float64(n), float64(d), float64(p)
+	iters := float64(res.Iterations)
 	products := 2 * fn * fd * 2 * fp // X argᵀ
 	var solve float64
 	switch res.Factorization {
@@ -386,7 +389,9 @@ func iterationFlops(n, d, p int, res *solver.Result) float64 {
 	case solver.FactorWoodbury:
 		solve = 2*fn*fn + 2*(2*fn*fd*fp)
 	}
-	return products + solve
+	st := res.ADMM
+	proj := (2*fn*fd*float64(st.Products) + 4*fd*float64(st.ActiveRows)) / iters
+	return products + solve + proj
 }
 
 type rate struct{ gemv, gemm float64 }
