@@ -29,6 +29,11 @@ import (
 // value and is adapted by residual balancing (refactoring for the squared loss only
 // when it moves by more than a factor rhoChangeFactor); updates are over-relaxed, and
 // the fixed-point iteration is Anderson-accelerated with a safeguard.
+//
+// The squared and logistic losses converge to 1e-6 in tens to hundreds of iterations;
+// the hinge loss (a polyhedral, LP-like program) needs hundreds to thousands, so a
+// looser Settings.Tolerance is the practical choice for large hinge problems (training
+// accuracy settles long before the certificate).
 type ADMM struct {
 	// Rho is the initial penalty ρ > 0; zero means the scale-aware default.
 	Rho float64

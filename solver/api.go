@@ -140,8 +140,11 @@ func (f RecorderFunc) Record(it Iteration) { f(it) }
 // Iteration is one row of a solve's history.
 type Iteration struct {
 	Iteration int // 1-based
-	// Objective is the training objective of the network the iterate recovers (for
-	// convex methods, the convex objective of the current feasible point).
+	// Objective is the training objective of the network the iterate recovers. For
+	// ADMM that is the convex objective of its current point v, which the cone
+	// projections keep feasible (in the slack form v may violate the cones slightly
+	// until convergence, and the network's objective is reported); for GatedReLU it
+	// is the gated model's objective, for SCP the program's.
 	Objective float64
 	// Gap is (Objective − Reference)/|Reference| when Settings.Reference is set,
 	// NaN otherwise.
