@@ -1,6 +1,18 @@
 package interp
 
-import "testing"
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/gocvx/gocvx/solver"
+	"github.com/gocvx/gocvx/solver/dataset"
+)
+
+// The figures these benchmarks measure are reported in doc/cells.md.
 
 func BenchmarkNew(b *testing.B) {
 	for i := 0; i < b.N; i++ {
@@ -9,5 +21,140 @@ func BenchmarkNew(b *testing.B) {
 			b.Fatal(err)
 		}
 		s.Close()
+	}
+}
+
+// benchSession returns a session that has run cells.
+func benchSession(b *testing.B, cells ...string) *Session {
+	b.Helper()
+	s, err := New(Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	for i, c := range cells {
+		if out := s.Execute(context.Background(), Cell{Code: c, Number: i + 1, Output: &recorder{}}); out.Error != nil {
+			b.Fatalf("cell %d: %v", i+1, out.Error)
+		}
+	}
+	return s
+}
+
+// BenchmarkExecuteTrivial is the fixed cost of a cell: parsing, type checking,
+// rewriting, compiling and running "x = x + 1".
+func BenchmarkExecuteTrivial(b *testing.B) {
+	s := benchSession(b, "x := 1")
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if out := s.Execute(context.Background(), Cell{Code: "x = x + 1", Number: i + 2, Output: &recorder{}}); out.Error != nil {
+			b.Fatal(out.Error)
+		}
+	}
+}
+
+// The compiled routine of the overhead benchmarks: ADMM on the spirals for a
+// fixed number of iterations (tens of milliseconds), identical in both.
+const solveSetup = `set, _ := dataset.Spirals(200, 0.2, 1)
+prob := &solver.Problem{X: dataset.AddBias(set.X), Y: set.Y, Loss: solver.Squared, Beta: 1e-3}
+settings := &solver.Settings{Patterns: 60, MaxIterations: 150, Tolerance: 1e-300, Seed: 1}`
+
+// BenchmarkSolveCell runs the solver from a cell; compare with BenchmarkSolveCompiled.
+func BenchmarkSolveCell(b *testing.B) {
+	s := benchSession(b, solveSetup)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		out := s.Execute(context.Background(), Cell{Code: "res, _ := solver.Solve(cell.Context(), prob, settings, &solver.ADMM{})", Number: i + 2, Output: &recorder{}})
+		if out.Error != nil {
+			b.Fatal(out.Error)
+		}
+	}
+}
+
+func BenchmarkSolveCompiled(b *testing.B) {
+	set, err := dataset.Spirals(200, 0.2, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	prob := &solver.Problem{X: dataset.AddBias(set.X), Y: set.Y, Loss: solver.Squared, Beta: 1e-3}
+	settings := &solver.Settings{Patterns: 60, MaxIterations: 150, Tolerance: 1e-300, Seed: 1}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := solver.Solve(context.Background(), prob, settings, &solver.ADMM{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// A gonum product of ~15 ms, as a second compiled routine that does not change.
+const mulSetup = `a := mat.NewDense(300, 300, nil)
+for i := 0; i < 300; i++ { a.Set(i, i, 2); a.Set(i, (i+1)%300, 1) }
+var c mat.Dense`
+
+func BenchmarkMulCell(b *testing.B) {
+	s := benchSession(b, mulSetup)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if out := s.Execute(context.Background(), Cell{Code: "c.Mul(a, a); c.Mul(&c, a)", Number: i + 2, Output: &recorder{}}); out.Error != nil {
+			b.Fatal(out.Error)
+		}
+	}
+}
+
+func BenchmarkMulCompiled(b *testing.B) {
+	a := mat.NewDense(300, 300, nil)
+	for i := 0; i < 300; i++ {
+		a.Set(i, i, 2)
+		a.Set(i, (i+1)%300, 1)
+	}
+	var c mat.Dense
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		c.Mul(a, a)
+		c.Mul(&c, a)
+	}
+}
+
+// BenchmarkReplay is a type redefined after 50 cells: a fresh interpreter
+// gets the latest declarations and the 50 cells' statements run again.
+func BenchmarkReplay(b *testing.B) {
+	var cells []string
+	cells = append(cells, "type point struct{ X, Y float64 }\nfunc (p point) norm() float64 { return p.X*p.X + p.Y*p.Y }")
+	for i := 1; i < 50; i++ {
+		switch i % 3 {
+		case 0:
+			cells = append(cells, fmt.Sprintf("v%d := point{%d, 1}\nfmt.Println(v%d.norm())", i, i, i))
+		case 1:
+			cells = append(cells, fmt.Sprintf("func f%d(x float64) float64 { return x * %d }", i, i))
+		default:
+			cells = append(cells, fmt.Sprintf("s%d := strings.Repeat(\"a\", %d)\nn%d := len(s%d)", i, i, i, i))
+		}
+	}
+	s := benchSession(b, cells...)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		// Alternate two definitions so that each iteration changes the type.
+		def := fmt.Sprintf("type point struct{ X, Y float64; tag%d int }", i%2)
+		out := s.Execute(context.Background(), Cell{Code: def, Number: 100 + i, Output: &recorder{}})
+		if out.Error != nil {
+			b.Fatal(out.Error)
+		}
+	}
+	if s.replays < b.N {
+		b.Fatalf("%d replays for %d redefinitions", s.replays, b.N)
+	}
+}
+
+// BenchmarkComplete is a member completion of a variable of an earlier cell,
+// and of a package.
+func BenchmarkComplete(b *testing.B) {
+	s := benchSession(b, solveSetup, "res, _ := solver.Solve(cell.Context(), prob, &solver.Settings{MaxIterations: 2}, nil)")
+	for _, code := range []string{"res.", "mat.New", "fmt.Print"} {
+		b.Run(strings.TrimRight(code, "."), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				if c := s.Complete(code, len(code)); len(c.Matches) == 0 {
+					b.Fatalf("no completion for %q", code)
+				}
+			}
+		})
 	}
 }

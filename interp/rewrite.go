@@ -120,6 +120,79 @@ func (g *generator) rewriteCall(call *ast.CallExpr, parent ast.Node) {
 		return
 	}
 	g.instantiate(call)
+	g.wrapArgs(call)
+}
+
+// wrapArgs keeps the methods of values of cell types that compiled code
+// receives as "any": yaegi hands compiled code the bare value, so fmt would
+// print an error of a cell type as a struct, and display would not find a
+// cell type's HTML method. Errors go through a parameter of type error (yaegi
+// then wraps them with their Error method); values with rendering methods are
+// rendered first by display.Show, ShowID and Update.
+func (g *generator) wrapArgs(call *ast.CallExpr) {
+	fn := ""
+	var path string
+	if se, ok := ast.Unparen(call.Fun).(*ast.SelectorExpr); ok {
+		path, fn = g.pkgFunc(se)
+	}
+	if path == "" || sourcePackageNames[path] != "" {
+		return // not a compiled package function
+	}
+	sig, ok := g.info.Types[call.Fun].Type.(*types.Signature)
+	if !ok {
+		return
+	}
+	errType := types.Universe.Lookup("error").Type()
+	for i, a := range call.Args {
+		pt := paramType(sig, i)
+		if pt == nil || call.Ellipsis.IsValid() {
+			return
+		}
+		iface, ok := pt.Underlying().(*types.Interface)
+		if !ok || !iface.Empty() {
+			continue
+		}
+		at := g.info.Types[a].Type
+		if at == nil {
+			continue
+		}
+		if path == displayPath && (fn == "Show" || fn == "ShowID" || (fn == "Update" && i == 1)) {
+			if m := methodsOf(at, "v"); m != "" {
+				if t, ok := g.yt(at); ok {
+					g.insertAt(a.Pos(), fmt.Sprintf("func(v %s) gocvxrt.BundleType { return gocvxrt.Bundle(v, gocvxrt.Methods{%s}) }(", t, m))
+					g.insertAt(a.End(), ")")
+				}
+				continue
+			}
+		}
+		if types.Identical(at, errType) || isCellType(at) && types.Implements(at, errType.Underlying().(*types.Interface)) {
+			g.insertAt(a.Pos(), "gocvxrt.AsError(")
+			g.insertAt(a.End(), ")")
+		}
+	}
+}
+
+const displayPath = "github.com/gocvx/gocvx/display"
+
+// paramType returns the type of the parameter receiving argument i.
+func paramType(sig *types.Signature, i int) types.Type {
+	n := sig.Params().Len()
+	switch {
+	case sig.Variadic() && i >= n-1:
+		return sig.Params().At(n - 1).Type().(*types.Slice).Elem()
+	case i < n:
+		return sig.Params().At(i).Type()
+	}
+	return nil
+}
+
+// isCellType reports whether t is (a pointer to) a named type declared by a cell.
+func isCellType(t types.Type) bool {
+	if p, ok := t.(*types.Pointer); ok {
+		t = p.Elem()
+	}
+	n, ok := types.Unalias(t).(*types.Named)
+	return ok && n.Obj().Pkg() != nil && n.Obj().Pkg().Name() == cellPackage
 }
 
 // rewriteMinMax replaces min and max (Go 1.21 builtins that yaegi lacks) by the
@@ -554,16 +627,8 @@ func (g *generator) interfaceArg(e ast.Expr, parent ast.Node) bool {
 		if a != e {
 			continue
 		}
-		var pt types.Type
-		switch n := sig.Params().Len(); {
-		case sig.Variadic() && i >= n-1:
-			pt = sig.Params().At(n - 1).Type().(*types.Slice).Elem()
-		case i < n:
-			pt = sig.Params().At(i).Type()
-		default:
-			return false
-		}
-		return types.IsInterface(pt)
+		pt := paramType(sig, i)
+		return pt != nil && types.IsInterface(pt)
 	}
 	return false
 }

@@ -32,6 +32,8 @@ func (s *Session) rtSymbols() map[string]reflect.Value {
 		"Methods":    reflect.ValueOf((*rtMethods)(nil)),
 		"Context":    reflect.ValueOf(func() context.Context { return rt.Live }),
 		"Bundle":     reflect.ValueOf(richBundle),
+		"BundleType": reflect.ValueOf((*display.Bundle)(nil)),
+		"AsError":    reflect.ValueOf(func(err error) error { return err }),
 		"Print":      reflect.ValueOf(func(a ...any) { fmt.Fprint(s.stderr, a...) }),
 		"Println":    reflect.ValueOf(func(a ...any) { fmt.Fprintln(s.stderr, a...) }),
 		"Sleep":      reflect.ValueOf(sleep),
