@@ -202,7 +202,7 @@ func (m *ADMM) solve(ctx context.Context, p *Problem, s *Settings) (*Result, err
 		if iter == 1 {
 			firstPrimal, firstDual = math.Max(a.normAU, a.normZ), a.dual
 		}
-		convex, network, violation := pr.evalXU(a.v, a.ev)
+		convex, network := pr.objectivesXU(a.v, a.ev)
 		it := Iteration{
 			Iteration: iter, Objective: network, Gap: relGap(network, s.Reference),
 			PrimalResidual: a.primal, DualResidual: a.dual, Elapsed: time.Since(start),
@@ -211,7 +211,7 @@ func (m *ADMM) solve(ctx context.Context, p *Problem, s *Settings) (*Result, err
 		}
 		done := false
 		if iter%admmCheckEvery == 0 || iter == maxIter {
-			cert = a.certificate(convex, violation)
+			cert = a.certificate(convex, pr.violationXU(a.ev))
 			it.DualityGap = cert.Gap
 			// Relative residuals, with the first iterate's size as an absolute floor
 			// (the solution may be zero).

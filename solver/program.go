@@ -102,17 +102,22 @@ func (pr *program) eval(u []float64, e *evaluation) (convex, network, violation 
 
 // evalXU is eval with e.xu = X uᵀ already computed.
 func (pr *program) evalXU(u []float64, e *evaluation) (convex, network, violation float64) {
+	convex, network = pr.objectivesXU(u, e)
+	return convex, network, pr.violationXU(e)
+}
+
+// objectivesXU fills e from e.xu = X uᵀ and returns the convex objective and the
+// objective of the recovered network.
+func (pr *program) objectivesXU(u []float64, e *evaluation) (convex, network float64) {
 	n, d, P := pr.n, pr.d, pr.P
 	reg := 0.0
 	for j := 0; j < 2*P; j++ {
 		e.norms[j] = norm2(u[j*d : (j+1)*d])
 		reg += e.norms[j]
 	}
-	worst, scale := 0.0, 0.0
 	for k := 0; k < n; k++ {
 		row := e.xu[k*2*P : (k+1)*2*P]
 		m := pr.mask[k*P : (k+1)*P]
-		sg := pr.sign[k*P : (k+1)*P]
 		c, net := 0.0, 0.0
 		for i := 0; i < P; i++ {
 			a, b := row[i], row[P+i]
@@ -123,10 +128,25 @@ func (pr *program) evalXU(u []float64, e *evaluation) (convex, network, violatio
 			if b > 0 {
 				net -= b
 			}
-			if w := -sg[i] * a; w > worst {
-				worst = w
-			}
-			if w := -sg[i] * b; w > worst {
+		}
+		e.convex[k] = c
+		e.network[k] = net
+	}
+	reg *= pr.beta
+	return pr.loss.Value(e.convex, pr.y) + reg, pr.loss.Value(e.network, pr.y) + reg
+}
+
+// violationXU returns the cone violation maxⱼ ‖((2Dᵢ − I)Xuⱼ)₋‖∞ relative to the
+// largest |Xuⱼ| entry, from e.xu = X uᵀ (0 for a feasible point).
+func (pr *program) violationXU(e *evaluation) float64 {
+	n, P := pr.n, pr.P
+	worst, scale := 0.0, 0.0
+	for k := 0; k < n; k++ {
+		row := e.xu[k*2*P : (k+1)*2*P]
+		sg := pr.sign[k*P : (k+1)*P]
+		for j, a := range row {
+			s := sg[j%P]
+			if w := -s * a; w > worst {
 				worst = w
 			}
 			if a > scale {
@@ -134,20 +154,12 @@ func (pr *program) evalXU(u []float64, e *evaluation) (convex, network, violatio
 			} else if -a > scale {
 				scale = -a
 			}
-			if b > scale {
-				scale = b
-			} else if -b > scale {
-				scale = -b
-			}
 		}
-		e.convex[k] = c
-		e.network[k] = net
 	}
 	if scale > 0 {
-		violation = worst / scale
+		return worst / scale
 	}
-	reg *= pr.beta
-	return pr.loss.Value(e.convex, pr.y) + reg, pr.loss.Value(e.network, pr.y) + reg, violation
+	return 0
 }
 
 // network recovers the two-layer network of a point u (2P×d) (MATH.md §3): each
