@@ -3,7 +3,9 @@ package kernel
 import (
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
+	"strconv"
 )
 
 // ConnectionInfo is the content of the connection file that a Jupyter client writes
@@ -62,14 +64,38 @@ func (c *ConnectionInfo) check() error {
 }
 
 // endpoint returns the ZeroMQ address of a port: tcp://IP:PORT or ipc://IP-PORT, as
-// Jupyter names them.
+// Jupyter names them, with the kernel's guarded transports in place of zmq4's own
+// (see transport.go).
 func (c ConnectionInfo) endpoint(port int) string {
 	if c.Transport == "ipc" {
-		return fmt.Sprintf("ipc://%s-%d", c.IP, port)
+		return fmt.Sprintf("gocvx-ipc://%s-%d", c.IP, port)
 	}
 	ip := c.IP
 	if ip == "*" {
 		ip = "0.0.0.0"
 	}
-	return fmt.Sprintf("tcp://%s:%d", ip, port)
+	return "gocvx-tcp://" + net.JoinHostPort(ip, strconv.Itoa(port))
+}
+
+// warnings returns what is unsafe about serving c: an address other than a loopback
+// one (anyone who can reach it can connect, and only the key keeps them out) and an
+// empty key (anyone who can connect can run code).
+func (c ConnectionInfo) warnings() []string {
+	var w []string
+	if c.Transport == "tcp" && !isLoopback(c.IP) {
+		w = append(w, fmt.Sprintf("listening on %s, which is not a loopback address: other machines can connect to the kernel's ports", c.IP))
+	}
+	if c.Key == "" {
+		w = append(w, "the connection file has an empty key: messages are not signed, and anyone who can connect to the kernel's ports can run code")
+	}
+	return w
+}
+
+// isLoopback reports whether ip names a loopback address ("localhost" included).
+func isLoopback(ip string) bool {
+	if ip == "localhost" {
+		return true
+	}
+	a := net.ParseIP(ip)
+	return a != nil && a.IsLoopback()
 }

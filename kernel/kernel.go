@@ -9,6 +9,8 @@ import (
 	"log"
 	"os"
 	"os/signal"
+	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 
@@ -52,8 +54,16 @@ type Kernel struct {
 	// ShutdownGrace bounds how long Serve waits, when shutting down, for a cell that
 	// does not stop on interrupt; zero means 2 s.
 	ShutdownGrace time.Duration
+	// MaxMessageSize bounds a message that a peer sends, in bytes summed over its
+	// frames; zero means DefaultMaxMessageSize. It is enforced as the bytes arrive,
+	// before anything is allocated for the message: a peer that sends a larger
+	// message is disconnected (libzmq clients reconnect by themselves) and the
+	// message dropped and logged.
+	MaxMessageSize int64
 
 	server *server
+	// Tests shorten these; zero means handshakeTimeout and writeStallTimeout.
+	handshakeTimeout, writeStallTimeout time.Duration
 }
 
 // ErrShutdown is returned by Serve when a client asked the kernel to shut down.
@@ -160,11 +170,27 @@ func (s *server) run(ctx context.Context) error {
 	// and statuses are sent.
 	sockCtx, closeSockets := context.WithCancel(context.Background())
 	defer closeSockets()
-	s.shell = &router{name: "shell", sock: zmq4.NewRouter(sockCtx, opts...)}
-	s.control = &router{name: "control", sock: zmq4.NewRouter(sockCtx, opts...)}
-	s.stdin = &router{name: "stdin", sock: zmq4.NewRouter(sockCtx, opts...)}
-	s.iopub = zmq4.NewPub(sockCtx, opts...)
-	s.hb = zmq4.NewRep(sockCtx, opts...)
+	maxMessage := s.k.MaxMessageSize
+	if maxMessage <= 0 {
+		maxMessage = DefaultMaxMessageSize
+	}
+	// guarded returns the context of a socket: its transport bounds what peers send.
+	guarded := func(name string) context.Context {
+		g := &guard{name: name, maxMessage: maxMessage, log: s.log, ipcMode: 0o600,
+			handshake: handshakeTimeout, writeStall: writeStallTimeout}
+		if s.k.handshakeTimeout > 0 {
+			g.handshake = s.k.handshakeTimeout
+		}
+		if s.k.writeStallTimeout > 0 {
+			g.writeStall = s.k.writeStallTimeout
+		}
+		return context.WithValue(sockCtx, guardKey{}, g)
+	}
+	s.shell = &router{name: "shell", sock: zmq4.NewRouter(guarded("shell"), opts...)}
+	s.control = &router{name: "control", sock: zmq4.NewRouter(guarded("control"), opts...)}
+	s.stdin = &router{name: "stdin", sock: zmq4.NewRouter(guarded("stdin"), opts...)}
+	s.iopub = zmq4.NewPub(guarded("iopub"), opts...)
+	s.hb = zmq4.NewRep(guarded("heartbeat"), opts...)
 	sockets := []struct {
 		sock zmq4.Socket
 		port int
@@ -177,6 +203,9 @@ func (s *server) run(ctx context.Context) error {
 			x.sock.Close()
 		}
 	}()
+	for _, w := range s.conn.warnings() {
+		s.log.Print("warning: " + w)
+	}
 	for _, x := range sockets {
 		if err := x.sock.Listen(s.conn.endpoint(x.port)); err != nil {
 			return fmt.Errorf("kernel: %w", err)
@@ -337,17 +366,42 @@ func (s *server) receiveLoop(ctx context.Context, r *router) {
 	}
 }
 
-// handle runs the handler of a request, between busy and idle statuses.
+// handle runs the handler of a request, between busy and idle statuses. A request
+// of a type the kernel does not handle gets its busy and idle statuses and no reply,
+// as the protocol allows ("kernels do not need to send any reply for messages they
+// don't handle"), so that a client waiting for its idle status is not left waiting.
 func (s *server) handle(req request) {
 	h, ok := handlers[req.msg.Header.MsgType]
 	if !ok {
 		s.log.Printf("%s: no handler for %q; ignored", req.sock.name, req.msg.Header.MsgType)
-		return
+		h = func(*replyWriter, *Message) {}
 	}
 	w := &replyWriter{s: s, req: req}
 	s.publish(&req.msg.Header, "status", map[string]any{"execution_state": "busy"})
 	defer s.publish(&req.msg.Header, "status", map[string]any{"execution_state": "idle"})
+	defer s.recoverHandler(w)
 	h(w, &req.msg)
+}
+
+// recoverHandler keeps a panicking handler (a bug in the kernel or the engine, never
+// a cell's own panic, which the engine reports as the cell's error) from ending the
+// process: it logs the panic with its stack and, if the request got no reply yet,
+// answers it with an error so that the client does not wait forever.
+func (s *server) recoverHandler(w *replyWriter) {
+	v := recover()
+	if v == nil {
+		return
+	}
+	msgType := w.req.msg.Header.MsgType
+	s.log.Printf("%s: panic while handling %s: %v\n%s", w.req.sock.name, msgType, v, debug.Stack())
+	if w.replied || !strings.HasSuffix(msgType, "_request") {
+		return
+	}
+	s.mu.Lock()
+	n := s.count
+	s.mu.Unlock()
+	rep := errorReply("KernelError", fmt.Sprintf("the kernel failed while handling %s: %v", msgType, v), n)
+	w.reply(strings.TrimSuffix(msgType, "_request")+"_reply", rep)
 }
 
 // executeLoop runs queued execute requests one at a time until ctx is done.
@@ -499,12 +553,14 @@ func (s *server) message(parent *Header, msgType string, content any) (Message, 
 // replyWriter answers one request: replies go to the socket the request came in on,
 // with its identities; published messages name it as their parent.
 type replyWriter struct {
-	s   *server
-	req request
+	s       *server
+	req     request
+	replied bool // a reply was sent (or attempted)
 }
 
 // reply sends a reply on the request's socket.
 func (w *replyWriter) reply(msgType string, content any) {
+	w.replied = true
 	m, err := w.s.message(&w.req.msg.Header, msgType, content)
 	if err == nil {
 		m.Identities = w.req.msg.Identities

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log"
 	"net"
 	"os"
@@ -23,7 +24,7 @@ import (
 // fakeEngine runs cells written in a tiny command language, one command a line,
 // so that the protocol is tested apart from the Go interpreter:
 //
-//	print TEXT | eprint TEXT | value TEXT | fail TEXT | loop | read | display | page | set K V | get K
+//	print TEXT | eprint TEXT | value TEXT | fail TEXT | loop | read | display | page | set K V | get K | spam N SIZE
 type fakeEngine struct {
 	mu   sync.Mutex
 	vars map[string]string
@@ -59,6 +60,12 @@ func (e *fakeEngine) Execute(ctx context.Context, c interp.Cell) interp.Outcome 
 			c.Output.Display(display.Bundle{Data: map[string]any{"text/plain": "v2"}}, "d1", true)
 			c.Output.Clear(true)
 			c.Output.Display(display.Bundle{Data: map[string]any{"text/html": "<b>v3</b>", "text/plain": "v3"}}, "", false)
+		case "spam": // spam N SIZE: N stream messages of SIZE bytes
+			var n, size int
+			fmt.Sscan(arg, &n, &size)
+			for range n {
+				c.Output.Stream("stdout", strings.Repeat("y", size))
+			}
 		case "page":
 			out.Page = &display.Bundle{Data: map[string]any{"text/plain": "help text"}}
 		case "set":
@@ -123,28 +130,44 @@ func testConnection(t *testing.T) ConnectionInfo {
 
 // testKernel is a kernel serving a fake engine in this process.
 type testKernel struct {
+	conn ConnectionInfo
 	file string        // its connection file
 	done chan struct{} // closed when Serve returns
 	err  error         // what Serve returned
+	logs func() string // what it logged so far
 }
 
 // startKernel serves a fake engine on conn; the kernel is stopped at cleanup.
 // With lazy set, the engine is created by NewEngine while the kernel starts.
 func startKernel(t *testing.T, conn ConnectionInfo, lazy bool) *testKernel {
 	t.Helper()
+	return startKernelWith(t, conn, func(k *Kernel) {
+		if lazy {
+			k.NewEngine = func() (Engine, error) { return &fakeEngine{vars: map[string]string{}}, nil }
+		} else {
+			k.Engine = &fakeEngine{vars: map[string]string{}}
+		}
+	})
+}
+
+// startKernelWith serves conn with a kernel that configure sets up (it must set
+// Engine or NewEngine); the kernel is stopped at cleanup.
+func startKernelWith(t *testing.T, conn ConnectionInfo, configure func(k *Kernel)) *testKernel {
+	t.Helper()
 	var logs bytes.Buffer
 	var logMu sync.Mutex
 	k := &Kernel{Log: log.New(lockedWriter{&logMu, &logs}, "kernel: ", log.Lmicroseconds)}
-	if lazy {
-		k.NewEngine = func() (Engine, error) { return &fakeEngine{vars: map[string]string{}}, nil }
-	} else {
-		k.Engine = &fakeEngine{vars: map[string]string{}}
-	}
+	configure(k)
 	b, err := json.Marshal(conn)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tk := &testKernel{file: filepath.Join(t.TempDir(), "kernel.json"), done: make(chan struct{})}
+	tk := &testKernel{conn: conn, file: filepath.Join(t.TempDir(), "kernel.json"), done: make(chan struct{})}
+	tk.logs = func() string {
+		logMu.Lock()
+		defer logMu.Unlock()
+		return logs.String()
+	}
 	if err := os.WriteFile(tk.file, b, 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,290 @@
+package kernel
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/go-zeromq/zmq4"
+	"github.com/go-zeromq/zmq4/transport"
+)
+
+// The kernel's sockets listen through transports of its own ("gocvx-tcp" and
+// "gocvx-ipc"), which wrap every accepted connection in a guardedConn. zmq4 v0.17.0
+// has no bound of its own on what a peer may send: it allocates a frame's body from
+// the length in the frame's header (a 9-byte header claiming 2⁵⁰ bytes makes it panic
+// and ends the process), performs the ZMTP handshake in its accept loop without a
+// deadline (one silent connection blocks every later one on that socket), never
+// closes a connection whose handshake failed, and blocks a socket's writes on a peer
+// that stops reading. The guard reads the ZMTP framing as the bytes go by and
+// disconnects such peers before zmq4 acts on them.
+
+// DefaultMaxMessageSize is the largest message, in bytes summed over its frames, that
+// a kernel accepts when Kernel.MaxMessageSize is zero: far more than any cell's source
+// or any request a front end sends, small enough that a few of them cannot exhaust
+// memory.
+const DefaultMaxMessageSize = 64 << 20
+
+// maxFrames bounds the frames of one message: a Jupyter request has its routing
+// identities, the delimiter, the signature, four JSON parts and a few buffers.
+const maxFrames = 1024
+
+const (
+	// handshakeTimeout is how long a new connection may take to complete the ZMTP
+	// greeting and handshake; libzmq completes it in well under a millisecond locally.
+	handshakeTimeout = 10 * time.Second
+	// writeStallTimeout is how long a peer may accept no bytes at all before it is
+	// disconnected, so that one stuck subscriber cannot stall iopub for every client.
+	// A live libzmq peer drains its socket from its own I/O thread whatever the
+	// application does; it reconnects by itself after a disconnect.
+	writeStallTimeout = 30 * time.Second
+)
+
+// guard is the configuration of the transports for one socket, carried in the
+// context the socket is created with.
+type guard struct {
+	name       string // the socket's name, for the log
+	maxMessage int64
+	log        *log.Logger
+	ipcMode    os.FileMode // mode of an ipc socket file
+	handshake  time.Duration
+	writeStall time.Duration
+}
+
+type guardKey struct{}
+
+func init() {
+	for name, network := range map[string]string{"gocvx-tcp": "tcp", "gocvx-ipc": "unix"} {
+		if err := zmq4.RegisterTransport(name, guardedTransport{transport.New(network), network}); err != nil {
+			panic(err)
+		}
+	}
+}
+
+// guardedTransport listens like zmq4's own tcp and ipc transports, but wraps the
+// connections it accepts in a guardedConn.
+type guardedTransport struct {
+	transport.Transport
+	network string
+}
+
+func (t guardedTransport) Listen(ctx context.Context, addr string) (net.Listener, error) {
+	g, _ := ctx.Value(guardKey{}).(*guard)
+	if g == nil {
+		return nil, errors.New("kernel: guarded transport used without its configuration")
+	}
+	l, err := net.Listen(t.network, addr)
+	if err != nil {
+		return nil, err
+	}
+	if t.network == "unix" {
+		// Only the user may connect to the socket file (net.Listen creates it with
+		// the process's umask, which may allow everyone).
+		if err := os.Chmod(addr, g.ipcMode); err != nil {
+			l.Close()
+			return nil, err
+		}
+	}
+	return &guardedListener{Listener: l, g: g}, nil
+}
+
+// guardedListener wraps accepted connections.
+type guardedListener struct {
+	net.Listener
+	g *guard
+}
+
+func (l *guardedListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		// zmq4's accept loop retries at once: do not let a persistent error (too
+		// many open files) make it spin.
+		time.Sleep(10 * time.Millisecond)
+		return nil, err
+	}
+	gc := &guardedConn{Conn: c, g: l.g, state: stGreeting, left: 64}
+	gc.handshake = time.AfterFunc(l.g.handshake, func() {
+		if !gc.handshaken() {
+			l.g.log.Printf("%s: %s did not complete the ZeroMQ handshake within %v; disconnected",
+				l.g.name, c.RemoteAddr(), l.g.handshake)
+			c.Close()
+		}
+	})
+	return gc, nil
+}
+
+// errGuard is returned by a guardedConn that disconnected its peer. It wraps io.EOF so
+// that zmq4 marks the connection closed and forgets it.
+type errGuard struct{ msg string }
+
+func (e *errGuard) Error() string { return e.msg }
+func (e *errGuard) Unwrap() error { return io.EOF }
+
+// ZMTP 3 framing states.
+const (
+	stGreeting = iota // the 64-byte greeting
+	stFlags           // a frame's flags byte
+	stSize            // a frame's 1- or 8-byte length
+	stBody            // a frame's body
+)
+
+// ZMTP frame flags.
+const (
+	flagMore    = 0x01
+	flagLong    = 0x02
+	flagCommand = 0x04
+)
+
+// guardedConn follows the ZMTP 3 framing of what its peer sends and disconnects the
+// peer when a message grows past the limit, before zmq4 reads the frame's header
+// (and so before it allocates the frame).
+type guardedConn struct {
+	net.Conn
+	g         *guard
+	handshake *time.Timer
+
+	mu         sync.Mutex
+	handshook  bool
+	state      int
+	left       uint64 // bytes left of the greeting, the length or the body
+	flags      byte
+	size       uint64
+	msgBytes   uint64 // bytes of the message so far
+	msgFrames  int
+	disconnect error // set once the peer broke a limit
+}
+
+func (c *guardedConn) handshaken() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.handshook
+}
+
+func (c *guardedConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.mu.Lock()
+	verr := c.disconnect
+	if verr == nil {
+		verr = c.scan(p[:n])
+		c.disconnect = verr
+	}
+	c.mu.Unlock()
+	if verr != nil {
+		c.Conn.Close()
+		c.g.log.Printf("%s: %v; disconnected %s", c.g.name, verr, c.RemoteAddr())
+		return 0, verr
+	}
+	return n, err
+}
+
+// scan advances the framing over b and returns an error if the peer broke a limit.
+func (c *guardedConn) scan(b []byte) error {
+	for len(b) > 0 {
+		switch c.state {
+		case stGreeting:
+			k := min(uint64(len(b)), c.left)
+			c.left -= k
+			b = b[k:]
+			if c.left == 0 {
+				c.state = stFlags
+			}
+		case stFlags:
+			c.flags = b[0]
+			b = b[1:]
+			c.state, c.size, c.left = stSize, 0, 1
+			if c.flags&flagLong != 0 {
+				c.left = 8
+			}
+		case stSize:
+			c.size = c.size<<8 | uint64(b[0])
+			b = b[1:]
+			if c.left--; c.left > 0 {
+				continue
+			}
+			if err := c.frameStart(); err != nil {
+				return err
+			}
+			c.state, c.left = stBody, c.size
+			if c.size == 0 {
+				c.frameEnd()
+			}
+		case stBody:
+			k := min(uint64(len(b)), c.left)
+			c.left -= k
+			b = b[k:]
+			if c.left == 0 {
+				c.frameEnd()
+			}
+		}
+	}
+	return nil
+}
+
+// frameStart checks a frame whose length has just been read.
+func (c *guardedConn) frameStart() error {
+	limit := uint64(c.g.maxMessage)
+	if c.flags&flagCommand != 0 {
+		if c.size > limit {
+			return &errGuard{fmt.Sprintf("ZeroMQ command of %d bytes, over the limit of %d", c.size, limit)}
+		}
+		return nil
+	}
+	c.msgFrames++
+	if c.size > limit || c.msgBytes+c.size > limit {
+		return &errGuard{fmt.Sprintf("message of more than %d bytes, over the limit of %d (Kernel.MaxMessageSize)", c.msgBytes+c.size, limit)}
+	}
+	if c.msgFrames > maxFrames {
+		return &errGuard{fmt.Sprintf("message of more than %d frames", maxFrames)}
+	}
+	c.msgBytes += c.size
+	return nil
+}
+
+func (c *guardedConn) frameEnd() {
+	c.state = stFlags
+	switch {
+	case c.flags&flagCommand != 0:
+		// The first command is the peer's READY: the handshake is complete.
+		if !c.handshook {
+			c.handshook = true
+			c.handshake.Stop()
+		}
+	case c.flags&flagMore == 0:
+		c.msgBytes, c.msgFrames = 0, 0
+	}
+}
+
+// Write writes p, disconnecting the peer if it accepts no byte at all for the stall
+// timeout (a slow peer that makes progress is waited for).
+func (c *guardedConn) Write(p []byte) (int, error) {
+	total := 0
+	for {
+		c.Conn.SetWriteDeadline(time.Now().Add(c.g.writeStall))
+		n, err := c.Conn.Write(p)
+		total += n
+		p = p[n:]
+		var ne net.Error
+		if err == nil || !errors.As(err, &ne) || !ne.Timeout() {
+			return total, err
+		}
+		if n > 0 {
+			continue // progress: a new deadline for the rest
+		}
+		// A timeout would leave part of a frame on the wire and zmq4 would go on
+		// using the connection: close it instead.
+		c.Conn.Close()
+		c.g.log.Printf("%s: %s accepted nothing for %v; disconnected", c.g.name, c.RemoteAddr(), c.g.writeStall)
+		return total, &errGuard{"peer stopped reading"}
+	}
+}
+
+func (c *guardedConn) Close() error {
+	c.handshake.Stop()
+	return c.Conn.Close()
+}
