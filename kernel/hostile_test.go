@@ -426,3 +426,31 @@ func TestSignatureAnyByte(t *testing.T) {
 		}
 	}
 }
+
+// TestEnginePanic checks that a panic in the engine (a bug, not a cell's own panic,
+// which the engine reports as the cell's error) is logged with its stack and answered
+// with an error reply, and that the kernel goes on serving.
+func TestEnginePanic(t *testing.T) {
+	tk := hostileKernel(t)
+	key := []byte(tk.conn.Key)
+	p := dialRaw(t, tk.addr(tk.conn.ShellPort), "DEALER")
+	for _, c := range []struct{ msgType, content, reply string }{
+		{"complete_request", `{"code":"enginepanic","cursor_pos":3}`, "complete_reply"},
+		{"execute_request", `{"code":"enginepanic"}`, "execute_reply"},
+		{"execute_request", `{"code":"set a 1\nget a"}`, "execute_reply"},
+	} {
+		frames, id := newRequest(key, c.msgType, c.content)
+		p.sendFrames(t, frames)
+		m := p.nextMessage(t, key)
+		if m.Header.MsgType != c.reply || m.Parent.MsgID != id {
+			t.Fatalf("%s: got %s, want %s", c.content, m.Header.MsgType, c.reply)
+		}
+		wantErr := strings.Contains(c.content, "enginepanic")
+		if gotErr := strings.Contains(string(m.Content), `"status":"error"`); gotErr != wantErr {
+			t.Errorf("%s: reply %s", c.content, m.Content)
+		}
+	}
+	waitLog(t, tk, "panic while handling complete_request: a bug in the engine's completion")
+	waitLog(t, tk, "panic while handling execute_request: assignment to entry in nil map")
+	assertAnswers(t, tk)
+}

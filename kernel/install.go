@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"crypto/rand"
 	"embed"
 	"encoding/json"
 	"errors"
@@ -91,7 +92,7 @@ func Install(o InstallOptions) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := os.WriteFile(filepath.Join(dir, "kernel.json"), append(spec, '\n'), 0o644); err != nil {
+	if err := writeFile(filepath.Join(dir, "kernel.json"), append(spec, '\n')); err != nil {
 		return "", err
 	}
 	for _, name := range []string{"logo-32x32.png", "logo-64x64.png", "logo-svg.svg"} {
@@ -99,11 +100,35 @@ func Install(o InstallOptions) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+		if err := writeFile(filepath.Join(dir, name), b); err != nil {
 			return "", err
 		}
 	}
 	return dir, nil
+}
+
+// writeFile replaces name with a new file holding b, created with mode 0644 less the
+// umask (never wider, whatever the mode of the file it replaces), written beside it
+// and renamed over it so that Jupyter never reads half a kernel.json.
+func writeFile(name string, b []byte) error {
+	var rnd [8]byte
+	rand.Read(rnd[:])
+	tmp := fmt.Sprintf("%s.%x.tmp", name, rnd)
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(b)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, name)
+	}
+	if err != nil {
+		os.Remove(tmp)
+	}
+	return err
 }
 
 // UserDataDir returns the user's Jupyter data folder, as jupyter_core computes it.

@@ -24,7 +24,7 @@ import (
 // fakeEngine runs cells written in a tiny command language, one command a line,
 // so that the protocol is tested apart from the Go interpreter:
 //
-//	print TEXT | eprint TEXT | value TEXT | fail TEXT | loop | read | display | page | set K V | get K | spam N SIZE
+//	print TEXT | eprint TEXT | value TEXT | fail TEXT | loop | read | display | page | set K V | get K | spam N SIZE | enginepanic
 type fakeEngine struct {
 	mu   sync.Mutex
 	vars map[string]string
@@ -60,6 +60,9 @@ func (e *fakeEngine) Execute(ctx context.Context, c interp.Cell) interp.Outcome 
 			c.Output.Display(display.Bundle{Data: map[string]any{"text/plain": "v2"}}, "d1", true)
 			c.Output.Clear(true)
 			c.Output.Display(display.Bundle{Data: map[string]any{"text/html": "<b>v3</b>", "text/plain": "v3"}}, "", false)
+		case "enginepanic": // a bug in the engine, not a cell's panic
+			var m map[string]int
+			m["x"]++
 		case "spam": // spam N SIZE: N stream messages of SIZE bytes
 			var n, size int
 			fmt.Sscan(arg, &n, &size)
@@ -86,6 +89,9 @@ func (e *fakeEngine) Execute(ctx context.Context, c interp.Cell) interp.Outcome 
 }
 
 func (e *fakeEngine) Complete(code string, cursor int) interp.Completion {
+	if code == "enginepanic" {
+		panic("a bug in the engine's completion")
+	}
 	return interp.Completion{Matches: []string{"print", "page"}, Start: 0, End: cursor}
 }
 

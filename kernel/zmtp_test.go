@@ -71,6 +71,14 @@ func dialRaw(t *testing.T, addr, socketType string) *rawPeer {
 	t.Helper()
 	c := dialTCP(t, addr)
 	p := &rawPeer{conn: c, r: bufio.NewReader(c)}
+	p.handshake(t, socketType)
+	return p
+}
+
+// handshake sends the greeting and READY, and reads the kernel's.
+func (p *rawPeer) handshake(t *testing.T, socketType string) {
+	t.Helper()
+	c := p.conn
 	c.SetDeadline(time.Now().Add(10 * time.Second))
 	defer c.SetDeadline(time.Time{})
 	if _, err := c.Write(zmtpGreeting()); err != nil {
@@ -87,7 +95,6 @@ func dialRaw(t *testing.T, addr, socketType string) *rawPeer {
 	if err != nil || flags&0x04 == 0 || len(body) < 6 || string(body[1:6]) != "READY" {
 		t.Fatalf("kernel's READY: flags %#x body %q err %v", flags, body, err)
 	}
-	return p
 }
 
 // readFrame reads one frame.

@@ -1,0 +1,241 @@
+package kernel
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// withUmask runs f with the process's umask set to mask. The tests of this package
+// do not run in parallel, so nothing else creates files meanwhile.
+func withUmask(mask int, f func()) {
+	old := syscall.Umask(mask)
+	defer syscall.Umask(old)
+	f()
+}
+
+// TestInstallModes checks the modes of the kernelspec's files and folders under a
+// permissive, the usual and a restrictive umask: never wider than 0644 and 0755, and
+// narrowed by the umask. A kernel.json left with a wider mode is replaced.
+func TestInstallModes(t *testing.T) {
+	for _, mask := range []int{0o000, 0o022, 0o077} {
+		t.Run(fmt.Sprintf("umask %03o", mask), func(t *testing.T) {
+			prefix := t.TempDir()
+			old := filepath.Join(prefix, "share", "jupyter", "kernels", SpecName, "kernel.json")
+			if err := os.MkdirAll(filepath.Dir(old), 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(old, []byte("{}"), 0o666); err != nil {
+				t.Fatal(err)
+			}
+			os.Chmod(old, 0o666) // whatever the umask
+			var dir string
+			var err error
+			withUmask(mask, func() {
+				dir, err = Install(InstallOptions{Prefix: prefix, Binary: "/opt/gocvx"})
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The folders Install created (share/jupyter/kernels existed already).
+			entries, err := os.ReadDir(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(entries) != 4 {
+				t.Errorf("kernelspec folder holds %d entries, want kernel.json and 3 logos (no temporary files)", len(entries))
+			}
+			for _, e := range entries {
+				info, err := e.Info()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if want := fs.FileMode(0o644 &^ mask); info.Mode().Perm() != want {
+					t.Errorf("%s has mode %v, want %v", e.Name(), info.Mode().Perm(), want)
+				}
+			}
+			// A fresh install creates its folders 0755 less the umask.
+			fresh := t.TempDir()
+			withUmask(mask, func() {
+				dir, err = Install(InstallOptions{Prefix: fresh, Binary: "/opt/gocvx"})
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for d := dir; d != fresh; d = filepath.Dir(d) {
+				info, err := os.Stat(d)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if want := fs.FileMode(0o755 &^ mask); info.Mode().Perm() != want {
+					t.Errorf("%s has mode %v, want %v", d, info.Mode().Perm(), want)
+				}
+			}
+		})
+	}
+}
+
+// TestIPCSocketModes checks that the kernel's ipc socket files admit only the user,
+// even under a umask of 0, and are removed when the kernel stops.
+func TestIPCSocketModes(t *testing.T) {
+	conn := testConnection(t)
+	conn.Transport = "ipc"
+	conn.IP = filepath.Join(t.TempDir(), "k")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	withUmask(0, func() {
+		k := &Kernel{Engine: &fakeEngine{vars: map[string]string{}}}
+		go func() { done <- k.Serve(ctx, conn) }()
+		// Serve binds every socket before it answers; the answer shows they are bound.
+		key := []byte(conn.Key)
+		c := dialUnix(t, fmt.Sprintf("%s-%d", conn.IP, conn.ShellPort))
+		p := handshake(t, c, "DEALER")
+		frames, id := newRequest(key, "kernel_info_request", "{}")
+		p.sendFrames(t, frames)
+		if m := p.nextMessage(t, key); m.Parent.MsgID != id {
+			t.Fatalf("got %s", m.Header.MsgType)
+		}
+	})
+	for _, port := range []int{conn.ShellPort, conn.IOPubPort, conn.StdinPort, conn.ControlPort, conn.HBPort} {
+		name := fmt.Sprintf("%s-%d", conn.IP, port)
+		info, err := os.Stat(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.Mode()&fs.ModeSocket == 0 || info.Mode().Perm() != 0o600 {
+			t.Errorf("%s: mode %v, want a socket with mode 0600", name, info.Mode())
+		}
+	}
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Serve did not return")
+	}
+	for _, port := range []int{conn.ShellPort, conn.IOPubPort, conn.StdinPort, conn.ControlPort, conn.HBPort} {
+		if _, err := os.Stat(fmt.Sprintf("%s-%d", conn.IP, port)); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("socket file of port %d left behind: %v", port, err)
+		}
+	}
+}
+
+// dialUnix connects to a unix socket, retrying while it does not exist yet.
+func dialUnix(t *testing.T, name string) net.Conn {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		c, err := net.DialTimeout("unix", name, 5*time.Second)
+		if err == nil {
+			t.Cleanup(func() { c.Close() })
+			return c
+		}
+		if time.Now().After(deadline) {
+			t.Fatal(err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// handshake completes the ZMTP handshake on c as a socketType peer.
+func handshake(t *testing.T, c net.Conn, socketType string) *rawPeer {
+	t.Helper()
+	p := &rawPeer{conn: c, r: bufio.NewReader(c)}
+	p.handshake(t, socketType)
+	return p
+}
+
+// TestBindsOnlyTheGivenIP checks that a kernel told to listen on 127.0.0.1 cannot be
+// reached on any other address of the machine (127.0.0.2 is as local, but another
+// address; the machine's own interface addresses too).
+func TestBindsOnlyTheGivenIP(t *testing.T) {
+	tk := hostileKernel(t)
+	others := []string{"127.0.0.2"}
+	if addrs, err := net.InterfaceAddrs(); err == nil {
+		for _, a := range addrs {
+			if ipn, ok := a.(*net.IPNet); ok && !ipn.IP.IsLoopback() && ipn.IP.To4() != nil {
+				others = append(others, ipn.IP.String())
+			}
+		}
+	}
+	for _, ip := range others {
+		for _, port := range []int{tk.conn.ShellPort, tk.conn.IOPubPort, tk.conn.StdinPort, tk.conn.ControlPort, tk.conn.HBPort} {
+			c, err := net.DialTimeout("tcp", net.JoinHostPort(ip, fmt.Sprint(port)), 2*time.Second)
+			if err == nil {
+				c.Close()
+				t.Errorf("the kernel on 127.0.0.1 accepted a connection on %s:%d", ip, port)
+			}
+		}
+	}
+	assertAnswers(t, tk)
+}
+
+// TestWarnings checks what the kernel warns about (on standard error, where the gocvx
+// command sends the kernel's log): an address that is not a loopback one, and an
+// empty key.
+func TestWarnings(t *testing.T) {
+	for _, c := range []struct {
+		ip, key string
+		want    []string
+	}{
+		{"127.0.0.1", "k", nil},
+		{"127.3.4.5", "k", nil},
+		{"::1", "k", nil},
+		{"localhost", "k", nil},
+		{"0.0.0.0", "k", []string{"not a loopback address"}},
+		{"*", "k", []string{"not a loopback address"}},
+		{"::", "k", []string{"not a loopback address"}},
+		{"192.168.1.20", "k", []string{"not a loopback address"}},
+		{"example.org", "k", []string{"not a loopback address"}},
+		{"127.0.0.1", "", []string{"empty key"}},
+		{"10.0.0.1", "", []string{"not a loopback address", "empty key"}},
+	} {
+		w := ConnectionInfo{Transport: "tcp", IP: c.ip, Key: c.key}.warnings()
+		if len(w) != len(c.want) {
+			t.Errorf("ip %q key %q: warnings %q, want %q", c.ip, c.key, w, c.want)
+			continue
+		}
+		for i := range w {
+			if !strings.Contains(w[i], c.want[i]) {
+				t.Errorf("ip %q key %q: warning %q, want %q", c.ip, c.key, w[i], c.want[i])
+			}
+		}
+	}
+	if w := (ConnectionInfo{Transport: "ipc", IP: "/tmp/x", Key: "k"}).warnings(); len(w) != 0 {
+		t.Errorf("ipc: warnings %q", w)
+	}
+
+	// Serve logs the warning before it binds: 192.0.2.1 (TEST-NET-1, never assigned)
+	// cannot be bound, so Serve fails after warning, and nothing listens anywhere.
+	conn := testConnection(t)
+	conn.IP = "192.0.2.1"
+	var logs bytes.Buffer
+	var mu sync.Mutex
+	k := &Kernel{Engine: &fakeEngine{}, Log: log.New(lockedWriter{&mu, &logs}, "", 0)}
+	done := make(chan error, 1)
+	go func() { done <- k.Serve(context.Background(), conn) }()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Error("Serve on 192.0.2.1 returned nil")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Serve on an address it cannot bind did not return")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !strings.Contains(logs.String(), "warning: listening on 192.0.2.1, which is not a loopback address") {
+		t.Errorf("log lacks the warning:\n%s", logs.String())
+	}
+}
