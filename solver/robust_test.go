@@ -96,82 +96,122 @@ func TestRobustProx(t *testing.T) {
 	}
 }
 
-// TestRobustConeProjection checks the projection onto the robust cone of one block:
-// the result is feasible, and it satisfies the projection's variational inequality
-// ⟨z₀ − z, z′ − z⟩_W ≤ 0 for feasible points z′ (random cone points, and the
-// projection's own scalings, which the inequality must hold with equality for).
-func TestRobustConeProjection(t *testing.T) {
-	r := rand.New(rand.NewPCG(3, 4))
-	rc := newRobustCone(8)
-	for trial := 0; trial < 500; trial++ {
-		n := 1 + r.IntN(8)
-		d := 1 + r.IntN(6)
+// TestRobustProjector checks the projection onto a pattern's robust cone
+// {v : sₖxₖᵀv ≥ ε‖v‖₁,S} by its optimality conditions: v is in the cone, a − v is a
+// non-negative combination of generators −sₖxₖ + εσ (so in the polar cone), and
+// ⟨a − v, v⟩ = 0; also against random feasible points (⟨a − v, v′ − v⟩ ≤ 0), with and
+// without warm starts.
+func TestRobustProjector(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for trial := 0; trial < 300; trial++ {
+		n, d := 2+r.IntN(30), 1+r.IntN(6)
 		dS := d
 		if d > 1 && r.IntN(2) == 0 {
 			dS = d - 1
 		}
-		eps := []float64{0, 0.1, 1, 5}[r.IntN(4)]
-		w := math.Pow(10, 2*r.Float64()-1)
-		g0, p0 := make([]float64, n), make([]float64, d)
-		for k := range g0 {
-			g0[k] = r.NormFloat64()
+		X := randomAdvData(n, d, dS < d, r)
+		h := make([]float64, d)
+		for i := range h {
+			h[i] = r.NormFloat64()
 		}
-		for i := range p0 {
-			p0[i] = r.NormFloat64()
-		}
-		g, p := append([]float64(nil), g0...), append([]float64(nil), p0...)
-		rc.project(g, p, w, eps, dS)
-		l1 := func(v []float64) float64 {
-			s := 0.0
-			for c := 0; c < dS; c++ {
-				s += math.Abs(v[c])
-			}
-			return s
-		}
-		for k := range g {
-			if g[k] < eps*l1(p)-1e-12 {
-				t.Fatalf("infeasible projection: g[%d] = %v < ε‖p‖₁ = %v", k, g[k], eps*l1(p))
+		sign := make([]float64, n)
+		for k := range sign {
+			sign[k] = -1
+			if dot(X[k*d:(k+1)*d], h) >= 0 {
+				sign[k] = 1
 			}
 		}
-		inner := func(g1, p1 []float64) float64 {
-			s := 0.0
-			for k := range g {
-				s += (g0[k] - g[k]) * (g1[k] - g[k])
+		eps := []float64{0, 0.01, 0.1, 0.5}[r.IntN(4)]
+		pr := &program{n: n, d: d, x: X}
+		rp := newRobustProjector(pr, eps, dS)
+		st := &robustActive{}
+		a := make([]float64, d)
+		for rep := 0; rep < 5; rep++ {
+			for i := range a {
+				if rep == 0 || r.IntN(2) == 0 {
+					a[i] = r.NormFloat64()
+				} else {
+					a[i] += 0.01 * r.NormFloat64() // a nearby point: warm start
+				}
 			}
-			for i := range p {
-				s += w * (p0[i] - p[i]) * (p1[i] - p[i])
+			v := make([]float64, d)
+			rp.project(a, v, sign, 0, 1, st)
+			l1 := func(w []float64) float64 {
+				s := 0.0
+				for c := 0; c < dS; c++ {
+					s += math.Abs(w[c])
+				}
+				return s
 			}
-			return s
-		}
-		g1, p1 := make([]float64, n), make([]float64, d)
-		for k := 0; k < 200; k++ {
-			for i := range p1 {
-				p1[i] = r.NormFloat64() * math.Pow(10, float64(r.IntN(3)-1))
+			scale := 1 + norm2(a)*rp.rowMax
+			for k := 0; k < n; k++ {
+				if m := sign[k]*dot(X[k*d:(k+1)*d], v) - eps*l1(v); m < -1e-9*scale {
+					t.Fatalf("trial %d: projection violates point %d by %v", trial, k, m)
+				}
 			}
-			lo := eps * l1(p1)
-			for i := range g1 {
-				g1[i] = lo + math.Abs(r.NormFloat64())*float64(r.IntN(2))
+			// a − v = Σγᵢgᵢ with γ ≥ 0 and valid generators.
+			pi := make([]float64, d)
+			for i, g := range st.vecs {
+				if st.gamma[i] < 0 {
+					t.Fatalf("negative weight %v", st.gamma[i])
+				}
+				k := st.k[i]
+				for c := 0; c < d; c++ {
+					e := g[c] + sign[k]*X[k*d+c]
+					// σ_c ∈ [−1, 1] (0 where the residual was 0): in the polar cone.
+					if c >= dS && math.Abs(e) > 1e-15 || c < dS && math.Abs(e) > eps+1e-12 {
+						t.Fatalf("generator %v is not −sₖxₖ + εσ for k=%d (coordinate %d, d=%d dS=%d ε=%g)", g, k, c, d, dS, eps)
+					}
+					pi[c] += st.gamma[i] * g[c]
+				}
 			}
-			if v := inner(g1, p1); v > 1e-9 {
-				t.Fatalf("n=%d d=%d dS=%d ε=%g w=%g: ⟨z₀ − z, z′ − z⟩ = %v > 0", n, d, dS, eps, w, v)
+			for c := range pi {
+				if math.Abs(a[c]-v[c]-pi[c]) > 1e-9*(1+norm2(a)) {
+					t.Fatalf("a − v = %v, Σγg = %v", a[c]-v[c], pi[c])
+				}
 			}
-		}
-		// z′ = 0 and z′ = 2z are feasible: the inequality holds with equality (cone).
-		scaled := func(f float64) ([]float64, []float64) {
-			a, b := make([]float64, n), make([]float64, d)
-			for k := range a {
-				a[k] = f * g[k]
+			if ip := dot(pi, v); math.Abs(ip) > 1e-9*(1+norm2(a)*norm2(a)) {
+				t.Fatalf("trial %d: ⟨a − v, v⟩ = %v", trial, ip)
 			}
-			for i := range b {
-				b[i] = f * p[i]
-			}
-			return a, b
-		}
-		for _, f := range []float64{0, 2} {
-			a, b := scaled(f)
-			if v := inner(a, b); math.Abs(v) > 1e-9*(1+norm2(g0)+norm2(p0)) {
-				t.Fatalf("n=%d d=%d ε=%g: ⟨z₀ − z, %gz − z⟩ = %v, want 0", n, d, eps, f, v)
+			for j := 0; j < 20; j++ {
+				// A feasible point: a multiple of h plus a small step, scaled into C
+				// if needed (skip when it is not feasible).
+				w := make([]float64, d)
+				for i := range w {
+					w[i] = h[i] + 0.1*r.NormFloat64()
+				}
+				ok := true
+				for k := 0; k < n; k++ {
+					if sign[k]*dot(X[k*d:(k+1)*d], w) < eps*l1(w) {
+						ok = false
+					}
+				}
+				if !ok {
+					continue
+				}
+				diff := make([]float64, d)
+				for i := range w {
+					diff[i] = w[i] - v[i]
+				}
+				if ip := dot(pi, diff); ip > 1e-9*scale*(1+norm2(w)) {
+					t.Fatalf("⟨a − v, w − v⟩ = %v > 0 for a feasible w", ip)
+				}
 			}
 		}
 	}
+}
+
+// randomAdvData returns n×d standard normal data (row-major), the last column ones
+// when bias.
+func randomAdvData(n, d int, bias bool, r *rand.Rand) []float64 {
+	x := make([]float64, n*d)
+	for k := 0; k < n; k++ {
+		for c := 0; c < d; c++ {
+			x[k*d+c] = r.NormFloat64()
+			if bias && c == d-1 {
+				x[k*d+c] = 1
+			}
+		}
+	}
+	return x
 }
