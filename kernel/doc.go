@@ -16,6 +16,16 @@
 // SIGINT (with CatchSIGINT) interrupts the running cell like interrupt_request, and
 // the kernel stops when the process that launched it (JPY_PARENT_PID) goes away.
 //
+// What peers send is bounded before it is read: the sockets listen through
+// transports of the kernel's own that follow the ZeroMQ framing as the bytes arrive
+// and disconnect a peer whose message exceeds Kernel.MaxMessageSize (64 MiB by
+// default) or 1024 frames, before anything is allocated for it; a connection that
+// does not complete the ZeroMQ handshake within 10 s is closed, and so is a peer that
+// accepts no byte of output for 30 s (a stuck iopub subscriber would otherwise stall
+// every client). A panicking handler is logged and answered with an error reply.
+// Serve warns (in Log) when the connection file's address is not a loopback one or
+// its key is empty; ipc socket files are made 0600.
+//
 // History (tail, range, glob search, unique) is the kernel's own record of the cells
 // it executed, kept in memory for the life of the kernel process.
 //

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gocvx/gocvx/kernel/internal/wire"
 )
 
 // The tests of this file send a kernel, in this process, what a broken or hostile
@@ -232,7 +234,7 @@ func TestOversizedInput(t *testing.T) {
 	tk := hostileKernel(t)
 	key := []byte(tk.conn.Key)
 	long := func(flags byte, size uint64) []byte {
-		return binary.BigEndian.AppendUint64([]byte{flags | flagLong}, size)
+		return binary.BigEndian.AppendUint64([]byte{flags | wire.FlagLong}, size)
 	}
 	big := bytes.Repeat([]byte("x"), 1<<20)
 	frames, _ := newRequest(key, "execute_request", `{"code":"print `+string(big[:1<<19])+`"}`)
@@ -248,9 +250,9 @@ func TestOversizedInput(t *testing.T) {
 		{"one frame over the limit", zmtpMessage([][]byte{delimiter, big}), "over the limit"},
 		{"frames adding up over the limit", zmtpMessage(append(frames, big[:1<<19+100])), "over the limit"},
 		{"header claiming 2^50 bytes", long(0, 1<<50), "over the limit"},
-		{"header claiming 2^63-1 bytes", long(flagMore, 1<<63-1), "over the limit"},
+		{"header claiming 2^63-1 bytes", long(wire.FlagMore, 1<<63-1), "over the limit"},
 		{"header claiming 2^64-1 bytes", long(0, 1<<64-1), "over the limit"},
-		{"command claiming 2^40 bytes", long(flagCommand, 1<<40), "ZeroMQ command of"},
+		{"command claiming 2^40 bytes", long(wire.FlagCommand, 1<<40), "ZeroMQ command of"},
 		{"too many frames", zmtpMessage(manyFrames), "frames"},
 	}
 	for _, c := range cases {
@@ -320,7 +322,7 @@ func TestBrokenConnections(t *testing.T) {
 	})
 	t.Run("truncated frame", func(t *testing.T) {
 		p := dialRaw(t, tk.addr(tk.conn.ShellPort), "DEALER")
-		p.send([]byte{flagMore, 200, 'a', 'b'})
+		p.send([]byte{wire.FlagMore, 200, 'a', 'b'})
 		p.conn.Close()
 		assertAnswers(t, tk)
 	})

@@ -3,7 +3,6 @@ package kernel
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"log"
 	"net"
@@ -13,6 +12,8 @@ import (
 
 	"github.com/go-zeromq/zmq4"
 	"github.com/go-zeromq/zmq4/transport"
+
+	"github.com/gocvx/gocvx/kernel/internal/wire"
 )
 
 // The kernel's sockets listen through transports of its own ("gocvx-tcp" and
@@ -108,7 +109,9 @@ func (l *guardedListener) Accept() (net.Conn, error) {
 		time.Sleep(10 * time.Millisecond)
 		return nil, err
 	}
-	gc := &guardedConn{Conn: c, g: l.g, state: stGreeting, left: 64}
+	gc := &guardedConn{Conn: c, g: l.g}
+	gc.framing.MaxMessage = uint64(l.g.maxMessage)
+	gc.framing.MaxFrames = maxFrames
 	gc.handshake = time.AfterFunc(l.g.handshake, func() {
 		if !gc.handshaken() {
 			l.g.log.Printf("%s: %s did not complete the ZeroMQ handshake within %v; disconnected",
@@ -126,21 +129,6 @@ type errGuard struct{ msg string }
 func (e *errGuard) Error() string { return e.msg }
 func (e *errGuard) Unwrap() error { return io.EOF }
 
-// ZMTP 3 framing states.
-const (
-	stGreeting = iota // the 64-byte greeting
-	stFlags           // a frame's flags byte
-	stSize            // a frame's 1- or 8-byte length
-	stBody            // a frame's body
-)
-
-// ZMTP frame flags.
-const (
-	flagMore    = 0x01
-	flagLong    = 0x02
-	flagCommand = 0x04
-)
-
 // guardedConn follows the ZMTP 3 framing of what its peer sends and disconnects the
 // peer when a message grows past the limit, before zmq4 reads the frame's header
 // (and so before it allocates the frame).
@@ -150,20 +138,14 @@ type guardedConn struct {
 	handshake *time.Timer
 
 	mu         sync.Mutex
-	handshook  bool
-	state      int
-	left       uint64 // bytes left of the greeting, the length or the body
-	flags      byte
-	size       uint64
-	msgBytes   uint64 // bytes of the message so far
-	msgFrames  int
+	framing    wire.Framing
 	disconnect error // set once the peer broke a limit
 }
 
 func (c *guardedConn) handshaken() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.handshook
+	return c.framing.Handshaken()
 }
 
 func (c *guardedConn) Read(p []byte) (int, error) {
@@ -171,8 +153,12 @@ func (c *guardedConn) Read(p []byte) (int, error) {
 	c.mu.Lock()
 	verr := c.disconnect
 	if verr == nil {
-		verr = c.scan(p[:n])
-		c.disconnect = verr
+		if err := c.framing.Scan(p[:n]); err != nil {
+			verr = &errGuard{err.Error()}
+			c.disconnect = verr
+		} else if c.framing.Handshaken() {
+			c.handshake.Stop()
+		}
 	}
 	c.mu.Unlock()
 	if verr != nil {
@@ -183,85 +169,6 @@ func (c *guardedConn) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// scan advances the framing over b and returns an error if the peer broke a limit.
-func (c *guardedConn) scan(b []byte) error {
-	for len(b) > 0 {
-		switch c.state {
-		case stGreeting:
-			k := min(uint64(len(b)), c.left)
-			c.left -= k
-			b = b[k:]
-			if c.left == 0 {
-				c.state = stFlags
-			}
-		case stFlags:
-			c.flags = b[0]
-			b = b[1:]
-			c.state, c.size, c.left = stSize, 0, 1
-			if c.flags&flagLong != 0 {
-				c.left = 8
-			}
-		case stSize:
-			c.size = c.size<<8 | uint64(b[0])
-			b = b[1:]
-			if c.left--; c.left > 0 {
-				continue
-			}
-			if err := c.frameStart(); err != nil {
-				return err
-			}
-			c.state, c.left = stBody, c.size
-			if c.size == 0 {
-				c.frameEnd()
-			}
-		case stBody:
-			k := min(uint64(len(b)), c.left)
-			c.left -= k
-			b = b[k:]
-			if c.left == 0 {
-				c.frameEnd()
-			}
-		}
-	}
-	return nil
-}
-
-// frameStart checks a frame whose length has just been read.
-func (c *guardedConn) frameStart() error {
-	limit := uint64(c.g.maxMessage)
-	if c.flags&flagCommand != 0 {
-		if c.size > limit {
-			return &errGuard{fmt.Sprintf("ZeroMQ command of %d bytes, over the limit of %d", c.size, limit)}
-		}
-		return nil
-	}
-	c.msgFrames++
-	if c.size > limit || c.msgBytes+c.size > limit {
-		return &errGuard{fmt.Sprintf("message of more than %d bytes, over the limit of %d (Kernel.MaxMessageSize)", c.msgBytes+c.size, limit)}
-	}
-	if c.msgFrames > maxFrames {
-		return &errGuard{fmt.Sprintf("message of more than %d frames", maxFrames)}
-	}
-	c.msgBytes += c.size
-	return nil
-}
-
-func (c *guardedConn) frameEnd() {
-	c.state = stFlags
-	switch {
-	case c.flags&flagCommand != 0:
-		// The first command is the peer's READY: the handshake is complete.
-		if !c.handshook {
-			c.handshook = true
-			c.handshake.Stop()
-		}
-	case c.flags&flagMore == 0:
-		c.msgBytes, c.msgFrames = 0, 0
-	}
-}
-
-// Write writes p, disconnecting the peer if it accepts no byte at all for the stall
-// timeout (a slow peer that makes progress is waited for).
 func (c *guardedConn) Write(p []byte) (int, error) {
 	total := 0
 	for {

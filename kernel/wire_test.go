@@ -117,36 +117,3 @@ func TestDecodeUnsigned(t *testing.T) {
 		t.Errorf("got %+v", m)
 	}
 }
-
-// FuzzDecode checks that Decode never panics and that what it accepts encodes back
-// to frames it accepts again, with the same content.
-func FuzzDecode(f *testing.F) {
-	key := []byte("fuzz-key")
-	hdr := `{"msg_id":"1","session":"s","username":"u","date":"","msg_type":"execute_request","version":"5.4"}`
-	add := func(frames [][]byte) { f.Add(bytes.Join(frames, []byte{0xff}), true) }
-	add(signed(key, hdr, "{}", "{}", `{"code":"1+2"}`))
-	add(signed(key, hdr, hdr, `{"m":[1,2]}`, `{"code":"x"}`, "buffer"))
-	f.Add([]byte("<IDS|MSG>\xff\xff{}\xff{}\xff{}\xff{}"), false)
-	f.Fuzz(func(t *testing.T, data []byte, useKey bool) {
-		var k []byte
-		if useKey {
-			k = key
-		}
-		frames := bytes.Split(data, []byte{0xff})
-		m, err := Decode(frames, k)
-		if err != nil {
-			return
-		}
-		out, err := Encode(m, k)
-		if err != nil {
-			t.Fatalf("Encode of a decoded message: %v", err)
-		}
-		m2, err := Decode(out, k)
-		if err != nil {
-			t.Fatalf("Decode of an encoded message: %v", err)
-		}
-		if m2.Header != m.Header || string(m2.Content) != string(m.Content) || len(m2.Buffers) != len(m.Buffers) {
-			t.Fatalf("round trip changed the message: %+v != %+v", m2, m)
-		}
-	})
-}
