@@ -2,13 +2,13 @@ package solver
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"time"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/mat"
 )
 
 // Adversarial is convex adversarial training (MATH.md §7; Bai, Gautam and Sojoudi
@@ -17,8 +17,11 @@ import (
 //	minimize   Σₖ max_{‖δₖ‖∞ ≤ ε} ℓ((xₖ + δₖ)ᵀaₖ, yₖ) + β Σᵢ (‖vᵢ‖₂ + ‖wᵢ‖₂)
 //	subject to (2dᵢₖ − 1) xₖᵀvᵢ ≥ ε‖vᵢ‖₁,   (2dᵢₖ − 1) xₖᵀwᵢ ≥ ε‖wᵢ‖₁
 //
-// over sampled activation patterns dᵢ (Settings.Patterns, Seed, Arrangement), with
-// aₖ = Σᵢ dᵢₖ(vᵢ − wᵢ). The steps of the derivation:
+// over activation patterns dᵢ, with aₖ = Σᵢ dᵢₖ(vᵢ − wᵢ). The patterns are
+// Settings.Arrangement when given; otherwise, for ε > 0, Settings.Patterns directions
+// (seeded by Settings.Seed) sampled by SampleRobustArrangement, which keeps patterns
+// that admit robust neurons (Gaussian patterns almost never do), and for ε = 0 the
+// Gaussian patterns of ADMM. The steps of the derivation:
 //
 //   - Robust patterns: (2dᵢₖ − 1)(xₖ + δ)ᵀvᵢ ≥ 0 for every ‖δ‖∞ ≤ ε iff
 //     (2dᵢₖ − 1)xₖᵀvᵢ ≥ max_δ (2dᵢₖ − 1)δᵀvᵢ = ε‖vᵢ‖₁ (the l∞ ball's support function
@@ -141,15 +144,32 @@ func (m *Adversarial) solve(ctx context.Context, p *Problem, s *Settings) (*Resu
 	if !(alfa > 0 && alfa < 2) {
 		return nil, fmt.Errorf("solver: adversarial Relaxation must be in (0, 2), got %v", alfa)
 	}
-	_, d := p.X.Dims()
+	n, d := p.X.Dims()
 	dS := d
 	if m.Bias {
-		if d < 2 {
-			return nil, errors.New("solver: adversarial Bias needs a bias column besides the features")
+		if err := checkBias(p.X); err != nil {
+			return nil, err
 		}
 		dS = d - 1
 	}
-	arr, err := arrangementFor(p, s, advDefaultPatterns)
+	var arr *Arrangement
+	var err error
+	if s.Arrangement == nil && !s.Exact && m.Epsilon > 0 {
+		samples := s.Patterns
+		if samples == 0 {
+			samples = advDefaultPatterns
+		}
+		arr, err = SampleRobustArrangement(p.X, samples, s.Seed, m.Epsilon, m.Bias)
+		if err == nil && arr.Len() == 0 {
+			// No robust pattern: only the zero network is feasible.
+			obj := p.Loss.Value(make([]float64, n), p.Y)
+			return &Result{Method: m.String(), Status: Infeasible, Objective: obj, Gap: 0, Network: &Network{},
+				Arrangement: arr, Certificate: &Certificate{Primal: obj, Dual: obj, DualScale: 1},
+				V: &mat.Dense{}, W: &mat.Dense{}, Runtime: time.Since(start)}, nil
+		}
+	} else {
+		arr, err = arrangementFor(p, s, advDefaultPatterns)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -167,6 +187,9 @@ func (m *Adversarial) solve(ctx context.Context, p *Problem, s *Settings) (*Resu
 		return nil, err
 	}
 	a.alloc()
+	if advHook != nil {
+		advHook(a)
+	}
 	if m.Anderson >= 0 {
 		mem := m.Anderson
 		if mem == 0 {
@@ -278,6 +301,8 @@ func (m *Adversarial) solve(ctx context.Context, p *Problem, s *Settings) (*Resu
 	res.Runtime = time.Since(start)
 	return res, nil
 }
+
+var advHook func(*adv) // tests
 
 // scale sets the split weights and the initial ρ so that the method is invariant to a
 // rescaling of X (which scales the blocks and b by the inverse): τ² = 1 for u = v and
@@ -447,7 +472,7 @@ func (a *adv) coneStep() {
 		}
 		st := &a.act[j]
 		if feasible {
-			st.k, st.vecs, st.gamma = st.k[:0], st.vecs[:0], st.gamma[:0]
+			st.k, st.vecs, st.gamma, st.factored = st.k[:0], st.vecs[:0], st.gamma[:0], 0
 			clear(pj)
 			shrinkBlock(aj, vj, kappa)
 			continue

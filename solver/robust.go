@@ -486,25 +486,27 @@ type robustProjector struct {
 	rowMax   float64   // maxₖ ‖xₖ‖
 	r, xr    []float64 // residual (d), X r (n)
 	z        []float64 // least-squares solution on the active set
-	l        []float64 // Cholesky factor of the active generators' Gram matrix
-	stride   int       // of l: d + 1, the most independent generators
+	stride   int       // of the factors: d + 1, the most independent generators
 
-	projections, solves int // statistics
+	projections, solves, pricings int // statistics
 }
 
 // robustActive is the warm-start state of one block: the active generators (their
-// point k and vector gᵢ) and their weights γᵢ > 0.
+// point k and vector gᵢ), their weights γᵢ > 0, and the Cholesky factor of their Gram
+// matrix (rows 0..factored−1 current), kept between projections because near an
+// ADMM solution the active set no longer changes.
 type robustActive struct {
-	k     []int
-	vecs  [][]float64
-	gamma []float64
+	k        []int
+	vecs     [][]float64
+	gamma    []float64
+	l        []float64
+	factored int
 }
 
 func newRobustProjector(pr *program, eps float64, dS int) *robustProjector {
 	n, d := pr.n, pr.d
 	rp := &robustProjector{x: pr.x, n: n, d: d, dS: dS, eps: eps,
 		r: make([]float64, d), xr: make([]float64, n), z: make([]float64, d+1), stride: d + 1}
-	rp.l = make([]float64, rp.stride*rp.stride)
 	for k := 0; k < n; k++ {
 		rp.rowMax = math.Max(rp.rowMax, norm2(pr.x[k*d:(k+1)*d]))
 	}
@@ -529,13 +531,20 @@ func (rp *robustProjector) project(a, v []float64, sign []float64, off, stride i
 	sg := func(k int) float64 { return sign[off+k*stride] }
 	na := norm2(a)
 	gnorm := rp.rowMax + rp.eps*math.Sqrt(float64(rp.dS))
-	// Refactor the warm start's generators, dropping dependent ones, and re-solve.
-	rp.refactor(st)
+	if len(st.l) < rp.stride*rp.stride {
+		st.l = make([]float64, rp.stride*rp.stride)
+		st.factored = 0
+	}
+	// Re-solve on the warm start's generators (refactored only if they changed).
+	if st.factored != len(st.k) {
+		rp.refactor(st)
+	}
 	if len(st.k) > 0 && !rp.solveActive(a, st) {
-		st.k, st.vecs, st.gamma = st.k[:0], st.vecs[:0], st.gamma[:0]
+		st.k, st.vecs, st.gamma, st.factored = st.k[:0], st.vecs[:0], st.gamma[:0], 0
 	}
 	for range 4*d + 20 {
 		rp.residual(a, st)
+		rp.pricings++
 		blas64.Gemv(blas.NoTrans, 1, blas64.General{Rows: rp.n, Cols: d, Stride: d, Data: rp.x},
 			blas64.Vector{N: d, Inc: 1, Data: rp.r}, 0, blas64.Vector{N: rp.n, Inc: 1, Data: rp.xr})
 		l1 := 0.0
@@ -574,8 +583,9 @@ func (rp *robustProjector) project(a, v []float64, sign []float64, off, stride i
 			st.k, st.vecs, st.gamma = st.k[:m], st.vecs[:m], st.gamma[:m]
 			break
 		}
+		st.factored = m + 1
 		if !rp.solveActive(a, st) {
-			st.k, st.vecs, st.gamma = st.k[:0], st.vecs[:0], st.gamma[:0]
+			st.k, st.vecs, st.gamma, st.factored = st.k[:0], st.vecs[:0], st.gamma[:0], 0
 			break
 		}
 	}
@@ -596,7 +606,7 @@ func (rp *robustProjector) residual(a []float64, st *robustActive) {
 // numerically dependent on them.
 func (rp *robustProjector) appendRow(st *robustActive, m int) bool {
 	s := rp.stride
-	l := rp.l
+	l := st.l
 	g := st.vecs[m]
 	diag := dot(g, g)
 	if diag == 0 {
@@ -622,16 +632,20 @@ func (rp *robustProjector) appendRow(st *robustActive, m int) bool {
 	return true
 }
 
-// refactor rebuilds the factor for st's generators, dropping dependent ones.
-func (rp *robustProjector) refactor(st *robustActive) {
-	keep := 0
-	for i := range st.k {
+// refactor rebuilds the factor for st's generators, dropping dependent ones; rows
+// before from are current and kept.
+func (rp *robustProjector) refactor(st *robustActive) { rp.refactorFrom(st, 0) }
+
+func (rp *robustProjector) refactorFrom(st *robustActive, from int) {
+	keep := from
+	for i := from; i < len(st.k); i++ {
 		st.k[keep], st.vecs[keep], st.gamma[keep] = st.k[i], st.vecs[i], st.gamma[i]
 		if keep < rp.stride && rp.appendRow(st, keep) {
 			keep++
 		}
 	}
 	st.k, st.vecs, st.gamma = st.k[:keep], st.vecs[:keep], st.gamma[:keep]
+	st.factored = keep
 }
 
 // leastSquares sets rp.z to argmin_z ‖a − Σᵢ zᵢgᵢ‖ by the normal equations with the
@@ -640,7 +654,7 @@ func (rp *robustProjector) leastSquares(a []float64, st *robustActive) []float64
 	rp.solves++
 	m := len(st.k)
 	s := rp.stride
-	l := rp.l
+	l := st.l
 	z := rp.z[:m]
 	for i, g := range st.vecs {
 		z[i] = dot(g, a)
@@ -680,16 +694,18 @@ func (rp *robustProjector) solveActive(a []float64, st *robustActive) bool {
 			copy(st.gamma, z)
 			return true
 		}
-		keep := 0
+		keep, first := 0, -1
 		for i := range st.gamma {
 			gn := st.gamma[i] + step*(z[i]-st.gamma[i])
 			if i != hit && gn > 0 {
 				st.k[keep], st.vecs[keep], st.gamma[keep] = st.k[i], st.vecs[i], gn
 				keep++
+			} else if first < 0 {
+				first = i
 			}
 		}
 		st.k, st.vecs, st.gamma = st.k[:keep], st.vecs[:keep], st.gamma[:keep]
-		rp.refactor(st)
+		rp.refactorFrom(st, first) // the rows before the first removal stay valid
 	}
 	return false
 }
