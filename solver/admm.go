@@ -335,12 +335,14 @@ func (a *admm) scale(m *ADMM) {
 
 // admmDefaults are ρ and σ² relative to the balance point base = tr(I ⊗ B)/tr(FᵀF)
 // of the u-step (ρ = rho/base, σ² = sigma·base), per loss. They were measured on the
-// golden instances (n = 20…100) and the benchmarks (n up to 2000): the best fixed ρ
-// for the squared loss lies 3–30 times below the balance point, and the hinge loss
-// (a polyhedral, LP-like program) wants the prediction split weighted more.
+// golden instances (n = 20…100, d ≤ 6) and benchmark-like ones (n = 100…1000,
+// d = 5…30): the best fixed ρ for the squared loss lies 1–30 times below the balance
+// point, and 0.3 with residual balancing and Anderson acceleration certified 1e-6 in
+// 110–220 iterations on all of them; the hinge loss (a polyhedral, LP-like program)
+// wants the prediction split weighted more.
 var (
 	admmDefaults = map[Loss]struct{ rho, sigma float64 }{
-		Squared:  {rho: 0.1},
+		Squared:  {rho: 0.3},
 		Logistic: {rho: 0.075, sigma: 1},
 		Hinge:    {rho: 0.01, sigma: 10},
 	}

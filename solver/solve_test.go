@@ -204,7 +204,7 @@ func TestLinearConvergence(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const block, factor = 25, 0.5
+	const block, factor = 25, 0.8
 	blockMax := func(j int) float64 {
 		m := 0.0
 		for _, it := range res.History[j*block : (j+1)*block] {
