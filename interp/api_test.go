@@ -112,3 +112,35 @@ func TestInspect(t *testing.T) {
 		}
 	}
 }
+
+// TestConcurrentRequests runs completion, inspection and is_complete requests
+// while cells run, as the kernel does (run with -race).
+func TestConcurrentRequests(t *testing.T) {
+	s := newTestSession(t, "type item struct{ Name string }\nitems := []item{{\"a\"}}")
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < 3; i++ {
+			code := "for i := range 200000 { _ = i }\ntype item struct{ Name string; N int }\nnext := item{Name: \"b\"}\nnext"
+			if out := s.Execute(context.Background(), Cell{Code: code, Number: 10 + i, Output: &recorder{}}); out.Error != nil {
+				t.Errorf("cell: %v", out.Error)
+			}
+		}
+	}()
+	for {
+		select {
+		case <-done:
+			return
+		default:
+		}
+		if c := s.Complete("items[0].Na", 11); len(c.Matches) != 1 {
+			t.Errorf("Complete = %v", c.Matches)
+		}
+		if _, ok := s.Inspect("strings.ToUpper", 10, 0); !ok {
+			t.Error("Inspect found nothing")
+		}
+		if st, _ := s.IsComplete("for {"); st != "incomplete" {
+			t.Errorf("IsComplete = %s", st)
+		}
+	}
+}

@@ -204,7 +204,7 @@ func (g *generator) result(es *ast.ExprStmt) {
 	}
 	start, end := g.off(es.X.Pos()), g.off(es.X.End())
 	if tup, ok := tv.Type.(*types.Tuple); ok {
-		if isWriteResult(tup) {
+		if isWriteResult(tup) && isWriteCall(es.X) {
 			return
 		}
 		vars := make([]string, tup.Len())
@@ -239,6 +239,28 @@ func isWriteResult(t *types.Tuple) bool {
 	}
 	b, ok := t.At(0).Type().(*types.Basic)
 	return ok && b.Kind() == types.Int && types.Identical(t.At(1).Type(), types.Universe.Lookup("error").Type())
+}
+
+// isWriteCall reports whether call is a print, write or scan (fmt.Println,
+// w.Write, fmt.Sscan...), whose (n, err) result is not worth displaying.
+func isWriteCall(x ast.Expr) bool {
+	call, ok := ast.Unparen(x).(*ast.CallExpr)
+	if !ok {
+		return false
+	}
+	name := ""
+	switch f := ast.Unparen(call.Fun).(type) {
+	case *ast.SelectorExpr:
+		name = f.Sel.Name
+	case *ast.Ident:
+		name = f.Name
+	}
+	for _, p := range []string{"Print", "Fprint", "Sprint", "Write", "Scan", "Sscan", "Fscan", "Read", "Copy"} {
+		if strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // declText sets the yaegi text of one of the cell's declarations.

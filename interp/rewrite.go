@@ -316,6 +316,10 @@ func (g *generator) rewriteIdent(id *ast.Ident, parent ast.Node) {
 }
 
 func (g *generator) rewriteSelector(se *ast.SelectorExpr, parent ast.Node) {
+	if sel, ok := g.info.Selections[se]; ok && sel.Kind() == types.MethodExpr {
+		g.methodExpr(se, sel)
+		return
+	}
 	switch p, name := g.pkgFunc(se); {
 	case p == "time" && name == "Sleep":
 		// A sleep in compiled code would not notice an interrupt.
@@ -394,8 +398,67 @@ func (g *generator) copyLoopVars(body *ast.BlockStmt, names []string) {
 	if len(names) == 0 || !captures(body) {
 		return
 	}
+	// The original body becomes a nested block, where it may declare the same
+	// names again (as code written for Go < 1.22 does: "i := i").
 	list := strings.Join(names, ", ")
-	g.insertAt(body.Lbrace+1, " "+list+" := "+list+";")
+	g.insertAt(body.Lbrace+1, " "+list+" := "+list+"; {")
+	g.insertAt(body.Rbrace, "}")
+	g.deferLoopVars(body, names)
+}
+
+// deferLoopVars passes the loop variables that a deferred function literal
+// uses as arguments: yaegi builds a deferred literal only when it runs, at
+// the function's end, when the iteration's variables hold their last values;
+// arguments are evaluated at the defer statement.
+func (g *generator) deferLoopVars(body *ast.BlockStmt, names []string) {
+	ast.Inspect(body, func(n ast.Node) bool {
+		if _, ok := n.(*ast.FuncLit); ok {
+			return false
+		}
+		ds, ok := n.(*ast.DeferStmt)
+		if !ok {
+			return true
+		}
+		fl, ok := ast.Unparen(ds.Call.Fun).(*ast.FuncLit)
+		if !ok || ds.Call.Ellipsis.IsValid() {
+			return false
+		}
+		var params, args []string
+		for _, name := range names {
+			var t types.Type
+			ast.Inspect(fl.Body, func(m ast.Node) bool {
+				if id, ok := m.(*ast.Ident); ok && id.Name == name && t == nil {
+					if v, ok := g.info.Uses[id].(*types.Var); ok {
+						t = v.Type()
+					}
+				}
+				return t == nil
+			})
+			if t == nil {
+				continue
+			}
+			ts, ok := g.yt(t)
+			if !ok {
+				return false
+			}
+			params = append(params, name+" "+ts)
+			args = append(args, name)
+		}
+		if len(params) == 0 {
+			return false
+		}
+		sep := ""
+		if len(fl.Type.Params.List) > 0 {
+			sep = ", "
+		}
+		g.insertAt(fl.Type.Params.Opening+1, strings.Join(params, ", ")+sep)
+		sep = ""
+		if len(ds.Call.Args) > 0 {
+			sep = ", "
+		}
+		g.insertAt(ds.Call.Lparen+1, strings.Join(args, ", ")+sep)
+		return false
+	})
 }
 
 func identNames(exprs ...ast.Expr) []string {
@@ -631,4 +694,48 @@ func (g *generator) interfaceArg(e ast.Expr, parent ast.Node) bool {
 		return pt != nil && types.IsInterface(pt)
 	}
 	return false
+}
+
+// methodExpr turns a method expression of a cell type (T.m), whose type yaegi
+// gets wrong, into the equivalent function literal.
+func (g *generator) methodExpr(se *ast.SelectorExpr, sel *types.Selection) {
+	sig, ok := sel.Type().(*types.Signature)
+	if !ok || sig.Params().Len() == 0 || !isCellType(sig.Params().At(0).Type()) {
+		return
+	}
+	var params, args []string
+	for i := 0; i < sig.Params().Len(); i++ {
+		t := sig.Params().At(i).Type()
+		if sig.Variadic() && i == sig.Params().Len()-1 {
+			et, ok := g.yt(t.(*types.Slice).Elem())
+			if !ok {
+				return
+			}
+			params = append(params, fmt.Sprintf("gocvxP%d ...%s", i, et))
+			args = append(args, fmt.Sprintf("gocvxP%d...", i))
+			continue
+		}
+		ts, ok := g.yt(t)
+		if !ok {
+			return
+		}
+		params = append(params, fmt.Sprintf("gocvxP%d %s", i, ts))
+		if i > 0 {
+			args = append(args, fmt.Sprintf("gocvxP%d", i))
+		}
+	}
+	var results []string
+	for i := 0; i < sig.Results().Len(); i++ {
+		ts, ok := g.yt(sig.Results().At(i).Type())
+		if !ok {
+			return
+		}
+		results = append(results, ts)
+	}
+	ret := ""
+	if len(results) > 0 {
+		ret = "return "
+	}
+	g.replaceNode(se, fmt.Sprintf("func(%s) (%s) { %sgocvxP0.%s(%s) }",
+		strings.Join(params, ", "), strings.Join(results, ", "), ret, se.Sel.Name, strings.Join(args, ", ")))
 }
