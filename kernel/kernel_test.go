@@ -236,13 +236,19 @@ func runClient(t *testing.T, python string, args []string, cells map[string]any,
 }
 
 var fakeCells = map[string]any{
-	"define":       "set x 21",
-	"loop":         "loop",
-	"check":        "get x",
-	"check_result": "21",
-	"read":         "read",
-	"fail":         "fail on purpose",
-	"display":      "display",
+	"define":         "set x 21",
+	"loop":           "loop",
+	"check":          "get x",
+	"check_result":   "21",
+	"read":           "read",
+	"fail":           "fail on purpose",
+	"print":          "print from one client",
+	"print_stdout":   "from one client",
+	"long":           "loop",
+	"complete_code":  "pri",
+	"complete_match": "print",
+	"inspect_code":   "print",
+	"display":        "display",
 	"sequence": []map[string]any{
 		{"code": "print hello, world", "stdout": "hello, world"},
 		{"code": "value 42", "result": "42"},
@@ -262,7 +268,8 @@ func TestProtocol(t *testing.T) {
 			}
 			tk := startKernel(t, conn, transport == "tcp")
 			runClient(t, python, []string{"--connection-file", tk.file}, fakeCells,
-				"control", "heartbeat", "sequence", "interrupt", "stdin", "interrupt_input", "badkey", "abort", "comm", "outputs")
+				"control", "heartbeat", "sequence", "interrupt", "stdin", "interrupt_input", "badkey", "abort", "comm", "outputs",
+				"two_clients", "busy")
 		})
 	}
 }

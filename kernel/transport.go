@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-zeromq/zmq4"
@@ -17,14 +18,15 @@ import (
 )
 
 // The kernel's sockets listen through transports of its own ("gocvx-tcp" and
-// "gocvx-ipc"), which wrap every accepted connection in a guardedConn. zmq4 v0.17.0
-// has no bound of its own on what a peer may send: it allocates a frame's body from
-// the length in the frame's header (a 9-byte header claiming 2⁵⁰ bytes makes it panic
-// and ends the process), performs the ZMTP handshake in its accept loop without a
-// deadline (one silent connection blocks every later one on that socket), never
-// closes a connection whose handshake failed, and blocks a socket's writes on a peer
-// that stops reading. The guard reads the ZMTP framing as the bytes go by and
-// disconnects such peers before zmq4 acts on them.
+// "gocvx-ipc"), which admit a connection only once its peer has sent a ZMTP 3
+// signature and wrap it in a guardedConn. zmq4 v0.17.0 has no bound of its own on
+// what a peer may send: it allocates a frame's body from the length in the frame's
+// header (a 9-byte header claiming 2⁵⁰ bytes made it panic and end the process),
+// performs the ZMTP handshake in its accept loop without a deadline (one silent
+// connection held up every later one on that socket, and jupyter_client declared the
+// kernel dead), never closes a connection whose handshake failed, and blocks a
+// socket's writes on a peer that stops reading. The guard reads the ZMTP framing as
+// the bytes go by and disconnects such peers before zmq4 acts on them.
 
 // DefaultMaxMessageSize is the largest message, in bytes summed over its frames, that
 // a kernel accepts when Kernel.MaxMessageSize is zero: far more than any cell's source
@@ -92,23 +94,57 @@ func (t guardedTransport) Listen(ctx context.Context, addr string) (net.Listener
 			return nil, err
 		}
 	}
-	return &guardedListener{Listener: l, g: g}, nil
+	gl := &guardedListener{Listener: l, g: g, conns: make(chan net.Conn), done: make(chan struct{})}
+	go gl.acceptLoop()
+	return gl, nil
 }
 
-// guardedListener wraps accepted connections.
+// maxPending bounds the connections accepted but not yet handed to zmq4 (waiting for
+// the peer's ZMTP signature); more are closed at once.
+const maxPending = 64
+
+// guardedListener accepts connections in a loop of its own and hands zmq4 only
+// those whose peer has sent a ZMTP 3 signature, each wrapped in a guardedConn. zmq4
+// performs handshakes one at a time in its accept loop, so a connection that stays
+// silent (a port scanner, a browser, a stray netcat) would hold up every other
+// connection to the socket, and jupyter_client would declare the kernel dead.
 type guardedListener struct {
 	net.Listener
-	g *guard
+	g       *guard
+	conns   chan net.Conn // admitted connections, for Accept
+	done    chan struct{} // closed by Close
+	once    sync.Once
+	pending atomic.Int32
 }
 
-func (l *guardedListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err != nil {
-		// zmq4's accept loop retries at once: do not let a persistent error (too
-		// many open files) make it spin.
-		time.Sleep(10 * time.Millisecond)
-		return nil, err
+func (l *guardedListener) acceptLoop() {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			// Do not spin on a persistent error (too many open files).
+			time.Sleep(10 * time.Millisecond)
+			continue
+		}
+		if l.pending.Add(1) > maxPending {
+			l.pending.Add(-1)
+			l.g.log.Printf("%s: more than %d connections waiting for their ZeroMQ greeting; closed %s", l.g.name, maxPending, c.RemoteAddr())
+			c.Close()
+			continue
+		}
+		go l.admit(c)
 	}
+}
+
+// zmtpSignature is the first part of a ZMTP 3 greeting, which a peer sends without
+// waiting for anything (libzmq then waits for the kernel's before it goes on).
+var zmtpSignature = [10]byte{0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0x7f}
+
+// admit waits for the peer's ZMTP signature and hands the connection to Accept.
+func (l *guardedListener) admit(c net.Conn) {
+	defer l.pending.Add(-1)
 	gc := &guardedConn{Conn: c, g: l.g}
 	gc.framing.MaxMessage = uint64(l.g.maxMessage)
 	gc.framing.MaxFrames = maxFrames
@@ -119,7 +155,37 @@ func (l *guardedListener) Accept() (net.Conn, error) {
 			c.Close()
 		}
 	})
-	return gc, nil
+	var sig [10]byte
+	_, err := io.ReadFull(c, sig[:]) // ends when the timer closes c
+	if err != nil || sig[0] != zmtpSignature[0] || sig[9] != zmtpSignature[9] {
+		if err == nil {
+			l.g.log.Printf("%s: %s does not speak ZeroMQ 3 (it began with %q); disconnected", l.g.name, c.RemoteAddr(), sig[:])
+		}
+		gc.Close()
+		return
+	}
+	gc.prefix = sig[:]
+	select {
+	case l.conns <- gc:
+	case <-l.done:
+		gc.Close()
+	}
+}
+
+func (l *guardedListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.conns:
+		return c, nil
+	case <-l.done:
+		// zmq4's accept loop retries at once until its socket's context is done.
+		time.Sleep(10 * time.Millisecond)
+		return nil, net.ErrClosed
+	}
+}
+
+func (l *guardedListener) Close() error {
+	l.once.Do(func() { close(l.done) })
+	return l.Listener.Close()
 }
 
 // errGuard is returned by a guardedConn that disconnected its peer. It wraps io.EOF so
@@ -137,6 +203,8 @@ type guardedConn struct {
 	g         *guard
 	handshake *time.Timer
 
+	prefix []byte // bytes read from the peer before zmq4 reads (the ZMTP signature)
+
 	mu         sync.Mutex
 	framing    wire.Framing
 	disconnect error // set once the peer broke a limit
@@ -149,7 +217,14 @@ func (c *guardedConn) handshaken() bool {
 }
 
 func (c *guardedConn) Read(p []byte) (int, error) {
-	n, err := c.Conn.Read(p)
+	var n int
+	var err error
+	if len(c.prefix) > 0 {
+		n = copy(p, c.prefix)
+		c.prefix = c.prefix[n:]
+	} else {
+		n, err = c.Conn.Read(p)
+	}
 	c.mu.Lock()
 	verr := c.disconnect
 	if verr == nil {

@@ -159,13 +159,24 @@ func TestConformance(t *testing.T) {
 
 // goCells are the cells that testdata/client.py scenarios run.
 var goCells = map[string]any{
-	"define":               "x := 21",
-	"loop":                 "for {\n}",
-	"check":                "x * 2",
-	"check_result":         "42",
-	"read":                 "import \"fmt\"\nvar line string\nfmt.Scanln(&line)\nfmt.Println(\"read:\", line)",
-	"fail":                 `panic("on purpose")`,
-	"after_restart":        "1 + 1",
+	"define":        "x := 21",
+	"loop":          "for {\n}",
+	"check":         "x * 2",
+	"check_result":  "42",
+	"read":          "import \"fmt\"\nvar line string\nfmt.Scanln(&line)\nfmt.Println(\"read:\", line)",
+	"fail":          `panic("on purpose")`,
+	"after_restart": "1 + 1",
+	"print":         "import \"fmt\"\nfmt.Println(\"from one client\")",
+	"print_stdout":  "from one client",
+	// A long call into the compiled solver, stopped by the cell's context.
+	"long_setup": "import (\n\t\"time\"\n\t\"github.com/gocvx/gocvx/cell\"\n\t\"github.com/gocvx/gocvx/solver\"\n\t\"github.com/gocvx/gocvx/solver/dataset\"\n)\n" +
+		"x := 21\nset, _ := dataset.Spirals(300, 0.2, 1)\n" +
+		"prob := &solver.Problem{X: dataset.AddBias(set.X), Y: set.Y, Loss: solver.Squared, Beta: 1e-4}\n" +
+		"settings := &solver.Settings{Patterns: 400, MaxIterations: 1 << 30, Tolerance: 1e-300, TimeLimit: 2 * time.Minute}",
+	"long":                 "res, err := solver.Solve(cell.Context(), prob, settings, &solver.ADMM{})\nfmt.Println(res.Status, err)",
+	"complete_code":        "solver.Sol",
+	"complete_match":       "Solve",
+	"inspect_code":         "solver.Solve",
 	"after_restart_result": "2",
 	"display": "import \"github.com/gocvx/gocvx/display\"\n" +
 		"id := display.ShowID(\"v1\")\ndisplay.Update(id, \"v2\")\ndisplay.Clear(true)\ndisplay.HTML(\"<b>v3</b>\")",
@@ -201,6 +212,7 @@ func TestClient(t *testing.T) {
 		{"interrupt", "sigint", "interrupt_input"},
 		{"abort"},
 		{"restart"},
+		{"two_clients", "busy"},
 	} {
 		t.Run(strings.Join(scenarios, "+"), func(t *testing.T) {
 			args := append([]string{script, "--kernel", "gocvx", "--cells", string(cells)}, scenarios...)

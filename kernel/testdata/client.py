@@ -304,8 +304,103 @@ def outputs(kc, cells, run):
     check(upd["content"]["transient"].get("display_id"), "update names its display", upd)
 
 
+def two_clients(kc, cells, run):
+    """Two clients attached to one kernel (as JupyterLab attaches a console and a
+    notebook) both receive the iopub output of either's cells; each gets only its own
+    replies on shell."""
+    kc2 = BlockingKernelClient()
+    kc2.load_connection_info(kc.get_connection_info())
+    check(kc2.session.session != kc.session.session, "two sessions")
+    kc2.start_channels()
+    try:
+        kc2.wait_for_ready(timeout=TIMEOUT)
+        drain(kc.get_iopub_msg, 0.3)
+        drain(kc2.get_iopub_msg, 0.3)
+        drain(kc.get_shell_msg, 0.1)
+        for sender, other in ((kc, kc2), (kc2, kc)):
+            msg_id = sender.execute(cells["print"])
+            reply = reply_to(sender.get_shell_msg, msg_id)
+            check(reply["content"]["status"] == "ok", "print cell", reply)
+            for c in (sender, other):
+                out = iopub_of(c, msg_id)
+                types = [m["msg_type"] for m in out]
+                check("execute_input" in types, "both clients see execute_input", types)
+                check(cells["print_stdout"] in stdout_of(out), "both clients see the output", out)
+            stray = [m for m in drain(other.get_shell_msg, 0.5) if m["parent_header"].get("msg_id") == msg_id]
+            check(not stray, "the other client got the reply", stray)
+    finally:
+        kc2.stop_channels()
+
+
+def ping_heartbeat(kc, n=3):
+    import zmq
+    ctx = zmq.Context.instance()
+    sock = ctx.socket(zmq.REQ)
+    sock.linger = 0
+    try:
+        sock.connect(kc._make_url("hb"))
+        for i in range(n):
+            payload = b"ping %d" % i
+            sock.send(payload)
+            check(sock.poll(TIMEOUT * 1000), "heartbeat echo within %ss" % TIMEOUT)
+            check(sock.recv() == payload, "heartbeat echoes the payload")
+    finally:
+        sock.close()
+
+
+def busy(kc, cells, run):
+    """While a long cell runs (cells["long"], after cells["long_setup"]): completion,
+    inspection, is_complete and kernel_info are answered on shell, kernel_info on
+    control, and the heartbeat echoes; then an interrupt stops the cell."""
+    if cells.get("long_setup"):
+        reply, out = execute(kc, cells["long_setup"])
+        check(reply["status"] == "ok", "long_setup", reply, out)
+    drain(kc.get_shell_msg, 0.1)
+    msg_id = kc.execute(cells["long"])
+    wait_started(kc, msg_id)
+    time.sleep(0.5)
+    seen = []
+
+    def answer(channel, get, msg_type, content):
+        req = send(kc, channel, msg_type, content)
+        deadline = time.monotonic() + TIMEOUT
+        while time.monotonic() < deadline:
+            try:
+                m = get(timeout=1)
+            except queue.Empty:
+                continue
+            seen.append(m)
+            if m["parent_header"].get("msg_id") == req:
+                check(m["msg_type"] == msg_type.replace("_request", "_reply"), "reply type", m)
+                ok = ("complete", "incomplete", "invalid", "unknown") if msg_type == "is_complete_request" else ("ok",)
+                check(m["content"]["status"] in ok, msg_type + " answered", m)
+                return m["content"]
+        raise Failure("no %s reply within %ss while a cell runs" % (msg_type, TIMEOUT))
+
+    code = cells["complete_code"]
+    c = answer(kc.shell_channel, kc.get_shell_msg, "complete_request", {"code": code, "cursor_pos": len(code)})
+    check(cells["complete_match"] in c["matches"], "completion while busy", c)
+    code = cells["inspect_code"]
+    c = answer(kc.shell_channel, kc.get_shell_msg, "inspect_request", {"code": code, "cursor_pos": len(code), "detail_level": 0})
+    check(c["found"], "inspection while busy", c)
+    answer(kc.shell_channel, kc.get_shell_msg, "is_complete_request", {"code": code})
+    answer(kc.shell_channel, kc.get_shell_msg, "kernel_info_request", {})
+    answer(kc.control_channel, kc.get_control_msg, "kernel_info_request", {})
+    ping_heartbeat(kc)
+    check(not [m for m in seen if m["parent_header"].get("msg_id") == msg_id],
+          "the long cell was still running", seen)
+    ir = send(kc, kc.control_channel, "interrupt_request", {})
+    reply_to(kc.get_control_msg, ir)
+    reply = reply_to(kc.get_shell_msg, msg_id)
+    check(reply["content"]["status"] == "error" and "nterrupt" in reply["content"]["ename"],
+          "the long cell was interrupted", reply)
+    iopub_of(kc, msg_id)
+    reply, out = execute(kc, cells["check"])
+    check(result_of(out) == cells["check_result"], "kernel goes on after the interrupt", reply, out)
+
+
 SCENARIOS = {f.__name__: f for f in (sequence, interrupt, sigint, stdin, interrupt_input, control, heartbeat, badkey, abort,
-                                     comm, shutdown, restart, outputs)}
+                                     comm, shutdown, restart, outputs, two_clients, busy)}
 
 
 class Run:
