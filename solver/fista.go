@@ -204,10 +204,9 @@ func fista(ctx context.Context, m linearModel, fs *fistaSettings, x0 []float64) 
 			if cert.Gap <= fs.tol {
 				done = true
 			} else if mu > hingeSmoothMin {
-				// Continuation: the smoothed problem is solved once its own gap (with the
-				// smoothing error nμ/2 removed) is small; then sharpen.
-				smoothErr := float64(n) * mu / 2
-				if (primal-cert.Dual-smoothErr)/math.Abs(primal) <= fs.tol || smoothErr < 1e-3*fs.tol*math.Abs(primal) {
+				// Continuation: once the true gap is within twice the smoothing error
+				// nμ/2, the smoothing is what limits progress; then sharpen.
+				if primal-cert.Dual <= float64(n)*mu {
 					mu = math.Max(mu*hingeSmoothFactor, hingeSmoothMin)
 					L /= hingeSmoothFactor
 					t = 1

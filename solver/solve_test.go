@@ -377,3 +377,48 @@ func TestStatusAndLossStrings(t *testing.T) {
 		t.Error("loss names")
 	}
 }
+
+// TestDegenerateData: a zero feature, repeated rows and all-zero targets are handled.
+func TestDegenerateData(t *testing.T) {
+	X := mat.NewDense(12, 4, nil)
+	for k := 0; k < 12; k++ {
+		x := float64(k%6) - 2.5 // every row twice
+		X.SetRow(k, []float64{x, 0, x * x / 4, 1})
+	}
+	for _, loss := range allLosses {
+		y := make([]float64, 12)
+		for k := range y {
+			y[k] = 1
+			if k%6 < 2 {
+				y[k] = -1
+			}
+		}
+		for _, m := range []Method{&ADMM{}, &ADMM{Slack: true}, &GatedReLU{}, &SCP{Samples: 30}} {
+			res, err := Solve(context.Background(), &Problem{X: X, Y: y, Loss: loss, Beta: 0.05}, &Settings{Tolerance: 1e-5, MaxIterations: 20000}, m)
+			if err != nil {
+				t.Fatalf("%v %v: %v", loss, m, err)
+			}
+			if math.IsNaN(res.Objective) || math.IsNaN(res.Gap) {
+				t.Errorf("%v %v: objective %v, gap %v", loss, m, res.Objective, res.Gap)
+			}
+			_, fista := m.(*ADMM)
+			fista = !fista
+			if loss == Hinge && fista {
+				// FISTA on the smoothed hinge loss is slow on these duplicated,
+				// degenerate features: require progress, not 1e-5.
+				if res.Gap > 0.05 {
+					t.Errorf("%v %v: gap %v", loss, m, res.Gap)
+				}
+				continue
+			}
+			if res.Status != Optimal {
+				t.Errorf("%v %v: %v, objective %v", loss, m, res.Status, res.Objective)
+			}
+		}
+	}
+	zero := make([]float64, 12)
+	res, err := Solve(context.Background(), &Problem{X: X, Y: zero, Loss: Squared, Beta: 0.1}, nil, &ADMM{})
+	if err != nil || res.Status != Optimal || res.Objective != 0 || res.ActiveNeurons != 0 {
+		t.Errorf("zero targets: %v %v", res, err)
+	}
+}
