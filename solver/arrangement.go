@@ -8,7 +8,6 @@ import (
 	"math/bits"
 	"math/rand/v2"
 
-	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/mat"
 )
@@ -144,6 +143,7 @@ type patternSampler struct {
 	prod  []float64 // X Hᵀ for the batch, n×b
 	buf   []uint64
 	visit func(key string) // if set, called with the pattern key of every draw
+	tbuf  []float64
 }
 
 // samplerBatch is the number of directions multiplied at once: large enough for a
@@ -175,9 +175,7 @@ func (s *patternSampler) draw(count int, after func(drawn, distinct int)) {
 			s.prod = make([]float64, s.n*b)
 		}
 		prod := s.prod[:s.n*b]
-		blas64.Gemm(blas.NoTrans, blas.Trans, 1, general(s.x),
-			blas64.General{Rows: b, Cols: s.d, Stride: s.d, Data: s.batch},
-			0, blas64.General{Rows: s.n, Cols: b, Stride: b, Data: prod})
+		mulXT(general(s.x), prod, s.batch, b, &s.tbuf)
 		for j := 0; j < b; j++ {
 			clear(s.buf)
 			for k := 0; k < s.n; k++ {

@@ -7,8 +7,6 @@ import (
 	"math"
 	"time"
 
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -185,8 +183,11 @@ func coneDecompose(pr *program, u []float64) ([]float64, error) {
 	xu := make([]float64, n*P)
 	xh := make([]float64, n*P)
 	pr.mulXT(xu, u, P)
-	blas64.Gemm(blas.NoTrans, blas.Trans, 1, pr.X, blas64.General{Rows: P, Cols: d, Stride: h.Stride, Data: h.Data},
-		0, blas64.General{Rows: n, Cols: P, Stride: P, Data: xh})
+	hc := make([]float64, P*d)
+	for i := 0; i < P; i++ {
+		copy(hc[i*d:(i+1)*d], h.Data[i*h.Stride:i*h.Stride+d])
+	}
+	pr.mulXT(xh, hc, P)
 	for i := 0; i < P; i++ {
 		ub := u[i*d : (i+1)*d]
 		if norm2(ub) == 0 {

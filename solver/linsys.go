@@ -228,8 +228,7 @@ func (ls *linsys) solve(r, u []float64) {
 		copy(t1, ls.diff)
 		ls.applyM(t1, p) // t₁ = (I⊗M) r
 		// z = F_D t₁: zₖ = Σᵢ dᵢₖ xₖᵀ t₁ᵢ.
-		blas64.Gemm(blas.NoTrans, blas.Trans, 1, pr.X, blas64.General{Rows: p, Cols: d, Stride: d, Data: t1},
-			0, blas64.General{Rows: n, Cols: p, Stride: p, Data: ls.xt})
+		pr.mulXT(ls.xt, t1, p)
 		for k := 0; k < n; k++ {
 			ls.z[k] = dot(pr.mask[k*p:(k+1)*p], ls.xt[k*p:(k+1)*p])
 		}

@@ -23,8 +23,9 @@ type program struct {
 	y       []float64
 	loss    Loss
 	beta    float64
-	tau2    float64 // weight τ² of the consensus constraint u = v in ADMM
-	noGram  bool    // the ADMM matrix has no GᵀG term
+	tau2    float64   // weight τ² of the consensus constraint u = v in ADMM
+	noGram  bool      // the ADMM matrix has no GᵀG term
+	tbuf    []float64 // scratch of mulXT
 	arr     *Arrangement
 	mask    []float64 // n×P: mask[k*P+i] = dᵢₖ ∈ {0, 1}
 	sign    []float64 // n×P: 2dᵢₖ − 1 ∈ {−1, +1}
@@ -69,8 +70,26 @@ func newProgram(p *Problem, arr *Arrangement) (*program, error) {
 
 // mulXT sets dst (n×rows) = X Aᵀ for A = rows×d.
 func (pr *program) mulXT(dst, a []float64, rows int) {
-	blas64.Gemm(blas.NoTrans, blas.Trans, 1, pr.X, blas64.General{Rows: rows, Cols: pr.d, Stride: pr.d, Data: a},
-		0, blas64.General{Rows: pr.n, Cols: rows, Stride: rows, Data: dst})
+	mulXT(pr.X, dst, a, rows, &pr.tbuf)
+}
+
+// mulXT sets dst (n×rows) = X Aᵀ for X n×d and A rows×d. It transposes A into *buf
+// first: gonum's NoTrans×NoTrans product (row axpys of length rows) runs 20–50 times
+// faster than NoTrans×Trans (dot products of length d) at these shapes (measured on
+// n = 2000, d = 20, rows = 100).
+func mulXT(X blas64.General, dst, a []float64, rows int, buf *[]float64) {
+	d := X.Cols
+	if cap(*buf) < rows*d {
+		*buf = make([]float64, rows*d)
+	}
+	at := (*buf)[:rows*d]
+	for j := 0; j < rows; j++ {
+		for c, v := range a[j*d : (j+1)*d] {
+			at[c*rows+j] = v
+		}
+	}
+	blas64.Gemm(blas.NoTrans, blas.NoTrans, 1, X, blas64.General{Rows: d, Cols: rows, Stride: rows, Data: at},
+		0, blas64.General{Rows: X.Rows, Cols: rows, Stride: rows, Data: dst})
 }
 
 // mulTX sets dst (cols×d) = Tᵀ X for T = n×cols, scaled: dst = alpha Tᵀ X + beta dst.
