@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 )
 
 func newTestSession(t *testing.T, cells ...string) *Session {
@@ -142,5 +143,32 @@ func TestConcurrentRequests(t *testing.T) {
 		if st, _ := s.IsComplete("for {"); st != "incomplete" {
 			t.Errorf("IsComplete = %s", st)
 		}
+	}
+}
+
+// TestGoroutinePanicBetweenCells: a goroutine that panics after its cell ended
+// is reported at the start of the next cell's output.
+func TestGoroutinePanicBetweenCells(t *testing.T) {
+	s := newTestSession(t, "go func() {\n\ttime.Sleep(10 * time.Millisecond)\n\tpanic(\"late\")\n}()")
+	// Wait until the panic has been reported (held for the next cell).
+	for i := 0; ; i++ {
+		s.streams.mu.Lock()
+		held := s.streams.held
+		s.streams.mu.Unlock()
+		if held > 0 {
+			break
+		}
+		if i > 500 {
+			t.Fatal("the goroutine's panic was never reported")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	rec := &recorder{}
+	out := s.Execute(context.Background(), Cell{Code: `"next"`, Number: 2, Output: rec})
+	if out.Error != nil {
+		t.Fatal(out.Error)
+	}
+	if got := rec.stderr.String(); !strings.Contains(got, "panic in a goroutine started by Cell1: late") {
+		t.Errorf("stderr of the next cell = %q", got)
 	}
 }

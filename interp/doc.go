@@ -12,5 +12,33 @@
 //
 // Execute runs one cell at a time; cancelling ctx interrupts the cell and Execute
 // returns only when the cell has really stopped. Complete, Inspect and IsComplete are
-// safe to call while a cell runs.
+// safe to call while a cell runs. With Options.CaptureOutput, file descriptors 1
+// and 2 are pipes into the running cell while the session is open; the process's
+// own logs then go to ProcessStderr.
+//
+// # How a cell runs
+//
+// yaegi v0.16.1 behaves like Go ≈1.21 with gaps that a notebook hits at once (see
+// CELLS.md for what remains). The engine hides them:
+//
+//  1. Split: the cell's top-level import and func declarations are found with
+//     go/scanner; the rest is parsed as a function body (parse.go). Positions
+//     stay those of the cell ("Cell7:3:5").
+//  2. Check: go/types checks the cell at Go 1.26 against the program made of
+//     the latest declaration of every name and the variables of earlier cells
+//     (compile.go). Compiled packages reach the checker through an importer
+//     built from the same yaegi symbol tables that the interpreter loads
+//     (importer.go); slices, maps, cmp and iter come from source (sources.go).
+//     Variables defined at the cell's top level are hoisted to package
+//     variables with their checked types.
+//  3. Rewrite: the cell's own text is copied with small edits (gen.go,
+//     rewrite.go) and /*line*/ directives that keep every token's position:
+//     hoisting, the displayed last expression, per-iteration loop variables,
+//     range over int and over functions, min/max/clear, explicit type
+//     arguments, recovering goroutines, interruptible sleeps and contexts.
+//  4. Run: functions become package variables holding function literals, so
+//     that redefining one reaches every caller; what yaegi cannot change in
+//     place (types, methods, constants, generics) is applied by replaying the
+//     program into a fresh interpreter (session.go). The cell function runs
+//     under a compiled wrapper that knows when it has really returned.
 package interp
