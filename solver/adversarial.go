@@ -44,8 +44,8 @@ import (
 //
 // The solver is our ADMM (MATH.md §4 in its cone form) with two splittings: u = v,
 // whose step is the proximal map of β‖·‖₂ + 𝟙_{Cⱼ} per block, the group soft threshold
-// of the projection onto the robust cone Cⱼ (see robustProjector: an exact
-// active-set method on the polar cone, warm-started), and b = Au, b ∈ ℝⁿˣᵈ holding
+// of the projection onto the robust cone Cⱼ (see robustProjector: an active-set
+// Newton method on the polar cone, warm-started), and b = Au, b ∈ ℝⁿˣᵈ holding
 // the vectors aₖ, whose step is the proximal map of each worst-case loss (see
 // robustProx: a scalar root per point). The u-step matrix τ²I + γ²AᵀA is solved in
 // the eigenbasis of the co-activation counts (see kronSystem), so it costs O(P²d)
@@ -95,6 +95,7 @@ const (
 	advRhoChange         = 2     // balancing moves ρ only by more than this factor: a change is free, but it restarts the acceleration
 	advGammaScale        = 1     // γ² relative to tr(I)/tr(AᵀA)
 	advMaxRhoChanges     = 50    // bounds oscillation of balancing
+	advProjectionFactor  = 1e-3  // projection accuracy relative to ADMM's primal residual: errors well below the residual they perturb
 )
 
 // adv is the run state of one Adversarial solve. Layout: blocks (2P×d) row j;
@@ -106,6 +107,7 @@ type adv struct {
 	ks   *kronSystem
 	proj *robustProjector
 	act  []robustActive // warm starts of the projections, per block
+	kind []patternKind  // per pattern
 	rho  float64
 	tau2 float64 // weight τ² of u = v
 	g2   float64 // weight γ² of b = Au
@@ -187,8 +189,14 @@ func (m *Adversarial) solve(ctx context.Context, p *Problem, s *Settings) (*Resu
 		return nil, err
 	}
 	a.alloc()
-	if advHook != nil {
-		advHook(a)
+	if a.classify() {
+		// No pattern with an active point admits an input-dependent robust block:
+		// only the zero network is feasible.
+		obj := p.Loss.Value(make([]float64, n), p.Y)
+		z, _ := splitBlocks(pr, make([]float64, 2*pr.P*pr.d))
+		return &Result{Method: m.String(), Status: Infeasible, Objective: obj, Gap: 0, Network: &Network{},
+			Arrangement: arr, Patterns: pr.P, Certificate: &Certificate{Primal: obj, Dual: obj, DualScale: 1},
+			V: z, W: mat.DenseCopyOf(z), Runtime: time.Since(start)}, nil
 	}
 	if m.Anderson >= 0 {
 		mem := m.Anderson
@@ -284,25 +292,11 @@ func (m *Adversarial) solve(ctx context.Context, p *Problem, s *Settings) (*Resu
 	res.ActiveNeurons = res.Network.Neurons()
 	res.V, res.W = splitBlocks(pr, a.v)
 	res.Objective = a.networkObjective(a.v, ev)
-	if status != Canceled && activeBlocks(inputBlocks(pr, a.v, dS)) == 0 && a.eps > 0 && robustInfeasible(pr, a.eps, dS) {
-		res.Status = Infeasible
-		clear(a.v)
-		res.Network = &Network{}
-		res.ActiveNeurons = 0
-		res.V, res.W = splitBlocks(pr, a.v)
-		res.Objective = a.evalConvex(a.v, ev)
-		cert.Primal = res.Objective
-		cert.ConeViolation = 0
-		cert.Gap = relativeGap(cert.Primal, cert.Dual)
-		res.Gap = cert.Gap
-	}
 	res.Rho = a.rho
 	res.Factorizations = 1
 	res.Runtime = time.Since(start)
 	return res, nil
 }
-
-var advHook func(*adv) // tests
 
 // scale sets the split weights and the initial ρ so that the method is invariant to a
 // rescaling of X (which scales the blocks and b by the inverse): τ² = 1 for u = v and
@@ -360,6 +354,59 @@ func (a *adv) alloc() {
 	a.scratch = mk(d)
 	a.proj = newRobustProjector(pr, a.eps, a.dS)
 	a.act = make([]robustActive, 2*P)
+}
+
+// patternKind classifies a pattern's robust cone.
+type patternKind uint8
+
+const (
+	patternRobust  patternKind = iota // has an input-dependent robust neuron
+	patternTrivial                    // C = {0} (ε above the pattern's robust capacity)
+	patternUseless                    // no active point: contributes to no prediction
+)
+
+// classify sets a.kind and reports whether no pattern with an active point is
+// robust (the program is infeasible but for the zero network). A pattern is robust
+// when its generator's robust margin reaches ε (always so for SampleRobustArrangement)
+// or its capacity (a linear program, see robustCapacity) does; otherwise its cone is
+// {v : v_S = 0, (2dₖ − 1)v_b ≥ 0}, which for a pattern with active and inactive
+// points is {0}. (A one-sided pattern with a bias has infinite capacity.)
+func (a *adv) classify() bool {
+	pr := a.pr
+	n, d, P := pr.n, pr.d, pr.P
+	a.kind = make([]patternKind, P)
+	if a.eps == 0 {
+		return false
+	}
+	gens := pr.arr.Generators
+	none := true
+	for i := 0; i < P; i++ {
+		if pr.arr.ActiveCount(i) == 0 {
+			a.kind[i] = patternUseless
+			continue
+		}
+		robust := false
+		if gens != nil {
+			h := gens.RawRowView(i)
+			l1, margin := 0.0, math.Inf(1)
+			for c := 0; c < a.dS; c++ {
+				l1 += math.Abs(h[c])
+			}
+			for k := 0; k < n; k++ {
+				margin = math.Min(margin, pr.sign[k*P+i]*dot(pr.x[k*d:(k+1)*d], h))
+			}
+			robust = l1 > 0 && margin >= a.eps*l1
+		}
+		if !robust {
+			robust = robustCapacity(pr, i, a.dS) >= a.eps*(1-capacityTolerance)
+		}
+		if robust {
+			none = false
+		} else {
+			a.kind[i] = patternTrivial
+		}
+	}
+	return none
 }
 
 // mulA sets dst (n×d) = A u: row k is aₖ = Σᵢ dᵢₖ(vᵢ − wᵢ).
@@ -430,6 +477,11 @@ func (a *adv) step() {
 		}
 	}
 	a.primal, a.normKu, a.normW = math.Sqrt(primal), math.Sqrt(normKu), math.Sqrt(normW)
+	// Inexact projections while ADMM is far from a solution: the next ones solve
+	// their KKT conditions to advProjectionFactor times the relative primal residual
+	// (a feasible dual point needs no exact projection: any multipliers ζ ≥ 0 give a
+	// polar part in C°).
+	a.proj.loose = advProjectionFactor * a.primal / math.Max(math.Max(a.normKu, a.normW), 1e-300)
 	// 4. The next right-hand side's constant part γ²Aᵀ(b − λ_b) and the dual residual
 	// ρ‖τ²Δv + γ²AᵀΔb‖ from one product.
 	a.products(true)
@@ -447,7 +499,10 @@ func (a *adv) step() {
 }
 
 // coneStep sets v and pol from arg: one product X argᵀ checks the robust
-// feasibility of every block; infeasible ones are projected (warm-started).
+// feasibility of every block; infeasible ones are projected (warm-started). Blocks of
+// trivial cones are zero, with the whole argument as polar part; blocks of patterns
+// without active points are zero, with a zero polar part (0 ∈ C° and their columns
+// of A vanish, so the certificate's constraint holds for them).
 func (a *adv) coneStep() {
 	pr := a.pr
 	n, d, P := pr.n, pr.d, pr.P
@@ -458,6 +513,16 @@ func (a *adv) coneStep() {
 		aj := a.arg[j*d : (j+1)*d]
 		vj := a.v[j*d : (j+1)*d]
 		pj := a.pol[j*d : (j+1)*d]
+		switch a.kind[i] {
+		case patternTrivial: // C = {0}, C° = ℝᵈ
+			clear(vj)
+			copy(pj, aj)
+			continue
+		case patternUseless: // no active point: the block's optimum is zero
+			clear(vj)
+			clear(pj)
+			continue
+		}
 		l1 := 0.0
 		for c := 0; c < a.dS; c++ {
 			l1 += math.Abs(aj[c])
@@ -472,7 +537,7 @@ func (a *adv) coneStep() {
 		}
 		st := &a.act[j]
 		if feasible {
-			st.k, st.vecs, st.gamma, st.factored = st.k[:0], st.vecs[:0], st.gamma[:0], 0
+			st.k, st.zeta = st.k[:0], st.zeta[:0]
 			clear(pj)
 			shrinkBlock(aj, vj, kappa)
 			continue
@@ -692,16 +757,6 @@ func (a *adv) violation(q []float64, ev *advEval) float64 {
 		return 0
 	}
 	return worst / scale
-}
-
-// inputBlocks returns ‖q_{j,S}‖ for every block: zero when the block's neuron does not
-// depend on the perturbed inputs.
-func inputBlocks(pr *program, q []float64, dS int) []float64 {
-	out := make([]float64, 2*pr.P)
-	for j := range out {
-		out[j] = norm2(q[j*pr.d : j*pr.d+dS])
-	}
-	return out
 }
 
 // certificate builds a feasible point of the dual of the robust program from the
