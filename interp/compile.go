@@ -263,6 +263,9 @@ func (cc *compiler) compile(pc *parsedCell) (*compiled, error) {
 	// Generate the interpreter's source.
 	g := &generator{c: c, pc: pc, info: info2, hoist: hoist}
 	g.collectEdits(stmts)
+	if len(g.errs) > 0 {
+		return nil, &compileError{dedupe(g.errs)}
+	}
 	for _, d := range c.newDecls {
 		g.declText(d)
 	}

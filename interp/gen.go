@@ -19,6 +19,7 @@ type generator struct {
 	hoist map[*ast.Ident]bool
 	edits []edit
 	temps int
+	errs  []string // constructs the interpreter cannot run, found while rewriting
 }
 
 func (g *generator) off(p token.Pos) int { return g.pc.offset(p) }

@@ -57,6 +57,93 @@ func (g *generator) rewrites() {
 	for _, f := range g.pc.funcs {
 		ast.Inspect(f, visit)
 	}
+	// Function bodies, for the deferred-closure check: the cell's own body and
+	// every function and function literal.
+	g.checkDeferredClosures(g.pc.stmts)
+	for _, f := range g.pc.funcs {
+		if f.Body != nil {
+			g.checkDeferredClosures(f.Body.List)
+		}
+	}
+	for _, s := range g.pc.stmts {
+		ast.Inspect(s, func(n ast.Node) bool {
+			if fl, ok := n.(*ast.FuncLit); ok {
+				g.checkDeferredClosures(fl.Body.List)
+			}
+			return true
+		})
+	}
+	for _, f := range g.pc.funcs {
+		ast.Inspect(f, func(n ast.Node) bool {
+			if fl, ok := n.(*ast.FuncLit); ok {
+				g.checkDeferredClosures(fl.Body.List)
+			}
+			return true
+		})
+	}
+}
+
+// checkDeferredClosures refuses, with a compile error, a deferred call that
+// calls a function literal created by the same function body: yaegi v0.16.1
+// deadlocks then (the literal, when it returns, locks the frame of the
+// function that created it, which its deferred calls already hold). Calling
+// a literal directly in a defer ("defer func() {...}()") is fine.
+func (g *generator) checkDeferredClosures(body []ast.Stmt) {
+	// Variables of this body assigned a function literal (not in nested literals).
+	lits := map[types.Object]bool{}
+	var defers []*ast.DeferStmt
+	var walk func(n ast.Node) bool
+	walk = func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.FuncLit:
+			return false
+		case *ast.AssignStmt:
+			for i, r := range n.Rhs {
+				if _, ok := ast.Unparen(r).(*ast.FuncLit); ok && i < len(n.Lhs) {
+					if id, ok := n.Lhs[i].(*ast.Ident); ok {
+						if o := g.obj(id); o != nil {
+							lits[o] = true
+						}
+					}
+				}
+			}
+		case *ast.ValueSpec:
+			for i, r := range n.Values {
+				if _, ok := ast.Unparen(r).(*ast.FuncLit); ok && i < len(n.Names) {
+					if o := g.obj(n.Names[i]); o != nil {
+						lits[o] = true
+					}
+				}
+			}
+		case *ast.DeferStmt:
+			defers = append(defers, n)
+		}
+		return true
+	}
+	for _, s := range body {
+		ast.Inspect(s, walk)
+	}
+	for _, d := range defers {
+		ast.Inspect(d.Call, func(n ast.Node) bool {
+			call, ok := n.(*ast.CallExpr)
+			if !ok {
+				return true
+			}
+			if id, ok := ast.Unparen(call.Fun).(*ast.Ident); ok && lits[g.obj(id)] {
+				l, c := g.pc.lineCol(g.off(call.Pos()))
+				g.errs = append(g.errs, fmt.Sprintf("%s:%d:%d: %s is a function literal of this function, called by a deferred call: the interpreter would hang (yaegi bug); declare %s as a function of the cell, or call it without defer", g.pc.name, l, c, id.Name, id.Name))
+			}
+			return true
+		})
+	}
+}
+
+// obj returns the object an identifier defines or uses.
+func (g *generator) obj(id *ast.Ident) types.Object {
+	if o := g.info.Defs[id]; o != nil {
+		return o
+	}
+	return g.info.Uses[id]
 }
 
 // pkgFunc returns the package path and name of a qualified identifier (fmt.Println).
