@@ -125,12 +125,10 @@ func (g *generator) checkDeferredClosures(body []ast.Stmt) {
 	}
 	for _, d := range defers {
 		ast.Inspect(d.Call, func(n ast.Node) bool {
-			call, ok := n.(*ast.CallExpr)
-			if !ok {
-				return true
-			}
-			if id, ok := ast.Unparen(call.Fun).(*ast.Ident); ok && lits[g.obj(id)] {
-				l, c := g.pc.lineCol(g.off(call.Pos()))
+			// A call of the literal, or the literal handed to a function that
+			// the deferred call runs.
+			if id, ok := n.(*ast.Ident); ok && lits[g.obj(id)] {
+				l, c := g.pc.lineCol(g.off(id.Pos()))
 				g.errs = append(g.errs, fmt.Sprintf("%s:%d:%d: %s is a function literal of this function, called by a deferred call: the interpreter would hang (yaegi bug); declare %s as a function of the cell, or call it without defer", g.pc.name, l, c, id.Name, id.Name))
 			}
 			return true
