@@ -30,6 +30,7 @@ import (
 //	-- result --                the execute_result's text/plain
 //	-- result~ --               the same, as a regular expression
 //	-- result.MIME --           the execute_result's payload of that MIME type
+//	-- result.MIME~ --          the same, as a regular expression
 //	-- error --                 "Name: Value" of the cell's error
 //	-- error~ --                the same, as a regular expression
 //	-- traceback --             lines that the traceback contains, in order
@@ -323,6 +324,14 @@ func checkCell(n int, cell *expectCell, rec *recorder, out Outcome) []string {
 	}
 	for k, want := range cell.expect {
 		switch {
+		case strings.HasPrefix(k, "result.") && strings.HasSuffix(k, "~"):
+			g := got[strings.TrimSuffix(k, "~")]
+			re, err := regexp.Compile("^(?s:" + strings.TrimSuffix(want, "\n") + ")$")
+			if err != nil {
+				fail("bad %s: %v", k, err)
+			} else if !re.MatchString(g) {
+				fail("%s = %q, want match for %q", k, g, want)
+			}
 		case strings.HasPrefix(k, "result."):
 			if got[k] != strings.TrimSuffix(want, "\n") {
 				fail("%s = %q, want %q", k, got[k], want)

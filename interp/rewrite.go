@@ -48,6 +48,8 @@ func (g *generator) rewrites() {
 			g.rewriteGo(n)
 		case *ast.Ident:
 			g.rewriteIdent(n, parent)
+		case *ast.CompositeLit:
+			g.rewriteCompositeLit(n)
 		}
 		return true
 	}
@@ -823,4 +825,71 @@ func (g *generator) methodExpr(se *ast.SelectorExpr, sel *types.Selection) {
 	}
 	g.replaceNode(se, fmt.Sprintf("func(%s) (%s) { %sgocvxP0.%s(%s) }",
 		strings.Join(params, ", "), strings.Join(results, ", "), ret, se.Sel.Name, strings.Join(args, ", ")))
+}
+
+// rewriteCompositeLit converts values of cell types stored in interface-typed
+// fields or elements of a composite literal of compiled types (a Recorder in
+// solver.Settings{...}): yaegi stores the bare value there, which reflect
+// refuses; assigned first to a variable of the interface type, the value gets
+// yaegi's wrapper with its methods.
+func (g *generator) rewriteCompositeLit(lit *ast.CompositeLit) {
+	t := g.info.Types[lit].Type
+	if t == nil {
+		return
+	}
+	wrap := func(e ast.Expr, target types.Type) {
+		if _, ok := target.Underlying().(*types.Interface); !ok || types.IsInterface(g.info.Types[e].Type) {
+			return
+		}
+		if iface := target.Underlying().(*types.Interface); iface.Empty() || !isCellType(g.info.Types[e].Type) {
+			return
+		}
+		ts, ok := g.yt(target)
+		if !ok {
+			return
+		}
+		g.insertAt(e.Pos(), fmt.Sprintf("func() %s { var v %s = ", ts, ts))
+		g.insertAt(e.End(), "; return v }()")
+	}
+	switch u := t.Underlying().(type) {
+	case *types.Struct:
+		if isCellType(t) {
+			return
+		}
+		for i, el := range lit.Elts {
+			if kv, ok := el.(*ast.KeyValueExpr); ok {
+				if id, ok := kv.Key.(*ast.Ident); ok {
+					for j := 0; j < u.NumFields(); j++ {
+						if u.Field(j).Name() == id.Name {
+							wrap(kv.Value, u.Field(j).Type())
+						}
+					}
+				}
+			} else if i < u.NumFields() {
+				wrap(el, u.Field(i).Type())
+			}
+		}
+	case *types.Slice, *types.Array, *types.Map:
+		var elem types.Type
+		switch u := u.(type) {
+		case *types.Slice:
+			elem = u.Elem()
+		case *types.Array:
+			elem = u.Elem()
+		case *types.Map:
+			elem = u.Elem()
+		}
+		if isCellType(elem) {
+			return
+		}
+		for _, el := range lit.Elts {
+			if kv, ok := el.(*ast.KeyValueExpr); ok {
+				el = kv.Value
+			}
+			if _, ok := el.(*ast.CompositeLit); ok {
+				continue
+			}
+			wrap(el, elem)
+		}
+	}
 }
