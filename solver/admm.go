@@ -7,6 +7,8 @@ import (
 	"math"
 	"time"
 
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -103,6 +105,14 @@ type admm struct {
 	act   [][]int
 	zeta  [][]float64
 	cache []coneCache
+	// Batched verification of warm-started projections.
+	pending        []int
+	cand, candRows []float64 // 2P×d candidates, and those pending packed
+	xc             []float64 // n×2P: X candᵀ
+	mark           []bool    // n: active rows of the candidate being checked
+	tol, sh        []float64 // per block: feasibility tolerance, shrink factor
+	bad            []bool    // per block: argument (or candidate) violates a row
+	src            []int     // per block: where X vⱼ comes from (see coneStep)
 
 	primal, dual, normAU, normZ float64
 	refactorizations            int
@@ -375,6 +385,9 @@ func (a *admm) alloc() {
 		a.act = make([][]int, 2*P)
 		a.zeta = make([][]float64, 2*P)
 		a.cache = make([]coneCache, 2*P)
+		a.cand, a.candRows = make([]float64, 2*P*d), make([]float64, 2*P*d)
+		a.xc, a.mark = make([]float64, n*2*P), make([]bool, n)
+		a.tol, a.sh, a.bad, a.src = make([]float64, 2*P), make([]float64, 2*P), make([]bool, 2*P), make([]int, 2*P)
 	}
 	a.t, a.tOut = make([]float64, n*4*P), make([]float64, 4*P*d)
 	a.z, a.zOld, a.mu, a.fu, a.eta = make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
@@ -601,37 +614,120 @@ func (a *admm) coneStep(kappa float64) {
 	n, d, P := pr.n, pr.d, pr.P
 	pr.mulXT(a.xa, a.arg, 2*P)
 	xv := a.ev0().xu
+	// Feasibility of every block in one row-major pass over X argᵀ.
+	for j := 0; j < 2*P; j++ {
+		a.tol[j] = coneTolerance * norm2(a.arg[j*d:(j+1)*d]) * a.proj.rowMax
+		a.bad[j] = false
+	}
+	for k := 0; k < n; k++ {
+		row := a.xa[k*2*P : (k+1)*2*P]
+		sg := pr.sign[k*P : (k+1)*P]
+		for j, v := range row {
+			if sg[j%P]*v < -a.tol[j] {
+				a.bad[j] = true
+			}
+		}
+	}
+	a.pending = a.pending[:0]
 	for j := 0; j < 2*P; j++ {
 		i := j
 		if j >= P {
 			i = j - P
 		}
 		aj := a.arg[j*d : (j+1)*d]
-		vj := a.v[j*d : (j+1)*d]
-		tol := coneTolerance * norm2(aj) * a.proj.rowMax
-		feasible := true
-		for k := 0; k < n; k++ {
-			if pr.sign[k*P+i]*a.xa[k*2*P+j] < -tol {
-				feasible = false
-				break
-			}
-		}
-		if feasible {
+		switch {
+		case !a.bad[j]:
 			a.act[j], a.zeta[j] = a.act[j][:0], a.zeta[j][:0]
-			sh := shrinkBlock(aj, vj, kappa)
-			for k := 0; k < n; k++ {
-				xv[k*2*P+j] = sh * a.xa[k*2*P+j]
+			a.sh[j] = shrinkBlock(aj, a.v[j*d:(j+1)*d], kappa)
+			a.src[j] = srcArg
+		case len(a.act[j]) > 0:
+			// Warm start: the previous active rows give a candidate, verified below
+			// together with the other blocks' in one product.
+			a.proj.cache = &a.cache[j]
+			a.act[j], a.zeta[j] = a.proj.candidate(aj, pr.sign, i, P, a.act[j], a.zeta[j], a.cand[j*d:(j+1)*d])
+			a.proj.cache = nil
+			a.pending = append(a.pending, j)
+		default:
+			a.projectBlock(j, kappa)
+			a.src[j] = srcDone
+		}
+	}
+	m := len(a.pending)
+	if m > 0 {
+		for r, j := range a.pending {
+			copy(a.candRows[r*d:(r+1)*d], a.cand[j*d:(j+1)*d])
+			a.bad[j] = false
+		}
+		// cand Xᵀ (m×n, each candidate's products contiguous) through the stored Xᵀ
+		// and gonum's NoTrans×NoTrans kernel.
+		blas64.Gemm(blas.NoTrans, blas.NoTrans, 1, blas64.General{Rows: m, Cols: d, Stride: d, Data: a.candRows[:m*d]},
+			pr.transposed(), 0, blas64.General{Rows: m, Cols: n, Stride: n, Data: a.xc[:m*n]})
+		// A candidate is the projection when it violates no inactive row.
+		for r, j := range a.pending {
+			i := j % P
+			for _, k := range a.act[j] {
+				a.mark[k] = true
 			}
-			continue
+			row := a.xc[r*n : (r+1)*n]
+			for k, v := range row {
+				if pr.sign[k*P+i]*v < -a.tol[j] && !a.mark[k] {
+					a.bad[j] = true
+					break
+				}
+			}
+			for _, k := range a.act[j] {
+				a.mark[k] = false
+			}
 		}
-		a.proj.cache = &a.cache[j]
-		pv, act, zeta := a.proj.project(aj, pr.sign, i, P, a.act[j], a.zeta[j])
-		a.proj.cache = nil
-		a.act[j], a.zeta[j] = act, zeta
-		sh := shrinkBlock(pv, vj, kappa)
-		for k := 0; k < n; k++ {
-			xv[k*2*P+j] = sh * a.proj.xv[k]
+		for r, j := range a.pending {
+			if a.bad[j] {
+				a.projectBlock(j, kappa)
+				a.src[j] = srcDone
+				continue
+			}
+			a.proj.activeRows += len(a.act[j])
+			a.sh[j] = shrinkBlock(a.cand[j*d:(j+1)*d], a.v[j*d:(j+1)*d], kappa)
+			a.src[j] = r
 		}
+	}
+	// X vᵀ = shrink × (X argᵀ, or (cand Xᵀ)ᵀ) column by column, in one row-major pass.
+	for k := 0; k < n; k++ {
+		out := xv[k*2*P : (k+1)*2*P]
+		xa := a.xa[k*2*P : (k+1)*2*P]
+		for j := range out {
+			switch s := a.src[j]; {
+			case s == srcArg:
+				out[j] = a.sh[j] * xa[j]
+			case s >= 0:
+				out[j] = a.sh[j] * a.xc[s*n+k]
+			}
+		}
+	}
+}
+
+// Sources of X vⱼ in coneStep: X argⱼ (srcArg), already written (srcDone), or a
+// column of X candᵀ (≥ 0).
+const (
+	srcArg  = -1
+	srcDone = -2
+)
+
+// projectBlock runs the full projection of block j, warm-started from its active rows.
+func (a *admm) projectBlock(j int, kappa float64) {
+	pr := a.pr
+	n, d, P := pr.n, pr.d, pr.P
+	i := j
+	if j >= P {
+		i = j - P
+	}
+	a.proj.cache = &a.cache[j]
+	pv, act, zeta := a.proj.project(a.arg[j*d:(j+1)*d], pr.sign, i, P, a.act[j], a.zeta[j])
+	a.proj.cache = nil
+	a.act[j], a.zeta[j] = act, zeta
+	sh := shrinkBlock(pv, a.v[j*d:(j+1)*d], kappa)
+	xv := a.ev.xu
+	for k := 0; k < n; k++ {
+		xv[k*2*P+j] = sh * a.proj.xv[k]
 	}
 }
 

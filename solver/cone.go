@@ -73,45 +73,14 @@ func (c *coneProjector) project(a, sign []float64, off, stride int, act []int, z
 			c.inAct[k] = false
 		}
 	}()
-	solveActive := func() bool {
-		// Lawson–Hanson inner loop: from ζ > 0 on the active rows, move towards the
-		// least-squares solution z, dropping rows whose multiplier reaches zero.
-		for range 3*c.d + 10 {
-			z, ok := c.leastSquares(a, act)
-			if !ok {
-				return false
+	var ok bool
+	if len(act) > 0 {
+		if act, zeta, ok = c.inner(a, act, zeta); !ok {
+			for _, k := range act {
+				c.inAct[k] = false
 			}
-			step, hit := 1.0, -1
-			for i, zi := range z {
-				if zi <= 0 {
-					if s := zeta[i] / (zeta[i] - zi); s < step || hit < 0 {
-						step, hit = s, i
-					}
-				}
-			}
-			if hit < 0 {
-				copy(zeta, z)
-				return true
-			}
-			j := 0
-			for i := range zeta {
-				zn := zeta[i] + step*(z[i]-zeta[i])
-				if i != hit && zn > 0 {
-					act[j], zeta[j] = act[i], zn
-					j++
-				} else {
-					c.inAct[act[i]] = false
-				}
-			}
-			act, zeta = act[:j], zeta[:j]
+			act, zeta = act[:0], zeta[:0]
 		}
-		return true
-	}
-	if len(act) > 0 && !solveActive() {
-		for _, k := range act {
-			c.inAct[k] = false
-		}
-		act, zeta = act[:0], zeta[:0]
 	}
 	for range 3*c.d + 10 {
 		c.setV(a, act, zeta)
@@ -127,7 +96,7 @@ func (c *coneProjector) project(a, sign []float64, off, stride int, act []int, z
 		act = append(act, kw)
 		zeta = append(zeta, 0)
 		c.inAct[kw] = true
-		if !solveActive() {
+		if act, zeta, ok = c.inner(a, act, zeta); !ok {
 			// The new row depends on the active ones: v is optimal up to rounding.
 			c.inAct[kw] = false
 			act, zeta = act[:len(act)-1], zeta[:len(zeta)-1]
@@ -142,6 +111,67 @@ func (c *coneProjector) project(a, sign []float64, off, stride int, act []int, z
 	}
 	c.activeRows += len(act)
 	return c.v, act, zeta
+}
+
+// inner is Lawson and Hanson's inner loop: from ζ > 0 on the active rows (marked in
+// c.inAct), move towards the least-squares solution z, dropping (and unmarking) rows
+// whose multiplier reaches zero, until z > 0. It reports false when the active rows
+// are numerically dependent.
+func (c *coneProjector) inner(a []float64, act []int, zeta []float64) ([]int, []float64, bool) {
+	for range 3*c.d + 10 {
+		z, ok := c.leastSquares(a, act)
+		if !ok {
+			return act, zeta, false
+		}
+		step, hit := 1.0, -1
+		for i, zi := range z {
+			if zi <= 0 {
+				if s := zeta[i] / (zeta[i] - zi); s < step || hit < 0 {
+					step, hit = s, i
+				}
+			}
+		}
+		if hit < 0 {
+			copy(zeta, z)
+			return act, zeta, true
+		}
+		j := 0
+		for i := range zeta {
+			zn := zeta[i] + step*(z[i]-zeta[i])
+			if i != hit && zn > 0 {
+				act[j], zeta[j] = act[i], zn
+				j++
+			} else {
+				c.inAct[act[i]] = false
+			}
+		}
+		act, zeta = act[:j], zeta[:j]
+	}
+	return act, zeta, true
+}
+
+// candidate runs only the inner loop from a warm active set and writes the candidate
+// v = a + G_actᵀζ into v, without the product Xv that verifies it: ADMM verifies the
+// candidates of all blocks with one matrix product and calls project only for those
+// whose candidate violates a row.
+func (c *coneProjector) candidate(a, sign []float64, off, stride int, act []int, zeta []float64, v []float64) ([]int, []float64) {
+	c.projections++
+	c.sign, c.off, c.stride = sign, off, stride
+	for _, k := range act {
+		c.inAct[k] = true
+	}
+	act, zeta, ok := c.inner(a, act, zeta)
+	for _, k := range act {
+		c.inAct[k] = false
+	}
+	if !ok {
+		act, zeta = act[:0], zeta[:0]
+	}
+	copy(v, a)
+	for i, k := range act {
+		axpy(zeta[i]*c.sg(k), c.row(k), v)
+	}
+	return act, zeta
 }
 
 // setV sets v = a + Σᵢ ζᵢ g_{actᵢ} and its products Xv, Gv.

@@ -26,6 +26,7 @@ type program struct {
 	tau2    float64   // weight τ² of the consensus constraint u = v in ADMM
 	noGram  bool      // the ADMM matrix has no GᵀG term
 	tbuf    []float64 // scratch of mulXT
+	xt      []float64 // Xᵀ (d×n), made by transposed
 	arr     *Arrangement
 	mask    []float64 // n×P: mask[k*P+i] = dᵢₖ ∈ {0, 1}
 	sign    []float64 // n×P: 2dᵢₖ − 1 ∈ {−1, +1}
@@ -66,6 +67,19 @@ func newProgram(p *Problem, arr *Arrangement) (*program, error) {
 	}
 	pr.tau2 = 1
 	return pr, nil
+}
+
+// transposed returns Xᵀ (d×n), computed once.
+func (pr *program) transposed() blas64.General {
+	if pr.xt == nil {
+		pr.xt = make([]float64, pr.d*pr.n)
+		for k := 0; k < pr.n; k++ {
+			for c := 0; c < pr.d; c++ {
+				pr.xt[c*pr.n+k] = pr.x[k*pr.d+c]
+			}
+		}
+	}
+	return blas64.General{Rows: pr.d, Cols: pr.n, Stride: pr.n, Data: pr.xt}
 }
 
 // mulXT sets dst (n×rows) = X Aᵀ for A = rows×d.
