@@ -110,6 +110,7 @@ type admm struct {
 	cand, candRows []float64 // 2P×d candidates, and those pending packed
 	xc             []float64 // n×2P: X candᵀ
 	mark           []bool    // n: active rows of the candidate being checked
+	candidates     int       // candidates verified in batch (statistics)
 	tol, sh        []float64 // per block: feasibility tolerance, shrink factor
 	bad            []bool    // per block: argument (or candidate) violates a row
 	src            []int     // per block: where X vⱼ comes from (see coneStep)
@@ -283,6 +284,7 @@ func (m *ADMM) solve(ctx context.Context, p *Problem, s *Settings) (*Result, err
 	res.ADMM = &ADMMStats{Accelerated: a.accelerated, Rejected: a.rejected}
 	if a.proj != nil {
 		res.ADMM.Projections, res.ADMM.Products, res.ADMM.ActiveRows = a.proj.projections, a.proj.products, a.proj.activeRows
+		res.ADMM.Candidates = a.candidates
 	}
 	res.Runtime = time.Since(start)
 	return res, nil
@@ -653,6 +655,7 @@ func (a *admm) coneStep(kappa float64) {
 		}
 	}
 	m := len(a.pending)
+	a.candidates += m
 	if m > 0 {
 		for r, j := range a.pending {
 			copy(a.candRows[r*d:(r+1)*d], a.cand[j*d:(j+1)*d])

@@ -90,9 +90,10 @@ type Result struct {
 // ADMMStats counts the inner work of an ADMM solve.
 type ADMMStats struct {
 	// Projections is the number of cone projections (v-step blocks whose argument
-	// lay outside its cone), Products the products X·v (n×d) they computed, and
-	// ActiveRows the sum of their final active-set sizes.
-	Projections, Products, ActiveRows int
+	// lay outside its cone), Products the products X·v (n×d) they computed one by
+	// one, Candidates the warm-started projections verified together in one matrix
+	// product per iteration, and ActiveRows the sum of their final active-set sizes.
+	Projections, Products, Candidates, ActiveRows int
 	// Accelerated is the number of Anderson extrapolations taken, Rejected the number
 	// the safeguard undid.
 	Accelerated, Rejected int

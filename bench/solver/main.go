@@ -377,8 +377,9 @@ func timeTo(res *solver.Result, tol, ref float64) float64 {
 // ADMM iteration (default form, squared loss), averaged over the run: the u-step solve
 // (two triangular solves with the dP×dP factor, or the Woodbury products and two
 // triangular solves with the n×n factor), the product X argᵀ that checks every cone
-// block, and inside the cone projections the products X·v (2nd each) and the
-// active-set work (about 4md per projection with m active rows).
+// block, the batched product that verifies warm-started projections, the products
+// X·v inside the other projections (2nd each) and their active-set work (about 4md
+// per projection with m active rows).
 func iterationFlops(n, d, p int, res *solver.Result) float64 {
 	fn, fd, fp := float64(n), float64(d), float64(p)
 	iters := float64(res.Iterations)
@@ -391,7 +392,7 @@ func iterationFlops(n, d, p int, res *solver.Result) float64 {
 		solve = 2*fn*fn + 2*(2*fn*fd*fp)
 	}
 	st := res.ADMM
-	proj := (2*fn*fd*float64(st.Products) + 4*fd*float64(st.ActiveRows)) / iters
+	proj := (2*fn*fd*float64(st.Products+st.Candidates) + 4*fd*float64(st.ActiveRows)) / iters
 	return products + solve + proj
 }
 
