@@ -172,3 +172,23 @@ func TestGoroutinePanicBetweenCells(t *testing.T) {
 		t.Errorf("stderr of the next cell = %q", got)
 	}
 }
+
+func TestCompleteSolverResult(t *testing.T) {
+	s := newTestSession(t, `set, _ := dataset.Spirals(30, 0.1, 1)
+prob := &solver.Problem{X: dataset.AddBias(set.X), Y: set.Y, Loss: solver.Squared, Beta: 1e-3}
+res, _ := solver.Solve(cell.Context(), prob, &solver.Settings{Patterns: 8, MaxIterations: 3}, nil)`)
+	c := s.Complete("res.", 4)
+	for _, want := range []string{"Objective", "Network", "History", "Status"} {
+		found := false
+		for _, m := range c.Matches {
+			found = found || m == want
+		}
+		if !found {
+			t.Errorf("Complete(res.) = %v, lacks %s", c.Matches, want)
+		}
+	}
+	c = s.Complete("res.Network.Acc", 15)
+	if len(c.Matches) != 1 || c.Matches[0] != "Accuracy" {
+		t.Errorf("Complete(res.Network.Acc) = %v", c.Matches)
+	}
+}

@@ -270,6 +270,13 @@ func (cc *compiler) compile(pc *parsedCell) (*compiled, error) {
 		g.declText(d)
 	}
 	c.body = g.bodyText(stmts)
+	if pc.program && len(stmts) == 0 {
+		for _, d := range c.newDecls {
+			if d.kind == kindFunc && d.names[0] == "main" && d.sig == "()" {
+				c.body = "gocvxrt.At(0, 0); main()\n" // a pasted program runs
+			}
+		}
+	}
 	var fb strings.Builder
 	for _, d := range c.newDecls {
 		if d.kind == kindFunc {

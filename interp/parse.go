@@ -17,10 +17,11 @@ const cellPackage = "gocvxcells"
 // parsedCell is a cell split into its top-level parts, each with positions that the
 // file set reports as "CellN:line:col" in the cell's own numbering.
 type parsedCell struct {
-	num  int
-	id   int    // the session's serial number of the cell, for yaegi positions
-	name string // "Cell7"
-	code string
+	num     int
+	id      int    // the session's serial number of the cell, for yaegi positions
+	program bool   // the cell started with a package clause
+	name    string // "Cell7"
+	code    string
 
 	imports []*ast.ImportSpec
 	funcs   []*ast.FuncDecl // top-level functions and methods
@@ -208,6 +209,14 @@ func lineDirective(name string) string { return "//line " + name + ":1:1\n" }
 func parseCell(fset *token.FileSet, num int, code string) (*parsedCell, error) {
 	name := fmt.Sprintf("Cell%d", num)
 	pc := &parsedCell{num: num, name: name, code: code}
+	// A whole program pasted into a cell: its package clause goes (the cell is
+	// run as the program's main, see compile).
+	if toks := scanCell(code); len(toks) >= 2 && toks[0].tok == token.PACKAGE && toks[1].tok == token.IDENT {
+		end := toks[1].pos + len(toks[1].lit)
+		code = blank(code, []span{{0, end}}, false)
+		pc.code = code
+		pc.program = true
+	}
 	spans := topLevelDecls(code)
 
 	// Imports and functions are parsed from two files, since a file must start
