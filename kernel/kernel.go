@@ -202,6 +202,7 @@ func (s *server) run(ctx context.Context) error {
 		for _, x := range sockets {
 			x.sock.Close()
 		}
+		closePubWriter(s.iopub)
 	}()
 	for _, w := range s.conn.warnings() {
 		s.log.Print("warning: " + w)
