@@ -844,15 +844,68 @@ func (s *Session) formatFrames(frames []frame, at string) []string {
 			}
 		}
 	}
-	var out []string
+	var kept []frame
+	var names []string
 	for _, f := range frames {
-		if f.pos == "" {
-			continue
+		if f.pos != "" {
+			kept = append(kept, f)
+			names = append(names, s.funcAt(f.pos))
 		}
-		name := s.funcAt(f.pos)
-		out = append(out, fmt.Sprintf("  %s at %s", name, f.pos))
+	}
+	// A caller's frame is at its call of the callee when that call is the
+	// only one in the caller (yaegi's own position may be an earlier call).
+	for i := 1; i < len(kept); i++ {
+		if pos, ok := s.callSite(names[i], names[i-1]); ok {
+			kept[i].pos = pos
+		}
+	}
+	var out []string
+	for i, f := range kept {
+		out = append(out, fmt.Sprintf("  %s at %s", names[i], f.pos))
 	}
 	return out
+}
+
+// callSite returns the position of the only call of callee (a name from
+// funcAt: "f" or "T.m") in the declaration of caller.
+func (s *Session) callSite(caller, callee string) (string, bool) {
+	s.mu.RLock()
+	d := s.prog.decls[caller]
+	s.mu.RUnlock()
+	if d == nil {
+		return "", false
+	}
+	fd, ok := d.node.(*ast.FuncDecl)
+	if !ok || fd.Body == nil {
+		return "", false
+	}
+	name := callee
+	if i := strings.LastIndexByte(callee, '.'); i >= 0 {
+		name = callee[i+1:]
+	}
+	var found []ast.Node
+	ast.Inspect(fd.Body, func(n ast.Node) bool {
+		call, ok := n.(*ast.CallExpr)
+		if !ok {
+			return true
+		}
+		switch f := ast.Unparen(call.Fun).(type) {
+		case *ast.Ident:
+			if f.Name == name {
+				found = append(found, call)
+			}
+		case *ast.SelectorExpr:
+			if f.Sel.Name == name {
+				found = append(found, call)
+			}
+		}
+		return true
+	})
+	if len(found) != 1 {
+		return "", false
+	}
+	l, c := d.cell.lineCol(d.cell.offset(found[0].Pos()))
+	return fmt.Sprintf("%s:%d:%d", d.cell.name, l, c), true
 }
 
 // cellName returns the name of the cell with serial number id.
