@@ -205,6 +205,21 @@ func (g *generator) rewriteCall(call *ast.CallExpr, parent ast.Node) {
 	case "clear":
 		g.rewriteClear(call, parent)
 		return
+	case "panic":
+		// Go reports a panic value by its Error or String method: keep them.
+		if len(call.Args) == 1 && isCellType(g.info.Types[call.Args[0]].Type) {
+			t := g.info.Types[call.Args[0]].Type
+			errIface := types.Universe.Lookup("error").Type().Underlying().(*types.Interface)
+			switch {
+			case types.Implements(t, errIface):
+				g.insertAt(call.Args[0].Pos(), "gocvxrt.AsError(")
+				g.insertAt(call.Args[0].End(), ")")
+			case hasStringMethod(t):
+				g.insertAt(call.Args[0].Pos(), "gocvxrt.AsStringer(")
+				g.insertAt(call.Args[0].End(), ")")
+			}
+		}
+		return
 	}
 	g.instantiate(call)
 	g.wrapArgs(call)
@@ -892,4 +907,19 @@ func (g *generator) rewriteCompositeLit(lit *ast.CompositeLit) {
 			wrap(el, elem)
 		}
 	}
+}
+
+// hasStringMethod reports whether t has a String() string method.
+func hasStringMethod(t types.Type) bool {
+	obj, _, _ := types.LookupFieldOrMethod(t, true, nil, "String")
+	fn, ok := obj.(*types.Func)
+	if !ok {
+		return false
+	}
+	sig := fn.Type().(*types.Signature)
+	if sig.Params().Len() != 0 || sig.Results().Len() != 1 {
+		return false
+	}
+	b, ok := sig.Results().At(0).Type().(*types.Basic)
+	return ok && b.Kind() == types.String
 }

@@ -34,6 +34,7 @@ func (s *Session) rtSymbols() map[string]reflect.Value {
 		"Bundle":     reflect.ValueOf(richBundle),
 		"BundleType": reflect.ValueOf((*display.Bundle)(nil)),
 		"AsError":    reflect.ValueOf(func(err error) error { return err }),
+		"AsStringer": reflect.ValueOf(func(s fmt.Stringer) fmt.Stringer { return s }),
 		"Print":      reflect.ValueOf(func(a ...any) { fmt.Fprint(s.stderr, a...) }),
 		"Println":    reflect.ValueOf(func(a ...any) { fmt.Fprintln(s.stderr, a...) }),
 		"Sleep":      reflect.ValueOf(sleep),

@@ -764,6 +764,13 @@ func (s *Session) toError(err error) *Error {
 
 // panicName returns the ename and evalue of a panic value.
 func panicName(v any) (string, string) {
+	if rv, ok := v.(reflect.Value); ok {
+		// yaegi panics with the reflect.Value of an interpreted panic value.
+		if !rv.IsValid() || !rv.CanInterface() {
+			return "panic", fmt.Sprint(v)
+		}
+		v = rv.Interface()
+	}
 	switch v := v.(type) {
 	case exitPanic:
 		return "Exit", fmt.Sprintf("os.Exit(%d) was called; the kernel keeps running", v.code)
@@ -782,6 +789,8 @@ func panicName(v any) (string, string) {
 			return "runtime error", goRuntimeMessage(v)
 		}
 		return "panic", v
+	case fmt.Stringer:
+		return "panic", v.String()
 	}
 	return "panic", fmt.Sprintf("%v", v)
 }
