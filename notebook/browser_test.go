@@ -18,6 +18,12 @@ import (
 // profile; the test's cleanup ends both.
 func startBrowser(t *testing.T) *webdriver.Driver {
 	t.Helper()
+	return startBrowserOwned(t, t)
+}
+
+// startBrowserOwned starts the browser for test t, ending it with owner's cleanup.
+func startBrowserOwned(t, owner *testing.T) *webdriver.Driver {
+	t.Helper()
 	driver := testenv.RequireCommand(t, "chromedriver")
 	browser := "/usr/bin/chromium"
 	if _, err := os.Stat(browser); err != nil {
@@ -26,12 +32,25 @@ func startBrowser(t *testing.T) *webdriver.Driver {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	var log strings.Builder
-	d, err := webdriver.Start(ctx, webdriver.Options{Driver: driver, Browser: browser, UserDataDir: t.TempDir(), Log: &syncWriter{b: &log}})
+	d, err := webdriver.Start(ctx, webdriver.Options{Driver: driver, Browser: browser, UserDataDir: owner.TempDir(), Log: &syncWriter{b: &log}})
 	if err != nil {
 		t.Fatalf("%v\nchromedriver log:\n%s", err, log.String())
 	}
-	t.Cleanup(d.Close)
+	owner.Cleanup(d.Close)
 	return d
+}
+
+// lazyBrowser returns a function that starts the browser on its first call, so a
+// test whose subtests all fail before they need it starts none; t's cleanup ends it.
+func lazyBrowser(owner *testing.T) func(t *testing.T) *webdriver.Driver {
+	var d *webdriver.Driver
+	return func(t *testing.T) *webdriver.Driver {
+		t.Helper()
+		if d == nil {
+			d = startBrowserOwned(t, owner)
+		}
+		return d
+	}
 }
 
 // imageReport is what the page says of its images once each is decoded.

@@ -291,7 +291,7 @@ main.notebook { max-width: 1100px; margin: 0 auto; padding: 1.5em 1em 4em; }
 .markdown { display: flex; }
 .rendered, .html { flex: 1 1 auto; min-width: 0; }
 .markdown .rendered { padding: 0 0.4em; }
-pre { margin: 0; overflow-x: auto; font: 13px/1.45 "DejaVu Sans Mono", Menlo, Consolas, monospace; }
+pre { margin: 0; overflow-x: auto; tab-size: 4; font: 13px/1.45 "DejaVu Sans Mono", Menlo, Consolas, monospace; }
 pre.source { flex: 1 1 auto; min-width: 0; padding: 0.45em 0.7em; background: var(--code-bg);
   border: 1px solid var(--border); border-radius: 4px; }
 .rendered pre { padding: 0.45em 0.7em; background: var(--code-bg); border-radius: 4px; }
