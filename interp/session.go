@@ -221,6 +221,13 @@ func (s *Session) newInterpreter() error {
 			return fmt.Errorf("interp: setting up the interpreter: %v", err)
 		}
 	}
+	if old := s.yi; old != nil {
+		// Goroutines that earlier cells started in the old interpreter stop;
+		// the replay starts them again in the new one.
+		if ctl := newControl(old); ctl != nil {
+			ctl.stop()
+		}
+	}
 	s.yi = yi
 	s.ynames = map[string]string{"gocvxrt": rtPath}
 	s.yhidden = map[string]bool{}
