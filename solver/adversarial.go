@@ -107,11 +107,17 @@ type adv struct {
 	ks   *kronSystem
 	proj *robustProjector
 	act  []robustActive // warm starts of the projections, per block
-	kind []patternKind  // per pattern
-	rho  float64
-	tau2 float64 // weight τ² of u = v
-	g2   float64 // weight γ² of b = Au
-	alfa float64
+	// ε = 0: the cone Kᵢ of MATH.md §3, projected by ADMM's projector, with its
+	// per-block warm starts and factor caches.
+	cone      *coneProjector
+	coneAct   [][]int
+	coneZeta  [][]float64
+	coneCache []coneCache
+	kind      []patternKind // per pattern
+	rho       float64
+	tau2      float64 // weight τ² of u = v
+	g2        float64 // weight γ² of b = Au
+	alfa      float64
 
 	u, rhs, cg, arg, pol  []float64 // 2P×d; cg = γ²Aᵀ(b − λ_b), pol = arg − Π_C(arg)
 	v, lv, vOld           []float64 // 2P×d
@@ -354,6 +360,10 @@ func (a *adv) alloc() {
 	a.scratch = mk(d)
 	a.proj = newRobustProjector(pr, a.eps, a.dS)
 	a.act = make([]robustActive, 2*P)
+	if a.eps == 0 {
+		a.cone = newConeProjector(pr.X)
+		a.coneAct, a.coneZeta, a.coneCache = make([][]int, 2*P), make([][]float64, 2*P), make([]coneCache, 2*P)
+	}
 }
 
 // patternKind classifies a pattern's robust cone.
@@ -538,11 +548,22 @@ func (a *adv) coneStep() {
 		st := &a.act[j]
 		if feasible {
 			st.k, st.zeta = st.k[:0], st.zeta[:0]
+			if a.cone != nil {
+				a.coneAct[j], a.coneZeta[j] = a.coneAct[j][:0], a.coneZeta[j][:0]
+			}
 			clear(pj)
 			shrinkBlock(aj, vj, kappa)
 			continue
 		}
-		a.proj.project(aj, vj, pr.sign, i, P, st)
+		if a.cone != nil {
+			a.cone.cache = &a.coneCache[j]
+			pv, act, zeta := a.cone.project(aj, pr.sign, i, P, a.coneAct[j], a.coneZeta[j])
+			a.cone.cache = nil
+			a.coneAct[j], a.coneZeta[j] = act, zeta
+			copy(vj, pv)
+		} else {
+			a.proj.project(aj, vj, pr.sign, i, P, st)
+		}
 		for c := range pj {
 			pj[c] = aj[c] - vj[c]
 		}

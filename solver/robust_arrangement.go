@@ -13,6 +13,12 @@ import (
 // constants in arrangement.go).
 const streamRobust = 0x726f6273 // "robs"
 
+// robustMaxSupport bounds the nonzero entries of the sampled directions: the spread
+// of xₖᵀh/‖h‖₁ over the points, which must have gaps of 2ε, shrinks like 1/√s for s
+// nonzero entries (‖h‖₂/‖h‖₁), so dense directions in d = 100 dimensions (MNIST)
+// find no robust pattern at ε = 0.02 while single pixels do.
+const robustMaxSupport = 8
+
 // SampleRobustArrangement samples activation patterns that admit robust neurons at
 // the l∞ radius ε: patterns whose robust cone {v : (2dₖ − 1)xₖᵀv ≥ ε‖v‖₁,S} (MATH.md
 // §7) holds a neuron that depends on the inputs. A Gaussian pattern 1[Xh ≥ 0] almost
@@ -22,7 +28,9 @@ const streamRobust = 0x726f6273 // "robs"
 // samples its patterns here (our construction):
 //
 // With bias (the last column of X is the bias column of ones, S the other columns),
-// each of samples directions h ~ N(0, I) (seeded by seed) orders the points by
+// each of samples sparse directions h (seeded by seed: a uniform number s of
+// nonzero entries, at most robustMaxSupport, on uniformly chosen coordinates of S,
+// each N(0, 1)) orders the points by
 // tₖ = xₖ,Sᵀh_S/‖h_S‖₁, their signed l∞ distance scale along h, and a gap of width
 // at least 2ε between consecutive tₖ, chosen uniformly among all such gaps, gives the
 // pattern "tₖ above the gap": the neuron v = (h_S, −τ‖h_S‖₁) with τ the gap's middle
@@ -90,8 +98,21 @@ func SampleRobustArrangement(X *mat.Dense, samples int, seed uint64, epsilon flo
 	t := make([]float64, n)
 	order := make([]int, n)
 	var gaps []int
+	perm := make([]int, dS)
+	for c := range perm {
+		perm[c] = c
+	}
 	for range samples {
-		for c := range h {
+		// A sparse direction: s ≤ robustMaxSupport Gaussian entries on random
+		// coordinates of S (and a Gaussian bias weight, unused with a bias column).
+		clear(h)
+		sp := 1 + r.IntN(min(dS, robustMaxSupport))
+		for i := 0; i < sp; i++ {
+			j := i + r.IntN(dS-i)
+			perm[i], perm[j] = perm[j], perm[i]
+			h[perm[i]] = r.NormFloat64()
+		}
+		for c := dS; c < d; c++ {
 			h[c] = r.NormFloat64()
 		}
 		l1 := 0.0

@@ -45,8 +45,8 @@ var (
 	mnistTrain    = flag.Int("mnist-train", 600, "MNIST training points (subsampled, stratified)")
 	mnistTest     = flag.Int("mnist-test", 400, "MNIST test points (subsampled, stratified)")
 	patternsFlag  = flag.Int("patterns", 32, "sampled directions for the convex programs")
-	betaFlag      = flag.Float64("beta", 0, "β (0: 0.01·n)")
-	itersFlag     = flag.Int("iterations", 300, "ADMM iteration limit of (a) and (b)")
+	betaFlag      = flag.Float64("beta", 0, "β (0: 0.002·n)")
+	itersFlag     = flag.Int("iterations", 200, "ADMM iteration limit of (a) and (b)")
 	tolFlag       = flag.Float64("tolerance", 1e-3, "ADMM relative tolerance of (a) and (b)")
 	epochsFlag    = flag.Int("epochs", 300, "epochs of (c) and (d)")
 	neuronsFlag   = flag.Int("neurons", 32, "width of the non-convex networks (c) and (d)")
@@ -161,7 +161,7 @@ func bench(t *task) error {
 	n := t.train.Len()
 	beta := *betaFlag
 	if beta == 0 {
-		beta = 0.01 * float64(n)
+		beta = 0.002 * float64(n)
 	}
 	prob := &solver.Problem{X: t.train.X, Y: t.train.Y, Loss: solver.Hinge, Beta: beta}
 	arr, err := solver.SampleArrangement(t.train.X, *patternsFlag, *seedFlag)
