@@ -28,8 +28,8 @@ import (
 // unless Factorization says otherwise). The squared loss enters the u-step directly;
 // the hinge and logistic losses through an extra split z = Fu with an elementwise
 // proximal step, which keeps the matrix independent of ρ. ρ starts at a scale-aware
-// value and is adapted by residual balancing (refactoring for the squared loss only
-// when it moves by more than a factor rhoChangeFactor); updates are over-relaxed, and
+// value and is adapted by residual balancing (when the residuals drift apart by more
+// than a factor 5, refactoring for the squared loss); updates are over-relaxed, and
 // the fixed-point iteration is Anderson-accelerated with a safeguard.
 //
 // The squared and logistic losses converge to 1e-6 in tens to hundreds of iterations;
@@ -43,8 +43,8 @@ type ADMM struct {
 	FixedRho bool
 	// Relaxation is the over-relaxation factor α ∈ (0, 2); zero means 1.6, 1 means none.
 	Relaxation float64
-	// Anderson is the memory of the Anderson acceleration; zero means
-	// andersonDefaultMemory, negative disables it (plain ADMM).
+	// Anderson is the memory of the Anderson acceleration; zero means 10, negative
+	// disables it (plain ADMM).
 	Anderson int
 	// Slack selects the splitting of Bai, Gautam and Sojoudi with slack variables for
 	// the cone constraints (see above).
