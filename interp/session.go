@@ -76,7 +76,8 @@ type Session struct {
 	cellNames map[int]string  // serial → "CellN", for positions
 	runState  runState
 
-	closed bool
+	closed    bool
+	interrupt context.CancelFunc // cancels the running cell's context (cell.Context)
 }
 
 var (
@@ -288,13 +289,16 @@ func (s *Session) Execute(ctx context.Context, c Cell) (out Outcome) {
 	}
 	s.streams.begin(c.Output)
 	// Cells see a context that only an interrupt cancels: ctx's end after the
-	// cell (the caller's cleanup) must not cancel what the cell kept.
+	// cell (the caller's cleanup) must not cancel what the cell kept. run
+	// cancels it when ctx is cancelled, after stopping the interpreter, so that
+	// compiled code returning early from the interrupt does not let the cell
+	// run on.
 	cellCtx, interrupt := context.WithCancel(context.Background())
-	stopWatch := context.AfterFunc(ctx, interrupt)
+	s.interrupt = interrupt
 	leave := cellrt.Enter(cellCtx, sink{s})
 	s.stdin.set(c.Input)
 	defer func() {
-		stopWatch()
+		s.interrupt = nil
 		s.stdin.set(nil)
 		leave()
 		s.syncOutput()
@@ -705,6 +709,9 @@ func (s *Session) run(ctx context.Context, name string, live bool) (*display.Bun
 	case <-ctx.Done():
 		if ctl != nil {
 			ctl.stop()
+		}
+		if s.interrupt != nil {
+			s.interrupt()
 		}
 		execErr = ctx.Err()
 	}
