@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -502,5 +501,82 @@ func TestAdversarialInvalid(t *testing.T) {
 	}
 }
 
-var _ = errors.New
-var _ = fmt.Sprint
+// TestRobustnessCurve checks the curves for the notebooks: the clean accuracy is the
+// network's, the attacked one never exceeds it (RobustAccuracy counts a point only
+// when both are right), a method that ignores ε is trained once, and the robustly
+// trained network beats the standard one under attack at a large radius.
+func TestRobustnessCurve(t *testing.T) {
+	X, y := advData(200, 4, Hinge, 70)
+	// The first 120 points train, the other 80 test (the same network labels both).
+	Xt, yt := mat.DenseCopyOf(X.Slice(120, 200, 0, 4)), y[120:]
+	X, y = mat.DenseCopyOf(X.Slice(0, 120, 0, 4)), y[:120]
+	p := &Problem{X: X, Y: y, Loss: Hinge, Beta: 0.1}
+	eps := []float64{0, 0.1, 0.3}
+	atk := &PGD{Steps: 20, RandomStart: true, Seed: 1, Bias: true}
+	s := &Settings{Patterns: 32, Seed: 2, MaxIterations: 500}
+	std := &ADMM{}
+	plain, err := RobustnessCurve(context.Background(), p, Xt, yt, eps, s, func(float64) Method { return std }, atk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	robust, err := RobustnessCurve(context.Background(), p, Xt, yt, eps, s,
+		func(e float64) Method { return &Adversarial{Epsilon: e, Bias: true} }, atk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("standard: clean %v, PGD %v", plain.Clean, plain.Adversarial)
+	t.Logf("robust:   clean %v, PGD %v", robust.Clean, robust.Adversarial)
+	for _, c := range []*RobustCurve{plain, robust} {
+		if len(c.Epsilon) != 3 || len(c.Clean) != 3 || len(c.Adversarial) != 3 || len(c.Runtime) != 3 || len(c.Status) != 3 {
+			t.Fatalf("%s: lengths %d %d %d %d %d", c.Method, len(c.Epsilon), len(c.Clean), len(c.Adversarial), len(c.Runtime), len(c.Status))
+		}
+		for i := range c.Epsilon {
+			if c.Adversarial[i] > c.Clean[i] {
+				t.Errorf("%s ε=%g: attacked %v above clean %v", c.Method, c.Epsilon[i], c.Adversarial[i], c.Clean[i])
+			}
+		}
+		if c.Clean[0] != c.Adversarial[0] {
+			t.Errorf("%s: at ε = 0 attacked %v ≠ clean %v", c.Method, c.Adversarial[0], c.Clean[0])
+		}
+	}
+	if plain.Runtime[0] != plain.Runtime[2] || plain.Clean[0] != plain.Clean[2] || plain.Method != "ADMM" {
+		t.Errorf("a method independent of ε was retrained: %v, %v", plain.Runtime, plain.Clean)
+	}
+	if robust.Method != "convex adversarial" {
+		t.Errorf("method %q", robust.Method)
+	}
+	if robust.Adversarial[2] <= plain.Adversarial[2] {
+		t.Errorf("at ε = 0.3 the robust network's attacked accuracy %v is not above the standard one's %v", robust.Adversarial[2], plain.Adversarial[2])
+	}
+	net, _ := Solve(context.Background(), p, s, &Adversarial{Epsilon: 0.1, Bias: true})
+	if acc, _ := net.Network.Accuracy(Xt, yt); acc != robust.Clean[1] {
+		t.Errorf("clean accuracy %v, the network's %v", robust.Clean[1], acc)
+	}
+	if _, err := RobustnessCurve(context.Background(), p, Xt, yt, []float64{-1}, s, func(float64) Method { return std }, atk); err == nil {
+		t.Error("negative radius: no error")
+	}
+	if _, err := RobustnessCurve(context.Background(), p, Xt, yt, eps, s, func(float64) Method { return std }, nil); err == nil {
+		t.Error("nil attack: no error")
+	}
+}
+
+// BenchmarkAdversarial times 50 iterations of convex adversarial training on synthetic
+// data with a bias column, hinge loss, ε = 0.1 and robust patterns from P directions.
+func BenchmarkAdversarial(b *testing.B) {
+	for _, size := range []struct{ n, d, p int }{{200, 10, 32}, {500, 31, 32}} {
+		X, y := advData(size.n, size.d, Hinge, 1)
+		p := &Problem{X: X, Y: y, Loss: Hinge, Beta: 0.002 * float64(size.n)}
+		arr, err := SampleRobustArrangement(X, size.p, 1, 0.1, true)
+		if err != nil {
+			b.Fatal(err)
+		}
+		s := &Settings{Arrangement: arr, MaxIterations: 50, Tolerance: 1e-12}
+		b.Run(fmt.Sprintf("n=%d/d=%d/P=%d", size.n, size.d, arr.Len()), func(b *testing.B) {
+			for b.Loop() {
+				if _, err := Solve(context.Background(), p, s, &Adversarial{Epsilon: 0.1, Bias: true}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
