@@ -190,7 +190,7 @@ func (m *Adversarial) solve(ctx context.Context, p *Problem, s *Settings) (*Resu
 	}
 	a := &adv{pr: pr, eps: m.Epsilon, dS: dS, alfa: alfa}
 	a.scale(m)
-	a.ks, err = newKronSystem(pr, a.tau2, a.g2, false)
+	a.ks, err = newKronSystem(pr, a.tau2, a.g2)
 	if err != nil {
 		return nil, err
 	}

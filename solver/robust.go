@@ -247,25 +247,9 @@ func l1SquaredThreshold(a []float64, kappa float64, scratch []float64) float64 {
 	return 0
 }
 
-// l1Threshold returns the threshold λ ≥ 0 of the Euclidean projection onto the l1
-// ball of radius R, soft(a, λ), for the magnitudes sorted in decreasing order with
-// their prefix sums: Σ_c (|a_c| − λ)₊ = R, or 0 when ‖a‖₁ ≤ R.
-func l1Threshold(sorted, prefix []float64, R float64) float64 {
-	m := len(sorted)
-	if m == 0 || prefix[m-1] <= R {
-		return 0
-	}
-	// The number of entries above λ: the largest j with sorted[j−1] > (prefix[j−1] − R)/j.
-	j := m
-	for j > 1 && sorted[j-1] <= (prefix[j-1]-R)/float64(j) {
-		j--
-	}
-	return math.Max(0, (prefix[j-1]-R)/float64(j))
-}
-
 // kronSystem solves the u-step system of Adversarial's ADMM,
 //
-//	(I₂ₚ ⊗ B + γ² [C −C; −C C] ⊗ I_d) u = r,   B = τ²I (+ XᵀX),   C = Σₖ dₖdₖᵀ,
+//	(I₂ₚ ⊗ B + γ² [C −C; −C C] ⊗ I_d) u = r,   B = τ²I,   C = Σₖ dₖdₖᵀ,
 //
 // for u = (v₁..vₚ, w₁..wₚ) stored as the rows of a 2P×d matrix (dₖ ∈ {0,1}ᴾ is the
 // activation of point k in every pattern, so C counts co-activations: the Gram
@@ -286,14 +270,11 @@ type kronSystem struct {
 	sum, diff []float64
 }
 
-func newKronSystem(pr *program, tau2, gamma2 float64, gram bool) (*kronSystem, error) {
+func newKronSystem(pr *program, tau2, gamma2 float64) (*kronSystem, error) {
 	n, d, P := pr.n, pr.d, pr.P
 	B := mat.NewSymDense(d, nil)
-	if gram {
-		B.SymOuterK(1, mat.NewDense(n, d, pr.x).T())
-	}
 	for i := 0; i < d; i++ {
-		B.SetSym(i, i, B.At(i, i)+tau2)
+		B.SetSym(i, i, tau2)
 	}
 	C := mat.NewSymDense(P, nil)
 	var mm mat.SymDense

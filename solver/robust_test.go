@@ -223,3 +223,51 @@ func randomAdvData(n, d int, bias bool, r *rand.Rand) []float64 {
 	}
 	return x
 }
+
+// TestKronSystem checks the u-step solve against the matrix applied explicitly:
+// (τ²I + γ²AᵀA) u = r with (Au)ₖ = Σᵢ dᵢₖ(vᵢ − wᵢ).
+func TestKronSystem(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for trial := 0; trial < 20; trial++ {
+		n, d, P := 1+r.IntN(30), 1+r.IntN(6), 1+r.IntN(8)
+		pr := &program{n: n, d: d, P: P, x: make([]float64, n*d), mask: make([]float64, n*P)}
+		for i := range pr.mask {
+			pr.mask[i] = float64(r.IntN(2))
+		}
+		tau2, g2 := 0.1+r.Float64(), math.Pow(10, 2*r.Float64()-1)
+		ks, err := newKronSystem(pr, tau2, g2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := make([]float64, 2*P*d)
+		for i := range want {
+			want[i] = r.NormFloat64()
+		}
+		// r = τ²u + γ²AᵀAu.
+		rhs := make([]float64, 2*P*d)
+		for i := range rhs {
+			rhs[i] = tau2 * want[i]
+		}
+		for k := 0; k < n; k++ {
+			ak := make([]float64, d)
+			for i := 0; i < P; i++ {
+				for c := 0; c < d; c++ {
+					ak[c] += pr.mask[k*P+i] * (want[i*d+c] - want[(P+i)*d+c])
+				}
+			}
+			for i := 0; i < P; i++ {
+				for c := 0; c < d; c++ {
+					rhs[i*d+c] += g2 * pr.mask[k*P+i] * ak[c]
+					rhs[(P+i)*d+c] -= g2 * pr.mask[k*P+i] * ak[c]
+				}
+			}
+		}
+		got := make([]float64, 2*P*d)
+		ks.solve(rhs, got)
+		for i := range got {
+			if math.Abs(got[i]-want[i]) > 1e-9*(1+math.Abs(want[i])) {
+				t.Fatalf("n=%d d=%d P=%d: u[%d] = %v, want %v", n, d, P, i, got[i], want[i])
+			}
+		}
+	}
+}
