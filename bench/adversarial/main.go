@@ -225,4 +225,3 @@ func bench(t *task) error {
 	fmt.Printf("\n(a) trained once in %v, (d) once in %v.\n", curves[0].Runtime[0].Round(time.Millisecond), curves[3].Runtime[0].Round(time.Millisecond))
 	return nil
 }
-
