@@ -553,6 +553,11 @@ func (s *Session) rebuild(ctx context.Context, comp *compiled) error {
 	}
 	s.syncOutput()
 	s.streams.setDiscard(true)
+	// Replayed cells that read input see end of file: the user is not asked
+	// again for what earlier cells read.
+	in := s.stdin.get()
+	s.stdin.set(nil)
+	defer s.stdin.set(in)
 	_, err := s.run(ctx, "GocvxInit", false)
 	for _, rc := range q.cells {
 		if err != nil && ctx.Err() != nil {
@@ -977,6 +982,12 @@ type cellInput struct {
 	mu  sync.Mutex
 	in  Input
 	buf []byte
+}
+
+func (c *cellInput) get() Input {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.in
 }
 
 func (c *cellInput) set(in Input) {
