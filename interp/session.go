@@ -268,13 +268,26 @@ func gocvxMax[T gocvxOrdered](x T, y ...T) T {
 // goes through EvalWithContext because yaegi generates interruptible channel
 // operations only for code compiled after a first evaluation with a context.
 func safeEval(yi *yaegi.Interpreter, src string) (v reflect.Value, err error) {
+	// yaegi reports some of its internal failures with log.Panic on the
+	// standard logger: keep that line out of the cell's output.
+	logMu.Lock()
+	w := log.Writer()
+	log.SetOutput(io.Discard)
 	defer func() {
+		log.SetOutput(w)
+		logMu.Unlock()
 		if r := recover(); r != nil {
-			err = fmt.Errorf("%v", r)
+			err = fmt.Errorf("the interpreter cannot compile this cell (yaegi: %v)", r)
 		}
 	}()
-	return yi.EvalWithContext(context.Background(), src)
+	v, err = yi.EvalWithContext(context.Background(), src)
+	if err != nil && !strings.Contains(err.Error(), ":") {
+		err = fmt.Errorf("the interpreter cannot compile this cell (yaegi: %v)", err)
+	}
+	return v, err
 }
+
+var logMu sync.Mutex
 
 // Execute runs one cell. Cancelling ctx interrupts it; Execute returns only when
 // the cell has stopped.
