@@ -707,6 +707,8 @@ func (g *generator) rangeFunc(rs *ast.RangeStmt, sig *types.Signature) {
 	}
 	walk(rs.Body, 0, false)
 	if !ok {
+		l, c := g.pc.lineCol(g.off(rs.Pos()))
+		g.errs = append(g.errs, fmt.Sprintf("%s:%d:%d: a range loop over a function whose body returns, jumps with goto or uses labels cannot run in a cell (the interpreter has no range over functions); collect the values first (slices.Collect, maps.Collect)", g.pc.name, l, c))
 		return
 	}
 	vars := []ast.Expr{rs.Key, rs.Value}
