@@ -135,7 +135,13 @@ func (c *coneProjector) inner(a []float64, act []int, zeta []float64) ([]int, []
 			copy(zeta, z)
 			return act, zeta, true
 		}
+		cache := c.cache
+		if cache == nil {
+			cache = &c.own
+		}
+		keepFactor := len(cache.act) == len(act) // leastSquares left the factor of act
 		j := 0
+		removed := 0
 		for i := range zeta {
 			zn := zeta[i] + step*(z[i]-zeta[i])
 			if i != hit && zn > 0 {
@@ -143,11 +149,43 @@ func (c *coneProjector) inner(a []float64, act []int, zeta []float64) ([]int, []
 				j++
 			} else {
 				c.inAct[act[i]] = false
+				if keepFactor {
+					// Downdate the factor in place of recomputing its tail.
+					cache.remove(i-removed, c.d+1)
+					removed++
+				}
 			}
 		}
 		act, zeta = act[:j], zeta[:j]
 	}
 	return act, zeta, true
+}
+
+// remove deletes active row h from the cached factor: with row h of L deleted, the
+// rows below it have one entry right of the diagonal, which Givens rotations of
+// neighbouring columns (orthogonal, so L Lᵀ is unchanged) fold back; O(m²) instead of
+// recomputing the Gram rows below h.
+func (cc *coneCache) remove(h, s int) {
+	m := len(cc.act)
+	l := cc.l
+	for i := h; i < m-1; i++ {
+		copy(l[i*s:i*s+i+2], l[(i+1)*s:(i+1)*s+i+2])
+	}
+	for r := h; r < m-1; r++ {
+		a, b := l[r*s+r], l[r*s+r+1]
+		rad := math.Hypot(a, b)
+		if rad == 0 {
+			continue
+		}
+		cs, sn := a/rad, b/rad
+		for i := r; i < m-1; i++ {
+			x, y := l[i*s+r], l[i*s+r+1]
+			l[i*s+r] = cs*x + sn*y
+			l[i*s+r+1] = -sn*x + cs*y
+		}
+		l[r*s+r+1] = 0
+	}
+	cc.act = append(cc.act[:h], cc.act[h+1:]...)
 }
 
 // candidate runs only the inner loop from a warm active set and writes the candidate
