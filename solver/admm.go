@@ -86,6 +86,7 @@ type admm struct {
 	pr           *program
 	ls           *linsys
 	slack, split bool
+	gated        bool // no cone constraints (GatedReLU)
 	rho          float64
 	tau2         float64 // weight of u = v (slack form; 1 otherwise)
 	sig2         float64 // weight of Fu = z (split losses)
@@ -136,6 +137,15 @@ func (m *ADMM) solve(ctx context.Context, p *Problem, s *Settings) (*Result, err
 	if err != nil {
 		return nil, err
 	}
+	return m.run(ctx, p, s, pr, start, false)
+}
+
+// run solves the program pr; gated drops the cone constraints (the gated ReLU
+// program: the v-step is the plain group soft threshold), which GatedReLU uses for the
+// hinge loss.
+func (m *ADMM) run(ctx context.Context, p *Problem, s *Settings, pr *program, start time.Time, gated bool) (*Result, error) {
+	arr := pr.arr
+	var err error
 	alfa := m.Relaxation
 	if alfa == 0 {
 		alfa = defaultRelaxation
@@ -146,7 +156,7 @@ func (m *ADMM) solve(ctx context.Context, p *Problem, s *Settings) (*Result, err
 	if m.Rho < 0 || math.IsNaN(m.Rho) || math.IsInf(m.Rho, 0) {
 		return nil, fmt.Errorf("solver: ADMM rho must be positive and finite, got %v", m.Rho)
 	}
-	a := &admm{pr: pr, alfa: alfa, slack: m.Slack, split: p.Loss != Squared}
+	a := &admm{pr: pr, alfa: alfa, slack: m.Slack && !gated, split: p.Loss != Squared, gated: gated}
 	a.scale(m)
 	route := m.Factorization
 	if route == "" {
@@ -214,10 +224,14 @@ func (m *ADMM) solve(ctx context.Context, p *Problem, s *Settings) (*Result, err
 			firstPrimal, firstDual = math.Max(a.normAU, a.normZ), a.dual
 		}
 		convex, network := pr.objectivesXU(a.v, a.ev)
+		pred := a.ev.network
+		if a.gated {
+			network, pred = convex, a.ev.convex
+		}
 		it := Iteration{
 			Iteration: iter, Objective: network, Gap: relGap(network, s.Reference),
 			PrimalResidual: a.primal, DualResidual: a.dual, Elapsed: time.Since(start),
-			TrainAccuracy: trainAccuracy(a.ev.network, p.Y), ActiveNeurons: activeBlocks(a.ev.norms),
+			TrainAccuracy: trainAccuracy(pred, p.Y), ActiveNeurons: activeBlocks(a.ev.norms),
 			Patterns: pr.P, Rho: a.rho, DualityGap: math.NaN(),
 		}
 		done := false
@@ -621,7 +635,7 @@ func (a *admm) coneStep(kappa float64) {
 		a.tol[j] = coneTolerance * norm2(a.arg[j*d:(j+1)*d]) * a.proj.rowMax
 		a.bad[j] = false
 	}
-	for k := 0; k < n; k++ {
+	for k := 0; k < n && !a.gated; k++ {
 		row := a.xa[k*2*P : (k+1)*2*P]
 		sg := pr.sign[k*P : (k+1)*P]
 		for j, v := range row {
@@ -638,7 +652,7 @@ func (a *admm) coneStep(kappa float64) {
 		}
 		aj := a.arg[j*d : (j+1)*d]
 		switch {
-		case !a.bad[j]:
+		case !a.bad[j] || a.gated:
 			a.act[j], a.zeta[j] = a.act[j][:0], a.zeta[j][:0]
 			a.sh[j] = shrinkBlock(aj, a.v[j*d:(j+1)*d], kappa)
 			a.src[j] = srcArg

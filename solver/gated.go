@@ -16,7 +16,8 @@ import (
 //	minimize_{uᵢ} ℓ(Σᵢ DᵢX uᵢ, y) + β Σᵢ ‖uᵢ‖₂,
 //
 // a group lasso with fixed gates hᵢ (the generators of the patterns Dᵢ), solved by
-// FISTA. It is a relaxation of the ReLU program (its optimum is a lower bound, since
+// FISTA (for the hinge loss, which FISTA could only smooth, by ADMM without the cone
+// constraints). It is a relaxation of the ReLU program (its optimum is a lower bound, since
 // vᵢ − wᵢ ranges over all of ℝᵈ), a model of its own, and a warm start for ADMM.
 //
 // Result.Gated predicts with the gates; Result.Network is a ReLU network with the same
@@ -128,9 +129,26 @@ func (m *GatedReLU) solve(ctx context.Context, p *Problem, s *Settings) (*Result
 	if err != nil {
 		return nil, err
 	}
-	out, err := solveGated(ctx, pr, s, start, true)
-	if err != nil {
-		return nil, err
+	var out *fistaOutcome
+	if p.Loss == Hinge {
+		// FISTA needs a smooth loss and converges slowly on the smoothed hinge
+		// loss; ADMM without the cone constraints handles it exactly (its z-step
+		// is the hinge's proximal map), with u = v − w.
+		res, err := (&ADMM{}).run(ctx, p, s, pr, start, true)
+		if err != nil {
+			return nil, err
+		}
+		u := make([]float64, pr.P*pr.d)
+		for i := range u {
+			u[i] = res.V.RawMatrix().Data[i] - res.W.RawMatrix().Data[i]
+		}
+		out = &fistaOutcome{x: u, status: res.Status, iters: res.Iterations, cert: *res.Certificate, eta: res.Dual, history: res.History}
+	} else {
+		var err error
+		out, err = solveGated(ctx, pr, s, start, true)
+		if err != nil {
+			return nil, err
+		}
 	}
 	u := out.x
 	vw, err := coneDecompose(pr, u)
