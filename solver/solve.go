@@ -15,8 +15,10 @@ type Settings struct {
 	// hyperplane arrangement (duplicates are dropped, so fewer distinct patterns may
 	// remain). Zero means the method's default.
 	Patterns int
-	// Exact asks for every activation pattern of the data (exact enumeration, for
-	// data of rank ≤ 3) instead of sampling; Patterns is then ignored.
+	// Exact asks for every activation pattern of the data (EnumerateArrangement: its
+	// cost grows like n^rank, practical for rank ≤ 3) instead of sampling; Patterns is
+	// then ignored. The exact program has many overlapping blocks and converges more
+	// slowly than a sampled one.
 	Exact bool
 	// Seed seeds every random choice; the same seed gives the same bits. Zero is a
 	// seed like any other.
@@ -25,7 +27,9 @@ type Settings struct {
 	MaxIterations int
 	// TimeLimit bounds the wall-clock time; zero means no limit.
 	TimeLimit time.Duration
-	// Tolerance is the relative stopping tolerance; zero means the method's default.
+	// Tolerance is the relative stopping tolerance: the convex methods stop when their
+	// relative duality gap (and, for ADMM, the relative primal residual) is below it.
+	// Zero means the method's default (1e-6).
 	Tolerance float64
 	// Reference is the optimal objective when known from elsewhere (an exact solve or
 	// an interior-point solution); the history then records relative gaps. Zero means
@@ -49,8 +53,9 @@ type Result struct {
 	Status        Status
 	// Objective is the training objective of Network on the training data.
 	Objective float64
-	// Gap is the method's optimality certificate: a relative duality gap, or the
-	// relative gap to Settings.Reference when set; NaN when the method has none.
+	// Gap is the method's optimality certificate: for the convex methods the relative
+	// duality gap of Certificate; for the non-convex baselines the relative gap to
+	// Settings.Reference when set; NaN otherwise.
 	Gap        float64
 	Iterations int
 	Runtime    time.Duration
@@ -100,8 +105,9 @@ type ADMMStats struct {
 }
 
 // Solve trains a two-layer ReLU network on prob with method (nil means &ADMM{}).
-// settings may be nil. Cancelling ctx returns promptly with Status Canceled and the
-// best point so far.
+// settings may be nil. Invalid input is an error; a solve that stops early (iteration
+// or time limit, cancellation) is not: cancelling ctx returns promptly a Result with
+// Status Canceled, a nil error and the current point.
 func Solve(ctx context.Context, prob *Problem, settings *Settings, method Method) (*Result, error) {
 	if err := prob.Validate(); err != nil {
 		return nil, err
