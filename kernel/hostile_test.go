@@ -320,6 +320,16 @@ func TestBrokenConnections(t *testing.T) {
 		}
 		assertAnswers(t, tk)
 	})
+	t.Run("socket type that does not match", func(t *testing.T) {
+		// zmq4 rejects a DEALER on iopub after the handshake and leaves the
+		// connection open; the kernel closes it.
+		p := dialRaw(t, tk.addr(tk.conn.IOPubPort), "DEALER")
+		if !p.closed(20 * time.Second) {
+			t.Error("the connection is still open")
+		}
+		waitLog(t, tk, "not compatible")
+		assertAnswers(t, tk)
+	})
 	t.Run("truncated frame", func(t *testing.T) {
 		p := dialRaw(t, tk.addr(tk.conn.ShellPort), "DEALER")
 		p.send([]byte{wire.FlagMore, 200, 'a', 'b'})

@@ -207,16 +207,28 @@ type guardedConn struct {
 
 	mu         sync.Mutex
 	framing    wire.Framing
+	accepted   bool  // zmq4 completed the handshake and reads on (see Read)
 	disconnect error // set once the peer broke a limit
 }
 
+// handshaken reports whether zmq4 took the connection into its socket.
 func (c *guardedConn) handshaken() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.framing.Handshaken()
+	return c.accepted
 }
 
 func (c *guardedConn) Read(p []byte) (int, error) {
+	c.mu.Lock()
+	if !c.accepted && c.framing.Handshaken() {
+		// zmq4's handshake ends with the peer's READY; only a socket that took the
+		// connection reads after it. A connection that zmq4 rejected (a socket type
+		// that does not match) is never read again, nor closed by zmq4: the
+		// handshake timer closes it.
+		c.accepted = true
+		c.handshake.Stop()
+	}
+	c.mu.Unlock()
 	var n int
 	var err error
 	if len(c.prefix) > 0 {
@@ -231,8 +243,6 @@ func (c *guardedConn) Read(p []byte) (int, error) {
 		if err := c.framing.Scan(p[:n]); err != nil {
 			verr = &errGuard{err.Error()}
 			c.disconnect = verr
-		} else if c.framing.Handshaken() {
-			c.handshake.Stop()
 		}
 	}
 	c.mu.Unlock()
