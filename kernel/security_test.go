@@ -239,3 +239,45 @@ func TestWarnings(t *testing.T) {
 		t.Errorf("log lacks the warning:\n%s", logs.String())
 	}
 }
+
+// TestForgedInputReply checks that the key is required on the stdin socket too: while
+// a cell waits for input, an input_reply signed with another key, or unsigned, is
+// dropped, and the cell gets the value of the signed one that follows.
+func TestForgedInputReply(t *testing.T) {
+	tk := hostileKernel(t)
+	key := []byte(tk.conn.Key)
+	sub := subscribe(t, tk)
+	shell := dialRawID(t, tk.addr(tk.conn.ShellPort), "DEALER", "client-1")
+	stdin := dialRawID(t, tk.addr(tk.conn.StdinPort), "DEALER", "client-1")
+	frames, id := newRequest(key, "execute_request", `{"code":"read","allow_stdin":true}`)
+	shell.sendFrames(t, frames)
+	if m := stdin.nextMessage(t, key); m.Header.MsgType != "input_request" || m.Parent.MsgID != id {
+		t.Fatalf("got %s, want the input_request of the cell", m.Header.MsgType)
+	}
+	forged, _ := newRequest([]byte("not-the-key"), "input_reply", `{"value":"forged"}`)
+	stdin.sendFrames(t, forged)
+	unsigned, _ := newRequest(nil, "input_reply", `{"value":"unsigned"}`)
+	stdin.sendFrames(t, unsigned)
+	good, _ := newRequest(key, "input_reply", `{"value":"real"}`)
+	stdin.sendFrames(t, good)
+	if m := shell.nextMessage(t, key); m.Header.MsgType != "execute_reply" || !strings.Contains(string(m.Content), `"ok"`) {
+		t.Fatalf("got %s %s", m.Header.MsgType, m.Content)
+	}
+	var out strings.Builder
+	for {
+		m := sub.nextMessage(t, key)
+		if m.Parent == nil || m.Parent.MsgID != id {
+			continue
+		}
+		if m.Header.MsgType == "stream" {
+			out.Write(m.Content)
+		}
+		if m.Header.MsgType == "status" && strings.Contains(string(m.Content), "idle") {
+			break
+		}
+	}
+	if !strings.Contains(out.String(), "read real") || strings.Contains(out.String(), "forged") || strings.Contains(out.String(), "unsigned") {
+		t.Errorf("the cell printed %s, want the signed value only", out.String())
+	}
+	waitLog(t, tk, "stdin: dropped message: kernel: message signature does not match")
+}

@@ -15,8 +15,9 @@ import (
 // tests can send what no ZeroMQ library sends: oversized frame headers, stalled
 // handshakes, truncated frames.
 type rawPeer struct {
-	conn net.Conn
-	r    *bufio.Reader
+	conn     net.Conn
+	r        *bufio.Reader
+	identity string
 }
 
 // zmtpGreeting returns the 64-byte ZMTP 3.0 greeting of a NULL client.
@@ -69,8 +70,15 @@ func zmtpMessage(frames [][]byte) []byte {
 // peer (DEALER for shell and control, SUB for iopub, REQ for heartbeat).
 func dialRaw(t *testing.T, addr, socketType string) *rawPeer {
 	t.Helper()
+	return dialRawID(t, addr, socketType, "")
+}
+
+// dialRawID is dialRaw with a routing identity (jupyter_client gives its shell and
+// stdin sockets the same one, so that input_request reaches the right client).
+func dialRawID(t *testing.T, addr, socketType, identity string) *rawPeer {
+	t.Helper()
 	c := dialTCP(t, addr)
-	p := &rawPeer{conn: c, r: bufio.NewReader(c)}
+	p := &rawPeer{conn: c, r: bufio.NewReader(c), identity: identity}
 	p.handshake(t, socketType)
 	return p
 }
@@ -88,7 +96,7 @@ func (p *rawPeer) handshake(t *testing.T, socketType string) {
 	if _, err := io.ReadFull(p.r, g); err != nil {
 		t.Fatalf("reading the kernel's greeting: %v", err)
 	}
-	if _, err := c.Write(zmtpCommand("READY", "Socket-Type", socketType, "Identity", "")); err != nil {
+	if _, err := c.Write(zmtpCommand("READY", "Socket-Type", socketType, "Identity", p.identity)); err != nil {
 		t.Fatal(err)
 	}
 	flags, body, err := p.readFrame()
