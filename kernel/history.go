@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"unicode/utf8"
 )
 
 // historySession is the session number of the kernel's history. History is kept in
@@ -24,7 +25,20 @@ type historyEntry struct {
 
 func newHistory() *history { return &history{} }
 
+// maxHistoryOutput bounds the text of a result kept in the history: a session of
+// thousands of cells with large results (a printed matrix) must not keep them all.
+// The notebook keeps the outputs; the history, like IPython's, is for inputs.
+const maxHistoryOutput = 4 << 10
+
 func (h *history) add(line int, input string, output *string) {
+	if output != nil && len(*output) > maxHistoryOutput {
+		cut := maxHistoryOutput
+		for cut > 0 && !utf8.RuneStart((*output)[cut]) {
+			cut--
+		}
+		short := (*output)[:cut] + "…"
+		output = &short
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.entries = append(h.entries, historyEntry{line, input, output})

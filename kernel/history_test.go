@@ -2,7 +2,9 @@ package kernel
 
 import (
 	"reflect"
+	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestGlob(t *testing.T) {
@@ -66,5 +68,23 @@ func TestHistoryQuery(t *testing.T) {
 		if got := lines(h.query(c.req)); !reflect.DeepEqual(got, c.want) {
 			t.Errorf("%s: lines %v, want %v", c.name, got, c.want)
 		}
+	}
+}
+
+// TestHistoryBoundsOutputs checks that a large result is kept shortened, at a
+// character boundary.
+func TestHistoryBoundsOutputs(t *testing.T) {
+	h := newHistory()
+	big := strings.Repeat("é", 1<<20) // 2 MB
+	h.add(1, "m", &big)
+	small := "42"
+	h.add(2, "x", &small)
+	e := h.query(historyRequestContent{HistAccessType: "tail"})
+	if len(e) != 2 || e[1].output == nil || *e[1].output != "42" {
+		t.Fatalf("entries %+v", e)
+	}
+	got := *e[0].output
+	if len(got) > maxHistoryOutput+len("…") || !strings.HasSuffix(got, "…") || !utf8.ValidString(got) {
+		t.Errorf("stored %d bytes (valid UTF-8: %v), want at most %d ending in …", len(got), utf8.ValidString(got), maxHistoryOutput+3)
 	}
 }
