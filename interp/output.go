@@ -25,6 +25,9 @@ const (
 
 	// maxHeld bounds what goroutines print between cells, kept for the next cell.
 	maxHeld = 64 << 10
+
+	// maxTraceLines bounds the frames kept for a traceback.
+	maxTraceLines = 50
 )
 
 var streamNames = [2]string{"stdout", "stderr"}
@@ -236,7 +239,10 @@ func (w *traceWriter) Write(p []byte) (int, error) {
 	s := string(p)
 	if i := strings.Index(s, ": panic: "); i > 0 && strings.HasSuffix(strings.TrimRight(s, "\n"), "(...)") && !strings.Contains(s[:i], " ") {
 		w.mu.Lock()
-		w.lines = append(w.lines, strings.TrimRight(s, "\n"))
+		// A deep recursion unwinds through many frames: keep the innermost.
+		if len(w.lines) < maxTraceLines {
+			w.lines = append(w.lines, strings.TrimRight(s, "\n"))
+		}
 		w.mu.Unlock()
 		return len(p), nil
 	}

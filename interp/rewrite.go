@@ -59,6 +59,7 @@ func (g *generator) rewrites() {
 	for _, f := range g.pc.funcs {
 		ast.Inspect(f, visit)
 	}
+	g.guardRecursion()
 	// Function bodies, for the deferred-closure check: the cell's own body and
 	// every function and function literal.
 	g.checkDeferredClosures(g.pc.stmts)
@@ -298,7 +299,9 @@ func isCellType(t types.Type) bool {
 }
 
 // rewriteMinMax replaces min and max (Go 1.21 builtins that yaegi lacks) by the
-// constant they denote or a call of a generic helper with its type argument.
+// constant they denote or a call of a function literal of the result's type
+// (yaegi's generics are fragile with compiled named types such as
+// time.Duration). NaN wins, as with the builtins.
 func (g *generator) rewriteMinMax(call *ast.CallExpr, name string) {
 	tv := g.info.Types[call]
 	if tv.Value != nil {
@@ -308,10 +311,14 @@ func (g *generator) rewriteMinMax(call *ast.CallExpr, name string) {
 		return
 	}
 	t, ok := g.yt(tv.Type)
-	if !ok {
+	if !ok || call.Ellipsis.IsValid() {
 		return
 	}
-	g.replaceNode(call.Fun, fmt.Sprintf("gocvx%s[%s]", strings.ToUpper(name[:1])+name[1:], t))
+	op := "<"
+	if name == "max" {
+		op = ">"
+	}
+	g.replaceNode(call.Fun, fmt.Sprintf("func(x %s, ys ...%s) %s { for _, y := range ys { if y != y || x == x && y %s x { x = y } }; return x }", t, t, t, op))
 }
 
 // constText writes a constant so that it keeps its type (or its kind when
@@ -924,4 +931,85 @@ func hasStringMethod(t types.Type) bool {
 	}
 	b, ok := sig.Results().At(0).Type().(*types.Basic)
 	return ok && b.Kind() == types.String
+}
+
+// callees returns the names a function body calls: functions by name and
+// methods by their method name.
+func callees(body *ast.BlockStmt) map[string]bool {
+	out := map[string]bool{}
+	if body == nil {
+		return out
+	}
+	ast.Inspect(body, func(n ast.Node) bool {
+		if call, ok := n.(*ast.CallExpr); ok {
+			switch f := ast.Unparen(call.Fun).(type) {
+			case *ast.Ident:
+				out[f.Name] = true
+			case *ast.SelectorExpr:
+				out["."+f.Sel.Name] = true
+			case *ast.IndexExpr:
+				if id, ok := f.X.(*ast.Ident); ok {
+					out[id.Name] = true
+				}
+			}
+		}
+		return true
+	})
+	return out
+}
+
+// guardRecursion bounds the depth of the cell's functions that can call
+// themselves (directly or through other functions of the notebook): Go's
+// stack overflow cannot be recovered and would end the kernel, so a call
+// deeper than the guard's limit panics instead (see rt.go).
+func (g *generator) guardRecursion() {
+	// The call graph of the notebook's functions, by name ("f", ".m" for a method).
+	graph := map[string]map[string]bool{}
+	key := func(fd *ast.FuncDecl) string {
+		if fd.Recv != nil {
+			return "." + fd.Name.Name
+		}
+		return fd.Name.Name
+	}
+	for _, d := range g.c.prog.decls {
+		if fd, ok := d.node.(*ast.FuncDecl); ok {
+			k := key(fd)
+			if graph[k] == nil {
+				graph[k] = map[string]bool{}
+			}
+			for c := range callees(fd.Body) {
+				graph[k][c] = true
+			}
+		}
+	}
+	for _, fd := range g.pc.funcs {
+		if fd.Body == nil {
+			continue
+		}
+		start := key(fd)
+		seen := map[string]bool{}
+		stack := []string{}
+		for c := range graph[start] {
+			stack = append(stack, c)
+		}
+		recursive := false
+		for len(stack) > 0 && !recursive {
+			n := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			if n == start {
+				recursive = true
+				break
+			}
+			if seen[n] {
+				continue
+			}
+			seen[n] = true
+			for c := range graph[n] {
+				stack = append(stack, c)
+			}
+		}
+		if recursive {
+			g.insertAt(fd.Body.Lbrace+1, " if gocvxrt.Deep() { panic(gocvxrt.Overflow()) };")
+		}
+	}
 }

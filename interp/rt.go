@@ -2,11 +2,15 @@ package interp
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"reflect"
 	"runtime/debug"
+	"runtime/metrics"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gocvx/gocvx/display"
@@ -40,6 +44,8 @@ func (s *Session) rtSymbols() map[string]reflect.Value {
 		"Sleep":      reflect.ValueOf(sleep),
 		"GoPanic":    reflect.ValueOf(s.goPanic),
 		"At":         reflect.ValueOf(s.rtAt),
+		"Deep":       reflect.ValueOf(s.rtDeep),
+		"Overflow":   reflect.ValueOf(func() error { return errOverflow }),
 		"Stdin":      reflect.ValueOf(io.Reader(s.stdin)),
 	}
 }
@@ -169,4 +175,58 @@ func (s *Session) rtAt(line, col int) {
 	rs.mu.Lock()
 	rs.atLine, rs.atCol = line, col
 	rs.mu.Unlock()
+}
+
+// maxStackBytes bounds the stack memory of the process when recursive cell
+// functions run: Go ends the process when a goroutine's stack would grow past
+// 1 GB (from 512 MB, stacks double), and an interpreted call takes about
+// 1.6 KB of stack, so 256 MB is about 160 000 nested calls.
+const maxStackBytes = 256 << 20
+
+var (
+	deepCalls  atomic.Uint64
+	deepSample = []metrics.Sample{{Name: "/memory/classes/heap/stacks:bytes"}}
+	deepMu     sync.Mutex
+)
+
+// deep reports whether goroutine stacks have grown too large. It is called at
+// the entry of every recursive cell function and measures every 256th call.
+func deep() bool {
+	if deepCalls.Add(1)%256 != 0 {
+		return false
+	}
+	deepMu.Lock()
+	defer deepMu.Unlock()
+	metrics.Read(deepSample)
+	return deepSample[0].Value.Kind() == metrics.KindUint64 && deepSample[0].Value.Uint64() > maxStackBytes
+}
+
+var errOverflow = errors.New("stack overflow: the recursion used more than 256 MB of stack (stopped before Go's stack limit would end the kernel)")
+
+// rtDeep is the guard of recursive cell functions. Past the limit it stops the
+// interpreter, as an interrupt does: every frame then returns at once, where a
+// panic would take minutes to unwind ten thousand interpreted frames (yaegi
+// recovers and panics again in each). It returns true, asking the caller to
+// panic, only when the interpreter cannot be stopped that way.
+func (s *Session) rtDeep() bool {
+	if !deep() {
+		return false
+	}
+	rs := &s.runState
+	rs.mu.Lock()
+	already := rs.overflow
+	rs.overflow = true
+	rs.mu.Unlock()
+	if already {
+		return false
+	}
+	ctl := newControl(s.yi)
+	if ctl == nil {
+		return true
+	}
+	ctl.stop()
+	if s.interrupt != nil {
+		s.interrupt()
+	}
+	return false
 }

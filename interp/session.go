@@ -181,6 +181,12 @@ func logSymbols(w io.Writer) map[string]reflect.Value {
 	}
 }
 
+// runtimeError is an error of the Go runtime that the engine reports itself.
+type runtimeError struct{ msg string }
+
+func (e runtimeError) Error() string { return "runtime error: " + e.msg }
+func (e runtimeError) RuntimeError() {}
+
 // exitPanic is what os.Exit and log.Fatal do in a cell: the kernel survives.
 type exitPanic struct{ code int }
 
@@ -674,7 +680,8 @@ type runState struct {
 	left     chan struct{}
 	panicked any
 	stack    []byte
-	atLine   int // the cell's statement that runs (see rtAt)
+	overflow bool // the recursion guard stopped the interpreter (rtDeep)
+	atLine   int  // the cell's statement that runs (see rtAt)
 	atCol    int
 	result   *display.Bundle
 }
@@ -695,7 +702,7 @@ func (s *Session) run(ctx context.Context, name string, live bool) (*display.Bun
 	rs := &s.runState
 	rs.mu.Lock()
 	rs.entered, rs.canceled, rs.left, rs.panicked, rs.stack, rs.result = false, false, make(chan struct{}), nil, nil, nil
-	rs.atLine, rs.atCol = 0, 0
+	rs.atLine, rs.atCol, rs.overflow = 0, 0, false
 	left := rs.left
 	rs.mu.Unlock()
 	s.trace.take()
@@ -747,7 +754,7 @@ func (s *Session) run(ctx context.Context, name string, live bool) (*display.Bun
 	}
 	s.syncOutput()
 	rs.mu.Lock()
-	panicked, stack, result := rs.panicked, rs.stack, rs.result
+	panicked, stack, result, overflow := rs.panicked, rs.stack, rs.result, rs.overflow
 	at := fmt.Sprintf("%d:%d", rs.atLine, rs.atCol)
 	if rs.atLine == 0 {
 		at = ""
@@ -755,6 +762,8 @@ func (s *Session) run(ctx context.Context, name string, live bool) (*display.Bun
 	rs.mu.Unlock()
 	frames := s.trace.take()
 	switch {
+	case overflow:
+		return nil, &cellPanic{value: runtimeError{errOverflow.Error()}, at: at}
 	case panicked != nil:
 		return nil, &cellPanic{value: panicked, frames: frames, stack: stack, at: at}
 	case ctx.Err() != nil:
