@@ -223,7 +223,7 @@ func (s *Session) newInterpreter() error {
 	if err := yi.Use(overrides); err != nil {
 		return err
 	}
-	for _, src := range []string{"package " + cellPackage + "\nimport gocvxrt \"" + rtPath + "\"\n" + prelude, "import gocvxrt \"" + rtPath + "\""} {
+	for _, src := range []string{"package " + cellPackage + "\nimport gocvxrt \"" + rtPath + "\"\n", "import gocvxrt \"" + rtPath + "\""} {
 		if _, err := safeEval(yi, src); err != nil {
 			return fmt.Errorf("interp: setting up the interpreter: %v", err)
 		}
@@ -244,31 +244,6 @@ func (s *Session) newInterpreter() error {
 	s.dirty = false
 	return nil
 }
-
-// prelude declares the helpers that rewritten cells call, in the cells' package.
-const prelude = `
-type gocvxOrdered interface {
-	~int | ~int8 | ~int16 | ~int32 | ~int64 | ~uint | ~uint8 | ~uint16 | ~uint32 | ~uint64 | ~uintptr | ~float32 | ~float64 | ~string
-}
-
-func gocvxMin[T gocvxOrdered](x T, y ...T) T {
-	for _, v := range y {
-		if v != v || x == x && v < x {
-			x = v
-		}
-	}
-	return x
-}
-
-func gocvxMax[T gocvxOrdered](x T, y ...T) T {
-	for _, v := range y {
-		if v != v || x == x && v > x {
-			x = v
-		}
-	}
-	return x
-}
-`
 
 // safeEval evaluates src, turning the interpreter's own panics into errors. It
 // goes through EvalWithContext because yaegi generates interruptible channel
