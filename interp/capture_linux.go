@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"runtime/debug"
 	"sync"
 	"syscall"
 	"time"
@@ -22,6 +23,7 @@ type fdCapture struct {
 	writers [2]*os.File // write ends, now also fds 1 and 2
 	readers [2]*os.File
 	seen    [2]chan struct{} // a reader saw the marker
+	crash   *os.File         // the original standard error, for fatal errors
 	syncMu  sync.Mutex
 	wg      sync.WaitGroup
 }
@@ -66,6 +68,11 @@ func startCapture(s *streamer) (*fdCapture, error) {
 		c.wg.Add(1)
 		go c.read(i, s)
 	}
+	// A fatal error of the process (an unrecovered panic in compiled code, a
+	// concurrent map write) must reach the real standard error, not a pipe
+	// whose reader dies with the process.
+	c.crash = os.NewFile(uintptr(c.saved[1]), "stderr")
+	debug.SetCrashOutput(c.crash, debug.CrashOptions{})
 	activeCapture = c
 	return c, nil
 }
@@ -145,6 +152,7 @@ func (c *fdCapture) stop() {
 	captureMu.Lock()
 	defer captureMu.Unlock()
 	c.sync()
+	debug.SetCrashOutput(nil, debug.CrashOptions{})
 	for i := range c.writers {
 		syscall.Dup3(c.saved[i], i+1, 0)
 		c.writers[i].Close()
@@ -159,6 +167,10 @@ func (c *fdCapture) stop() {
 	}
 	for i := range c.readers {
 		c.readers[i].Close()
+		if i == 1 {
+			c.crash.Close() // closes saved[1]
+			continue
+		}
 		syscall.Close(c.saved[i])
 	}
 	if activeCapture == c {
