@@ -187,61 +187,61 @@ func TestCommittedNotebooksAreExecuted(t *testing.T) {
 	}
 }
 
-// TestNotebooksRun runs each notebook with `gocvx run`, checks the executed notebook
-// and opens its HTML export in headless Chromium.
-func TestNotebooksRun(t *testing.T) {
+// TestNotebooks runs each notebook twice at the same time, with `gocvx run` (then
+// opening its HTML export in headless Chromium) and with Jupyter's nbconvert through
+// the kernelspec that `gocvx install` writes, and checks both executed notebooks.
+// Run one notebook with -run 'TestNotebooks/00-tutorial'.
+func TestNotebooks(t *testing.T) {
 	bin := gocvx(t)
 	browser := lazyBrowser(t)
+	env := jupyterEnv(t, bin)
 	for _, file := range notebookFiles(t) {
-		t.Run(notebookName(file), func(t *testing.T) {
-			dir := t.TempDir()
-			out := filepath.Join(dir, "out.ipynb")
-			page := filepath.Join(dir, "out.html")
-			start := time.Now()
-			log, err := runBounded(exec.Command(bin, "run", file, "-o", out, "--html", page), notebookTimeout)
-			if err != nil {
-				t.Fatalf("gocvx run %s: %v\n%s", file, err, log)
-			}
-			t.Logf("gocvx run %s: %v", file, time.Since(start).Round(time.Millisecond))
-			nb, err := ReadFile(out)
-			if err != nil {
-				t.Fatal(err)
-			}
-			figures := checkExecuted(t, "gocvx run "+notebookName(file), nb)
-			problems, _ := pageProblems(t, browser(t), page, figures)
-			for _, p := range problems {
-				t.Errorf("%s: %s", page, p)
-			}
-		})
-	}
-}
-
-// TestNotebooksNbconvert executes each notebook with Jupyter's nbconvert through the
-// kernelspec that `gocvx install` writes.
-func TestNotebooksNbconvert(t *testing.T) {
-	py := testenv.RequirePython(t, "nbconvert", "nbclient", "jupyter_client")
-	env := jupyterEnv(t, gocvx(t))
-	for _, file := range notebookFiles(t) {
-		t.Run(notebookName(file), func(t *testing.T) {
-			dir := t.TempDir()
-			cmd := exec.Command(py, "-m", "nbconvert", "--to", "notebook", "--execute",
-				"--ExecutePreprocessor.timeout=600", "--output-dir", dir, "--output", "out.ipynb", file)
-			cmd.Env = env
-			start := time.Now()
-			log, err := runBounded(cmd, notebookTimeout)
-			if err != nil {
-				t.Fatalf("nbconvert --execute %s: %v\n%s", file, err, log)
-			}
-			t.Logf("nbconvert --execute %s: %v", file, time.Since(start).Round(time.Millisecond))
-			nb, err := ReadFile(filepath.Join(dir, "out.ipynb"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			checkExecuted(t, "nbconvert "+notebookName(file), nb)
-			li, _ := nb.Metadata["language_info"].(map[string]any)
-			if li["name"] != "go" || li["pygments_lexer"] != "go" {
-				t.Errorf("nbconvert recorded language_info %v", li)
-			}
+		name := notebookName(file)
+		t.Run(name, func(t *testing.T) {
+			t.Run("gocvx run", func(t *testing.T) {
+				t.Parallel()
+				dir := t.TempDir()
+				out := filepath.Join(dir, "out.ipynb")
+				page := filepath.Join(dir, "out.html")
+				start := time.Now()
+				log, err := runBounded(exec.Command(bin, "run", file, "-o", out, "--html", page), notebookTimeout)
+				if err != nil {
+					t.Fatalf("gocvx run %s: %v\n%s", file, err, log)
+				}
+				t.Logf("gocvx run %s: %v", file, time.Since(start).Round(time.Millisecond))
+				nb, err := ReadFile(out)
+				if err != nil {
+					t.Fatal(err)
+				}
+				figures := checkExecuted(t, "gocvx run "+name, nb)
+				problems, _ := pageProblems(t, browser(t), page, figures)
+				for _, p := range problems {
+					t.Errorf("%s: %s", page, p)
+				}
+			})
+			t.Run("nbconvert", func(t *testing.T) {
+				t.Parallel()
+				py := testenv.RequirePython(t, "nbconvert", "nbclient", "jupyter_client")
+				dir := t.TempDir()
+				cmd := exec.Command(py, "-m", "nbconvert", "--to", "notebook", "--execute",
+					"--ExecutePreprocessor.timeout=600", "--output-dir", dir, "--output", "out.ipynb", file)
+				cmd.Env = env
+				start := time.Now()
+				log, err := runBounded(cmd, notebookTimeout)
+				if err != nil {
+					t.Fatalf("nbconvert --execute %s: %v\n%s", file, err, log)
+				}
+				t.Logf("nbconvert --execute %s: %v", file, time.Since(start).Round(time.Millisecond))
+				nb, err := ReadFile(filepath.Join(dir, "out.ipynb"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				checkExecuted(t, "nbconvert "+name, nb)
+				li, _ := nb.Metadata["language_info"].(map[string]any)
+				if li["name"] != "go" || li["pygments_lexer"] != "go" {
+					t.Errorf("nbconvert recorded language_info %v", li)
+				}
+			})
 		})
 	}
 }
