@@ -38,7 +38,8 @@ var outputOrder = []string{
 
 // WriteHTML writes nb as one standalone HTML page: code highlighted as Go, markdown
 // rendered (CommonMark with GitHub tables), images inlined as data URIs (SVG too, so
-// figures cannot clash). The page loads nothing from elsewhere and runs no script.
+// figures cannot clash). The page loads nothing from elsewhere; HTML outputs are
+// included as they are, as Jupyter and nbconvert show them.
 func WriteHTML(w io.Writer, nb *Notebook, opts HTMLOptions) error {
 	var b bytes.Buffer
 	title := opts.Title

@@ -98,6 +98,9 @@ func Run(ctx context.Context, nb *Notebook, eng Engine, opts Options) error {
 	if nb.Metadata == nil {
 		nb.Metadata = map[string]any{}
 	}
+	if lang := notebookLanguage(nb); lang != "" && !strings.EqualFold(lang, "go") {
+		return fmt.Errorf("notebook: this is a %s notebook; the gocvx engine runs Go cells", lang)
+	}
 	nb.Metadata["language_info"] = LanguageInfo()
 	if _, ok := nb.Metadata["kernelspec"]; !ok {
 		nb.Metadata["kernelspec"] = New().Metadata["kernelspec"]
@@ -154,6 +157,21 @@ func Run(ctx context.Context, nb *Notebook, eng Engine, opts Options) error {
 		return failed
 	}
 	return nil
+}
+
+// notebookLanguage is the language the notebook's metadata names, if any.
+func notebookLanguage(nb *Notebook) string {
+	if ks, ok := nb.Metadata["kernelspec"].(map[string]any); ok {
+		if l, ok := ks["language"].(string); ok && l != "" {
+			return l
+		}
+	}
+	if li, ok := nb.Metadata["language_info"].(map[string]any); ok {
+		if l, ok := li["name"].(string); ok {
+			return l
+		}
+	}
+	return ""
 }
 
 func nonNil(s []string) []string {

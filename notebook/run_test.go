@@ -219,3 +219,17 @@ func TestOverwrite(t *testing.T) {
 		}
 	}
 }
+
+func TestRunRefusesOtherLanguages(t *testing.T) {
+	nb := codeCells("print(1)")
+	nb.Metadata = map[string]any{"kernelspec": map[string]any{"name": "python3", "language": "python"}}
+	eng := &scriptEngine{}
+	if err := Run(context.Background(), nb, eng, Options{}); err == nil || len(eng.ran) != 0 {
+		t.Errorf("a Python notebook ran (error %v, %d cells)", err, len(eng.ran))
+	}
+	nb.Metadata = map[string]any{} // no metadata: assumed Go
+	eng.scripts = map[string]func(interp.Output) interp.Outcome{"print(1)": func(interp.Output) interp.Outcome { return interp.Outcome{} }}
+	if err := Run(context.Background(), nb, eng, Options{}); err != nil {
+		t.Errorf("a notebook without metadata: %v", err)
+	}
+}
