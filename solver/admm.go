@@ -115,6 +115,8 @@ type admm struct {
 	tol, sh        []float64 // per block: feasibility tolerance, shrink factor
 	bad            []bool    // per block: argument (or candidate) violates a row
 	src            []int     // per block: where X vⱼ comes from (see coneStep)
+	coefArg        []float64 // per block: X vⱼ = coefArg·X argⱼ + coefKeep·(X vⱼ as written)
+	coefKeep       []float64
 
 	primal, dual, normAU, normZ float64
 	refactorizations            int
@@ -404,6 +406,7 @@ func (a *admm) alloc() {
 		a.cand, a.candRows = make([]float64, 2*P*d), make([]float64, 2*P*d)
 		a.xc, a.mark = make([]float64, n*2*P), make([]bool, n)
 		a.tol, a.sh, a.bad, a.src = make([]float64, 2*P), make([]float64, 2*P), make([]bool, 2*P), make([]int, 2*P)
+		a.coefArg, a.coefKeep = make([]float64, 2*P), make([]float64, 2*P)
 	}
 	a.t, a.tOut = make([]float64, n*4*P), make([]float64, 4*P*d)
 	a.z, a.zOld, a.mu, a.fu, a.eta = make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
@@ -636,11 +639,17 @@ func (a *admm) coneStep(kappa float64) {
 		a.bad[j] = false
 	}
 	for k := 0; k < n && !a.gated; k++ {
-		row := a.xa[k*2*P : (k+1)*2*P]
+		rv := a.xa[k*2*P : k*2*P+P]
+		rw := a.xa[k*2*P+P : (k+1)*2*P]
 		sg := pr.sign[k*P : (k+1)*P]
-		for j, v := range row {
-			if sg[j%P]*v < -a.tol[j] {
-				a.bad[j] = true
+		tv, tw := a.tol[:P], a.tol[P:]
+		bv, bw := a.bad[:P], a.bad[P:]
+		for i, s := range sg {
+			if s*rv[i] < -tv[i] {
+				bv[i] = true
+			}
+			if s*rw[i] < -tw[i] {
+				bw[i] = true
 			}
 		}
 	}
@@ -680,14 +689,17 @@ func (a *admm) coneStep(kappa float64) {
 		blas64.Gemm(blas.NoTrans, blas.NoTrans, 1, blas64.General{Rows: m, Cols: d, Stride: d, Data: a.candRows[:m*d]},
 			pr.transposed(), 0, blas64.General{Rows: m, Cols: n, Stride: n, Data: a.xc[:m*n]})
 		// A candidate is the projection when it violates no inactive row.
+		signT := pr.signsByPattern()
 		for r, j := range a.pending {
 			i := j % P
 			for _, k := range a.act[j] {
 				a.mark[k] = true
 			}
 			row := a.xc[r*n : (r+1)*n]
+			sg := signT[i*n : (i+1)*n]
+			tol := -a.tol[j]
 			for k, v := range row {
-				if pr.sign[k*P+i]*v < -a.tol[j] && !a.mark[k] {
+				if sg[k]*v < tol && !a.mark[k] {
 					a.bad[j] = true
 					break
 				}
@@ -707,17 +719,31 @@ func (a *admm) coneStep(kappa float64) {
 			a.src[j] = r
 		}
 	}
-	// X vᵀ = shrink × (X argᵀ, or (cand Xᵀ)ᵀ) column by column, in one row-major pass.
+	// X vᵀ = shrink × X argᵀ in one branch-free row-major pass (keeping the columns
+	// projectBlock wrote), then the verified candidates' columns from cand Xᵀ.
+	for j := range a.src {
+		a.coefArg[j], a.coefKeep[j] = 0, 0
+		switch a.src[j] {
+		case srcArg:
+			a.coefArg[j] = a.sh[j]
+		case srcDone:
+			a.coefKeep[j] = 1
+		}
+	}
 	for k := 0; k < n; k++ {
 		out := xv[k*2*P : (k+1)*2*P]
 		xa := a.xa[k*2*P : (k+1)*2*P]
-		for j := range out {
-			switch s := a.src[j]; {
-			case s == srcArg:
-				out[j] = a.sh[j] * xa[j]
-			case s >= 0:
-				out[j] = a.sh[j] * a.xc[s*n+k]
-			}
+		for j, c := range a.coefArg {
+			out[j] = a.coefKeep[j]*out[j] + c*xa[j]
+		}
+	}
+	for j, r := range a.src {
+		if r < 0 {
+			continue
+		}
+		sh := a.sh[j]
+		for k, v := range a.xc[r*n : (r+1)*n] {
+			xv[k*2*P+j] = sh * v
 		}
 	}
 }

@@ -27,6 +27,7 @@ type program struct {
 	noGram  bool      // the ADMM matrix has no GᵀG term
 	tbuf    []float64 // scratch of mulXT
 	xt      []float64 // Xᵀ (d×n), made by transposed
+	signT   []float64 // signs by pattern (P×n), made by signsByPattern
 	arr     *Arrangement
 	mask    []float64 // n×P: mask[k*P+i] = dᵢₖ ∈ {0, 1}
 	sign    []float64 // n×P: 2dᵢₖ − 1 ∈ {−1, +1}
@@ -67,6 +68,20 @@ func newProgram(p *Problem, arr *Arrangement) (*program, error) {
 	}
 	pr.tau2 = 1
 	return pr, nil
+}
+
+// signsByPattern returns the signs 2dᵢₖ − 1 with the points of pattern i contiguous
+// (P×n), computed once.
+func (pr *program) signsByPattern() []float64 {
+	if pr.signT == nil {
+		pr.signT = make([]float64, pr.P*pr.n)
+		for k := 0; k < pr.n; k++ {
+			for i := 0; i < pr.P; i++ {
+				pr.signT[i*pr.n+k] = pr.sign[k*pr.P+i]
+			}
+		}
+	}
+	return pr.signT
 }
 
 // transposed returns Xᵀ (d×n), computed once.
