@@ -121,12 +121,7 @@ type admm struct {
 	primal, dual, normAU, normZ float64
 	refactorizations            int
 
-	aa              *anderson
-	w, tw, plain    []float64
-	lastAccelerated bool
-	lastResidual    float64
-	accelerated     int
-	rejected        int
+	acc *safeguard // Anderson acceleration (nil: plain ADMM)
 }
 
 func (m *ADMM) solve(ctx context.Context, p *Problem, s *Settings) (*Result, error) {
@@ -190,9 +185,7 @@ func (m *ADMM) run(ctx context.Context, p *Problem, s *Settings, pr *program, st
 		if mem == 0 {
 			mem = andersonDefaultMemory
 		}
-		dim := a.stateSize()
-		a.aa = newAnderson(mem, dim)
-		a.w, a.tw, a.plain = make([]float64, dim), make([]float64, dim), make([]float64, dim)
+		a.acc = newSafeguard(mem, a.stateSize())
 	}
 
 	maxIter := s.MaxIterations
@@ -218,8 +211,8 @@ func (m *ADMM) run(ctx context.Context, p *Problem, s *Settings, pr *program, st
 			break
 		}
 		iter++
-		if a.aa != nil {
-			a.pack(a.w)
+		if a.acc != nil {
+			a.acc.before(a)
 		}
 		a.step()
 		if iter == 1 {
@@ -229,6 +222,15 @@ func (m *ADMM) run(ctx context.Context, p *Problem, s *Settings, pr *program, st
 		pred := a.ev.network
 		if a.gated {
 			network, pred = convex, a.ev.convex
+		}
+		if !finite(network) || !finite(a.primal) || !finite(a.dual) {
+			// Overflow (an extreme ρ for the data's scale): return the point this
+			// step started from, which was finite.
+			status = Failure
+			res.Message = fmt.Sprintf("%v: the iterates overflowed at iteration %d (objective %v, residuals %v and %v) with ρ = %.3g; the default ρ adapts to the data's scale", m, iter, network, a.primal, a.dual, a.rho)
+			copy(a.v, a.vOld)
+			iter--
+			break
 		}
 		it := Iteration{
 			Iteration: iter, Objective: network, Gap: relGap(network, s.Reference),
@@ -254,12 +256,8 @@ func (m *ADMM) run(ctx context.Context, p *Problem, s *Settings, pr *program, st
 				if err != nil {
 					return nil, err
 				}
-				if changed && a.aa != nil {
-					// The map changed: restart the acceleration from the current point.
-					a.aa.reset()
-					a.lastAccelerated = false
-					a.pack(a.w)
-					copy(a.tw, a.w)
+				if changed && a.acc != nil {
+					a.acc.restart() // the map changed
 				}
 			}
 		}
@@ -271,19 +269,20 @@ func (m *ADMM) run(ctx context.Context, p *Problem, s *Settings, pr *program, st
 			status = Optimal
 			break
 		}
-		if a.aa != nil {
-			a.accelerate()
+		if a.acc != nil {
+			a.acc.after(a)
 		}
 	}
-	if a.aa != nil && a.lastAccelerated {
-		// Return the last ADMM step's output (whose multipliers the certificate uses),
-		// not an extrapolated point.
-		a.unpack(a.plain)
+	if a.acc != nil {
+		a.acc.finish(a)
 	}
 	convex, network, violation := pr.eval(a.v, a.ev)
-	if iter > 0 {
+	switch {
+	case status == Failure:
+		cert = Certificate{Primal: convex, Dual: math.Inf(-1), Gap: math.Inf(1), ConeViolation: violation, DualScale: math.NaN()}
+	case iter > 0:
 		cert = a.certificate(convex, violation)
-	} else {
+	default:
 		cert = Certificate{Primal: convex, Dual: math.Inf(-1), Gap: math.Inf(1), ConeViolation: violation, DualScale: math.NaN()}
 	}
 	res.Status = status
@@ -297,7 +296,10 @@ func (m *ADMM) run(ctx context.Context, p *Problem, s *Settings, pr *program, st
 	res.Dual = append([]float64(nil), a.eta...)
 	res.Rho = a.rho
 	res.Factorizations = a.ls.factorizations
-	res.ADMM = &ADMMStats{Accelerated: a.accelerated, Rejected: a.rejected}
+	res.ADMM = &ADMMStats{}
+	if a.acc != nil {
+		res.ADMM.Accelerated, res.ADMM.Rejected = a.acc.accelerated, a.acc.rejected
+	}
 	if a.proj != nil {
 		res.ADMM.Projections, res.ADMM.Products, res.ADMM.ActiveRows = a.proj.projections, a.proj.products, a.proj.activeRows
 		res.ADMM.Candidates = a.candidates
@@ -1120,34 +1122,4 @@ func (a *admm) unpack(w []float64) {
 		}
 	}
 	a.initRHS()
-}
-
-// accelerate runs after a step from the state a.w: it checks the previous
-// extrapolation (safeguard: an accelerated point must not increase the fixed-point
-// residual ‖T(w) − w‖, which plain relaxed ADMM never does; otherwise the run
-// continues from the plain iterate and the memory is cleared), then extrapolates.
-func (a *admm) accelerate() {
-	a.pack(a.tw)
-	res := 0.0
-	for i, v := range a.tw {
-		r := v - a.w[i]
-		res += r * r
-	}
-	res = math.Sqrt(res)
-	if a.lastAccelerated && res > a.lastResidual {
-		a.rejected++
-		a.aa.reset()
-		a.lastAccelerated = false
-		a.unpack(a.plain)
-		return
-	}
-	copy(a.plain, a.tw)
-	if a.aa.extrapolate(a.w, a.tw) {
-		a.unpack(a.tw)
-		a.accelerated++
-		a.lastAccelerated = true
-		a.lastResidual = res
-	} else {
-		a.lastAccelerated = false
-	}
 }

@@ -131,10 +131,7 @@ type adv struct {
 	primal, dual, normKu, normW float64
 	rhoChanges                  int
 
-	aa              *anderson
-	w, tw, plain    []float64
-	lastAccelerated bool
-	lastResidual    float64
+	acc *safeguard // Anderson acceleration (nil: none)
 }
 
 func (m *Adversarial) solve(ctx context.Context, p *Problem, s *Settings) (*Result, error) {
@@ -209,9 +206,7 @@ func (m *Adversarial) solve(ctx context.Context, p *Problem, s *Settings) (*Resu
 		if mem == 0 {
 			mem = andersonDefaultMemory
 		}
-		dim := 2*len(a.v) + 2*len(a.b)
-		a.aa = newAnderson(mem, dim)
-		a.w, a.tw, a.plain = make([]float64, dim), make([]float64, dim), make([]float64, dim)
+		a.acc = newSafeguard(mem, 2*len(a.v)+2*len(a.b))
 	}
 
 	maxIter := s.MaxIterations
@@ -237,8 +232,8 @@ func (m *Adversarial) solve(ctx context.Context, p *Problem, s *Settings) (*Resu
 			break
 		}
 		iter++
-		if a.aa != nil {
-			a.pack(a.w)
+		if a.acc != nil {
+			a.acc.before(a)
 		}
 		a.step()
 		convex := a.evalConvex(a.v, ev)
@@ -259,12 +254,8 @@ func (m *Adversarial) solve(ctx context.Context, p *Problem, s *Settings) (*Resu
 					done = a.dual <= tol*cert.dualScale
 				}
 			}
-			if !done && !m.FixedRho && a.balance(cert.dualScale) && a.aa != nil {
-				// The map changed: restart the acceleration from the current point.
-				a.aa.reset()
-				a.lastAccelerated = false
-				a.pack(a.w)
-				copy(a.tw, a.w)
+			if !done && !m.FixedRho && a.balance(cert.dualScale) && a.acc != nil {
+				a.acc.restart() // the map changed
 			}
 		}
 		res.History = append(res.History, it)
@@ -275,14 +266,12 @@ func (m *Adversarial) solve(ctx context.Context, p *Problem, s *Settings) (*Resu
 			status = Optimal
 			break
 		}
-		if a.aa != nil {
-			a.accelerate()
+		if a.acc != nil {
+			a.acc.after(a)
 		}
 	}
-	if a.aa != nil && a.lastAccelerated && status != Optimal {
-		// The loop ended after an extrapolation: return the last ADMM step's output
-		// (whose multipliers the certificate uses), not the extrapolated point.
-		a.unpack(a.plain)
+	if a.acc != nil {
+		a.acc.finish(a)
 	}
 	if iter > 0 {
 		cert = a.certificate(a.evalConvex(a.v, ev))
@@ -652,34 +641,6 @@ func (a *adv) unpack(w []float64) {
 		a.lb[i] = w[o+len(a.b)+i] / ga
 	}
 	a.products(false)
-}
-
-// accelerate runs after a step from the state a.w, as ADMM's: it checks the previous
-// extrapolation (an accelerated point must not increase the fixed-point residual
-// ‖T(w) − w‖; otherwise the run continues from the plain iterate with the memory
-// cleared), then extrapolates.
-func (a *adv) accelerate() {
-	a.pack(a.tw)
-	res := 0.0
-	for i, v := range a.tw {
-		r := v - a.w[i]
-		res += r * r
-	}
-	res = math.Sqrt(res)
-	if a.lastAccelerated && res > a.lastResidual {
-		a.aa.reset()
-		a.lastAccelerated = false
-		a.unpack(a.plain)
-		return
-	}
-	copy(a.plain, a.tw)
-	if a.aa.extrapolate(a.w, a.tw) {
-		a.unpack(a.tw)
-		a.lastAccelerated = true
-		a.lastResidual = res
-	} else {
-		a.lastAccelerated = false
-	}
 }
 
 // advEval holds what evaluating a point needs.

@@ -110,3 +110,87 @@ func (a *anderson) extrapolate(w, tw []float64) bool {
 	}
 	return true
 }
+
+// fixedPoint is an iteration w ← T(w) whose state can be written out and restored:
+// the ADMM solvers (admm and adv).
+type fixedPoint interface {
+	pack(w []float64)   // writes the state of the current iterate
+	unpack(w []float64) // makes w the current iterate
+}
+
+// safeguard drives the Anderson acceleration of an ADMM solver with the safeguard of
+// Zhang, O'Donoghue and Boyd: an extrapolated point must not increase the fixed-point
+// residual ‖T(w) − w‖ (which plain relaxed ADMM never does); when it does, the run
+// continues from the plain step's output and the memory is cleared. It tracks whether
+// the current iterate is an extrapolation or the output of a step, so that a solve
+// returns a step's output (whose multipliers its certificate uses).
+//
+// A loop calls before and after around every step, restart when the map changes
+// (ρ), and finish when it ends.
+type safeguard struct {
+	aa           *anderson
+	w, tw, plain []float64 // the state a step started from, its image, the last plain image
+	// extrapolated: the current iterate is an extrapolation (set by after, cleared by
+	// before); fromExtrapolation: the running step started from one.
+	extrapolated, fromExtrapolation bool
+	skip                            bool    // restart: no secant pair from the running step
+	lastResidual                    float64 // ‖T(w) − w‖ of the step before the extrapolation
+	accelerated, rejected           int
+}
+
+func newSafeguard(memory, dim int) *safeguard {
+	return &safeguard{aa: newAnderson(memory, dim), w: make([]float64, dim), tw: make([]float64, dim), plain: make([]float64, dim)}
+}
+
+// before records the state the next step starts from.
+func (g *safeguard) before(fp fixedPoint) {
+	fp.pack(g.w)
+	g.fromExtrapolation, g.extrapolated = g.extrapolated, false
+}
+
+// restart forgets the memory after the map changed: the running step's pair (w, T(w))
+// belongs to the old map, so it neither extrapolates nor enters the memory.
+func (g *safeguard) restart() {
+	g.aa.reset()
+	g.fromExtrapolation = false
+	g.skip = true
+}
+
+// after runs after a step: it checks the step against the safeguard, then
+// extrapolates from its output.
+func (g *safeguard) after(fp fixedPoint) {
+	if g.skip {
+		g.skip = false
+		return
+	}
+	fp.pack(g.tw)
+	res := 0.0
+	for i, v := range g.tw {
+		r := v - g.w[i]
+		res += r * r
+	}
+	res = math.Sqrt(res)
+	if g.fromExtrapolation && res > g.lastResidual {
+		g.rejected++
+		g.aa.reset()
+		fp.unpack(g.plain)
+		return
+	}
+	copy(g.plain, g.tw)
+	if g.aa.extrapolate(g.w, g.tw) {
+		fp.unpack(g.tw)
+		g.accelerated++
+		g.extrapolated = true
+		g.lastResidual = res
+	}
+}
+
+// finish leaves the iterate at a step's output: if the loop ended right after an
+// extrapolation (an iteration or time limit, cancellation), at the output of the step
+// it extrapolated from. After a step that met the stopping test nothing changes.
+func (g *safeguard) finish(fp fixedPoint) {
+	if g.extrapolated {
+		fp.unpack(g.plain)
+		g.extrapolated = false
+	}
+}

@@ -49,9 +49,17 @@ type Problem struct {
 	Beta float64 // β ≥ 0, the weight-decay strength
 }
 
+// maxDataScale bounds the scale of X and y: squares of 1e100 and their sums over any
+// feasible n, d and P stay far below the float64 limit 1.8e308, while data at 1e150
+// overflow in XᵀX, in ‖A‖² (FISTA's step) and in ½‖y‖²; symmetrically, the largest
+// |X| must be at least 1e-100 (unless X = 0), as the squares of data at 1e-155 are
+// subnormal or zero and the scale-aware ρ of ADMM divides by them.
+const maxDataScale = 1e100
+
 // Validate returns an error describing the first thing wrong with p: missing or empty
-// data, a shape mismatch, NaN or Inf entries, labels outside {−1, +1} for a
-// classification loss, β < 0 or an unknown loss.
+// data, a shape mismatch, NaN or Inf entries, data whose squares the solvers could not
+// represent (the largest |X| outside [1e-100, 1e100], unless X = 0, or |y| beyond
+// 1e100), labels outside {−1, +1} for a classification loss, β < 0 or an unknown loss.
 func (p *Problem) Validate() error {
 	if p == nil || p.X == nil || p.X.IsEmpty() {
 		return errors.New("solver: problem has no data")
@@ -60,12 +68,18 @@ func (p *Problem) Validate() error {
 	if len(p.Y) != n {
 		return fmt.Errorf("solver: X has %d rows, y has %d", n, len(p.Y))
 	}
+	big := 0.0
 	for i := 0; i < n; i++ {
 		for j := 0; j < d; j++ {
-			if v := p.X.At(i, j); math.IsNaN(v) || math.IsInf(v, 0) {
+			v := p.X.At(i, j)
+			if math.IsNaN(v) || math.IsInf(v, 0) {
 				return fmt.Errorf("solver: X[%d,%d] is %v", i, j, v)
 			}
+			big = math.Max(big, math.Abs(v))
 		}
+	}
+	if big > maxDataScale || big > 0 && big < 1/maxDataScale {
+		return fmt.Errorf("solver: X has entries up to %.3g in magnitude; the solvers form products like XᵀX and need the largest |X| in [%g, %g]: rescale X (dividing X and β by c leaves the convex program's optimum unchanged, with weights multiplied by c)", big, 1/maxDataScale, maxDataScale)
 	}
 	if p.Loss < Squared || p.Loss > Logistic {
 		return fmt.Errorf("solver: unknown loss %v", p.Loss)
@@ -76,6 +90,9 @@ func (p *Problem) Validate() error {
 		}
 		if p.Loss.Classification() && y != 1 && y != -1 {
 			return fmt.Errorf("solver: %v loss needs labels in {-1, +1}, y[%d] is %v", p.Loss, k, y)
+		}
+		if math.Abs(y) > maxDataScale {
+			return fmt.Errorf("solver: y[%d] is %.3g; the squared loss of targets beyond %g overflows: rescale y", k, y, maxDataScale)
 		}
 	}
 	if math.IsNaN(p.Beta) || math.IsInf(p.Beta, 0) || p.Beta < 0 {

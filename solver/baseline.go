@@ -488,6 +488,7 @@ train:
 		}
 		if math.IsNaN(obj) || math.IsInf(obj, 0) {
 			status = Failure
+			res.Message = fmt.Sprintf("%s: the objective became %v at epoch %d: the steps diverged (a smaller learning rate, or data of a smaller scale, would help); the network is the best one before", cfg.name, obj, epoch)
 			break
 		}
 		consider(obj)

@@ -2,8 +2,11 @@ package solver
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"time"
+
+	"gonum.org/v1/gonum/blas/blas64"
 )
 
 // linearModel is a regularized linear model ℓ(A x, y) + β R(x), with R a sum of group
@@ -34,9 +37,13 @@ type fistaSettings struct {
 
 // Constants of FISTA.
 const (
-	fistaCheckEvery   = 10   // duality gap (one extra adjoint) every this many iterations
-	fistaPowerIters   = 30   // power iterations for the initial Lipschitz estimate
-	fistaShrink       = 0.9  // L is tried 10% smaller each iteration (so it can recover from a large estimate)
+	fistaCheckEvery = 10  // duality gap (one extra adjoint) every this many iterations
+	fistaPowerIters = 30  // power iterations for the initial Lipschitz estimate
+	fistaShrink     = 0.9 // L is tried 10% smaller each iteration (so it can recover from a large estimate)
+	// fistaMaxDoublings bounds the backtracking of one iteration: L grows by 2⁶⁴ ≈ 2e19
+	// at most, far beyond any underestimate of a finite curvature (the initial L is
+	// ‖A‖² times the loss's curvature bound), so running out means non-finite values.
+	fistaMaxDoublings = 64
 	hingeSmoothStart  = 1.0  // initial Huber width μ of the hinge loss: the margin itself
 	hingeSmoothFactor = 0.1  // μ shrinks tenfold when the smoothed problem is solved to the current tolerance
 	hingeSmoothMin    = 1e-9 // below this the smoothing error nμ/2 is negligible at any tolerance we allow
@@ -46,6 +53,7 @@ type fistaOutcome struct {
 	x       []float64
 	ax      []float64
 	status  Status
+	message string // why the run failed (status Failure)
 	iters   int
 	cert    Certificate
 	eta     []float64
@@ -91,13 +99,24 @@ func fista(ctx context.Context, m linearModel, fs *fistaSettings, x0 []float64) 
 		for range fistaPowerIters {
 			m.apply(v, av)
 			m.adjoint(av, v)
-			est = norm2(v)
+			// Overflow-safe norm: the entries of AᵀAv are of the order of X² and
+			// their squares could exceed the float64 range.
+			est = blas64.Nrm2(blas64.Vector{N: nx, Inc: 1, Data: v})
 			if est == 0 {
 				break
 			}
 			scal(1/est, v)
 		}
-		L = math.Max(est*fs.loss.curvature(mu), 1e-12)
+		L = est * fs.loss.curvature(mu)
+		if L == 0 {
+			L = 1 // A = 0: any step is exact (no absolute floor: tiny data have tiny L)
+		}
+	}
+	out := &fistaOutcome{status: IterationLimit}
+	if math.IsNaN(L) || math.IsInf(L, 0) {
+		// ‖A‖² overflows: no step size is representable.
+		out.status, out.message = Failure, fmt.Sprintf("the Lipschitz estimate ‖A‖²·ℓ'' is %v: the data are too large for floating point", L)
+		L = 1
 	}
 	reg := func(x []float64) float64 {
 		s := 0.0
@@ -124,10 +143,9 @@ func fista(ctx context.Context, m linearModel, fs *fistaSettings, x0 []float64) 
 	copy(yv, x)
 	copy(ay, ax)
 	t := 1.0
-	out := &fistaOutcome{status: IterationLimit}
 	var cert Certificate
 	iter := 0
-	for iter < fs.maxIter {
+	for iter < fs.maxIter && out.status != Failure {
 		if ctx.Err() != nil {
 			out.status = Canceled
 			break
@@ -136,11 +154,19 @@ func fista(ctx context.Context, m linearModel, fs *fistaSettings, x0 []float64) 
 			out.status = TimeLimit
 			break
 		}
-		iter++
 		fy := fs.loss.gradient(ay, fs.y, g, mu)
 		m.adjoint(g, gy)
+		if !finite(fy) || !allFinite(gy) {
+			out.status, out.message = Failure, fmt.Sprintf("the loss or its gradient is not finite (loss %v) at iteration %d: the data or the iterates are too large for floating point", fy, iter+1)
+			break
+		}
+		iter++
 		L *= fistaShrink
-		for {
+		accepted := false
+		for range fistaMaxDoublings {
+			if ctx.Err() != nil {
+				break
+			}
 			for i := range xt {
 				xt[i] = yv[i] - gy[i]/L
 			}
@@ -155,9 +181,19 @@ func fista(ctx context.Context, m linearModel, fs *fistaSettings, x0 []float64) 
 				sq += dx * dx
 			}
 			if fx <= fy+lin+L/2*sq+1e-12*math.Abs(fy) || sq == 0 {
+				accepted = true
 				break
 			}
 			L *= 2
+		}
+		if !accepted {
+			if ctx.Err() != nil {
+				out.status = Canceled
+			} else {
+				out.status, out.message = Failure, fmt.Sprintf("the line search found no step with sufficient decrease at iteration %d (L = %.3g): non-finite or overflowing values", iter, L)
+			}
+			iter--
+			break
 		}
 		// Gradient restart: drop the momentum when it points against the step.
 		restart := 0.0
@@ -224,7 +260,11 @@ func fista(ctx context.Context, m linearModel, fs *fistaSettings, x0 []float64) 
 			break
 		}
 	}
-	if iter == 0 || out.status != Optimal {
+	switch {
+	case out.status == Failure:
+		// No dual point can be trusted; x is the last accepted (finite) iterate.
+		cert = Certificate{Primal: fs.loss.Value(ax, fs.y) + reg(x), Dual: math.Inf(-1), Gap: math.Inf(1), DualScale: math.NaN()}
+	case iter == 0 || out.status != Optimal:
 		primal := fs.loss.Value(ax, fs.y) + reg(x)
 		cert = fistaCertificate(m, fs, x, ax, primal, mu, eta, atEta)
 	}
@@ -262,4 +302,16 @@ func fistaCertificate(m linearModel, fs *fistaSettings, x, ax []float64, primal,
 	}
 	c.Gap = relativeGap(primal, c.Dual)
 	return c
+}
+
+// finite reports whether v is neither NaN nor ±Inf.
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+// allFinite reports whether every entry of v is finite.
+func allFinite(v []float64) bool {
+	s := 0.0
+	for _, x := range v {
+		s += x * 0 // NaN for NaN or ±Inf entries, 0 otherwise
+	}
+	return s == 0
 }

@@ -142,7 +142,7 @@ func (m *GatedReLU) solve(ctx context.Context, p *Problem, s *Settings) (*Result
 		for i := range u {
 			u[i] = res.V.RawMatrix().Data[i] - res.W.RawMatrix().Data[i]
 		}
-		out = &fistaOutcome{x: u, status: res.Status, iters: res.Iterations, cert: *res.Certificate, eta: res.Dual, history: res.History}
+		out = &fistaOutcome{x: u, status: res.Status, message: res.Message, iters: res.Iterations, cert: *res.Certificate, eta: res.Dual, history: res.History}
 	} else {
 		var err error
 		out, err = solveGated(ctx, pr, s, start, true)
@@ -162,7 +162,7 @@ func (m *GatedReLU) solve(ctx context.Context, p *Problem, s *Settings) (*Result
 	}
 	cert := out.cert
 	res := &Result{
-		Method: m.String(), Status: out.status, Objective: objective, Gap: cert.Gap,
+		Method: m.String(), Status: out.status, Message: out.message, Objective: objective, Gap: cert.Gap,
 		Iterations: out.iters, History: out.history, Network: net, ActiveNeurons: net.Neurons(),
 		Arrangement: arr, Patterns: pr.P, Certificate: &cert,
 		V:     mat.NewDense(pr.P, pr.d, append([]float64(nil), u...)),

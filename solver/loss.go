@@ -136,11 +136,18 @@ func (l Loss) prox(a, y []float64, rho float64, z []float64) {
 }
 
 // logisticProx returns argmin_t log(1 + e⁻ᵗ) + (ρ/2)(t − b)². The minimizer solves
-// φ(t) = ρ(t − b) − σ(−t) = 0 and lies in [b, b + 1/ρ], where φ increases; Newton's
-// method is safeguarded by bisection on that bracket.
+// φ(t) = ρ(t − b) − σ(−t) = 0, where φ increases, and lies in [b, b + 1/ρ] and also
+// below max(b, 0) + ln(1 + 1/ρ) (there σ(−t) ≤ e⁻ᵗ ≤ ρ/(1 + ρ) ≤ ρ(t − b), since
+// ln(1 + x) ≥ x/(1 + x)); the second bound keeps the bracket a few hundred wide when ρ
+// is tiny, where b + 1/ρ is astronomically far (or infinite). Newton's method is
+// safeguarded by bisection on the bracket.
 func logisticProx(b, rho float64) float64 {
-	lo, hi := b, b+1/rho
+	lo := b
+	hi := math.Min(b+1/rho, math.Max(b, 0)+math.Log1p(rho)-math.Log(rho))
 	t := b + 0.5/rho
+	if !(t > lo && t < hi) {
+		t = lo + (hi-lo)/2
+	}
 	for range 60 {
 		s := sigmoid(-t)
 		phi := rho*(t-b) - s

@@ -159,7 +159,7 @@ func solveSCP(ctx context.Context, p *Problem, s *Settings, H *mat.Dense, start 
 	}
 	cert := out.cert
 	return &Result{
-		Method: "SCP", Status: out.status, Objective: objective, Gap: cert.Gap, Iterations: out.iters,
+		Method: "SCP", Status: out.status, Message: out.message, Objective: objective, Gap: cert.Gap, Iterations: out.iters,
 		History: out.history, Network: net, ActiveNeurons: net.Neurons(), Patterns: N, Certificate: &cert,
 		Dual: append([]float64(nil), out.eta...), Runtime: time.Since(start),
 	}, nil

@@ -3,6 +3,7 @@ package solver
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"gonum.org/v1/gonum/mat"
@@ -51,6 +52,8 @@ type Result struct {
 	// "woodbury"), empty for methods without one.
 	Factorization string
 	Status        Status
+	// Message says why the method failed (Status Failure); empty otherwise.
+	Message string
 	// Objective is the training objective of Network on the training data.
 	Objective float64
 	// Gap is the method's optimality certificate: for the convex methods the relative
@@ -125,7 +128,14 @@ func Solve(ctx context.Context, prob *Problem, settings *Settings, method Method
 	if method == nil {
 		method = &ADMM{}
 	}
-	return method.solve(ctx, prob, &s)
+	res, err := method.solve(ctx, prob, &s)
+	if err == nil && res != nil && !finite(res.Objective) && res.Status != Failure {
+		// The last line of defence against overflow inside a method: a non-finite
+		// objective is never a solution, whatever the method's own stopping test said.
+		res.Message = fmt.Sprintf("%s: the objective of the returned network is %v (the iterates overflowed; it stopped as %v)", res.Method, res.Objective, res.Status)
+		res.Status = Failure
+	}
+	return res, err
 }
 
 // arrangementFor returns the patterns a method should use: Settings.Arrangement, an

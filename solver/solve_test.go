@@ -422,3 +422,39 @@ func TestDegenerateData(t *testing.T) {
 		t.Errorf("zero targets: %v %v", res, err)
 	}
 }
+
+// TestReturnsCertifiedPoint: a solve that stops as Optimal returns the point whose
+// certificate met the tolerance, not the one before it. (The Anderson safeguard used
+// to restore the previous step's output whenever the stopping iteration had started
+// from an extrapolated point, undoing that iteration: the returned objective and gap
+// then differed from the last History row by 1e-8, and the gap could exceed the
+// tolerance.) The two are computed along different product orders, so they agree to
+// rounding, not bit for bit.
+func TestReturnsCertifiedPoint(t *testing.T) {
+	const tol = 1e-6
+	cases := []struct {
+		m    Method
+		loss Loss
+		seed uint64
+	}{
+		{&ADMM{}, Squared, 1}, {&ADMM{}, Squared, 2}, {&ADMM{}, Logistic, 1}, {&ADMM{}, Hinge, 3},
+		{&ADMM{Slack: true}, Squared, 1}, {&ADMM{Slack: true}, Logistic, 1},
+		{&Adversarial{Epsilon: 0.05}, Squared, 2}, {&Adversarial{Epsilon: 0.05}, Logistic, 2},
+	}
+	for _, c := range cases {
+		p := smallProblem(c.loss, 20, c.seed)
+		res, err := Solve(context.Background(), p, &Settings{Patterns: 16, Seed: c.seed, Tolerance: tol, MaxIterations: 20000}, c.m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Status != Optimal {
+			t.Errorf("%v %v seed %d: %v after %d iterations", c.m, c.loss, c.seed, res.Status, res.Iterations)
+			continue
+		}
+		last := res.History[len(res.History)-1]
+		if math.Abs(res.Objective-last.Objective) > 1e-12*math.Abs(last.Objective) || math.Abs(res.Gap-last.DualityGap) > 1e-12 || res.Gap > tol {
+			t.Errorf("%v %v seed %d: returned objective %.16g and gap %.6g, certified at iteration %d: %.16g and %.6g",
+				c.m, c.loss, c.seed, res.Objective, res.Gap, last.Iteration, last.Objective, last.DualityGap)
+		}
+	}
+}
