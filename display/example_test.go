@@ -99,10 +99,11 @@ func ExampleViolationPlot() {
 
 func ExampleRobustnessPlot() {
 	eps := []float64{0, 0.1, 0.2}
-	fig := display.RobustnessPlot([]display.RobustCurve{
-		{Method: "convex", Epsilon: eps, Clean: []float64{0.97, 0.97, 0.97}, Adversarial: []float64{0.97, 0.4, 0.05}},
-		{Method: "convex adversarial", Epsilon: eps, Clean: []float64{0.97, 0.93, 0.86}, Adversarial: []float64{0.97, 0.8, 0.58}},
-	})
+	// Curves as solver.RobustnessCurve returns them.
+	fig := display.RobustnessPlot(
+		&solver.RobustCurve{Method: "convex", Epsilon: eps, Clean: []float64{0.97, 0.97, 0.97}, Adversarial: []float64{0.97, 0.4, 0.05}},
+		&solver.RobustCurve{Method: "convex adversarial", Epsilon: eps, Clean: []float64{0.97, 0.93, 0.86}, Adversarial: []float64{0.97, 0.8, 0.58}},
+	)
 	fmt.Println(fig)
 	// Output: <figure 624×384: Clean and adversarial accuracy>
 }

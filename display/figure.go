@@ -99,10 +99,17 @@ func (f *Figure) draw(c draw.Canvas) {
 			defer func() { p.BackgroundColor = saved }()
 		}
 	}
+	if p.Title.Text != "" {
+		// The title row spans the figure (the legend column starts below it): a
+		// title wider than that is wrapped, or shrunk when one word is too long.
+		title, sty := p.Title.Text, p.Title.TextStyle
+		defer func() { p.Title.Text, p.Title.TextStyle = title, sty }()
+		p.Title.Text, p.Title.TextStyle = fitTitle(title, sty, c.Max.X-c.Min.X-2*titleMargin)
+	}
 	legendWidth := p.Legend.Rectangle(c).Size().X
 	if f.LegendInside || legendWidth <= 0 {
 		// A margin on the right for half of the last tick label.
-		drawPlot(p, draw.Crop(c, 0, -vg.Points(12), 0, 0))
+		drawPlot(p, draw.Crop(c, 0, -vg.Points(12), 0, 0), c)
 		return
 	}
 	gap := vg.Points(8)
@@ -110,7 +117,7 @@ func (f *Figure) draw(c draw.Canvas) {
 	defer func() { p.Legend = saved }()
 	p.Legend = plot.NewLegend()
 	p.Legend.TextStyle = saved.TextStyle
-	drawPlot(p, draw.Crop(c, 0, -(legendWidth+2*gap), 0, 0))
+	drawPlot(p, draw.Crop(c, 0, -(legendWidth+2*gap), 0, 0), c)
 
 	// The legend column starts at the top of the data area (below the title).
 	col := draw.Crop(c, 0, 0, 0, 0)
@@ -126,11 +133,52 @@ func (f *Figure) draw(c draw.Canvas) {
 	leg.Draw(col)
 }
 
-// drawPlot draws p on c, placing the labels of logarithmic axes itself: gonum pads
-// the data area for an axis label as if it sat at the arithmetic middle of the axis
-// range, which on a log axis lies near one end, so the data area shrinks by the
-// label's length. The labels are drawn where gonum would draw them.
-func drawPlot(p *plot.Plot, c draw.Canvas) {
+// titleMargin keeps a title off the figure's left and right edges.
+const titleMargin = vg.Length(4)
+
+// minTitleSize is the smallest font size fitTitle shrinks a title to.
+const minTitleSize = vg.Length(8)
+
+// fitTitle breaks a title wider than width into lines at spaces, each as long as fits,
+// and shrinks the font (down to minTitleSize) when a single word is wider than width.
+func fitTitle(title string, sty text.Style, width vg.Length) (string, text.Style) {
+	if width <= 0 || sty.Width(title) <= width {
+		return title, sty
+	}
+	var lines []string
+	for _, para := range strings.Split(title, "\n") {
+		line := ""
+		for _, w := range strings.Fields(para) {
+			switch {
+			case line == "":
+				line = w
+			case sty.Width(line+" "+w) <= width:
+				line += " " + w
+			default:
+				lines = append(lines, line)
+				line = w
+			}
+		}
+		lines = append(lines, line)
+	}
+	title = strings.Join(lines, "\n")
+	if w := sty.Width(title); w > width {
+		sty.Font.Size = max(minTitleSize, sty.Font.Size*width/w)
+	}
+	return title, sty
+}
+
+// drawPlot draws p on c, with its title inside bounds (the whole figure) and the
+// labels of logarithmic axes placed by itself.
+//
+// The title is centred over c as gonum centres it, but moved sideways as far as
+// needed to stay within bounds: a plot narrowed by a wide legend column would
+// otherwise clip a long title on the left.
+//
+// gonum pads the data area for an axis label as if it sat at the arithmetic middle of
+// the axis range, which on a log axis lies near one end, so the data area shrinks by
+// the label's length. The labels are drawn where gonum would draw them.
+func drawPlot(p *plot.Plot, c, bounds draw.Canvas) {
 	_, logX := p.X.Scale.(plot.LogScale)
 	_, logY := p.Y.Scale.(plot.LogScale)
 	xLabel, yLabel := "", ""
@@ -150,6 +198,23 @@ func drawPlot(p *plot.Plot, c draw.Canvas) {
 	if xLabel != "" {
 		sty := p.X.Label.TextStyle
 		inner = draw.Crop(inner, 0, 0, sty.Height(xLabel)+p.X.Label.Padding, 0)
+	}
+	if p.Title.Text != "" {
+		title, sty := p.Title.Text, p.Title.TextStyle
+		p.Title.Text = ""
+		defer func() { p.Title.Text = title }()
+		if p.BackgroundColor != nil {
+			c.SetColor(p.BackgroundColor)
+			c.Fill(c.Rectangle.Path())
+		}
+		// gonum's placement: centred over the plot (right of a y label placed
+		// here), top at the top edge.
+		x := inner.Center().X
+		half := sty.Width(title) / 2
+		x = max(x, bounds.Min.X+titleMargin+half)
+		x = min(x, bounds.Max.X-titleMargin-half)
+		c.FillText(sty, vg.Point{X: x, Y: c.Max.Y + sty.FontExtents().Descent}, title)
+		inner.Max.Y -= sty.Rectangle(title).Size().Y + p.Title.Padding
 	}
 	p.Draw(inner)
 	if xLabel == "" && yLabel == "" {
@@ -336,16 +401,20 @@ func newPlotGrid(title, xLabel, yLabel string) (*plot.Plot, *plotter.Grid) {
 	p := plot.New()
 	p.Title.Text = title
 	p.Title.TextStyle.Font = font.From(sansFont, 13)
+	p.Title.TextStyle.Handler = scripts{}
 	p.Title.Padding = vg.Points(6)
 	for _, a := range []*plot.Axis{&p.X, &p.Y} {
 		a.Label.TextStyle.Font = font.From(sansFont, 11)
+		a.Label.TextStyle.Handler = scripts{}
 		a.Tick.Label.Font = font.From(sansFont, 10)
+		a.Tick.Label.Handler = scripts{}
 	}
 	p.X.Tick.Marker = niceTicks{}
 	p.Y.Tick.Marker = niceTicks{}
 	p.X.Label.Text = xLabel
 	p.Y.Label.Text = yLabel
 	p.Legend.TextStyle.Font = font.From(sansFont, 10)
+	p.Legend.TextStyle.Handler = scripts{}
 	p.Legend.ThumbnailWidth = vg.Points(24)
 	p.Legend.Padding = vg.Points(3)
 	g := plotter.NewGrid()
@@ -359,14 +428,14 @@ func newPlotGrid(title, xLabel, yLabel string) (*plot.Plot, *plotter.Grid) {
 func setLogY(p *plot.Plot) {
 	p.Y.Scale = plot.LogScale{}
 	p.Y.Tick.Marker = decadeTicks{}
-	p.Y.Tick.Label.Handler = superscripts{}
+	p.Y.Tick.Label.Handler = scripts{caret: true}
 }
 
 // setLogX makes p's x axis logarithmic with ticks at powers of ten.
 func setLogX(p *plot.Plot) {
 	p.X.Scale = plot.LogScale{}
 	p.X.Tick.Marker = decadeTicks{}
-	p.X.Tick.Label.Handler = superscripts{}
+	p.X.Tick.Label.Handler = scripts{caret: true}
 }
 
 // decadeTicks marks powers of ten on a log axis, labelled 10ᵏ, every decade when
@@ -401,7 +470,7 @@ func (decadeTicks) Ticks(min, max float64) []plot.Tick {
 	return ticks
 }
 
-// powerOfTen writes 10ᵏ as "10^k" for the superscripts text handler ("1" and "10" for k = 0, 1).
+// powerOfTen writes 10ᵏ as "10^k" for the tick labels' text handler (scripts) ("1" and "10" for k = 0, 1).
 func powerOfTen(k int) string {
 	switch k {
 	case 0:
@@ -415,59 +484,6 @@ func powerOfTen(k int) string {
 func htmlEscape(s string) string {
 	r := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;")
 	return r.Replace(s)
-}
-
-// superscripts is a text handler for tick labels of the form "base^exponent": it draws
-// the exponent smaller and raised, as the embedded fonts lack most superscript digits
-// and gonum's LaTeX handler has no superscripts. Text without '^' is drawn as
-// text.Plain draws it; rotated text is drawn plainly.
-type superscripts struct{}
-
-// Exponent size and raise, relative to the font size and ascent.
-const (
-	supScale = 0.7
-	supRaise = 0.45
-)
-
-func (superscripts) plain() text.Plain { return text.Plain{Fonts: font.DefaultCache} }
-
-func (h superscripts) Cache() *font.Cache { return font.DefaultCache }
-
-func (h superscripts) Extents(fnt font.Font) font.Extents { return h.plain().Extents(fnt) }
-
-func (h superscripts) Lines(txt string) []string { return h.plain().Lines(txt) }
-
-func (h superscripts) Box(txt string, fnt font.Font) (width, height, depth vg.Length) {
-	base, exp, ok := strings.Cut(txt, "^")
-	width, height, depth = h.plain().Box(base, fnt)
-	if ok {
-		small := fnt
-		small.Size = vg.Length(supScale) * fnt.Size
-		w, _, _ := h.plain().Box(exp, small)
-		width += w
-	}
-	return width, height, depth
-}
-
-func (h superscripts) Draw(c vg.Canvas, txt string, sty text.Style, pt vg.Point) {
-	base, exp, ok := strings.Cut(txt, "^")
-	if !ok || sty.Rotation != 0 {
-		h.plain().Draw(c, txt, sty, pt)
-		return
-	}
-	face := font.DefaultCache.Lookup(sty.Font, sty.Font.Size)
-	small := sty.Font
-	small.Size = vg.Length(supScale) * sty.Font.Size
-	smallFace := font.DefaultCache.Lookup(small, small.Size)
-	width, _, _ := h.Box(txt, sty.Font)
-	// The same placement as text.Plain for one line of text.
-	asc := face.Extents().Ascent
-	ht := sty.Height(txt)
-	x := pt.X + vg.Length(sty.XAlign)*width
-	y := pt.Y + ht*vg.Length(sty.YAlign) - asc + sty.Font.Size
-	c.SetColor(sty.Color)
-	c.FillString(face, vg.Point{X: x, Y: y}, base)
-	c.FillString(smallFace, vg.Point{X: x + face.Width(base), Y: y + vg.Length(supRaise)*asc}, exp)
 }
 
 // niceTicks marks a linear axis at multiples of 1, 2 or 5 × 10ᵏ, choosing the step

@@ -9,10 +9,13 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"testing"
 	"time"
 
 	"gonum.org/v1/gonum/mat"
+	"gonum.org/v1/plot/vg"
 
 	"github.com/gocvx/gocvx/solver"
 )
@@ -77,7 +80,7 @@ func goldenFigures() map[string]*Figure {
 		"patterns":        PatternPlot([]int{10, 30, 100, 300, 1000, 3000, 10000, 30000}, []int{10, 29, 91, 240, 520, 790, 905, 931}, 940),
 		"patterns_linear": PatternPlot([]int{5, 10, 20, 40}, []int{5, 9, 15, 21}, 0),
 		"violation":       ViolationPlot([]int{50, 100, 200, 500, 1000, 2000, 5000}, []float64{0.31, 0.2, 0.12, 0.05, 0.022, 0.011, 0.004}, []float64{1.3, 0.66, 0.33, 0.13, 0.066, 0.033, 0.013}),
-		"robustness":      RobustnessPlot(goldenRobust()),
+		"robustness":      RobustnessPlot(goldenRobust()...),
 		"time_bars":       TimeBars([]string{"ADMM", "ADMM (Woodbury)", "interior point", "SGD ×10"}, []float64{1.84, 0.92, 27.5, 6.3}),
 		"scaling": ScalingPlot("training points n", "time per iteration (s)", []Series{
 			{Label: "ADMM", X: []float64{250, 500, 1000, 2000, 4000, 8000}, Y: []float64{0.0021, 0.0043, 0.0081, 0.017, 0.033, 0.069}},
@@ -86,6 +89,15 @@ func goldenFigures() map[string]*Figure {
 		"line": LinePlot("SCP against ADMM", "sampled patterns N", "training objective", []Series{
 			{Label: "SCP", X: []float64{10, 20, 40, 80, 160}, Y: []float64{9.1, 7.4, 6.6, 6.25, 6.1}},
 			{Label: "ADMM (exact)", X: []float64{10, 160}, Y: []float64{6.02, 6.02}},
+		}),
+		// A title wider than the plot beside a wide legend column (it was clipped on
+		// the left), one wider than the figure (wrapped), and scripts in labels.
+		"line_long_title": LinePlot("Accuracy of the recovered network after k ADMM iterations", "log₁₀ of the time to solve (s)", "accuracy of x₁₂ (%)", []Series{
+			{Label: "ADMM, default ρ₀ with residual balancing", X: []float64{-2, -1, 0}, Y: []float64{80, 91, 93}},
+			{Label: "ADMM, fixed ρ = 10ρ₀", X: []float64{-2, -1, 0}, Y: []float64{62, 85, 92}},
+		}),
+		"line_wrapped_title": LinePlot("Objective of SCP against the number N of sampled directions, with ADMM on the exact program for reference", "N", "objective", []Series{
+			{Label: "SCP", X: []float64{10, 20, 40, 80, 160}, Y: []float64{9.1, 7.4, 6.6, 6.25, 6.1}},
 		}),
 		"boundary":    goldenBoundary(),
 		"image_grid":  goldenGrid(),
@@ -102,9 +114,9 @@ func synthCurve(label string, n int, f func(float64) float64) Series {
 	return s
 }
 
-func goldenRobust() []RobustCurve {
+func goldenRobust() []*solver.RobustCurve {
 	eps := []float64{0, 0.05, 0.1, 0.15, 0.2, 0.25}
-	return []RobustCurve{
+	return []*solver.RobustCurve{
 		{Method: "convex (standard)", Epsilon: eps, Clean: []float64{0.97, 0.97, 0.97, 0.97, 0.97, 0.97}, Adversarial: []float64{0.97, 0.71, 0.38, 0.15, 0.05, 0.01}},
 		{Method: "convex adversarial", Epsilon: eps, Clean: []float64{0.97, 0.95, 0.93, 0.9, 0.86, 0.8}, Adversarial: []float64{0.97, 0.88, 0.8, 0.69, 0.58, 0.45}},
 		{Method: "PGD training", Epsilon: eps, Clean: []float64{0.97, 0.94, 0.91, 0.87, 0.82, 0.76}, Adversarial: []float64{0.97, 0.86, 0.76, 0.63, 0.5, 0.37}},
@@ -270,3 +282,27 @@ func abs(x int) int {
 
 // pngPixels converts CSS pixels to the pixels of a full-resolution PNG.
 func pngPixels(css int) int { return css * pngDPI / cssDPI }
+
+// TestTitleWithinFigure: every line of a long title lies inside the figure, however
+// wide the legend column (the title used to be centred over the plot area only and
+// clipped on the left), and a title wider than the figure is wrapped.
+func TestTitleWithinFigure(t *testing.T) {
+	figs := goldenFigures()
+	for name, lines := range map[string]int{"line_long_title": 1, "line_wrapped_title": 2} {
+		fig := figs[name]
+		w, _ := fig.size()
+		sty := fig.Plot.Title.TextStyle
+		re := regexp.MustCompile(`<text x="([-0-9.]+)"[^>]*font-size:13px">([^<]*)</text>`)
+		got := re.FindAllStringSubmatch(fig.SVG(), -1)
+		if len(got) != lines {
+			t.Errorf("%s: %d title lines, want %d", name, len(got), lines)
+		}
+		for _, m := range got {
+			x, _ := strconv.ParseFloat(m[1], 64)
+			right := vg.Length(x) + sty.Width(m[2])
+			if x < 0 || right > w {
+				t.Errorf("%s: title line %q spans %.1f–%.1f pt, outside the figure's 0–%.1f", name, m[2], x, right, w)
+			}
+		}
+	}
+}

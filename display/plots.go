@@ -214,22 +214,21 @@ func ViolationPlot(patterns []int, rate, bound []float64) *Figure {
 	return &Figure{Plot: p}
 }
 
-// RobustCurve is one training method's accuracy against the attack radius ε: Clean is
-// the accuracy on unperturbed test points and Adversarial under attack (e.g. PGD), for
-// the network trained (and attacked) at each ε. Accuracies are fractions in [0, 1].
-type RobustCurve struct {
-	Method                      string
-	Epsilon, Clean, Adversarial []float64
-}
-
 // RobustnessPlot draws clean (solid) and adversarial (dashed) accuracy against ε for
-// several training methods, one colour per method, in percent.
-func RobustnessPlot(curves []RobustCurve) *Figure {
+// several training methods, one colour per method, in percent, from the curves that
+// solver.RobustnessCurve measures (named by their Method, which a cell may change
+// before plotting):
+//
+//	display.RobustnessPlot(standard, convex, pgd)
+func RobustnessPlot(curves ...*solver.RobustCurve) *Figure {
 	if len(curves) == 0 {
 		return errFigure("RobustnessPlot: no curves")
 	}
 	p := newPlot("Clean and adversarial accuracy", "attack radius ε (ℓ∞)", "test accuracy (%)")
 	for i, c := range curves {
+		if c == nil {
+			return errFigure("RobustnessPlot: curve %d is nil", i)
+		}
 		if len(c.Clean) != len(c.Epsilon) || len(c.Adversarial) != len(c.Epsilon) {
 			return errFigure("RobustnessPlot: %q has %d radii, %d clean and %d adversarial accuracies",
 				c.Method, len(c.Epsilon), len(c.Clean), len(c.Adversarial))

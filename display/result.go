@@ -57,6 +57,11 @@ func resultFields(r *solver.Result) [][2]string {
 	}
 	rows = append(rows,
 		[2]string{"status", r.Status.String()},
+	)
+	if r.Message != "" {
+		rows = append(rows, [2]string{"reason", r.Message})
+	}
+	rows = append(rows,
 		[2]string{"objective", formatFloat(r.Objective)},
 		[2]string{"gap", formatGap(r.Gap)},
 		[2]string{"iterations", fmt.Sprint(r.Iterations)},

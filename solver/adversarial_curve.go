@@ -42,11 +42,7 @@ type RobustCurve struct {
 //	std := &solver.ADMM{}
 //	plain, _ := solver.RobustnessCurve(ctx, prob, Xtest, ytest, eps, nil,
 //		func(float64) solver.Method { return std }, atk)
-//	var curves []display.RobustCurve
-//	for _, c := range []*solver.RobustCurve{convex, plain} {
-//		curves = append(curves, display.RobustCurve{Method: c.Method, Epsilon: c.Epsilon, Clean: c.Clean, Adversarial: c.Adversarial})
-//	}
-//	display.RobustnessPlot(curves)
+//	display.RobustnessPlot(convex, plain)
 func RobustnessCurve(ctx context.Context, prob *Problem, testX *mat.Dense, testY []float64, epsilons []float64,
 	settings *Settings, train func(epsilon float64) Method, attack Attack) (*RobustCurve, error) {
 	if train == nil || attack == nil {
