@@ -74,7 +74,6 @@ func init() {
 		"PNGRenderer":      reflect.ValueOf((*display.PNGRenderer)(nil)),
 		"Progress":         reflect.ValueOf((*display.Progress)(nil)),
 		"Renderer":         reflect.ValueOf((*display.Renderer)(nil)),
-		"RobustCurve":      reflect.ValueOf((*display.RobustCurve)(nil)),
 		"Run":              reflect.ValueOf((*display.Run)(nil)),
 		"SVGRenderer":      reflect.ValueOf((*display.SVGRenderer)(nil)),
 		"Series":           reflect.ValueOf((*display.Series)(nil)),
