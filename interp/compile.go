@@ -77,6 +77,15 @@ type compiler struct {
 	fset     *token.FileSet
 	importer *symbolImporter
 	prog     *program
+	temp     []*token.File // files parsed for one check (hoistFile), see dropTemp
+}
+
+// dropTemp removes from the file set the files that only one compilation needed.
+func (cc *compiler) dropTemp() {
+	for _, f := range cc.temp {
+		cc.fset.RemoveFile(f)
+	}
+	cc.temp = nil
 }
 
 // receiverName returns the base type name of a method's receiver.
@@ -112,6 +121,7 @@ func docText(g *ast.CommentGroup) string {
 
 // compile type-checks pc against the program and produces what yaegi runs.
 func (cc *compiler) compile(pc *parsedCell) (*compiled, error) {
+	defer cc.dropTemp()
 	c := &compiled{pc: pc, prog: cc.prog.clone(), hidden: map[string]bool{}}
 	q := c.prog
 
@@ -639,6 +649,11 @@ func (cc *compiler) hoistFile(q *program) *ast.File {
 	}
 	b.WriteString(decls.String())
 	f, err := parser.ParseFile(cc.fset, "hoisted", b.String(), parser.SkipObjectResolution)
+	if f != nil {
+		if tf := cc.fset.File(f.FileStart); tf != nil {
+			cc.temp = append(cc.temp, tf)
+		}
+	}
 	if err != nil {
 		return nil
 	}

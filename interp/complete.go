@@ -318,6 +318,7 @@ func (s *Session) typeOfExpr(q *program, before, expr string) (types.Type, bool)
 			return nil, false, false
 		}
 		cc := &compiler{fset: fset, importer: s.importer, prog: q}
+		defer cc.dropTemp()
 		imports := map[string]string{}
 		for k, v := range q.imports {
 			imports[k] = v

@@ -248,6 +248,15 @@ func parseCell(fset *token.FileSet, num int, code string) (*parsedCell, error) {
 		addErrors(&errs, err)
 	}
 	if len(errs) > 0 {
+		// The files of a cell that does not parse are not needed after its
+		// errors are formatted (which they are, in errs).
+		for _, f := range []*ast.File{imf, df, sf} {
+			if f != nil {
+				if tf := fset.File(f.FileStart); tf != nil {
+					fset.RemoveFile(tf)
+				}
+			}
+		}
 		errs.Sort()
 		errs.RemoveMultiples()
 		return nil, errs

@@ -6,6 +6,7 @@ import (
 	"go/constant"
 	"go/token"
 	"go/types"
+	"runtime"
 	"strings"
 )
 
@@ -59,7 +60,6 @@ func (g *generator) rewrites() {
 	for _, f := range g.pc.funcs {
 		ast.Inspect(f, visit)
 	}
-	g.guardRecursion()
 	// Function bodies, for the deferred-closure check: the cell's own body and
 	// every function and function literal.
 	g.checkDeferredClosures(g.pc.stmts)
@@ -206,6 +206,9 @@ func (g *generator) rewriteCall(call *ast.CallExpr, parent ast.Node) {
 	case "clear":
 		g.rewriteClear(call, parent)
 		return
+	case "make":
+		g.rewriteMake(call)
+		return
 	case "panic":
 		// Go reports a panic value by its Error or String method: keep them.
 		if len(call.Args) == 1 && isCellType(g.info.Types[call.Args[0]].Type) {
@@ -224,6 +227,127 @@ func (g *generator) rewriteCall(call *ast.CallExpr, parent ast.Node) {
 	}
 	g.instantiate(call)
 	g.wrapArgs(call)
+	g.guardCallback(call)
+}
+
+// sizes are the sizes of types on the machine the kernel runs on.
+var sizes = types.SizesFor("gc", runtime.GOARCH)
+
+// rewriteMake checks the size of a make against the memory ceiling before it
+// allocates ("make([]T, n)" → "make([]T, gocvxrt.MakeLen(int64(n), size of T))"):
+// Go cannot recover from an allocation that the system refuses, so one larger
+// than the machine would end the kernel; one larger than the ceiling is a
+// MemoryError instead. Small constant sizes are left alone.
+func (g *generator) rewriteMake(call *ast.CallExpr) {
+	if len(call.Args) < 2 {
+		return
+	}
+	t := g.info.Types[call.Args[0]].Type
+	if t == nil {
+		return
+	}
+	if mentionsTypeParam(t) {
+		return // no size before instantiation (and yaegi's generics are fragile)
+	}
+	var size int64
+	switch u := t.Underlying().(type) {
+	case *types.Slice:
+		size = sizes.Sizeof(u.Elem())
+	case *types.Chan:
+		size = sizes.Sizeof(u.Elem())
+	case *types.Map:
+		size = sizes.Sizeof(u.Key()) + sizes.Sizeof(u.Elem())
+	}
+	if size <= 0 {
+		return
+	}
+	for _, a := range call.Args[1:] {
+		if tv := g.info.Types[a]; tv.Value != nil {
+			if n, ok := constant.Int64Val(constant.ToInt(tv.Value)); ok && n <= (1<<20)/size {
+				continue
+			}
+		}
+		g.insertAt(a.Pos(), "gocvxrt.MakeLen(int64(")
+		g.insertAt(a.End(), fmt.Sprintf("), %d)", size))
+	}
+}
+
+// mentionsTypeParam reports whether t is or contains a type parameter.
+func mentionsTypeParam(t types.Type) bool {
+	found := false
+	var walk func(t types.Type, depth int)
+	walk = func(t types.Type, depth int) {
+		if found || depth > 20 {
+			return
+		}
+		switch t := t.(type) {
+		case *types.TypeParam:
+			found = true
+		case *types.Named:
+			if ta := t.TypeArgs(); ta != nil {
+				for i := 0; i < ta.Len(); i++ {
+					walk(ta.At(i), depth+1)
+				}
+			}
+			walk(t.Underlying(), depth+1)
+		case *types.Alias:
+			walk(types.Unalias(t), depth+1)
+		case *types.Pointer:
+			walk(t.Elem(), depth+1)
+		case *types.Slice:
+			walk(t.Elem(), depth+1)
+		case *types.Array:
+			walk(t.Elem(), depth+1)
+		case *types.Chan:
+			walk(t.Elem(), depth+1)
+		case *types.Map:
+			walk(t.Key(), depth+1)
+			walk(t.Elem(), depth+1)
+		case *types.Struct:
+			for i := 0; i < t.NumFields(); i++ {
+				walk(t.Field(i).Type(), depth+1)
+			}
+		case *types.Signature:
+			for i := 0; i < t.Params().Len(); i++ {
+				walk(t.Params().At(i).Type(), depth+1)
+			}
+			for i := 0; i < t.Results().Len(); i++ {
+				walk(t.Results().At(i).Type(), depth+1)
+			}
+		}
+	}
+	walk(t, 0)
+	return found
+}
+
+// guardedCallbacks are the compiled functions that call a function of the
+// cell on a goroutine of their own (package path, function, argument): a
+// panic there would end the process, so the argument is wrapped to report it
+// as the panics of go statements are.
+var guardedCallbacks = []struct {
+	path, name string
+	arg        int
+	guard      string // the wrapper of the rt helpers
+}{
+	{"time", "AfterFunc", 1, "Guard"},
+	{"context", "AfterFunc", 1, "Guard"},
+	{"testing", "Benchmark", 0, "GuardB"},
+}
+
+// guardCallback wraps the function argument of a guardedCallbacks call.
+func (g *generator) guardCallback(call *ast.CallExpr) {
+	se, ok := ast.Unparen(call.Fun).(*ast.SelectorExpr)
+	if !ok {
+		return
+	}
+	path, name := g.pkgFunc(se)
+	for _, c := range guardedCallbacks {
+		if c.path == path && c.name == name && c.arg < len(call.Args) {
+			a := call.Args[c.arg]
+			g.insertAt(a.Pos(), fmt.Sprintf("gocvxrt.%s(%d, ", c.guard, g.pc.id))
+			g.insertAt(a.End(), ")")
+		}
+	}
 }
 
 // wrapArgs keeps the methods of values of cell types that compiled code
@@ -931,85 +1055,4 @@ func hasStringMethod(t types.Type) bool {
 	}
 	b, ok := sig.Results().At(0).Type().(*types.Basic)
 	return ok && b.Kind() == types.String
-}
-
-// callees returns the names a function body calls: functions by name and
-// methods by their method name.
-func callees(body *ast.BlockStmt) map[string]bool {
-	out := map[string]bool{}
-	if body == nil {
-		return out
-	}
-	ast.Inspect(body, func(n ast.Node) bool {
-		if call, ok := n.(*ast.CallExpr); ok {
-			switch f := ast.Unparen(call.Fun).(type) {
-			case *ast.Ident:
-				out[f.Name] = true
-			case *ast.SelectorExpr:
-				out["."+f.Sel.Name] = true
-			case *ast.IndexExpr:
-				if id, ok := f.X.(*ast.Ident); ok {
-					out[id.Name] = true
-				}
-			}
-		}
-		return true
-	})
-	return out
-}
-
-// guardRecursion bounds the depth of the cell's functions that can call
-// themselves (directly or through other functions of the notebook): Go's
-// stack overflow cannot be recovered and would end the kernel, so a call
-// deeper than the guard's limit panics instead (see rt.go).
-func (g *generator) guardRecursion() {
-	// The call graph of the notebook's functions, by name ("f", ".m" for a method).
-	graph := map[string]map[string]bool{}
-	key := func(fd *ast.FuncDecl) string {
-		if fd.Recv != nil {
-			return "." + fd.Name.Name
-		}
-		return fd.Name.Name
-	}
-	for _, d := range g.c.prog.decls {
-		if fd, ok := d.node.(*ast.FuncDecl); ok {
-			k := key(fd)
-			if graph[k] == nil {
-				graph[k] = map[string]bool{}
-			}
-			for c := range callees(fd.Body) {
-				graph[k][c] = true
-			}
-		}
-	}
-	for _, fd := range g.pc.funcs {
-		if fd.Body == nil {
-			continue
-		}
-		start := key(fd)
-		seen := map[string]bool{}
-		stack := []string{}
-		for c := range graph[start] {
-			stack = append(stack, c)
-		}
-		recursive := false
-		for len(stack) > 0 && !recursive {
-			n := stack[len(stack)-1]
-			stack = stack[:len(stack)-1]
-			if n == start {
-				recursive = true
-				break
-			}
-			if seen[n] {
-				continue
-			}
-			seen[n] = true
-			for c := range graph[n] {
-				stack = append(stack, c)
-			}
-		}
-		if recursive {
-			g.insertAt(fd.Body.Lbrace+1, " if gocvxrt.Deep() { panic(gocvxrt.Overflow()) };")
-		}
-	}
 }

@@ -2,15 +2,13 @@ package interp
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
+	"math"
 	"reflect"
 	"runtime/debug"
-	"runtime/metrics"
 	"strings"
-	"sync"
-	"sync/atomic"
+	"testing"
 	"time"
 
 	"github.com/gocvx/gocvx/display"
@@ -41,12 +39,13 @@ func (s *Session) rtSymbols() map[string]reflect.Value {
 		"AsStringer": reflect.ValueOf(func(s fmt.Stringer) fmt.Stringer { return s }),
 		"Print":      reflect.ValueOf(func(a ...any) { fmt.Fprint(s.stderr, a...) }),
 		"Println":    reflect.ValueOf(func(a ...any) { fmt.Fprintln(s.stderr, a...) }),
-		"Sleep":      reflect.ValueOf(sleep),
+		"Sleep":      reflect.ValueOf(s.sleep),
 		"GoPanic":    reflect.ValueOf(s.goPanic),
 		"At":         reflect.ValueOf(s.rtAt),
-		"Deep":       reflect.ValueOf(s.rtDeep),
-		"Overflow":   reflect.ValueOf(func() error { return errOverflow }),
 		"Stdin":      reflect.ValueOf(io.Reader(s.stdin)),
+		"MakeLen":    reflect.ValueOf(s.makeLen),
+		"Guard":      reflect.ValueOf(s.guardFunc),
+		"GuardB":     reflect.ValueOf(s.guardBench),
 	}
 }
 
@@ -60,13 +59,15 @@ func (s *Session) rtRun(f func()) {
 		return
 	}
 	rs.entered = true
-	left := rs.left
+	left, gen := rs.left, rs.gen
 	rs.mu.Unlock()
 	defer close(left)
 	defer func() {
 		if r := recover(); r != nil {
 			rs.mu.Lock()
-			rs.panicked, rs.stack = r, debug.Stack()
+			if rs.gen == gen { // not a cell abandoned after an interrupt
+				rs.panicked, rs.stack = r, debug.Stack()
+			}
 			rs.mu.Unlock()
 		}
 	}()
@@ -142,16 +143,19 @@ func richBundle(v any, m rtMethods) display.Bundle {
 }
 
 // sleep is time.Sleep for cells: it returns early when the running cell is
-// interrupted (the interpreter then stops the cell).
-func sleep(d time.Duration) {
+// interrupted, or the interpreter stopped (an interrupt of a later cell, the
+// guard): the interpreter then stops the cell or goroutine that slept.
+func (s *Session) sleep(d time.Duration) {
 	if d <= 0 {
 		return
 	}
+	stopped := s.stopped()
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-t.C:
 	case <-cellrt.Context().Done():
+	case <-stopped:
 	}
 }
 
@@ -177,56 +181,49 @@ func (s *Session) rtAt(line, col int) {
 	rs.mu.Unlock()
 }
 
-// maxStackBytes bounds the stack memory of the process when recursive cell
-// functions run: Go ends the process when a goroutine's stack would grow past
-// 1 GB (from 512 MB, stacks double), and an interpreted call takes about
-// 1.6 KB of stack, so 256 MB is about 160 000 nested calls.
-const maxStackBytes = 256 << 20
-
-var (
-	deepCalls  atomic.Uint64
-	deepSample = []metrics.Sample{{Name: "/memory/classes/heap/stacks:bytes"}}
-	deepMu     sync.Mutex
-)
-
-// deep reports whether goroutine stacks have grown too large. It is called at
-// the entry of every recursive cell function and measures every 256th call.
-func deep() bool {
-	if deepCalls.Add(1)%256 != 0 {
-		return false
+// makeLen returns n, the length or capacity of a make of elements of size
+// bytes, unless the make would allocate more than the memory ceiling: then it
+// panics with a MemoryError (see rewriteMake).
+func (s *Session) makeLen(n, size int64) int64 {
+	if s.limit > 0 && n > 0 && n > s.limit/size {
+		total := int64(math.MaxInt64)
+		if n <= math.MaxInt64/size {
+			total = n * size
+		}
+		panic(memoryError{size: total, limit: s.limit})
 	}
-	deepMu.Lock()
-	defer deepMu.Unlock()
-	metrics.Read(deepSample)
-	return deepSample[0].Value.Kind() == metrics.KindUint64 && deepSample[0].Value.Uint64() > maxStackBytes
+	return n
 }
 
-var errOverflow = errors.New("stack overflow: the recursion used more than 256 MB of stack (stopped before Go's stack limit would end the kernel)")
+// guardFunc wraps a function of the cell that compiled code calls on a
+// goroutine of its own (time.AfterFunc): its panic is reported like the panic
+// of a go statement instead of ending the process.
+func (s *Session) guardFunc(cell int, f func()) func() {
+	if f == nil {
+		return nil
+	}
+	return func() {
+		defer func() {
+			if r := recover(); r != nil {
+				s.goPanic(cell, r)
+			}
+		}()
+		f()
+	}
+}
 
-// rtDeep is the guard of recursive cell functions. Past the limit it stops the
-// interpreter, as an interrupt does: every frame then returns at once, where a
-// panic would take minutes to unwind ten thousand interpreted frames (yaegi
-// recovers and panics again in each). It returns true, asking the caller to
-// panic, only when the interpreter cannot be stopped that way.
-func (s *Session) rtDeep() bool {
-	if !deep() {
-		return false
+// guardBench is guardFunc for testing.Benchmark, which runs the benchmark
+// function on goroutines of its own.
+func (s *Session) guardBench(cell int, f func(*testing.B)) func(*testing.B) {
+	if f == nil {
+		return nil
 	}
-	rs := &s.runState
-	rs.mu.Lock()
-	already := rs.overflow
-	rs.overflow = true
-	rs.mu.Unlock()
-	if already {
-		return false
+	return func(b *testing.B) {
+		defer func() {
+			if r := recover(); r != nil {
+				s.goPanic(cell, r)
+			}
+		}()
+		f(b)
 	}
-	ctl := newControl(s.yi)
-	if ctl == nil {
-		return true
-	}
-	ctl.stop()
-	if s.interrupt != nil {
-		s.interrupt()
-	}
-	return false
 }

@@ -16,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	yaegi "github.com/traefik/yaegi/interp"
 	"github.com/traefik/yaegi/stdlib"
@@ -42,6 +44,17 @@ type Options struct {
 
 	// Args is os.Args as cells see it; nil means the process's arguments.
 	Args []string
+
+	// MemoryLimit is the memory ceiling of the cells, in bytes: while the
+	// session is open, the runtime's memory limit (debug.SetMemoryLimit) is
+	// set to it, so that the collector keeps garbage under it, and a cell
+	// whose live heap (the notebook's variables included) passes it is stopped
+	// with a MemoryError; so is a make whose size alone exceeds it, before it
+	// allocates. Zero means the value of the environment variable
+	// GOCVX_MEMORY_LIMIT (MemoryLimitEnv, e.g. "8GiB"), or else
+	// DefaultMemoryLimit (three quarters of the machine's memory); a negative
+	// value means no ceiling.
+	MemoryLimit int64
 }
 
 // Session is one interpreter whose state persists across cells.
@@ -69,15 +82,21 @@ type Session struct {
 	yhidden   map[string]bool   // paths imported under their hidden alias
 	yvars     map[string]string // package variable → its type as declared
 	ydecls    map[*declaration]bool
-	ysources  map[string]bool // source packages compiled into the interpreter
-	dirty     bool            // a failed compile may have left half-declared names
-	replays   int             // how many times the program was replayed (for tests and stats)
-	serial    int             // cells compiled so far
-	cellNames map[int]string  // serial → "CellN", for positions
+	ysources  map[string]bool      // source packages compiled into the interpreter
+	dirty     bool                 // a failed compile may have left half-declared names
+	replays   int                  // how many times the program was replayed (for tests and stats)
+	serial    int                  // cells compiled so far
+	cellNames map[int]string       // serial → "CellN", for positions
+	parsed    map[*parsedCell]bool // cells whose files are in fset (see forgetCells)
 	runState  runState
 
-	closed    bool
-	interrupt context.CancelFunc // cancels the running cell's context (cell.Context)
+	ctl    atomic.Pointer[control] // stops the interpreter's evaluation (nil: not available)
+	stopMu sync.Mutex
+	stopCh chan struct{} // closed by stopInterp (see stopped)
+	guard  *guard        // stack and memory watchdog
+	limit  int64         // the memory ceiling, ≤ 0 for none
+
+	closed bool
 }
 
 var (
@@ -114,7 +133,13 @@ func New(opts Options) (*Session, error) {
 		importer:  theImporter(),
 		stdin:     &cellInput{},
 		cellNames: map[int]string{},
+		parsed:    map[*parsedCell]bool{},
 	}
+	limit, err := memoryLimit(opts)
+	if err != nil {
+		return nil, err
+	}
+	s.limit = limit
 	s.streams = newStreamer(opts.MaxOutput)
 	if opts.CaptureOutput {
 		c, err := startCapture(s.streams)
@@ -134,6 +159,7 @@ func New(opts Options) (*Session, error) {
 		s.Close()
 		return nil, err
 	}
+	s.guard = startGuard(s, limit)
 	return s, nil
 }
 
@@ -145,6 +171,9 @@ func (s *Session) Close() error {
 		return nil
 	}
 	s.closed = true
+	if s.guard != nil {
+		s.guard.close()
+	}
 	if s.capture != nil {
 		s.capture.stop()
 	}
@@ -231,11 +260,10 @@ func (s *Session) newInterpreter() error {
 	if old := s.yi; old != nil {
 		// Goroutines that earlier cells started in the old interpreter stop;
 		// the replay starts them again in the new one.
-		if ctl := newControl(old); ctl != nil {
-			ctl.stop()
-		}
+		s.stopInterp(newControl(old))
 	}
 	s.yi = yi
+	s.ctl.Store(newControl(yi))
 	s.ynames = map[string]string{"gocvxrt": rtPath}
 	s.yhidden = map[string]bool{}
 	s.yvars = map[string]string{}
@@ -261,7 +289,15 @@ func safeEval(yi *yaegi.Interpreter, src string) (v reflect.Value, err error) {
 			err = fmt.Errorf("the interpreter cannot compile this cell (yaegi: %v)", r)
 		}
 	}()
+	base := yi.FileSet().Base()
 	v, err = yi.EvalWithContext(context.Background(), src)
+	releaseTrees(yi)
+	// yaegi adds a file to find the chunk's first token, which nothing uses.
+	for _, f := range filesSince(yi.FileSet(), base) {
+		if f.Name() == "" {
+			yi.FileSet().RemoveFile(f)
+		}
+	}
 	if err != nil && !strings.Contains(err.Error(), ":") {
 		err = fmt.Errorf("the interpreter cannot compile this cell (yaegi: %v)", err)
 	}
@@ -288,11 +324,11 @@ func (s *Session) Execute(ctx context.Context, c Cell) (out Outcome) {
 	// compiled code returning early from the interrupt does not let the cell
 	// run on.
 	cellCtx, interrupt := context.WithCancel(context.Background())
-	s.interrupt = interrupt
+	s.setInterrupt(interrupt, cellCtx.Done())
 	leave := cellrt.Enter(cellCtx, sink{s})
 	s.stdin.set(c.Input)
 	defer func() {
-		s.interrupt = nil
+		s.setInterrupt(nil, nil)
 		s.stdin.set(nil)
 		leave()
 		s.syncOutput()
@@ -313,7 +349,9 @@ func (s *Session) Execute(ctx context.Context, c Cell) (out Outcome) {
 	s.serial++
 	pc.id = s.serial
 	s.cellNames[pc.id] = pc.name
+	s.parsed[pc] = true
 	s.mu.Unlock()
+	defer s.forgetCells()
 	s.mu.RLock()
 	cc := &compiler{fset: s.fset, importer: s.importer, prog: s.prog}
 	comp, err := cc.compile(pc)
@@ -336,12 +374,26 @@ func (s *Session) Execute(ctx context.Context, c Cell) (out Outcome) {
 		s.dirty = true
 		return Outcome{Error: s.toError(prepErr)}
 	}
-	result, runErr := s.run(ctx, cellFuncName(pc.num), true)
+	result, runErr := s.run(ctx, runFunc, true)
+	stopped := ""
+	var p *cellPanic
+	switch {
+	case errors.Is(runErr, errInterrupted):
+		stopped = "was interrupted"
+	case errors.As(runErr, &p) && p.stopped:
+		stopped = "was stopped by the stack limit"
+		if _, ok := p.value.(memoryError); ok {
+			stopped = "was stopped by the memory ceiling"
+			// What the cell's variables hold would keep the heap over the
+			// ceiling, and every later cell slow or stopped.
+			p.reset = s.resetVars(comp.newVars)
+		}
+	}
 
 	// The cell compiled: its declarations and variables are part of the program
 	// even if it panicked or was interrupted (as in a Go program, what ran ran).
 	s.mu.Lock()
-	rc := &recordedCell{num: pc.num, body: comp.body, defs: map[string]string{}}
+	rc := &recordedCell{num: pc.num, body: comp.body, defs: map[string]string{}, stopped: stopped}
 	for _, v := range comp.newVars {
 		rc.defs[v.name] = v.typeText
 	}
@@ -360,11 +412,65 @@ func (s *Session) Execute(ctx context.Context, c Cell) (out Outcome) {
 	return Outcome{Value: result}
 }
 
+// forgetCells removes from the file set the files of the cells that the
+// program no longer references (a cell whose declarations and variables were
+// all redefined, or that declared none): their positions are not needed any
+// more, and a long session would otherwise keep every cell's files.
+func (s *Session) forgetCells() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	used := map[*parsedCell]bool{}
+	for _, d := range s.prog.decls {
+		used[d.cell] = true
+	}
+	for _, v := range s.prog.vars {
+		used[v.pc] = true
+	}
+	for pc := range s.parsed {
+		if !used[pc] {
+			pc.removeFiles(s.fset)
+			delete(s.parsed, pc)
+		}
+	}
+}
+
+// resetVars sets the variables to their zero values, to free what they hold
+// (after a cell stopped by the memory ceiling), and says which it reset.
+func (s *Session) resetVars(vars []*hoistedVar) string {
+	var b strings.Builder
+	var names []string
+	b.WriteString("package " + cellPackage + "\nfunc " + replayFunc + "() {\n")
+	for _, v := range vars {
+		if t, ok := s.yvars[v.name]; ok {
+			fmt.Fprintf(&b, "{ var z %s; %s = z }\n", t, v.name)
+			names = append(names, v.name)
+		}
+	}
+	b.WriteString("}\n")
+	if len(names) == 0 {
+		return ""
+	}
+	if _, err := s.evalFunc(b.String(), replayFunc); err != nil {
+		return ""
+	}
+	if _, err := s.run(context.Background(), replayFunc, false); err != nil {
+		return ""
+	}
+	if len(names) == 1 {
+		return names[0] + ", which the cell defined, was reset to its zero value"
+	}
+	return strings.Join(names, ", ") + ", which the cell defined, were reset to their zero values"
+}
+
 // recordedCell is what a replay runs again of a cell: its statements.
 type recordedCell struct {
 	num  int
 	body string
 	defs map[string]string // the variables it defined, with their types then
+	// stopped says why the cell did not finish ("was interrupted"), if an
+	// interrupt or the guard stopped it: a replay skips it, as it would most
+	// likely hang or fail the same way again.
+	stopped string
 }
 
 // superseded reports whether a later cell gave one of the variables the cell
@@ -479,7 +585,7 @@ func (s *Session) incremental(comp *compiled) error {
 	// and methods before variables, which instantiate generic types.
 	writeDecls(&b, comp.newDecls, func(d *declaration) bool { return changed[d] && d.kind != kindFunc })
 	b.WriteString(vars)
-	fmt.Fprintf(&b, "func %s() {\n", cellFuncName(comp.pc.num))
+	b.WriteString("func " + runFunc + "() {\n")
 	for _, d := range funcs {
 		if changed[d] {
 			b.WriteString(d.text)
@@ -491,7 +597,7 @@ func (s *Session) incremental(comp *compiled) error {
 	if debugChunks {
 		fmt.Fprintf(ProcessStderr(), "--- chunk\n%s---\n", b.String())
 	}
-	if _, err := s.eval(b.String()); err != nil {
+	if _, err := s.evalFunc(b.String(), runFunc); err != nil {
 		return &compileError{[]string{s.yaegiMessage(err)}}
 	}
 	return nil
@@ -557,9 +663,17 @@ func (s *Session) rebuild(ctx context.Context, comp *compiled) error {
 		if err != nil && ctx.Err() != nil {
 			break
 		}
-		name := fmt.Sprintf("GocvxReplay%d", rc.num)
+		if rc.stopped != "" {
+			s.syncOutput()
+			s.streams.setDiscard(false)
+			fmt.Fprintf(s.stderr, "[gocvx: Cell%d %s; it is not replayed]\n", rc.num, rc.stopped)
+			s.syncOutput()
+			s.streams.setDiscard(true)
+			continue
+		}
+		name := replayFunc
 		src := "package " + cellPackage + "\nfunc " + name + "() {\n" + rc.body + "}\n"
-		if _, cerr := s.eval(src); cerr != nil {
+		if _, cerr := s.evalFunc(src, replayFunc); cerr != nil {
 			if rc.superseded(q) {
 				continue // it defined a variable that a later cell redefined
 			}
@@ -578,8 +692,8 @@ func (s *Session) rebuild(ctx context.Context, comp *compiled) error {
 		s.dirty = true
 		return errInterrupted
 	}
-	src := "package " + cellPackage + "\nfunc " + cellFuncName(comp.pc.num) + "() {\n" + comp.body + "}\n"
-	if _, err := s.eval(src); err != nil {
+	src := "package " + cellPackage + "\nfunc " + runFunc + "() {\n" + comp.body + "}\n"
+	if _, err := s.evalFunc(src, runFunc); err != nil {
 		s.dirty = true
 		return &compileError{[]string{s.yaegiMessage(err)}}
 	}
@@ -587,6 +701,22 @@ func (s *Session) rebuild(ctx context.Context, comp *compiled) error {
 }
 
 var errInterrupted = errors.New("interrupted")
+
+// errAbandoned is an interrupted cell that did not stop within abandonAfter.
+var errAbandoned = fmt.Errorf("%w, and abandoned", errInterrupted)
+
+// abandonAfter is how long an interrupted cell has to stop before the kernel
+// takes the next cell without it: the solver stops within an iteration, a
+// child process within its own handling of the signal.
+const abandonAfter = 3 * time.Second
+
+// The interpreter's names of the function that runs a cell's statements and of
+// the one that replays an earlier cell: each cell redefines the same function,
+// so that the code of the cells that ran can be collected.
+const (
+	runFunc    = "GocvxCell"
+	replayFunc = "GocvxReplay"
+)
 
 // yaegiPos matches a position in the interpreter's messages: "_.go:700003:5" or
 // "700003:5" (yaegi drops its default file name).
@@ -649,26 +779,40 @@ func compileErr(err error) *Error {
 // runState is the cell function in flight: compiled code (gocvxrt.Run) marks when
 // it is entered and left, so that an interrupt can wait for the real end.
 type runState struct {
-	mu       sync.Mutex
-	entered  bool
-	canceled bool
-	left     chan struct{}
-	panicked any
-	stack    []byte
-	overflow bool // the recursion guard stopped the interpreter (rtDeep)
-	atLine   int  // the cell's statement that runs (see rtAt)
-	atCol    int
-	result   *display.Bundle
+	mu        sync.Mutex
+	entered   bool
+	canceled  bool
+	left      chan struct{}
+	panicked  any
+	stack     []byte
+	gen       int                // counts runs, so that an abandoned one changes nothing
+	cellDone  <-chan struct{}    // the running cell's context is done
+	active    bool               // run is running a cell function
+	stopped   error              // why the guard stopped it (errOverflow, memoryError)
+	interrupt context.CancelFunc // cancels the running cell's context (cell.Context)
+	atLine    int                // the cell's statement that runs (see rtAt)
+	atCol     int
+	result    *display.Bundle
 }
 
 // run calls the cell function name in the interpreter and waits for its end.
 func (s *Session) run(ctx context.Context, name string, live bool) (*display.Bundle, error) {
+	// The files of the chunk that calls the cell function are not needed once
+	// it has run (the next run replaces it).
+	fset := s.yi.FileSet()
+	base := fset.Base()
+	defer func() {
+		for _, f := range filesSince(fset, base) {
+			fset.RemoveFile(f)
+		}
+	}()
 	prog, err := func() (p *yaegi.Program, err error) {
 		defer func() {
 			if r := recover(); r != nil {
 				err = fmt.Errorf("%v", r)
 			}
 		}()
+		defer releaseTrees(s.yi)
 		return s.yi.Compile("gocvxrt.Run(" + cellPackage + "." + name + ")")
 	}()
 	if err != nil {
@@ -677,9 +821,22 @@ func (s *Session) run(ctx context.Context, name string, live bool) (*display.Bun
 	rs := &s.runState
 	rs.mu.Lock()
 	rs.entered, rs.canceled, rs.left, rs.panicked, rs.stack, rs.result = false, false, make(chan struct{}), nil, nil, nil
-	rs.atLine, rs.atCol, rs.overflow = 0, 0, false
+	rs.atLine, rs.atCol, rs.stopped, rs.active = 0, 0, nil, true
+	rs.gen++
 	left := rs.left
+	var cellDone <-chan struct{} // closed when the guard stops the cell
+	if live {
+		cellDone = rs.cellDone
+	}
 	rs.mu.Unlock()
+	defer func() {
+		rs.mu.Lock()
+		rs.active = false
+		rs.mu.Unlock()
+	}()
+	if s.guard != nil {
+		s.guard.begin()
+	}
 	s.trace.take()
 
 	execDone := make(chan error, 1)
@@ -706,12 +863,15 @@ func (s *Session) run(ctx context.Context, name string, live bool) (*display.Bun
 	select {
 	case execErr = <-execDone:
 		finished = true
+	case <-cellDone:
+		// The guard stopped the interpreter and cancelled the cell's context.
 	case <-ctx.Done():
-		if ctl != nil {
-			ctl.stop()
-		}
-		if s.interrupt != nil {
-			s.interrupt()
+		s.stopInterp(ctl)
+		rs.mu.Lock()
+		interrupt := rs.interrupt
+		rs.mu.Unlock()
+		if interrupt != nil {
+			interrupt()
 		}
 		execErr = ctx.Err()
 	}
@@ -721,15 +881,35 @@ func (s *Session) run(ctx context.Context, name string, live bool) (*display.Bun
 	}
 	entered := rs.entered
 	rs.mu.Unlock()
-	if entered {
-		<-left // the cell function has really returned
+	// Wait until the cell function has really returned, and the interpreter
+	// with it, so that nothing of the cell runs on while the next one does:
+	// interpreted code stops at once, the solver at its next iteration. A cell
+	// blocked in compiled code (a lock taken twice, a WaitGroup that nobody
+	// releases) or computing there without watching its context is abandoned
+	// after abandonAfter: its interpreted code would stop as soon as the call
+	// returned (the interpreter's run id has changed).
+	abandoned := false
+	var grace <-chan time.Time
+	if !finished {
+		grace = time.After(abandonAfter)
 	}
-	if ctl != nil && !finished {
-		<-execDone // and so has the interpreter
+	if entered {
+		select {
+		case <-left:
+		case <-grace:
+			abandoned = true
+		}
+	}
+	if ctl != nil && !finished && !abandoned {
+		select {
+		case <-execDone:
+		case <-grace:
+			abandoned = true
+		}
 	}
 	s.syncOutput()
 	rs.mu.Lock()
-	panicked, stack, result, overflow := rs.panicked, rs.stack, rs.result, rs.overflow
+	panicked, stack, result, stopped := rs.panicked, rs.stack, rs.result, rs.stopped
 	at := fmt.Sprintf("%d:%d", rs.atLine, rs.atCol)
 	if rs.atLine == 0 {
 		at = ""
@@ -737,10 +917,14 @@ func (s *Session) run(ctx context.Context, name string, live bool) (*display.Bun
 	rs.mu.Unlock()
 	frames := s.trace.take()
 	switch {
-	case overflow:
-		return nil, &cellPanic{value: runtimeError{errOverflow.Error()}, at: at}
+	case errors.Is(stopped, errOverflow):
+		return nil, &cellPanic{value: runtimeError{errOverflow.Error()}, at: at, stopped: true}
+	case stopped != nil:
+		return nil, &cellPanic{value: stopped, at: at, stopped: true}
 	case panicked != nil:
 		return nil, &cellPanic{value: panicked, frames: frames, stack: stack, at: at}
+	case abandoned && ctx.Err() != nil:
+		return nil, errAbandoned
 	case ctx.Err() != nil:
 		return nil, errInterrupted
 	case execErr != nil && !errors.Is(execErr, context.Canceled):
@@ -749,18 +933,34 @@ func (s *Session) run(ctx context.Context, name string, live bool) (*display.Bun
 	return result, nil
 }
 
+// setInterrupt sets the function that cancels the running cell's context,
+// and the context's done channel.
+func (s *Session) setInterrupt(f context.CancelFunc, done <-chan struct{}) {
+	rs := &s.runState
+	rs.mu.Lock()
+	rs.interrupt, rs.cellDone = f, done
+	rs.mu.Unlock()
+}
+
 // cellPanic is a cell that panicked.
 type cellPanic struct {
 	value  any
 	frames []string
 	stack  []byte
 	at     string // the statement of the cell that ran, in yaegi's encoding
+	// stopped: the guard stopped the cell (it did not panic by itself)
+	stopped bool
+	reset   string // what was done to free memory, for the message
 }
 
 func (p *cellPanic) Error() string { return fmt.Sprint(p.value) }
 
 // toError converts a run failure into the cell's error.
 func (s *Session) toError(err error) *Error {
+	if errors.Is(err, errAbandoned) {
+		msg := fmt.Sprintf("the cell was interrupted but did not stop within %v: it waits in compiled code (a lock taken twice, a WaitGroup or a channel that nothing releases, a computation that does not watch cell.Context()); it was abandoned there, and the kernel goes on", abandonAfter)
+		return &Error{Name: "Interrupted", Value: msg, Traceback: []string{"Interrupted: " + msg}}
+	}
 	if errors.Is(err, errInterrupted) {
 		return &Error{Name: "Interrupted", Value: "the cell was interrupted", Traceback: []string{"Interrupted: the cell was interrupted"}}
 	}
@@ -773,6 +973,12 @@ func (s *Session) toError(err error) *Error {
 		return &Error{Name: "Error", Value: err.Error(), Traceback: []string{err.Error()}}
 	}
 	name, value := panicName(p.value)
+	if _, ok := p.value.(memoryError); ok && p.stopped {
+		value = "the cell was stopped: " + value
+		if p.reset != "" {
+			value += "; " + p.reset
+		}
+	}
 	tb := []string{name + ": " + value}
 	tb = append(tb, s.formatFrames(s.frames(p.frames), p.at)...)
 	return &Error{Name: name, Value: value, Traceback: tb}
@@ -790,6 +996,8 @@ func panicName(v any) (string, string) {
 	switch v := v.(type) {
 	case exitPanic:
 		return "Exit", fmt.Sprintf("os.Exit(%d) was called; the kernel keeps running", v.code)
+	case memoryError:
+		return "MemoryError", v.Error()
 	case yaegi.Panic:
 		return panicName(v.Value)
 	case runtime.Error:

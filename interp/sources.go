@@ -8,6 +8,7 @@ import (
 	"go/token"
 	"go/types"
 	"reflect"
+	"runtime"
 	"strings"
 )
 
@@ -120,4 +121,27 @@ func (s *Session) eval(src string) (reflect.Value, error) {
 		return reflect.Value{}, err
 	}
 	return safeEval(s.yi, src)
+}
+
+// evalFunc is eval for a chunk that declares the function fn (runFunc or
+// replayFunc). The chunk's files leave the interpreter's file set once its code
+// is collected: after a later chunk redefines fn, when no declaration, closure
+// or goroutine of the chunk remains. (Every node of a chunk reaches every other
+// through its parent and children, so the function's node lives exactly as
+// long as any code of the chunk.)
+func (s *Session) evalFunc(src, fn string) (reflect.Value, error) {
+	if err := s.useSources(src); err != nil {
+		return reflect.Value{}, err
+	}
+	fset := s.yi.FileSet()
+	base := fset.Base()
+	v, err := safeEval(s.yi, src)
+	if err == nil {
+		if p := symbolNode(s.yi, fn); p != nil {
+			if files := filesSince(fset, base); len(files) > 0 {
+				runtime.AddCleanup((*byte)(p), chunkFiles.remove, chunkFiles{fset, files})
+			}
+		}
+	}
+	return v, err
 }
