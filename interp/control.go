@@ -55,11 +55,45 @@ func newControl(yi *yaegi.Interpreter) *control {
 	}
 }
 
-// arm prepares an evaluation that stop can interrupt, as ExecuteWithContext does.
+// arm prepares an evaluation that stop can interrupt, as ExecuteWithContext
+// does, but keeps the done channel while no stop closed it: interpreted
+// goroutines that earlier cells started wait on it in their channel
+// operations, and the next stop must wake them too.
 func (c *control) arm() {
 	c.mu.Lock()
-	*c.done = make(chan struct{})
+	if !isOpen(*c.done) {
+		*c.done = make(chan struct{})
+	}
 	*c.cancelChan = true
+	c.mu.Unlock()
+}
+
+func isOpen(ch chan struct{}) bool {
+	if ch == nil {
+		return false
+	}
+	select {
+	case <-ch:
+		return false
+	default:
+		return true
+	}
+}
+
+// current returns the done channel.
+func (c *control) current() chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return *c.done
+}
+
+// restore puts back the done channel ch, if no stop closed it: an evaluation
+// (EvalWithContext) replaces it by one of its own.
+func (c *control) restore(ch chan struct{}) {
+	c.mu.Lock()
+	if isOpen(ch) {
+		*c.done = ch
+	}
 	c.mu.Unlock()
 }
 

@@ -1,6 +1,7 @@
 package interp
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"runtime/metrics"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -47,14 +49,24 @@ const maxStackBytes = 256 << 20
 // about five Go frames, and 100 000 frames about 30 MB of stack.
 const deepFrames = 100_000
 
+var errOverflow = errors.New("stack overflow: the recursion used more than 256 MB of stack (stopped before Go's stack limit would end the kernel)")
+
 // elided matches what runtime.Stack writes in place of the middle frames of a
 // deep goroutine.
 var elided = regexp.MustCompile(`\.\.\.(\d+) frames elided\.\.\.`)
 
-// deepestGoroutine returns the number of frames of the deepest goroutine of
-// the process (at least, when it is over a hundred). It stops the world while
-// it walks the stacks: the guard calls it only when the stacks pass their bound.
-func deepestGoroutine() int {
+// stoppedDeep are the goroutines (by id) that a guard already stopped for
+// their depth: they may take a while to unwind, and must not count again.
+var (
+	stoppedMu   sync.Mutex
+	stoppedDeep = map[int]bool{}
+)
+
+// deepestGoroutine returns the id and the number of frames of the deepest
+// goroutine of the process (at least, when it is over a hundred) that no
+// guard stopped yet. It stops the world while it walks the stacks: the guard
+// calls it only when the stacks pass their bound.
+func deepestGoroutine() (id, frames int) {
 	buf := make([]byte, 1<<20)
 	for {
 		n := runtime.Stack(buf, true)
@@ -64,16 +76,22 @@ func deepestGoroutine() int {
 		}
 		buf = make([]byte, 2*len(buf))
 	}
-	deepest := 0
-	for _, m := range elided.FindAllSubmatch(buf, -1) {
-		if k, err := strconv.Atoi(string(m[1])); err == nil && k+100 > deepest {
-			deepest = k + 100
+	stoppedMu.Lock()
+	defer stoppedMu.Unlock()
+	for _, g := range bytes.Split(buf, []byte("\n\ngoroutine ")) {
+		m := elided.FindSubmatch(g)
+		if m == nil {
+			continue
+		}
+		g = bytes.TrimPrefix(g, []byte("goroutine "))
+		gid, err1 := strconv.Atoi(string(g[:max(0, bytes.IndexByte(g, ' '))]))
+		k, err2 := strconv.Atoi(string(m[1]))
+		if err1 == nil && err2 == nil && !stoppedDeep[gid] && k+100 > frames {
+			id, frames = gid, k+100
 		}
 	}
-	return deepest
+	return id, frames
 }
-
-var errOverflow = errors.New("stack overflow: the recursion used more than 256 MB of stack (stopped before Go's stack limit would end the kernel)")
 
 // memoryError is what a cell gets when it passes the memory ceiling: the
 // panic value of an allocation refused before it happens (size set), or the
@@ -276,7 +294,12 @@ func (g *guard) loop() {
 		if stacks < maxStackBytes {
 			stackBound = maxStackBytes
 		} else if stacks > stackBound {
-			if deep = deepestGoroutine() > deepFrames; !deep {
+			id, frames := deepestGoroutine()
+			if deep = frames > deepFrames; deep {
+				stoppedMu.Lock()
+				stoppedDeep[id] = true
+				stoppedMu.Unlock()
+			} else {
 				stackBound = stacks + 128<<20
 			}
 		}

@@ -252,7 +252,9 @@ func (s *Session) newInterpreter() error {
 	if err := yi.Use(overrides); err != nil {
 		return err
 	}
-	for _, src := range []string{"package " + cellPackage + "\nimport gocvxrt \"" + rtPath + "\"\n", "import gocvxrt \"" + rtPath + "\""} {
+	// GocvxRun runs a cell function (see run).
+	setup := "package " + cellPackage + "\nimport gocvxrt \"" + rtPath + "\"\nfunc GocvxRun(f func()) { gocvxrt.Run(f) }\n"
+	for _, src := range []string{setup, "import gocvxrt \"" + rtPath + "\""} {
 		if _, err := safeEval(yi, src); err != nil {
 			return fmt.Errorf("interp: setting up the interpreter: %v", err)
 		}
@@ -290,6 +292,9 @@ func safeEval(yi *yaegi.Interpreter, src string) (v reflect.Value, err error) {
 		}
 	}()
 	base := yi.FileSet().Base()
+	if ctl := newControl(yi); ctl != nil {
+		defer ctl.restore(ctl.current())
+	}
 	v, err = yi.EvalWithContext(context.Background(), src)
 	releaseTrees(yi)
 	// yaegi adds a file to find the chunk's first token, which nothing uses.
@@ -813,7 +818,9 @@ func (s *Session) run(ctx context.Context, name string, live bool) (*display.Bun
 			}
 		}()
 		defer releaseTrees(s.yi)
-		return s.yi.Compile("gocvxrt.Run(" + cellPackage + "." + name + ")")
+		// Through an interpreted function: a call of a compiled one at top
+		// level would take a slot of the interpreter's global frame per run.
+		return s.yi.Compile(cellPackage + ".GocvxRun(" + cellPackage + "." + name + ")")
 	}()
 	if err != nil {
 		return nil, &compileError{[]string{s.yaegiMessage(err)}}
