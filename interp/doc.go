@@ -41,4 +41,26 @@
 //     place (types, methods, constants, generics) is applied by replaying the
 //     program into a fresh interpreter (session.go). The cell function runs
 //     under a compiled wrapper that knows when it has really returned.
+//
+// # What a cell cannot do to the kernel
+//
+// A guard (guard.go) samples the runtime every 10 ms while the session is open:
+// it stops a runaway recursion before Go's fatal stack overflow, and a cell
+// whose heap passes the memory ceiling (Options.MemoryLimit, GOCVX_MEMORY_LIMIT;
+// also the runtime's memory limit) with a MemoryError; a make larger than the
+// ceiling fails before it allocates. Stopping is an interrupt: the interpreter's
+// frames return, channel operations and sleeps of every interpreted goroutine
+// wake, the cell's context is cancelled. A cell that stays blocked in compiled
+// code is abandoned 3 s after an interrupt. Panics of goroutines and of
+// callbacks that compiled code runs on its own goroutines are reported, os.Exit
+// and log.Fatal are errors, output is bounded (DefaultMaxOutput).
+//
+// # Memory of a long session
+//
+// yaegi keeps, for its debugger, the syntax tree of every chunk it compiled and
+// the scope of every function; the session drops both after each evaluation
+// (through checked reflection, like the interrupt control), runs every cell as
+// the same function name so that the previous cell's code can be collected, and
+// removes the files of collected chunks from the file sets. A session keeps about
+// 0.8 KB per executed cell (its text, for replays).
 package interp
