@@ -707,6 +707,9 @@ func (s *Session) rebuild(ctx context.Context, comp *compiled) error {
 
 var errInterrupted = errors.New("interrupted")
 
+// errGoexit is a cell that called runtime.Goexit.
+var errGoexit = errors.New("runtime.Goexit was called: the cell stopped there; the kernel keeps running")
+
 // errAbandoned is an interrupted cell that did not stop within abandonAfter.
 var errAbandoned = fmt.Errorf("%w, and abandoned", errInterrupted)
 
@@ -852,9 +855,13 @@ func (s *Session) run(ctx context.Context, name string, live bool) (*display.Bun
 		ctl.arm()
 	}
 	go func() {
+		returned := false
 		defer func() {
-			if r := recover(); r != nil {
+			switch r := recover(); {
+			case r != nil:
 				execDone <- fmt.Errorf("%v", r)
+			case !returned: // runtime.Goexit
+				execDone <- errGoexit
 			}
 		}()
 		var err error
@@ -863,6 +870,7 @@ func (s *Session) run(ctx context.Context, name string, live bool) (*display.Bun
 		} else {
 			_, err = s.yi.ExecuteWithContext(ctx, prog)
 		}
+		returned = true
 		execDone <- err
 	}()
 	var execErr error
@@ -930,6 +938,8 @@ func (s *Session) run(ctx context.Context, name string, live bool) (*display.Bun
 		return nil, &cellPanic{value: stopped, at: at, stopped: true}
 	case panicked != nil:
 		return nil, &cellPanic{value: panicked, frames: frames, stack: stack, at: at}
+	case errors.Is(execErr, errGoexit):
+		return nil, &cellPanic{value: errGoexit, at: at}
 	case abandoned && ctx.Err() != nil:
 		return nil, errAbandoned
 	case ctx.Err() != nil:
@@ -1000,6 +1010,9 @@ func panicName(v any) (string, string) {
 		}
 		v = rv.Interface()
 	}
+	if v == errGoexit {
+		return "Goexit", errGoexit.Error()
+	}
 	switch v := v.(type) {
 	case exitPanic:
 		return "Exit", fmt.Sprintf("os.Exit(%d) was called; the kernel keeps running", v.code)
@@ -1032,7 +1045,8 @@ func goRuntimeMessage(msg string) string {
 	switch msg {
 	case "reflect: slice index out of range", "reflect: array index out of range", "reflect: string index out of range":
 		return "index out of range"
-	case "reflect: call of reflect.Value.Elem on zero Value", "reflect: call of reflect.Value.Field on zero Value":
+	case "reflect: call of reflect.Value.Elem on zero Value", "reflect: call of reflect.Value.Field on zero Value",
+		"reflect: call of reflect.Value.Set on zero Value":
 		return "invalid memory address or nil pointer dereference"
 	}
 	return msg
