@@ -184,7 +184,9 @@ func ParseMemoryLimit(s string) (int64, error) {
 	return int64(v * mult), nil
 }
 
-// memoryLimit returns the ceiling that opts ask for (-1: none).
+// memoryLimit returns the ceiling that opts ask for (-1: none). A value of
+// GOCVX_MEMORY_LIMIT that is not a size gives the default ceiling and an
+// error to report (the kernel should start all the same).
 func memoryLimit(opts Options) (int64, error) {
 	if opts.MemoryLimit != 0 {
 		return opts.MemoryLimit, nil
@@ -192,7 +194,7 @@ func memoryLimit(opts Options) (int64, error) {
 	if env := os.Getenv(MemoryLimitEnv); env != "" {
 		v, err := ParseMemoryLimit(env)
 		if err != nil {
-			return 0, fmt.Errorf("%s: %v", MemoryLimitEnv, err)
+			return DefaultMemoryLimit(), fmt.Errorf("%s=%s is not a size (such as 8GiB, 512MiB or off): the memory ceiling is the default, %s", MemoryLimitEnv, env, byteSize64(DefaultMemoryLimit()))
 		}
 		return v, nil
 	}

@@ -98,8 +98,17 @@ func TestMemoryLimitOption(t *testing.T) {
 		t.Errorf("the option wins over the environment: %d, %v", v, err)
 	}
 	t.Setenv(MemoryLimitEnv, "lots")
-	if _, err := New(Options{}); err == nil || !strings.Contains(err.Error(), MemoryLimitEnv) {
-		t.Errorf("New with %s=lots: %v, want an error naming the variable", MemoryLimitEnv, err)
+	s, err := New(Options{})
+	if err != nil {
+		t.Fatalf("New with %s=lots: %v; want a session with the default ceiling", MemoryLimitEnv, err)
+	}
+	_, errs := runCells(t, s, 1, "1")
+	s.Close()
+	if want := "[gocvx: GOCVX_MEMORY_LIMIT=lots is not a size (such as 8GiB, 512MiB or off): the memory ceiling is the default"; !strings.HasPrefix(errs[0], want) {
+		t.Errorf("first cell's stderr with %s=lots: %q, want %q…", MemoryLimitEnv, errs[0], want)
+	}
+	if s.limit != DefaultMemoryLimit() {
+		t.Errorf("ceiling with %s=lots: %d, want the default %d", MemoryLimitEnv, s.limit, DefaultMemoryLimit())
 	}
 	t.Setenv(MemoryLimitEnv, "")
 	if v, err := memoryLimit(Options{}); err != nil || v != DefaultMemoryLimit() {

@@ -135,12 +135,14 @@ func New(opts Options) (*Session, error) {
 		cellNames: map[int]string{},
 		parsed:    map[*parsedCell]bool{},
 	}
-	limit, err := memoryLimit(opts)
-	if err != nil {
-		return nil, err
-	}
+	limit, limitErr := memoryLimit(opts)
 	s.limit = limit
 	s.streams = newStreamer(opts.MaxOutput)
+	if limitErr != nil {
+		// Told to the first cell; the kernel's log has it too.
+		s.streams.write(stderrStream, []byte("[gocvx: "+limitErr.Error()+"]\n"))
+		fmt.Fprintln(ProcessStderr(), "gocvx: "+limitErr.Error())
+	}
 	if opts.CaptureOutput {
 		c, err := startCapture(s.streams)
 		if err != nil {
