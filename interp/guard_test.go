@@ -145,3 +145,18 @@ func TestParseMemoryLimit(t *testing.T) {
 		}
 	}
 }
+
+// TestTracebackFrames checks that a panic in a function of the cell shows the
+// function once (yaegi also reports the function at its declaration).
+func TestTracebackFrames(t *testing.T) {
+	s, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	outs, _ := runCells(t, s, 1, "func fail() { panic(\"in a function\") }\nfail()")
+	want := []string{"panic: in a function", "  fail at Cell1:1:15", "  Cell1 at Cell1:2:1"}
+	if e := outs[0].Error; e == nil || strings.Join(e.Traceback, "\n") != strings.Join(want, "\n") {
+		t.Errorf("traceback = %q, want %q", e, want)
+	}
+}

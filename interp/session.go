@@ -1103,10 +1103,17 @@ func (s *Session) formatFrames(frames []frame, at string) []string {
 	var kept []frame
 	var names []string
 	for _, f := range frames {
-		if f.pos != "" {
-			kept = append(kept, f)
-			names = append(names, s.funcAt(f.pos))
+		if f.pos == "" {
+			continue
 		}
+		name := s.funcAt(f.pos)
+		// yaegi adds a line for the function at its own declaration (the
+		// "func" keyword, which no call or panic can be at): not a frame.
+		if n := len(names); n > 0 && names[n-1] == name && f.pos == s.declPos(name) {
+			continue
+		}
+		kept = append(kept, f)
+		names = append(names, name)
 	}
 	// A caller's frame is at its call of the callee when that call is the
 	// only one in the caller (yaegi's own position may be an earlier call).
@@ -1120,6 +1127,19 @@ func (s *Session) formatFrames(frames []frame, at string) []string {
 		out = append(out, fmt.Sprintf("  %s at %s", names[i], f.pos))
 	}
 	return out
+}
+
+// declPos returns the position of the declaration of the function name (from
+// funcAt) in its cell, or "".
+func (s *Session) declPos(name string) string {
+	s.mu.RLock()
+	d := s.prog.decls[name]
+	s.mu.RUnlock()
+	if d == nil {
+		return ""
+	}
+	l, c := d.cell.lineCol(d.cell.offset(d.node.Pos()))
+	return fmt.Sprintf("%s:%d:%d", d.cell.name, l, c)
 }
 
 // callSite returns the position of the only call of callee (a name from
