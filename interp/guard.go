@@ -209,9 +209,10 @@ type guard struct {
 	prev  int64        // the runtime's memory limit before the session
 	stop  chan struct{}
 	done  chan struct{}
-	// tripped is set when the guard stopped the interpreter, until the process
-	// is back under the limits: one stop per excess.
-	tripped bool
+	// overLimit is set when the guard stopped the interpreter for the heap,
+	// until the heap is back under the limit: one stop per excess. (A deep
+	// goroutine is stopped once: see stoppedDeep.)
+	overLimit bool
 }
 
 func startGuard(s *Session, limit int64) *guard {
@@ -305,25 +306,23 @@ func (g *guard) loop() {
 				stackBound = stacks + 128<<20
 			}
 		}
-		switch {
-		case deep:
+		if deep {
 			g.trip(errOverflow)
-		case over:
+		}
+		switch {
+		case over && !g.overLimit:
+			g.overLimit = true
 			g.trip(memoryError{heap: heap, limit: g.limit})
-		default:
-			g.tripped = false
+		case !over:
+			g.overLimit = false
 		}
 	}
 }
 
-// trip stops what runs in the interpreter, once per excess: the running cell
-// (which then reports cause), or the goroutines of earlier cells when no cell
-// runs (reported to the next cell).
+// trip stops what runs in the interpreter: the running cell (which then
+// reports cause), or the goroutines of earlier cells when no cell runs
+// (reported to the next cell).
 func (g *guard) trip(cause error) {
-	if g.tripped {
-		return
-	}
-	g.tripped = true
 	s := g.s
 	rs := &s.runState
 	rs.mu.Lock()
