@@ -199,11 +199,12 @@ func (cc *compiler) compile(pc *parsedCell) (*compiled, error) {
 			declared[n] = true
 		}
 	}
-	topDefs := topLevelDefs(stmts)
-	for _, n := range topDefs {
-		declared[n] = true
-	}
 	cc.removeReplaced(c, declared)
+	// The variables the cell defines replace those of earlier cells only once
+	// the cell is checked: until its := runs, a statement of the cell may still
+	// use (assign) the earlier cells' variable of that name, as a function body
+	// uses a package variable before it declares a local one.
+	topDefs := topLevelDefs(stmts)
 
 	// Pass 1: the statements in a function, as Go would check them, to learn the
 	// types of the variables defined at the cell's top level.
@@ -219,24 +220,15 @@ func (cc *compiler) compile(pc *parsedCell) (*compiled, error) {
 	}
 
 	// Hoist the top-level variables: their types become package variables.
-	hoist := map[*ast.Ident]bool{}
-	for _, s := range stmts {
-		for _, id := range definedIdents(s) {
-			obj, _ := info1.Defs[id].(*types.Var)
-			if obj == nil || id.Name == "_" {
-				continue
-			}
-			qual := func(p *types.Package) string { return p.Name() }
-			text, ok := typeText(obj.Type(), qual)
-			if !ok {
-				c.notes = append(c.notes, fmt.Sprintf("note: %s (%s) is local to %s: its type cannot be named, so later cells cannot see it\n", id.Name, obj.Type(), pc.name))
-				continue
-			}
-			hoist[id] = true
-			hv := &hoistedVar{name: id.Name, typ: obj.Type(), typeText: text, cell: pc.num, node: s, src: pc.text(s.Pos(), s.End()), pc: pc}
-			c.newVars = append(c.newVars, hv)
-		}
+	hoist, local, err := cc.hoistVars(c, stmts, info1)
+	if err != nil {
+		return nil, err
 	}
+	hoisted := map[string]bool{}
+	for _, hv := range c.newVars {
+		hoisted[hv.name] = true
+	}
+	cc.removeReplaced(c, hoisted)
 	for _, hv := range c.newVars {
 		q.vars[hv.name] = hv
 	}
@@ -249,7 +241,7 @@ func (cc *compiler) compile(pc *parsedCell) (*compiled, error) {
 	// Pass 2: the program as yaegi will run it, with the variables hoisted.
 	changedTypes := cc.classifyChanges(c)
 	for _, s := range stmts {
-		hoistStmt(s, hoist)
+		hoistStmt(s, local)
 	}
 	info2 := newInfo()
 	files = cc.programFiles(q, pc, c.replay || len(c.retyped) > 0)
@@ -259,7 +251,7 @@ func (cc *compiler) compile(pc *parsedCell) (*compiled, error) {
 		files = append(files, hf)
 	}
 	errs = cc.check(files, info2)
-	if msgs := cellErrors(errs, pc, false, nil); len(msgs) > 0 {
+	if msgs := cellErrors(errs, pc, false, topDefs); len(msgs) > 0 {
 		return nil, &compileError{msgs}
 	}
 	if msgs := staleErrors(errs, pc); len(msgs) > 0 {
@@ -759,22 +751,119 @@ func dedupe(msgs []string) []string {
 	return out
 }
 
+// hoistVars decides which variables defined at the cell's top level become
+// package variables (hoist) and which stay local to the cell function (local:
+// those whose type cannot be named outside the cell). A statement's new
+// variables are hoisted all or none, since it stays a := or becomes a plain
+// assignment as a whole; the variables it redeclares (the err of a second
+// "b, err :=") are assigned, as in Go, whether hoisted or not.
+func (cc *compiler) hoistVars(c *compiled, stmts []ast.Stmt, info *types.Info) (hoist, local map[*ast.Ident]bool, err error) {
+	pc := c.pc
+	hoist, local = map[*ast.Ident]bool{}, map[*ast.Ident]bool{}
+	hoistedObj := map[types.Object]bool{}
+	var msgs []string
+	for _, s := range stmts {
+		type def struct {
+			id   *ast.Ident
+			obj  *types.Var
+			text string
+		}
+		var defs []def
+		var reused []*ast.Ident // redeclared by a :=, so assigned
+		unnamed := ""
+		for _, id := range definedIdents(s) {
+			if id.Name == "_" {
+				continue
+			}
+			obj, _ := info.Defs[id].(*types.Var)
+			if obj == nil {
+				if as, ok := s.(*ast.AssignStmt); ok && as.Tok == token.DEFINE {
+					reused = append(reused, id)
+				}
+				continue
+			}
+			text, ok := typeText(obj.Type(), func(p *types.Package) string { return p.Name() })
+			if !ok && unnamed == "" {
+				unnamed = id.Name
+			}
+			defs = append(defs, def{id, obj, text})
+		}
+		if unnamed != "" {
+			for _, d := range defs {
+				local[d.id] = true
+				why := "its type cannot be named"
+				if d.id.Name != unnamed {
+					why = "it is defined together with " + unnamed + ", whose type cannot be named"
+				}
+				c.notes = append(c.notes, fmt.Sprintf("note: %s (%s) is local to %s: %s, so later cells cannot see it\n", d.id.Name, d.obj.Type(), pc.name, why))
+			}
+			for _, id := range reused {
+				if hoistedObj[info.Uses[id]] {
+					// The := stays one and would declare a local of that
+					// name, which the notebook's variable must not become.
+					msgs = append(msgs, fmt.Sprintf("%s: %s is a variable of the notebook, which this := cannot assign since %s stays local to the cell (its type cannot be named): define %s in a statement of its own", cc.fset.Position(id.Pos()), id.Name, unnamed, unnamed))
+				}
+			}
+			continue
+		}
+		for _, d := range defs {
+			hoist[d.id] = true
+			hoistedObj[d.obj] = true
+			hv := &hoistedVar{name: d.id.Name, typ: d.obj.Type(), typeText: d.text, cell: pc.num, node: s, src: pc.text(s.Pos(), s.End()), pc: pc}
+			c.newVars = append(c.newVars, hv)
+		}
+	}
+	// A statement of the cell that uses an earlier cell's variable that the
+	// cell then defines anew: it is one package variable, so it keeps one type.
+	byName := map[string]*hoistedVar{}
+	for _, hv := range c.newVars {
+		if byName[hv.name] == nil {
+			byName[hv.name] = hv
+		}
+	}
+	firstDef := map[string]*ast.Ident{}
+	for id := range hoist {
+		if f := firstDef[id.Name]; f == nil || id.Pos() < f.Pos() {
+			firstDef[id.Name] = id
+		}
+	}
+	var uses []*ast.Ident
+	for id, obj := range info.Uses {
+		v, ok := obj.(*types.Var)
+		if !ok || v.Pkg() == nil || v.Pkg().Name() != cellPackage || v.Parent() != v.Pkg().Scope() {
+			continue
+		}
+		hv, old := byName[id.Name], cc.prog.vars[id.Name]
+		if hv == nil || old == nil || old.typeText == hv.typeText || cc.fset.Position(id.Pos()).Filename != pc.name {
+			continue
+		}
+		uses = append(uses, id)
+	}
+	sort.Slice(uses, func(i, j int) bool { return uses[i].Pos() < uses[j].Pos() })
+	for _, id := range uses {
+		hv, old := byName[id.Name], cc.prog.vars[id.Name]
+		msgs = append(msgs, fmt.Sprintf("%s: %s here is the notebook's %s (%s), which this cell then defines anew with type %s at %s: a notebook variable has one type at a time; use another name for one of them", cc.fset.Position(id.Pos()), id.Name, id.Name, old.typeText, hv.typeText, cc.fset.Position(firstDef[id.Name].Pos())))
+	}
+	if len(msgs) > 0 {
+		return nil, nil, &compileError{dedupe(msgs)}
+	}
+	return hoist, local, nil
+}
+
 // hoistStmt turns a top-level definition into an assignment to the hoisted
-// package variables (for the second check; the source edits do the same).
-func hoistStmt(s ast.Stmt, hoist map[*ast.Ident]bool) {
+// package variables (for the second check; the source edits do the same),
+// unless it defines a variable that stays local.
+func hoistStmt(s ast.Stmt, local map[*ast.Ident]bool) {
 	as, ok := s.(*ast.AssignStmt)
 	if !ok || as.Tok != token.DEFINE {
 		return
 	}
-	all := true
 	for _, l := range as.Lhs {
-		if id, ok := l.(*ast.Ident); ok && id.Name != "_" && !hoist[id] {
-			all = false
+		if id, ok := l.(*ast.Ident); ok && local[id] {
+			return
 		}
 	}
-	if all {
-		as.Tok = token.ASSIGN
-	}
+	as.Tok = token.ASSIGN
 }
 
 // stmtsForCheck replaces top-level var declarations of hoisted variables by

@@ -22,6 +22,9 @@ import (
 //     is weaker than Go's);
 //   - go statements recover panics, which are reported to the cell instead of
 //     ending the process;
+//   - unnamed parameters of functions with a body are named _, and an untyped
+//     nil assigned among several values gets the type of its destination
+//     (yaegi bugs, see nameParams and typedNils);
 //   - print and println write to standard error; time.Sleep and
 //     context.Background/TODO follow the cell's interrupt.
 func (g *generator) rewrites() {
@@ -51,6 +54,28 @@ func (g *generator) rewrites() {
 			g.rewriteIdent(n, parent)
 		case *ast.CompositeLit:
 			g.rewriteCompositeLit(n)
+		case *ast.FuncLit:
+			g.nameParams(n.Type)
+		case *ast.FuncDecl:
+			if n.Body != nil {
+				g.nameParams(n.Type)
+			}
+		case *ast.AssignStmt:
+			if len(n.Lhs) == len(n.Rhs) {
+				dst := make([]types.Type, len(n.Lhs))
+				for i, l := range n.Lhs {
+					dst[i] = g.info.TypeOf(l)
+				}
+				g.typedNils(dst, n.Rhs)
+			}
+		case *ast.ValueSpec:
+			if len(n.Names) == len(n.Values) {
+				dst := make([]types.Type, len(n.Names))
+				for i, id := range n.Names {
+					dst[i] = g.info.TypeOf(id)
+				}
+				g.typedNils(dst, n.Values)
+			}
 		}
 		return true
 	}
@@ -1055,4 +1080,43 @@ func hasStringMethod(t types.Type) bool {
 	}
 	b, ok := sig.Results().At(0).Type().(*types.Basic)
 	return ok && b.Kind() == types.String
+}
+
+// nameParams names the unnamed parameters of a function with a body "_"
+// ("func(float64) T" → "func(_ float64) T"). yaegi v0.16.1 gives an unnamed
+// parameter no slot in the function's frame, but the call still stores the
+// argument in the frame: the first local variable or composite literal of the
+// body then shares its slot ("reflect.Set: value of type float64 is not
+// assignable to type solver.ADMM"). Receivers and results are not affected.
+func (g *generator) nameParams(ft *ast.FuncType) {
+	if ft.Params == nil {
+		return
+	}
+	for _, f := range ft.Params.List {
+		if len(f.Names) == 0 {
+			g.insertAt(f.Type.Pos(), "_ ")
+		}
+	}
+}
+
+// typedNils gives an untyped nil among several values assigned at once the
+// type of its destination ("t, err = 1, nil" → "t, err = 1, (error)(nil)",
+// and the same in var declarations): yaegi v0.16.1 panics with
+// "reflect: New(nil)" on it.
+func (g *generator) typedNils(dst []types.Type, values []ast.Expr) {
+	if len(values) < 2 {
+		return
+	}
+	for i, r := range values {
+		id, ok := ast.Unparen(r).(*ast.Ident)
+		if !ok || dst[i] == nil {
+			continue
+		}
+		if _, isNil := g.info.Uses[id].(*types.Nil); !isNil {
+			continue
+		}
+		if ts, ok := g.yt(dst[i]); ok {
+			g.replaceNode(r, "("+ts+")(nil)")
+		}
+	}
 }
