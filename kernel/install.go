@@ -9,6 +9,9 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
+
+	"github.com/gocvx/gocvx/interp"
 )
 
 //go:generate go run logo_gen.go
@@ -54,6 +57,12 @@ type InstallOptions struct {
 	// Binary is the kernel binary that kernel.json runs; empty means the running
 	// executable. It is made absolute.
 	Binary string
+	// MemoryLimit, if set, is the kernel's memory ceiling, written into
+	// kernel.json's env as GOCVX_MEMORY_LIMIT (interp.MemoryLimitEnv): a size
+	// such as "8GiB", "512MiB" or "2GB", or "off". Install refuses a value
+	// that interp.ParseMemoryLimit does not accept. Empty: no env, the kernel
+	// takes the default ceiling (three quarters of the machine's memory).
+	MemoryLimit string
 }
 
 // Install writes the kernelspec (kernel.json and the logos) and returns the
@@ -70,6 +79,14 @@ func Install(o InstallOptions) (string, error) {
 	bin, err := filepath.Abs(bin)
 	if err != nil {
 		return "", err
+	}
+	spec := NewSpec(bin)
+	if o.MemoryLimit != "" {
+		limit := strings.TrimSpace(o.MemoryLimit)
+		if _, err := interp.ParseMemoryLimit(limit); err != nil {
+			return "", fmt.Errorf("kernel: memory limit %q is not a size such as 8GiB, 512MiB, 2GB or off", o.MemoryLimit)
+		}
+		spec.Env = map[string]any{interp.MemoryLimitEnv: limit}
 	}
 	var dir string
 	if o.Prefix != "" {
@@ -88,11 +105,11 @@ func Install(o InstallOptions) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
-	spec, err := json.MarshalIndent(NewSpec(bin), "", "  ")
+	js, err := json.MarshalIndent(spec, "", "  ")
 	if err != nil {
 		return "", err
 	}
-	if err := writeFile(filepath.Join(dir, "kernel.json"), append(spec, '\n')); err != nil {
+	if err := writeFile(filepath.Join(dir, "kernel.json"), append(js, '\n')); err != nil {
 		return "", err
 	}
 	for _, name := range []string{"logo-32x32.png", "logo-64x64.png", "logo-svg.svg"} {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -76,5 +77,50 @@ func TestInstall(t *testing.T) {
 	svg, err := os.ReadFile(filepath.Join(dir, "logo-svg.svg"))
 	if err != nil || !bytes.HasPrefix(svg, []byte("<svg")) {
 		t.Errorf("logo-svg.svg: %v %.20q", err, svg)
+	}
+}
+
+// TestInstallMemoryLimit checks the env that --memory-limit writes, and that a
+// size the kernel would not understand is refused before anything is written.
+func TestInstallMemoryLimit(t *testing.T) {
+	read := func(dir string) Spec {
+		t.Helper()
+		var spec Spec
+		b, err := os.ReadFile(filepath.Join(dir, "kernel.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(b, &spec); err != nil {
+			t.Fatal(err)
+		}
+		return spec
+	}
+	for _, size := range []string{"8GiB", "512MiB", "2GB", "off", " 1.5GiB "} {
+		prefix := t.TempDir()
+		dir, err := Install(InstallOptions{Prefix: prefix, Binary: "/opt/bin/gocvx", MemoryLimit: size})
+		if err != nil {
+			t.Fatalf("%q: %v", size, err)
+		}
+		want := map[string]any{"GOCVX_MEMORY_LIMIT": strings.TrimSpace(size)}
+		if got := read(dir).Env; !reflect.DeepEqual(got, want) {
+			t.Errorf("%q: env = %v, want %v", size, got, want)
+		}
+	}
+	prefix := t.TempDir()
+	dir, err := Install(InstallOptions{Prefix: prefix, Binary: "/opt/bin/gocvx"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if env := read(dir).Env; env != nil {
+		t.Errorf("without a memory limit: env = %v, want none", env)
+	}
+	for _, bad := range []string{"lots", "8 parsecs", "-1GiB", "0"} {
+		empty := t.TempDir()
+		if _, err := Install(InstallOptions{Prefix: empty, Binary: "/opt/bin/gocvx", MemoryLimit: bad}); err == nil || !strings.Contains(err.Error(), "not a size") {
+			t.Errorf("%q: err = %v, want a refusal", bad, err)
+		}
+		if _, err := os.Stat(filepath.Join(empty, "share")); !os.IsNotExist(err) {
+			t.Errorf("%q: the refused install wrote %s/share", bad, empty)
+		}
 	}
 }

@@ -4,9 +4,15 @@
 //
 // Usage:
 //
-//	gocvx install [--user | --prefix DIR]   write the kernelspec "gocvx" for Jupyter
+//	gocvx install [--user | --prefix DIR] [--memory-limit SIZE]
+//	                                        write the kernelspec "gocvx" for Jupyter
 //	gocvx kernel -f CONNECTION_FILE         run the kernel (what kernel.json runs)
 //	gocvx version                           print the version
+//
+// install --memory-limit SIZE (such as 8GiB, 512MiB, 2GB or off) writes
+// "env": {"GOCVX_MEMORY_LIMIT": SIZE} into kernel.json: the kernel's memory
+// ceiling, past which a cell is stopped with a MemoryError (by default three
+// quarters of the machine's memory).
 package main
 
 import (
@@ -21,6 +27,7 @@ import (
 	"runtime/debug"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/gocvx/gocvx/interp"
 	"github.com/gocvx/gocvx/kernel"
@@ -31,7 +38,8 @@ var commands = map[string]struct {
 	run   func(args []string) error
 	usage string
 }{
-	"install": {install, "install [--user | --prefix DIR]   write the kernelspec \"gocvx\" for Jupyter"},
+	"install": {install, "install [--user | --prefix DIR] [--memory-limit SIZE]\n" +
+		"                                        write the kernelspec \"gocvx\" for Jupyter"},
 	"kernel":  {runKernel, "kernel -f CONNECTION_FILE         run the kernel (what kernel.json runs)"},
 	"version": {printVersion, "version                           print the version"},
 }
@@ -74,14 +82,21 @@ func install(args []string) error {
 	fs := flag.NewFlagSet("install", flag.ContinueOnError)
 	fs.Bool("user", true, "install for the current user (the default; honours JUPYTER_DATA_DIR)")
 	prefix := fs.String("prefix", "", "install into `DIR`/share/jupyter/kernels/gocvx instead")
+	limit := fs.String("memory-limit", "", "the kernel's memory ceiling, a `SIZE` such as 8GiB, 512MiB, 2GB or off\n(written into kernel.json's env as "+interp.MemoryLimitEnv+"; default: three quarters of the machine's memory)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	dir, err := kernel.Install(kernel.InstallOptions{Prefix: *prefix})
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	dir, err := kernel.Install(kernel.InstallOptions{Prefix: *prefix, MemoryLimit: *limit})
 	if err != nil {
 		return err
 	}
 	fmt.Printf("installed kernelspec %s in %s\n", kernel.SpecName, dir)
+	if *limit != "" {
+		fmt.Printf("memory ceiling: %s=%s\n", interp.MemoryLimitEnv, strings.TrimSpace(*limit))
+	}
 	return nil
 }
 
