@@ -92,7 +92,7 @@ const (
 	advDefaultIterations = 20000 // far beyond what the tests and benchmarks need
 	advDefaultTolerance  = 1e-5  // relative duality gap and relative primal residual
 	advCheckEvery        = 10    // certificate and balancing every this many iterations
-	advRhoChange         = 2     // balancing moves ρ only by more than this factor: a change is free, but it restarts the acceleration
+	advRhoChange         = 2.0   // balancing moves ρ only by more than this factor: a change is free, but it restarts the acceleration (a float, so 1/advRhoChange is 0.5, not 0)
 	advGammaScale        = 1     // γ² relative to tr(I)/tr(AᵀA)
 	advMaxRhoChanges     = 50    // bounds oscillation of balancing
 	advProjectionFactor  = 1e-3  // projection accuracy relative to ADMM's primal residual: errors well below the residual they perturb

@@ -77,9 +77,10 @@
 // ρ matters. Its default is scale-aware: a per-loss factor (admmDefaults) times the
 // balance point tr(FᵀF)/tr(I ⊗ B) of the loss and constraint terms of the u-step.
 // Residual balancing (Boyd et al. §3.4.1, normalized as in OSQP) moves ρ when the
-// primal and dual residuals drift apart by more than a factor 5, refactoring the
-// matrix for the squared loss. The fixed-point iteration is Anderson-accelerated
-// (type II, memory 10) with a safeguard that falls back to the plain step whenever an
+// primal and dual residuals drift apart by more than a factor 5, in either direction
+// (for the hinge loss not below the default, where it converged far more slowly),
+// refactoring the matrix for the squared loss. The fixed-point iteration is Anderson-accelerated
+// (type II, memory 20) with a safeguard that falls back to the plain step whenever an
 // extrapolation increases the fixed-point residual.
 //
 // ADMM stops when the relative primal residual and the relative duality gap are both
@@ -120,7 +121,9 @@
 //   - defaultRelaxation = 1.6: in the range 1.5–1.8 that Boyd et al. recommend.
 //   - rhoChangeFactor = 5, maxRefactorizations = 20: as OSQP, refactor only for a
 //     large imbalance, and bound the refactoring work.
-//   - andersonDefaultMemory = 10: the upper end of the memories used for ADMM.
+//   - andersonDefaultMemory = 20: twice the usual upper end for ADMM; 10–25 % fewer
+//     iterations than 10 on the tests' and benchmarks' instances, for a few dot
+//     products of the state per iteration.
 //   - coneTolerance = 1e-12 (relative to ‖a‖·maxₖ‖xₖ‖): above the rounding of a d-term
 //     product, so the projection neither misses violated rows nor chases rounding.
 //   - violationSlack = 1e-2: patterns of the program itself sit at ratio 1 up to about
