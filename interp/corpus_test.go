@@ -23,7 +23,8 @@ import (
 // cell is followed by what it must produce. Sections:
 //
 //	-- case: name --            starts a new case (optional for the first)
-//	-- cell --                  a cell's code; options: "-- cell interrupt=200ms --"
+//	-- cell --                  a cell's code; options: "-- cell interrupt=200ms --",
+//	                            "abandon=300ms" (how long an interrupted cell has to stop)
 //	-- stdin --                 lines the cell reads (Input); absent: end of file
 //	-- stdout -- / -- stderr -- everything the cell printed to that stream
 //	-- stdout~ -- / -- stderr~ --  the same, as a regular expression (whole text)
@@ -53,6 +54,7 @@ type expectCell struct {
 	line      int // for messages: the section's index in the file
 	hasStdin  bool
 	interrupt time.Duration
+	abandon   time.Duration
 }
 
 type corpusCase struct {
@@ -88,10 +90,12 @@ func loadCorpus(t *testing.T) []*corpusCase {
 					cases = append(cases, cur)
 				}
 				cell = &expectCell{code: data, opts: opts, expect: map[string]string{}, line: i}
-				if d, ok := opts["interrupt"]; ok {
-					cell.interrupt, err = time.ParseDuration(d)
-					if err != nil {
-						t.Fatalf("%s: section %d: %v", f, i, err)
+				for k, dst := range map[string]*time.Duration{"interrupt": &cell.interrupt, "abandon": &cell.abandon} {
+					if d, ok := opts[k]; ok {
+						*dst, err = time.ParseDuration(d)
+						if err != nil {
+							t.Fatalf("%s: section %d: %v", f, i, err)
+						}
 					}
 				}
 				cur.cells = append(cur.cells, cell)
@@ -241,6 +245,10 @@ func runCase(c *corpusCase) (fails []string) {
 		ctx, cancel := context.WithCancel(context.Background())
 		if cell.interrupt > 0 {
 			time.AfterFunc(cell.interrupt, cancel)
+		}
+		s.abandonAfter = abandonAfter
+		if cell.abandon > 0 {
+			s.abandonAfter = cell.abandon
 		}
 		cl := Cell{Code: cell.code, Number: i + 1, Output: rec}
 		if cell.hasStdin {

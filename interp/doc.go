@@ -35,7 +35,9 @@
 //     rewrite.go) and /*line*/ directives that keep every token's position:
 //     hoisting, the displayed last expression, per-iteration loop variables,
 //     range over int and over functions, min/max/clear, explicit type
-//     arguments, recovering goroutines, interruptible sleeps and contexts.
+//     arguments, recovering goroutines, interruptible sleeps and contexts,
+//     compiled calls that take a context marked while they run, unnamed
+//     parameters named _.
 //  4. Run: functions become package variables holding function literals, so
 //     that redefining one reaches every caller; what yaegi cannot change in
 //     place (types, methods, constants, generics) is applied by replaying the
@@ -50,8 +52,10 @@
 // also the runtime's memory limit) with a MemoryError; a make larger than the
 // ceiling fails before it allocates. Stopping is an interrupt: the interpreter's
 // frames return, channel operations and sleeps of every interpreted goroutine
-// wake, the cell's context is cancelled. A cell that stays blocked in compiled
-// code is abandoned 3 s after an interrupt. Panics of goroutines and of
+// wake, the cell's context is cancelled. A call of compiled code that takes a
+// context (the solver) is then waited for until it returns, however long; a
+// cell that stays blocked in compiled code that takes no context is abandoned
+// 3 s after an interrupt. Panics of goroutines and of
 // callbacks that compiled code runs on its own goroutines are reported, os.Exit
 // and log.Fatal are errors, output is bounded (DefaultMaxOutput).
 //

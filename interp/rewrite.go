@@ -26,7 +26,8 @@ import (
 //     nil assigned among several values gets the type of its destination
 //     (yaegi bugs, see nameParams and typedNils);
 //   - print and println write to standard error; time.Sleep and
-//     context.Background/TODO follow the cell's interrupt.
+//     context.Background/TODO follow the cell's interrupt; calls of compiled
+//     functions that take a context are marked while they run (holdContextCall).
 func (g *generator) rewrites() {
 	var stack []ast.Node
 	visit := func(n ast.Node) bool {
@@ -253,6 +254,106 @@ func (g *generator) rewriteCall(call *ast.CallExpr, parent ast.Node) {
 	g.instantiate(call)
 	g.wrapArgs(call)
 	g.guardCallback(call)
+	g.holdContextCall(call, parent)
+}
+
+// holdContextCall marks the calls of compiled functions that take a context
+// (solver.Solve, display.SolveLive, db.QueryContext...) while they run: "f(ctx,
+// x)" becomes "func() (R1, R2) { defer gocvxrt.Hold()(); return f(ctx, x) }()".
+// After an interrupt, the engine waits for such a call to return, however long
+// it takes, instead of abandoning the cell 3 s later: a function that takes a
+// context is trusted to return once the context is cancelled, and the next
+// cell must not start while it still runs (see Session.run). Calls in go and
+// defer statements, functions of the context package (they return at once),
+// and calls whose results cannot be written are left alone.
+func (g *generator) holdContextCall(call *ast.CallExpr, parent ast.Node) {
+	switch p := parent.(type) {
+	case *ast.GoStmt:
+		if p.Call == call {
+			return
+		}
+	case *ast.DeferStmt:
+		if p.Call == call {
+			return
+		}
+	}
+	se, ok := ast.Unparen(call.Fun).(*ast.SelectorExpr)
+	if !ok {
+		return
+	}
+	if path, _ := g.pkgFunc(se); path != "" {
+		if path == "context" || sourcePackageNames[path] != "" {
+			return
+		}
+	} else if sel, ok := g.info.Selections[se]; !ok || sel.Kind() != types.MethodVal || !compiledMethod(sel) {
+		return
+	}
+	sig, ok := g.info.Types[call.Fun].Type.(*types.Signature)
+	if !ok || !takesContext(sig) {
+		return
+	}
+	var results []string
+	for i := 0; i < sig.Results().Len(); i++ {
+		t := sig.Results().At(i).Type()
+		if mentionsTypeParam(t) {
+			return
+		}
+		ts, ok := g.yt(t)
+		if !ok {
+			return
+		}
+		results = append(results, ts)
+	}
+	if as, ok := parent.(*ast.AssignStmt); ok && as.Tok != token.DEFINE && len(as.Rhs) == 1 && ast.Unparen(as.Rhs[0]) == call && call.Rparen+1 == as.End() {
+		// An assignment (hoisted top-level := included) is made inside the
+		// function literal, so that it still takes place when an interrupt
+		// stops the cell as the call returns: the result of an interrupted
+		// solve is kept.
+		g.insertAt(as.Pos(), "func() { defer gocvxrt.Hold()(); ")
+		g.add(g.off(call.Rparen), g.off(call.Rparen)+1, ") }()")
+		return
+	}
+	open := "func() { defer gocvxrt.Hold()(); "
+	switch len(results) {
+	case 0:
+	case 1:
+		open = "func() " + results[0] + " { defer gocvxrt.Hold()(); return "
+	default:
+		open = "func() (" + strings.Join(results, ", ") + ") { defer gocvxrt.Hold()(); return "
+	}
+	g.insertAt(call.Pos(), open)
+	// The closing replaces the call's parenthesis, so that it comes before
+	// what other rewrites insert after the call (gocvxrt.Result's ")").
+	g.add(g.off(call.Rparen), g.off(call.Rparen)+1, ") }()")
+}
+
+// compiledMethod reports whether a method selection calls compiled code: a
+// method of a type of a compiled package, or of an interface (whose dynamic
+// value is most often compiled).
+func compiledMethod(sel *types.Selection) bool {
+	recv := sel.Recv()
+	if p, ok := recv.(*types.Pointer); ok {
+		recv = p.Elem()
+	}
+	if types.IsInterface(recv) {
+		return true
+	}
+	n, ok := types.Unalias(recv).(*types.Named)
+	if !ok || n.Obj().Pkg() == nil {
+		return false
+	}
+	path := n.Obj().Pkg().Path()
+	return n.Obj().Pkg().Name() != cellPackage && sourcePackageNames[path] == "" && path != "context"
+}
+
+// takesContext reports whether one of the parameters of sig is a context.Context.
+func takesContext(sig *types.Signature) bool {
+	for i := 0; i < sig.Params().Len(); i++ {
+		if n, ok := types.Unalias(sig.Params().At(i).Type()).(*types.Named); ok && n.Obj().Pkg() != nil && n.Obj().Pkg().Path() == "context" && n.Obj().Name() == "Context" {
+			return true
+		}
+	}
+	return false
 }
 
 // sizes are the sizes of types on the machine the kernel runs on.

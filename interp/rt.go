@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -46,6 +47,7 @@ func (s *Session) rtSymbols() map[string]reflect.Value {
 		"MakeLen":    reflect.ValueOf(s.makeLen),
 		"Guard":      reflect.ValueOf(s.guardFunc),
 		"GuardB":     reflect.ValueOf(s.guardBench),
+		"Hold":       reflect.ValueOf(s.hold),
 	}
 }
 
@@ -226,4 +228,12 @@ func (s *Session) guardBench(cell int, f func(*testing.B)) func(*testing.B) {
 		}()
 		f(b)
 	}
+}
+
+// hold counts a call of compiled code that takes a context while it runs (see
+// holdContextCall): it returns the function that ends the count.
+func (s *Session) hold() func() {
+	s.held.Add(1)
+	var once sync.Once
+	return func() { once.Do(func() { s.held.Add(-1) }) }
 }

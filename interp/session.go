@@ -96,6 +96,9 @@ type Session struct {
 	guard  *guard        // stack and memory watchdog
 	limit  int64         // the memory ceiling, ≤ 0 for none
 
+	held         atomic.Int64  // calls of compiled code that take a context, running (see hold)
+	abandonAfter time.Duration // see the constant; tests shorten it
+
 	closed bool
 }
 
@@ -134,6 +137,8 @@ func New(opts Options) (*Session, error) {
 		stdin:     &cellInput{},
 		cellNames: map[int]string{},
 		parsed:    map[*parsedCell]bool{},
+
+		abandonAfter: abandonAfter,
 	}
 	limit, limitErr := memoryLimit(opts)
 	s.limit = limit
@@ -716,9 +721,14 @@ var errGoexit = errors.New("runtime.Goexit was called: the cell stopped there; t
 var errAbandoned = fmt.Errorf("%w, and abandoned", errInterrupted)
 
 // abandonAfter is how long an interrupted cell has to stop before the kernel
-// takes the next cell without it: the solver stops within an iteration, a
-// child process within its own handling of the signal.
+// takes the next cell without it, unless a compiled call that takes a context
+// runs (those are waited for): a child process stops within its own handling
+// of the signal, interpreted code at once.
 const abandonAfter = 3 * time.Second
+
+// holdPoll is how often an interrupted cell waiting for a compiled call that
+// takes a context checks whether that call returned.
+const holdPoll = 10 * time.Millisecond
 
 // The interpreter's names of the function that runs a cell's statements and of
 // the one that replays an earlier cell: each cell redefines the same function,
@@ -852,11 +862,13 @@ func (s *Session) run(ctx context.Context, name string, live bool) (*display.Bun
 	s.trace.take()
 
 	execDone := make(chan error, 1)
+	execOver := make(chan struct{}) // closed after execDone is sent
 	ctl := newControl(s.yi)
 	if ctl != nil {
 		ctl.arm()
 	}
 	go func() {
+		defer close(execOver)
 		returned := false
 		defer func() {
 			switch r := recover(); {
@@ -900,29 +912,51 @@ func (s *Session) run(ctx context.Context, name string, live bool) (*display.Bun
 	rs.mu.Unlock()
 	// Wait until the cell function has really returned, and the interpreter
 	// with it, so that nothing of the cell runs on while the next one does:
-	// interpreted code stops at once, the solver at its next iteration. A cell
+	// interpreted code stops at once, the solver at its next iteration. While
+	// a call of compiled code that takes a context runs (the solver, counted
+	// by gocvxrt.Hold), the wait has no limit: such a call is trusted to
+	// return once its context is cancelled, and the next cell must not run
+	// beside it. Otherwise a cell that does not return within abandonAfter,
 	// blocked in compiled code (a lock taken twice, a WaitGroup that nobody
-	// releases) or computing there without watching its context is abandoned
-	// after abandonAfter: its interpreted code would stop as soon as the call
-	// returned (the interpreter's run id has changed).
+	// releases) or computing there without a context, is abandoned: the call
+	// goes on in the background, and the interpreted code around it stops as
+	// soon as it returns (the interpreter's run id has changed).
 	abandoned := false
-	var grace <-chan time.Time
+	var grace *time.Timer
 	if !finished {
-		grace = time.After(abandonAfter)
+		grace = time.NewTimer(s.abandonAfter)
+		defer grace.Stop()
+	}
+	wait := func(ready <-chan struct{}) (ok bool) {
+		if grace == nil {
+			<-ready
+			return true
+		}
+		held := false
+		for {
+			select {
+			case <-ready:
+				return true
+			case <-grace.C:
+				switch {
+				case s.held.Load() > 0:
+					held = true
+					grace.Reset(holdPoll)
+				case held:
+					// The call returned: what follows it has abandonAfter again.
+					held = false
+					grace.Reset(s.abandonAfter)
+				default:
+					return false
+				}
+			}
+		}
 	}
 	if entered {
-		select {
-		case <-left:
-		case <-grace:
-			abandoned = true
-		}
+		abandoned = !wait(left)
 	}
 	if ctl != nil && !finished && !abandoned {
-		select {
-		case <-execDone:
-		case <-grace:
-			abandoned = true
-		}
+		abandoned = !wait(execOver)
 	}
 	s.syncOutput()
 	rs.mu.Lock()
@@ -977,7 +1011,7 @@ func (p *cellPanic) Error() string { return fmt.Sprint(p.value) }
 // toError converts a run failure into the cell's error.
 func (s *Session) toError(err error) *Error {
 	if errors.Is(err, errAbandoned) {
-		msg := fmt.Sprintf("the cell was interrupted but did not stop within %v: it waits in compiled code (a lock taken twice, a WaitGroup or a channel that nothing releases, a computation that does not watch cell.Context()); it was abandoned there, and the kernel goes on", abandonAfter)
+		msg := fmt.Sprintf("the cell was interrupted but did not stop within %v: it waits in compiled code that takes no context (a lock taken twice, a WaitGroup or a channel that nothing releases, a long computation); it was abandoned there: that call goes on in the background, nothing more of the cell runs when it returns, and the next cell starts now", s.abandonAfter)
 		return &Error{Name: "Interrupted", Value: msg, Traceback: []string{"Interrupted: " + msg}}
 	}
 	if errors.Is(err, errInterrupted) {
