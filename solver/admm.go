@@ -7,8 +7,6 @@ import (
 	"math"
 	"time"
 
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -118,6 +116,9 @@ type admm struct {
 	src            []int     // per block: where X vⱼ comes from (see coneStep)
 	coefArg        []float64 // per block: X vⱼ = coefArg·X argⱼ + coefKeep·(X vⱼ as written)
 	coefKeep       []float64
+	least          []float64 // per block (or pending candidate): least (2dᵢₖ − 1)xₖᵀa over the points
+	pendPat        []int     // per pending candidate: its pattern
+	fromCand       []candColumn
 
 	primal, dual, normAU, normZ float64
 	refactorizations            int
@@ -411,6 +412,7 @@ func (a *admm) alloc() {
 		a.xc, a.mark = make([]float64, n*2*P), make([]bool, n)
 		a.tol, a.sh, a.bad, a.src = make([]float64, 2*P), make([]float64, 2*P), make([]bool, 2*P), make([]int, 2*P)
 		a.coefArg, a.coefKeep = make([]float64, 2*P), make([]float64, 2*P)
+		a.least, a.pendPat = make([]float64, 2*P), make([]int, 2*P)
 	}
 	a.t, a.tOut = make([]float64, n*4*P), make([]float64, 4*P*d)
 	a.z, a.zOld, a.mu, a.fu, a.eta = make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
@@ -637,25 +639,32 @@ func (a *admm) coneStep(kappa float64) {
 	n, d, P := pr.n, pr.d, pr.P
 	pr.mulXT(a.xa, a.arg, 2*P)
 	xv := a.ev0().xu
-	// Feasibility of every block in one row-major pass over X argᵀ.
+	// Feasibility of every block in one row-major pass over X argᵀ: the least
+	// (2dᵢₖ − 1)xₖᵀaⱼ of each block (a conditional move, not a branch that the data
+	// make unpredictable), against its tolerance.
 	for j := 0; j < 2*P; j++ {
 		a.tol[j] = coneTolerance * norm2(a.arg[j*d:(j+1)*d]) * a.proj.rowMax
-		a.bad[j] = false
+		a.least[j] = math.Inf(1)
 	}
 	for k := 0; k < n && !a.gated; k++ {
 		rv := a.xa[k*2*P : k*2*P+P]
 		rw := a.xa[k*2*P+P : (k+1)*2*P]
 		sg := pr.sign[k*P : (k+1)*P]
-		tv, tw := a.tol[:P], a.tol[P:]
-		bv, bw := a.bad[:P], a.bad[P:]
+		lv, lw := a.least[:P], a.least[P:]
 		for i, s := range sg {
-			if s*rv[i] < -tv[i] {
-				bv[i] = true
+			x, y := s*rv[i], s*rw[i]
+			mv, mw := lv[i], lw[i]
+			if x < mv {
+				mv = x
 			}
-			if s*rw[i] < -tw[i] {
-				bw[i] = true
+			if y < mw {
+				mw = y
 			}
+			lv[i], lw[i] = mv, mw
 		}
+	}
+	for j := range a.bad {
+		a.bad[j] = a.least[j] < -a.tol[j]
 	}
 	a.pending = a.pending[:0]
 	for j := 0; j < 2*P; j++ {
@@ -687,23 +696,39 @@ func (a *admm) coneStep(kappa float64) {
 		for r, j := range a.pending {
 			copy(a.candRows[r*d:(r+1)*d], a.cand[j*d:(j+1)*d])
 			a.bad[j] = false
+			a.pendPat[r] = j % P
+			a.least[r] = math.Inf(1)
 		}
-		// cand Xᵀ (m×n, each candidate's products contiguous) through the stored Xᵀ
-		// and gonum's NoTrans×NoTrans kernel.
-		blas64.Gemm(blas.NoTrans, blas.NoTrans, 1, blas64.General{Rows: m, Cols: d, Stride: d, Data: a.candRows[:m*d]},
-			pr.transposed(), 0, blas64.General{Rows: m, Cols: n, Stride: n, Data: a.xc[:m*n]})
-		// A candidate is the projection when it violates no inactive row.
-		signT := pr.signsByPattern()
+		// X candᵀ (n×m, row-major by point, as X argᵀ), and the least
+		// (2dᵢₖ − 1)xₖᵀcand of each candidate in one row-major pass.
+		xc := a.xc[:n*m]
+		pr.mulXT(xc, a.candRows[:m*d], m)
+		pat, least := a.pendPat[:m], a.least[:m]
+		for k := 0; k < n; k++ {
+			row := xc[k*m : (k+1)*m]
+			sg := pr.sign[k*P : (k+1)*P]
+			for r, v := range row {
+				x, l := sg[pat[r]]*v, least[r]
+				if x < l {
+					l = x
+				}
+				least[r] = l
+			}
+		}
+		// A candidate is the projection when it violates no inactive row. Its active
+		// rows sit at zero up to rounding, far inside the tolerance, so only a
+		// candidate whose least product is below it needs the rows checked one by one.
 		for r, j := range a.pending {
-			i := j % P
+			tol := -a.tol[j]
+			if least[r] >= tol {
+				continue
+			}
 			for _, k := range a.act[j] {
 				a.mark[k] = true
 			}
-			row := a.xc[r*n : (r+1)*n]
-			sg := signT[i*n : (i+1)*n]
-			tol := -a.tol[j]
-			for k, v := range row {
-				if sg[k]*v < tol && !a.mark[k] {
+			i := pat[r]
+			for k := 0; k < n; k++ {
+				if pr.sign[k*P+i]*xc[k*m+r] < tol && !a.mark[k] {
 					a.bad[j] = true
 					break
 				}
@@ -734,22 +759,30 @@ func (a *admm) coneStep(kappa float64) {
 			a.coefKeep[j] = 1
 		}
 	}
+	// The verified candidates, as (block, row of X candᵀ, shrink factor).
+	a.fromCand = a.fromCand[:0]
+	for j, r := range a.src {
+		if r >= 0 {
+			a.fromCand = append(a.fromCand, candColumn{j, r, a.sh[j]})
+		}
+	}
 	for k := 0; k < n; k++ {
 		out := xv[k*2*P : (k+1)*2*P]
 		xa := a.xa[k*2*P : (k+1)*2*P]
 		for j, c := range a.coefArg {
 			out[j] = a.coefKeep[j]*out[j] + c*xa[j]
 		}
-	}
-	for j, r := range a.src {
-		if r < 0 {
-			continue
-		}
-		sh := a.sh[j]
-		for k, v := range a.xc[r*n : (r+1)*n] {
-			xv[k*2*P+j] = sh * v
+		xc := a.xc[k*m : (k+1)*m]
+		for _, c := range a.fromCand {
+			out[c.block] = c.shrink * xc[c.col]
 		}
 	}
+}
+
+// candColumn says that X vⱼ for block j is shrink × column col of X candᵀ.
+type candColumn struct {
+	block, col int
+	shrink     float64
 }
 
 // Sources of X vⱼ in coneStep: X argⱼ (srcArg), already written (srcDone), or a

@@ -26,8 +26,6 @@ type program struct {
 	tau2    float64   // weight τ² of the consensus constraint u = v in ADMM
 	noGram  bool      // the ADMM matrix has no GᵀG term
 	tbuf    []float64 // scratch of mulXT
-	xt      []float64 // Xᵀ (d×n), made by transposed
-	signT   []float64 // signs by pattern (P×n), made by signsByPattern
 	arr     *Arrangement
 	mask    []float64 // n×P: mask[k*P+i] = dᵢₖ ∈ {0, 1}
 	sign    []float64 // n×P: 2dᵢₖ − 1 ∈ {−1, +1}
@@ -68,33 +66,6 @@ func newProgram(p *Problem, arr *Arrangement) (*program, error) {
 	}
 	pr.tau2 = 1
 	return pr, nil
-}
-
-// signsByPattern returns the signs 2dᵢₖ − 1 with the points of pattern i contiguous
-// (P×n), computed once.
-func (pr *program) signsByPattern() []float64 {
-	if pr.signT == nil {
-		pr.signT = make([]float64, pr.P*pr.n)
-		for k := 0; k < pr.n; k++ {
-			for i := 0; i < pr.P; i++ {
-				pr.signT[i*pr.n+k] = pr.sign[k*pr.P+i]
-			}
-		}
-	}
-	return pr.signT
-}
-
-// transposed returns Xᵀ (d×n), computed once.
-func (pr *program) transposed() blas64.General {
-	if pr.xt == nil {
-		pr.xt = make([]float64, pr.d*pr.n)
-		for k := 0; k < pr.n; k++ {
-			for c := 0; c < pr.d; c++ {
-				pr.xt[c*pr.n+k] = pr.x[k*pr.d+c]
-			}
-		}
-	}
-	return blas64.General{Rows: pr.d, Cols: pr.n, Stride: pr.n, Data: pr.xt}
 }
 
 // mulXT sets dst (n×rows) = X Aᵀ for A = rows×d.
@@ -170,12 +141,7 @@ func (pr *program) objectivesXU(u []float64, e *evaluation) (convex, network flo
 		for i := 0; i < P; i++ {
 			a, b := row[i], row[P+i]
 			c += m[i] * (a - b)
-			if a > 0 {
-				net += a
-			}
-			if b > 0 {
-				net -= b
-			}
+			net += max(a, 0) - max(b, 0) // no branch on the signs
 		}
 		e.convex[k] = c
 		e.network[k] = net
