@@ -7,25 +7,35 @@ import (
 	"os"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
+	"unsafe"
 )
 
 // syncMarker is written into a captured pipe to learn when everything written
 // before it has been read. Its bytes do not occur in text output.
 const syncMarker = "\x00\x1b[gocvx-sync]\x00"
 
-// fdCapture replaces file descriptors 1 and 2 by pipes, so that everything the
-// process writes there (interpreted code, compiled code, os.Stdout directly)
-// reaches the running cell. The original descriptors are kept for ProcessStderr.
+// fdCapture reads two pipes, for stdout and stderr, into the streamer. With
+// fds set, the pipes replace file descriptors 1 and 2, so that everything the
+// process writes there (compiled code, os.Stdout directly, child processes)
+// reaches the running cell; the original descriptors are kept for
+// ProcessStderr. Without, the pipes are private: they are the os.Stdout and
+// os.Stderr of interpreted code only.
 type fdCapture struct {
-	saved   [2]int      // duplicates of the original 1 and 2
-	writers [2]*os.File // write ends, now also fds 1 and 2
+	fds     bool
+	saved   [2]int      // duplicates of the original 1 and 2 (fds)
+	writers [2]*os.File // write ends (fds: now also fds 1 and 2)
 	readers [2]*os.File
-	seen    [2]chan struct{} // a reader saw the marker
-	crash   *os.File         // the original standard error, for fatal errors
-	syncMu  sync.Mutex
-	wg      sync.WaitGroup
+	raw     [2]syscall.RawConn // of the readers, for pending
+	// busy is set while a reader holds text it read but has not handed to
+	// the streamer yet (see pending).
+	busy   [2]atomic.Bool
+	seen   [2]chan struct{} // a reader saw the marker
+	crash  *os.File         // the original standard error, for fatal errors
+	syncMu sync.Mutex
+	wg     sync.WaitGroup
 }
 
 var (
@@ -33,13 +43,16 @@ var (
 	activeCapture *fdCapture
 )
 
-func startCapture(s *streamer) (*fdCapture, error) {
+func startCapture(s *streamer, fds bool) (*fdCapture, error) {
+	if !fds {
+		return startPrivate(s)
+	}
 	captureMu.Lock()
 	defer captureMu.Unlock()
 	if activeCapture != nil {
 		return nil, errors.New("interp: file descriptors 1 and 2 are already captured by another session")
 	}
-	c := &fdCapture{}
+	c := &fdCapture{fds: true}
 	for i, fd := range []int{1, 2} {
 		saved, err := syscall.Dup(fd)
 		if err != nil {
@@ -64,9 +77,9 @@ func startCapture(s *streamer) (*fdCapture, error) {
 		c.readers[i], c.writers[i] = r, w
 		c.seen[i] = make(chan struct{}, 1)
 	}
-	for i := range c.readers {
-		c.wg.Add(1)
-		go c.read(i, s)
+	if err := c.startReaders(s); err != nil {
+		c.undo(2)
+		return nil, err
 	}
 	// A fatal error of the process (an unrecovered panic in compiled code, a
 	// concurrent map write) must reach the real standard error, not a pipe
@@ -75,6 +88,47 @@ func startCapture(s *streamer) (*fdCapture, error) {
 	debug.SetCrashOutput(c.crash, debug.CrashOptions{})
 	activeCapture = c
 	return c, nil
+}
+
+// startPrivate makes the private pipes of a session that does not capture
+// file descriptors 1 and 2.
+func startPrivate(s *streamer) (*fdCapture, error) {
+	c := &fdCapture{}
+	for i := range c.readers {
+		r, w, err := os.Pipe()
+		if err != nil {
+			for j := 0; j < i; j++ {
+				c.readers[j].Close()
+				c.writers[j].Close()
+			}
+			return nil, err
+		}
+		c.readers[i], c.writers[i] = r, w
+		c.seen[i] = make(chan struct{}, 1)
+	}
+	if err := c.startReaders(s); err != nil {
+		for i := range c.readers {
+			c.readers[i].Close()
+			c.writers[i].Close()
+		}
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *fdCapture) startReaders(s *streamer) error {
+	for i, r := range c.readers {
+		rc, err := r.SyscallConn()
+		if err != nil {
+			return err
+		}
+		c.raw[i] = rc
+	}
+	for i := range c.readers {
+		c.wg.Add(1)
+		go c.read(i, s)
+	}
+	return nil
 }
 
 // undo restores the first n descriptors.
@@ -92,7 +146,24 @@ func (c *fdCapture) read(i int, s *streamer) {
 	buf := make([]byte, 64<<10)
 	var carry []byte
 	for {
-		n, err := c.readers[i].Read(buf)
+		// Read when the pipe is readable, marked busy from before the read
+		// until the text is handed on (or kept as a possible marker's start).
+		var n int
+		var rerr error
+		err := c.raw[i].Read(func(fd uintptr) bool {
+			c.busy[i].Store(true)
+			for {
+				n, rerr = syscall.Read(int(fd), buf)
+				if rerr != syscall.EINTR {
+					break
+				}
+			}
+			if rerr == syscall.EAGAIN {
+				c.busy[i].Store(len(carry) > 0)
+				return false
+			}
+			return true
+		})
 		if n > 0 {
 			data := append(carry, buf[:n]...)
 			carry = nil
@@ -121,18 +192,41 @@ func (c *fdCapture) read(i int, s *streamer) {
 				carry = append([]byte(nil), data[len(data)-keep:]...)
 			}
 		}
-		if err != nil {
-			if err != io.EOF {
-				return
-			}
-			return
+		c.busy[i].Store(len(carry) > 0)
+		if err != nil || rerr != nil || n == 0 {
+			return // closed, or end of file
 		}
 	}
 }
 
-// sync returns when everything written to fds 1 and 2 before the call has been
-// handed to the streamer.
+// pending reports whether text written to the pipes may not have reached the
+// streamer yet: the pipe holds some, or its reader is handing some on. The
+// pipe is looked at before the reader, so that text the reader took from the
+// pipe in between is seen as busy.
+func (c *fdCapture) pending() bool {
+	for i := range c.raw {
+		n := int32(0)
+		err := c.raw[i].Control(func(fd uintptr) {
+			if _, _, e := syscall.Syscall(syscall.SYS_IOCTL, fd, syscall.TIOCINQ, uintptr(unsafe.Pointer(&n))); e != 0 {
+				n = 1 // unknown: sync
+			}
+		})
+		if err != nil {
+			continue // closed
+		}
+		if n > 0 || c.busy[i].Load() {
+			return true
+		}
+	}
+	return false
+}
+
+// sync returns when everything written to the pipes before the call has been
+// handed to the streamer. It costs two system calls when nothing is pending.
 func (c *fdCapture) sync() {
+	if !c.pending() {
+		return
+	}
 	c.syncMu.Lock()
 	defer c.syncMu.Unlock()
 	for i := range c.writers {
@@ -152,9 +246,13 @@ func (c *fdCapture) stop() {
 	captureMu.Lock()
 	defer captureMu.Unlock()
 	c.sync()
-	debug.SetCrashOutput(nil, debug.CrashOptions{})
+	if c.fds {
+		debug.SetCrashOutput(nil, debug.CrashOptions{})
+	}
 	for i := range c.writers {
-		syscall.Dup3(c.saved[i], i+1, 0)
+		if c.fds {
+			syscall.Dup3(c.saved[i], i+1, 0)
+		}
 		c.writers[i].Close()
 	}
 	// The readers end at end of file, unless a process started by a cell still
@@ -167,11 +265,13 @@ func (c *fdCapture) stop() {
 	}
 	for i := range c.readers {
 		c.readers[i].Close()
-		if i == 1 {
+		switch {
+		case !c.fds:
+		case i == 1:
 			c.crash.Close() // closes saved[1]
-			continue
+		default:
+			syscall.Close(c.saved[i])
 		}
-		syscall.Close(c.saved[i])
 	}
 	if activeCapture == c {
 		activeCapture = nil

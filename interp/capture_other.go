@@ -8,9 +8,12 @@ import (
 	"os"
 )
 
-type fdCapture struct{}
+type fdCapture struct {
+	fds     bool
+	writers [2]*os.File
+}
 
-func startCapture(*streamer) (*fdCapture, error) {
+func startCapture(*streamer, bool) (*fdCapture, error) {
 	return nil, errors.New("interp: capturing file descriptors is only implemented on Linux")
 }
 

@@ -12,9 +12,11 @@
 //
 // Execute runs one cell at a time; cancelling ctx interrupts the cell and Execute
 // returns only when the cell has really stopped. Complete, Inspect and IsComplete are
-// safe to call while a cell runs. With Options.CaptureOutput, file descriptors 1
-// and 2 are pipes into the running cell while the session is open; the process's
-// own logs then go to ProcessStderr.
+// safe to call while a cell runs. What interpreted code prints (fmt, log,
+// os.Stdout, os.Stderr) reaches the running cell, stdout and stderr in the order
+// written. With Options.CaptureOutput, file descriptors 1 and 2 are also pipes
+// into the running cell while the session is open (what compiled code and child
+// processes print); the process's own logs then go to ProcessStderr.
 //
 // # How a cell runs
 //

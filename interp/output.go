@@ -215,14 +215,19 @@ func (s *streamer) clear(wait bool) {
 	}
 }
 
-// streamWriter is an io.Writer into one stream of a streamer.
-type streamWriter struct {
-	s      *streamer
+// orderedWriter is how interpreted code writes to one stream of the session
+// (fmt.Print*, log, print, os.Stdout and os.Stderr handed to writers): straight
+// to the streamer, after what the capture pipes still hold, so that stdout and
+// stderr keep the order they were written in, and come after what compiled
+// code wrote to the descriptors before.
+type orderedWriter struct {
+	s      *Session
 	stream int
 }
 
-func (w streamWriter) Write(p []byte) (int, error) {
-	w.s.write(w.stream, p)
+func (w orderedWriter) Write(p []byte) (int, error) {
+	w.s.syncOutput()
+	w.s.streams.write(w.stream, p)
 	return len(p), nil
 }
 

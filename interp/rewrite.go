@@ -7,6 +7,7 @@ import (
 	"go/token"
 	"go/types"
 	"runtime"
+	"slices"
 	"strings"
 )
 
@@ -25,7 +26,8 @@ import (
 //   - unnamed parameters of functions with a body are named _, and an untyped
 //     nil assigned among several values gets the type of its destination
 //     (yaegi bugs, see nameParams and typedNils);
-//   - print and println write to standard error; time.Sleep and
+//   - print and println write to standard error, os.Stdout and os.Stderr
+//     handed to writers write where fmt.Println does; time.Sleep and
 //     context.Background/TODO follow the cell's interrupt; calls of compiled
 //     functions that take a context are marked while they run (holdContextCall).
 func (g *generator) rewrites() {
@@ -683,9 +685,14 @@ func (g *generator) rewriteSelector(se *ast.SelectorExpr, parent ast.Node) {
 	case p == "time" && name == "Sleep":
 		// A sleep in compiled code would not notice an interrupt.
 		g.replaceNode(se, "gocvxrt.Sleep")
-	case p == "os" && name == "Stdin" && g.interfaceArg(se, parent):
+	case p == "os" && name == "Stdin" && g.interfaceArg(se, parent, "Read"):
 		// Standard input handed to a reader: the cell's input (input_request).
 		g.replaceNode(se, "gocvxrt.Stdin")
+	case p == "os" && (name == "Stdout" || name == "Stderr") && (g.interfaceArg(se, parent, "Write", "WriteString") || isWriteMethod(se, parent)):
+		// Standard output or error handed to a writer, or written to: the
+		// cell's stream, in order with fmt.Println (the *os.File itself goes
+		// through a pipe, whose text can overtake the other stream's).
+		g.replaceNode(se, "gocvxrt."+name)
 	case p == "context" && (name == "Background" || name == "TODO"):
 		// The context of the running cell: an interrupt cancels it, so that
 		// compiled code given context.Background() stops too.
@@ -709,6 +716,13 @@ func (g *generator) rewriteSelector(se *ast.SelectorExpr, parent ast.Node) {
 			}
 		}
 	}
+}
+
+// isWriteMethod reports whether parent selects the Write or WriteString
+// method of x (os.Stdout.WriteString).
+func isWriteMethod(x ast.Expr, parent ast.Node) bool {
+	ps, ok := parent.(*ast.SelectorExpr)
+	return ok && ps.X == x && (ps.Sel.Name == "Write" || ps.Sel.Name == "WriteString")
 }
 
 // captures reports whether body may keep a reference to a loop variable beyond
@@ -1037,8 +1051,9 @@ func (g *generator) rewriteGo(gs *ast.GoStmt) {
 }
 
 // interfaceArg reports whether e is an argument of call parent passed for a
-// parameter of interface type (so that any reader can replace os.Stdin).
-func (g *generator) interfaceArg(e ast.Expr, parent ast.Node) bool {
+// parameter of an interface type whose methods are all among methods (io.Reader,
+// io.Writer): any reader can replace os.Stdin there, any writer os.Stdout.
+func (g *generator) interfaceArg(e ast.Expr, parent ast.Node, methods ...string) bool {
 	call, ok := parent.(*ast.CallExpr)
 	if !ok {
 		return false
@@ -1052,7 +1067,19 @@ func (g *generator) interfaceArg(e ast.Expr, parent ast.Node) bool {
 			continue
 		}
 		pt := paramType(sig, i)
-		return pt != nil && types.IsInterface(pt)
+		if pt == nil {
+			return false
+		}
+		iface, ok := pt.Underlying().(*types.Interface)
+		if !ok || iface.NumMethods() == 0 {
+			return false // any: the value itself is wanted (fmt.Println(os.Stdout))
+		}
+		for m := 0; m < iface.NumMethods(); m++ {
+			if !slices.Contains(methods, iface.Method(m).Name()) {
+				return false
+			}
+		}
+		return true
 	}
 	return false
 }

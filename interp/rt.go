@@ -44,6 +44,8 @@ func (s *Session) rtSymbols() map[string]reflect.Value {
 		"GoPanic":    reflect.ValueOf(s.goPanic),
 		"At":         reflect.ValueOf(s.rtAt),
 		"Stdin":      reflect.ValueOf(io.Reader(s.stdin)),
+		"Stdout":     reflect.ValueOf(&rt.Stream{W: s.stdout}),
+		"Stderr":     reflect.ValueOf(&rt.Stream{W: s.stderr}),
 		"MakeLen":    reflect.ValueOf(s.makeLen),
 		"Guard":      reflect.ValueOf(s.guardFunc),
 		"GuardB":     reflect.ValueOf(s.guardBench),

@@ -31,11 +31,21 @@ import (
 // Options configures a Session.
 type Options struct {
 	// CaptureOutput replaces file descriptors 1 and 2 by pipes while the session
-	// is open, so that everything the process prints (compiled code, os.Stdout
-	// directly, child processes) reaches the running cell. Only one session per
-	// process may capture; the process's own logs then go to ProcessStderr. When
-	// unset, only what interpreted code prints through fmt, print, log and
-	// os.Stdout/os.Stderr reaches the cell.
+	// is open, so that everything the process prints (compiled code, child
+	// processes given os.Stdout, the runtime) reaches the running cell. Only one
+	// session per process may capture; the process's own logs then go to
+	// ProcessStderr.
+	//
+	// When unset, what interpreted code writes still reaches the cell: fmt,
+	// log, print and println, and os.Stdout and os.Stderr in any use (on Linux
+	// they are then pipes of the session, which child processes given them
+	// inherit). What compiled code writes to the process's descriptors 1 and 2
+	// by itself does not: it goes where the process's output goes.
+	//
+	// Either way, what interpreted code writes reaches the cell in the order
+	// it was written across stdout and stderr, after what the pipes received
+	// before it; text that compiled code or a child process writes to both
+	// descriptors keeps its order within each stream only.
 	CaptureOutput bool
 
 	// MaxOutput is how many bytes of stdout and stderr a cell shows before the
@@ -148,19 +158,18 @@ func New(opts Options) (*Session, error) {
 		s.streams.write(stderrStream, []byte("[gocvx: "+limitErr.Error()+"]\n"))
 		fmt.Fprintln(ProcessStderr(), "gocvx: "+limitErr.Error())
 	}
-	if opts.CaptureOutput {
-		c, err := startCapture(s.streams)
-		if err != nil {
-			s.streams.close()
-			return nil, err
-		}
+	c, err := startCapture(s.streams, opts.CaptureOutput)
+	switch {
+	case err == nil:
 		s.capture = c
-		s.stdout = os.Stdout
-		s.stderr = os.Stderr
-	} else {
-		s.stdout = streamWriter{s.streams, stdoutStream}
-		s.stderr = streamWriter{s.streams, stderrStream}
+	case opts.CaptureOutput:
+		s.streams.close()
+		return nil, err
 	}
+	// What interpreted code prints goes straight to the streamer, stdout and
+	// stderr in the order it was written, after what the pipes hold.
+	s.stdout = orderedWriter{s, stdoutStream}
+	s.stderr = orderedWriter{s, stderrStream}
 	s.trace = &traceWriter{next: s.stderr.Write}
 	if err := s.newInterpreter(); err != nil {
 		s.Close()
@@ -251,8 +260,15 @@ func (s *Session) newInterpreter() error {
 	if err := yi.Use(extra); err != nil {
 		return err
 	}
+	osSyms := map[string]reflect.Value{"Exit": reflect.ValueOf(func(code int) { panic(exitPanic{code}) })}
+	if c := s.capture; c != nil && !c.fds {
+		// Without CaptureOutput, os.Stdout and os.Stderr of interpreted code
+		// are the session's private pipes into the cell.
+		osSyms["Stdout"] = reflect.ValueOf(&c.writers[0]).Elem()
+		osSyms["Stderr"] = reflect.ValueOf(&c.writers[1]).Elem()
+	}
 	overrides := yaegi.Exports{
-		"os/os":             {"Exit": reflect.ValueOf(func(code int) { panic(exitPanic{code}) })},
+		"os/os":             osSyms,
 		"log/log":           logSymbols(s.stderr),
 		rtPath + "/gocvxrt": s.rtSymbols(),
 	}

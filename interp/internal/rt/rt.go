@@ -5,6 +5,7 @@ package rt
 
 import (
 	"context"
+	"io"
 	"time"
 
 	"github.com/gocvx/gocvx/display"
@@ -33,3 +34,13 @@ func (live) Done() <-chan struct{}       { return cellrt.Context().Done() }
 func (live) Err() error                  { return cellrt.Context().Err() }
 func (live) Value(key any) any           { return cellrt.Context().Value(key) }
 func (live) String() string              { return "gocvx cell context" }
+
+// Stream is the cell's standard output or error as interpreted code writes to
+// it: os.Stdout and os.Stderr handed to a writer (fmt.Fprintln(os.Stderr, …))
+// or written to directly (os.Stdout.WriteString) become a Stream, which writes
+// where fmt.Println does, so that the two streams keep their order.
+type Stream struct{ W io.Writer }
+
+func (s *Stream) Write(p []byte) (int, error) { return s.W.Write(p) }
+
+func (s *Stream) WriteString(str string) (int, error) { return s.W.Write([]byte(str)) }
