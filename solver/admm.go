@@ -450,6 +450,20 @@ func (a *admm) initRHS() {
 		clear(a.tOut[:2*P*d])
 		return
 	}
+	if !a.slack {
+		// σ²Fᵀ(z − μ): the w-half is the negated v-half, one product of P columns.
+		t := a.t[:n*P]
+		for k := 0; k < n; k++ {
+			q := a.sig2 * (a.z[k] - a.mu[k])
+			row := t[k*P : (k+1)*P]
+			for i, m := range pr.mask[k*P : (k+1)*P] {
+				row[i] = m * q
+			}
+		}
+		pr.mulTX(a.tOut[:P*d], t, P, 1, 0)
+		negate(a.tOut[P*d:2*P*d], a.tOut[:P*d])
+		return
+	}
 	t := a.t[:n*2*P]
 	for k := 0; k < n; k++ {
 		row := t[k*2*P : (k+1)*2*P]
@@ -495,10 +509,22 @@ func (a *admm) step() {
 		a.arg[i] = alfa*a.u[i] + (1-alfa)*a.v[i] + a.lam[i]
 	}
 	primal, normAU, normZ := 0.0, 0.0, 0.0
-	if a.slack || a.split {
+	if a.split && !a.slack {
+		// Fu = Σᵢ DᵢX(uᵢ − u_{P+i}): one product of P columns.
+		half := P * d
+		du := a.rhs[:half] // the right-hand side is no longer needed
+		for i := range du {
+			du[i] = a.u[i] - a.u[half+i]
+		}
+		xd := a.xa[:n*P]
+		pr.mulXT(xd, du, P)
+		for k := 0; k < n; k++ {
+			a.fu[k] = dot(pr.mask[k*P:(k+1)*P], xd[k*P:(k+1)*P])
+		}
+	} else if a.slack {
 		pr.mulXT(a.xa, a.u, 2*P) // X uᵀ: Gu and Fu
 	}
-	if a.split || a.slack {
+	if a.slack {
 		for k := 0; k < n; k++ {
 			xr := a.xa[k*2*P : (k+1)*2*P]
 			m := pr.mask[k*P : (k+1)*P]
@@ -573,7 +599,29 @@ func (a *admm) step() {
 	// 5. One product Tᵀ X gives the next right-hand side's constraint part,
 	// Gᵀ(s − ν) + σ²Fᵀ(z − μ), and the dual residual's, Gᵀ Δs + σ²Fᵀ Δz.
 	dual := 0.0
-	if a.slack || a.split {
+	if a.split && !a.slack {
+		// Without slacks both parts are ±Fᵀ of a vector: one product of 2P columns
+		// (the v-halves of σ²Fᵀ(z − μ) and σ²FᵀΔz), the w-halves negated.
+		t := a.t[:n*2*P]
+		for k := 0; k < n; k++ {
+			row := t[k*2*P : (k+1)*2*P]
+			q := a.sig2 * (a.z[k] - a.mu[k])
+			dq := a.sig2 * (a.z[k] - a.zOld[k])
+			for i, m := range pr.mask[k*P : (k+1)*P] {
+				row[i] = m * q
+				row[P+i] = m * dq
+			}
+		}
+		pd := P * d
+		pr.mulTX(a.tOut[:2*pd], t, 2*P, 1, 0)
+		copy(a.tOut[2*pd:3*pd], a.tOut[pd:2*pd])
+		negate(a.tOut[3*pd:4*pd], a.tOut[2*pd:3*pd])
+		negate(a.tOut[pd:2*pd], a.tOut[:pd])
+		for i := 0; i < blk; i++ {
+			r := a.tau2*(a.v[i]-a.vOld[i]) + a.tOut[blk+i]
+			dual += r * r
+		}
+	} else if a.slack || a.split {
 		t := a.t
 		for k := 0; k < n; k++ {
 			row := t[k*4*P : (k+1)*4*P]
@@ -614,6 +662,13 @@ func (a *admm) step() {
 		}
 	}
 	a.dual = a.rho * math.Sqrt(dual)
+}
+
+// negate sets dst = −src.
+func negate(dst, src []float64) {
+	for i, v := range src {
+		dst[i] = -v
+	}
 }
 
 // shrinkBlock sets v = (1 − κ/‖w‖)₊ w, the group soft threshold.
