@@ -330,15 +330,14 @@ func (g *generator) holdContextCall(call *ast.CallExpr, parent ast.Node) {
 }
 
 // compiledMethod reports whether a method selection calls compiled code: a
-// method of a type of a compiled package, or of an interface (whose dynamic
-// value is most often compiled).
+// method of a type of a compiled package, or of an interface declared there
+// (whose dynamic value is most often compiled). An interface of the cells, or
+// a method promoted to a cell type, may well run interpreted code, which an
+// interrupt stops itself; it is not trusted to return.
 func compiledMethod(sel *types.Selection) bool {
 	recv := sel.Recv()
 	if p, ok := recv.(*types.Pointer); ok {
 		recv = p.Elem()
-	}
-	if types.IsInterface(recv) {
-		return true
 	}
 	n, ok := types.Unalias(recv).(*types.Named)
 	if !ok || n.Obj().Pkg() == nil {
