@@ -18,6 +18,7 @@ type generator struct {
 	info  *types.Info
 	hoist map[*ast.Ident]bool
 	edits []edit
+	late  []edit // edits that must follow the others starting at the same offset
 	temps int
 	errs  []string // constructs the interpreter cannot run, found while rewriting
 }
@@ -61,6 +62,7 @@ func (g *generator) collectEdits(stmts []ast.Stmt) {
 		}
 	}
 	g.rewrites()
+	g.edits = append(g.edits, g.late...)
 	sort.SliceStable(g.edits, func(i, j int) bool { return g.edits[i].start < g.edits[j].start })
 }
 

@@ -130,8 +130,14 @@ func importDecl(imports map[string]string) *ast.GenDecl {
 
 // typeText renders t as source for the cells' package, qualifying packages by the
 // name returned by qual; ok is false when t cannot be written in source (an
-// unexported type of another package, for instance).
+// unexported type of another package, or a type parameter, for instance).
 func typeText(t types.Type, qual func(*types.Package) string) (s string, ok bool) {
+	return typeTextScoped(t, qual, false)
+}
+
+// typeTextScoped is typeText for code inside a generic function's body, where
+// the function's type parameters may be written when typeParams is true.
+func typeTextScoped(t types.Type, qual func(*types.Package) string, typeParams bool) (s string, ok bool) {
 	ok = true
 	var check func(t types.Type)
 	seen := map[types.Type]bool{}
@@ -196,7 +202,9 @@ func typeText(t types.Type, qual func(*types.Package) string) (s string, ok bool
 			if t.Info()&types.IsUntyped != 0 || t.Kind() == types.Invalid {
 				ok = false
 			}
-		case *types.Tuple, *types.TypeParam:
+		case *types.TypeParam:
+			ok = ok && typeParams
+		case *types.Tuple:
 			ok = false
 		}
 	}

@@ -48,9 +48,9 @@ func (g *generator) rewrites() {
 		case *ast.SelectorExpr:
 			g.rewriteSelector(n, parent)
 		case *ast.RangeStmt:
-			g.rewriteRange(n)
+			g.rewriteRange(n, stack)
 		case *ast.ForStmt:
-			g.rewriteFor(n)
+			g.rewriteFor(n, parent)
 		case *ast.GoStmt:
 			g.rewriteGo(n)
 		case *ast.Ident:
@@ -202,6 +202,15 @@ func (g *generator) insertAt(pos token.Pos, text string) {
 // yt renders a type for yaegi; ok is false when it cannot be written.
 func (g *generator) yt(t types.Type) (string, bool) {
 	if _, ok := typeText(t, func(p *types.Package) string { return p.Name() }); !ok {
+		return "", false
+	}
+	return yaegiType(t, g.c.hidden), true
+}
+
+// ytIn is yt for code inside a generic function's body when generic is true:
+// its type parameters may be written there.
+func (g *generator) ytIn(t types.Type, generic bool) (string, bool) {
+	if _, ok := typeTextScoped(t, func(p *types.Package) string { return p.Name() }, generic); !ok {
 		return "", false
 	}
 	return yaegiType(t, g.c.hidden), true
@@ -843,7 +852,7 @@ func identNames(exprs ...ast.Expr) []string {
 	return out
 }
 
-func (g *generator) rewriteFor(fs *ast.ForStmt) {
+func (g *generator) rewriteFor(fs *ast.ForStmt, parent ast.Node) {
 	as, ok := fs.Init.(*ast.AssignStmt)
 	if !ok || as.Tok != token.DEFINE {
 		return
@@ -854,12 +863,68 @@ func (g *generator) rewriteFor(fs *ast.ForStmt) {
 		set[n] = true
 	}
 	if assigns(fs.Body, set) {
-		return // the pre-1.22 shared variable (see the notes on cells)
+		label := ""
+		if ls, ok := parent.(*ast.LabeledStmt); ok {
+			label = ls.Label.Name
+		}
+		g.carryLoopVars(fs, names, label)
+		return
 	}
 	g.copyLoopVars(fs.Body, names)
 }
 
-func (g *generator) rewriteRange(rs *ast.RangeStmt) {
+// carryLoopVars gives each iteration of a three-clause loop whose body assigns
+// its variables (labelled label, or "") its own copy of them, as copyLoopVars
+// does, and carries the copies' values back to the header's variables when the
+// iteration ends or continues: in Go 1.22 the post statement works on a fresh
+// copy of the previous iteration's values. For "for i := 0; i < n; i++":
+//
+//	{ p := &i; i := i; q := &i; { body, with "continue" → "{ *p = *q; continue }" }; *p = *q }
+//
+// (pointers, because the body may declare i again).
+func (g *generator) carryLoopVars(fs *ast.ForStmt, names []string, label string) {
+	if len(names) == 0 || !captures(fs.Body) {
+		return
+	}
+	var pre, back []string
+	for _, n := range names {
+		p, q := g.temp("P"), g.temp("Q")
+		pre = append(pre, fmt.Sprintf("%s := &%s; %s := %s; %s := &%s;", p, n, n, n, q, n))
+		back = append(back, fmt.Sprintf("*%s = *%s", p, q))
+	}
+	carry := strings.Join(back, "; ")
+	var walk func(n ast.Node, nested bool)
+	walk = func(n ast.Node, nested bool) {
+		ast.Inspect(n, func(m ast.Node) bool {
+			switch m := m.(type) {
+			case *ast.FuncLit:
+				return false
+			case *ast.ForStmt:
+				walk(m.Body, true)
+				return false
+			case *ast.RangeStmt:
+				walk(m.Body, true)
+				return false
+			case *ast.BranchStmt:
+				if m.Tok != token.CONTINUE {
+					return false
+				}
+				mine := m.Label == nil && !nested || m.Label != nil && m.Label.Name == label
+				if mine {
+					g.replaceNode(m, "{ "+carry+"; "+g.pc.text(m.Pos(), m.End())+" }")
+				}
+				return false
+			}
+			return true
+		})
+	}
+	walk(fs.Body, false)
+	g.insertAt(fs.Body.Lbrace+1, " "+strings.Join(pre, " ")+" {")
+	g.insertAt(fs.Body.Rbrace, "}; "+carry+" ")
+	g.deferLoopVars(fs.Body, names)
+}
+
+func (g *generator) rewriteRange(rs *ast.RangeStmt, stack []ast.Node) {
 	t := g.info.Types[rs.X].Type
 	if t == nil {
 		return
@@ -871,7 +936,7 @@ func (g *generator) rewriteRange(rs *ast.RangeStmt) {
 			return
 		}
 	case *types.Signature:
-		g.rangeFunc(rs, u)
+		g.rangeFunc(rs, u, stack)
 		return
 	}
 	if rs.Tok == token.DEFINE {
@@ -916,11 +981,60 @@ func (g *generator) rangeInt(rs *ast.RangeStmt, t types.Type) {
 	}
 }
 
+// enclosingSignature returns the signature of the innermost function
+// declaration or literal on the stack (the path from the root to the node
+// being visited), or nil at a cell's top level and inside the body of a range
+// loop over a function (which becomes a function literal itself); generic
+// reports whether the code is inside a generic function declaration, whose
+// type parameters it may then name.
+func enclosingSignature(info *types.Info, stack []ast.Node) (sig *types.Signature, generic bool) {
+	found := false
+	for i := len(stack) - 2; i >= 0; i-- {
+		switch n := stack[i].(type) {
+		case *ast.FuncLit:
+			if !found {
+				sig, _ = info.TypeOf(n).(*types.Signature)
+				found = true
+			}
+		case *ast.FuncDecl:
+			obj := info.Defs[n.Name]
+			if obj == nil {
+				return nil, false
+			}
+			fs, _ := obj.Type().(*types.Signature)
+			if fs == nil {
+				return nil, false
+			}
+			if !found {
+				sig = fs
+			}
+			generic = fs.TypeParams().Len() > 0 || fs.RecvTypeParams().Len() > 0
+			return sig, generic
+		case *ast.RangeStmt:
+			if t := info.TypeOf(n.X); t != nil && !found {
+				if _, isFunc := t.Underlying().(*types.Signature); isFunc {
+					found = true // sig stays nil
+				}
+			}
+		}
+	}
+	return sig, false
+}
+
 // rangeFunc turns "for k, v := range seq { body }" into seq(func(k K, v V)
 // bool { body; return true }), with break and continue becoming returns.
-// Bodies that return from the enclosing function, or jump out with goto or a
-// label, are left alone (yaegi then reports that it cannot range over a func).
-func (g *generator) rangeFunc(rs *ast.RangeStmt, sig *types.Signature) {
+// A return from the innermost function around the loop (stack is the path to it)
+// stores its values, sets a flag and stops the iteration; the loop is followed
+// by "if flag { return values }":
+//
+//	{ var ret bool; var r1 R1; seq(func(v V) bool { …; { r1 = x; ret = true; return false }; …; return true }); if ret { return r1 } }
+//
+// (a bare return copies the named results into r1…).
+//
+// Bodies that jump out with goto or a label, or return from inside a nested
+// range over a function, are refused with a compile error.
+func (g *generator) rangeFunc(rs *ast.RangeStmt, sig *types.Signature, stack []ast.Node) {
+	encl, generic := enclosingSignature(g.info, stack)
 	if sig.Params().Len() != 1 {
 		return
 	}
@@ -928,10 +1042,11 @@ func (g *generator) rangeFunc(rs *ast.RangeStmt, sig *types.Signature) {
 	if !ok || yield.Results().Len() != 1 {
 		return
 	}
-	var edits []edit
+	var edits, closing []edit
+	var returns []*ast.ReturnStmt
 	ok = true
-	var walk func(n ast.Node, loopDepth int, inSwitch bool)
-	walk = func(n ast.Node, loopDepth int, inSwitch bool) {
+	var walk func(n ast.Node, loopDepth int, inSwitch, inFuncRange bool)
+	walk = func(n ast.Node, loopDepth int, inSwitch, inFuncRange bool) {
 		ast.Inspect(n, func(m ast.Node) bool {
 			if !ok {
 				return false
@@ -939,7 +1054,12 @@ func (g *generator) rangeFunc(rs *ast.RangeStmt, sig *types.Signature) {
 			switch m := m.(type) {
 			case *ast.FuncLit:
 				return false
-			case *ast.ReturnStmt, *ast.LabeledStmt:
+			case *ast.ReturnStmt:
+				if encl == nil || inFuncRange {
+					ok = false
+				}
+				returns = append(returns, m)
+			case *ast.LabeledStmt:
 				ok = false
 			case *ast.BranchStmt:
 				if m.Label != nil || m.Tok == token.GOTO || m.Tok == token.FALLTHROUGH {
@@ -957,35 +1077,83 @@ func (g *generator) rangeFunc(rs *ast.RangeStmt, sig *types.Signature) {
 				}
 				edits = append(edits, edit{g.off(m.Pos()), g.off(m.End()), text})
 			case *ast.ForStmt:
-				walk(m.Body, loopDepth+1, inSwitch)
+				walk(m.Body, loopDepth+1, inSwitch, inFuncRange)
 				return false
 			case *ast.RangeStmt:
-				walk(m.Body, loopDepth+1, inSwitch)
+				_, overFunc := g.info.TypeOf(m.X).Underlying().(*types.Signature)
+				walk(m.Body, loopDepth+1, inSwitch, inFuncRange || overFunc)
 				return false
 			case *ast.SwitchStmt:
-				walk(m.Body, loopDepth, true)
+				walk(m.Body, loopDepth, true, inFuncRange)
 				return false
 			case *ast.TypeSwitchStmt:
-				walk(m.Body, loopDepth, true)
+				walk(m.Body, loopDepth, true, inFuncRange)
 				return false
 			case *ast.SelectStmt:
-				walk(m.Body, loopDepth, true)
+				walk(m.Body, loopDepth, true, inFuncRange)
 				return false
 			}
 			return true
 		})
 	}
-	walk(rs.Body, 0, false)
-	if !ok {
+	walk(rs.Body, 0, false, false)
+	refuse := func() {
 		l, c := g.pc.lineCol(g.off(rs.Pos()))
-		g.errs = append(g.errs, fmt.Sprintf("%s:%d:%d: a range loop over a function whose body returns, jumps with goto or uses labels cannot run in a cell (the interpreter has no range over functions); collect the values first (slices.Collect, maps.Collect)", g.pc.name, l, c))
+		g.errs = append(g.errs, fmt.Sprintf("%s:%d:%d: a range loop over a function whose body jumps with goto, uses labels, or returns from a cell's top level or from a nested range over a function cannot run in a cell (the interpreter has no range over functions); collect the values first (slices.Collect, maps.Collect)", g.pc.name, l, c))
+	}
+	if !ok {
+		refuse()
 		return
+	}
+	// The declarations before the loop and the returns after it.
+	open, after := "", ""
+	if len(returns) > 0 {
+		flag := g.temp("Ret")
+		var decls, results []string
+		for i := 0; i < encl.Results().Len(); i++ {
+			t, tok := g.ytIn(encl.Results().At(i).Type(), generic)
+			if !tok {
+				refuse()
+				return
+			}
+			r := g.temp("R")
+			decls = append(decls, fmt.Sprintf("var %s %s;", r, t))
+			results = append(results, r)
+		}
+		open = fmt.Sprintf("{ var %s bool; %s ", flag, strings.Join(decls, " "))
+		after = fmt.Sprintf("; if %s { return %s } }", flag, strings.Join(results, ", "))
+		stop := fmt.Sprintf("%s = true; return false }", flag)
+		for _, r := range returns {
+			start := g.off(r.Pos())
+			if len(r.Results) == 0 {
+				// A bare return: copy the named results (in scope here, or the
+				// bare return would not compile; yaegi returns zeros for a bare
+				// return after the literal has set them).
+				var named []string
+				for i := 0; i < encl.Results().Len(); i++ {
+					if name := encl.Results().At(i).Name(); name != "_" && name != "" {
+						named = append(named, fmt.Sprintf("%s = %s;", results[i], name))
+					}
+				}
+				edits = append(edits, edit{start, start + len("return"), "{ " + strings.Join(named, " ") + " " + stop})
+				continue
+			}
+			edits = append(edits, edit{start, start + len("return"), "{ " + strings.Join(results, ", ") + " ="})
+			closing = append(closing, edit{g.off(r.End()), g.off(r.End()), "; " + stop})
+			dst := make([]types.Type, len(r.Results))
+			if len(r.Results) == encl.Results().Len() {
+				for i := range dst {
+					dst[i] = encl.Results().At(i).Type()
+				}
+			}
+			g.typedNils(dst, r.Results)
+		}
 	}
 	vars := []ast.Expr{rs.Key, rs.Value}
 	var params []string
 	var assigns []string
 	for i := 0; i < yield.Params().Len(); i++ {
-		t, ok := g.yt(yield.Params().At(i).Type())
+		t, ok := g.ytIn(yield.Params().At(i).Type(), generic)
 		if !ok {
 			return
 		}
@@ -1001,10 +1169,13 @@ func (g *generator) rangeFunc(rs *ast.RangeStmt, sig *types.Signature) {
 		}
 		params = append(params, name+" "+t)
 	}
-	g.add(g.off(rs.For), g.off(rs.X.Pos()), "")
+	g.add(g.off(rs.For), g.off(rs.X.Pos()), open)
 	g.add(g.off(rs.X.End()), g.off(rs.Body.Lbrace)+1, fmt.Sprintf("(func(%s) bool { %s", strings.Join(params, ", "), strings.Join(assigns, " ")))
 	g.edits = append(g.edits, edits...)
-	g.add(g.off(rs.Body.Rbrace), g.off(rs.Body.Rbrace)+1, "; return true })")
+	g.add(g.off(rs.Body.Rbrace), g.off(rs.Body.Rbrace)+1, "; return true })"+after)
+	// After every other edit, so that they come first where they end at the same
+	// offset (the stable sort keeps the order of edits that start together).
+	g.late = append(g.late, closing...)
 }
 
 // rewriteGo makes the goroutine recover a panic and report it to the cell (or
