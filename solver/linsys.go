@@ -229,8 +229,7 @@ func (ls *linsys) solve(r, u []float64) {
 	ls.applyM(ls.sum, p)
 	switch ls.route {
 	case FactorCholesky:
-		blas64.Trsv(blas.NoTrans, ls.aTri, blas64.Vector{N: half, Inc: 1, Data: ls.diff})
-		blas64.Trsv(blas.Trans, ls.aTri, blas64.Vector{N: half, Inc: 1, Data: ls.diff})
+		cholSolve(ls.aTri, ls.diff)
 	case FactorWoodbury:
 		t1 := ls.t1
 		copy(t1, ls.diff)
@@ -240,9 +239,7 @@ func (ls *linsys) solve(r, u []float64) {
 		for k := 0; k < n; k++ {
 			ls.z[k] = dot(pr.mask[k*p:(k+1)*p], ls.xt[k*p:(k+1)*p])
 		}
-		zv := blas64.Vector{N: n, Inc: 1, Data: ls.z}
-		blas64.Trsv(blas.NoTrans, ls.sTri, zv)
-		blas64.Trsv(blas.Trans, ls.sTri, zv)
+		cholSolve(ls.sTri, ls.z)
 		// g = F_Dᵀ z: gᵢ = Xᵀ(dᵢ ∘ z), computed as (Mask ∘ z)ᵀ X.
 		for k := 0; k < n; k++ {
 			zk := ls.z[k]
@@ -263,5 +260,24 @@ func (ls *linsys) solve(r, u []float64) {
 	for i := range ls.sum {
 		uv[i] = (ls.sum[i] + ls.diff[i]) / 2
 		uw[i] = (ls.sum[i] - ls.diff[i]) / 2
+	}
+}
+
+// cholSolve overwrites x with the solution of L Lᵀ x = b (b given in x), for the
+// lower-triangular, row-major factor L: forward substitution by dot products with
+// the rows of L, back substitution by updates with them. Both run through gonum's
+// vectorized kernels; blas64.Trsv's scalar loops took a seventh of an ADMM
+// iteration at dP = 1000.
+func cholSolve(l blas64.Triangular, x []float64) {
+	n, st := l.N, l.Stride
+	for i := 0; i < n; i++ {
+		row := l.Data[i*st : i*st+i]
+		x[i] = (x[i] - vdot(row, x[:i])) / l.Data[i*st+i]
+	}
+	for i := n - 1; i >= 0; i-- {
+		x[i] /= l.Data[i*st+i]
+		if i > 0 {
+			vaxpy(-x[i], l.Data[i*st:i*st+i], x[:i])
+		}
 	}
 }

@@ -351,3 +351,43 @@ func applySystem(pr *program, u []float64, c float64) []float64 {
 	}
 	return out
 }
+
+// TestCholSolve checks the vectorized triangular solves against gonum's Cholesky
+// solve of the same symmetric positive definite system.
+func TestCholSolve(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, n := range []int{1, 2, 7, 64} {
+		g := mat.NewDense(n, n, nil)
+		for i := 0; i < n; i++ {
+			for j := 0; j < n; j++ {
+				g.Set(i, j, rng.NormFloat64())
+			}
+		}
+		var a mat.SymDense
+		a.SymOuterK(1, g)
+		for i := 0; i < n; i++ {
+			a.SetSym(i, i, a.At(i, i)+1)
+		}
+		var ch mat.Cholesky
+		if !ch.Factorize(&a) {
+			t.Fatalf("n=%d: not positive definite", n)
+		}
+		var l mat.TriDense
+		ch.LTo(&l)
+		b := make([]float64, n)
+		for i := range b {
+			b[i] = rng.NormFloat64()
+		}
+		var want mat.VecDense
+		if err := ch.SolveVecTo(&want, mat.NewVecDense(n, b)); err != nil {
+			t.Fatal(err)
+		}
+		x := append([]float64(nil), b...)
+		cholSolve(l.RawTriangular(), x)
+		for i := range x {
+			if math.Abs(x[i]-want.AtVec(i)) > 1e-9*(1+math.Abs(want.AtVec(i))) {
+				t.Fatalf("n=%d: x[%d] = %v, want %v", n, i, x[i], want.AtVec(i))
+			}
+		}
+	}
+}
