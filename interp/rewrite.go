@@ -265,7 +265,44 @@ func (g *generator) rewriteCall(call *ast.CallExpr, parent ast.Node) {
 	g.instantiate(call)
 	g.wrapArgs(call)
 	g.guardCallback(call)
+	g.guardFinalizer(call)
 	g.holdContextCall(call, parent)
+}
+
+// guardFinalizer makes the finalizer that runtime.SetFinalizer attaches recover
+// its panic and report it to the cell (or the next one): a panic in a finalizer
+// would end the process. A function literal gets the guard at the start of its
+// body; a declared function f of parameter type T becomes
+// "func(a T) { guard; f(a) }". Other finalizer expressions are left alone.
+func (g *generator) guardFinalizer(call *ast.CallExpr) {
+	se, ok := ast.Unparen(call.Fun).(*ast.SelectorExpr)
+	if !ok || len(call.Args) != 2 {
+		return
+	}
+	if path, name := g.pkgFunc(se); path != "runtime" || name != "SetFinalizer" {
+		return
+	}
+	guard := fmt.Sprintf("defer func() { if r := recover(); r != nil { gocvxrt.GoPanic(%d, r) } }(); ", g.pc.id)
+	switch f := ast.Unparen(call.Args[1]).(type) {
+	case *ast.FuncLit:
+		g.insertAt(f.Body.Lbrace+1, " "+guard)
+	case *ast.Ident:
+		fn, ok := g.obj(f).(*types.Func)
+		if !ok {
+			return
+		}
+		sig := fn.Type().(*types.Signature)
+		if sig.Params().Len() != 1 {
+			return
+		}
+		t, ok := g.yt(sig.Params().At(0).Type())
+		if !ok {
+			return
+		}
+		a := g.temp("A")
+		g.insertAt(f.Pos(), fmt.Sprintf("func(%s %s) { %s", a, t, guard))
+		g.insertAt(f.End(), fmt.Sprintf("(%s) }", a))
+	}
 }
 
 // holdContextCall marks the calls of compiled functions that take a context

@@ -268,9 +268,10 @@ func (s *Session) newInterpreter() error {
 		osSyms["Stderr"] = reflect.ValueOf(&c.writers[1]).Elem()
 	}
 	overrides := yaegi.Exports{
-		"os/os":             osSyms,
-		"log/log":           logSymbols(s.stderr),
-		rtPath + "/gocvxrt": s.rtSymbols(),
+		"os/os":                      osSyms,
+		"log/log":                    logSymbols(s.stderr),
+		rtPath + "/gocvxrt":          s.rtSymbols(),
+		"gonum.org/v1/gonum/mat/mat": s.matAllocGuards(),
 	}
 	if err := yi.Use(overrides); err != nil {
 		return err

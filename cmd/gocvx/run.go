@@ -124,11 +124,15 @@ func runNotebook(args []string) error {
 		written = append(written, *htmlOut)
 	}
 	if !*quiet {
-		status := "ran"
-		if runErr != nil {
+		status, note := "ran", ""
+		var failed notebook.Errors
+		switch {
+		case errors.As(runErr, &failed):
+			note = fmt.Sprintf(" (%d failed)", len(failed))
+		case runErr != nil:
 			status = "stopped"
 		}
-		fmt.Fprintf(os.Stderr, "gocvx run: %s %s in %s", status, positional[0], time.Since(start).Round(10*time.Millisecond))
+		fmt.Fprintf(os.Stderr, "gocvx run: %s %s%s in %s", status, positional[0], note, time.Since(start).Round(10*time.Millisecond))
 		if len(written) > 0 {
 			fmt.Fprintf(os.Stderr, "; wrote %s", strings.Join(written, ", "))
 		} else {

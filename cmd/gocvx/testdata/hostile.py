@@ -111,6 +111,9 @@ def panics(kc, pid):
     reply, out = execute(kc, 'fired := make(chan bool)\ntime.AfterFunc(time.Millisecond, func() {\n\tdefer close(fired)\n\tpanic("in time.AfterFunc")\n})\n<-fired\ntime.Sleep(50 * time.Millisecond)')
     check(reply["status"] == "ok" and "in time.AfterFunc" in stdout_of(out, "stderr"),
           "a panic in a callback on a goroutine of compiled code is reported", reply, out)
+    reply, out = execute(kc, 'done := make(chan bool)\nobj := new([64]int)\nruntime.SetFinalizer(obj, func(*[64]int) {\n\tdefer close(done)\n\tpanic("in a finalizer")\n})\nobj = nil\nfor i := 0; i < 40; i++ {\n\truntime.GC()\n\tselect {\n\tcase <-done:\n\t\ti = 40\n\tcase <-time.After(50 * time.Millisecond):\n\t}\n}\ntime.Sleep(50 * time.Millisecond)')
+    check(reply["status"] == "ok" and "in a finalizer" in stdout_of(out, "stderr"),
+          "a panic in a finalizer is reported", reply, out)
     intact(kc, "c", "23")
 
 
@@ -140,6 +143,7 @@ def memory(kc, pid):
     measure("allocating cell stopped by the 512 MiB ceiling", "%.3f s, %s" % (time.monotonic() - t0, reply["evalue"]))
     measure("kernel VmHWM after the allocating cell", "%d MB" % (rss_kb(pid, "VmHWM") // 1024))
     failing(kc, "huge := make([]float64, 1<<40)", "MemoryError", "is larger than the memory ceiling")
+    failing(kc, "m := mat.NewDense(100000, 100000, nil)", "MemoryError", "an allocation of 74.5 GiB")
     intact(kc, "f", "26")
     reply, out = execute(kc, "more := make([]byte, 100<<20)\nlen(more)")
     check(reply["status"] == "ok" and result_of(out) == "104857600", "100 MB can be allocated again", reply, out)
