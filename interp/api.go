@@ -16,6 +16,10 @@ type Cell struct {
 	// Input supplies lines when the cell reads standard input; nil means standard
 	// input is at end of file (Jupyter's allow_stdin false).
 	Input Input
+	// Transient marks a Go expression evaluated only for its value, as the
+	// user_expressions of an execute request are: the code must be a single
+	// expression, and it is not recorded (a replay does not evaluate it again).
+	Transient bool
 }
 
 // Output receives what a running cell produces, in the order it was produced.

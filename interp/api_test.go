@@ -192,3 +192,35 @@ res, _ := solver.Solve(cell.Context(), prob, &solver.Settings{Patterns: 8, MaxIt
 		t.Errorf("Complete(res.Network.Acc) = %v", c.Matches)
 	}
 }
+
+// TestTransient checks the evaluation of user expressions: a value, an error for
+// what is not one expression, and no record (a replay does not evaluate them again).
+func TestTransient(t *testing.T) {
+	s := newTestSession(t, "calls := 0\nfunc count() int { calls++; return calls }\nx := 21")
+	eval := func(code string) Outcome {
+		return s.Execute(context.Background(), Cell{Code: code, Number: 2, Output: &recorder{}, Transient: true})
+	}
+	if out := eval("x * 2"); out.Error != nil || out.Value == nil || out.Value.Data["text/plain"] != "42" {
+		t.Fatalf("x * 2: %+v", out)
+	}
+	if out := eval("count()"); out.Error != nil || out.Value == nil || out.Value.Data["text/plain"] != "1" {
+		t.Fatalf("count(): %+v", out)
+	}
+	for _, code := range []string{"y := 1", "x = 3", "func f() {}", "undefinedName"} {
+		if out := eval(code); out.Error == nil || out.Error.Name != "CompileError" {
+			t.Errorf("%q: %+v, want a CompileError", code, out)
+		}
+	}
+	// A type redefined makes the session replay its recorded cells into a fresh
+	// interpreter: calls starts again from the first cell, and count() would make
+	// it 1 if the user expression had been recorded.
+	for i, code := range []string{"type T int", "type T string", "calls"} {
+		out := s.Execute(context.Background(), Cell{Code: code, Number: 3 + i, Output: &recorder{}})
+		if out.Error != nil {
+			t.Fatalf("%q: %v", code, out.Error)
+		}
+		if code == "calls" && (out.Value == nil || out.Value.Data["text/plain"] != "0") {
+			t.Errorf("calls after a replay = %+v, want 0 (the user expression is not replayed)", out.Value)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"go/ast"
+	"go/parser"
 	"go/token"
 	"io"
 	"log"
@@ -364,7 +365,12 @@ func (s *Session) Execute(ctx context.Context, c Cell) (out Outcome) {
 		s.streams.end()
 	}()
 
-	if page, ok := s.help(c.Code); ok {
+	if c.Transient {
+		if _, err := parser.ParseExpr(c.Code); err != nil {
+			msg := "a user expression must be one Go expression: " + err.Error()
+			return Outcome{Error: &Error{Name: "CompileError", Value: msg, Traceback: []string{"CompileError: " + msg}}}
+		}
+	} else if page, ok := s.help(c.Code); ok {
 		return Outcome{Page: page}
 	}
 	if isBlankCode(c.Code) {
@@ -419,6 +425,14 @@ func (s *Session) Execute(ctx context.Context, c Cell) (out Outcome) {
 		}
 	}
 
+	if c.Transient {
+		// An expression declares nothing; not recording it keeps replays from
+		// evaluating it again.
+		if runErr != nil {
+			return Outcome{Error: s.toError(runErr)}
+		}
+		return Outcome{Value: result}
+	}
 	// The cell compiled: its declarations and variables are part of the program
 	// even if it panicked or was interrupted (as in a Go program, what ran ran).
 	s.mu.Lock()

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"runtime"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -88,6 +90,9 @@ type executeRequest struct {
 	StoreHistory *bool  `json:"store_history"`
 	AllowStdin   bool   `json:"allow_stdin"`
 	StopOnError  *bool  `json:"stop_on_error"`
+	// UserExpressions maps names to expressions evaluated after the code ran
+	// successfully; the reply maps the names to their values or errors.
+	UserExpressions map[string]string `json:"user_expressions"`
 }
 
 func execute(w *replyWriter, req *Message) {
@@ -123,7 +128,8 @@ func execute(w *replyWriter, req *Message) {
 		c.Input = &cellInput{w: w, ctx: ctx}
 	}
 	var out interp.Outcome
-	if e := s.getEngine(); e != nil {
+	e := s.getEngine()
+	if e != nil {
 		out = e.Execute(ctx, c)
 	} else {
 		out.Error = &interp.Error{Name: "KernelError", Value: "the cell engine failed to start: " + s.engineErr.Error(), Traceback: []string{}}
@@ -172,8 +178,33 @@ func execute(w *replyWriter, req *Message) {
 		payload = append(payload, map[string]any{"source": "page", "data": data, "start": 0})
 	}
 	w.reply("execute_reply", map[string]any{
-		"status": "ok", "execution_count": n, "payload": payload, "user_expressions": map[string]any{},
+		"status": "ok", "execution_count": n, "payload": payload,
+		"user_expressions": userExpressions(ctx, e, r.UserExpressions, n, c.Output),
 	})
+}
+
+// userExpressions evaluates the user_expressions of a successful execute request,
+// in the order of their names, each to its MIME bundle (status "ok") or its error
+// (status "error"), as ipykernel answers them.
+func userExpressions(ctx context.Context, e Engine, exprs map[string]string, n int, output interp.Output) map[string]any {
+	values := map[string]any{}
+	for _, name := range slices.Sorted(maps.Keys(exprs)) {
+		out := e.Execute(ctx, interp.Cell{Code: exprs[name], Number: n, Output: output, Transient: true})
+		switch {
+		case out.Error != nil:
+			tb := out.Error.Traceback
+			if tb == nil {
+				tb = []string{}
+			}
+			values[name] = map[string]any{"status": "error", "ename": out.Error.Name, "evalue": out.Error.Value, "traceback": tb}
+		case out.Value != nil:
+			data, meta := bundle(*out.Value)
+			values[name] = map[string]any{"status": "ok", "data": data, "metadata": meta}
+		default:
+			values[name] = map[string]any{"status": "ok", "data": map[string]any{"text/plain": ""}, "metadata": map[string]any{}}
+		}
+	}
+	return values
 }
 
 func errorReply(name, value string, n int) map[string]any {

@@ -249,6 +249,8 @@ var fakeCells = map[string]any{
 	"complete_match": "print",
 	"inspect_code":   "print",
 	"display":        "display",
+	// user_expressions: "check" is the good one.
+	"user_expression_bad": "fail nope",
 	"sequence": []map[string]any{
 		{"code": "print hello, world", "stdout": "hello, world"},
 		{"code": "value 42", "result": "42"},
@@ -268,7 +270,7 @@ func TestProtocol(t *testing.T) {
 			}
 			tk := startKernel(t, conn, transport == "tcp")
 			runClient(t, python, []string{"--connection-file", tk.file}, fakeCells,
-				"control", "heartbeat", "sequence", "interrupt", "stdin", "interrupt_input", "badkey", "abort", "comm", "outputs",
+				"control", "heartbeat", "sequence", "user_expressions", "interrupt", "stdin", "interrupt_input", "badkey", "abort", "comm", "outputs",
 				"two_clients", "busy")
 		})
 	}

@@ -178,6 +178,7 @@ var goCells = map[string]any{
 	"complete_match":       "Solve",
 	"inspect_code":         "solver.Solve",
 	"after_restart_result": "2",
+	"user_expression_bad":  "undefinedName + 1",
 	"display": "import \"github.com/gocvx/gocvx/display\"\n" +
 		"id := display.ShowID(\"v1\")\ndisplay.Update(id, \"v2\")\ndisplay.Clear(true)\ndisplay.HTML(\"<b>v3</b>\")",
 	"sequence": []map[string]any{
@@ -208,7 +209,7 @@ func TestClient(t *testing.T) {
 	}
 	// Each group runs in a fresh kernel.
 	for _, scenarios := range [][]string{
-		{"control", "heartbeat", "sequence", "stdin", "badkey", "comm", "outputs"},
+		{"control", "heartbeat", "sequence", "user_expressions", "stdin", "badkey", "comm", "outputs"},
 		{"interrupt", "sigint", "interrupt_input"},
 		{"abort"},
 		{"restart"},

@@ -304,6 +304,30 @@ def outputs(kc, cells, run):
     check(upd["content"]["transient"].get("display_id"), "update names its display", upd)
 
 
+def user_expressions(kc, cells, run):
+    """user_expressions are evaluated after the code, also in a silent request with no
+    code (as front ends query values), each to a MIME bundle or an error; none are
+    evaluated when the code fails."""
+    reply, out = execute(kc, cells["define"])
+    check(reply["status"] == "ok", "define", reply, out)
+    exprs = {"good": cells["check"], "bad": cells["user_expression_bad"]}
+    reply, out = execute(kc, "", silent=True, store_history=False, user_expressions=exprs)
+    check(reply["status"] == "ok", "silent request with user_expressions", reply)
+    ue = reply["user_expressions"]
+    check(set(ue) == {"good", "bad"}, "every name answered", ue)
+    check(ue["good"]["status"] == "ok" and ue["good"]["data"].get("text/plain") == cells["check_result"],
+          "a user expression's value", ue)
+    check(ue["bad"]["status"] == "error" and ue["bad"]["ename"] and isinstance(ue["bad"]["traceback"], list),
+          "a failing user expression's error", ue)
+    check(not [m for m in out if m["msg_type"] in ("execute_input", "execute_result")],
+          "a silent request publishes no input or result", out)
+    reply, out = execute(kc, cells["fail"], user_expressions={"good": cells["check"]})
+    check(reply["status"] == "error" and not reply.get("user_expressions"),
+          "no user_expressions after a failed cell", reply)
+    reply, out = execute(kc, cells["check"])
+    check(result_of(out) == cells["check_result"], "user expressions leave the state as it was", out)
+
+
 def two_clients(kc, cells, run):
     """Two clients attached to one kernel (as JupyterLab attaches a console and a
     notebook) both receive the iopub output of either's cells; each gets only its own
@@ -399,7 +423,7 @@ def busy(kc, cells, run):
     check(result_of(out) == cells["check_result"], "kernel goes on after the interrupt", reply, out)
 
 
-SCENARIOS = {f.__name__: f for f in (sequence, interrupt, sigint, stdin, interrupt_input, control, heartbeat, badkey, abort,
+SCENARIOS = {f.__name__: f for f in (sequence, user_expressions, interrupt, sigint, stdin, interrupt_input, control, heartbeat, badkey, abort,
                                      comm, shutdown, restart, outputs, two_clients, busy)}
 
 
