@@ -1,29 +1,137 @@
 package kernel
 
 import (
+	"bufio"
+	"encoding/json"
+	"io"
+	"log"
+	"os"
+	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"unicode/utf8"
 )
 
-// historySession is the session number of the kernel's history. History is kept in
-// memory for the life of the kernel process only, so there is one session.
-const historySession = 1
-
-// history is the kernel's record of the cells it executed with store_history.
+// history is the kernel's record of the cells it executed with store_history. With
+// a file, it persists across kernel sessions as IPython's does: each session gets
+// the number after the highest one recorded, and tail and search requests see the
+// earlier sessions too.
 type history struct {
 	mu      sync.Mutex
-	entries []historyEntry
+	session int            // this session's number
+	entries []historyEntry // the last maxHistoryEntries of earlier sessions, then this one's
+	file    *os.File       // nil: in memory only
+	log     *log.Logger
+	failed  bool // a write to file failed (logged once)
 }
 
 type historyEntry struct {
-	line   int
-	input  string
-	output *string // text/plain of the execute_result, if any
+	session, line int
+	input         string
+	output        *string // text/plain of the execute_result, if any
 }
 
-func newHistory() *history { return &history{} }
+// historyRecord is an entry as the history file stores it, one JSON object a line.
+type historyRecord struct {
+	Session int     `json:"session"`
+	Line    int     `json:"line"`
+	Input   string  `json:"input"`
+	Output  *string `json:"output,omitempty"`
+}
+
+// Bounds of what a history file contributes: the entries kept in memory, and the
+// tail of the file read at startup.
+const (
+	maxHistoryEntries = 10000
+	maxHistoryRead    = 16 << 20
+)
+
+// newHistory returns a history kept in memory only: session 1.
+func newHistory() *history { return &history{session: 1, log: log.New(io.Discard, "", 0)} }
+
+// openHistory opens (creating it 0600, and its folder 0700) the history file at
+// path, loads the last of its entries and starts a new session in it. Lines that do
+// not parse are skipped. The file is locked while the session number is chosen and
+// recorded, so that kernels starting together get different numbers.
+func openHistory(path string, logger *log.Logger) (*history, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	unlock, err := lockFile(f)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	defer unlock()
+	h := &history{file: f, log: logger}
+	if err := h.load(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	h.session++
+	// A record of the session's start, with no input: it reserves the number.
+	if err := h.write(historyRecord{Session: h.session}); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return h, nil
+}
+
+// load reads the entries of the file's last maxHistoryRead bytes and sets session
+// to the highest session number found.
+func (h *history) load(f *os.File) error {
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	from := max(0, st.Size()-maxHistoryRead)
+	sc := bufio.NewScanner(io.NewSectionReader(f, from, st.Size()-from))
+	sc.Buffer(make([]byte, 0, 64<<10), maxHistoryRead)
+	first := from > 0 // the first line read may be cut
+	for sc.Scan() {
+		if first {
+			first = false
+			continue
+		}
+		var r historyRecord
+		if json.Unmarshal(sc.Bytes(), &r) != nil || r.Session <= 0 {
+			continue
+		}
+		h.session = max(h.session, r.Session)
+		if r.Line > 0 {
+			h.entries = append(h.entries, historyEntry{r.Session, r.Line, r.Input, r.Output})
+		}
+	}
+	if len(h.entries) > maxHistoryEntries {
+		h.entries = slices.Clone(h.entries[len(h.entries)-maxHistoryEntries:])
+	}
+	return sc.Err()
+}
+
+func (h *history) write(r historyRecord) error {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	_, err = h.file.Write(append(b, '\n'))
+	return err
+}
+
+// close closes the history file.
+func (h *history) close() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.file != nil {
+		h.file.Close()
+		h.file = nil
+	}
+}
 
 // maxHistoryOutput bounds the text of a result kept in the history: a session of
 // thousands of cells with large results (a printed matrix) must not keep them all.
@@ -41,7 +149,16 @@ func (h *history) add(line int, input string, output *string) {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.entries = append(h.entries, historyEntry{line, input, output})
+	h.entries = append(h.entries, historyEntry{h.session, line, input, output})
+	if len(h.entries) > 2*maxHistoryEntries {
+		h.entries = slices.Clone(h.entries[len(h.entries)-maxHistoryEntries:])
+	}
+	if h.file != nil {
+		if err := h.write(historyRecord{h.session, line, input, output}); err != nil && !h.failed {
+			h.failed = true
+			h.log.Printf("history: %v (the history of this session is kept in memory only)", err)
+		}
+	}
 }
 
 // historyRequest is the content of history_request.
@@ -70,13 +187,13 @@ func (h *history) query(r historyRequestContent) []historyEntry {
 			out = out[len(out)-*r.N:]
 		}
 	case "range":
-		// Session 0 and negative sessions (relative to the current one) all name
-		// the only session there is.
-		if r.Session > 0 && r.Session != historySession {
-			return nil
+		// Session 0 is this one, negative sessions count back from it.
+		session := r.Session
+		if session <= 0 {
+			session += h.session
 		}
 		for _, e := range all {
-			if e.line >= r.Start && (r.Stop == nil || *r.Stop <= 0 || e.line < *r.Stop) {
+			if e.session == session && e.line >= r.Start && (r.Stop == nil || *r.Stop <= 0 || e.line < *r.Stop) {
 				out = append(out, e)
 			}
 		}
@@ -179,9 +296,9 @@ func historyRequest(w *replyWriter, req *Message) {
 			if e.output != nil {
 				out = *e.output
 			}
-			list = append(list, []any{historySession, e.line, []any{e.input, out}})
+			list = append(list, []any{e.session, e.line, []any{e.input, out}})
 		} else {
-			list = append(list, []any{historySession, e.line, e.input})
+			list = append(list, []any{e.session, e.line, e.input})
 		}
 	}
 	w.reply("history_reply", map[string]any{"status": "ok", "history": list})

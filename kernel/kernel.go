@@ -60,6 +60,11 @@ type Kernel struct {
 	// message is disconnected (libzmq clients reconnect by themselves) and the
 	// message dropped and logged.
 	MaxMessageSize int64
+	// HistoryFile is where the history of executed cells persists across kernel
+	// sessions (JSON lines, created 0600 in a folder created 0700); empty keeps the
+	// history in memory for the life of the process. A file that cannot be opened
+	// is logged and the history kept in memory.
+	HistoryFile string
 
 	server *server
 	// Tests shorten these; zero means handshakeTimeout and writeStallTimeout.
@@ -83,6 +88,15 @@ func (k *Kernel) Serve(ctx context.Context, conn ConnectionInfo) error {
 	if logger == nil {
 		logger = log.New(io.Discard, "", 0)
 	}
+	hist := newHistory()
+	if k.HistoryFile != "" {
+		if h, err := openHistory(k.HistoryFile, logger); err != nil {
+			logger.Printf("history: %v (keeping it in memory only)", err)
+		} else {
+			hist = h
+		}
+	}
+	defer hist.close()
 	outer := ctx
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
@@ -97,7 +111,7 @@ func (k *Kernel) Serve(ctx context.Context, conn ConnectionInfo) error {
 		pub:       make(chan Message, 256),
 		pubDone:   make(chan struct{}),
 		inputs:    make(chan string, 1),
-		history:   newHistory(),
+		history:   hist,
 		startTime: time.Now(),
 		ready:     make(chan struct{}),
 	}

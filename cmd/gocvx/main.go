@@ -23,6 +23,7 @@ import (
 	"io"
 	"log"
 	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"sort"
@@ -122,12 +123,27 @@ func runKernel(args []string) error {
 		Version:     version(),
 		CatchSIGINT: true,
 		ParentPID:   parent,
+		HistoryFile: historyFile(),
 	}
 	err = k.Serve(context.Background(), conn)
 	if errors.Is(err, kernel.ErrShutdown) {
 		return nil
 	}
 	return err
+}
+
+// historyFile is where the kernel keeps the history of executed cells:
+// $GOCVX_HISTORY_FILE when it is set (empty: in memory only), else gocvx/history.jsonl
+// in the user's Jupyter data folder.
+func historyFile() string {
+	if f, ok := os.LookupEnv("GOCVX_HISTORY_FILE"); ok {
+		return f
+	}
+	dir, err := kernel.UserDataDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(dir, "gocvx", "history.jsonl")
 }
 
 func printVersion(args []string) error {

@@ -224,6 +224,29 @@ func TestClient(t *testing.T) {
 			}
 		})
 	}
+	// The kernels kept their history in the Jupyter data folder, readable by the
+	// user only: one session per kernel start (restarts included).
+	var data string
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "JUPYTER_DATA_DIR="); ok {
+			data = v
+		}
+	}
+	hist := filepath.Join(data, "gocvx", "history.jsonl")
+	st, err := os.Stat(hist)
+	if err != nil {
+		t.Fatalf("history file: %v", err)
+	}
+	if st.Mode().Perm() != 0o600 {
+		t.Errorf("history file mode %v, want 0600", st.Mode().Perm())
+	}
+	b, err := os.ReadFile(hist)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"input":"x := 21"`) || strings.Count(string(b), `"line"`) < 6 {
+		t.Errorf("history file lacks the executed cells:\n%s", b)
+	}
 }
 
 // TestNbconvert executes a small notebook headlessly with nbconvert through the

@@ -57,6 +57,7 @@ func startKernel(t *testing.T, ip, key string) (file string, stderr *syncBuffer,
 		t.Fatal(err)
 	}
 	cmd := exec.Command(gocvx(t), "kernel", "-f", file)
+	cmd.Env = append(os.Environ(), "GOCVX_HISTORY_FILE="+filepath.Join(t.TempDir(), "history.jsonl"))
 	stderr = &syncBuffer{}
 	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
