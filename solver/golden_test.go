@@ -155,6 +155,46 @@ func TestGoldenADMM(t *testing.T) {
 	}
 }
 
+// TestGoldenInteriorPoint solves the committed squared-loss ReLU programs with the Go
+// interior-point method and compares with cvxopt's: the objective within 1e-6, a gap
+// bound that holds (the optimum lies within it), a strictly feasible point, and the
+// same optimum as ADMM's.
+func TestGoldenInteriorPoint(t *testing.T) {
+	solved := 0
+	for _, f := range goldenFiles(t, "relu") {
+		in := readInstance(t, f)
+		if in.Loss != "squared" {
+			continue
+		}
+		solved++
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			p, arr := in.problem(t)
+			ref := in.Reference.Objective
+			res, err := Solve(context.Background(), p, &Settings{Arrangement: arr, Tolerance: 1e-8}, &InteriorPoint{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Status != Optimal {
+				t.Fatalf("status %v after %d Newton steps: %s", res.Status, res.Iterations, res.Message)
+			}
+			if rel := math.Abs(res.Objective-ref) / math.Abs(ref); rel > 1e-6 {
+				t.Errorf("objective %.10g, cvxopt %.10g: relative difference %.2g", res.Objective, ref, rel)
+			}
+			c := res.Certificate
+			if c.Dual > ref*(1+1e-7) || c.Primal < ref*(1-1e-7) {
+				t.Errorf("bounds [%.10g, %.10g] do not contain the optimum %.10g", c.Dual, c.Primal, ref)
+			}
+			if c.ConeViolation != 0 {
+				t.Errorf("cone violation %.2g, want a strictly feasible point", c.ConeViolation)
+			}
+			t.Logf("%d Newton steps, gap bound %.2g", res.Iterations, res.Gap)
+		})
+	}
+	if solved < 4 {
+		t.Fatalf("%d squared-loss instances, want ≥ 4", solved)
+	}
+}
+
 // TestGoldenGated compares GatedReLU with cvxopt on the gated program.
 func TestGoldenGated(t *testing.T) {
 	for _, f := range goldenFiles(t, "gated") {

@@ -112,28 +112,7 @@ func newLinsys(pr *program, route string, c float64) (*linsys, error) {
 	switch route {
 	case FactorCholesky:
 		dp := d * p
-		ls.k = make([]float64, dp*dp)
-		// K = F_DᵀF_D, accumulated over chunks of rows of F_D to bound memory.
-		const chunk = 256
-		fd := make([]float64, min(chunk, n)*dp)
-		for k0 := 0; k0 < n; k0 += chunk {
-			rows := min(chunk, n-k0)
-			f := fd[:rows*dp]
-			for k := 0; k < rows; k++ {
-				xk := pr.x[(k0+k)*d : (k0+k+1)*d]
-				mk := pr.mask[(k0+k)*p : (k0+k+1)*p]
-				fr := f[k*dp : (k+1)*dp]
-				for i, m := range mk {
-					if m != 0 {
-						copy(fr[i*d:(i+1)*d], xk)
-					} else {
-						clear(fr[i*d : (i+1)*d])
-					}
-				}
-			}
-			blas64.Syrk(blas.Trans, 1, blas64.General{Rows: rows, Cols: dp, Stride: dp, Data: f},
-				1, blas64.Symmetric{Uplo: blas.Lower, N: dp, Stride: dp, Data: ls.k})
-		}
+		ls.k = coactivationGram(pr)
 		ls.aD = make([]float64, dp*dp)
 	case FactorWoodbury:
 		// Y = X L⁻ᵀ, so X M Xᵀ = Y Yᵀ.
@@ -280,4 +259,34 @@ func cholSolve(l blas64.Triangular, x []float64) {
 			vaxpy(-x[i], l.Data[i*st:i*st+i], x[:i])
 		}
 	}
+}
+
+// coactivationGram returns K = F_DᵀF_D (dP×dP, lower triangle set) for
+// F_D = [D₁X … DₚX]: block (a, b) is Xᵀ DₐD_b X. It is accumulated over chunks of
+// rows of F_D to bound memory.
+func coactivationGram(pr *program) []float64 {
+	n, d, p := pr.n, pr.d, pr.P
+	dp := d * p
+	k := make([]float64, dp*dp)
+	const chunk = 256
+	fd := make([]float64, min(chunk, n)*dp)
+	for k0 := 0; k0 < n; k0 += chunk {
+		rows := min(chunk, n-k0)
+		f := fd[:rows*dp]
+		for r := 0; r < rows; r++ {
+			xk := pr.x[(k0+r)*d : (k0+r+1)*d]
+			mk := pr.mask[(k0+r)*p : (k0+r+1)*p]
+			fr := f[r*dp : (r+1)*dp]
+			for i, m := range mk {
+				if m != 0 {
+					copy(fr[i*d:(i+1)*d], xk)
+				} else {
+					clear(fr[i*d : (i+1)*d])
+				}
+			}
+		}
+		blas64.Syrk(blas.Trans, 1, blas64.General{Rows: rows, Cols: dp, Stride: dp, Data: f},
+			1, blas64.Symmetric{Uplo: blas.Lower, N: dp, Stride: dp, Data: k})
+	}
+	return k
 }
