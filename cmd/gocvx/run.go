@@ -32,7 +32,7 @@ func runNotebook(args []string) error {
 	out := fs.String("o", "", "write the executed notebook to `OUT.ipynb`")
 	inplace := fs.Bool("inplace", false, "write the executed notebook over NOTEBOOK.ipynb")
 	htmlOut := fs.String("html", "", "write a standalone HTML page of the executed notebook to `OUT.html`")
-	allowErrors := fs.Bool("allow-errors", false, "keep running after a cell fails (its error is stored as an output)")
+	allowErrors := fs.Bool("allow-errors", false, "keep running after a cell fails (its error is stored as an output; the exit status is still 1)")
 	timeout := fs.Duration("timeout", 0, "interrupt and fail a cell that runs longer than `D` (e.g. 2m); 0 means no limit")
 	quiet := fs.Bool("quiet", false, "do not report each cell on standard error")
 	fs.Usage = func() {
