@@ -1,14 +1,12 @@
 package solver
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -37,27 +35,6 @@ type advInstance struct {
 	} `json:"reference,omitempty"`
 }
 
-func advMatrix(rows [][]float64) *mat.Dense {
-	if len(rows) == 0 {
-		return nil
-	}
-	m := mat.NewDense(len(rows), len(rows[0]), nil)
-	for i, r := range rows {
-		m.SetRow(i, r)
-	}
-	return m
-}
-
-func advLoss(t testing.TB, name string) Loss {
-	for _, l := range []Loss{Squared, Hinge, Logistic} {
-		if l.String() == name {
-			return l
-		}
-	}
-	t.Fatalf("unknown loss %q", name)
-	return 0
-}
-
 func readAdvInstance(t testing.TB, path string) *advInstance {
 	t.Helper()
 	b, err := os.ReadFile(path)
@@ -74,19 +51,8 @@ func readAdvInstance(t testing.TB, path string) *advInstance {
 // problem returns the instance's Problem, arrangement and method.
 func (in *advInstance) problem(t testing.TB) (*Problem, *Arrangement, *Adversarial) {
 	t.Helper()
-	p := &Problem{X: advMatrix(in.X), Y: in.Y, Loss: advLoss(t, in.Loss), Beta: in.Beta}
-	pats := make([][]bool, len(in.Patterns))
-	for i, s := range in.Patterns {
-		pats[i] = make([]bool, len(s))
-		for k, c := range s {
-			pats[i][k] = c == '1'
-		}
-	}
-	arr, err := NewArrangement(pats, advMatrix(in.Generators))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p, arr, &Adversarial{Epsilon: in.Epsilon, Bias: in.Bias}
+	p := &Problem{X: denseOf(in.X), Y: in.Y, Loss: lossNamed(t, in.Loss), Beta: in.Beta}
+	return p, parsePatterns(t, in.Patterns, in.Generators), &Adversarial{Epsilon: in.Epsilon, Bias: in.Bias}
 }
 
 // advData returns n points of d − 1 standard normal features and a bias column, and
@@ -240,36 +206,10 @@ func TestAdversarialLiveCvxopt(t *testing.T) {
 		}
 		eps := 0.02 + 0.15*r.Float64()
 		p := &Problem{X: X, Y: y, Loss: loss, Beta: 0.05 + 0.2*r.Float64()}
-		in := &advInstance{Program: "robust", Loss: loss.String(), Beta: p.Beta, Epsilon: eps, Bias: true, Y: y}
-		for k := 0; k < n; k++ {
-			in.X = append(in.X, mat.Row(nil, k, X))
-		}
-		for j := 0; j < arr.Len(); j++ {
-			b := make([]byte, n)
-			for k := range b {
-				b[k] = '0'
-				if arr.Active(j, k) {
-					b[k] = '1'
-				}
-			}
-			in.Patterns = append(in.Patterns, string(b))
-		}
-		data, _ := json.Marshal(in)
-		cmd := exec.Command(python, filepath.Join("testdata", "adversarial_ref.py"), "solve")
-		cmd.Stdin = bytes.NewReader(data)
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		out, err := cmd.Output()
-		if err != nil {
-			t.Fatalf("adversarial_ref.py: %v\n%s", err, stderr.String())
-		}
-		var ref struct {
-			Objective float64 `json:"objective"`
-			Status    string  `json:"status"`
-		}
-		if err := json.Unmarshal(out, &ref); err != nil {
-			t.Fatal(err)
-		}
+		in := &advInstance{Program: "robust", Loss: loss.String(), Beta: p.Beta, Epsilon: eps, Bias: true, Y: y,
+			X: matrixRows(X), Patterns: patternStrings(arr)}
+		var ref reference
+		runReference(t, python, "adversarial_ref.py", in, &ref)
 		res, err := Solve(context.Background(), p, &Settings{Arrangement: arr, Tolerance: 2e-5, MaxIterations: 100000},
 			&Adversarial{Epsilon: eps, Bias: true})
 		if err != nil {

@@ -24,8 +24,8 @@ func randomData(n, d int, bias bool, seed uint64) *mat.Dense {
 	return X
 }
 
-// patternSet returns the patterns of a as strings of 0/1.
-func patternSet(a *Arrangement) []string {
+// patternStrings returns the patterns of a as strings of 0/1, in a's order.
+func patternStrings(a *Arrangement) []string {
 	var out []string
 	for i := 0; i < a.Len(); i++ {
 		b := make([]byte, a.Points())
@@ -37,6 +37,12 @@ func patternSet(a *Arrangement) []string {
 		}
 		out = append(out, string(b))
 	}
+	return out
+}
+
+// patternSet returns the patterns of a as sorted strings of 0/1.
+func patternSet(a *Arrangement) []string {
+	out := patternStrings(a)
 	slices.Sort(out)
 	return out
 }

@@ -81,18 +81,56 @@ func (in *instance) problem(t testing.TB) (*Problem, *Arrangement) {
 	if len(in.Patterns) == 0 {
 		return p, nil
 	}
-	pats := make([][]bool, len(in.Patterns))
-	for i, s := range in.Patterns {
+	return p, parsePatterns(t, in.Patterns, in.Generators)
+}
+
+// parsePatterns builds the arrangement of patterns written as 0/1 strings (the JSON
+// form of the reference scripts), with their generators (nil for none).
+func parsePatterns(t testing.TB, patterns []string, generators [][]float64) *Arrangement {
+	t.Helper()
+	pats := make([][]bool, len(patterns))
+	for i, s := range patterns {
 		pats[i] = make([]bool, len(s))
 		for k, c := range s {
 			pats[i][k] = c == '1'
 		}
 	}
-	arr, err := NewArrangement(pats, denseOf(in.Generators))
+	arr, err := NewArrangement(pats, denseOf(generators))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return p, arr
+	return arr
+}
+
+// matrixRows returns the rows of X, the JSON form of the reference scripts.
+func matrixRows(X *mat.Dense) [][]float64 {
+	n, _ := X.Dims()
+	rows := make([][]float64, n)
+	for k := range rows {
+		rows[k] = mat.Row(nil, k, X)
+	}
+	return rows
+}
+
+// runReference runs testdata/script's solve command with Debian's Python on the
+// instance in and decodes its JSON answer into out.
+func runReference(t testing.TB, python, script string, in, out any) {
+	t.Helper()
+	data, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(python, filepath.Join("testdata", script), "solve")
+	cmd.Stdin = bytes.NewReader(data)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	b, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", script, err, stderr.String())
+	}
+	if err := json.Unmarshal(b, out); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // goldenFiles returns the committed instances of a program.
@@ -297,33 +335,9 @@ func TestLiveCvxopt(t *testing.T) {
 			t.Fatal(err)
 		}
 		p := &Problem{X: X, Y: y, Loss: loss, Beta: 0.05 + 0.3*rng.Float64()}
-		in := &instance{Program: "relu", Loss: loss.String(), Beta: p.Beta, Y: y}
-		for k := 0; k < n; k++ {
-			in.X = append(in.X, mat.Row(nil, k, X))
-		}
-		for j := 0; j < arr.Len(); j++ {
-			b := make([]byte, n)
-			for k := range b {
-				b[k] = '0'
-				if arr.Active(j, k) {
-					b[k] = '1'
-				}
-			}
-			in.Patterns = append(in.Patterns, string(b))
-		}
-		data, _ := json.Marshal(in)
-		cmd := exec.Command(python, filepath.Join("testdata", "cvxopt_ref.py"), "solve")
-		cmd.Stdin = bytes.NewReader(data)
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		out, err := cmd.Output()
-		if err != nil {
-			t.Fatalf("cvxopt_ref.py: %v\n%s", err, stderr.String())
-		}
+		in := &instance{Program: "relu", Loss: loss.String(), Beta: p.Beta, Y: y, X: matrixRows(X), Patterns: patternStrings(arr)}
 		var ref reference
-		if err := json.Unmarshal(out, &ref); err != nil {
-			t.Fatal(err)
-		}
+		runReference(t, python, "cvxopt_ref.py", in, &ref)
 		if ref.Status != "optimal" {
 			// An interior-point failure is no reference; draw another instance.
 			t.Logf("%v n=%d: cvxopt status %q, drawing another instance", loss, n, ref.Status)
