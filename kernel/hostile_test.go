@@ -287,13 +287,13 @@ func TestOversizedInput(t *testing.T) {
 // another protocol, or vanish in the middle of a frame.
 func TestBrokenConnections(t *testing.T) {
 	tk := hostileKernel(t)
-	dial := func(port int) net.Conn { return dialTCP(t, tk.addr(port)) }
+	dialPort := func(port int) net.Conn { return dial(t, "tcp", tk.addr(port)) }
 	closedWithin := func(c net.Conn, d time.Duration) bool {
 		p := &rawPeer{conn: c, r: bufio.NewReader(c)}
 		return p.closed(d)
 	}
 	t.Run("silent connection", func(t *testing.T) {
-		silent := dial(tk.conn.ShellPort)
+		silent := dialPort(tk.conn.ShellPort)
 		// While it stays silent, a good client is still served (after the handshake
 		// deadline at worst), and the silent one is disconnected.
 		assertAnswers(t, tk)
@@ -303,7 +303,7 @@ func TestBrokenConnections(t *testing.T) {
 		waitLog(t, tk, "did not complete the ZeroMQ handshake")
 	})
 	t.Run("half a greeting", func(t *testing.T) {
-		c := dial(tk.conn.ControlPort)
+		c := dialPort(tk.conn.ControlPort)
 		c.Write(zmtpGreeting()[:20])
 		assertAnswers(t, tk)
 		if !closedWithin(c, 20*time.Second) {
@@ -312,7 +312,7 @@ func TestBrokenConnections(t *testing.T) {
 	})
 	t.Run("HTTP", func(t *testing.T) {
 		for _, port := range []int{tk.conn.ShellPort, tk.conn.IOPubPort, tk.conn.HBPort} {
-			c := dial(port)
+			c := dialPort(port)
 			fmt.Fprintf(c, "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n%s", strings.Repeat("x", 100))
 			if !closedWithin(c, 20*time.Second) {
 				t.Errorf("port %d: the connection is still open", port)

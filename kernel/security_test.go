@@ -100,7 +100,7 @@ func TestIPCSocketModes(t *testing.T) {
 		go func() { done <- k.Serve(ctx, conn) }()
 		// Serve binds every socket before it answers; the answer shows they are bound.
 		key := []byte(conn.Key)
-		c := dialUnix(t, fmt.Sprintf("%s-%d", conn.IP, conn.ShellPort))
+		c := dial(t, "unix", fmt.Sprintf("%s-%d", conn.IP, conn.ShellPort))
 		p := handshake(t, c, "DEALER")
 		frames, id := newRequest(key, "kernel_info_request", "{}")
 		p.sendFrames(t, frames)
@@ -128,23 +128,6 @@ func TestIPCSocketModes(t *testing.T) {
 		if _, err := os.Stat(fmt.Sprintf("%s-%d", conn.IP, port)); !errors.Is(err, fs.ErrNotExist) {
 			t.Errorf("socket file of port %d left behind: %v", port, err)
 		}
-	}
-}
-
-// dialUnix connects to a unix socket, retrying while it does not exist yet.
-func dialUnix(t *testing.T, name string) net.Conn {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		c, err := net.DialTimeout("unix", name, 5*time.Second)
-		if err == nil {
-			t.Cleanup(func() { c.Close() })
-			return c
-		}
-		if time.Now().After(deadline) {
-			t.Fatal(err)
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }
 

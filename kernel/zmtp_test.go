@@ -77,7 +77,7 @@ func dialRaw(t *testing.T, addr, socketType string) *rawPeer {
 // stdin sockets the same one, so that input_request reaches the right client).
 func dialRawID(t *testing.T, addr, socketType, identity string) *rawPeer {
 	t.Helper()
-	c := dialTCP(t, addr)
+	c := dial(t, "tcp", addr)
 	p := &rawPeer{conn: c, r: bufio.NewReader(c), identity: identity}
 	p.handshake(t, socketType)
 	return p
@@ -170,13 +170,13 @@ func (p *rawPeer) closed(d time.Duration) bool {
 	}
 }
 
-// dialTCP connects to addr, retrying for a while (the kernel binds its sockets after
-// Serve starts); the connection is closed at cleanup.
-func dialTCP(t *testing.T, addr string) net.Conn {
+// dial connects to addr on network ("tcp", "unix"), retrying for a while (the kernel
+// binds its sockets after Serve starts); the connection is closed at cleanup.
+func dial(t *testing.T, network, addr string) net.Conn {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+		c, err := net.DialTimeout(network, addr, 5*time.Second)
 		if err == nil {
 			t.Cleanup(func() { c.Close() })
 			return c

@@ -263,10 +263,7 @@ func (m *ADMM) run(ctx context.Context, p *Problem, s *Settings, pr *program, st
 				}
 			}
 		}
-		res.History = append(res.History, it)
-		if s.Recorder != nil {
-			s.Recorder.Record(it)
-		}
+		res.History = record(res.History, s.Recorder, it)
 		if done {
 			status = Optimal
 			break

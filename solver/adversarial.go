@@ -258,10 +258,7 @@ func (m *Adversarial) solve(ctx context.Context, p *Problem, s *Settings) (*Resu
 				a.acc.restart() // the map changed
 			}
 		}
-		res.History = append(res.History, it)
-		if s.Recorder != nil {
-			s.Recorder.Record(it)
-		}
+		res.History = record(res.History, s.Recorder, it)
 		if done {
 			status = Optimal
 			break

@@ -482,10 +482,7 @@ train:
 			TrainAccuracy:  acc,
 			ActiveNeurons:  p.active(),
 		}
-		res.History = append(res.History, it)
-		if s.Recorder != nil {
-			s.Recorder.Record(it)
-		}
+		res.History = record(res.History, s.Recorder, it)
 		if math.IsNaN(obj) || math.IsInf(obj, 0) {
 			status = Failure
 			res.Message = fmt.Sprintf("%s: the objective became %v at epoch %d: the steps diverged (a smaller learning rate, or data of a smaller scale, would help); the network is the best one before", cfg.name, obj, epoch)

@@ -251,10 +251,7 @@ func fista(ctx context.Context, m linearModel, fs *fistaSettings, x0 []float64) 
 				}
 			}
 		}
-		out.history = append(out.history, it)
-		if fs.recorder != nil {
-			fs.recorder.Record(it)
-		}
+		out.history = record(out.history, fs.recorder, it)
 		if done {
 			out.status = Optimal
 			break

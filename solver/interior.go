@@ -132,10 +132,7 @@ outer:
 				}
 				it.DualityGap = gap
 			}
-			res.History = append(res.History, it)
-			if s.Recorder != nil {
-				s.Recorder.Record(it)
-			}
+			res.History = record(res.History, s.Recorder, it)
 			if err != nil {
 				// No further progress is possible in floating point: the point is
 				// as central as it gets, and its gap bound stands.

@@ -138,6 +138,15 @@ func Solve(ctx context.Context, prob *Problem, settings *Settings, method Method
 	return res, err
 }
 
+// record hands it to rec (if any) and returns the history with it appended: what
+// every method does at the end of an iteration.
+func record(history []Iteration, rec Recorder, it Iteration) []Iteration {
+	if rec != nil {
+		rec.Record(it)
+	}
+	return append(history, it)
+}
+
 // arrangementFor returns the patterns a method should use: Settings.Arrangement, an
 // exact enumeration when Settings.Exact, or a Gaussian sample of Settings.Patterns (or
 // defaultPatterns) directions seeded by Settings.Seed.
