@@ -27,7 +27,7 @@ import (
 // jupyter-notebook-tutorial.png.
 func TestJupyterNotebookFrontEnd(t *testing.T) {
 	py := testenv.RequirePython(t, "notebook", "jupyter_client")
-	bin := gocvx(t)
+	bin := testenv.Gocvx(t)
 	env := jupyterEnv(t, bin)
 
 	// The tutorial, without outputs, in a fresh notebook directory.

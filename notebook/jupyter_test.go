@@ -90,7 +90,7 @@ func TestOutputsMatchJupyter(t *testing.T) {
 	}
 
 	// Headless, as a user runs it.
-	bin := gocvx(t)
+	bin := testenv.Gocvx(t)
 	if log, err := runBounded(exec.Command(bin, "run", "--allow-errors", "-o", filepath.Join(dir, "ours.ipynb"), in), 3*time.Minute); err == nil {
 		t.Fatalf("gocvx run succeeded, but cell 5 fails:\n%s", log)
 	} else if !strings.Contains(string(log), "cell 5 (In [5]) failed") {

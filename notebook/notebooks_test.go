@@ -2,14 +2,12 @@ package notebook
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -27,40 +25,9 @@ import (
 // minute on two cores.
 const notebookTimeout = 4 * time.Minute
 
-var (
-	buildOnce sync.Once
-	gocvxBin  string
-	buildErr  error
-)
-
-// gocvx builds the gocvx command once per test binary and returns its path.
-func gocvx(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "gocvx-notebook-test-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		gocvxBin = filepath.Join(dir, "gocvx")
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-		defer cancel()
-		out, err := exec.CommandContext(ctx, "go", "build", "-o", gocvxBin, "github.com/gocvx/gocvx/cmd/gocvx").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build ./cmd/gocvx: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return gocvxBin
-}
-
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if gocvxBin != "" {
-		os.RemoveAll(filepath.Dir(gocvxBin))
-	}
+	testenv.RemoveGocvx()
 	os.Exit(code)
 }
 
@@ -192,7 +159,7 @@ func TestCommittedNotebooksAreExecuted(t *testing.T) {
 // the kernelspec that `gocvx install` writes, and checks both executed notebooks.
 // Run one notebook with -run 'TestNotebooks/00-tutorial'.
 func TestNotebooks(t *testing.T) {
-	bin := gocvx(t)
+	bin := testenv.Gocvx(t)
 	browser := lazyBrowser(t)
 	env := jupyterEnv(t, bin)
 	for _, file := range notebookFiles(t) {

@@ -2,11 +2,9 @@ package solver
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -33,19 +31,6 @@ type advInstance struct {
 		Seconds       float64 `json:"seconds"`
 		ConeViolation float64 `json:"cone_violation"`
 	} `json:"reference,omitempty"`
-}
-
-func readAdvInstance(t testing.TB, path string) *advInstance {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var in advInstance
-	if err := json.Unmarshal(b, &in); err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	return &in
 }
 
 // problem returns the instance's Problem, arrangement and method.
@@ -155,7 +140,7 @@ func TestAdversarialGolden(t *testing.T) {
 		t.Fatalf("%d golden robust instances (%v), want ≥ 6", len(files), err)
 	}
 	for _, f := range files {
-		in := readAdvInstance(t, f)
+		in := readJSON[advInstance](t, f)
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			p, arr, m := in.problem(t)
 			ref := in.Reference.Objective

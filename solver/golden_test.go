@@ -39,17 +39,18 @@ type reference struct {
 	Seconds   float64 `json:"seconds"`
 }
 
-func readInstance(t testing.TB, path string) *instance {
+// readJSON decodes the JSON file at path (an instance of the reference scripts).
+func readJSON[T any](t testing.TB, path string) *T {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var in instance
-	if err := json.Unmarshal(b, &in); err != nil {
+	var v T
+	if err := json.Unmarshal(b, &v); err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
-	return &in
+	return &v
 }
 
 func denseOf(rows [][]float64) *mat.Dense {
@@ -154,7 +155,7 @@ func TestGoldenADMM(t *testing.T) {
 		t.Fatalf("%d golden ReLU instances, want ≥ 12", len(files))
 	}
 	for _, f := range files {
-		in := readInstance(t, f)
+		in := readJSON[instance](t, f)
 		methods := []*ADMM{{}}
 		if in.Loss == "squared" {
 			methods = append(methods, &ADMM{Slack: true}, &ADMM{Factorization: FactorCholesky}, &ADMM{Factorization: FactorWoodbury})
@@ -200,7 +201,7 @@ func TestGoldenADMM(t *testing.T) {
 func TestGoldenInteriorPoint(t *testing.T) {
 	solved := 0
 	for _, f := range goldenFiles(t, "relu") {
-		in := readInstance(t, f)
+		in := readJSON[instance](t, f)
 		if in.Loss != "squared" {
 			continue
 		}
@@ -236,7 +237,7 @@ func TestGoldenInteriorPoint(t *testing.T) {
 // TestGoldenGated compares GatedReLU with cvxopt on the gated program.
 func TestGoldenGated(t *testing.T) {
 	for _, f := range goldenFiles(t, "gated") {
-		in := readInstance(t, f)
+		in := readJSON[instance](t, f)
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			p, arr := in.problem(t)
 			ref := in.Reference.Objective
@@ -274,7 +275,7 @@ func TestGoldenGated(t *testing.T) {
 // TestGoldenSCP compares SCP with cvxopt on the sampled-convex program.
 func TestGoldenSCP(t *testing.T) {
 	for _, f := range goldenFiles(t, "scp") {
-		in := readInstance(t, f)
+		in := readJSON[instance](t, f)
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			p, _ := in.problem(t)
 			ref := in.Reference.Objective

@@ -192,7 +192,7 @@ func equalBits(a, b []float64) bool {
 // relaxation, no acceleration) reduces the relative objective gap by a constant factor
 // over every block of iterations, until rounding ([BGS] Theorem 3.x; MATH.md §4).
 func TestLinearConvergence(t *testing.T) {
-	in := readInstance(t, "testdata/golden/relu_squared_n20_d3_P6.json")
+	in := readJSON[instance](t, "testdata/golden/relu_squared_n20_d3_P6.json")
 	p, arr := in.problem(t)
 	ref, err := Solve(context.Background(), p, &Settings{Arrangement: arr, Tolerance: 1e-12, MaxIterations: 20000}, &ADMM{})
 	if err != nil {
@@ -232,7 +232,7 @@ func TestLinearConvergence(t *testing.T) {
 // TestDefaultsConvergeFromBadRho: residual balancing recovers from a ρ a thousand
 // times too small or large, raising or lowering it and refactoring the u-step matrix.
 func TestDefaultsConvergeFromBadRho(t *testing.T) {
-	in := readInstance(t, "testdata/golden/relu_squared_n40_d4_P12.json")
+	in := readJSON[instance](t, "testdata/golden/relu_squared_n40_d4_P12.json")
 	p, arr := in.problem(t)
 	def, err := Solve(context.Background(), p, &Settings{Arrangement: arr, MaxIterations: 1}, &ADMM{})
 	if err != nil {

@@ -53,7 +53,7 @@ func TestInstallMemoryLimit(t *testing.T) {
 			env = append(env, e)
 		}
 	}
-	out, err := run(t, env, "", time.Minute, gocvx(t), "install", "--memory-limit", "300MiB")
+	out, err := run(t, env, "", time.Minute, testenv.Gocvx(t), "install", "--memory-limit", "300MiB")
 	if err != nil || !strings.Contains(out, "GOCVX_MEMORY_LIMIT=300MiB") {
 		t.Fatalf("gocvx install --memory-limit 300MiB: %v\n%s", err, out)
 	}
@@ -91,7 +91,7 @@ func TestInstallMemoryLimit(t *testing.T) {
 
 	// A size that the kernel would not understand is refused, and nothing is
 	// written over the kernelspec installed above.
-	out, err = run(t, env, "", time.Minute, gocvx(t), "install", "--memory-limit", "lots")
+	out, err = run(t, env, "", time.Minute, testenv.Gocvx(t), "install", "--memory-limit", "lots")
 	if err == nil || !strings.Contains(out, `"lots" is not a size`) {
 		t.Errorf("gocvx install --memory-limit lots: %v\n%s", err, out)
 	}

@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,41 +19,10 @@ import (
 // Jupyter data folder, and drive it with Jupyter's own clients through Debian's
 // Python: jupyter_client, the conformance suite, nbconvert and jupyter console.
 
-var (
-	buildOnce sync.Once
-	binary    string
-	buildErr  error
-	buildDir  string
-)
-
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if buildDir != "" {
-		os.RemoveAll(buildDir)
-	}
+	testenv.RemoveGocvx()
 	os.Exit(code)
-}
-
-// gocvx returns the path of the gocvx binary built from this package.
-func gocvx(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		buildDir, buildErr = os.MkdirTemp("", "gocvx-test-")
-		if buildErr != nil {
-			return
-		}
-		binary = filepath.Join(buildDir, "gocvx")
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-		defer cancel()
-		out, err := exec.CommandContext(ctx, "go", "build", "-o", binary, ".").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binary
 }
 
 // jupyterEnv installs the kernelspec into a fresh Jupyter data folder with
@@ -62,7 +30,7 @@ func gocvx(t *testing.T) string {
 // its runtime files there).
 func jupyterEnv(t *testing.T) []string {
 	t.Helper()
-	bin := gocvx(t)
+	bin := testenv.Gocvx(t)
 	data := t.TempDir()
 	env := append(os.Environ(),
 		"JUPYTER_DATA_DIR="+data,
@@ -97,7 +65,7 @@ func run(t *testing.T, env []string, dir string, timeout time.Duration, name str
 }
 
 func TestVersion(t *testing.T) {
-	out, err := run(t, nil, "", time.Minute, gocvx(t), "version")
+	out, err := run(t, nil, "", time.Minute, testenv.Gocvx(t), "version")
 	if err != nil || !strings.HasPrefix(out, "gocvx ") {
 		t.Fatalf("gocvx version: %v: %q", err, out)
 	}
@@ -109,7 +77,7 @@ func TestInstall(t *testing.T) {
 	python := testenv.RequirePython(t, "jupyter_client")
 	env := jupyterEnv(t)
 	prefix := t.TempDir()
-	if out, err := run(t, env, "", time.Minute, gocvx(t), "install", "--prefix", prefix); err != nil {
+	if out, err := run(t, env, "", time.Minute, testenv.Gocvx(t), "install", "--prefix", prefix); err != nil {
 		t.Fatalf("gocvx install --prefix: %v\n%s", err, out)
 	}
 	for _, c := range []struct{ name, path string }{
@@ -133,7 +101,7 @@ func TestInstall(t *testing.T) {
 		if err := json.Unmarshal([]byte(out), &spec); err != nil {
 			t.Fatalf("%s: %v: %s", c.name, err, out)
 		}
-		if spec.Argv[0] != gocvx(t) || spec.DisplayName != "Go (gocvx)" || spec.InterruptMode != "message" {
+		if spec.Argv[0] != testenv.Gocvx(t) || spec.DisplayName != "Go (gocvx)" || spec.InterruptMode != "message" {
 			t.Errorf("%s: kernelspec = %+v", c.name, spec)
 		}
 	}
@@ -344,7 +312,7 @@ func TestConsoleExisting(t *testing.T) {
 	if err := os.WriteFile(file, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	kernel := exec.Command(gocvx(t), "kernel", "-f", file)
+	kernel := exec.Command(testenv.Gocvx(t), "kernel", "-f", file)
 	kernel.Env = env
 	if err := kernel.Start(); err != nil {
 		t.Fatal(err)

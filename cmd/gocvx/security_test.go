@@ -56,7 +56,7 @@ func startKernel(t *testing.T, ip, key string) (file string, stderr *syncBuffer,
 	if err := os.WriteFile(file, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(gocvx(t), "kernel", "-f", file)
+	cmd := exec.Command(testenv.Gocvx(t), "kernel", "-f", file)
 	cmd.Env = append(os.Environ(), "GOCVX_HISTORY_FILE="+filepath.Join(t.TempDir(), "history.jsonl"))
 	stderr = &syncBuffer{}
 	cmd.Stderr = stderr
