@@ -12,8 +12,10 @@
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 missing() { echo "lab/build.sh: $*" >&2; exit 3; }
-command -v node >/dev/null 2>&1 || missing "node is not installed (Debian: apt-get install nodejs npm)"
+command -v node >/dev/null 2>&1 || missing "node is not installed (Node.js 20 or later with npm)"
 command -v npm >/dev/null 2>&1 || missing "npm is not installed"
+node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' ||
+	missing "node $(node --version) is too old: playwright-core needs Node.js 20 or later"
 
 [ -f "$here/package-lock.json" ] || { echo "lab/build.sh: $here/package-lock.json is missing" >&2; exit 1; }
 cache=${GOCVX_LAB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/gocvx-lab}

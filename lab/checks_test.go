@@ -225,13 +225,14 @@ type consoleMessage struct {
 var serverGaps = []string{"/api/me", "/api/events/subscribe"}
 
 // checkConsole: no uncaught exception and no console error besides the server gaps.
+// Warnings are counted by text in the log.
 func checkConsole(t *testing.T, messages []consoleMessage) {
 	t.Helper()
-	warnings := 0
+	warnings := map[string]int{}
 	for _, m := range messages {
 		switch {
 		case m.Type == "warning":
-			warnings++
+			warnings[m.Text]++
 		case slices.ContainsFunc(serverGaps, func(api string) bool {
 			return strings.Contains(m.URL, api) || strings.Contains(m.Text, api)
 		}):
@@ -239,5 +240,7 @@ func checkConsole(t *testing.T, messages []consoleMessage) {
 			t.Errorf("console %s: %s (%s)", m.Type, m.Text, m.URL)
 		}
 	}
-	t.Logf("%d console messages, %d of them warnings", len(messages), warnings)
+	for text, n := range warnings {
+		t.Logf("console warning ×%d: %.200s", n, text)
+	}
 }

@@ -53,6 +53,12 @@ func TestJupyterLab(t *testing.T) {
 
 	root := t.TempDir()
 	copyNotebooks(t, root)
+	// Cleanups run last first: this one after the server's shutdown.
+	t.Cleanup(func() {
+		if left := reap(bin); len(left) > 0 {
+			t.Errorf("kernels outlived the server's shutdown:\n%s", strings.Join(left, "\n"))
+		}
+	})
 	srv := startServer(t, python, app, root, jupyterEnv(t, bin))
 
 	artifacts := artifactDir(t)
