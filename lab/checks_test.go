@@ -1,9 +1,9 @@
 package lab
 
 import (
+	"fmt"
 	"slices"
 	"strings"
-	"testing"
 
 	"github.com/gocvx/gocvx/notebook"
 )
@@ -79,27 +79,26 @@ func (c cellState) stdout() string {
 
 // checkEditor: the kernel is gocvx, its language_info is in the notebook's metadata,
 // and the editor uses the Go mode it names, which colours the first token.
-func checkEditor(t *testing.T, e editorState) {
-	t.Helper()
+func checkEditor(e editorState) (p problems) {
 	if e.Kernel != "Go (gocvx)" {
-		t.Errorf("%s: kernel %q, want Go (gocvx)", e.Path, e.Kernel)
+		p.addf("%s: kernel %q, want Go (gocvx)", e.Path, e.Kernel)
 	}
 	if e.LanguageInfo["codemirror_mode"] != "go" || e.LanguageInfo["mimetype"] != "text/x-go" {
-		t.Errorf("%s: language_info %v", e.Path, e.LanguageInfo)
+		p.addf("%s: language_info %v", e.Path, e.LanguageInfo)
 	}
 	if e.MimeType != "text/x-go" {
-		t.Errorf("%s: the editor's MIME type is %q, want text/x-go", e.Path, e.MimeType)
+		p.addf("%s: the editor's MIME type is %q, want text/x-go", e.Path, e.MimeType)
 	}
 	if e.FirstToken == "" || e.TokenColor == e.TextColor {
-		t.Errorf("%s: the line %q is not highlighted (first token %q in %s, text in %s)",
+		p.addf("%s: the line %q is not highlighted (first token %q in %s, text in %s)",
 			e.Path, e.FirstLine, e.FirstToken, e.TokenColor, e.TextColor)
 	}
+	return p
 }
 
 // checkRun: every code cell of the notebook ran, without error output, and the cells
 // tagged "figure" and "table" show an image and an HTML table.
-func checkRun(t *testing.T, cells []cellState, nb *notebook.Notebook) {
-	t.Helper()
+func checkRun(cells []cellState, nb *notebook.Notebook) (p problems) {
 	var code, figures, tables int
 	for _, c := range nb.Cells {
 		if c.Type == notebook.Code {
@@ -107,37 +106,38 @@ func checkRun(t *testing.T, cells []cellState, nb *notebook.Notebook) {
 		}
 	}
 	if len(cells) != code {
-		t.Errorf("the page shows %d code cells, the notebook has %d", len(cells), code)
+		p.addf("the page shows %d code cells, the notebook has %d", len(cells), code)
 	}
 	for _, c := range cells {
 		if c.Index < 0 || c.Index >= len(nb.Cells) || nb.Cells[c.Index].Type != notebook.Code {
-			t.Errorf("cell %d of the page is not a code cell of the notebook", c.Index)
+			p.addf("cell %d of the page is not a code cell of the notebook", c.Index)
 			continue
 		}
 		src := nb.Cells[c.Index]
 		if c.ExecutionCount == nil && strings.TrimSpace(src.Source) != "" {
-			t.Errorf("cell %d did not run", c.Index)
+			p.addf("cell %d did not run", c.Index)
 		}
 		for _, e := range c.errors() {
-			t.Errorf("cell %d shows an error: %s", c.Index, e)
+			p.addf("cell %d shows an error: %s", c.Index, e)
 		}
 		tags, _ := src.Metadata["tags"].([]any)
 		if slices.Contains(tags, any("figure")) {
 			figures++
 			if !c.image() {
-				t.Errorf("cell %d (tagged figure) shows no image: %+v", c.Index, c.Outputs)
+				p.addf("cell %d (tagged figure) shows no image: %+v", c.Index, c.Outputs)
 			}
 		}
 		if slices.Contains(tags, any("table")) {
 			tables++
 			if !c.table() {
-				t.Errorf("cell %d (tagged table) shows no HTML table: %+v", c.Index, c.Outputs)
+				p.addf("cell %d (tagged table) shows no HTML table: %+v", c.Index, c.Outputs)
 			}
 		}
 	}
 	if figures == 0 || tables == 0 {
-		t.Errorf("the notebook tags %d figure and %d table cells; the check needs both", figures, tables)
+		p.addf("the notebook tags %d figure and %d table cells; the check needs both", figures, tables)
 	}
+	return p
 }
 
 // liveState is what the page saw of a cell running display.SolveLive: the most output
@@ -149,69 +149,68 @@ type liveState struct {
 
 // checkLive: the live display was redrawn in place (several contents, never more
 // output areas than the one it ends with) and ends as the result with its plot.
-func checkLive(t *testing.T, l liveState) {
-	t.Helper()
+func checkLive(l liveState) (p problems) {
 	if len(l.Cell.Outputs) != 1 {
-		t.Fatalf("the live cell ends with %d outputs, want 1 (the result in place of the progress): %+v", len(l.Cell.Outputs), l.Cell.Outputs)
+		p.addf("the live cell ends with %d outputs, want 1 (the result in place of the progress): %+v", len(l.Cell.Outputs), l.Cell.Outputs)
 	}
 	if l.MaxOutputs != 1 {
-		t.Errorf("the live cell had %d output areas at once while it ran, want 1", l.MaxOutputs)
+		p.addf("the live cell had %d output areas at once while it ran, want 1", l.MaxOutputs)
 	}
 	if l.DistinctContents < 2 {
-		t.Errorf("the live output took %d contents in %d changes: it was not updated in place", l.DistinctContents, l.Changes)
+		p.addf("the live output took %d contents in %d changes: it was not updated in place", l.DistinctContents, l.Changes)
 	}
 	if !l.Cell.image() || !l.Cell.table() {
-		t.Errorf("the live cell ends without the result's table and plot: %+v", l.Cell.Outputs)
+		p.addf("the live cell ends without the result's table and plot: %+v", l.Cell.Outputs)
 	}
 	for _, e := range l.Cell.errors() {
-		t.Errorf("the live cell shows an error: %s", e)
+		p.addf("the live cell shows an error: %s", e)
 	}
-	t.Logf("the live output changed %d times, showing %d different contents", l.Changes, l.DistinctContents)
+	return p
 }
 
 // checkInterrupt: the stop button ended `for {}` with a notice, and the variable
 // defined before it still holds its value.
-func checkInterrupt(t *testing.T, define, loop, after cellState) {
-	t.Helper()
+func checkInterrupt(define, loop, after cellState) (p problems) {
 	if define.ExecutionCount == nil || len(define.errors()) > 0 {
-		t.Errorf("x := 42 did not run cleanly: %+v", define)
+		p.addf("x := 42 did not run cleanly: %+v", define)
 	}
 	var notice string
 	for _, o := range loop.Outputs {
 		notice += o.Text
 	}
 	if !strings.Contains(strings.ToLower(notice), "interrupt") {
-		t.Errorf("the interrupted loop shows %q, no word of the interrupt", notice)
+		p.addf("the interrupted loop shows %q, no word of the interrupt", notice)
 	}
 	if got := after.stdout(); got != "42\n" {
-		t.Errorf("fmt.Println(x) after the interrupt printed %q (errors %q), want 42", got, after.errors())
+		p.addf("fmt.Println(x) after the interrupt printed %q (errors %q), want 42", got, after.errors())
 	}
+	return p
 }
 
 // checkInspect: Shift-Tab on solver.Solve shows its signature and documentation.
-func checkInspect(t *testing.T, source, tooltip string) {
-	t.Helper()
+func checkInspect(source, tooltip string) (p problems) {
 	if source != "solver.Solve" {
-		t.Errorf("choosing Solve in the completer left %q in the cell, want solver.Solve", source)
+		p.addf("choosing Solve in the completer left %q in the cell, want solver.Solve", source)
 	}
 	signature, doc, _ := strings.Cut(strings.TrimSpace(tooltip), "\n\n")
 	if !strings.HasPrefix(signature, "func Solve(") || strings.TrimSpace(doc) == "" {
-		t.Errorf("the tooltip shows %q, want Solve's signature and documentation", tooltip)
+		p.addf("the tooltip shows %q, want Solve's signature and documentation", tooltip)
 	}
+	return p
 }
 
 // checkRestart: the kernel went through a restart and counts executions from 1 again.
-func checkRestart(t *testing.T, statuses []string, c cellState) {
-	t.Helper()
+func checkRestart(statuses []string, c cellState) (p problems) {
 	if !slices.Contains(statuses, "restarting") {
-		t.Errorf("the kernel's statuses after Kernel ▸ Restart were %q, without restarting", statuses)
+		p.addf("the kernel's statuses after Kernel ▸ Restart were %q, without restarting", statuses)
 	}
 	if c.ExecutionCount == nil || *c.ExecutionCount != 1 {
-		t.Errorf("the first cell after the restart has execution count %v, want 1", c.ExecutionCount)
+		p.addf("the first cell after the restart has execution count %v, want 1", c.ExecutionCount)
 	}
 	if got := c.stdout(); got != "restarted\n" {
-		t.Errorf("the cell after the restart printed %q (errors %q)", got, c.errors())
+		p.addf("the cell after the restart printed %q (errors %q)", got, c.errors())
 	}
+	return p
 }
 
 // consoleMessage is a console error or warning of the page, or an uncaught exception.
@@ -225,10 +224,9 @@ type consoleMessage struct {
 var serverGaps = []string{"/api/me", "/api/events/subscribe"}
 
 // checkConsole: no uncaught exception and no console error besides the server gaps.
-// Warnings are counted by text in the log.
-func checkConsole(t *testing.T, messages []consoleMessage) {
-	t.Helper()
-	warnings := map[string]int{}
+// It returns the warnings, counted by text, for the log.
+func checkConsole(messages []consoleMessage) (p problems, warnings map[string]int) {
+	warnings = map[string]int{}
 	for _, m := range messages {
 		switch {
 		case m.Type == "warning":
@@ -237,10 +235,13 @@ func checkConsole(t *testing.T, messages []consoleMessage) {
 			return strings.Contains(m.URL, api) || strings.Contains(m.Text, api)
 		}):
 		default:
-			t.Errorf("console %s: %s (%s)", m.Type, m.Text, m.URL)
+			p.addf("console %s: %s (%s)", m.Type, m.Text, m.URL)
 		}
 	}
-	for text, n := range warnings {
-		t.Logf("console warning ×%d: %.200s", n, text)
-	}
+	return p, warnings
 }
+
+// problems collects what a check finds wrong with a step.
+type problems []string
+
+func (p *problems) addf(format string, args ...any) { *p = append(*p, fmt.Sprintf(format, args...)) }

@@ -216,50 +216,56 @@ func checkStep(t *testing.T, r report, nbs map[string]*notebook.Notebook) {
 			t.Fatalf("step data %s: %v", r.Data, err)
 		}
 	}
+	var p problems
 	switch r.Step {
 	case "start":
 	case "open-tutorial", "open-adversarial", "new-notebook":
 		var e editorState
 		decode(&e)
-		checkEditor(t, e)
-	case "run-tutorial":
+		p = checkEditor(e)
+	case "run-tutorial", "run-adversarial":
 		var run struct{ Cells []cellState }
 		decode(&run)
-		checkRun(t, run.Cells, nbs[tutorial])
-	case "run-adversarial":
-		var run struct{ Cells []cellState }
-		decode(&run)
-		checkRun(t, run.Cells, nbs[adversarial])
+		nb := map[string]*notebook.Notebook{"run-tutorial": nbs[tutorial], "run-adversarial": nbs[adversarial]}[r.Step]
+		p = checkRun(run.Cells, nb)
 	case "live":
 		var live liveState
 		decode(&live)
-		checkLive(t, live)
+		p = checkLive(live)
+		t.Logf("the live output changed %d times, showing %d different contents", live.Changes, live.DistinctContents)
 	case "interrupt":
 		var in struct{ Define, Loop, After cellState }
 		decode(&in)
-		checkInterrupt(t, in.Define, in.Loop, in.After)
+		p = checkInterrupt(in.Define, in.Loop, in.After)
 	case "complete":
 		var c struct{ Items []string }
 		decode(&c)
 		if !slices.Contains(c.Items, "Solve") {
-			t.Errorf("the completer lists %q for solver., without Solve", c.Items)
+			p.addf("the completer lists %q for solver., without Solve", c.Items)
 		}
 	case "inspect":
 		var in struct{ Source, Tooltip string }
 		decode(&in)
-		checkInspect(t, in.Source, in.Tooltip)
+		p = checkInspect(in.Source, in.Tooltip)
 	case "restart":
 		var re struct {
 			Statuses []string
 			Cell     cellState
 		}
 		decode(&re)
-		checkRestart(t, re.Statuses, re.Cell)
+		p = checkRestart(re.Statuses, re.Cell)
 	case "console":
 		var c struct{ Messages []consoleMessage }
 		decode(&c)
-		checkConsole(t, c.Messages)
+		var warnings map[string]int
+		p, warnings = checkConsole(c.Messages)
+		for text, n := range warnings {
+			t.Logf("console warning ×%d: %.200s", n, text)
+		}
 	default:
 		t.Fatalf("unknown step %q", r.Step)
+	}
+	for _, problem := range p {
+		t.Error(problem)
 	}
 }
