@@ -7,6 +7,7 @@
 #       build-<hash of sources>/  the built application: bundle.js, schemas/, themes/
 #
 # and prints the build folder's path as its last line. A warm run only hashes files.
+# Builds and dependency sets unused for a week are removed.
 # Exit status 3 means a tool is missing (node, npm or the npm registry), so that tests
 # can skip locally and fail in CI.
 set -eu
@@ -53,4 +54,8 @@ if [ ! -f "$build/bundle.js" ]; then
 	find "$dir" -mindepth 1 -maxdepth 1 -name 'build-*' -mtime +7 -exec rm -rf {} +
 	mv "$dir/build" "$build"
 fi
+# Dependency sets that no run has used for a week go (each run opens its .lock).
+find "$cache" -mindepth 2 -maxdepth 2 -name .lock -mtime +7 | while read -r stale; do
+	[ "$(dirname "$stale")" = "$dir" ] || rm -rf "$(dirname "$stale")"
+done
 echo "$build"

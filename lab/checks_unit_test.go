@@ -24,7 +24,7 @@ func TestChecksFindProblems(t *testing.T) {
 	}{{Decoded: false}}
 	table := outputState{Mime: "text/html", Tables: 1}
 	stdout := func(s string) outputState { return outputState{Mime: stdoutMIME, Text: s} }
-	errorOut := outputState{Mime: errorMIME, Text: "panic: boom"}
+	stderr := outputState{Mime: stderrMIME, Text: "panic: boom"}
 
 	nb, err := notebook.ReadFile(filepath.Join("..", tutorial))
 	if err != nil {
@@ -63,7 +63,8 @@ func TestChecksFindProblems(t *testing.T) {
 		Cell: cellState{ExecutionCount: &one, Outputs: []outputState{{Mime: "text/html", Tables: 1, Images: image.Images}}}}
 	withLive := func(change func(*liveState)) liveState { l := goodLive; change(&l); return l }
 	ran := cellState{ExecutionCount: &one}
-	interrupted := cellState{ExecutionCount: &one, Outputs: []outputState{{Mime: stderrMIME, Text: "Interrupted: the cell was interrupted"}}}
+	interrupted := cellState{ExecutionCount: &one, Errors: []string{"Interrupted: the cell was interrupted"},
+		Outputs: []outputState{{Mime: stderrMIME, Text: "Interrupted: the cell was interrupted"}}}
 	seven := 7
 
 	cases := []struct {
@@ -78,7 +79,8 @@ func TestChecksFindProblems(t *testing.T) {
 		{"run", true, checkRun(run(nil), nb)},
 		{"figure that did not decode", false, checkRun(run(func(c *cellState) { c.Outputs = []outputState{broken} }), nb)},
 		{"figure missing", false, checkRun(run(func(c *cellState) { c.Outputs = nil }), nb)},
-		{"error output", false, checkRun(run(func(c *cellState) { c.Outputs = append(c.Outputs, errorOut) }), nb)},
+		{"error output", false, checkRun(run(func(c *cellState) { c.Errors = []string{"panic: boom"} }), nb)},
+		{"stderr output", false, checkRun(run(func(c *cellState) { c.Outputs = append(c.Outputs, stderr) }), nb)},
 		{"cell that did not run", false, checkRun(run(func(c *cellState) { c.ExecutionCount = nil }), nb)},
 		{"cells missing", false, checkRun(run(nil)[:3], nb)},
 		{"live", true, checkLive(goodLive)},
@@ -86,7 +88,7 @@ func TestChecksFindProblems(t *testing.T) {
 		{"live never redrawn", false, checkLive(withLive(func(l *liveState) { l.DistinctContents = 1 }))},
 		{"live ends without plot", false, checkLive(withLive(func(l *liveState) { l.Cell.Outputs = []outputState{table} }))},
 		{"interrupt", true, checkInterrupt(ran, interrupted, cellState{ExecutionCount: &one, Outputs: []outputState{stdout("42\n")}})},
-		{"variable lost", false, checkInterrupt(ran, interrupted, cellState{ExecutionCount: &one, Outputs: []outputState{errorOut}})},
+		{"variable lost", false, checkInterrupt(ran, interrupted, cellState{ExecutionCount: &one, Errors: []string{"CompileError: undefined: x"}})},
 		{"loop not interrupted", false, checkInterrupt(ran, ran, cellState{ExecutionCount: &one, Outputs: []outputState{stdout("42\n")}})},
 		{"inspect", true, checkInspect("solver.Solve", "func Solve(ctx context.Context) error\n\nSolve trains.")},
 		{"signature alone", false, checkInspect("solver.Solve", "func Solve(ctx context.Context) error")},

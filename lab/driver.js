@@ -111,7 +111,7 @@ async function waitIdle(timeout) {
 }
 
 // cellReport describes every code cell of the current notebook: its index, execution
-// count and outputs (MIME type of each rendered output, its images once decoded, its
+// count, error outputs and rendered outputs (MIME type of each rendered output, its images once decoded, its
 // HTML tables, the start of its text).
 async function cellReport() {
   return page.evaluate(async () => {
@@ -121,7 +121,11 @@ async function cellReport() {
       if (cell.model.type !== 'code') {
         continue;
       }
-      cells.push({ index, executionCount: cell.model.executionCount, outputs: await outputReport(cell) });
+      // JupyterLab renders error outputs as stderr text; the model tells them apart.
+      const errors = cell.model.outputs.toJSON()
+        .filter(o => o.output_type === 'error')
+        .map(o => `${o.ename}: ${o.evalue}`);
+      cells.push({ index, executionCount: cell.model.executionCount, errors, outputs: await outputReport(cell) });
     }
     return cells;
 
@@ -429,6 +433,23 @@ async function steps() {
     const source = await page.evaluate(() =>
       window.gocvxLab.app.shell.currentWidget.content.activeCell.model.sharedModel.getSource());
     return { source, tooltip: await tooltip.innerText() };
+  });
+
+  // Help ▸ Show Contextual Help opens the inspector, which follows the cursor: moving it
+  // onto solver.Solve shows the same documentation in the panel.
+  await step('contextual-help', async () => {
+    await page.keyboard.press('Escape');
+    const notebook = await panelId(); // the inspector opens beside it and takes the focus
+    await menu('Help', 'inspector:toggle');
+    const inspector = page.locator('.jp-Inspector');
+    await inspector.waitFor({ timeout: timeouts.step });
+    await page.click(`#${notebook} .jp-Cell.jp-mod-active .cm-content`);
+    await page.keyboard.press('End');
+    await page.keyboard.press('ArrowLeft');
+    await inspector.locator('.jp-Inspector-content', { hasText: 'func Solve(' }).waitFor({ timeout: timeouts.step });
+    const text = await inspector.locator('.jp-Inspector-content').innerText();
+    await page.keyboard.press('Escape');
+    return { text };
   });
 
   await step('restart', async () => {

@@ -32,7 +32,7 @@ const (
 
 // steps are the steps driver.js reports, in order.
 var steps = []string{"start", "open-tutorial", "run-tutorial", "new-notebook", "live", "interrupt",
-	"complete", "inspect", "restart", "open-adversarial", "run-adversarial", "console"}
+	"complete", "inspect", "contextual-help", "restart", "open-adversarial", "run-adversarial", "console"}
 
 // TestJupyterLab runs gocvx in JupyterLab 4's own front end: the application of this
 // folder, built from npm (build.sh), served by Debian's jupyter_server with the gocvx
@@ -247,6 +247,10 @@ func checkStep(t *testing.T, r report, nbs map[string]*notebook.Notebook) {
 		var in struct{ Source, Tooltip string }
 		decode(&in)
 		p = checkInspect(in.Source, in.Tooltip)
+	case "contextual-help":
+		var help struct{ Text string }
+		decode(&help)
+		p = checkInspect("solver.Solve", help.Text)
 	case "restart":
 		var re struct {
 			Statuses []string
