@@ -311,6 +311,10 @@ const liveCell = [
 ].join('\n');
 
 async function main() {
+  // If the test that started the driver is killed, the driver ends too (and Playwright
+  // with it ends the browser).
+  const parent = process.ppid;
+  setInterval(() => process.ppid !== parent && process.exit(2), 1000).unref();
   fs.mkdirSync(cfg.artifacts, { recursive: true });
   const context = await chromium.launchPersistentContext(cfg.profile, {
     executablePath: cfg.browser,

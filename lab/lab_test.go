@@ -45,10 +45,10 @@ var steps = []string{"start", "open-tutorial", "run-tutorial", "new-notebook", "
 // Screenshots of every step go to $GOCVX_ARTIFACTS/jupyterlab (default
 // $TMPDIR/gocvx-artifacts/jupyterlab).
 func TestJupyterLab(t *testing.T) {
-	app := buildLab(t)
 	node := testenv.RequireCommand(t, "node")
 	browser := chromium(t)
 	python := testenv.RequirePython(t, "jupyter_server", "jupyterlab_server")
+	app := buildLab(t)
 	bin := testenv.Gocvx(t)
 
 	root := t.TempDir()
@@ -122,7 +122,8 @@ func runDriver(t *testing.T, node string, app built, cfg map[string]any) []repor
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+	limit := within(t, 20*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, "driver.js", string(config))
 	cmd.Env = append(os.Environ(), "NODE_PATH="+app.nodeModules)
@@ -134,7 +135,7 @@ func runDriver(t *testing.T, node string, app built, cfg map[string]any) []repor
 	cmd.WaitDelay = 15 * time.Second
 	err = cmd.Run()
 	if ctx.Err() != nil {
-		t.Errorf("driver.js did not finish in 20 minutes")
+		t.Errorf("driver.js did not finish in %v", limit)
 	}
 	var reports []report
 	for _, line := range strings.Split(strings.TrimSpace(stdout.String()), "\n") {
@@ -151,6 +152,15 @@ func runDriver(t *testing.T, node string, app built, cfg map[string]any) []repor
 		t.Errorf("driver.js: %v\n%s", err, stderr.String())
 	}
 	return reports
+}
+
+// within returns limit, or less when the test's deadline (go test -timeout) comes
+// sooner, leaving two minutes for the cleanups that stop the processes.
+func within(t *testing.T, limit time.Duration) time.Duration {
+	if deadline, ok := t.Deadline(); ok {
+		limit = min(limit, time.Until(deadline)-2*time.Minute)
+	}
+	return max(limit, time.Minute)
 }
 
 // copyNotebooks copies the two notebooks and their data into root/notebooks.

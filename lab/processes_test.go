@@ -34,7 +34,7 @@ type built struct {
 // test as a missing tool does.
 func buildLab(t *testing.T) built {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), within(t, 15*time.Minute))
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "sh", "build.sh")
 	var stdout, stderr bytes.Buffer

@@ -6,12 +6,17 @@ jupyter_server and jupyterlab_server, for gocvx's browser tests.
 serves the notebooks under --root at http://127.0.0.1:N/lab?token=T. Kernels come from
 the usual Jupyter paths (JUPYTER_PATH). The application's default settings are in
 lab/settings/overrides.json; what the user changes while it runs (settings, workspaces)
-goes to --state, so the build folder is never written. Only 127.0.0.1 is served.
+goes to --state, so the build folder is never written. Only 127.0.0.1 is served. The
+server stops, with its kernels, when the process that started it goes away (a test
+killed by its timeout leaves nothing behind).
 """
 
 import argparse
 import os
+import signal
 import sys
+import threading
+import time
 
 # Configuration files of the machine or the user must not change what the tests see.
 os.environ["JUPYTER_NO_CONFIG"] = "1"
@@ -35,6 +40,19 @@ class GocvxLab(LabServerApp):
     app_settings_dir = os.path.join(HERE, "settings")
 
 
+def stop_with_parent():
+    """Sends this process SIGTERM (jupyter_server's orderly stop, kernels included) once
+    its parent process has gone."""
+    parent = os.getppid()
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(1)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--build", required=True, help="the folder lab/build.sh printed")
@@ -49,6 +67,7 @@ def main():
     if not os.path.isfile(os.path.join(args.build, "bundle.js")):
         sys.exit(f"lab/server.py: {args.build} holds no bundle.js (run lab/build.sh)")
 
+    stop_with_parent()
     GocvxLab.static_dir = args.build
     GocvxLab.schemas_dir = os.path.join(args.build, "schemas")
     GocvxLab.themes_dir = os.path.join(args.build, "themes")
