@@ -184,14 +184,21 @@ func checkInterrupt(define, loop, after cellState) (p problems) {
 	return p
 }
 
-// checkInspect: Shift-Tab on solver.Solve shows its signature and documentation.
-func checkInspect(source, tooltip string) (p problems) {
-	if source != "solver.Solve" {
-		p.addf("choosing Solve in the completer left %q in the cell, want solver.Solve", source)
+// checkInspect: taking Solve in the completer left the cell's text as want, and the
+// tooltip shows Solve's documentation.
+func checkInspect(source, want, tooltip string) (p problems) {
+	if source != want {
+		p.addf("choosing Solve in the completer left %q in the cell, want %q", source, want)
 	}
-	signature, doc, _ := strings.Cut(strings.TrimSpace(tooltip), "\n\n")
-	if !strings.HasPrefix(signature, "func Solve(") || strings.TrimSpace(doc) == "" {
-		p.addf("the tooltip shows %q, want Solve's signature and documentation", tooltip)
+	return append(p, checkDoc("tooltip", tooltip)...)
+}
+
+// checkDoc: the documentation shown in the named place for solver.Solve has its
+// signature and its text.
+func checkDoc(where, doc string) (p problems) {
+	signature, text, _ := strings.Cut(strings.TrimSpace(doc), "\n\n")
+	if !strings.HasPrefix(signature, "func Solve(") || strings.TrimSpace(text) == "" {
+		p.addf("the %s shows %q, want Solve's signature and documentation", where, doc)
 	}
 	return p
 }

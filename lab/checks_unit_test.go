@@ -90,9 +90,10 @@ func TestChecksFindProblems(t *testing.T) {
 		{"interrupt", true, checkInterrupt(ran, interrupted, cellState{ExecutionCount: &one, Outputs: []outputState{stdout("42\n")}})},
 		{"variable lost", false, checkInterrupt(ran, interrupted, cellState{ExecutionCount: &one, Errors: []string{"CompileError: undefined: x"}})},
 		{"loop not interrupted", false, checkInterrupt(ran, ran, cellState{ExecutionCount: &one, Outputs: []outputState{stdout("42\n")}})},
-		{"inspect", true, checkInspect("solver.Solve", "func Solve(ctx context.Context) error\n\nSolve trains.")},
-		{"signature alone", false, checkInspect("solver.Solve", "func Solve(ctx context.Context) error")},
-		{"completion not taken", false, checkInspect("solver.", "func Solve(ctx context.Context) error\n\nSolve trains.")},
+		{"inspect", true, checkInspect("solver.Solve", "solver.Solve", "func Solve(ctx context.Context) error\n\nSolve trains.")},
+		{"signature alone", false, checkInspect("solver.Solve", "solver.Solve", "func Solve(ctx context.Context) error")},
+		{"completion not taken", false, checkInspect("solver.", "solver.Solve", "func Solve(ctx context.Context) error\n\nSolve trains.")},
+		{"completion misplaced", false, checkInspect(`s := "😀😀Solve😀"; solver.`, `s := "😀😀😀"; solver.Solve`, "func Solve(ctx context.Context) error\n\nSolve trains.")},
 		{"restart", true, checkRestart([]string{"restarting", "idle"}, cellState{ExecutionCount: &one, Outputs: []outputState{stdout("restarted\n")}})},
 		{"no restart", false, checkRestart([]string{"busy", "idle"}, cellState{ExecutionCount: &seven, Outputs: []outputState{stdout("restarted\n")}})},
 	}

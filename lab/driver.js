@@ -7,6 +7,7 @@
 // CONFIG_JSON: {"url": "http://127.0.0.1:PORT/lab?token=T", "browser": "/usr/bin/chromium",
 // "profile": "a fresh folder", "artifacts": "a folder for the screenshots",
 // "tutorial": "notebooks/00-tutorial.ipynb", "adversarial": "notebooks/05-adversarial.ipynb",
+// "completeLine": "a line ending in solver.",
 // "timeoutSeconds": {"start": 120, "run": 300, "step": 120}}.
 //
 // Each step writes one line of JSON to standard output:
@@ -417,7 +418,7 @@ async function steps() {
 
   await step('complete', async () => {
     await editLastCell();
-    await page.keyboard.type('solver.');
+    await page.keyboard.type(cfg.completeLine);
     await page.keyboard.press('Tab');
     const completer = page.locator('.jp-Completer:not(.lm-mod-hidden)');
     await completer.locator('.jp-Completer-item').first().waitFor({ timeout: timeouts.step });
@@ -425,7 +426,7 @@ async function steps() {
     return { items };
   });
 
-  // Choosing Solve in the completer's list completes the text to solver.Solve; Shift+Tab
+  // Choosing Solve in the completer's list completes solver. to solver.Solve; Shift+Tab
   // there shows its documentation.
   await step('inspect', async () => {
     await page.locator('.jp-Completer:not(.lm-mod-hidden) .jp-Completer-item', {
