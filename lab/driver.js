@@ -92,21 +92,29 @@ async function panelId() {
   });
 }
 
-// waitKernelIdle waits until the current notebook's kernel is connected and idle and no
-// cell is queued or running (a prompt of [*]).
-async function waitIdle(timeout) {
+// waitRan waits until the current notebook's kernel is connected and idle, no cell is
+// queued or running (a prompt of [*]) and the code cells at indices have an execution
+// count. indices 'all' means every code cell with code, unless a cell shows an error
+// (a run stops at the first error, and the test is to say so).
+async function waitRan(indices, timeout) {
   await page.waitForFunction(
-    () => {
+    which => {
       const panel = window.gocvxLab.app.shell.currentWidget;
       const kernel = panel && panel.sessionContext && panel.sessionContext.session?.kernel;
       if (!kernel || kernel.status !== 'idle' || kernel.connectionStatus !== 'connected') {
         return false;
       }
-      return panel.content.widgets.every(
-        c => c.model.type !== 'code' || !c.promptNode.textContent.includes('*')
-      );
+      const code = panel.content.widgets.filter(c => c.model.type === 'code');
+      if (code.some(c => c.promptNode.textContent.includes('*'))) {
+        return false;
+      }
+      if (which === 'all') {
+        const failed = code.some(c => c.model.outputs.toJSON().some(o => o.output_type === 'error'));
+        return failed || code.every(c => c.model.sharedModel.getSource().trim() === '' || c.model.executionCount !== null);
+      }
+      return which.every(i => panel.content.widgets[i].model.executionCount !== null);
     },
-    null,
+    indices,
     { timeout, polling: 250 }
   );
 }
@@ -167,7 +175,7 @@ async function openFromFileBrowser(file) {
     file,
     { timeout: timeouts.step }
   );
-  await waitIdle(timeouts.start);
+  await waitRan([], timeouts.start);
 }
 
 // menu clicks a menu of the menu bar, then the item that runs command.
@@ -181,12 +189,14 @@ async function menu(title, command) {
 async function runAll(timeout) {
   await menu('Edit', 'editmenu:clear-all');
   await page.waitForFunction(
-    () => window.gocvxLab.app.shell.currentWidget.node.querySelectorAll('.jp-OutputArea-output').length === 0,
+    () => window.gocvxLab.app.shell.currentWidget.content.widgets.every(
+      c => c.model.type !== 'code' || (c.model.outputs.length === 0 && c.model.executionCount === null)
+    ),
     null,
     { timeout: timeouts.step }
   );
   await menu('Run', 'runmenu:run-all');
-  await waitIdle(timeout);
+  await waitRan('all', timeout);
 }
 
 // editLastCell puts the cursor in an empty code cell at the end of the notebook: the
@@ -215,7 +225,7 @@ async function typeAndRun(code, wait = true) {
   const index = await activeIndex();
   await page.keyboard.press('Shift+Enter');
   if (wait) {
-    await waitIdle(timeouts.run);
+    await waitRan([index], timeouts.run);
   }
   return index;
 }
@@ -370,12 +380,13 @@ async function steps() {
       null,
       { timeout: timeouts.step }
     );
-    await waitIdle(timeouts.start);
+    await waitRan([], timeouts.start);
     await page.click(`#${await panelId()} .jp-Cell.jp-mod-active .cm-content`);
     await page.keyboard.type('import "fmt"');
     const state = await editorState();
+    const index = await activeIndex();
     await page.keyboard.press('Shift+Enter');
-    await waitIdle(timeouts.run);
+    await waitRan([index], timeouts.run);
     return state;
   });
 
@@ -390,7 +401,7 @@ async function steps() {
     );
     await watchOutputs(index);
     await page.keyboard.press('Shift+Enter');
-    await waitIdle(timeouts.run);
+    await waitRan([index], timeouts.run);
     const watched = await stopWatching();
     const cell = await cellOutputs(index);
     await scrollToImage(index);
@@ -411,7 +422,7 @@ async function steps() {
       { timeout: timeouts.step }
     );
     await page.click(`#${await panelId()} .jp-Toolbar [data-command="notebook:interrupt-kernel"]`);
-    await waitIdle(timeouts.step);
+    await waitRan([loop], timeouts.step);
     const after = await typeAndRun('fmt.Println(x)');
     return { define: await cellOutputs(before), loop: await cellOutputs(loop), after: await cellOutputs(after) };
   });
@@ -468,7 +479,7 @@ async function steps() {
     await menu('Kernel', 'kernelmenu:restart');
     await page.locator('.jp-Dialog .jp-mod-accept').click();
     await page.waitForFunction(() => window.gocvxStatuses.includes('restarting'), null, { timeout: timeouts.step });
-    await waitIdle(timeouts.start);
+    await waitRan([], timeouts.start);
     const index = await typeAndRun('fmt.Println("restarted")');
     return { statuses: await page.evaluate(() => window.gocvxStatuses), cell: await cellOutputs(index) };
   });
