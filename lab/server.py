@@ -5,7 +5,9 @@ jupyter_server and jupyterlab_server, for gocvx's browser tests.
 
 serves the notebooks under --root at http://127.0.0.1:N/lab?token=T. Kernels come from
 the usual Jupyter paths (JUPYTER_PATH). The application's default settings are in
-lab/settings/overrides.json; what the user changes while it runs (settings, workspaces)
+lab/settings/overrides.json (notebooks render every cell, not only those in view, so a
+test sees all outputs; no update or news checks, which would reach outside); what the
+user changes while it runs (settings, workspaces)
 goes to --state, so the build folder is never written. Only 127.0.0.1 is served. The
 server stops, with its kernels, when the process that started it goes away (a test
 killed by its timeout leaves nothing behind).
