@@ -6,7 +6,6 @@ import (
 	"go/parser"
 	"go/token"
 	"go/types"
-	"path"
 	"sort"
 	"strconv"
 	"strings"
@@ -974,5 +973,3 @@ func (im *symbolImporter) byName(name string) string {
 	}
 	return best
 }
-
-var _ = path.Base

@@ -220,11 +220,7 @@ func (l *lines) ReadLine(prompt string, password bool) (string, error) {
 }
 
 func TestCorpus(t *testing.T) {
-	cases := loadCorpus(t)
-	if testing.Short() && len(cases) > 40 {
-		t.Logf("%d cases", len(cases))
-	}
-	for _, c := range cases {
+	for _, c := range loadCorpus(t) {
 		t.Run(c.file+"/"+c.name, func(t *testing.T) {
 			for _, msg := range runCase(c) {
 				t.Error(msg)
@@ -376,10 +372,43 @@ func checkCell(n int, cell *expectCell, rec *recorder, out Outcome) []string {
 	return fails
 }
 
-func TestCorpusSize(t *testing.T) {
-	cases := loadCorpus(t)
-	if len(cases) < 150 {
-		t.Logf("the corpus has %d cases", len(cases))
+// corpusSections are the expectation sections that checkCell reads; a section of
+// another name (a typo such as "-- stdot --") would be ignored, and the cell's
+// expectation with it.
+var corpusSections = regexp.MustCompile(`^(stdout|stderr|result|error|display)~?$|^result\.[a-z]+/[-+.a-z0-9]+~?$|^(traceback|page|events|stdout\.bytes)$`)
+
+// TestCorpusWellFormed checks the corpus files themselves: every file holds at
+// least one case, every case at least one cell, case names are unique (so that
+// -run selects one), and every section is one that the corpus test checks.
+func TestCorpusWellFormed(t *testing.T) {
+	files, err := filepath.Glob("testdata/cells/*.txtar")
+	if err != nil {
+		t.Fatal(err)
 	}
-	_ = strconv.Itoa
+	cases := loadCorpus(t)
+	perFile := map[string]int{}
+	names := map[string]bool{}
+	for _, c := range cases {
+		perFile[c.file]++
+		name := c.file + "/" + c.name
+		if names[name] {
+			t.Errorf("case %s appears twice", name)
+		}
+		names[name] = true
+		if len(c.cells) == 0 {
+			t.Errorf("case %s has no cell", name)
+		}
+		for i, cell := range c.cells {
+			for k := range cell.expect {
+				if !corpusSections.MatchString(k) {
+					t.Errorf("case %s, cell %d: section %q is not one the corpus test checks", name, i+1, k)
+				}
+			}
+		}
+	}
+	for _, f := range files {
+		if base := strings.TrimSuffix(filepath.Base(f), ".txtar"); perFile[base] == 0 {
+			t.Errorf("%s holds no case", f)
+		}
+	}
 }

@@ -2,7 +2,6 @@ package interp
 
 import (
 	"fmt"
-	"go/token"
 	"go/types"
 	"html"
 	"regexp"
@@ -247,5 +246,3 @@ The last expression of a cell is shown as its result. The standard library,
 gonum, gonum/plot and the gocvx packages (solver, display, cell, dataset) are
 preloaded: a cell may use them without importing them.
 `
-
-var _ = token.NoPos

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"log"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -106,28 +105,12 @@ func (e *fakeEngine) IsComplete(code string) (string, string) {
 	return "complete", ""
 }
 
-// freePorts returns n TCP ports on 127.0.0.1 that were free a moment ago.
-func freePorts(t *testing.T, n int) []int {
-	t.Helper()
-	var ports []int
-	var ls []net.Listener
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	for _, l := range ls {
-		l.Close()
-	}
-	return ports
-}
-
 // testConnection returns the connection info of a tcp kernel on free ports.
 func testConnection(t *testing.T) ConnectionInfo {
-	p := freePorts(t, 5)
+	p, err := testenv.FreePorts(5)
+	if err != nil {
+		t.Fatal(err)
+	}
 	return ConnectionInfo{
 		Transport: "tcp", IP: "127.0.0.1", ShellPort: p[0], IOPubPort: p[1], StdinPort: p[2],
 		ControlPort: p[3], HBPort: p[4], SignatureScheme: "hmac-sha256", Key: newID(),

@@ -19,7 +19,6 @@ import (
 	"flag"
 	"fmt"
 	"log"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,6 +26,7 @@ import (
 	"time"
 
 	"github.com/gocvx/gocvx/display"
+	"github.com/gocvx/gocvx/internal/testenv"
 	"github.com/gocvx/gocvx/interp"
 	"github.com/gocvx/gocvx/kernel"
 )
@@ -92,19 +92,6 @@ func engineAlone(n int) error {
 	return nil
 }
 
-func freePorts(n int) ([]int, error) {
-	var ports []int
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		defer l.Close()
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
-}
-
 func openFiles() int {
 	fds, _ := os.ReadDir("/proc/self/fd")
 	return len(fds)
@@ -118,7 +105,7 @@ func heapMB() float64 {
 }
 
 func run(cycles int, python string) error {
-	p, err := freePorts(5)
+	p, err := testenv.FreePorts(5)
 	if err != nil {
 		return err
 	}
