@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gocvx/gocvx/cellio"
 	"github.com/gocvx/gocvx/internal/cellrt"
 	"github.com/gocvx/gocvx/solver"
 )
@@ -40,7 +41,7 @@ type Live struct {
 	Interval time.Duration
 
 	mu      sync.Mutex
-	sink    cellrt.Sink
+	sink    cellio.Output
 	id      string
 	history []solver.Iteration
 	last    time.Time // time of the last redraw
@@ -219,7 +220,7 @@ type Progress struct {
 	count  int
 	start  time.Time
 	last   time.Time
-	sink   cellrt.Sink
+	sink   cellio.Output
 	id     string
 	ended  bool
 	frames int

@@ -7,6 +7,7 @@ import (
 	"os"
 	"sync/atomic"
 
+	"github.com/gocvx/gocvx/cellio"
 	"github.com/gocvx/gocvx/internal/cellrt"
 )
 
@@ -59,16 +60,16 @@ func publish(b Bundle, id string, update bool) {
 	publishTo(cellrt.Current(), b, id, update)
 }
 
-// publishTo sends b to the sink s, or prints its text when s is nil (and this is not
-// an update).
-func publishTo(s cellrt.Sink, b Bundle, id string, update bool) {
-	if s == nil {
+// publishTo sends b to out, or prints its text when out is nil (and this is not an
+// update).
+func publishTo(out cellio.Output, b Bundle, id string, update bool) {
+	if out == nil {
 		if !update {
 			fmt.Fprintln(os.Stdout, b.Data[MIMEText])
 		}
 		return
 	}
-	s.Display(b.Data, b.Metadata, id, update)
+	out.Display(b, id, update)
 }
 
 // idPrefix makes display IDs unique across kernel sessions, as front ends keep

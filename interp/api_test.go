@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gocvx/gocvx/cellio"
 )
 
 func newTestSession(t *testing.T, cells ...string) *Session {
@@ -15,7 +17,7 @@ func newTestSession(t *testing.T, cells ...string) *Session {
 	}
 	t.Cleanup(func() { s.Close() })
 	for i, c := range cells {
-		out := s.Execute(context.Background(), Cell{Code: c, Number: i + 1, Output: &recorder{}})
+		out := s.Execute(context.Background(), cellio.Cell{Code: c, Number: i + 1, Output: &recorder{}})
 		if out.Error != nil {
 			t.Fatalf("cell %d: %v", i+1, out.Error)
 		}
@@ -123,7 +125,7 @@ func TestConcurrentRequests(t *testing.T) {
 		defer close(done)
 		for i := 0; i < 3; i++ {
 			code := "for i := range 200000 { _ = i }\ntype item struct{ Name string; N int }\nnext := item{Name: \"b\"}\nnext"
-			if out := s.Execute(context.Background(), Cell{Code: code, Number: 10 + i, Output: &recorder{}}); out.Error != nil {
+			if out := s.Execute(context.Background(), cellio.Cell{Code: code, Number: 10 + i, Output: &recorder{}}); out.Error != nil {
 				t.Errorf("cell: %v", out.Error)
 			}
 		}
@@ -164,7 +166,7 @@ func TestGoroutinePanicBetweenCells(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	rec := &recorder{}
-	out := s.Execute(context.Background(), Cell{Code: `"next"`, Number: 2, Output: rec})
+	out := s.Execute(context.Background(), cellio.Cell{Code: `"next"`, Number: 2, Output: rec})
 	if out.Error != nil {
 		t.Fatal(out.Error)
 	}
@@ -197,8 +199,8 @@ res, _ := solver.Solve(cell.Context(), prob, &solver.Settings{Patterns: 8, MaxIt
 // what is not one expression, and no record (a replay does not evaluate them again).
 func TestTransient(t *testing.T) {
 	s := newTestSession(t, "calls := 0\nfunc count() int { calls++; return calls }\nx := 21")
-	eval := func(code string) Outcome {
-		return s.Execute(context.Background(), Cell{Code: code, Number: 2, Output: &recorder{}, Transient: true})
+	eval := func(code string) cellio.Outcome {
+		return s.Execute(context.Background(), cellio.Cell{Code: code, Number: 2, Output: &recorder{}, Transient: true})
 	}
 	if out := eval("x * 2"); out.Error != nil || out.Value == nil || out.Value.Data["text/plain"] != "42" {
 		t.Fatalf("x * 2: %+v", out)
@@ -215,7 +217,7 @@ func TestTransient(t *testing.T) {
 	// interpreter: calls starts again from the first cell, and count() would make
 	// it 1 if the user expression had been recorded.
 	for i, code := range []string{"type T int", "type T string", "calls"} {
-		out := s.Execute(context.Background(), Cell{Code: code, Number: 3 + i, Output: &recorder{}})
+		out := s.Execute(context.Background(), cellio.Cell{Code: code, Number: 3 + i, Output: &recorder{}})
 		if out.Error != nil {
 			t.Fatalf("%q: %v", code, out.Error)
 		}

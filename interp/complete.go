@@ -9,6 +9,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/gocvx/gocvx/cellio"
 )
 
 // Complete returns the completions of the identifier before the cursor: package
@@ -16,7 +18,7 @@ import (
 // builtins, and after a dot the fields and methods of the expression's type (for
 // a variable of an earlier cell or of the cell being written). Cursor, Start and
 // End count Unicode code points. It is safe to call while a cell runs.
-func (s *Session) Complete(code string, cursor int) Completion {
+func (s *Session) Complete(code string, cursor int) cellio.Completion {
 	at := byteOffset(code, cursor)
 	start := identStart(code, at)
 	prefix := code[start:at]
@@ -44,7 +46,7 @@ func (s *Session) Complete(code string, cursor int) Completion {
 	if matches == nil {
 		matches = []string{}
 	}
-	return Completion{
+	return cellio.Completion{
 		Matches:  matches,
 		Start:    runeCount(code, start),
 		End:      cursor,

@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/tools/txtar"
 
+	"github.com/gocvx/gocvx/cellio"
 	"github.com/gocvx/gocvx/display"
 )
 
@@ -252,7 +253,7 @@ func runCase(c *corpusCase) (fails []string) {
 		if cell.abandon > 0 {
 			s.abandonAfter = cell.abandon
 		}
-		cl := Cell{Code: cell.code, Number: i + 1, Output: rec}
+		cl := cellio.Cell{Code: cell.code, Number: i + 1, Output: rec}
 		if cell.hasStdin {
 			in := lines(append([]string(nil), cell.stdin...))
 			cl.Input = &in
@@ -265,7 +266,7 @@ func runCase(c *corpusCase) (fails []string) {
 	return fails
 }
 
-func checkCell(n int, cell *expectCell, rec *recorder, out Outcome) []string {
+func checkCell(n int, cell *expectCell, rec *recorder, out cellio.Outcome) []string {
 	var fails []string
 	fail := func(format string, args ...any) {
 		msg := fmt.Sprintf(format, args...)

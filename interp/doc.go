@@ -4,9 +4,9 @@
 // A Session is created with New and used by one kernel or one headless notebook run:
 //
 //	func New(opts Options) (*Session, error)
-//	func (s *Session) Execute(ctx context.Context, c Cell) Outcome
+//	func (s *Session) Execute(ctx context.Context, c cellio.Cell) cellio.Outcome
 //	func (s *Session) Complete(code string, cursor int) Completion   // cursor in code points
-//	func (s *Session) Inspect(code string, cursor, detail int) (display.Bundle, bool)
+//	func (s *Session) Inspect(code string, cursor, detail int) (cellio.Bundle, bool)
 //	func (s *Session) IsComplete(code string) (status, indent string)
 //	func (s *Session) Close() error
 //

@@ -154,7 +154,7 @@ func yaegiType(t types.Type, need map[string]bool) string {
 var richMethods = []struct{ name, result string }{
 	{"String", "string"}, {"Error", "string"}, {"HTML", "string"}, {"Markdown", "string"},
 	{"LaTeX", "string"}, {"SVG", "string"}, {"PNG", "[]byte"}, {"JPEG", "[]byte"},
-	{"Render", "github.com/gocvx/gocvx/display.Bundle"}, {"Render", "map[string]any"},
+	{"Render", "github.com/gocvx/gocvx/cellio.Bundle"}, {"Render", "map[string]any"},
 }
 
 // methodsOf returns the rich methods of a cell-defined type t, as the fields of a
@@ -190,7 +190,7 @@ func methodsOf(t types.Type, v string) string {
 			continue
 		}
 		field := rm.name
-		if rm.name == "Render" && rm.result != "github.com/gocvx/gocvx/display.Bundle" {
+		if rm.name == "Render" && rm.result != "github.com/gocvx/gocvx/cellio.Bundle" {
 			field = "Data"
 		}
 		fields = append(fields, fmt.Sprintf("%s: %s.%s", field, v, rm.name))

@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gocvx/gocvx/display"
+	"github.com/gocvx/gocvx/cellio"
 )
 
 const (
@@ -44,8 +44,8 @@ type chunk struct {
 type streamer struct {
 	mu      sync.Mutex
 	pending []chunk
-	out     Output // the running cell's output; nil between cells
-	discard bool   // replaying: drop everything
+	out     cellio.Output // the running cell's output; nil between cells
+	discard bool          // replaying: drop everything
 	limit   int
 	shown   int // bytes accepted for the running cell
 	dropped int // bytes dropped past the limit
@@ -144,7 +144,7 @@ func (s *streamer) flushLocked() {
 }
 
 // begin directs output to a new cell, delivering what was held since the last one.
-func (s *streamer) begin(out Output) {
+func (s *streamer) begin(out cellio.Output) {
 	s.emitMu.Lock()
 	s.mu.Lock()
 	s.out, s.shown, s.held = out, 0, 0
@@ -191,7 +191,7 @@ func (s *streamer) setDiscard(on bool) {
 }
 
 // display sends a rich output after the text written before it.
-func (s *streamer) display(b display.Bundle, id string, update bool) {
+func (s *streamer) display(b cellio.Bundle, id string, update bool) {
 	s.emitMu.Lock()
 	defer s.emitMu.Unlock()
 	s.flushLocked()

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gocvx/gocvx/cellio"
 	"github.com/gocvx/gocvx/display"
 	"github.com/gocvx/gocvx/internal/cellrt"
 	"github.com/gocvx/gocvx/interp/internal/rt"
@@ -35,7 +36,7 @@ func (s *Session) rtSymbols() map[string]reflect.Value {
 		"Methods":    reflect.ValueOf((*rtMethods)(nil)),
 		"Context":    reflect.ValueOf(func() context.Context { return rt.Live }),
 		"Bundle":     reflect.ValueOf(richBundle),
-		"BundleType": reflect.ValueOf((*display.Bundle)(nil)),
+		"BundleType": reflect.ValueOf((*cellio.Bundle)(nil)),
 		"AsError":    reflect.ValueOf(func(err error) error { return err }),
 		"AsStringer": reflect.ValueOf(func(s fmt.Stringer) fmt.Stringer { return s }),
 		"Print":      reflect.ValueOf(func(a ...any) { fmt.Fprint(s.stderr, a...) }),
@@ -78,7 +79,7 @@ func (s *Session) rtRun(f func()) {
 	f()
 }
 
-func (s *Session) setResult(b display.Bundle) {
+func (s *Session) setResult(b cellio.Bundle) {
 	rs := &s.runState
 	rs.mu.Lock()
 	rs.result = &b
@@ -102,17 +103,17 @@ func (s *Session) rtResultN(vs ...any) {
 		}
 		text += fmt.Sprint(render(v).Data["text/plain"])
 	}
-	s.setResult(display.Bundle{Data: map[string]any{"text/plain": text}, Metadata: map[string]any{}})
+	s.setResult(cellio.Bundle{Data: map[string]any{"text/plain": text}, Metadata: map[string]any{}})
 }
 
 func (s *Session) rtResultRich(v any, m rtMethods) { s.setResult(richBundle(v, m)) }
 
 // richBundle builds the bundle of a cell-typed value from its own methods.
-func richBundle(v any, m rtMethods) display.Bundle {
+func richBundle(v any, m rtMethods) cellio.Bundle {
 	if m.Render != nil {
 		return m.Render()
 	}
-	b := display.Bundle{Data: map[string]any{}, Metadata: map[string]any{}}
+	b := cellio.Bundle{Data: map[string]any{}, Metadata: map[string]any{}}
 	if m.Data != nil {
 		for k, x := range m.Data() {
 			b.Data[k] = x

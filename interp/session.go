@@ -24,7 +24,7 @@ import (
 	"github.com/traefik/yaegi/stdlib"
 	"github.com/traefik/yaegi/stdlib/unrestricted"
 
-	"github.com/gocvx/gocvx/display"
+	"github.com/gocvx/gocvx/cellio"
 	"github.com/gocvx/gocvx/internal/cellrt"
 	"github.com/gocvx/gocvx/interp/symbols"
 )
@@ -338,11 +338,11 @@ var logMu sync.Mutex
 
 // Execute runs one cell. Cancelling ctx interrupts it; Execute returns only when
 // the cell has stopped.
-func (s *Session) Execute(ctx context.Context, c Cell) (out Outcome) {
+func (s *Session) Execute(ctx context.Context, c cellio.Cell) (out cellio.Outcome) {
 	s.execMu.Lock()
 	defer s.execMu.Unlock()
 	if s.closed {
-		return Outcome{Error: &Error{Name: "SessionClosed", Value: "the session is closed", Traceback: []string{"the session is closed"}}}
+		return cellio.Outcome{Error: &cellio.Error{Name: "SessionClosed", Value: "the session is closed", Traceback: []string{"the session is closed"}}}
 	}
 	if c.Output == nil {
 		c.Output = discardOutput{}
@@ -368,17 +368,17 @@ func (s *Session) Execute(ctx context.Context, c Cell) (out Outcome) {
 	if c.Transient {
 		if _, err := parser.ParseExpr(c.Code); err != nil {
 			msg := "a user expression must be one Go expression: " + err.Error()
-			return Outcome{Error: &Error{Name: "CompileError", Value: msg, Traceback: []string{"CompileError: " + msg}}}
+			return cellio.Outcome{Error: &cellio.Error{Name: "CompileError", Value: msg, Traceback: []string{"CompileError: " + msg}}}
 		}
 	} else if page, ok := s.help(c.Code); ok {
-		return Outcome{Page: page}
+		return cellio.Outcome{Page: page}
 	}
 	if isBlankCode(c.Code) {
-		return Outcome{}
+		return cellio.Outcome{}
 	}
 	pc, err := parseCell(s.fset, c.Number, c.Code)
 	if err != nil {
-		return Outcome{Error: compileErr(err)}
+		return cellio.Outcome{Error: compileErr(err)}
 	}
 	s.mu.Lock()
 	s.serial++
@@ -392,7 +392,7 @@ func (s *Session) Execute(ctx context.Context, c Cell) (out Outcome) {
 	comp, err := cc.compile(pc)
 	s.mu.RUnlock()
 	if err != nil {
-		return Outcome{Error: compileErr(err)}
+		return cellio.Outcome{Error: compileErr(err)}
 	}
 	for _, n := range comp.notes {
 		s.streams.write(stderrStream, []byte(n))
@@ -407,7 +407,7 @@ func (s *Session) Execute(ctx context.Context, c Cell) (out Outcome) {
 	if prepErr != nil {
 		// The interpreter may hold part of the cell: rebuild it before the next.
 		s.dirty = true
-		return Outcome{Error: s.toError(prepErr)}
+		return cellio.Outcome{Error: s.toError(prepErr)}
 	}
 	result, runErr := s.run(ctx, runFunc, true)
 	stopped := ""
@@ -429,9 +429,9 @@ func (s *Session) Execute(ctx context.Context, c Cell) (out Outcome) {
 		// An expression declares nothing; not recording it keeps replays from
 		// evaluating it again.
 		if runErr != nil {
-			return Outcome{Error: s.toError(runErr)}
+			return cellio.Outcome{Error: s.toError(runErr)}
 		}
-		return Outcome{Value: result}
+		return cellio.Outcome{Value: result}
 	}
 	// The cell compiled: its declarations and variables are part of the program
 	// even if it panicked or was interrupted (as in a Go program, what ran ran).
@@ -450,9 +450,9 @@ func (s *Session) Execute(ctx context.Context, c Cell) (out Outcome) {
 	s.mu.Unlock()
 
 	if runErr != nil {
-		return Outcome{Error: s.toError(runErr)}
+		return cellio.Outcome{Error: s.toError(runErr)}
 	}
-	return Outcome{Value: result}
+	return cellio.Outcome{Value: result}
 }
 
 // forgetCells removes from the file set the files of the cells that the
@@ -536,9 +536,9 @@ func (rc *recordedCell) superseded(q *program) bool {
 
 type discardOutput struct{}
 
-func (discardOutput) Stream(string, string)                {}
-func (discardOutput) Display(display.Bundle, string, bool) {}
-func (discardOutput) Clear(bool)                           {}
+func (discardOutput) Stream(string, string)               {}
+func (discardOutput) Display(cellio.Bundle, string, bool) {}
+func (discardOutput) Clear(bool)                          {}
 
 // syncOutput waits until everything written to the captured descriptors has
 // reached the streamer.
@@ -798,7 +798,7 @@ func (s *Session) yaegiMessage(err error) string {
 }
 
 // compileErr converts a parse or compile failure.
-func compileErr(err error) *Error {
+func compileErr(err error) *cellio.Error {
 	var lines []string
 	var ce *compileError
 	switch {
@@ -824,7 +824,7 @@ func compileErr(err error) *Error {
 	if len(lines) == 0 {
 		lines = []string{err.Error()}
 	}
-	return &Error{Name: "CompileError", Value: strings.Join(lines, "\n"), Traceback: lines}
+	return &cellio.Error{Name: "CompileError", Value: strings.Join(lines, "\n"), Traceback: lines}
 }
 
 // runState is the cell function in flight: compiled code (gocvxrt.Run) marks when
@@ -843,11 +843,11 @@ type runState struct {
 	interrupt context.CancelFunc // cancels the running cell's context (cell.Context)
 	atLine    int                // the cell's statement that runs (see rtAt)
 	atCol     int
-	result    *display.Bundle
+	result    *cellio.Bundle
 }
 
 // run calls the cell function name in the interpreter and waits for its end.
-func (s *Session) run(ctx context.Context, name string, live bool) (*display.Bundle, error) {
+func (s *Session) run(ctx context.Context, name string, live bool) (*cellio.Bundle, error) {
 	// The files of the chunk that calls the cell function are not needed once
 	// it has run (the next run replaces it).
 	fset := s.yi.FileSet()
@@ -1040,13 +1040,13 @@ type cellPanic struct {
 func (p *cellPanic) Error() string { return fmt.Sprint(p.value) }
 
 // toError converts a run failure into the cell's error.
-func (s *Session) toError(err error) *Error {
+func (s *Session) toError(err error) *cellio.Error {
 	if errors.Is(err, errAbandoned) {
 		msg := fmt.Sprintf("the cell was interrupted but did not stop within %v: it waits in compiled code that takes no context (a lock taken twice, a WaitGroup or a channel that nothing releases, a long computation); it was abandoned there: that call goes on in the background, nothing more of the cell runs when it returns, and the next cell starts now", s.abandonAfter)
-		return &Error{Name: "Interrupted", Value: msg, Traceback: []string{"Interrupted: " + msg}}
+		return &cellio.Error{Name: "Interrupted", Value: msg, Traceback: []string{"Interrupted: " + msg}}
 	}
 	if errors.Is(err, errInterrupted) {
-		return &Error{Name: "Interrupted", Value: "the cell was interrupted", Traceback: []string{"Interrupted: the cell was interrupted"}}
+		return &cellio.Error{Name: "Interrupted", Value: "the cell was interrupted", Traceback: []string{"Interrupted: the cell was interrupted"}}
 	}
 	var ce *compileError
 	if errors.As(err, &ce) {
@@ -1054,7 +1054,7 @@ func (s *Session) toError(err error) *Error {
 	}
 	p, ok := err.(*cellPanic)
 	if !ok {
-		return &Error{Name: "Error", Value: err.Error(), Traceback: []string{err.Error()}}
+		return &cellio.Error{Name: "Error", Value: err.Error(), Traceback: []string{err.Error()}}
 	}
 	name, value := panicName(p.value)
 	if _, ok := p.value.(memoryError); ok && p.stopped {
@@ -1065,7 +1065,7 @@ func (s *Session) toError(err error) *Error {
 	}
 	tb := []string{name + ": " + value}
 	tb = append(tb, s.formatFrames(s.frames(p.frames), p.at)...)
-	return &Error{Name: name, Value: value, Traceback: tb}
+	return &cellio.Error{Name: name, Value: value, Traceback: tb}
 }
 
 // panicName returns the ename and evalue of a panic value.
@@ -1293,17 +1293,17 @@ func (s *Session) funcAt(pos string) string {
 // for a line.
 type cellInput struct {
 	mu  sync.Mutex
-	in  Input
+	in  cellio.Input
 	buf []byte
 }
 
-func (c *cellInput) get() Input {
+func (c *cellInput) get() cellio.Input {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.in
 }
 
-func (c *cellInput) set(in Input) {
+func (c *cellInput) set(in cellio.Input) {
 	c.mu.Lock()
 	c.in, c.buf = in, nil
 	c.mu.Unlock()
@@ -1327,12 +1327,21 @@ func (c *cellInput) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// sink adapts the session's output to cellrt.Sink for display.
+// sink is the output that display publishes to (through cellrt): the session's
+// streamer, after what the captured descriptors still hold.
 type sink struct{ s *Session }
 
-func (k sink) Display(data, metadata map[string]any, id string, update bool) {
+func (k sink) Stream(name, text string) {
+	stream := stdoutStream
+	if name == "stderr" {
+		stream = stderrStream
+	}
+	orderedWriter{k.s, stream}.Write([]byte(text))
+}
+
+func (k sink) Display(b cellio.Bundle, id string, update bool) {
 	k.s.syncOutput()
-	k.s.streams.display(display.Bundle{Data: data, Metadata: metadata}, id, update)
+	k.s.streams.display(b, id, update)
 }
 
 func (k sink) Clear(wait bool) {

@@ -10,8 +10,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/gocvx/gocvx/display"
-	"github.com/gocvx/gocvx/interp"
+	"github.com/gocvx/gocvx/cellio"
 )
 
 // handler answers one request type.
@@ -123,16 +122,16 @@ func execute(w *replyWriter, req *Message) {
 	if !r.Silent {
 		w.publish("execute_input", map[string]any{"code": r.Code, "execution_count": n})
 	}
-	c := interp.Cell{Code: r.Code, Number: n, Output: &cellOutput{w: w, silent: r.Silent}}
+	c := cellio.Cell{Code: r.Code, Number: n, Output: &cellOutput{w: w, silent: r.Silent}}
 	if r.AllowStdin {
 		c.Input = &cellInput{w: w, ctx: ctx}
 	}
-	var out interp.Outcome
+	var out cellio.Outcome
 	e := s.getEngine()
 	if e != nil {
 		out = e.Execute(ctx, c)
 	} else {
-		out.Error = &interp.Error{Name: "KernelError", Value: "the cell engine failed to start: " + s.engineErr.Error(), Traceback: []string{}}
+		out.Error = &cellio.Error{Name: "KernelError", Value: "the cell engine failed to start: " + s.engineErr.Error(), Traceback: []string{}}
 	}
 
 	var result *string
@@ -186,10 +185,10 @@ func execute(w *replyWriter, req *Message) {
 // userExpressions evaluates the user_expressions of a successful execute request,
 // in the order of their names, each to its MIME bundle (status "ok") or its error
 // (status "error"), as ipykernel answers them.
-func userExpressions(ctx context.Context, e Engine, exprs map[string]string, n int, output interp.Output) map[string]any {
+func userExpressions(ctx context.Context, e Engine, exprs map[string]string, n int, output cellio.Output) map[string]any {
 	values := map[string]any{}
 	for _, name := range slices.Sorted(maps.Keys(exprs)) {
-		out := e.Execute(ctx, interp.Cell{Code: exprs[name], Number: n, Output: output, Transient: true})
+		out := e.Execute(ctx, cellio.Cell{Code: exprs[name], Number: n, Output: output, Transient: true})
 		switch {
 		case out.Error != nil:
 			tb := out.Error.Traceback
@@ -215,7 +214,7 @@ func errorReply(name, value string, n int) map[string]any {
 }
 
 // bundle returns the data and metadata of b, never nil.
-func bundle(b display.Bundle) (data, meta map[string]any) {
+func bundle(b cellio.Bundle) (data, meta map[string]any) {
 	data, meta = map[string]any{}, map[string]any{}
 	for k, v := range b.Data {
 		data[k] = v
@@ -239,7 +238,7 @@ func (o *cellOutput) Stream(name, text string) {
 	o.w.publish("stream", map[string]any{"name": name, "text": text})
 }
 
-func (o *cellOutput) Display(b display.Bundle, displayID string, update bool) {
+func (o *cellOutput) Display(b cellio.Bundle, displayID string, update bool) {
 	if o.silent {
 		return
 	}
@@ -345,7 +344,7 @@ func complete(w *replyWriter, req *Message) {
 		r = codeRequest{}
 	}
 	cur := r.cursor()
-	var c interp.Completion
+	var c cellio.Completion
 	if e := w.s.getEngine(); e != nil {
 		c = e.Complete(r.Code, cur)
 	}
@@ -375,7 +374,7 @@ func inspect(w *replyWriter, req *Message) {
 	if r.DetailLevel > 0 {
 		detail = 1
 	}
-	var b display.Bundle
+	var b cellio.Bundle
 	var found bool
 	if e := w.s.getEngine(); e != nil {
 		b, found = e.Inspect(r.Code, r.cursor(), detail)

@@ -16,17 +16,16 @@ import (
 
 	"github.com/go-zeromq/zmq4"
 
-	"github.com/gocvx/gocvx/display"
-	"github.com/gocvx/gocvx/interp"
+	"github.com/gocvx/gocvx/cellio"
 )
 
 // Engine runs the cells of one kernel; *interp.Session satisfies it. Execute is
 // called for one cell at a time; Complete, Inspect and IsComplete may be called
 // while a cell runs.
 type Engine interface {
-	Execute(ctx context.Context, c interp.Cell) interp.Outcome
-	Complete(code string, cursor int) interp.Completion
-	Inspect(code string, cursor, detail int) (display.Bundle, bool)
+	Execute(ctx context.Context, c cellio.Cell) cellio.Outcome
+	Complete(code string, cursor int) cellio.Completion
+	Inspect(code string, cursor, detail int) (cellio.Bundle, bool)
 	IsComplete(code string) (status, indent string)
 }
 

@@ -15,9 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gocvx/gocvx/display"
+	"github.com/gocvx/gocvx/cellio"
 	"github.com/gocvx/gocvx/internal/testenv"
-	"github.com/gocvx/gocvx/interp"
 )
 
 // fakeEngine runs cells written in a tiny command language, one command a line,
@@ -29,8 +28,8 @@ type fakeEngine struct {
 	vars map[string]string
 }
 
-func (e *fakeEngine) Execute(ctx context.Context, c interp.Cell) interp.Outcome {
-	var out interp.Outcome
+func (e *fakeEngine) Execute(ctx context.Context, c cellio.Cell) cellio.Outcome {
+	var out cellio.Outcome
 	for _, line := range strings.Split(c.Code, "\n") {
 		cmd, arg, _ := strings.Cut(strings.TrimSpace(line), " ")
 		switch cmd {
@@ -39,26 +38,26 @@ func (e *fakeEngine) Execute(ctx context.Context, c interp.Cell) interp.Outcome 
 		case "eprint":
 			c.Output.Stream("stderr", arg+"\n")
 		case "value":
-			out.Value = &display.Bundle{Data: map[string]any{"text/plain": arg}}
+			out.Value = &cellio.Bundle{Data: map[string]any{"text/plain": arg}}
 		case "fail":
-			return interp.Outcome{Error: &interp.Error{Name: "Failure", Value: arg, Traceback: []string{"Failure: " + arg}}}
+			return cellio.Outcome{Error: &cellio.Error{Name: "Failure", Value: arg, Traceback: []string{"Failure: " + arg}}}
 		case "loop":
 			<-ctx.Done()
-			return interp.Outcome{Error: &interp.Error{Name: "Interrupted", Value: "interrupted", Traceback: []string{"Interrupted"}}}
+			return cellio.Outcome{Error: &cellio.Error{Name: "Interrupted", Value: "interrupted", Traceback: []string{"Interrupted"}}}
 		case "read":
 			if c.Input == nil {
-				return interp.Outcome{Error: &interp.Error{Name: "EOF", Value: "no stdin", Traceback: []string{}}}
+				return cellio.Outcome{Error: &cellio.Error{Name: "EOF", Value: "no stdin", Traceback: []string{}}}
 			}
 			s, err := c.Input.ReadLine("name? ", false)
 			if err != nil {
-				return interp.Outcome{Error: &interp.Error{Name: "Input", Value: err.Error(), Traceback: []string{}}}
+				return cellio.Outcome{Error: &cellio.Error{Name: "Input", Value: err.Error(), Traceback: []string{}}}
 			}
 			c.Output.Stream("stdout", "read "+s+"\n")
 		case "display":
-			c.Output.Display(display.Bundle{Data: map[string]any{"text/plain": "v1"}}, "d1", false)
-			c.Output.Display(display.Bundle{Data: map[string]any{"text/plain": "v2"}}, "d1", true)
+			c.Output.Display(cellio.Bundle{Data: map[string]any{"text/plain": "v1"}}, "d1", false)
+			c.Output.Display(cellio.Bundle{Data: map[string]any{"text/plain": "v2"}}, "d1", true)
 			c.Output.Clear(true)
-			c.Output.Display(display.Bundle{Data: map[string]any{"text/html": "<b>v3</b>", "text/plain": "v3"}}, "", false)
+			c.Output.Display(cellio.Bundle{Data: map[string]any{"text/html": "<b>v3</b>", "text/plain": "v3"}}, "", false)
 		case "enginepanic": // a bug in the engine, not a cell's panic
 			var m map[string]int
 			m["x"]++
@@ -69,7 +68,7 @@ func (e *fakeEngine) Execute(ctx context.Context, c interp.Cell) interp.Outcome 
 				c.Output.Stream("stdout", strings.Repeat("y", size))
 			}
 		case "page":
-			out.Page = &display.Bundle{Data: map[string]any{"text/plain": "help text"}}
+			out.Page = &cellio.Bundle{Data: map[string]any{"text/plain": "help text"}}
 		case "set":
 			k, v, _ := strings.Cut(arg, " ")
 			e.mu.Lock()
@@ -77,25 +76,25 @@ func (e *fakeEngine) Execute(ctx context.Context, c interp.Cell) interp.Outcome 
 			e.mu.Unlock()
 		case "get":
 			e.mu.Lock()
-			out.Value = &display.Bundle{Data: map[string]any{"text/plain": e.vars[arg]}}
+			out.Value = &cellio.Bundle{Data: map[string]any{"text/plain": e.vars[arg]}}
 			e.mu.Unlock()
 		case "":
 		default:
-			return interp.Outcome{Error: &interp.Error{Name: "Unknown", Value: cmd, Traceback: []string{}}}
+			return cellio.Outcome{Error: &cellio.Error{Name: "Unknown", Value: cmd, Traceback: []string{}}}
 		}
 	}
 	return out
 }
 
-func (e *fakeEngine) Complete(code string, cursor int) interp.Completion {
+func (e *fakeEngine) Complete(code string, cursor int) cellio.Completion {
 	if code == "enginepanic" {
 		panic("a bug in the engine's completion")
 	}
-	return interp.Completion{Matches: []string{"print", "page"}, Start: 0, End: cursor}
+	return cellio.Completion{Matches: []string{"print", "page"}, Start: 0, End: cursor}
 }
 
-func (e *fakeEngine) Inspect(code string, cursor, detail int) (display.Bundle, bool) {
-	return display.Bundle{Data: map[string]any{"text/plain": "doc of " + code}}, true
+func (e *fakeEngine) Inspect(code string, cursor, detail int) (cellio.Bundle, bool) {
+	return cellio.Bundle{Data: map[string]any{"text/plain": "doc of " + code}}, true
 }
 
 func (e *fakeEngine) IsComplete(code string) (string, string) {

@@ -12,13 +12,12 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gocvx/gocvx/display"
-	"github.com/gocvx/gocvx/interp"
+	"github.com/gocvx/gocvx/cellio"
 )
 
 // Engine executes cells; *interp.Session is the engine of the gocvx kernel.
 type Engine interface {
-	Execute(ctx context.Context, c interp.Cell) interp.Outcome
+	Execute(ctx context.Context, c cellio.Cell) cellio.Outcome
 }
 
 // Options configure Run. The zero value runs every code cell in the current
@@ -44,7 +43,7 @@ type Options struct {
 type CellError struct {
 	Index  int // position of the cell in the notebook, 0-based
 	Number int // its execution count, In [Number]
-	Err    *interp.Error
+	Err    *cellio.Error
 }
 
 func (e *CellError) Error() string {
@@ -243,7 +242,7 @@ type recorder struct {
 }
 
 // execute runs cell i and records its outputs in c.Outputs.
-func (r *recorder) execute(ctx context.Context, eng Engine, i int, c *Cell, timeout time.Duration) interp.Outcome {
+func (r *recorder) execute(ctx context.Context, eng Engine, i int, c *Cell, timeout time.Duration) cellio.Outcome {
 	r.cell, r.outs, r.clearNext = i, nil, false
 	r.forgetCell(i)
 	cctx := ctx
@@ -252,7 +251,7 @@ func (r *recorder) execute(ctx context.Context, eng Engine, i int, c *Cell, time
 		cctx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
 	}
-	out := eng.Execute(cctx, interp.Cell{Code: c.Source, Number: *c.ExecutionCount, Output: r})
+	out := eng.Execute(cctx, cellio.Cell{Code: c.Source, Number: *c.ExecutionCount, Output: r})
 	if out.Error != nil && timeout > 0 && cctx.Err() == context.DeadlineExceeded && ctx.Err() == nil {
 		out.Error.Value = fmt.Sprintf("%s (the cell ran longer than %s)", out.Error.Value, timeout)
 	}
@@ -268,7 +267,7 @@ func (r *recorder) execute(ctx context.Context, eng Engine, i int, c *Cell, time
 	return out
 }
 
-// Stream implements interp.Output.
+// Stream implements cellio.Output.
 func (r *recorder) Stream(name, text string) {
 	if text == "" {
 		return
@@ -283,8 +282,8 @@ func (r *recorder) Stream(name, text string) {
 	r.add(&Output{Type: Stream, Name: name, Text: overwrite(text)}, "")
 }
 
-// Display implements interp.Output.
-func (r *recorder) Display(b display.Bundle, id string, update bool) {
+// Display implements cellio.Output.
+func (r *recorder) Display(b cellio.Bundle, id string, update bool) {
 	data, md := jsonBundle(b.Data), jsonBundle(b.Metadata)
 	if id != "" {
 		// Every output shown with this ID takes the new bundle (nbclient does this
@@ -304,7 +303,7 @@ func (r *recorder) Display(b display.Bundle, id string, update bool) {
 	r.add(&Output{Type: DisplayData, Data: data, Metadata: md}, id)
 }
 
-// Clear implements interp.Output.
+// Clear implements cellio.Output.
 func (r *recorder) Clear(wait bool) {
 	if wait {
 		r.clearNext = true

@@ -25,7 +25,7 @@ import (
 	"runtime"
 	"time"
 
-	"github.com/gocvx/gocvx/display"
+	"github.com/gocvx/gocvx/cellio"
 	"github.com/gocvx/gocvx/internal/testenv"
 	"github.com/gocvx/gocvx/interp"
 	"github.com/gocvx/gocvx/kernel"
@@ -61,9 +61,9 @@ var cells = []string{
 // discard is a cell's output that keeps nothing.
 type discard struct{}
 
-func (discard) Stream(name, text string)                     {}
-func (discard) Display(b display.Bundle, id string, up bool) {}
-func (discard) Clear(wait bool)                              {}
+func (discard) Stream(name, text string)                    {}
+func (discard) Display(b cellio.Bundle, id string, up bool) {}
+func (discard) Clear(wait bool)                             {}
 
 func engineAlone(n int) error {
 	s, err := interp.New(interp.Options{})
@@ -75,7 +75,7 @@ func engineAlone(n int) error {
 	fmt.Printf("%8s %10s\n", "executes", "heap MB")
 	var first float64
 	for i := 1; i <= n; i++ {
-		o := s.Execute(context.Background(), interp.Cell{Code: cells[(i-1)%len(cells)], Number: i, Output: discard{}})
+		o := s.Execute(context.Background(), cellio.Cell{Code: cells[(i-1)%len(cells)], Number: i, Output: discard{}})
 		if o.Error != nil {
 			return fmt.Errorf("execute %d: %v", i, o.Error)
 		}
