@@ -4,7 +4,7 @@
 // It is shaped like net/http. Decode and Encode are pure functions between the
 // frames of a socket and a Message, checking bounds and the HMAC-SHA256 signature
 // (compared in constant time). A Kernel, configured by its fields, serves one
-// Engine (an *interp.Session) on the five sockets of a ConnectionInfo: one
+// Engine on the five sockets of a ConnectionInfo: one
 // goroutine per socket, each owned and waited for by Serve, plus one executor
 // goroutine that runs execute requests in order so that completion, inspection and
 // kernel_info are answered while a cell runs. Every request type has a handler; a
@@ -27,8 +27,9 @@
 // its key is empty; ipc socket files are made 0600.
 //
 // History (tail, range, glob search, unique) is the kernel's own record of the cells
-// it executed, kept in memory for the life of the kernel process.
+// it executed, kept in a file across kernel sessions (Kernel.HistoryFile) or in memory.
 //
-// Install writes the kernelspec (kernel.json with the binary's absolute path, and
-// the logos) where Jupyter looks for it.
+// The Engine speaks the types of package cellio, so the kernel compiles without the
+// cell engine, the solver or the plotting library; the gocvx command wires the cell
+// engine (an *interp.Session) in, and installs the kernelspec.
 package kernel

@@ -7,7 +7,6 @@ import (
 	"maps"
 	"runtime"
 	"slices"
-	"strings"
 	"unicode/utf8"
 
 	"github.com/gocvx/gocvx/cellio"
@@ -47,19 +46,6 @@ func (w *replyWriter) decode(v any) bool {
 	return true
 }
 
-// LanguageInfo is the language_info of kernel_info_reply.
-func LanguageInfo() map[string]any {
-	return map[string]any{
-		"name":               "go",
-		"version":            strings.TrimPrefix(runtime.Version(), "go"),
-		"mimetype":           "text/x-go",
-		"file_extension":     ".go",
-		"pygments_lexer":     "go",
-		"codemirror_mode":    "go",
-		"nbconvert_exporter": "script",
-	}
-}
-
 func kernelInfo(w *replyWriter, req *Message) {
 	version := w.s.k.Version
 	if version == "" {
@@ -70,7 +56,7 @@ func kernelInfo(w *replyWriter, req *Message) {
 		"protocol_version":       ProtocolVersion,
 		"implementation":         "gocvx",
 		"implementation_version": version,
-		"language_info":          LanguageInfo(),
+		"language_info":          cellio.Go(),
 		"banner": "gocvx " + version + ": Go (" + runtime.Version() + ") on the yaegi interpreter,\n" +
 			"with convex training of two-layer ReLU networks (import \"github.com/gocvx/gocvx/solver\").",
 		"debugger": false,

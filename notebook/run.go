@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -65,20 +64,6 @@ func (es Errors) Error() string {
 	return b.String()
 }
 
-// LanguageInfo is the language_info the gocvx kernel reports and Run records in the
-// notebook's metadata.
-func LanguageInfo() map[string]any {
-	return map[string]any{
-		"name":               "go",
-		"version":            strings.TrimPrefix(runtime.Version(), "go"),
-		"mimetype":           "text/x-go",
-		"file_extension":     ".go",
-		"pygments_lexer":     "go",
-		"codemirror_mode":    "go",
-		"nbconvert_exporter": "script",
-	}
-}
-
 // Run executes the code cells of nb in order on eng, numbering them 1, 2, … as a
 // fresh kernel does, and replaces each executed cell's outputs and execution count.
 // Blank code cells are skipped, as nbclient skips them. Cancelling ctx interrupts the
@@ -100,7 +85,7 @@ func Run(ctx context.Context, nb *Notebook, eng Engine, opts Options) error {
 	if lang := notebookLanguage(nb); lang != "" && !strings.EqualFold(lang, "go") {
 		return fmt.Errorf("notebook: this is a %s notebook; the gocvx engine runs Go cells", lang)
 	}
-	nb.Metadata["language_info"] = LanguageInfo()
+	nb.Metadata["language_info"] = cellio.Go().Map()
 	if _, ok := nb.Metadata["kernelspec"]; !ok {
 		nb.Metadata["kernelspec"] = New().Metadata["kernelspec"]
 	}
