@@ -8,9 +8,12 @@
 // goroutine per socket, each owned and waited for by Serve, plus one executor
 // goroutine that runs execute requests in order so that completion, inspection and
 // kernel_info are answered while a cell runs. Every request type has a handler; a
-// handler replies through a reply writer that knows the socket the request came in
-// on (control replies go out on control), and every handler runs between a busy and
-// an idle status. A message with a bad signature or malformed frames is dropped and
+// handler sees the kernel's shared state (execution count, history, engine, the
+// running cell) and replies through a small reply writer interface with typed reply
+// contents (content.go). The sockets' writer knows the socket the request came in on
+// (control replies go out on control); tests use an in-memory recorder instead, as
+// net/http/httptest does, so each handler is tested without ZeroMQ. Every handler
+// runs between a busy and an idle status. A message with a bad signature or malformed frames is dropped and
 // logged. The engine may be created by Kernel.NewEngine while the sockets come up,
 // so that kernel_info is answered at once; requests that need the engine wait for it.
 // SIGINT (with CatchSIGINT) interrupts the running cell like interrupt_request, and

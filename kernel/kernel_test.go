@@ -26,6 +26,8 @@ import (
 type fakeEngine struct {
 	mu   sync.Mutex
 	vars map[string]string
+	// looping, if set, receives a value when a cell enters its loop command.
+	looping chan struct{}
 }
 
 func (e *fakeEngine) Execute(ctx context.Context, c cellio.Cell) cellio.Outcome {
@@ -42,6 +44,9 @@ func (e *fakeEngine) Execute(ctx context.Context, c cellio.Cell) cellio.Outcome 
 		case "fail":
 			return cellio.Outcome{Error: &cellio.Error{Name: "Failure", Value: arg, Traceback: []string{"Failure: " + arg}}}
 		case "loop":
+			if e.looping != nil {
+				e.looping <- struct{}{}
+			}
 			<-ctx.Done()
 			return cellio.Outcome{Error: &cellio.Error{Name: "Interrupted", Value: "interrupted", Traceback: []string{"Interrupted"}}}
 		case "read":
@@ -87,14 +92,20 @@ func (e *fakeEngine) Execute(ctx context.Context, c cellio.Cell) cellio.Outcome 
 }
 
 func (e *fakeEngine) Complete(code string, cursor int) cellio.Completion {
-	if code == "enginepanic" {
+	switch code {
+	case "enginepanic":
 		panic("a bug in the engine's completion")
+	case "zzz":
+		return cellio.Completion{Start: 0, End: 0}
 	}
 	return cellio.Completion{Matches: []string{"print", "page"}, Start: 0, End: cursor}
 }
 
 func (e *fakeEngine) Inspect(code string, cursor, detail int) (cellio.Bundle, bool) {
-	return cellio.Bundle{Data: map[string]any{"text/plain": "doc of " + code}}, true
+	if code == "" {
+		return cellio.Bundle{}, false
+	}
+	return cellio.Bundle{Data: map[string]any{"text/plain": fmt.Sprintf("doc of %s (detail %d)", code, detail)}}, true
 }
 
 func (e *fakeEngine) IsComplete(code string) (string, string) {

@@ -119,8 +119,10 @@ func runKernel(args []string) error {
 		NewEngine: func() (kernel.Engine, error) {
 			return interp.New(interp.Options{CaptureOutput: true})
 		},
-		Log:         log.New(interp.ProcessStderr(), "gocvx kernel: ", log.LstdFlags),
-		Version:     version(),
+		Log:     log.New(interp.ProcessStderr(), "gocvx kernel: ", log.LstdFlags),
+		Version: version(),
+		Banner: "gocvx " + version() + ": Go (" + runtime.Version() + ") on the yaegi interpreter,\n" +
+			"with convex training of two-layer ReLU networks (import \"github.com/gocvx/gocvx/solver\").",
 		CatchSIGINT: true,
 		ParentPID:   parent,
 		HistoryFile: historyFile(),
