@@ -33,8 +33,9 @@
 //     (importer.go); slices, maps, cmp and iter come from source (sources.go).
 //     Variables defined at the cell's top level are hoisted to package
 //     variables with their checked types.
-//  3. Rewrite: the cell's own text is copied with small edits (gen.go,
-//     rewrite.go) and /*line*/ directives that keep every token's position:
+//  3. Rewrite: the cell's own text is copied with small edits (gen.go, and
+//     rewrite.go with its loops, guards and values files) and /*line*/
+//     directives that keep every token's position:
 //     hoisting, the displayed last expression, per-iteration loop variables,
 //     range over int and over functions, min/max/clear, explicit type
 //     arguments, recovering goroutines, interruptible sleeps and contexts,
@@ -43,8 +44,9 @@
 //  4. Run: functions become package variables holding function literals, so
 //     that redefining one reaches every caller; what yaegi cannot change in
 //     place (types, methods, constants, generics) is applied by replaying the
-//     program into a fresh interpreter (session.go). The cell function runs
-//     under a compiled wrapper that knows when it has really returned.
+//     program into a fresh interpreter (interpreter.go). The cell function runs
+//     under a compiled wrapper that knows when it has really returned (run.go);
+//     a failure becomes the cell's error with its traceback (traceback.go).
 //
 // # What a cell cannot do to the kernel
 //

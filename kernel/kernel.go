@@ -161,53 +161,19 @@ func (r *router) send(frames [][]byte) error {
 	return r.sock.SendMulti(zmq4.NewMsgFrom(frames...))
 }
 
+// run serves until ctx is done: it binds the sockets, starts the iopub
+// goroutine, the engine (startEngine), the executor and one goroutine per
+// socket, and on the way out stops them in order: the running cell, the
+// receivers, then iopub after it has sent what is queued.
 func (s *server) run(ctx context.Context) error {
-	opts := []zmq4.Option{zmq4.WithLogger(s.log), zmq4.WithTimeout(10 * time.Second)}
 	// A fresh context for the sockets: they must outlive ctx until the last replies
 	// and statuses are sent.
 	sockCtx, closeSockets := context.WithCancel(context.Background())
 	defer closeSockets()
-	maxMessage := s.k.MaxMessageSize
-	if maxMessage <= 0 {
-		maxMessage = DefaultMaxMessageSize
-	}
-	// guarded returns the context of a socket: its transport bounds what peers send.
-	guarded := func(name string) context.Context {
-		g := &guard{name: name, maxMessage: maxMessage, log: s.log, ipcMode: 0o600,
-			handshake: handshakeTimeout, writeStall: writeStallTimeout}
-		if s.k.handshakeTimeout > 0 {
-			g.handshake = s.k.handshakeTimeout
-		}
-		if s.k.writeStallTimeout > 0 {
-			g.writeStall = s.k.writeStallTimeout
-		}
-		return context.WithValue(sockCtx, guardKey{}, g)
-	}
-	s.shell = &router{name: "shell", sock: zmq4.NewRouter(guarded("shell"), opts...)}
-	s.control = &router{name: "control", sock: zmq4.NewRouter(guarded("control"), opts...)}
-	s.stdin = &router{name: "stdin", sock: zmq4.NewRouter(guarded("stdin"), opts...)}
-	s.iopub = zmq4.NewPub(guarded("iopub"), opts...)
-	s.hb = zmq4.NewRep(guarded("heartbeat"), opts...)
-	sockets := []struct {
-		sock zmq4.Socket
-		port int
-	}{
-		{s.shell.sock, s.state.conn.ShellPort}, {s.control.sock, s.state.conn.ControlPort},
-		{s.stdin.sock, s.state.conn.StdinPort}, {s.iopub, s.state.conn.IOPubPort}, {s.hb, s.state.conn.HBPort},
-	}
-	defer func() {
-		for _, x := range sockets {
-			x.sock.Close()
-		}
-		closePubWriter(s.iopub)
-	}()
-	for _, w := range s.state.conn.warnings() {
-		s.log.Print("warning: " + w)
-	}
-	for _, x := range sockets {
-		if err := x.sock.Listen(s.state.conn.endpoint(x.port)); err != nil {
-			return fmt.Errorf("kernel: %w", err)
-		}
+	closeAll, err := s.bind(sockCtx)
+	defer closeAll()
+	if err != nil {
+		return err
 	}
 
 	var pubWG sync.WaitGroup
@@ -231,39 +197,7 @@ func (s *server) run(ctx context.Context) error {
 			}
 		}()
 	}
-
-	var engineWG sync.WaitGroup
-	if s.k.Engine != nil {
-		s.engine = s.k.Engine
-		close(s.ready)
-	} else {
-		engineWG.Add(1)
-		go func() {
-			defer engineWG.Done()
-			e, err := s.k.NewEngine()
-			if err == nil && e == nil {
-				err = errors.New("kernel: NewEngine returned no engine")
-			}
-			if err != nil {
-				e = nil // not a typed nil pointer in the interface
-			}
-			s.engine, s.engineErr = e, err
-			close(s.ready)
-			if err != nil {
-				s.log.Printf("cannot start the cell engine: %v", err)
-				s.stop()
-			}
-		}()
-		defer func() {
-			engineWG.Wait()
-			if c, ok := s.engine.(io.Closer); ok {
-				if err := c.Close(); err != nil {
-					s.log.Printf("closing the cell engine: %v", err)
-				}
-			}
-		}()
-	}
-
+	defer s.startEngine()()
 	if s.k.ParentPID != 0 {
 		go s.watchParent(ctx, s.k.ParentPID)
 	}
@@ -306,6 +240,93 @@ func (s *server) run(ctx context.Context) error {
 		return s.engineErr
 	}
 	return ctx.Err()
+}
+
+// bind creates the five sockets on the guarded transports (transport.go) and
+// binds them to the connection's ports; closeAll closes them.
+func (s *server) bind(sockCtx context.Context) (closeAll func(), err error) {
+	opts := []zmq4.Option{zmq4.WithLogger(s.log), zmq4.WithTimeout(10 * time.Second)}
+	maxMessage := s.k.MaxMessageSize
+	if maxMessage <= 0 {
+		maxMessage = DefaultMaxMessageSize
+	}
+	// guarded returns the context of a socket: its transport bounds what peers send.
+	guarded := func(name string) context.Context {
+		g := &guard{name: name, maxMessage: maxMessage, log: s.log, ipcMode: 0o600,
+			handshake: handshakeTimeout, writeStall: writeStallTimeout}
+		if s.k.handshakeTimeout > 0 {
+			g.handshake = s.k.handshakeTimeout
+		}
+		if s.k.writeStallTimeout > 0 {
+			g.writeStall = s.k.writeStallTimeout
+		}
+		return context.WithValue(sockCtx, guardKey{}, g)
+	}
+	s.shell = &router{name: "shell", sock: zmq4.NewRouter(guarded("shell"), opts...)}
+	s.control = &router{name: "control", sock: zmq4.NewRouter(guarded("control"), opts...)}
+	s.stdin = &router{name: "stdin", sock: zmq4.NewRouter(guarded("stdin"), opts...)}
+	s.iopub = zmq4.NewPub(guarded("iopub"), opts...)
+	s.hb = zmq4.NewRep(guarded("heartbeat"), opts...)
+	conn := s.state.conn
+	sockets := []struct {
+		sock zmq4.Socket
+		port int
+	}{
+		{s.shell.sock, conn.ShellPort}, {s.control.sock, conn.ControlPort},
+		{s.stdin.sock, conn.StdinPort}, {s.iopub, conn.IOPubPort}, {s.hb, conn.HBPort},
+	}
+	closeAll = func() {
+		for _, x := range sockets {
+			x.sock.Close()
+		}
+		closePubWriter(s.iopub)
+	}
+	for _, w := range conn.warnings() {
+		s.log.Print("warning: " + w)
+	}
+	for _, x := range sockets {
+		if err := x.sock.Listen(conn.endpoint(x.port)); err != nil {
+			return closeAll, fmt.Errorf("kernel: %w", err)
+		}
+	}
+	return closeAll, nil
+}
+
+// startEngine makes the engine ready: Kernel.Engine at once, or Kernel.NewEngine
+// on a goroutine while the sockets answer (a failure stops the kernel). The
+// function it returns waits for that goroutine and closes the engine it created.
+func (s *server) startEngine() (closeEngine func()) {
+	if s.k.Engine != nil {
+		s.engine = s.k.Engine
+		close(s.ready)
+		return func() {}
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		e, err := s.k.NewEngine()
+		if err == nil && e == nil {
+			err = errors.New("kernel: NewEngine returned no engine")
+		}
+		if err != nil {
+			e = nil // not a typed nil pointer in the interface
+		}
+		s.engine, s.engineErr = e, err
+		close(s.ready)
+		if err != nil {
+			s.log.Printf("cannot start the cell engine: %v", err)
+			s.stop()
+		}
+	}()
+	return func() {
+		wg.Wait()
+		if c, ok := s.engine.(io.Closer); ok {
+			if err := c.Close(); err != nil {
+				s.log.Printf("closing the cell engine: %v", err)
+			}
+		}
+	}
 }
 
 // watchParent stops the kernel when its parent process is no longer pid.
