@@ -2,6 +2,7 @@ package interp
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -90,6 +91,40 @@ func TestComplete(t *testing.T) {
 		}
 		if c.Start != tc.start || c.End != tc.end {
 			t.Errorf("Complete(%q): start, end = %d, %d; want %d, %d", tc.code, c.Start, c.End, tc.start, tc.end)
+		}
+	}
+}
+
+// TestCompleteOffersOnlyNamesThatExist checks that a bare identifier completes to
+// names that exist (declared by earlier cells or by the cell being written, in
+// scope, in packages, keywords and builtins), never to the fragment being typed
+// or to another name the cell uses without declaring it.
+func TestCompleteOffersOnlyNamesThatExist(t *testing.T) {
+	s := newTestSession(t)
+	for _, tc := range []struct {
+		code string
+		want []string // exactly
+	}{
+		{"appe", []string{"append"}},
+		{"x := appe", []string{"append"}},
+		{"unknownThing(1)\nunkn", []string{}},
+		{"total := 1\ntot", []string{"total"}},
+		{"a, bee := 1, 2\nbe", []string{"bee"}},
+		{"func f(count, step int) int { return cou", []string{"count"}},
+		{"func f(count, step int) int { return ste", []string{"step"}},
+		{"for idx := range 3 { id", []string{"idx"}},
+		{"for k, val := range m { va", []string{"val", "var"}},
+		{"var (\n\tlimit = 3\n)\nlimi", []string{"limit"}},
+		{"const answer = 42\nansw", []string{"answer"}},
+		{"type shape struct{}\nshap", []string{"shape"}},
+		{"func area() {}\nare", []string{"area"}},
+		{"import mth \"math\"\nmt", []string{"mth"}},
+		{"func (recv point) Norm() float64 { return rec", []string{"recover", "recv"}},
+		{"func pick[T any](items []T) T { return ite", []string{"items", "iter"}},
+	} {
+		c := s.Complete(tc.code, len([]rune(tc.code)))
+		if !slices.Equal(c.Matches, tc.want) {
+			t.Errorf("Complete(%q) = %q, want %q", tc.code, c.Matches, tc.want)
 		}
 	}
 }
