@@ -2,7 +2,10 @@ package interp
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -259,5 +262,55 @@ func TestTransient(t *testing.T) {
 		if code == "calls" && (out.Value == nil || out.Value.Data["text/plain"] != "0") {
 			t.Errorf("calls after a replay = %+v, want 0 (the user expression is not replayed)", out.Value)
 		}
+	}
+}
+
+// TestOutputBetweenCells checks where a goroutine's output goes when it is
+// produced while no cell runs: held, text and rich outputs in their order (an
+// update of a display ID once, the latest), and sent at the start of the next
+// cell, before that cell's own output. (During a later cell it goes to that cell:
+// see the corpus, goroutines.txtar.)
+func TestOutputBetweenCells(t *testing.T) {
+	dir := t.TempDir()
+	s := newTestSession(t, `dir := `+strconv.Quote(dir)+`
+go func() {
+	for {
+		if _, err := os.Stat(dir + "/go"); err == nil {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	fmt.Println("text between cells")
+	display.HTML("<b>between</b>")
+	id := display.ShowID("v1")
+	display.Update(id, "v2")
+	display.Update(id, "v3")
+	os.WriteFile(dir+"/done", nil, 0o600)
+}()`)
+	// No cell runs now: let the goroutine publish, and wait until it has.
+	if err := os.WriteFile(filepath.Join(dir, "go"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if _, err := os.Stat(filepath.Join(dir, "done")); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the goroutine did not publish within 20 s")
+		}
+	}
+	rec := &recorder{}
+	if out := s.Execute(context.Background(), cellio.Cell{Code: `fmt.Println("cell 2")`, Number: 2, Output: rec}); out.Error != nil {
+		t.Fatal(out.Error)
+	}
+	want := []string{
+		"stdout: text between cells\n",
+		"display text/html,text/plain: <b>between</b>\n",
+		"display id text/plain: v1\n",
+		"update id text/plain: v3\n",
+		"stdout: cell 2\n",
+	}
+	if !slices.Equal(rec.all, want) {
+		t.Errorf("cell 2 received %q\nwant %q", rec.all, want)
 	}
 }

@@ -99,6 +99,7 @@ type Session struct {
 	held         atomic.Int64  // calls of compiled code that take a context, running (see hold)
 	abandonAfter time.Duration // see the constant; tests shorten it
 
+	detach func() // ends the session's hold on what is published between cells (cellrt.Attach)
 	closed bool
 }
 
@@ -141,6 +142,9 @@ func New(opts Options) (*Session, error) {
 		return nil, err
 	}
 	s.guard = startGuard(s, limit)
+	// What a goroutine of a cell publishes while no cell runs is held for the
+	// next cell (see streamer).
+	s.detach = cellrt.Attach(sink{s})
 	return s, nil
 }
 
@@ -152,6 +156,9 @@ func (s *Session) Close() error {
 		return nil
 	}
 	s.closed = true
+	if s.detach != nil {
+		s.detach()
+	}
 	if s.guard != nil {
 		s.guard.close()
 	}
