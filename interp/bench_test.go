@@ -181,3 +181,36 @@ func BenchmarkComplete(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkCallsInCell is a cell calling an interpreted function 10 000 times in
+// a loop (per op): a leaf that only computes (sq), which keeps no frame position,
+// and one that indexes a slice (at), which can fail and so keeps its frame's
+// position (a local and a deferred call per call; see rewrite_frames.go).
+func BenchmarkCallsInCell(b *testing.B) {
+	s := benchSession(b, "func sq(x int) int { return x * x }\nfunc at(xs []int, i int) int { return xs[i%len(xs)] }\nxs := []int{1, 2, 3}")
+	for _, call := range []string{"sq(i)", "at(xs, i)"} {
+		b.Run(strings.TrimSuffix(call[:strings.IndexByte(call, '(')], "("), func(b *testing.B) {
+			defer reportCPU(b)()
+			for i := 0; i < b.N; i++ {
+				out := s.Execute(context.Background(), cellio.Cell{Code: "t := 0\nfor i := 0; i < 10000; i++ {\n\tt += " + call + "\n}", Number: i + 2, Output: &recorder{}})
+				if out.Error != nil {
+					b.Fatal(out.Error)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkLoopInCell is a cell's loop of 10 000 iterations of arithmetic (per
+// op); each statement sets its frame's position.
+func BenchmarkLoopInCell(b *testing.B) {
+	s := benchSession(b, "x := 0")
+	b.ResetTimer()
+	defer reportCPU(b)()
+	for i := 0; i < b.N; i++ {
+		out := s.Execute(context.Background(), cellio.Cell{Code: "t := 0\nfor i := 0; i < 10000; i++ {\n\tt += i * i\n\tt %= 1000003\n}", Number: i + 2, Output: &recorder{}})
+		if out.Error != nil {
+			b.Fatal(out.Error)
+		}
+	}
+}

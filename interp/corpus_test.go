@@ -38,6 +38,7 @@ import (
 //	-- error --                 "Name: Value" of the cell's error
 //	-- error~ --                the same, as a regular expression
 //	-- traceback --             lines that the traceback contains, in order
+//	-- frames --                the traceback's frames, exactly (its lines after the first)
 //	-- display --               the rich outputs, one line each (see eventLine)
 //	-- page --                  text that the pager payload's text/plain contains
 //	-- events --                streams (by line) and rich outputs, in their order
@@ -364,6 +365,17 @@ func checkCell(n int, cell *expectCell, rec *recorder, out cellio.Outcome) []str
 				}
 				at += i + len(l)
 			}
+		case k == "frames":
+			tb := out.Error
+			var got []string
+			if tb != nil && len(tb.Traceback) > 0 {
+				for _, l := range tb.Traceback[1:] {
+					got = append(got, strings.TrimSpace(l))
+				}
+			}
+			if g, w := strings.Join(got, "\n"), strings.TrimSuffix(want, "\n"); g != w {
+				fail("frames:\n%s\nwant:\n%s", g, w)
+			}
 		case k == "page":
 			if !strings.Contains(got["page"], strings.TrimSuffix(want, "\n")) {
 				fail("page %q lacks %q", got["page"], want)
@@ -376,7 +388,7 @@ func checkCell(n int, cell *expectCell, rec *recorder, out cellio.Outcome) []str
 // corpusSections are the expectation sections that checkCell reads; a section of
 // another name (a typo such as "-- stdot --") would be ignored, and the cell's
 // expectation with it.
-var corpusSections = regexp.MustCompile(`^(stdout|stderr|result|error|display)~?$|^result\.[a-z]+/[-+.a-z0-9]+~?$|^(traceback|page|events|stdout\.bytes)$`)
+var corpusSections = regexp.MustCompile(`^(stdout|stderr|result|error|display)~?$|^result\.[a-z]+/[-+.a-z0-9]+~?$|^(traceback|frames|page|events|stdout\.bytes)$`)
 
 // TestCorpusWellFormed checks the corpus files themselves: every file holds at
 // least one case, every case at least one cell, case names are unique (so that

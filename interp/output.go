@@ -301,7 +301,8 @@ func (w orderedWriter) Write(p []byte) (int, error) {
 // for the traceback; everything else (println, log) goes on to the stream.
 type traceWriter struct {
 	mu    sync.Mutex
-	lines []string
+	lines []traceLine
+	ring  *frameRing // the positions frames recorded, kept with each line
 	next  func(p []byte) (int, error)
 }
 
@@ -311,7 +312,7 @@ func (w *traceWriter) Write(p []byte) (int, error) {
 		w.mu.Lock()
 		// A deep recursion unwinds through many frames: keep the innermost.
 		if len(w.lines) < maxTraceLines {
-			w.lines = append(w.lines, strings.TrimRight(s, "\n"))
+			w.lines = append(w.lines, traceLine{text: strings.TrimRight(s, "\n"), records: w.ring.snapshot()})
 		}
 		w.mu.Unlock()
 		return len(p), nil
@@ -320,7 +321,7 @@ func (w *traceWriter) Write(p []byte) (int, error) {
 }
 
 // take returns and forgets the collected traceback lines.
-func (w *traceWriter) take() []string {
+func (w *traceWriter) take() []traceLine {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	l := w.lines

@@ -28,10 +28,10 @@ func (g *generator) guardFinalizer(call *ast.CallExpr) {
 	if path, name := g.pkgFunc(se); path != "runtime" || name != "SetFinalizer" {
 		return
 	}
-	guard := fmt.Sprintf("defer func() { if r := recover(); r != nil { gocvxrt.GoPanic(%d, r) } }(); ", g.pc.id)
+	guard := g.goGuard(0)
 	switch f := ast.Unparen(call.Args[1]).(type) {
 	case *ast.FuncLit:
-		g.insertAt(f.Body.Lbrace+1, " "+guard)
+		g.insertAt(f.Body.Lbrace+1, " "+g.goGuard(g.position(f.Body.Lbrace+1)))
 	case *ast.Ident:
 		fn, ok := g.obj(f).(*types.Func)
 		if !ok {
@@ -269,13 +269,22 @@ func (g *generator) guardCallback(call *ast.CallExpr) {
 	}
 }
 
+// goGuard returns the statement that makes a function that runs on a goroutine
+// of its own recover its panic and report it (gocvxrt.GoPanic). lit is a
+// position in the body of the function literal that gets the guard, for its
+// frame in the traceback (yaegi writes no line for a frame that recovers), or 0
+// for a function called by a literal of the rewrite, whose own frame has a line.
+func (g *generator) goGuard(lit int64) string {
+	return fmt.Sprintf("defer func() { if r := recover(); r != nil { gocvxrt.GoPanic(%d, %d, r) } }(); ", g.pc.id, lit)
+}
+
 // rewriteGo makes the goroutine recover a panic and report it to the cell (or
 // the next one), instead of ending the process.
 func (g *generator) rewriteGo(gs *ast.GoStmt) {
-	guard := fmt.Sprintf("defer func() { if r := recover(); r != nil { gocvxrt.GoPanic(%d, r) } }(); ", g.pc.id)
+	guard := g.goGuard(0)
 	call := gs.Call
 	if fl, ok := ast.Unparen(call.Fun).(*ast.FuncLit); ok && len(call.Args) == 0 {
-		g.insertAt(fl.Body.Lbrace+1, " "+guard)
+		g.insertAt(fl.Body.Lbrace+1, " "+g.goGuard(g.position(fl.Body.Lbrace+1)))
 		return
 	}
 	if g.builtin(call.Fun) != "" {

@@ -43,6 +43,7 @@ func (s *Session) rtSymbols() map[string]reflect.Value {
 		"Println":    reflect.ValueOf(func(a ...any) { fmt.Fprintln(s.stderr, a...) }),
 		"Sleep":      reflect.ValueOf(s.sleep),
 		"GoPanic":    reflect.ValueOf(s.goPanic),
+		"Frame":      reflect.ValueOf(s.rtFrame),
 		"At":         reflect.ValueOf(s.rtAt),
 		"Stdin":      reflect.ValueOf(io.Reader(s.stdin)),
 		"Stdout":     reflect.ValueOf(&rt.Stream{W: s.stdout}),
@@ -166,12 +167,12 @@ func (s *Session) sleep(d time.Duration) {
 
 // goPanic reports a panic of a goroutine that a cell started: to the running
 // cell's standard error, or, when no cell runs, to the next cell's.
-func (s *Session) goPanic(cell int, r any) {
+func (s *Session) goPanic(cell int, lit int64, r any) {
 	name, value := panicName(r)
 	var b strings.Builder
 	origin := s.cellName(cell)
 	fmt.Fprintf(&b, "%s in a goroutine started by %s: %s\n", name, origin, value)
-	for _, f := range s.formatFrames(s.frames(s.trace.take()), "") {
+	for _, f := range s.formatFrames(s.trace.take(), "", lit, panicKind(r)) {
 		b.WriteString(f)
 		b.WriteString("\n")
 	}
@@ -210,7 +211,7 @@ func (s *Session) guardFunc(cell int, f func()) func() {
 	return func() {
 		defer func() {
 			if r := recover(); r != nil {
-				s.goPanic(cell, r)
+				s.goPanic(cell, 0, r)
 			}
 		}()
 		f()
@@ -226,7 +227,7 @@ func (s *Session) guardBench(cell int, f func(*testing.B)) func(*testing.B) {
 	return func(b *testing.B) {
 		defer func() {
 			if r := recover(); r != nil {
-				s.goPanic(cell, r)
+				s.goPanic(cell, 0, r)
 			}
 		}()
 		f(b)

@@ -69,6 +69,7 @@ type Session struct {
 	fset     *token.FileSet
 	importer *symbolImporter
 
+	ring    frameRing // positions of returning frames, for tracebacks (frames.go)
 	streams *streamer
 	capture *fdCapture
 	trace   *traceWriter
@@ -136,7 +137,7 @@ func New(opts Options) (*Session, error) {
 	// stderr in the order it was written, after what the pipes hold.
 	s.stdout = orderedWriter{s, stdoutStream}
 	s.stderr = orderedWriter{s, stderrStream}
-	s.trace = &traceWriter{next: s.stderr.Write}
+	s.trace = &traceWriter{next: s.stderr.Write, ring: &s.ring}
 	if err := s.newInterpreter(); err != nil {
 		s.Close()
 		return nil, err

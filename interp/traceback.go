@@ -3,8 +3,6 @@ package interp
 import (
 	"errors"
 	"fmt"
-	"go/ast"
-	"os"
 	"reflect"
 	"regexp"
 	"runtime"
@@ -82,7 +80,7 @@ func compileErr(err error) *cellio.Error {
 // cellPanic is a cell that panicked.
 type cellPanic struct {
 	value  any
-	frames []string
+	frames []traceLine
 	stack  []byte
 	at     string // the statement of the cell that ran, in yaegi's encoding
 	// stopped: the guard stopped the cell (it did not panic by itself)
@@ -117,7 +115,7 @@ func (s *Session) toError(err error) *cellio.Error {
 		}
 	}
 	tb := []string{name + ": " + value}
-	tb = append(tb, s.formatFrames(s.frames(p.frames), p.at)...)
+	tb = append(tb, s.formatFrames(p.frames, p.at, 0, panicKind(p.value))...)
 	return &cellio.Error{Name: name, Value: value, Traceback: tb}
 }
 
@@ -172,136 +170,6 @@ func goRuntimeMessage(msg string) string {
 	return msg
 }
 
-// frame is one interpreted frame of a panic.
-type frame struct {
-	fn  string // yaegi's name of the function ("gocvxcells.get")
-	pos string // cell position, or "" when yaegi reported none in a cell
-}
-
-// frames parses yaegi's panic lines ("700002:5: panic: gocvxcells.f(...)"),
-// innermost first, keeping the frames of the cells' package.
-func (s *Session) frames(lines []string) []frame {
-	if os.Getenv("GOCVX_RAW") != "" {
-		fmt.Println(strings.Join(lines, "\n"))
-	}
-	var out []frame
-	for _, l := range lines {
-		i := strings.Index(l, ": panic: ")
-		if i < 0 {
-			continue
-		}
-		fn := strings.TrimSuffix(l[i+len(": panic: "):], "(...)")
-		pos, ok := s.cellPos(l[:i])
-		if !ok {
-			pos = ""
-		}
-		if !strings.HasPrefix(fn, cellPackage+".") && pos == "" {
-			continue
-		}
-		out = append(out, frame{fn, pos})
-	}
-	return out
-}
-
-// formatFrames renders frames as traceback lines ("  lookup at Cell2:2:9").
-// yaegi's positions come from the first node of the frame's function that
-// runs the same kind of operation, so inside a function they may point at an
-// earlier line; the outermost frame, the cell's, is exact (at, from rtAt).
-func (s *Session) formatFrames(frames []frame, at string) []string {
-	if at != "" {
-		if pos, ok := s.cellPos(at); ok {
-			cell := frame{fn: cellPackage + "." + cellFuncName(0), pos: pos}
-			if n := len(frames); n > 0 && strings.HasPrefix(frames[n-1].fn, cellPackage+".GocvxCell") && !strings.HasSuffix(frames[n-1].fn, ".func") {
-				frames[n-1] = cell
-			} else {
-				frames = append(frames, cell)
-			}
-		}
-	}
-	var kept []frame
-	var names []string
-	for _, f := range frames {
-		if f.pos == "" {
-			continue
-		}
-		name := s.funcAt(f.pos)
-		// yaegi adds a line for the function at its own declaration (the
-		// "func" keyword, which no call or panic can be at): not a frame.
-		if n := len(names); n > 0 && names[n-1] == name && f.pos == s.declPos(name) {
-			continue
-		}
-		kept = append(kept, f)
-		names = append(names, name)
-	}
-	// A caller's frame is at its call of the callee when that call is the
-	// only one in the caller (yaegi's own position may be an earlier call).
-	for i := 1; i < len(kept); i++ {
-		if pos, ok := s.callSite(names[i], names[i-1]); ok {
-			kept[i].pos = pos
-		}
-	}
-	var out []string
-	for i, f := range kept {
-		out = append(out, fmt.Sprintf("  %s at %s", names[i], f.pos))
-	}
-	return out
-}
-
-// declPos returns the position of the declaration of the function name (from
-// funcAt) in its cell, or "".
-func (s *Session) declPos(name string) string {
-	s.mu.RLock()
-	d := s.prog.decls[name]
-	s.mu.RUnlock()
-	if d == nil {
-		return ""
-	}
-	l, c := d.cell.lineCol(d.cell.offset(d.node.Pos()))
-	return fmt.Sprintf("%s:%d:%d", d.cell.name, l, c)
-}
-
-// callSite returns the position of the only call of callee (a name from
-// funcAt: "f" or "T.m") in the declaration of caller.
-func (s *Session) callSite(caller, callee string) (string, bool) {
-	s.mu.RLock()
-	d := s.prog.decls[caller]
-	s.mu.RUnlock()
-	if d == nil {
-		return "", false
-	}
-	fd, ok := d.node.(*ast.FuncDecl)
-	if !ok || fd.Body == nil {
-		return "", false
-	}
-	name := callee
-	if i := strings.LastIndexByte(callee, '.'); i >= 0 {
-		name = callee[i+1:]
-	}
-	var found []ast.Node
-	ast.Inspect(fd.Body, func(n ast.Node) bool {
-		call, ok := n.(*ast.CallExpr)
-		if !ok {
-			return true
-		}
-		switch f := ast.Unparen(call.Fun).(type) {
-		case *ast.Ident:
-			if f.Name == name {
-				found = append(found, call)
-			}
-		case *ast.SelectorExpr:
-			if f.Sel.Name == name {
-				found = append(found, call)
-			}
-		}
-		return true
-	})
-	if len(found) != 1 {
-		return "", false
-	}
-	l, c := d.cell.lineCol(d.cell.offset(found[0].Pos()))
-	return fmt.Sprintf("%s:%d:%d", d.cell.name, l, c), true
-}
-
 // cellName returns the name of the cell with serial number id.
 func (s *Session) cellName(id int) string {
 	s.mu.RLock()
@@ -310,34 +178,4 @@ func (s *Session) cellName(id int) string {
 		return n
 	}
 	return "a cell"
-}
-
-// funcAt names the function of the program containing a cell position
-// ("Cell3:2:5"): a function or method declared by a cell, or the cell itself.
-func (s *Session) funcAt(pos string) string {
-	parts := strings.Split(pos, ":")
-	if len(parts) != 3 {
-		return ""
-	}
-	line, _ := strconv.Atoi(parts[1])
-	col, _ := strconv.Atoi(parts[2])
-	before := func(l1, c1, l2, c2 int) bool { return l1 < l2 || l1 == l2 && c1 <= c2 }
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	best := ""
-	for _, d := range s.prog.sortedDecls() {
-		fd, ok := d.node.(*ast.FuncDecl)
-		if !ok || d.cell.name != parts[0] {
-			continue
-		}
-		l1, c1 := d.cell.lineCol(d.cell.offset(fd.Pos()))
-		l2, c2 := d.cell.lineCol(d.cell.offset(fd.End()))
-		if before(l1, c1, line, col) && before(line, col, l2, c2) {
-			best = d.names[0]
-		}
-	}
-	if best == "" {
-		return parts[0]
-	}
-	return best
 }
