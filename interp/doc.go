@@ -1,11 +1,12 @@
 // Package interp is the cell engine: it runs Go notebook cells on the yaegi
 // interpreter, keeping state across cells.
 //
-// A Session is created with New and used by one kernel or one headless notebook run:
+// A Session is created with New and used by one kernel or one headless notebook run
+// (the gocvx command wires it into both); it speaks the types of package cellio:
 //
 //	func New(opts Options) (*Session, error)
 //	func (s *Session) Execute(ctx context.Context, c cellio.Cell) cellio.Outcome
-//	func (s *Session) Complete(code string, cursor int) Completion   // cursor in code points
+//	func (s *Session) Complete(code string, cursor int) cellio.Completion // cursor in code points
 //	func (s *Session) Inspect(code string, cursor, detail int) (cellio.Bundle, bool)
 //	func (s *Session) IsComplete(code string) (status, indent string)
 //	func (s *Session) Close() error
@@ -40,7 +41,9 @@
 //     range over int and over functions, min/max/clear, explicit type
 //     arguments, recovering goroutines, interruptible sleeps and contexts,
 //     compiled calls that take a context marked while they run, unnamed
-//     parameters named _.
+//     parameters named _, and the position of the running statement of every
+//     function that can fail, for exact tracebacks (rewrite_frames.go,
+//     frames.go).
 //  4. Run: functions become package variables holding function literals, so
 //     that redefining one reaches every caller; what yaegi cannot change in
 //     place (types, methods, constants, generics) is applied by replaying the
