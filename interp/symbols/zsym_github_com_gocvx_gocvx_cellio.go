@@ -9,14 +9,18 @@ import (
 
 func init() {
 	Symbols["github.com/gocvx/gocvx/cellio/cellio"] = map[string]reflect.Value{
+		// function, constant and variable definitions
+		"Go": reflect.ValueOf(cellio.Go),
+
 		// type definitions
-		"Bundle":     reflect.ValueOf((*cellio.Bundle)(nil)),
-		"Cell":       reflect.ValueOf((*cellio.Cell)(nil)),
-		"Completion": reflect.ValueOf((*cellio.Completion)(nil)),
-		"Error":      reflect.ValueOf((*cellio.Error)(nil)),
-		"Input":      reflect.ValueOf((*cellio.Input)(nil)),
-		"Outcome":    reflect.ValueOf((*cellio.Outcome)(nil)),
-		"Output":     reflect.ValueOf((*cellio.Output)(nil)),
+		"Bundle":       reflect.ValueOf((*cellio.Bundle)(nil)),
+		"Cell":         reflect.ValueOf((*cellio.Cell)(nil)),
+		"Completion":   reflect.ValueOf((*cellio.Completion)(nil)),
+		"Error":        reflect.ValueOf((*cellio.Error)(nil)),
+		"Input":        reflect.ValueOf((*cellio.Input)(nil)),
+		"LanguageInfo": reflect.ValueOf((*cellio.LanguageInfo)(nil)),
+		"Outcome":      reflect.ValueOf((*cellio.Outcome)(nil)),
+		"Output":       reflect.ValueOf((*cellio.Output)(nil)),
 
 		// interface wrapper definitions
 		"_Input":  reflect.ValueOf((*_github_com_gocvx_gocvx_cellio_Input)(nil)),
