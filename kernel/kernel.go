@@ -375,7 +375,7 @@ func (s *server) receiveLoop(ctx context.Context, r *router) {
 				continue
 			}
 			select {
-			case s.execs <- queued{w, &msg}:
+			case s.execs <- queued{w: w, req: &msg}:
 			default:
 				s.log.Printf("shell: too many queued executes; dropped %s", msg.Header.MsgID)
 			}
@@ -385,13 +385,18 @@ func (s *server) receiveLoop(ctx context.Context, r *router) {
 	}
 }
 
-// executeLoop runs queued execute requests one at a time until ctx is done.
+// executeLoop runs queued execute requests, and the callbacks of comm messages,
+// one at a time until ctx is done.
 func (s *server) executeLoop(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case q := <-s.execs:
+			if q.run != nil {
+				s.runQueued(q)
+				continue
+			}
 			s.handle(q.w, q.req)
 		}
 	}
@@ -452,11 +457,21 @@ func (s *server) heartbeatLoop(ctx context.Context) {
 
 // publish queues a message for iopub with the given parent (nil for none).
 func (s *server) publish(parent *Header, msgType string, content any) {
+	s.publishParts(parent, msgType, content, nil, nil)
+}
+
+// publishParts queues a message for iopub with the given parent (nil for none),
+// metadata and binary buffers.
+func (s *server) publishParts(parent *Header, msgType string, content any, metadata map[string]any, buffers [][]byte) {
 	m, err := s.message(parent, msgType, content)
+	if err == nil && len(metadata) > 0 {
+		m.Metadata, err = json.Marshal(metadata)
+	}
 	if err != nil {
 		s.log.Printf("iopub: %s: %v", msgType, err)
 		return
 	}
+	m.Buffers = buffers
 	m.Identities = [][]byte{[]byte("kernel." + s.session + "." + msgType)}
 	select {
 	case s.pub <- m:
@@ -527,6 +542,10 @@ func (w *socketWriter) reply(msgType string, content any) {
 
 func (w *socketWriter) publish(msgType string, content any) {
 	w.s.publish(&w.req.Header, msgType, content)
+}
+
+func (w *socketWriter) publishParts(msgType string, content any, metadata map[string]any, buffers [][]byte) {
+	w.s.publishParts(&w.req.Header, msgType, content, metadata, buffers)
 }
 
 // readLine sends input_request on stdin to the client that sent the request (stdin
