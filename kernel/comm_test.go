@@ -206,7 +206,7 @@ func TestCellOutputComm(t *testing.T) {
 	w := newRecorder(t)
 	out := &cellOutput{w: w, silent: true}
 	out.Comm(cellio.Comm{Kind: cellio.CommOpen, ID: "m1", Target: "jupyter.widget",
-		Data: map[string]any{"state": map[string]any{"value": 3}, "buffer_paths": []any{[]any{"b"}}},
+		Data:     map[string]any{"state": map[string]any{"value": 3}, "buffer_paths": []any{[]any{"b"}}},
 		Metadata: map[string]any{"version": "2.1.0"}, Buffers: [][]byte{[]byte("xyz")}})
 	out.Comm(cellio.Comm{Kind: cellio.CommClose, ID: "m1"})
 	if ts := w.types(); !slices.Equal(ts, []string{"comm_open", "comm_close"}) {
