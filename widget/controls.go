@@ -227,17 +227,17 @@ func (b *Button) Context(parent context.Context) (ctx context.Context, cancel co
 	if parent == nil {
 		parent = context.Background()
 	}
-	ctx, cancel = context.WithCancel(parent)
+	ctx, stop := context.WithCancel(parent)
 	b.mu.Lock()
 	id := b.next
 	b.next++
-	b.cancels[id] = cancel
+	b.cancels[id] = stop
 	b.mu.Unlock()
 	return ctx, func() {
 		b.mu.Lock()
 		delete(b.cancels, id)
 		b.mu.Unlock()
-		cancel()
+		stop()
 	}
 }
 

@@ -82,11 +82,23 @@ func (in *Interactive) check() error {
 		if c == nil {
 			return fmt.Errorf("widget.Interact: control %d is nil", i+1)
 		}
-		if vt, pt := c.value().Type(), t.In(i); !vt.AssignableTo(pt) && !vt.ConvertibleTo(pt) {
+		if vt, pt := c.value().Type(), t.In(i); !vt.AssignableTo(pt) && !(vt.Kind() == pt.Kind() || numeric(vt) && numeric(pt)) {
 			return fmt.Errorf("widget.Interact: parameter %d of %s is %s, but the %s gives %s", i+1, t, pt, c.base().name, vt)
 		}
 	}
 	return nil
+}
+
+// numeric reports whether values of t are numbers (ints convert to floats and
+// back; an int never becomes a string).
+func numeric(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
+		reflect.Float32, reflect.Float64:
+		return true
+	}
+	return false
 }
 
 // update calls f if the values changed since the last call, and redraws the area

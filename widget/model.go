@@ -312,7 +312,7 @@ func (m *model) String() string {
 		case string:
 			parts = append(parts, fmt.Sprintf("%s=%q", k, v))
 		case []any:
-			parts = append(parts, fmt.Sprintf("%s=%d", k, len(v)))
+			parts = append(parts, fmt.Sprintf("%s=%d", strings.TrimPrefix(k, "_options_"), len(v)))
 		default:
 			parts = append(parts, fmt.Sprintf("%s=%v", k, v))
 		}

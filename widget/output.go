@@ -19,6 +19,9 @@ import (
 type Output struct {
 	dom
 	area *area
+
+	mu     sync.Mutex
+	redraw *area // what Redraw collects, while it runs
 }
 
 // NewOutput returns an empty output area.
@@ -42,6 +45,14 @@ func (o *Output) Capture(f func()) {
 // panic of f is shown in the area, with its traceback, as the area's last output.
 func (o *Output) Redraw(f func()) {
 	fresh := &area{o: o, batch: true}
+	o.mu.Lock()
+	o.redraw = fresh
+	o.mu.Unlock()
+	defer func() {
+		o.mu.Lock()
+		o.redraw = nil
+		o.mu.Unlock()
+	}()
 	func() {
 		defer cellrt.Redirect(fresh)()
 		defer func() {
@@ -57,11 +68,22 @@ func (o *Output) Redraw(f func()) {
 	o.area.replace(outs, ids)
 }
 
-// Show appends the rendering of v (see display.Render) to the area.
-func (o *Output) Show(v any) { o.area.Display(display.Render(v), "", false) }
+// Show appends the rendering of v (see display.Render) to the area (during
+// Redraw, to what replaces the area's outputs).
+func (o *Output) Show(v any) { o.current().Display(display.Render(v), "", false) }
 
-// Clear empties the area.
-func (o *Output) Clear() { o.area.Clear(false) }
+// Clear empties the area (during Redraw, what replaces its outputs).
+func (o *Output) Clear() { o.current().Clear(false) }
+
+// current is the area that Show and Clear change.
+func (o *Output) current() *area {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.redraw != nil {
+		return o.redraw
+	}
+	return o.area
+}
 
 // Outputs returns the number of outputs in the area.
 func (o *Output) Outputs() int {

@@ -120,14 +120,28 @@ func Redirect(out cellio.Output) (restore func()) {
 	}
 	mu.Lock()
 	prev := output
-	output = out
+	r := &redirected{Output: out, comms: prev}
+	output = r
 	mu.Unlock()
 	return func() {
 		mu.Lock()
-		if output == out {
+		if output == r {
 			output = prev
 		}
 		mu.Unlock()
+	}
+}
+
+// redirected is an output redirected outside a cell engine: comm messages still
+// go where they went.
+type redirected struct {
+	cellio.Output
+	comms cellio.Output
+}
+
+func (r *redirected) Comm(m cellio.Comm) {
+	if c, ok := r.comms.(cellio.CommOutput); ok {
+		c.Comm(m)
 	}
 }
 

@@ -28,6 +28,7 @@ func init() {
 		"NewText":           reflect.ValueOf(widget.NewText),
 		"NewVBox":           reflect.ValueOf(widget.NewVBox),
 		"ProtocolVersion":   reflect.ValueOf(constant.MakeFromLiteral("\"2.1.0\"", token.STRING, 0)),
+		"StopButton":        reflect.ValueOf(widget.StopButton),
 		"Target":            reflect.ValueOf(constant.MakeFromLiteral("\"jupyter.widget\"", token.STRING, 0)),
 		"ViewMIME":          reflect.ValueOf(constant.MakeFromLiteral("\"application/vnd.jupyter.widget-view+json\"", token.STRING, 0)),
 
