@@ -48,10 +48,13 @@ func (p *IntProgress) SetBarStyle(style string) { p.set(map[string]any{"bar_styl
 type Image struct{ dom }
 
 // NewImage returns an image widget showing data, an encoded image of the given
-// format ("png", "jpeg", "gif", "svg+xml").
+// format ("png", "jpeg", "gif", "svg+xml"). A front end may replace the image (its
+// value arrives as a binary buffer).
 func NewImage(data []byte, format string) *Image {
-	return &Image{newDOM("ImageModel", "ImageView", controlsModule, controlsVer, "", nil,
+	i := &Image{newDOM("ImageModel", "ImageView", controlsModule, controlsVer, "", nil,
 		map[string]any{"value": append([]byte(nil), data...), "format": format, "width": "", "height": ""})}
+	i.allow("value", func(v any) (any, bool) { b, ok := v.([]byte); return b, ok })
+	return i
 }
 
 // SetValue replaces the image by data, an encoded image of the widget's format.
