@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -87,24 +88,19 @@ func (w *Workspace) Resolve(ctx context.Context, progress io.Writer, k Kernel, p
 	if err := w.ensureGoMod(ctx); err != nil {
 		return nil, err
 	}
-	args := append([]string{"list", "-mod=mod", "-e", "-deps", "-tags", strings.Join(BuildTags, ","),
-		"-json=ImportPath,Name,Dir,Standard,GoFiles,IgnoredGoFiles,CgoFiles,SFiles,EmbedFiles,Imports,Module,Error", "--"}, paths...)
-	out, err := w.run(ctx, progress, []string{"CGO_ENABLED=0"}, args...)
+	all, order, err := w.list(ctx, progress, paths)
 	if err != nil {
 		return nil, err
 	}
-	all := map[string]*listed{}
-	var order []string
-	dec := json.NewDecoder(bytes.NewReader(out))
-	for {
-		var p listed
-		if err := dec.Decode(&p); errors.Is(err, io.EOF) {
-			break
-		} else if err != nil {
-			return nil, fmt.Errorf("gomod: reading go list: %v", err)
+	if pins := w.kernelPins(all); len(pins) > 0 {
+		// A package from source imports a module compiled into the kernel at
+		// an older version: require the kernel's, so that both agree.
+		if _, err := w.run(ctx, progress, nil, append([]string{"mod", "edit"}, pins...)...); err != nil {
+			return nil, err
 		}
-		all[p.ImportPath] = &p
-		order = append(order, p.ImportPath)
+		if all, order, err = w.list(ctx, progress, paths); err != nil {
+			return nil, err
+		}
 	}
 	g := &Graph{Packages: map[string]*Package{}, stamps: map[string][32]byte{}, dir: w.dir}
 	g.goMod = w.modStamp()
@@ -146,6 +142,86 @@ func (w *Workspace) Resolve(ctx context.Context, progress io.Writer, k Kernel, p
 		return g, errors.New(strings.Join(errs, "\n"))
 	}
 	return g, nil
+}
+
+// list runs go list on paths and their dependencies. w.mu is held.
+func (w *Workspace) list(ctx context.Context, progress io.Writer, paths []string) (map[string]*listed, []string, error) {
+	args := append([]string{"list", "-mod=mod", "-e", "-deps", "-tags", strings.Join(BuildTags, ","),
+		"-json=ImportPath,Name,Dir,Standard,GoFiles,IgnoredGoFiles,CgoFiles,SFiles,EmbedFiles,Imports,Module,Error", "--"}, paths...)
+	out, err := w.run(ctx, progress, []string{"CGO_ENABLED=0"}, args...)
+	if err != nil {
+		return nil, nil, err
+	}
+	all := map[string]*listed{}
+	var order []string
+	dec := json.NewDecoder(bytes.NewReader(out))
+	for {
+		var p listed
+		if err := dec.Decode(&p); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			return nil, nil, fmt.Errorf("gomod: reading go list: %v", err)
+		}
+		all[p.ImportPath] = &p
+		order = append(order, p.ImportPath)
+	}
+	return all, order, nil
+}
+
+// kernelPins returns the -require flags that raise the modules compiled into
+// the kernel that the listed packages use at an older version.
+func (w *Workspace) kernelPins(all map[string]*listed) []string {
+	var pins []string
+	seen := map[string]bool{}
+	for _, p := range all {
+		m := p.Module
+		if m == nil || seen[m.Path] || m.Replace != nil {
+			continue
+		}
+		for _, k := range w.kernel {
+			if k.Path == m.Path && semverLess(m.Version, k.Version) {
+				seen[m.Path] = true
+				pins = append(pins, "-require="+k.Path+"@"+k.Version)
+			}
+		}
+	}
+	sort.Strings(pins)
+	return pins
+}
+
+// semverLess compares two module versions vMAJOR.MINOR.PATCH[-PRE][+BUILD];
+// a pre-release is older than its release, pre-releases compare as text.
+func semverLess(a, b string) bool {
+	split := func(v string) ([3]int, string) {
+		v = strings.TrimPrefix(v, "v")
+		if i := strings.IndexByte(v, '+'); i >= 0 {
+			v = v[:i]
+		}
+		core, pre, _ := strings.Cut(v, "-")
+		var n [3]int
+		for i, f := range strings.SplitN(core, ".", 3) {
+			n[i], _ = strconv.Atoi(f)
+		}
+		return n, pre
+	}
+	na, pa := split(a)
+	nb, pb := split(b)
+	if na != nb {
+		for i := range na {
+			if na[i] != nb[i] {
+				return na[i] < nb[i]
+			}
+		}
+	}
+	switch {
+	case pa == pb:
+		return false
+	case pa == "":
+		return false
+	case pb == "":
+		return true
+	}
+	return pa < pb
 }
 
 // goListMessage words an error go list reported for a package a cell imports.

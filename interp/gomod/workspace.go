@@ -52,10 +52,10 @@ type Workspace struct {
 	mu sync.Mutex // one go command at a time; guards the go.mod
 }
 
-// Open returns the workspace in dir, which is created if needed. kernel lists
-// the modules whose packages the kernel has compiled in: a go.mod that gomod
-// creates requires them at those versions. The go.mod itself is written when
-// the go command first runs (it names the user's Go version).
+// Open returns the workspace in dir, which is created if needed, with its
+// go.mod when the go command first runs. kernel lists the modules whose
+// packages the kernel has compiled in, at the kernel's versions: Resolve
+// requires at least those versions when a package from source imports them.
 func Open(dir string, kernel []Module) (*Workspace, error) {
 	dir, err := filepath.Abs(dir)
 	if err != nil {
@@ -196,9 +196,8 @@ func envValue(env []string, name, def string) string {
 
 var goVersionRE = regexp.MustCompile(`^go(1\.\d+)`)
 
-// ensureGoMod writes the go.mod if there is none: the user's Go version (so
-// that their go command needs no other toolchain) and the kernel's modules.
-// w.mu is held.
+// ensureGoMod writes the go.mod if there is none, with the user's Go version
+// (so that their go command needs no other toolchain). w.mu is held.
 func (w *Workspace) ensureGoMod(ctx context.Context) error {
 	name := filepath.Join(w.dir, "go.mod")
 	if _, err := os.Stat(name); err == nil {
@@ -212,16 +211,8 @@ func (w *Workspace) ensureGoMod(ctx context.Context) error {
 	if m == nil {
 		return fmt.Errorf("gomod: cannot tell the Go version of the go command from %q", out)
 	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "// The Go modules of a gocvx notebook: `%%go get` and `%%go work use` edit this file.\nmodule %s\n\ngo %s\n", ModulePath, m[1])
-	if len(w.kernel) > 0 {
-		b.WriteString("\n// Compiled into the kernel: packages from source share its types at these versions.\nrequire (\n")
-		for _, k := range w.kernel {
-			fmt.Fprintf(&b, "\t%s %s\n", k.Path, k.Version)
-		}
-		b.WriteString(")\n")
-	}
-	return os.WriteFile(name, []byte(b.String()), 0o644)
+	text := fmt.Sprintf("// The Go modules of a gocvx notebook: `%%go get` and `%%go work use` edit this file.\nmodule %s\n\ngo %s\n", ModulePath, m[1])
+	return os.WriteFile(name, []byte(text), 0o644)
 }
 
 // CacheRoot is the folder under which notebooks' module folders are kept by
@@ -307,4 +298,50 @@ func Use(nb, dir string) error {
 		return fmt.Errorf("%s is not a folder", dir)
 	}
 	return os.WriteFile(filepath.Join(key, useFile), []byte(abs+"\n"), 0o644)
+}
+
+// UseLocal makes the module in the local directory dir provide its packages
+// to the notebook (a replace directive, as `go work use` would for a
+// workspace): edits to its files are seen at the next import. It returns the
+// module's path.
+func (w *Workspace) UseLocal(ctx context.Context, dir string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	b, err := os.ReadFile(filepath.Join(abs, "go.mod"))
+	if err != nil {
+		return "", fmt.Errorf("%s has no go.mod: a local module needs one (go mod init MODULEPATH)", dir)
+	}
+	mp := modfileModule(b)
+	if mp == "" {
+		return "", fmt.Errorf("%s/go.mod has no module line", dir)
+	}
+	_, err = w.Go(ctx, nil, "mod", "edit", "-require="+mp+"@"+localVersion, "-replace="+mp+"="+abs)
+	return mp, err
+}
+
+// DropLocal undoes UseLocal for the module in dir, or of that path.
+func (w *Workspace) DropLocal(ctx context.Context, dirOrPath string) (string, error) {
+	mp := dirOrPath
+	if b, err := os.ReadFile(filepath.Join(dirOrPath, "go.mod")); err == nil {
+		mp = modfileModule(b)
+	}
+	_, err := w.Go(ctx, nil, "mod", "edit", "-dropreplace="+mp, "-droprequire="+mp)
+	return mp, err
+}
+
+// localVersion is the version a go.mod requires of a module that a replace
+// directive points at a directory (what go mod edit users write).
+const localVersion = "v0.0.0-00010101000000-000000000000"
+
+var moduleLineRE = regexp.MustCompile(`(?m)^\s*module\s+("?)([^\s"]+)("?)\s*$`)
+
+// modfileModule returns the module path a go.mod declares.
+func modfileModule(b []byte) string {
+	m := moduleLineRE.FindSubmatch(b)
+	if m == nil {
+		return ""
+	}
+	return string(m[2])
 }

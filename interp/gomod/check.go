@@ -1,0 +1,319 @@
+package gomod
+
+import (
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"go/types"
+	"path/filepath"
+	"strings"
+	"sync"
+)
+
+// Importer is a types.Importer that type-checks the packages of the graphs
+// added to it from their source, and asks Fallback for every other package
+// (the kernel's compiled packages): a package from source that imports
+// gonum/mat gets the very *types.Package the cells get, so their types are
+// the same. It also refuses, with the place, the code that the interpreter
+// (≈ Go 1.21) cannot run although go/types accepts it. Importer is safe for
+// concurrent use.
+type Importer struct {
+	Fallback types.Importer
+
+	mu      sync.Mutex
+	pkgs    map[string]*Package
+	checked map[string]*Checked
+}
+
+// Checked is a package type-checked from source.
+type Checked struct {
+	Package *Package
+	Types   *types.Package
+	Fset    *token.FileSet
+	Files   []*ast.File // in the order of Package.GoFiles
+	Info    *types.Info
+}
+
+// NewImporter returns an importer that asks fallback for the packages it has
+// no source for.
+func NewImporter(fallback types.Importer) *Importer {
+	return &Importer{Fallback: fallback, pkgs: map[string]*Package{}, checked: map[string]*Checked{}}
+}
+
+// Add makes the packages of g importable from source. A package already
+// checked in another version (another module version, or a local package
+// that changed) is checked again at its next import, and so is every
+// package that imports it.
+func (im *Importer) Add(g *Graph) {
+	im.mu.Lock()
+	defer im.mu.Unlock()
+	changed := false
+	for ip, p := range g.Packages {
+		if old := im.pkgs[ip]; old == nil || !samePackage(old, p) {
+			changed = changed || old != nil
+		}
+		im.pkgs[ip] = p
+	}
+	if changed || len(g.stamps) > 0 {
+		// Types of a package that was checked again differ from those its
+		// importers saw: start over (checking is cheap next to running).
+		im.checked = map[string]*Checked{}
+	}
+}
+
+func samePackage(a, b *Package) bool {
+	if a.Dir != b.Dir || len(a.GoFiles) != len(b.GoFiles) {
+		return false
+	}
+	for i := range a.GoFiles {
+		if a.GoFiles[i] != b.GoFiles[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// Has reports whether path is a package from source.
+func (im *Importer) Has(path string) bool {
+	im.mu.Lock()
+	defer im.mu.Unlock()
+	return im.pkgs[path] != nil
+}
+
+// Import implements types.Importer.
+func (im *Importer) Import(path string) (*types.Package, error) {
+	im.mu.Lock()
+	defer im.mu.Unlock()
+	c, err := im.checkLocked(path, nil)
+	if err != nil || c == nil {
+		if err != nil {
+			return nil, err
+		}
+		return im.Fallback.Import(path)
+	}
+	return c.Types, nil
+}
+
+// Checked returns the package path checked from source, checking it if needed;
+// nil, nil when path is not a package from source.
+func (im *Importer) Checked(path string) (*Checked, error) {
+	im.mu.Lock()
+	defer im.mu.Unlock()
+	return im.checkLocked(path, nil)
+}
+
+// checkLocked type-checks a package from source; stack holds the packages
+// being checked, for import cycles. im.mu is held.
+func (im *Importer) checkLocked(path string, stack []string) (*Checked, error) {
+	p := im.pkgs[path]
+	if p == nil {
+		return nil, nil
+	}
+	if c := im.checked[path]; c != nil {
+		return c, nil
+	}
+	for _, s := range stack {
+		if s == path {
+			return nil, fmt.Errorf("import cycle: %s", strings.Join(append(stack, path), " → "))
+		}
+	}
+	if p.Refusal != "" {
+		return nil, fmt.Errorf("package %s %s; %s", path, p.Refusal, Alternative)
+	}
+	fset := token.NewFileSet()
+	c := &Checked{Package: p, Fset: fset, Info: &types.Info{
+		Types: map[ast.Expr]types.TypeAndValue{},
+		Defs:  map[*ast.Ident]types.Object{},
+		Uses:  map[*ast.Ident]types.Object{},
+	}}
+	for _, name := range p.GoFiles {
+		f, err := parser.ParseFile(fset, filepath.Join(p.Dir, name), nil, parser.ParseComments|parser.SkipObjectResolution)
+		if err != nil {
+			return nil, fmt.Errorf("package %s: %v", path, err)
+		}
+		c.Files = append(c.Files, f)
+	}
+	var errs []string
+	conf := types.Config{
+		Importer: importerFunc(func(q string) (*types.Package, error) {
+			d, err := im.checkLocked(q, append(stack, path))
+			if err != nil {
+				return nil, err
+			}
+			if d == nil {
+				return im.Fallback.Import(q)
+			}
+			return d.Types, nil
+		}),
+		Error: func(err error) {
+			if len(errs) < 10 {
+				errs = append(errs, err.Error())
+			}
+		},
+	}
+	if m := p.Module; m != nil && m.GoVersion != "" {
+		conf.GoVersion = "go" + m.GoVersion
+	}
+	tp, _ := conf.Check(path, fset, c.Files, c.Info)
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("package %s does not compile in the kernel:\n\t%s", path, strings.Join(errs, "\n\t"))
+	}
+	c.Types = tp
+	if msg := unsupported(c); msg != "" {
+		return nil, fmt.Errorf("package %s %s; %s", path, msg, Alternative)
+	}
+	im.checked[path] = c
+	return c, nil
+}
+
+type importerFunc func(string) (*types.Package, error)
+
+func (f importerFunc) Import(p string) (*types.Package, error) { return f(p) }
+
+// unsupported returns what the package uses that yaegi v0.16.1 cannot run
+// although go/types accepts it, with its place; "" when nothing.
+func unsupported(c *Checked) string {
+	var found string
+	at := func(n ast.Node, what string) {
+		if found == "" {
+			pos := c.Fset.Position(n.Pos())
+			found = fmt.Sprintf("uses %s (%s:%d), which the interpreter (yaegi, ≈ Go 1.21) cannot run", what, filepath.Base(pos.Filename), pos.Line)
+		}
+	}
+	for _, f := range c.Files {
+		ast.Inspect(f, func(n ast.Node) bool {
+			switch n := n.(type) {
+			case *ast.RangeStmt:
+				switch t := c.Info.TypeOf(n.X).Underlying().(type) {
+				case *types.Basic:
+					if t.Info()&types.IsInteger != 0 {
+						at(n, "range over an integer")
+					}
+				case *types.Signature:
+					at(n, "range over a function")
+				}
+			case *ast.CallExpr:
+				if id, ok := ast.Unparen(n.Fun).(*ast.Ident); ok {
+					if b, ok := c.Info.Uses[id].(*types.Builtin); ok && (b.Name() == "min" || b.Name() == "max" || b.Name() == "clear") {
+						at(n, "the built-in function "+b.Name())
+					}
+				}
+			}
+			return found == ""
+		})
+	}
+	if found == "" {
+		found = loopVarCapture(c)
+	}
+	return found
+}
+
+// loopVarCapture finds, in a file at Go 1.22 or later, a loop variable that a
+// function literal in the loop's body refers to or whose address is taken:
+// Go 1.22 gives each iteration its own variable, yaegi shares one for the
+// whole loop, so the program would behave differently.
+func loopVarCapture(c *Checked) string {
+	var found string
+	for _, f := range c.Files {
+		v := fileVersion(c, f)
+		if v != "" && versionLess(v, "go1.22") {
+			continue
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			var vars []*ast.Ident
+			var body *ast.BlockStmt
+			switch n := n.(type) {
+			case *ast.RangeStmt:
+				if n.Tok == token.DEFINE {
+					for _, e := range []ast.Expr{n.Key, n.Value} {
+						if id, ok := e.(*ast.Ident); ok && id.Name != "_" {
+							vars = append(vars, id)
+						}
+					}
+				}
+				body = n.Body
+			case *ast.ForStmt:
+				if as, ok := n.Init.(*ast.AssignStmt); ok && as.Tok == token.DEFINE {
+					for _, e := range as.Lhs {
+						if id, ok := e.(*ast.Ident); ok && id.Name != "_" {
+							vars = append(vars, id)
+						}
+					}
+				}
+				body = n.Body
+			}
+			for _, id := range vars {
+				if pos, ok := captured(c, c.Info.Defs[id], body); ok && found == "" {
+					p := c.Fset.Position(pos)
+					found = fmt.Sprintf("captures the loop variable %s in a closure or by address (%s:%d): Go 1.22 gives each iteration its own variable, the interpreter (yaegi, ≈ Go 1.21) one for the whole loop", id.Name, filepath.Base(p.Filename), p.Line)
+				}
+			}
+			return found == ""
+		})
+	}
+	return found
+}
+
+// captured reports where obj is used in a function literal of body or has its
+// address taken there.
+func captured(c *Checked, obj types.Object, body *ast.BlockStmt) (token.Pos, bool) {
+	if obj == nil || body == nil {
+		return token.NoPos, false
+	}
+	var pos token.Pos
+	var inLit func(n ast.Node, lit bool) bool
+	inLit = func(n ast.Node, lit bool) bool {
+		ast.Inspect(n, func(m ast.Node) bool {
+			if pos.IsValid() {
+				return false
+			}
+			switch m := m.(type) {
+			case *ast.FuncLit:
+				if !lit {
+					inLit(m.Body, true)
+					return false
+				}
+			case *ast.UnaryExpr:
+				if id, ok := ast.Unparen(m.X).(*ast.Ident); ok && m.Op == token.AND && c.Info.Uses[id] == obj {
+					pos = m.Pos()
+				}
+			case *ast.Ident:
+				if lit && c.Info.Uses[m] == obj {
+					pos = m.Pos()
+				}
+			}
+			return true
+		})
+		return pos.IsValid()
+	}
+	return pos, inLit(body, false)
+}
+
+// fileVersion is the Go version of a file: its //go:build goX.Y line, or its
+// module's; "" when neither says.
+func fileVersion(c *Checked, f *ast.File) string {
+	if f.GoVersion != "" {
+		return f.GoVersion
+	}
+	if m := c.Package.Module; m != nil && m.GoVersion != "" {
+		return "go" + m.GoVersion
+	}
+	return ""
+}
+
+// versionLess compares Go versions "go1.N[.P]" by their minor number.
+func versionLess(a, b string) bool {
+	minor := func(v string) int {
+		v = strings.TrimPrefix(v, "go1.")
+		n := 0
+		for _, r := range v {
+			if r < '0' || r > '9' {
+				break
+			}
+			n = n*10 + int(r-'0')
+		}
+		return n
+	}
+	return minor(a) < minor(b)
+}
