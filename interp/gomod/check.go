@@ -123,9 +123,10 @@ func (im *Importer) checkLocked(path string, stack []string) (*Checked, error) {
 	}
 	fset := token.NewFileSet()
 	c := &Checked{Package: p, Fset: fset, Info: &types.Info{
-		Types: map[ast.Expr]types.TypeAndValue{},
-		Defs:  map[*ast.Ident]types.Object{},
-		Uses:  map[*ast.Ident]types.Object{},
+		Types:     map[ast.Expr]types.TypeAndValue{},
+		Defs:      map[*ast.Ident]types.Object{},
+		Uses:      map[*ast.Ident]types.Object{},
+		Instances: map[*ast.Ident]types.Instance{},
 	}}
 	for _, name := range p.GoFiles {
 		f, err := parser.ParseFile(fset, filepath.Join(p.Dir, name), nil, parser.ParseComments|parser.SkipObjectResolution)
@@ -316,4 +317,17 @@ func versionLess(a, b string) bool {
 		return n
 	}
 	return minor(a) < minor(b)
+}
+
+// Source is a SourceFS.Transform: the file as Checked.Source writes it, the
+// package being checked first if needed.
+func (im *Importer) Source(p *Package, name string, src []byte) ([]byte, error) {
+	c, err := im.Checked(p.ImportPath)
+	if err != nil {
+		return nil, err
+	}
+	if c == nil {
+		return src, nil
+	}
+	return c.Source(name, src), nil
 }

@@ -85,7 +85,7 @@ func Sum[T int | float64](xs ...T) T {
 }
 `,
 	"lib_other.go": "//go:build ignore\n// +build ignore\n\npackage lib\n\nfunc Broken() { this does not compile }\n",
-	"sub/sub.go":   "package sub\n\nimport \"example.com/lib\"\n\nfunc Twice(x int) int { return lib.Sum[int](x, x) }\n",
+	"sub/sub.go":   "package sub\n\nimport \"example.com/lib\"\n\nfunc Twice(x int) int { return lib.Sum(x, x) }\n",
 }
 
 func TestLocalModule(t *testing.T) {
@@ -121,11 +121,15 @@ func TestLocalModule(t *testing.T) {
 	if tp.Scope().Lookup("Twice") == nil {
 		t.Fatalf("sub has no Twice: %v", tp.Scope().Names())
 	}
-	src := &SourceFS{}
+	// Twice calls lib.Sum(x, x): yaegi gets lib.Sum[int](x, x).
+	src := &SourceFS{Transform: im.Source}
 	src.Add(g)
 	yi := yaegi.New(yaegi.Options{SourcecodeFilesystem: src})
 	if err := yi.Use(stdlib.Symbols); err != nil {
 		t.Fatal(err)
+	}
+	if b, err := src.ReadFile("src/example.com/lib/sub/sub.go"); err != nil || !strings.Contains(string(b), "lib.Sum[int](x, x)") {
+		t.Fatalf("sub.go as yaegi reads it: %s, %v", b, err)
 	}
 	if _, err := yi.Eval(`import ("example.com/lib"; "example.com/lib/sub")`); err != nil {
 		t.Fatal(err)
