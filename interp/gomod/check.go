@@ -20,6 +20,9 @@ import (
 // concurrent use.
 type Importer struct {
 	Fallback types.Importer
+	// Renames maps the import paths of packages that the interpreter knows
+	// under another path to that path (see Checked.Source).
+	Renames map[string]string
 
 	mu      sync.Mutex
 	pkgs    map[string]*Package
@@ -329,5 +332,5 @@ func (im *Importer) Source(p *Package, name string, src []byte) ([]byte, error) 
 	if c == nil {
 		return src, nil
 	}
-	return c.Source(name, src), nil
+	return c.Source(name, src, im.Renames), nil
 }

@@ -121,6 +121,7 @@ func (w *Workspace) Resolve(ctx context.Context, progress io.Writer, k Kernel, p
 		g.Packages[ip] = pkg
 		g.Order = append(g.Order, ip)
 	}
+	g.prune(paths)
 	g.Notes = w.skews(g)
 	var errs []string
 	for _, ip := range paths {
@@ -222,6 +223,37 @@ func semverLess(a, b string) bool {
 		return true
 	}
 	return pa < pb
+}
+
+// prune keeps the packages that the roots reach without going through a
+// compiled package (go list also lists the dependencies of gonum's compiled
+// packages, which the interpreter never reads).
+func (g *Graph) prune(roots []string) {
+	keep := map[string]bool{}
+	var visit func(ip string)
+	visit = func(ip string) {
+		p := g.Packages[ip]
+		if p == nil || keep[ip] {
+			return
+		}
+		keep[ip] = true
+		for _, imp := range p.Imports {
+			visit(imp)
+		}
+	}
+	for _, r := range roots {
+		visit(r)
+	}
+	order := g.Order[:0]
+	for _, ip := range g.Order {
+		if keep[ip] {
+			order = append(order, ip)
+		} else {
+			delete(g.Packages, ip)
+			delete(g.stamps, ip)
+		}
+	}
+	g.Order = order
 }
 
 // goListMessage words an error go list reported for a package a cell imports.

@@ -2,20 +2,25 @@ package gomod
 
 import (
 	"go/ast"
+	"go/token"
 	"go/types"
+	"path"
 	"sort"
 	"strconv"
 )
 
 // Source returns the text of the file name of a checked package as the
-// interpreter should read it: every use of a generic function whose type
+// interpreter should read it. Every use of a generic function whose type
 // arguments were inferred gets them written out (`Sum(xs...)` becomes
 // `Sum[float64](xs...)`), since yaegi fails to infer them in package code
-// ("undefined type for T"). src is the file's text (build lines blanked, same
-// length); the edits add no line, so positions keep their line numbers. A
-// type argument that the file cannot name (a type of a package it does not
-// import) is left to inference.
-func (c *Checked) Source(name string, src []byte) []byte {
+// ("undefined type for T"); a type argument that the file cannot name (a type
+// of a package it does not import) is left to inference. A package that
+// renames maps to another path (import path → the path the interpreter knows
+// it by) is imported from there, without a name, and every use of it is
+// written with the new path's last element, the name of the package there.
+// src is the file's text (build lines blanked, same length); the edits add no
+// line, so positions keep their line numbers.
+func (c *Checked) Source(name string, src []byte, renames map[string]string) []byte {
 	var f *ast.File
 	for i, n := range c.Package.GoFiles {
 		if n == name && i < len(c.Files) {
@@ -52,16 +57,30 @@ func (c *Checked) Source(name string, src []byte) []byte {
 			return "", true
 		}
 		n, ok := names[p.Path()]
+		if r := renames[p.Path()]; ok && r != "" {
+			return path.Base(r), true
+		}
 		if ok && n == "" {
 			n = p.Name()
 		}
 		return n, ok
 	}
-	type edit struct {
-		at   int
-		text string
-	}
 	var edits []edit
+	off := func(p token.Pos) int { return c.Fset.Position(p).Offset }
+	for _, is := range f.Imports {
+		ip, err := strconv.Unquote(is.Path.Value)
+		if r := renames[ip]; err == nil && r != "" {
+			edits = append(edits, edit{off(is.Pos()), off(is.End()), strconv.Quote(r)})
+		}
+	}
+	ast.Inspect(f, func(n ast.Node) bool {
+		if id, ok := n.(*ast.Ident); ok {
+			if pn, ok := c.Info.Uses[id].(*types.PkgName); ok && renames[pn.Imported().Path()] != "" {
+				edits = append(edits, edit{off(id.Pos()), off(id.End()), path.Base(renames[pn.Imported().Path()])})
+			}
+		}
+		return true
+	})
 	for id, inst := range c.Info.Instances {
 		if explicit[id] || c.Fset.File(id.Pos()) != c.Fset.File(f.Pos()) {
 			continue
@@ -73,21 +92,38 @@ func (c *Checked) Source(name string, src []byte) []byte {
 		if !ok {
 			continue
 		}
-		edits = append(edits, edit{c.Fset.Position(id.End()).Offset, "[" + args + "]"})
+		edits = append(edits, edit{off(id.End()), off(id.End()), "[" + args + "]"})
 	}
 	if len(edits) == 0 {
 		return src
 	}
-	sort.Slice(edits, func(i, j int) bool { return edits[i].at < edits[j].at })
+	return apply(src, edits)
+}
+
+// edit replaces src[from:to] by text.
+type edit struct {
+	from, to int
+	text     string
+}
+
+// apply makes edits that do not overlap, in the order of their places (a
+// name replaced and type arguments inserted after it: the replacement first).
+func apply(src []byte, edits []edit) []byte {
+	sort.SliceStable(edits, func(i, j int) bool {
+		if edits[i].from != edits[j].from {
+			return edits[i].from < edits[j].from
+		}
+		return edits[i].to > edits[j].to
+	})
 	out := make([]byte, 0, len(src)+16*len(edits))
 	last := 0
 	for _, e := range edits {
-		if e.at < last || e.at > len(src) {
+		if e.from < last || e.to > len(src) {
 			continue
 		}
-		out = append(out, src[last:e.at]...)
+		out = append(out, src[last:e.from]...)
 		out = append(out, e.text...)
-		last = e.at
+		last = e.to
 	}
 	return append(out, src[last:]...)
 }
