@@ -434,3 +434,37 @@ func (g *Graph) Versions() []string {
 	sort.Strings(out)
 	return out
 }
+
+// Key identifies what the interpreter would compile for g: the module
+// versions, and the state of the files of its local packages.
+func (g *Graph) Key() string {
+	var b strings.Builder
+	for _, v := range g.Versions() {
+		b.WriteString(v + "\n")
+	}
+	locals := make([]string, 0, len(g.stamps))
+	for ip := range g.stamps {
+		locals = append(locals, ip)
+	}
+	sort.Strings(locals)
+	for _, ip := range locals {
+		fmt.Fprintf(&b, "%s %x\n", ip, g.stamps[ip])
+	}
+	return b.String()
+}
+
+// Same reports whether every package of g is in h as it is in g: same
+// module version, directory, files and, for a local package, the same
+// state of its files. h may have more packages.
+func (g *Graph) Same(h *Graph) bool {
+	for ip, p := range g.Packages {
+		q := h.Packages[ip]
+		if q == nil || !samePackage(p, q) || g.stamps[ip] != h.stamps[ip] {
+			return false
+		}
+		if (p.Module == nil) != (q.Module == nil) || p.Module != nil && p.Module.Version != q.Module.Version {
+			return false
+		}
+	}
+	return true
+}

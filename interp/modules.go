@@ -1,0 +1,237 @@
+package interp
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"runtime/debug"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/gocvx/gocvx/interp/gomod"
+)
+
+// cellModules is what a session knows of the packages its cells import from
+// source: the notebook's module folder, the packages resolved so far, and
+// the tree the type checker and the interpreter read them from.
+type cellModules struct {
+	notebook string // the notebook's path, "" for the working directory
+
+	mu     sync.Mutex
+	ws     *gomod.Workspace // opened at first use
+	tree   *sourceTree
+	graph  *gomod.Graph    // the packages of roots, as last resolved
+	roots  []string        // the packages from source that cells imported
+	probed map[string]bool // graphs (gomod.Graph.Key) the probe compiled
+}
+
+func newCellModules(notebook string) *cellModules {
+	return &cellModules{notebook: notebook, tree: newSourceTree(), probed: map[string]bool{}}
+}
+
+// compiledPackage reports whether the kernel provides package p without
+// source from the notebook's modules.
+func compiledPackage(p string) bool { return theImporter().has(p) }
+
+var (
+	kernelModulesOnce sync.Once
+	kernelModuleList  []gomod.Module
+)
+
+// kernelModules lists the modules that hold packages compiled into this
+// program, at the versions it was built with (gonum, gonum/plot).
+func kernelModules() []gomod.Module {
+	kernelModulesOnce.Do(func() {
+		bi, ok := debug.ReadBuildInfo()
+		if !ok {
+			return
+		}
+		im := theImporter()
+		for _, d := range bi.Deps {
+			m := d
+			if d.Replace != nil {
+				if d.Replace.Version == "" {
+					continue // a local directory: no version to require
+				}
+				m = d.Replace
+			}
+			for p := range im.tables {
+				if p == d.Path || strings.HasPrefix(p, d.Path+"/") {
+					kernelModuleList = append(kernelModuleList, gomod.Module{Path: d.Path, Version: m.Version})
+					break
+				}
+			}
+		}
+	})
+	return kernelModuleList
+}
+
+// workspace returns the notebook's module folder, opening it if needed.
+// m.mu is held.
+func (m *cellModules) workspace() (*gomod.Workspace, error) {
+	if m.ws != nil {
+		return m.ws, nil
+	}
+	dir, err := gomod.Locate(m.notebook)
+	if err != nil {
+		return nil, err
+	}
+	ws, err := gomod.Open(dir, kernelModules())
+	if err != nil {
+		return nil, err
+	}
+	m.ws = ws
+	return ws, nil
+}
+
+// has reports whether p is a package from source that cells may import now.
+func (m *cellModules) has(p string) bool { return m.tree.im.Has(p) }
+
+// name returns the name of a package from source, "" if p is none.
+func (m *cellModules) name(p string) string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.graph != nil {
+		if pkg := m.graph.Packages[p]; pkg != nil {
+			return pkg.Name
+		}
+	}
+	return ""
+}
+
+// need makes the packages paths importable from source, with those cells
+// imported before: it resolves them through the go command (progress gets
+// what it prints), type-checks them and has the probe compile them. rebuild
+// is set when packages that the interpreter may already have compiled
+// changed (another version after `%go get`, an edit of a local module): the
+// interpreter must then be replaced. notes are warnings to show.
+func (m *cellModules) need(ctx context.Context, progress io.Writer, paths []string) (rebuild bool, notes []string, err error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	roots := append([]string(nil), m.roots...)
+	for _, p := range paths {
+		if !contains(roots, p) {
+			roots = append(roots, p)
+		}
+	}
+	if len(roots) == len(m.roots) && (m.graph == nil || !m.graph.Stale()) {
+		return false, nil, nil
+	}
+	return m.resolveLocked(ctx, progress, roots)
+}
+
+func (m *cellModules) resolveLocked(ctx context.Context, progress io.Writer, roots []string) (bool, []string, error) {
+	if len(roots) == 0 {
+		return false, nil, nil
+	}
+	ws, err := m.workspace()
+	if err != nil {
+		return false, nil, err
+	}
+	g, err := ws.Resolve(ctx, progress, gomod.Kernel{Compiled: compiledPackage}, roots)
+	if err != nil {
+		return false, nil, err
+	}
+	check := newSourceTree()
+	check.add(g)
+	for _, r := range roots {
+		if _, err := check.im.Import(r); err != nil {
+			return false, nil, err
+		}
+	}
+	if key := g.Key(); !m.probed[key] {
+		if err := probe(ctx, g, g.Order); err != nil {
+			return false, nil, err
+		}
+		m.probed[key] = true
+	}
+	rebuild := m.graph != nil && !m.graph.Same(g)
+	m.tree.add(g)
+	m.graph, m.roots = g, roots
+	return rebuild, g.Notes, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// command runs `%go ARGS`: get, mod, mod use, work use, work drop. What the
+// go command prints and the result go to out. rebuild is set when packages
+// the interpreter compiled changed.
+func (m *cellModules) command(ctx context.Context, args string, out io.Writer) (rebuild bool, err error) {
+	f := strings.Fields(args)
+	usage := fmt.Errorf("usage: %%go get MODULE[@VERSION]…, %%go mod, %%go mod use [DIR], %%go work use DIR, %%go work drop DIR")
+	if len(f) == 0 {
+		return false, usage
+	}
+	m.mu.Lock()
+	ws, err := m.workspace()
+	if err != nil {
+		m.mu.Unlock()
+		return false, err
+	}
+	switch {
+	case f[0] == "get" && len(f) > 1:
+		_, err = ws.Go(ctx, out, f...)
+	case f[0] == "mod" && len(f) == 1:
+		text := ws.GoMod()
+		if text == "" {
+			text = "(no go.mod yet: the first import of a package that is not preloaded, or %go get, writes it)\n"
+		}
+		fmt.Fprintf(out, "module folder: %s\n%s", ws.Dir(), text)
+	case f[0] == "mod" && f[1] == "use" && len(f) <= 3:
+		dir := ""
+		if len(f) == 3 {
+			dir = f[2]
+		}
+		if err = gomod.Use(m.notebook, dir); err == nil {
+			m.ws = nil
+			if ws, err = m.workspace(); err == nil {
+				fmt.Fprintf(out, "module folder: %s\n", ws.Dir())
+			}
+		}
+	case f[0] == "work" && len(f) == 3 && f[1] == "use":
+		var mp string
+		if mp, err = ws.UseLocal(ctx, f[2]); err == nil {
+			fmt.Fprintf(out, "%s comes from %s; edits there are picked up at the next cell\n", mp, f[2])
+		}
+	case f[0] == "work" && len(f) == 3 && f[1] == "drop":
+		var mp string
+		if mp, err = ws.DropLocal(ctx, f[2]); err == nil {
+			fmt.Fprintf(out, "%s no longer comes from a local folder\n", mp)
+		}
+	default:
+		err = usage
+	}
+	m.mu.Unlock()
+	if err != nil {
+		return false, err
+	}
+	rebuild, notes, err := m.refreshAll(ctx, out)
+	for _, n := range notes {
+		fmt.Fprintln(out, "note:", n)
+	}
+	return rebuild, err
+}
+
+// refreshAll resolves again every package cells imported from source.
+func (m *cellModules) refreshAll(ctx context.Context, progress io.Writer) (bool, []string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.resolveLocked(ctx, progress, m.roots)
+}
+
+// imported lists the packages from source cells imported, sorted.
+func (m *cellModules) imported() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := append([]string(nil), m.roots...)
+	sort.Strings(out)
+	return out
+}
