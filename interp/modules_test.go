@@ -148,11 +148,10 @@ func Sorted(m *mat.Dense) []float64 {
 }
 
 // TestProbeRefusesACrash checks that a package on which yaegi overflows its
-// stack while compiling is refused, and the process lives.
+// stack is refused, and the process lives: when it compiles the package (an
+// instance declared in it) and when a cell would instantiate its types.
 func TestProbeRefusesACrash(t *testing.T) {
-	g := localGraph(t, map[string]string{
-		"go.mod": "module example.com/tree\n\ngo 1.21\n",
-		"tree.go": `package tree
+	const tree = `package tree
 
 // The shape of github.com/google/btree v1.1's generic nodes.
 type items[T any] []T
@@ -170,13 +169,15 @@ type freeList[T any] struct{ nodes []*node[T] }
 type Tree[T any] struct{ root *node[T] }
 
 func New[T any]() *Tree[T] { return &Tree[T]{} }
-
-// Ints is an instance, as btree's non-generic BTree is.
-type Ints struct{ *Tree[int] }
-`,
-	}, "example.com/tree")
-	err := probe(context.Background(), g, g.Order)
-	if err == nil || !strings.HasPrefix(err.Error(), "package example.com/tree crashes the interpreter (yaegi v0.16.1) while it compiles (") || !strings.Contains(err.Error(), gomod.Alternative) {
-		t.Fatalf("probe = %v, want the crash refused", err)
+`
+	for _, c := range []struct{ name, extra, want string }{
+		{"instance in the package", "\n// Ints is an instance, as btree's non-generic BTree is.\ntype Ints struct{ *Tree[int] }\n", "while it compiles ("},
+		{"instance in a cell", "", "when New[int] is instantiated ("},
+	} {
+		g := localGraph(t, map[string]string{"go.mod": "module example.com/tree\n\ngo 1.21\n", "tree.go": tree + c.extra}, "example.com/tree")
+		err := probe(context.Background(), g, g.Order)
+		if err == nil || !strings.HasPrefix(err.Error(), "package example.com/tree crashes the interpreter (yaegi v0.16.1) "+c.want) || !strings.Contains(err.Error(), gomod.Alternative) {
+			t.Errorf("%s: probe = %v, want the crash refused", c.name, err)
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"go/types"
 	"io"
 	"os"
 	"os/exec"
@@ -103,7 +104,12 @@ func probe(ctx context.Context, g *gomod.Graph, order []string) error {
 	case ctx.Err() != nil:
 		return fmt.Errorf("interp: checking packages from source: %v", ctx.Err())
 	case started != "":
-		return fmt.Errorf("package %s crashes the interpreter (yaegi v0.16.1) while it compiles (%s), so the kernel does not load it; %s", started, crashLine(stderr.String()), gomod.Alternative)
+		ip, inst, _ := strings.Cut(started, " instantiating ")
+		what := "while it compiles"
+		if inst != "" {
+			what = "when " + strings.TrimPrefix(inst, "func ") + " is instantiated"
+		}
+		return fmt.Errorf("package %s crashes the interpreter (yaegi v0.16.1) %s (%s), so the kernel does not load it; %s", ip, what, crashLine(stderr.String()), gomod.Alternative)
 	case runErr != nil:
 		return fmt.Errorf("interp: checking packages from source: %v: %s", runErr, crashLine(stderr.String()))
 	}
@@ -159,7 +165,78 @@ func runProbe(r io.Reader, w io.Writer) int {
 		}
 		fmt.Fprintln(w, "ok", ip)
 	}
+	// Instantiating a generic type can crash yaegi where compiling its
+	// declaration did not: instantiate each exported one (and each generic
+	// function) once, with basic type arguments, as a cell would.
+	for _, ip := range req.Order {
+		c, err := src.im.Checked(ip)
+		if err != nil || c == nil {
+			continue
+		}
+		alias := "probe_" + strconv.Itoa(len(ip))
+		if _, err := safeEval(yi, fmt.Sprintf("import %s %q", alias, ip)); err != nil {
+			continue
+		}
+		for _, inst := range instances(c.Types) {
+			fmt.Fprintln(w, "compiling", ip, "instantiating", inst)
+			code := fmt.Sprintf("func _() { var x %s.%s; _ = x }", alias, inst)
+			if f, ok := strings.CutPrefix(inst, "func "); ok {
+				code = fmt.Sprintf("func _() { f := %s.%s; _ = f }", alias, f)
+			}
+			// An error is no crash: the cell that instantiates it gets it.
+			safeEval(yi, code)
+			fmt.Fprintln(w, "ok", ip)
+		}
+	}
 	return 0
+}
+
+// instances returns, for each exported generic type and function of pkg,
+// an instantiation with basic type arguments that satisfy its constraints:
+// "Tree[int]", "Map[string, int]"; functions as "func Sum[int]". A generic
+// whose constraints no basic type satisfies is left out.
+func instances(pkg *types.Package) []string {
+	var out []string
+	scope := pkg.Scope()
+	for _, name := range scope.Names() {
+		obj := scope.Lookup(name)
+		if !obj.Exported() {
+			continue
+		}
+		var tparams *types.TypeParamList
+		prefix := ""
+		switch o := obj.(type) {
+		case *types.TypeName:
+			if n, ok := o.Type().(*types.Named); ok {
+				tparams = n.TypeParams()
+			}
+		case *types.Func:
+			tparams = o.Type().(*types.Signature).TypeParams()
+			prefix = "func "
+		}
+		if tparams.Len() == 0 {
+			continue
+		}
+		var args []string
+		var targs []types.Type
+		for i := 0; i < tparams.Len(); i++ {
+			for _, t := range []types.Type{types.Typ[types.Int], types.Typ[types.String], types.Typ[types.Float64]} {
+				if types.Satisfies(t, tparams.At(i).Constraint().Underlying().(*types.Interface)) {
+					args = append(args, t.String())
+					targs = append(targs, t)
+					break
+				}
+			}
+		}
+		if len(args) != tparams.Len() {
+			continue
+		}
+		if _, err := types.Instantiate(nil, obj.Type(), targs, true); err != nil {
+			continue
+		}
+		out = append(out, prefix+name+"["+strings.Join(args, ", ")+"]")
+	}
+	return out
 }
 
 // sourceTree is the type checker's and the interpreter's view of the packages
