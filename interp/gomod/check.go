@@ -36,6 +36,8 @@ type Checked struct {
 	Fset    *token.FileSet
 	Files   []*ast.File // in the order of Package.GoFiles
 	Info    *types.Info
+
+	edits [][]edit // per file, what modernize plans
 }
 
 // NewImporter returns an importer that asks fallback for the packages it has
@@ -164,8 +166,12 @@ func (im *Importer) checkLocked(path string, stack []string) (*Checked, error) {
 		return nil, fmt.Errorf("package %s does not compile in the kernel:\n\t%s", path, strings.Join(errs, "\n\t"))
 	}
 	c.Types = tp
-	if msg := unsupported(c); msg != "" {
-		return nil, fmt.Errorf("package %s %s; %s", path, msg, Alternative)
+	for _, f := range c.Files {
+		edits, why := c.modernize(f, c.qualifier(f, im.Renames))
+		if why != "" {
+			return nil, fmt.Errorf("package %s %s; %s", path, why, Alternative)
+		}
+		c.edits = append(c.edits, edits)
 	}
 	im.checked[path] = c
 	return c, nil
@@ -175,93 +181,9 @@ type importerFunc func(string) (*types.Package, error)
 
 func (f importerFunc) Import(p string) (*types.Package, error) { return f(p) }
 
-// unsupported returns what the package uses that yaegi v0.16.1 cannot run
-// although go/types accepts it, with its place; "" when nothing.
-func unsupported(c *Checked) string {
-	var found string
-	at := func(n ast.Node, what string) {
-		if found == "" {
-			pos := c.Fset.Position(n.Pos())
-			found = fmt.Sprintf("uses %s (%s:%d), which the interpreter (yaegi, ≈ Go 1.21) cannot run", what, filepath.Base(pos.Filename), pos.Line)
-		}
-	}
-	for _, f := range c.Files {
-		ast.Inspect(f, func(n ast.Node) bool {
-			switch n := n.(type) {
-			case *ast.RangeStmt:
-				switch t := c.Info.TypeOf(n.X).Underlying().(type) {
-				case *types.Basic:
-					if t.Info()&types.IsInteger != 0 {
-						at(n, "range over an integer")
-					}
-				case *types.Signature:
-					at(n, "range over a function")
-				}
-			case *ast.CallExpr:
-				if id, ok := ast.Unparen(n.Fun).(*ast.Ident); ok {
-					if b, ok := c.Info.Uses[id].(*types.Builtin); ok && (b.Name() == "min" || b.Name() == "max" || b.Name() == "clear") {
-						at(n, "the built-in function "+b.Name())
-					}
-				}
-			}
-			return found == ""
-		})
-	}
-	if found == "" {
-		found = loopVarCapture(c)
-	}
-	return found
-}
-
-// loopVarCapture finds, in a file at Go 1.22 or later, a loop variable that a
-// function literal in the loop's body refers to or whose address is taken:
-// Go 1.22 gives each iteration its own variable, yaegi shares one for the
-// whole loop, so the program would behave differently.
-func loopVarCapture(c *Checked) string {
-	var found string
-	for _, f := range c.Files {
-		v := fileVersion(c, f)
-		if v != "" && versionLess(v, "go1.22") {
-			continue
-		}
-		ast.Inspect(f, func(n ast.Node) bool {
-			var vars []*ast.Ident
-			var body *ast.BlockStmt
-			switch n := n.(type) {
-			case *ast.RangeStmt:
-				if n.Tok == token.DEFINE {
-					for _, e := range []ast.Expr{n.Key, n.Value} {
-						if id, ok := e.(*ast.Ident); ok && id.Name != "_" {
-							vars = append(vars, id)
-						}
-					}
-				}
-				body = n.Body
-			case *ast.ForStmt:
-				if as, ok := n.Init.(*ast.AssignStmt); ok && as.Tok == token.DEFINE {
-					for _, e := range as.Lhs {
-						if id, ok := e.(*ast.Ident); ok && id.Name != "_" {
-							vars = append(vars, id)
-						}
-					}
-				}
-				body = n.Body
-			}
-			for _, id := range vars {
-				if pos, ok := captured(c, c.Info.Defs[id], body); ok && found == "" {
-					p := c.Fset.Position(pos)
-					found = fmt.Sprintf("captures the loop variable %s in a closure or by address (%s:%d): Go 1.22 gives each iteration its own variable, the interpreter (yaegi, ≈ Go 1.21) one for the whole loop", id.Name, filepath.Base(p.Filename), p.Line)
-				}
-			}
-			return found == ""
-		})
-	}
-	return found
-}
-
-// captured reports where obj is used in a function literal of body or has its
-// address taken there.
-func captured(c *Checked, obj types.Object, body *ast.BlockStmt) (token.Pos, bool) {
+// capturedAt reports where obj is used in a function literal of body or has
+// its address taken there.
+func capturedAt(c *Checked, obj types.Object, body *ast.BlockStmt) (token.Pos, bool) {
 	if obj == nil || body == nil {
 		return token.NoPos, false
 	}

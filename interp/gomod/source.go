@@ -49,23 +49,13 @@ func (c *Checked) Source(name string, src []byte, renames map[string]string) []b
 		}
 		return true
 	})
-	names := importNames(f)
-	// qual names a package as the file does: "" for its own, the import
-	// name for another; ok is false for a package the file does not import.
-	qual := func(p *types.Package) (string, bool) {
-		if p == c.Types {
-			return "", true
-		}
-		n, ok := names[p.Path()]
-		if r := renames[p.Path()]; ok && r != "" {
-			return path.Base(r), true
-		}
-		if ok && n == "" {
-			n = p.Name()
-		}
-		return n, ok
-	}
+	qual := c.qualifier(f, renames)
 	var edits []edit
+	for i, g := range c.Files {
+		if g == f && i < len(c.edits) {
+			edits = append(edits, c.edits[i]...)
+		}
+	}
 	off := func(p token.Pos) int { return c.Fset.Position(p).Offset }
 	for _, is := range f.Imports {
 		ip, err := strconv.Unquote(is.Path.Value)
@@ -126,6 +116,26 @@ func apply(src []byte, edits []edit) []byte {
 		last = e.to
 	}
 	return append(out, src[last:]...)
+}
+
+// qualifier names a package as the file f does: "" for its own, the import
+// name for another (the renamed one for a package in renames); ok is false
+// for a package the file does not import.
+func (c *Checked) qualifier(f *ast.File, renames map[string]string) func(*types.Package) (string, bool) {
+	names := importNames(f)
+	return func(p *types.Package) (string, bool) {
+		if p == c.Types {
+			return "", true
+		}
+		n, ok := names[p.Path()]
+		if r := renames[p.Path()]; ok && r != "" {
+			return path.Base(r), true
+		}
+		if ok && n == "" {
+			n = p.Name()
+		}
+		return n, ok
+	}
 }
 
 // importNames maps the import paths of a file to the names it uses for them.
