@@ -76,6 +76,7 @@ func (pc *parsedCell) renderNode(n ast.Node, edits []edit) string {
 type compiler struct {
 	fset     *token.FileSet
 	importer *symbolImporter
+	sources  *cellModules // packages from source, nil for none
 	prog     *program
 	temp     []*token.File // files parsed for one check (hoistFile), see dropTemp
 }
@@ -321,11 +322,15 @@ func (cc *compiler) addImports(c *compiled) error {
 	var msgs []string
 	for _, is := range pc.imports {
 		p, _ := strconv.Unquote(is.Path.Value)
-		if !cc.importer.has(p) {
+		srcName, fromSource := cc.sourcePackage(p)
+		if !cc.importer.has(p) && !fromSource {
 			msgs = append(msgs, fmt.Sprintf("%s: package %s is not available: cells can import the standard library, gonum, gonum/plot and gocvx packages", cc.fset.Position(is.Path.Pos()), p))
 			continue
 		}
 		name := cc.importer.name(p)
+		if fromSource {
+			name = srcName
+		}
 		if is.Name != nil {
 			name = is.Name.Name
 		}
@@ -660,7 +665,7 @@ func (cc *compiler) check(files []*ast.File, info *types.Info) (errs []types.Err
 		}
 	}()
 	conf := types.Config{
-		Importer:  cc.importer,
+		Importer:  cc.typesImporter(),
 		GoVersion: "go1.26",
 		Error: func(err error) {
 			if te, ok := err.(types.Error); ok {

@@ -17,6 +17,10 @@ import (
 // a variable of an earlier cell or of the cell being written). Cursor, Start and
 // End count Unicode code points. It is safe to call while a cell runs.
 func (s *Session) Complete(code string, cursor int) Completion {
+	if c, ok := magicCompletion(code, cursor); ok {
+		return c
+	}
+	code = goPart(code)
 	at := byteOffset(code, cursor)
 	start := identStart(code, at)
 	prefix := code[start:at]

@@ -19,6 +19,7 @@ import (
 // or method, its signature. Detail 0 and 1 give the same content (Go has no
 // separate source view beyond the declaration). It is safe while a cell runs.
 func (s *Session) Inspect(code string, cursor, detail int) (display.Bundle, bool) {
+	code = goPart(code)
 	at := byteOffset(code, cursor)
 	// The identifier around the cursor, and the expression before its dot.
 	end := at
@@ -218,7 +219,7 @@ func (s *Session) help(code string) (*display.Bundle, bool) {
 		return nil, false
 	}
 	if target == "" {
-		b := textBundle(generalHelp)
+		b := textBundle(helpPage())
 		return &b, true
 	}
 	base, name := "", target

@@ -3,9 +3,12 @@ package interp
 import (
 	"context"
 	"fmt"
+	"go/types"
 	"io"
+	"os"
 	"runtime/debug"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -234,4 +237,84 @@ func (m *cellModules) imported() []string {
 	out := append([]string(nil), m.roots...)
 	sort.Strings(out)
 	return out
+}
+
+// notebookPath is the notebook a session's module folder is keyed by:
+// Options.Notebook, or else the path Jupyter gives a kernel in
+// JPY_SESSION_NAME; "" (the working directory) when neither is set.
+func notebookPath(opts Options) string {
+	if opts.Notebook != "" {
+		return opts.Notebook
+	}
+	return os.Getenv("JPY_SESSION_NAME")
+}
+
+// importSources makes the packages a cell imports that the kernel does not
+// preload importable from source (cellModules.need), and notices when
+// packages that cells imported before changed (the interpreter is then
+// replaced before the cell runs). A failure is a compile error at the import.
+func (s *Session) importSources(ctx context.Context, pc *parsedCell) error {
+	var paths []string
+	var at []string
+	for _, is := range pc.imports {
+		p, err := strconv.Unquote(is.Path.Value)
+		if err != nil || p == "C" || compiledPackage(p) {
+			continue
+		}
+		paths = append(paths, p)
+		at = append(at, s.fset.Position(is.Path.Pos()).String())
+	}
+	if len(paths) == 0 && len(s.modules.imported()) == 0 {
+		return nil
+	}
+	rebuild, notes, err := s.modules.need(ctx, s.stderr, paths)
+	if err != nil {
+		msg := err.Error()
+		if len(at) > 0 {
+			msg = at[0] + ": " + msg
+		}
+		return &compileError{strings.Split(msg, "\n")}
+	}
+	if rebuild {
+		s.dirty = true
+	}
+	for _, n := range notes {
+		fmt.Fprintf(s.stderr, "[gocvx: %s]\n", n)
+	}
+	return nil
+}
+
+// usesStd reports whether a package from source imports the standard package
+// p that the engine supplies from source (slices, maps, cmp, iter): the
+// interpreter must have compiled it before it compiles that package.
+func (m *cellModules) usesStd(p string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.graph == nil {
+		return false
+	}
+	for _, pkg := range m.graph.Packages {
+		if contains(pkg.Imports, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// typesImporter is the importer of the type checker: packages from source,
+// and the compiled ones through the symbol tables.
+func (cc *compiler) typesImporter() types.Importer {
+	if cc.sources != nil {
+		return cc.sources.tree.im
+	}
+	return cc.importer
+}
+
+// sourcePackage returns the name of p if it is a package from source cells
+// may import now.
+func (cc *compiler) sourcePackage(p string) (string, bool) {
+	if cc.sources == nil || !cc.sources.has(p) {
+		return "", false
+	}
+	return cc.sources.name(p), true
 }

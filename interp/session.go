@@ -66,6 +66,11 @@ type Options struct {
 	// DefaultMemoryLimit (three quarters of the machine's memory); a negative
 	// value means no ceiling.
 	MemoryLimit int64
+
+	// Notebook is the notebook's path, which keys its module folder (the Go
+	// modules its cells import, see package gomod); empty means the path
+	// Jupyter gives the kernel in JPY_SESSION_NAME, or the working directory.
+	Notebook string
 }
 
 // Session is one interpreter whose state persists across cells.
@@ -79,6 +84,7 @@ type Session struct {
 
 	fset     *token.FileSet
 	importer *symbolImporter
+	modules  *cellModules // packages imported from source (modules.go)
 
 	streams *streamer
 	capture *fdCapture
@@ -145,6 +151,7 @@ func New(opts Options) (*Session, error) {
 		prog:      newProgram(),
 		fset:      token.NewFileSet(),
 		importer:  theImporter(),
+		modules:   newCellModules(notebookPath(opts)),
 		stdin:     &cellInput{},
 		cellNames: map[int]string{},
 		parsed:    map[*parsedCell]bool{},
@@ -250,6 +257,8 @@ func (s *Session) newInterpreter() error {
 		Stderr:       s.trace,
 		Args:         args,
 		Unrestricted: true,
+
+		SourcecodeFilesystem: s.modules.tree.fs,
 	})
 	if err := yi.Use(stdlib.Symbols); err != nil {
 		return err
@@ -372,12 +381,25 @@ func (s *Session) Execute(ctx context.Context, c Cell) (out Outcome) {
 		}
 	} else if page, ok := s.help(c.Code); ok {
 		return Outcome{Page: page}
+	} else if mc, ok, err := magicCell(c.Code); ok {
+		if err != nil {
+			return Outcome{Error: &Error{Name: "MagicError", Value: err.Error(), Traceback: []string{"MagicError: " + err.Error()}}}
+		}
+		return s.executeMagics(ctx, c, mc)
 	}
+	return s.executeGo(ctx, c)
+}
+
+// executeGo runs a cell of Go (or a Go part of a cell with magics).
+func (s *Session) executeGo(ctx context.Context, c Cell) (out Outcome) {
 	if isBlankCode(c.Code) {
 		return Outcome{}
 	}
 	pc, err := parseCell(s.fset, c.Number, c.Code)
 	if err != nil {
+		return Outcome{Error: compileErr(err)}
+	}
+	if err := s.importSources(ctx, pc); err != nil {
 		return Outcome{Error: compileErr(err)}
 	}
 	s.mu.Lock()
@@ -388,7 +410,7 @@ func (s *Session) Execute(ctx context.Context, c Cell) (out Outcome) {
 	s.mu.Unlock()
 	defer s.forgetCells()
 	s.mu.RLock()
-	cc := &compiler{fset: s.fset, importer: s.importer, prog: s.prog}
+	cc := &compiler{fset: s.fset, importer: s.importer, sources: s.modules, prog: s.prog}
 	comp, err := cc.compile(pc)
 	s.mu.RUnlock()
 	if err != nil {
