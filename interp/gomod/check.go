@@ -167,7 +167,9 @@ func (im *Importer) checkLocked(path string, stack []string) (*Checked, error) {
 	}
 	c.Types = tp
 	for _, f := range c.Files {
-		edits, why := c.modernize(f, c.qualifier(f, im.Renames))
+		edits, why := c.modernize(f, c.qualifier(f, im.Renames), func(p *types.Package) bool {
+			return p == c.Types || im.pkgs[p.Path()] != nil
+		})
 		if why != "" {
 			return nil, fmt.Errorf("package %s %s; %s", path, why, Alternative)
 		}

@@ -434,6 +434,43 @@ func MinMax(x float64) string {
 	return fmt.Sprint(max(lo, min(x, hi)), " ", min(3, 1, 2), " ", max("pear", "apple"), " ", min(math.NaN(), 1), " ", max(d, 2*time.Second), " ", Biggest, " ", Smallest)
 }
 
+type Item interface{ Less(Item) bool }
+
+type Int int
+
+func (a Int) Less(b Item) bool { return a < b.(Int) }
+
+type Pair struct{ A, B int }
+
+func (p Pair) Sum() int { return p.A + p.B }
+
+func keep(it Item) Item { return it }
+
+func Boxes() string {
+	var a []any
+	var its []Item
+	m := map[int]any{}
+	var kept, assigned, ret, lits, sent []Item
+	ch := make(chan Item, 3)
+	pairs := []any{}
+	box := func(i int) Item { return -Int(i) }
+	for i := 0; i < 3; i++ {
+		a = append(a, Int(i))
+		its = append(its, Int(i)+10)
+		m[i] = Int(i) * 2
+		kept = append(kept, keep(Int(i)))
+		var it Item
+		it = Int(i) + 100
+		assigned = append(assigned, it)
+		ret = append(ret, box(i))
+		lits = append(lits, []Item{Int(i)}...)
+		ch <- Int(i)
+		sent = append(sent, <-ch)
+		pairs = append(pairs, Pair(struct{ A, B int }{i, i}))
+	}
+	return fmt.Sprint(a[0].(Int), its[0].(Int), m[0].(Int), kept[0].(Int), assigned[0].(Int), ret[1].(Int), lits[0].(Int), sent[0].(Int), pairs[0].(Pair).Sum())
+}
+
 func Clear() string {
 	m := map[string]int{"a": 1, "b": 2}
 	s := []int{1, 2, 3}
@@ -469,6 +506,7 @@ func Clear() string {
 		{"modern.MinMax(0.5)", "0.5 1 pear NaN 2s 7 1"},
 		{"modern.MinMax(3)", "1 1 pear NaN 2s 7 1"},
 		{"modern.Clear()", "0 [1 0 0]"},
+		{"modern.Boxes()", "0 10 0 0 100 -1 0 0 0"},
 	} {
 		v, err := yi.Eval(c.call)
 		if err != nil {

@@ -23,15 +23,24 @@ import (
 //     keeps NaN semantics of floats;
 //   - a loop variable that a closure captures or whose address is taken, in a
 //     file at Go 1.22 or later: the body starts with a copy (`v := v`), the
-//     per-iteration variable of Go 1.22.
+//     per-iteration variable of Go 1.22;
+//   - a temporary value of an interpreted type with methods converted to an
+//     interface implicitly: the conversion written out (see boxing).
 //
 // The edits change no line count. What it cannot rewrite (a range over a
 // function, `for i = range n` with an existing variable, a three-clause loop
 // whose captured variable the body changes, a type the file cannot name) is
 // returned as a refusal, with its place.
-func (c *Checked) modernize(f *ast.File, qual func(*types.Package) (string, bool)) ([]edit, string) {
-	m := &modernizer{c: c, qual: qual, goVersion: fileVersion(c, f)}
+// interpreted tells the packages whose types the interpreter defines (the
+// package itself and the other packages from source).
+func (c *Checked) modernize(f *ast.File, qual func(*types.Package) (string, bool), interpreted func(*types.Package) bool) ([]edit, string) {
+	m := &modernizer{c: c, qual: qual, interpreted: interpreted, goVersion: fileVersion(c, f)}
+	var stack []ast.Node // the nodes being visited, for the function a return is in
 	ast.Inspect(f, func(n ast.Node) bool {
+		if n == nil {
+			stack = stack[:len(stack)-1]
+			return true
+		}
 		if m.why != "" {
 			return false
 		}
@@ -43,18 +52,40 @@ func (c *Checked) modernize(f *ast.File, qual func(*types.Package) (string, bool
 		case *ast.CallExpr:
 			m.builtin(n)
 		}
+		m.boxing(n, m.results(stack))
+		stack = append(stack, n)
 		return true
 	})
 	return m.edits, m.why
 }
 
+// results returns the result types of the innermost function in stack.
+func (m *modernizer) results(stack []ast.Node) *types.Tuple {
+	for i := len(stack) - 1; i >= 0; i-- {
+		switch fn := stack[i].(type) {
+		case *ast.FuncDecl:
+			if obj := m.c.Info.Defs[fn.Name]; obj != nil {
+				return obj.Type().(*types.Signature).Results()
+			}
+			return nil
+		case *ast.FuncLit:
+			if sig, ok := m.c.Info.TypeOf(fn).(*types.Signature); ok {
+				return sig.Results()
+			}
+			return nil
+		}
+	}
+	return nil
+}
+
 type modernizer struct {
-	c         *Checked
-	qual      func(*types.Package) (string, bool)
-	goVersion string
-	edits     []edit
-	n         int    // loops rewritten, for unique names
-	why       string // the refusal, with its place
+	c           *Checked
+	qual        func(*types.Package) (string, bool)
+	interpreted func(*types.Package) bool
+	goVersion   string
+	edits       []edit
+	n           int    // loops rewritten, for unique names
+	why         string // the refusal, with its place
 }
 
 func (m *modernizer) off(p token.Pos) int { return m.c.Fset.Position(p).Offset }
