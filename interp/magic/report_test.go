@@ -37,13 +37,15 @@ func TestFormatTime(t *testing.T) {
 		t.Errorf("got %q, want %q", got, want)
 	}
 	u0, _ := CPUTime()
-	for s, i := 0, 0; i < 3e7; i++ {
-		s += i
+	for i := 0; i < 1e8; i++ {
+		spin += i
 	}
 	if u1, _ := CPUTime(); u1 <= u0 {
 		t.Errorf("CPU time did not advance over a busy loop: %v then %v", u0, u1)
 	}
 }
+
+var spin int
 
 func TestFormatWhos(t *testing.T) {
 	vars := []Var{{"x", "int", "3"}, {"data", "[]float64", "[" + strings.Repeat("1.5 ", 30) + "]"}, {"m", "*mat.Dense", "&{{2 2 [1 0\n 0 1]}}"}}
