@@ -193,6 +193,20 @@ func Trace(m *mat.Dense) float64 {
 }
 
 const Version = 1
+
+var errEmpty = errorString{"empty"}
+
+type errorString struct{ s string }
+
+func (e errorString) Error() string { return e.s }
+
+// Check fails on no data.
+func Check(xs []float64) error {
+	if len(xs) == 0 {
+		return errEmpty
+	}
+	return nil
+}
 `)
 	r := newCellRunner(t, Options{Notebook: filepath.Join(t.TempDir(), "analysis.ipynb")})
 	if got := r.run("%go work use "+lib, nil); got.err() != "" || !strings.Contains(got.stdout, "example.com/stats comes from "+lib) {
@@ -220,10 +234,21 @@ stats.Trace(mat.NewDense(2, 2, []float64{1, 2, 3, 4}))`, nil)
 	if got := r.run("%go mod", nil); !strings.Contains(got.stdout, "replace example.com/stats => "+lib) {
 		t.Fatalf("%%go mod: %+v", got)
 	}
+	// A second package from source, imported later, gets its own globals
+	// (yaegi would give it the first one's frame slots).
+	second := t.TempDir()
+	os.WriteFile(filepath.Join(second, "go.mod"), []byte("module example.com/second\n\ngo 1.21\n"), 0o644)
+	os.WriteFile(filepath.Join(second, "second.go"), []byte("package second\n\nvar Table = []struct{ A, B float64 }{{1, 2}}\n\nfunc First() float64 { return Table[0].A }\n"), 0o644)
+	if got := r.run("%go work use "+second, nil); got.err() != "" {
+		t.Fatalf("%%go work use: %+v", got)
+	}
+	if got := r.run("import \"example.com/second\"\nfmt.Println(second.First(), stats.Check(nil))", nil); got.err() != "" || got.stdout != "1 empty\n" {
+		t.Fatalf("a second local package: %+v", got)
+	}
 	// A package that needs the network, with GOPROXY=off, is the go
 	// command's error at the import.
 	got = r.run(`import "github.com/montanaflynn/stats/nothere"`, nil)
-	if !strings.HasPrefix(got.err(), "CompileError: Cell6:1:8: ") || !strings.Contains(got.err(), "GOPROXY=off") {
+	if !strings.HasPrefix(got.err(), "CompileError: Cell8:1:8: ") || !strings.Contains(got.err(), "GOPROXY=off") {
 		t.Fatalf("an import without the proxy: %q", got.err())
 	}
 }

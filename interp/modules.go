@@ -264,7 +264,8 @@ func (s *Session) importSources(ctx context.Context, pc *parsedCell) error {
 		paths = append(paths, p)
 		at = append(at, s.fset.Position(is.Path.Pos()).String())
 	}
-	if len(paths) == 0 && len(s.modules.imported()) == 0 {
+	before := s.modules.imported()
+	if len(paths) == 0 && len(before) == 0 {
 		return nil
 	}
 	rebuild, notes, err := s.modules.need(ctx, s.stderr, paths)
@@ -275,6 +276,15 @@ func (s *Session) importSources(ctx context.Context, pc *parsedCell) error {
 		}
 		return &compileError{strings.Split(msg, "\n")}
 	}
+	// yaegi v0.16.1 gives the globals of a package from source imported by a
+	// later chunk the frame slots of one imported before (its variables then
+	// hold the other's values): a new package joins the others in a fresh
+	// interpreter, where one chunk imports them all.
+	for _, p := range paths {
+		if !contains(before, p) && s.holdsSources() {
+			rebuild = true
+		}
+	}
 	if rebuild {
 		s.dirty = true
 	}
@@ -282,6 +292,22 @@ func (s *Session) importSources(ctx context.Context, pc *parsedCell) error {
 		fmt.Fprintf(s.stderr, "[gocvx: %s]\n", n)
 	}
 	return nil
+}
+
+// holdsSources reports whether the interpreter has imported a package from
+// source.
+func (s *Session) holdsSources() bool {
+	for _, p := range s.ynames {
+		if s.modules.has(p) {
+			return true
+		}
+	}
+	for p := range s.yhidden {
+		if s.modules.has(p) {
+			return true
+		}
+	}
+	return false
 }
 
 // usesStd reports whether a package from source imports the standard package

@@ -6,7 +6,6 @@ import (
 	"go/importer"
 	"go/token"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -293,28 +292,10 @@ func TestSemverLess(t *testing.T) {
 	}
 }
 
-// requireProxy checks that the module proxy answers, or stops the test (a
-// failure in CI).
-func requireProxy(t *testing.T) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "go", "list", "-m", "-json", "github.com/montanaflynn/stats@v0.14.0")
-	cmd.Dir = t.TempDir()
-	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GO111MODULE=on")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		msg := "the Go module proxy (" + strings.TrimSpace(string(out)) + ")"
-		if testenv.InCI() {
-			t.Fatalf("%s is required in CI (GOCVX_CI=1) but does not answer", msg)
-		}
-		t.Skipf("%s does not answer (set GOCVX_CI=1 to make this a failure)", msg)
-	}
-}
-
 // TestProxyModule resolves a module from the proxy, pins a version, upgrades
 // it, and runs it on yaegi.
 func TestProxyModule(t *testing.T) {
-	requireProxy(t)
+	testenv.RequireGoProxy(t)
 	ctx := context.Background()
 	w, err := Open(t.TempDir(), nil)
 	if err != nil {
