@@ -173,6 +173,7 @@ func TestRefusals(t *testing.T) {
 	files := map[string]string{
 		"go.mod":          "module example.com/bad\n\ngo 1.23\n",
 		"cgo/c.go":        "package cgo\n\n// int two() { return 2; }\nimport \"C\"\n\nfunc Two() int { return int(C.two()) }\n",
+		"cgo/util.go":     "package cgo\n\n// Other code that does not need cgo.\nfunc helper() {}\n",
 		"asm/a.go":        "package asm\n\nfunc Add(a, b int) int\n",
 		"asm/a_amd64.s":   "TEXT ·Add(SB),4,$0\n\tRET\n",
 		"asm/a_arm64.s":   "TEXT ·Add(SB),4,$0\n\tRET\n",

@@ -278,7 +278,7 @@ func refusal(p *listed, all map[string]*listed, k Kernel) string {
 		}
 	}
 	switch {
-	case len(p.CgoFiles) > 0 || cgo && len(p.GoFiles) == 0:
+	case len(p.CgoFiles) > 0 || cgo && !cgoFallback(p):
 		return "needs cgo (its Go files import \"C\"), which the interpreter cannot run"
 	case len(p.SFiles) > 0:
 		return fmt.Sprintf("needs assembly (%s) and has no pure-Go fallback under the build tags %s", p.SFiles[0], strings.Join(BuildTags, ","))
@@ -321,6 +321,28 @@ func (g *Graph) why(ip string, seen map[string]bool) string {
 		}
 	}
 	return ""
+}
+
+// cgoFallback reports whether a package whose cgo files the listing left
+// out has Go files meant for builds without cgo (a `!cgo` build constraint):
+// without them, what is left is not the package.
+func cgoFallback(p *listed) bool {
+	for _, f := range p.GoFiles {
+		b, err := os.ReadFile(filepath.Join(p.Dir, f))
+		if err != nil {
+			continue
+		}
+		for _, l := range strings.Split(string(b), "\n") {
+			l = strings.TrimSpace(l)
+			if strings.HasPrefix(l, "package ") {
+				break
+			}
+			if (strings.HasPrefix(l, "//go:build") || strings.HasPrefix(l, "// +build")) && strings.Contains(l, "!cgo") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // importsC reports whether the Go file imports "C".
