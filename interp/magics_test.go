@@ -273,3 +273,31 @@ func TestMain(m *testing.M) {
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
+
+// TestModuleFolder names a module folder for the notebook and goes back to
+// the default one.
+func TestModuleFolder(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	t.Setenv("GOPROXY", "off")
+	own := t.TempDir()
+	r := newCellRunner(t, Options{Notebook: filepath.Join(t.TempDir(), "nb.ipynb")})
+	def := r.run("%go mod", nil)
+	if !strings.HasPrefix(def.stdout, "module folder: "+os.Getenv("XDG_CACHE_HOME")) {
+		t.Fatalf("default folder: %+v", def)
+	}
+	if got := r.run("%go mod use "+own, nil); got.stdout != "module folder: "+own+"\n" {
+		t.Fatalf("%%go mod use: %+v", got)
+	}
+	if got := r.run("%go get example.com/nothing@none", nil); got.err() != "" {
+		t.Fatalf("%%go get in the named folder: %+v", got)
+	}
+	if _, err := os.Stat(filepath.Join(own, "go.mod")); err != nil {
+		t.Fatalf("no go.mod in the named folder: %v", err)
+	}
+	if got := r.run("%go mod use", nil); !strings.HasPrefix(def.stdout, got.stdout) {
+		t.Fatalf("back to the default folder: %+v, want %q", got, def.stdout)
+	}
+	if got := r.run("%go frobnicate", nil); !strings.Contains(got.err(), "usage: %go get") {
+		t.Fatalf("a wrong %%go command: %+v", got)
+	}
+}
