@@ -220,7 +220,7 @@ func declaresName(code, name string) bool {
 }
 
 func (s *Session) packageMembers(p string) []candidate {
-	pkg, err := s.importer.Import(p)
+	pkg, err := s.modules.tree.im.Import(p) // a package from source, or a compiled one
 	if err != nil || pkg == nil {
 		return nil
 	}

@@ -108,6 +108,9 @@ func (s *Session) describe(before, base, name string) (string, bool) {
 			if text, ok := docEntry(p + "." + name); ok {
 				return text, true
 			}
+			if text, ok := s.modules.doc(p, name); ok {
+				return text, true
+			}
 			if pkg, err := s.importer.Import(p); err == nil {
 				if o := pkg.Scope().Lookup(name); o != nil {
 					return types.ObjectString(o, pkgName), true

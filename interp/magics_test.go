@@ -223,6 +223,12 @@ stats.Trace(mat.NewDense(2, 2, []float64{1, 2, 3, 4}))`, nil)
 	if got := r.run("stats.Version", nil); got.value() != "1" {
 		t.Fatalf("stats.Version = %+v", got)
 	}
+	if c := r.s.Complete("stats.Ma", 8); !contains(c.Matches, "Max") {
+		t.Errorf("completion of a package from source: %v", c.Matches)
+	}
+	if b, ok := r.s.Inspect("stats.Trace", 9, 0); !ok || !strings.Contains(b.Data["text/plain"].(string), "Trace of a square matrix.") {
+		t.Errorf("inspection of a package from source: %v %v", b.Data, ok)
+	}
 	// An edit is picked up by the next cell: a fresh interpreter, the cells
 	// replayed.
 	later := time.Now().Add(2 * time.Second)

@@ -3,6 +3,7 @@ package interp
 import (
 	"context"
 	"fmt"
+	"go/ast"
 	"go/types"
 	"io"
 	"os"
@@ -343,4 +344,57 @@ func (cc *compiler) sourcePackage(p string) (string, bool) {
 		return "", false
 	}
 	return cc.sources.name(p), true
+}
+
+// doc documents the member name of a package from source: its declaration
+// and its doc comment.
+func (m *cellModules) doc(p, name string) (string, bool) {
+	c, err := m.tree.im.Checked(p)
+	if err != nil || c == nil {
+		return "", false
+	}
+	obj := c.Types.Scope().Lookup(name)
+	if obj == nil || !obj.Exported() {
+		return "", false
+	}
+	text := types.ObjectString(obj, pkgName) + "\n"
+	for _, f := range c.Files {
+		for _, d := range f.Decls {
+			var doc *ast.CommentGroup
+			switch d := d.(type) {
+			case *ast.FuncDecl:
+				if d.Recv == nil && d.Name.Name == name {
+					doc = d.Doc
+				}
+			case *ast.GenDecl:
+				for _, sp := range d.Specs {
+					switch sp := sp.(type) {
+					case *ast.TypeSpec:
+						if sp.Name.Name == name {
+							doc = firstDoc(sp.Doc, d.Doc)
+						}
+					case *ast.ValueSpec:
+						for _, n := range sp.Names {
+							if n.Name == name {
+								doc = firstDoc(sp.Doc, d.Doc)
+							}
+						}
+					}
+				}
+			}
+			if doc != nil {
+				return text + "\n" + doc.Text(), true
+			}
+		}
+	}
+	return text, true
+}
+
+func firstDoc(docs ...*ast.CommentGroup) *ast.CommentGroup {
+	for _, d := range docs {
+		if d != nil {
+			return d
+		}
+	}
+	return nil
 }
