@@ -280,6 +280,38 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// TestProbeRemembered checks that a kernel started again for the same
+// notebook does not probe the same packages again, and does after an edit.
+func TestProbeRemembered(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	t.Setenv("GOPROXY", "off")
+	lib := t.TempDir()
+	os.WriteFile(filepath.Join(lib, "go.mod"), []byte("module example.com/p\n\ngo 1.21\n"), 0o644)
+	os.WriteFile(filepath.Join(lib, "p.go"), []byte("package p\n\nfunc N() int { return 1 }\n"), 0o644)
+	nb := filepath.Join(t.TempDir(), "nb.ipynb")
+	use := func(want string) {
+		t.Helper()
+		r := newCellRunner(t, Options{Notebook: nb})
+		r.run("%go work use "+lib, nil)
+		if got := r.run("import \"example.com/p\"\np.N()", nil); got.value() != want {
+			t.Fatalf("p.N() = %+v, want %s", got, want)
+		}
+	}
+	n0 := probeRuns.Load()
+	use("1")
+	use("1")
+	if n := probeRuns.Load() - n0; n != 1 {
+		t.Fatalf("%d probes for the same packages in two sessions, want 1", n)
+	}
+	later := time.Now().Add(2 * time.Second)
+	os.WriteFile(filepath.Join(lib, "p.go"), []byte("package p\n\nfunc N() int { return 2 }\n"), 0o644)
+	os.Chtimes(filepath.Join(lib, "p.go"), later, later)
+	use("2")
+	if n := probeRuns.Load() - n0; n != 2 {
+		t.Fatalf("%d probes after an edit, want 2", n)
+	}
+}
+
 // TestModuleFolder names a module folder for the notebook and goes back to
 // the default one.
 func TestModuleFolder(t *testing.T) {

@@ -2,11 +2,14 @@ package interp
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"go/ast"
 	"go/types"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"sort"
 	"strconv"
@@ -144,16 +147,47 @@ func (m *cellModules) resolveLocked(ctx context.Context, progress io.Writer, roo
 			return false, nil, err
 		}
 	}
-	if key := g.Key(); !m.probed[key] {
+	if key := probeKey(g); !m.probed[key] && !probedBefore(ws.Dir(), key) {
 		if err := probe(ctx, g, g.Order); err != nil {
 			return false, nil, err
 		}
 		m.probed[key] = true
+		rememberProbed(ws.Dir(), key)
 	}
 	rebuild := m.graph != nil && !m.graph.Same(g)
 	m.tree.add(g)
 	m.graph, m.roots = g, roots
 	return rebuild, g.Notes, nil
+}
+
+// probedFile, in the module folder, lists the graphs that this program's
+// probe compiled, so that a restarted kernel does not probe them again.
+const probedFile = ".gocvx-probed"
+
+// probeKey identifies a graph compiled by this program: the graph's key and
+// the executable (its path, size and time: a rebuilt kernel probes again).
+func probeKey(g *gomod.Graph) string {
+	exe, _ := os.Executable()
+	var stamp string
+	if fi, err := os.Stat(exe); err == nil {
+		stamp = fmt.Sprintf("%s %d %d", exe, fi.Size(), fi.ModTime().UnixNano())
+	}
+	sum := sha256.Sum256([]byte(stamp + "\n" + g.Key()))
+	return hex.EncodeToString(sum[:])
+}
+
+func probedBefore(dir, key string) bool {
+	b, err := os.ReadFile(filepath.Join(dir, probedFile))
+	return err == nil && strings.Contains(string(b), key+"\n")
+}
+
+func rememberProbed(dir, key string) {
+	f, err := os.OpenFile(filepath.Join(dir, probedFile), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return // the probe runs again next time
+	}
+	fmt.Fprintln(f, key)
+	f.Close()
 }
 
 func contains(list []string, s string) bool {

@@ -13,6 +13,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	yaegi "github.com/traefik/yaegi/interp"
@@ -51,6 +52,9 @@ type probeRequest struct {
 	Order    []string // the packages to compile, dependencies first
 }
 
+// probeRuns counts the probes this process started (for tests and statistics).
+var probeRuns atomic.Int64
+
 // probe compiles the packages of g in order in a child process, and returns
 // the error of the first one the interpreter cannot compile, or that crashed
 // it. It is nil when every package compiled.
@@ -59,6 +63,7 @@ func probe(ctx context.Context, g *gomod.Graph, order []string) error {
 	if err != nil {
 		return fmt.Errorf("interp: cannot find this program to check packages from source: %v", err)
 	}
+	probeRuns.Add(1)
 	req := probeRequest{Order: order}
 	for _, p := range g.Packages {
 		req.Packages = append(req.Packages, p)
