@@ -453,12 +453,20 @@ func Boxes() string {
 	return fmt.Sprint(a[0].(Int), its[0].(Int), m[0].(Int), kept[0].(Int), assigned[0].(Int), ret[1].(Int), lits[0].(Int), sent[0].(Int), pairs[0].(Pair).Sum())
 }
 
+func clearAll[M ~map[K]V, K comparable, V any](m M) { clear(m) }
+
+func zero[S ~[]E, E any](s S) { clear(s) }
+
 func Clear() string {
 	m := map[string]int{"a": 1, "b": 2}
 	s := []int{1, 2, 3}
 	clear(m)
 	clear(s[1:])
-	return fmt.Sprint(len(m), s)
+	m2 := map[int]bool{1: true}
+	clearAll(m2)
+	s2 := []string{"x", "y"}
+	zero(s2)
+	return fmt.Sprint(len(m), s, len(m2), len(s2[0]))
 }
 `,
 	})
@@ -487,7 +495,7 @@ func Clear() string {
 		{"modern.Loops()", "0 10 20 ab"},
 		{"modern.MinMax(0.5)", "0.5 1 pear NaN 2s 7 1"},
 		{"modern.MinMax(3)", "1 1 pear NaN 2s 7 1"},
-		{"modern.Clear()", "0 [1 0 0]"},
+		{"modern.Clear()", "0 [1 0 0] 0 0"},
 		{"modern.Boxes()", "0 10 0 0 100 -1 0 0 0"},
 	} {
 		v, err := yi.Eval(c.call)

@@ -297,12 +297,13 @@ func constValue(v constant.Value) string {
 func (m *modernizer) clear(call *ast.CallExpr, id *ast.Ident) {
 	t := m.c.Info.TypeOf(call.Args[0])
 	name, ok := m.typeName(t)
-	if !ok {
+	u := coreType(t)
+	if !ok || u == nil {
 		m.refuse(call, "the built-in function clear on a type the file does not name")
 		return
 	}
 	var lit string
-	switch u := t.Underlying().(type) {
+	switch u := u.(type) {
 	case *types.Map:
 		lit = fmt.Sprintf("func(_gocvxM %s) { for _gocvxK := range _gocvxM { delete(_gocvxM, _gocvxK) } }", name)
 	case *types.Slice:
@@ -313,8 +314,42 @@ func (m *modernizer) clear(call *ast.CallExpr, id *ast.Ident) {
 		}
 		lit = fmt.Sprintf("func(_gocvxS %s) { var _gocvxZ %s; for _gocvxI := range _gocvxS { _gocvxS[_gocvxI] = _gocvxZ } }", name, elem)
 	default:
-		m.refuse(call, "the built-in function clear on a type parameter")
+		m.refuse(call, "the built-in function clear on a type that is neither a map nor a slice")
 		return
 	}
 	m.edits = append(m.edits, edit{m.off(id.Pos()), m.off(id.End()), lit})
+}
+
+// coreType is the underlying type of t or, for a type parameter, the
+// underlying type that all the terms of its constraint share (~map[K]V);
+// nil when there is none.
+func coreType(t types.Type) types.Type {
+	tp, ok := t.(*types.TypeParam)
+	if !ok {
+		return t.Underlying()
+	}
+	iface, ok := tp.Constraint().Underlying().(*types.Interface)
+	if !ok {
+		return nil
+	}
+	var core types.Type
+	for i := 0; i < iface.NumEmbeddeds(); i++ {
+		var terms []*types.Term
+		switch e := iface.EmbeddedType(i).(type) {
+		case *types.Union:
+			for j := 0; j < e.Len(); j++ {
+				terms = append(terms, e.Term(j))
+			}
+		default:
+			terms = append(terms, types.NewTerm(false, e))
+		}
+		for _, term := range terms {
+			u := term.Type().Underlying()
+			if core != nil && !types.Identical(core, u) {
+				return nil
+			}
+			core = u
+		}
+	}
+	return core
 }
