@@ -8,6 +8,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/gocvx/gocvx/cellio"
 	"github.com/gocvx/gocvx/interp/magic"
 )
 
@@ -39,19 +40,19 @@ func goPart(code string) string {
 
 // executeMagics runs a cell that holds magics. The value of the cell is that
 // of its last part when it is Go.
-func (s *Session) executeMagics(ctx context.Context, c Cell, mc magic.Cell) Outcome {
+func (s *Session) executeMagics(ctx context.Context, c cellio.Cell, mc magic.Cell) cellio.Outcome {
 	wall0 := time.Now()
 	user0, sys0 := magic.CPUTime()
-	var out Outcome
+	var out cellio.Outcome
 	for _, p := range mc.Parts {
-		out = Outcome{}
+		out = cellio.Outcome{}
 		switch p.Kind {
 		case magic.Go:
-			out = s.executeGo(ctx, Cell{Code: p.Go, Number: c.Number, Output: c.Output, Input: c.Input})
+			out = s.executeGo(ctx, cellio.Cell{Code: p.Go, Number: c.Number, Output: c.Output, Input: c.Input})
 		case magic.Time:
 			w := time.Now()
 			u, sy := magic.CPUTime()
-			out = s.executeGo(ctx, Cell{Code: p.Go, Number: c.Number, Output: c.Output, Input: c.Input})
+			out = s.executeGo(ctx, cellio.Cell{Code: p.Go, Number: c.Number, Output: c.Output, Input: c.Input})
 			u1, sy1 := magic.CPUTime()
 			s.syncOutput()
 			fmt.Fprint(s.stdout, magic.FormatTime(time.Since(w), u1-u, sy1-sy))
@@ -91,23 +92,23 @@ func (s *Session) executeMagics(ctx context.Context, c Cell, mc magic.Cell) Outc
 }
 
 // magicError is the cell's error for a failed magic.
-func magicError(p magic.Part, err error) *Error {
+func magicError(p magic.Part, err error) *cellio.Error {
 	if err == nil {
 		return nil
 	}
 	msg := err.Error()
 	if errors.Is(err, magic.ErrInterrupted) || strings.HasSuffix(msg, ": interrupted") {
-		return &Error{Name: "Interrupted", Value: msg, Traceback: []string{"Interrupted: " + msg}}
+		return &cellio.Error{Name: "Interrupted", Value: msg, Traceback: []string{"Interrupted: " + msg}}
 	}
 	msg = fmt.Sprintf("line %d: %s", p.Line, msg)
-	return &Error{Name: "MagicError", Value: msg, Traceback: strings.Split("MagicError: "+msg, "\n")}
+	return &cellio.Error{Name: "MagicError", Value: msg, Traceback: strings.Split("MagicError: "+msg, "\n")}
 }
 
 // shell runs !COMMAND or a %%sh cell in the working directory (the
 // notebook's folder), its output streamed to the cell; lines it reads come
 // from the front end. A non-zero exit status is shown, as a note, not an
 // error (as in IPython); an interrupt stops the command and the cell.
-func (s *Session) shell(ctx context.Context, c Cell, p magic.Part) *Error {
+func (s *Session) shell(ctx context.Context, c cellio.Cell, p magic.Part) *cellio.Error {
 	s.syncOutput()
 	cmd := &magic.ShellCommand{Script: p.Args, Stdout: s.stdout, Stderr: s.stderr}
 	if c.Input != nil {
@@ -120,7 +121,7 @@ func (s *Session) shell(ctx context.Context, c Cell, p magic.Part) *Error {
 		return nil
 	}
 	if errors.Is(err, magic.ErrInterrupted) {
-		return &Error{Name: "Interrupted", Value: "the command was interrupted", Traceback: []string{"Interrupted: the command was interrupted"}}
+		return &cellio.Error{Name: "Interrupted", Value: "the command was interrupted", Traceback: []string{"Interrupted: the command was interrupted"}}
 	}
 	return magicError(p, err)
 }
@@ -138,7 +139,7 @@ func (s *Session) who(ctx context.Context, values bool) string {
 	for _, v := range vars {
 		mv := magic.Var{Name: v.name, Type: v.typeText}
 		if values {
-			o := s.executeGo(ctx, Cell{Code: v.name, Transient: true, Output: discardOutput{}})
+			o := s.executeGo(ctx, cellio.Cell{Code: v.name, Transient: true, Output: discardOutput{}})
 			if o.Error == nil && o.Value != nil {
 				if t, ok := o.Value.Data["text/plain"].(string); ok {
 					if utf8.RuneCountInString(t) > whoValueWidth {
@@ -179,10 +180,10 @@ var magicNames = []string{"%%sh", "%%time", "%env", "%go get ", "%go mod", "%go 
 
 // magicCompletion completes the name of a magic when the cursor (in code
 // points) is in the first word of a line that starts with %.
-func magicCompletion(code string, cursor int) (Completion, bool) {
+func magicCompletion(code string, cursor int) (cellio.Completion, bool) {
 	runes := []rune(code)
 	if cursor > len(runes) {
-		return Completion{}, false
+		return cellio.Completion{}, false
 	}
 	start := cursor
 	for start > 0 && runes[start-1] != '\n' {
@@ -191,7 +192,7 @@ func magicCompletion(code string, cursor int) (Completion, bool) {
 	line := string(runes[start:cursor])
 	trimmed := strings.TrimLeft(line, " \t")
 	if !strings.HasPrefix(trimmed, "%") || strings.ContainsAny(trimmed, " \t") && !strings.HasPrefix(trimmed, "%go ") {
-		return Completion{}, false
+		return cellio.Completion{}, false
 	}
 	var matches []string
 	for _, n := range magicNames {
@@ -200,5 +201,5 @@ func magicCompletion(code string, cursor int) (Completion, bool) {
 		}
 	}
 	first := start + utf8.RuneCountInString(line) - utf8.RuneCountInString(trimmed)
-	return Completion{Matches: matches, Start: first, End: cursor, Metadata: map[string]any{}}, true
+	return cellio.Completion{Matches: matches, Start: first, End: cursor, Metadata: map[string]any{}}, true
 }

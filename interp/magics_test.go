@@ -7,11 +7,13 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gocvx/gocvx/cellio"
 )
 
 // cellRun is what one executed cell left.
 type cellRun struct {
-	out    Outcome
+	out    cellio.Outcome
 	stdout string
 	stderr string
 }
@@ -48,10 +50,10 @@ func newCellRunner(t *testing.T, opts Options) *cellRunner {
 	return &cellRunner{t: t, s: s}
 }
 
-func (r *cellRunner) run(code string, in Input) cellRun {
+func (r *cellRunner) run(code string, in cellio.Input) cellRun {
 	r.n++
 	rec := &recorder{}
-	out := r.s.Execute(context.Background(), Cell{Code: code, Number: r.n, Output: rec, Input: in})
+	out := r.s.Execute(context.Background(), cellio.Cell{Code: code, Number: r.n, Output: rec, Input: in})
 	return cellRun{out, rec.stdout.String(), rec.stderr.String()}
 }
 
@@ -138,9 +140,20 @@ func TestMagicHelpAndEditorRequests(t *testing.T) {
 func TestShellInterrupt(t *testing.T) {
 	r := newCellRunner(t, Options{})
 	ctx, cancel := context.WithCancel(context.Background())
-	go func() { time.Sleep(300 * time.Millisecond); cancel() }()
 	rec := &recorder{}
-	out := r.s.Execute(ctx, Cell{Code: "!trap 'echo got INT; exit 1' INT; sleep 30 & wait", Number: 1, Output: rec})
+	go func() {
+		// Interrupt once the trap is set.
+		for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+			rec.mu.Lock()
+			ready := strings.Contains(rec.stdout.String(), "ready")
+			rec.mu.Unlock()
+			if ready {
+				break
+			}
+		}
+		cancel()
+	}()
+	out := r.s.Execute(ctx, cellio.Cell{Code: "!trap 'echo got INT; exit 1' INT; echo ready; sleep 30 & wait", Number: 1, Output: rec})
 	if out.Error == nil || out.Error.Name != "Interrupted" || !strings.Contains(rec.stdout.String(), "got INT") {
 		t.Fatalf("interrupted shell: %+v, stdout %q", out.Error, rec.stdout.String())
 	}

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	yaegi "github.com/traefik/yaegi/interp"
+
+	"github.com/gocvx/gocvx/cellio"
 )
 
 // Interpreted code against compiled Go: the figures of the README's "Go in
@@ -29,7 +31,7 @@ func benchCellLoop(b *testing.B, n int, setup, run string) {
 	b.ResetTimer()
 	cpu0 := cpuTime()
 	for i := 0; i < b.N; i++ {
-		if out := s.Execute(context.Background(), Cell{Code: run, Number: 100 + i, Output: &recorder{}}); out.Error != nil {
+		if out := s.Execute(context.Background(), cellio.Cell{Code: run, Number: 100 + i, Output: &recorder{}}); out.Error != nil {
 			b.Fatal(out.Error)
 		}
 	}

@@ -12,13 +12,13 @@ XDG_CACHE_HOME, GOCVX_GO_TIMEOUT among it). Prints one line per scenario
 
 import argparse
 import os
+import queue
 import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "kernel", "testdata"))
 
-from client import (Failure, check, iopub_of, reply_to, result_of, send, stdout_of,  # noqa: E402
-                    wait_started)
+from client import (Failure, check, iopub_of, reply_to, result_of, send, stdout_of)  # noqa: E402
 from jupyter_client import KernelManager  # noqa: E402
 
 TIMEOUT = 240  # a first import downloads modules
@@ -162,12 +162,20 @@ def magics(kc, args):
 
     # An interrupt sends SIGINT to the command's process group.
     msg_id = kc.execute("!trap 'echo got INT; exit 1' INT; echo started; sleep 60 & wait")
-    wait_started(kc, msg_id)
-    time.sleep(1)
+    out = []
+    deadline = time.monotonic() + TIMEOUT
+    while "started" not in stdout_of(out):  # the trap is set
+        check(time.monotonic() < deadline, "the command started", out)
+        try:
+            msg = kc.get_iopub_msg(timeout=1)
+        except queue.Empty:
+            continue
+        if msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "stream":
+            out.append(msg)
     ir = send(kc, kc.control_channel, "interrupt_request", {})
     reply_to(kc.get_control_msg, ir)
     reply = reply_to(kc.get_shell_msg, msg_id)["content"]
-    out = iopub_of(kc, msg_id)
+    out += iopub_of(kc, msg_id)
     check(reply["status"] == "error" and reply["ename"] == "Interrupted", "interrupted !", reply, out)
     check("got INT" in stdout_of(out), "the command got SIGINT", out)
 
