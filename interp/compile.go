@@ -74,6 +74,7 @@ func (pc *parsedCell) renderNode(n ast.Node, edits []edit) string {
 type compiler struct {
 	fset     *token.FileSet
 	importer *symbolImporter
+	sources  *cellModules // packages from source, nil for none
 	prog     *program
 	temp     []*token.File // files parsed for one check (hoistFile), see dropTemp
 }
@@ -559,7 +560,7 @@ func (cc *compiler) check(files []*ast.File, info *types.Info) (errs []types.Err
 		}
 	}()
 	conf := types.Config{
-		Importer:  cc.importer,
+		Importer:  cc.typesImporter(),
 		GoVersion: "go1.26",
 		Error: func(err error) {
 			if te, ok := err.(types.Error); ok {

@@ -101,6 +101,8 @@ func (s *Session) newInterpreter() error {
 		Stderr:       s.trace,
 		Args:         args,
 		Unrestricted: true,
+
+		SourcecodeFilesystem: s.modules.tree.fs,
 	})
 	if err := yi.Use(stdlib.Symbols); err != nil {
 		return err
