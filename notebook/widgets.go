@@ -178,7 +178,13 @@ func drawWidget(b *bytes.Buffer, id string, states map[string]any, depth int) bo
 	case "IntProgressModel", "FloatProgressModel":
 		fmt.Fprintf(b, `<div class="widget progress">%s<progress max="%g" value="%g"></progress></div>`, desc, num(st["max"])-num(st["min"]), num(st["value"])-num(st["min"]))
 	case "ImageModel":
-		fmt.Fprintf(b, `<div class="widget image"><img alt="image" src="data:image/%s;base64,%s"></div>`, esc(st["format"]), html.EscapeString(savedBuffer(entry, "value")))
+		size := ""
+		for _, k := range []string{"width", "height"} {
+			if v := str(st[k]); v != "" {
+				size += fmt.Sprintf(` %s="%s"`, k, html.EscapeString(v))
+			}
+		}
+		fmt.Fprintf(b, `<div class="widget image"><img alt="image"%s src="data:image/%s;base64,%s"></div>`, size, esc(st["format"]), html.EscapeString(savedBuffer(entry, "value")))
 	case "HBoxModel", "VBoxModel", "BoxModel":
 		class := "vbox"
 		if name == "HBoxModel" {
