@@ -86,6 +86,7 @@ func (st *state) comm(w replyWriter, req *Message) {
 func (st *state) runQueued(q queued) {
 	q.w.publish("status", kernelStatus{"busy"})
 	defer q.w.publish("status", kernelStatus{"idle"})
+	defer st.swapRunning(st.swapRunning(q.w))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	st.mu.Lock()

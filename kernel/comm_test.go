@@ -222,3 +222,39 @@ func TestCellOutputComm(t *testing.T) {
 		t.Errorf("comm_close = %v", c)
 	}
 }
+
+// TestBusyWhileRunning checks that a comm message answered while a request runs
+// in the executor leaves the kernel busy: after its own idle status, the running
+// request's busy status is published again (front ends show the latest status).
+func TestBusyWhileRunning(t *testing.T) {
+	e := newCommFake()
+	st, _, _ := testState(t, e)
+	st.handle(newRecorder(t), request("comm_open", `{"comm_id":"c1","target_name":"echo","data":{}}`))
+	cell := newRecorder(t)
+	prev := st.swapRunning(cell)
+	w := newRecorder(t)
+	st.handle(w, request("comm_msg", `{"comm_id":"c1","data":{"n":1}}`))
+	if ts := w.types(); !slices.Equal(ts, []string{"busy", "comm_msg", "idle"}) {
+		t.Errorf("the comm message published %v", ts)
+	}
+	if ts := cell.types(); !slices.Equal(ts, []string{"busy"}) {
+		t.Errorf("the running request published %v after the comm message, want its busy again", ts)
+	}
+	st.swapRunning(prev)
+	w = newRecorder(t)
+	st.handle(w, request("comm_msg", `{"comm_id":"c1","data":{"n":2}}`))
+	if ts := cell.types(); len(ts) != 1 {
+		t.Errorf("with nothing running, the old request published %v", ts)
+	}
+	// The callbacks left by the messages run as the running request, then none runs.
+	cb := newRecorder(t)
+	q := <-st.execs
+	q.w = cb
+	st.runQueued(q)
+	if ts := cb.types(); !slices.Equal(ts, []string{"busy", "idle"}) {
+		t.Errorf("callbacks published %v", ts)
+	}
+	if r := st.swapRunning(nil); r != nil {
+		t.Errorf("after the callbacks, %v is still running", r)
+	}
+}

@@ -77,6 +77,7 @@ type state struct {
 
 	mu         sync.Mutex
 	cancelCell context.CancelFunc // interrupts the running cell; nil between cells
+	running    replyWriter        // the request the executor runs; nil between requests
 	count      int                // execution_count
 	shutdown   bool               // a shutdown_request was received
 }
@@ -107,7 +108,13 @@ func (st *state) executionCount() int {
 // idle statuses and no reply, as the protocol allows ("kernels do not need to send
 // any reply for messages they don't handle"), so that a client waiting for its idle
 // status is not left waiting.
-func (st *state) handle(w replyWriter, req *Message) {
+func (st *state) handle(w replyWriter, req *Message) { st.serve(w, req, false) }
+
+// handleRunning is handle for a request that the executor runs (an execute
+// request): while its handler runs, it is the running request.
+func (st *state) handleRunning(w replyWriter, req *Message) { st.serve(w, req, true) }
+
+func (st *state) serve(w replyWriter, req *Message, running bool) {
 	h, ok := handlers[req.Header.MsgType]
 	if !ok {
 		st.log.Printf("no handler for %q; ignored", req.Header.MsgType)
@@ -115,9 +122,36 @@ func (st *state) handle(w replyWriter, req *Message) {
 	}
 	tw := &trackingWriter{replyWriter: w}
 	w.publish("status", kernelStatus{"busy"})
-	defer w.publish("status", kernelStatus{"idle"})
+	defer st.idle(w)
+	if running {
+		defer st.swapRunning(st.swapRunning(w))
+	}
 	defer st.recoverHandler(tw, req)
 	h(st, tw, req)
+}
+
+// idle publishes the idle status of a request. A request answered while a cell or
+// callbacks run (a comm message of a widget the user moves, an interrupt) must not
+// leave the front end believing the kernel idle (JupyterLab shows the latest
+// status): the running request's busy status is said again after it.
+func (st *state) idle(w replyWriter) {
+	w.publish("status", kernelStatus{"idle"})
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.running != nil && st.running != w {
+		st.running.publish("status", kernelStatus{"busy"})
+	}
+}
+
+// swapRunning records the writer of the request the executor runs (nil: none) and
+// returns the one recorded before; the executor puts that back before it
+// publishes the request's idle status.
+func (st *state) swapRunning(w replyWriter) replyWriter {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	prev := st.running
+	st.running = w
+	return prev
 }
 
 // trackingWriter remembers whether a reply was sent.

@@ -397,7 +397,7 @@ func (s *server) executeLoop(ctx context.Context) {
 				s.runQueued(q)
 				continue
 			}
-			s.handle(q.w, q.req)
+			s.handleRunning(q.w, q.req)
 		}
 	}
 }

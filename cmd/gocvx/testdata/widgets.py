@@ -280,6 +280,10 @@ def serialized(kc, st):
     up = update(kc, comm_id, {"value": 42})
     kc.inbox.wait(mine(kc, up, "comm_msg"), "echo_update while the cell runs")
     measure("echo_update while a cell runs", "%.1f ms" % ((time.monotonic() - t0) * 1000))
+    # The update's idle does not leave the kernel idle: the cell's busy is said again.
+    kc.inbox.wait(lambda msgs: len([m for m in msgs if m["parent_header"].get("msg_id") == msg_id and
+                                    m["msg_type"] == "status" and m["content"]["execution_state"] == "busy"]) >= 2,
+                  "the running cell's busy status again after the update's idle")
     reply = reply_to(kc.get_shell_msg, msg_id, TIMEOUT)
     check(reply["content"]["status"] == "ok", "the waiting cell", reply)
     out = kc.inbox.of(msg_id)
