@@ -320,16 +320,11 @@ func (a *adv) scale(m *Adversarial) {
 		a.rho = m.Rho
 		return
 	}
-	a.rho = advDefaultRho[pr.loss] * (fro / float64(pr.n)) / a.g2
+	a.rho = pr.loss.adversarialRho() * (fro / float64(pr.n)) / a.g2
 	if m.rhoScale > 0 {
 		a.rho *= m.rhoScale
 	}
 }
-
-// advDefaultRho is ρ₀ per loss, measured on the golden instances (n = 20…40, ε up to
-// 0.2) with fixed ρ: the squared and logistic losses converge fastest near 0.1 and
-// 0.03, the hinge loss (a polyhedral, LP-like program) near 0.01, as for ADMM.
-var advDefaultRho = map[Loss]float64{Squared: 0.1, Logistic: 0.03, Hinge: 0.01}
 
 func (a *adv) alloc() {
 	pr := a.pr
@@ -463,7 +458,7 @@ func (a *adv) step() {
 		for c := 0; c < d; c++ {
 			lr[c] += alfa*ar[c] + (1-alfa)*br[c]
 		}
-		a.coef[k], a.rad[k] = robustProx(pr.loss, pr.x[k*d:(k+1)*d], lr, pr.y[k], a.eps, a.dS, rhoB, br, a.scratch)
+		a.coef[k], a.rad[k] = pr.loss.robustProx(pr.x[k*d:(k+1)*d], lr, pr.y[k], a.eps, a.dS, rhoB, br, a.scratch)
 		for c := 0; c < d; c++ {
 			lr[c] -= br[c]
 			r := ar[c] - br[c]
@@ -830,16 +825,7 @@ func (a *adv) certificate(primal float64) Certificate {
 	dual := 0.0
 	for k := 0; k < n; k++ {
 		c, r := cs[k]/tscale, rs[k]/tscale
-		y := pr.y[k]
-		switch pr.loss {
-		case Squared:
-			dual -= 0.5*r*r + c*y
-		case Hinge:
-			dual -= y * c
-		case Logistic:
-			s := -y * c
-			dual -= xlogx(s) + xlogx(1-s)
-		}
+		dual += pr.loss.robustDualTerm(c, r, pr.y[k])
 	}
 	cert.Dual = dual
 	cert.Gap = relativeGap(primal, dual)

@@ -183,42 +183,6 @@ func InitialNetwork(neurons, inputs int, initScale float64, seed uint64) (*Netwo
 	return ncInit(neurons, inputs, initScale, seed).network(), nil
 }
 
-// ncLossDerivative returns ∂ℓ/∂ŷ for one point, taking 0 at the hinge's kink.
-func ncLossDerivative(l Loss, yhat, y float64) float64 {
-	switch l {
-	case Squared:
-		return yhat - y
-	case Hinge:
-		if y*yhat < 1 {
-			return -y
-		}
-		return 0
-	case Logistic:
-		// −y σ(−yŷ) with σ(z) = 1/(1 + e^{−z}), written to avoid overflow.
-		z := -y * yhat
-		if z >= 0 {
-			return -y / (1 + math.Exp(-z))
-		}
-		e := math.Exp(z)
-		return -y * e / (1 + e)
-	}
-	panic("solver: unknown loss")
-}
-
-// ncPointLoss returns ℓ(ŷ, y) for one point (Loss.Value of a one-point batch).
-func ncPointLoss(l Loss, yhat, y float64) float64 {
-	switch l {
-	case Squared:
-		r := yhat - y
-		return 0.5 * r * r
-	case Hinge:
-		return math.Max(0, 1-y*yhat)
-	case Logistic:
-		return softplus(-y * yhat)
-	}
-	panic("solver: unknown loss")
-}
-
 // ncWorkspace holds the buffers of one gradient evaluation so that an epoch
 // allocates nothing per batch.
 type ncWorkspace struct {
@@ -251,11 +215,11 @@ func (w *ncWorkspace) lossGradient(p *ncParams, Xb *mat.Dense, y []float64, loss
 				yhat += z * p.Alpha[j]
 			}
 		}
-		total += ncPointLoss(loss, yhat, y[k])
+		total += loss.point(yhat, y[k])
 		if (yhat >= 0) == (y[k] > 0) {
 			correct++
 		}
-		g := scale * ncLossDerivative(loss, yhat, y[k])
+		g := scale * loss.derivative(yhat, y[k])
 		// Row k becomes ∂/∂zₖⱼ = g αⱼ 1[zₖⱼ > 0] after its use in ∂/∂αⱼ.
 		for j, z := range row {
 			if z > 0 {
