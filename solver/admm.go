@@ -52,6 +52,10 @@ type ADMM struct {
 	// WarmStart starts from the GatedReLU solution on the same patterns, decomposed
 	// into the cones, instead of from zero.
 	WarmStart bool
+	// NoPolish disables polishing (the restricted Newton method tried at the
+	// certificate checks, see the package documentation): the iterates are then
+	// plain ADMM's, as convergence experiments want.
+	NoPolish bool
 
 	rhoScale float64 // multiplies the default ρ (experiments)
 	sig2     float64 // multiplies the default σ² (experiments)
@@ -93,6 +97,7 @@ type admm struct {
 	slack, split bool
 	gated        bool // no cone constraints (GatedReLU)
 	fixedRho     bool // no residual balancing (ADMM.FixedRho, or frozen after a breakdown)
+	noPolish     bool
 	rho          float64
 	rho0         float64 // the scale-aware default ρ
 	rhoLo, rhoHi float64 // the bounds of ρ
@@ -121,6 +126,8 @@ type admm struct {
 	acc     *safeguard // Anderson acceleration (nil: plain ADMM)
 	stepped bool       // a step ran since the last restart (the safeguard's after is due)
 	best    admmPoint  // the best point certified (see keep)
+	pol     polishState
+	tol     float64 // the stopping tolerance
 }
 
 func (m *ADMM) solve(ctx context.Context, p *Problem, s *Settings) (*Result, error) {
@@ -173,6 +180,9 @@ func (m *ADMM) run(ctx context.Context, p *Problem, s *Settings, pr *program, st
 	if tol == 0 {
 		tol = admmDefaultTolerance
 	}
+	a.tol = tol
+	_, _, cholSolve, _, _, woodSolve := routeCosts(pr.n, pr.d, pr.P)
+	a.pol.perStep = 12*float64(pr.n*pr.d*pr.P) + min(cholSolve, woodSolve)
 	dr := newDriver(ctx, s, start, maxIter, tol, admmCheckEvery, pr.P)
 	dr.current = a.slack
 	if err := dr.run(a); err != nil {
@@ -194,7 +204,7 @@ func (m *ADMM) setup(p *Problem, pr *program, gated bool) (*admm, string, error)
 	if m.Rho < 0 || math.IsNaN(m.Rho) || math.IsInf(m.Rho, 0) {
 		return nil, "", fmt.Errorf("solver: ADMM rho must be positive and finite, got %v", m.Rho)
 	}
-	a := &admm{pr: pr, alfa: alfa, slack: m.Slack && !gated, split: !p.Loss.quadratic(), gated: gated, fixedRho: m.FixedRho}
+	a := &admm{pr: pr, alfa: alfa, slack: m.Slack && !gated, split: !p.Loss.quadratic(), gated: gated, fixedRho: m.FixedRho, noPolish: m.NoPolish}
 	a.scale(m)
 	a.zeroObj = pr.loss.Value(make([]float64, pr.n), pr.y)
 	route := m.Factorization

@@ -59,16 +59,22 @@ func (cs *certState) alloc(pr *program) {
 // t = max(1, maxⱼ ‖Π_{Kⱼ}(−Fⱼᵀη)‖/β) makes it feasible (the domain of ℓ* is
 // star-shaped about 0), so −ℓ*(η/t) is a lower bound on the optimum.
 func (a *admm) certificate(primal, violation float64) Certificate {
-	pr, cs := a.pr, &a.cert
-	n, d, P := pr.n, pr.d, pr.P
-	eta := cs.eta
+	eta := a.cert.eta
 	if a.split {
 		copy(eta, a.eta)
 	} else {
 		for k := range eta {
-			eta[k] = a.ev.convex[k] - pr.y[k]
+			eta[k] = a.ev.convex[k] - a.pr.y[k]
 		}
 	}
+	return a.certificateAt(primal, violation, eta)
+}
+
+// certificateAt is the certificate of a point of objective primal with the dual
+// candidate eta (overwritten).
+func (a *admm) certificateAt(primal, violation float64, eta []float64) Certificate {
+	pr, cs := a.pr, &a.cert
+	n, d, P := pr.n, pr.d, pr.P
 	pr.loss.clipDual(eta, pr.y)
 	for k := 0; k < n; k++ {
 		row := cs.t[k*P : (k+1)*P]

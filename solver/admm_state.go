@@ -217,7 +217,7 @@ type admmPoint struct {
 // step performs one iteration for the driver: the safeguard's check of the previous
 // extrapolation (deferred to here so that the driver certifies a step's output), the
 // ADMM step, and the row of the history.
-func (a *admm) step(row *Iteration) string {
+func (a *admm) step(row *Iteration) error {
 	if a.acc != nil {
 		if a.stepped {
 			a.acc.after(a)
@@ -225,6 +225,7 @@ func (a *admm) step(row *Iteration) string {
 		a.acc.before(a)
 	}
 	a.iterate()
+	a.pol.iterating += a.pol.perStep
 	a.stepped = true
 	a.iterations++
 	if a.iterations == 1 {
@@ -238,27 +239,59 @@ func (a *admm) step(row *Iteration) string {
 	}
 	bound := divergenceFactor * math.Max(a.zeroObj, a.best.obj)
 	if !finite(network) || !finite(a.primal) || !finite(a.dual) || network > bound && bound > 0 {
-		msg := fmt.Sprintf("the iterates diverged at iteration %d (objective %.3g, residuals %.3g and %.3g) with ρ = %.3g", a.iterations, network, a.primal, a.dual, a.rho)
+		err := fmt.Errorf("the iterates diverged at iteration %d (objective %.3g, residuals %.3g and %.3g) with ρ = %.3g", a.iterations, network, a.primal, a.dual, a.rho)
 		copy(a.v, a.vOld)
 		a.iterations--
-		return msg
+		return err
 	}
 	a.convex, a.network = convex, network
-	row.Objective = network
+	a.fill(row, pred)
+	return nil
+}
+
+// fill writes the row of the history for the current point, whose predictions (of
+// the recovered network) are pred.
+func (a *admm) fill(row *Iteration, pred []float64) {
+	row.Objective = a.network
 	row.PrimalResidual, row.DualResidual = a.primal, a.dual
-	row.TrainAccuracy = trainAccuracy(pred, pr.y)
+	row.TrainAccuracy = trainAccuracy(pred, a.pr.y)
 	row.ActiveNeurons = activeBlocks(a.ev.norms)
 	row.Rho = a.rho
-	return ""
 }
 
 // certify returns the certificate of the current point.
-func (a *admm) certify() Certificate {
+//
+// When the budget allows, it also polishes the point (admm_polish.go): a polished
+// point with a smaller objective becomes the iterate, and a better bound from the
+// polished dual candidate is kept either way (every bound holds for the program).
+func (a *admm) certify(row *Iteration) Certificate {
 	violation := 0.0 // the gated program has no cones
 	if !a.gated {
 		violation = a.pr.violationXU(a.ev)
 	}
-	return a.certificate(a.convex, violation)
+	c := a.certificate(a.convex, violation)
+	if c.Gap <= a.tol || !a.mayPolish() {
+		return c
+	}
+	pc, ok := a.polish()
+	switch {
+	case !ok:
+	case pc.Primal < c.Primal && a.pol.converged && (!a.best.have || pc.Primal < a.best.obj):
+		// (Only a new record: re-adopting a point resets ADMM's progress from it.)
+		a.adopt()
+		pred := a.ev.network
+		if a.gated {
+			pred = a.ev.convex
+		}
+		a.fill(row, pred)
+		pc.Dual = max(pc.Dual, c.Dual)
+		pc.Gap = relativeGap(pc.Primal, pc.Dual)
+		return pc
+	case pc.Dual > c.Dual:
+		c.Dual = pc.Dual
+		c.Gap = relativeGap(c.Primal, c.Dual)
+	}
+	return c
 }
 
 // converged: the certified gap within the tolerance (its points are feasible). The

@@ -13,14 +13,16 @@ import (
 // iteration, a certificate of its current point, and what to adapt between checks.
 type iterative interface {
 	// step performs one iteration and fills the method's columns of row: Objective,
-	// PrimalResidual, DualResidual, TrainAccuracy, ActiveNeurons and Rho. A
-	// non-empty message reports a breakdown (non-finite values); the state is then a
-	// finite point again (the one the step started from).
-	step(row *Iteration) (breakdown string)
+	// PrimalResidual, DualResidual, TrainAccuracy, ActiveNeurons and Rho. It returns
+	// errInterrupted when the context or the time limit stopped it before it changed
+	// the iterate, and any other error for a breakdown (non-finite values), after
+	// which the state is a finite point again (the one the step started from).
+	step(row *Iteration) error
 	// certify returns the certificate of the current point. Its Primal must be an
 	// upper bound on the optimum (the objective of a feasible point) unless
-	// ConeViolation says otherwise; its Dual a lower bound (−Inf for none).
-	certify() Certificate
+	// ConeViolation says otherwise; its Dual a lower bound (−Inf for none). It may
+	// replace the point by a better one (polishing), and then updates row.
+	certify(row *Iteration) Certificate
 	// converged reports whether the run may stop at a check whose certificate is c,
 	// given the certified relative gap between the best point and the best bound.
 	converged(c *Certificate, gap, tol float64) bool
@@ -106,7 +108,10 @@ func (dr *driver) run(m iterative) error {
 		}
 		row := Iteration{Iteration: dr.iterations + 1, Patterns: dr.patterns, DualityGap: math.NaN(),
 			PrimalResidual: math.NaN(), DualResidual: math.NaN(), TrainAccuracy: math.NaN()}
-		if msg := m.step(&row); msg != "" {
+		if err := m.step(&row); err == errInterrupted {
+			dr.status = dr.interrupted()
+			break
+		} else if err != nil {
 			if dr.haveBest && !dr.current {
 				m.restore()
 			}
@@ -114,7 +119,7 @@ func (dr *driver) run(m iterative) error {
 				dr.recovered++
 				continue
 			}
-			dr.status, dr.message = Failure, msg
+			dr.status, dr.message = Failure, err.Error()
 			break
 		}
 		dr.iterations++
@@ -123,7 +128,7 @@ func (dr *driver) run(m iterative) error {
 		row.Gap = relGap(row.Objective, dr.settings.Reference)
 		done := false
 		if dr.iterations%dr.every == 0 || dr.iterations == dr.maxIter {
-			gap := dr.check(m)
+			gap := dr.check(m, &row)
 			row.DualityGap = gap
 			if m.converged(&dr.last, gap, dr.tol) {
 				done = true
@@ -144,8 +149,8 @@ func (dr *driver) run(m iterative) error {
 // check certifies the current point and records it: the point becomes the best when
 // it is feasible and its objective is below the best one, and its bound the best when
 // above. It returns the certified relative gap.
-func (dr *driver) check(m iterative) float64 {
-	c := m.certify()
+func (dr *driver) check(m iterative, row *Iteration) float64 {
+	c := m.certify(row)
 	dr.last, dr.checkedLast = c, true
 	if dr.current {
 		return c.Gap
@@ -167,7 +172,8 @@ func (dr *driver) check(m iterative) float64 {
 // last iteration was not), or the current one.
 func (dr *driver) finish(m iterative) {
 	if dr.iterations > 0 && !dr.checkedLast && dr.status != Failure {
-		dr.check(m)
+		var row Iteration
+		dr.check(m, &row)
 	}
 	if dr.haveBest {
 		m.restore()

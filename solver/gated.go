@@ -105,6 +105,20 @@ func (g *gatedModel) apply(u, au []float64) {
 	}
 }
 
+func (g *gatedModel) polishBlocks(x []float64) []*polishBlock {
+	pr := g.pr
+	n, d, P := pr.n, pr.d, pr.P
+	blocks := make([]*polishBlock, P)
+	for i := range blocks {
+		pred := make([]float64, n)
+		for k := range pred {
+			pred[k] = pr.mask[k*P+i]
+		}
+		blocks[i] = &polishBlock{base: pr.X, pred: pred, u: x[i*d : (i+1)*d]}
+	}
+	return blocks
+}
+
 func (g *gatedModel) adjoint(r, atr []float64) {
 	pr := g.pr
 	for k := 0; k < pr.n; k++ {

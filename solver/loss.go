@@ -180,6 +180,22 @@ func (l Loss) gradient(yhat, y, g []float64, mu float64) float64 {
 	return s
 }
 
+// curvatures writes ℓ”(ŷₖ) into h: 1 for the squared loss, σ(1 − σ) at −yₖŷₖ for
+// the logistic loss, 0 for the hinge loss (almost everywhere).
+func (l Loss) curvatures(yhat, y, h []float64) {
+	for k, p := range yhat {
+		switch l {
+		case Squared:
+			h[k] = 1
+		case Logistic:
+			s := sigmoid(-y[k] * p)
+			h[k] = s * (1 - s)
+		default:
+			h[k] = 0
+		}
+	}
+}
+
 // sigmoid returns 1/(1 + e⁻ᶻ) without overflow.
 func sigmoid(z float64) float64 {
 	if z >= 0 {

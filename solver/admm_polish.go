@@ -1,0 +1,159 @@
+package solver
+
+// admmPolishShare bounds the work spent polishing to this multiple of the work spent
+// iterating: a failed attempt (wrong structure, far from the solution) then costs at
+// most as much as the iterations it waited for.
+const admmPolishShare = 1.0
+
+// polishState is ADMM's record of polishing.
+type polishState struct {
+	// spent and iterating estimate the floating-point operations of polishing and of
+	// the ADMM steps: a budget in work, not time, keeps solves deterministic.
+	spent, iterating  float64
+	perStep           float64 // the operations of one ADMM step
+	attempts, adopted int
+	converged         bool      // the last attempt's Newton method converged
+	point             []float64 // 2P×d: the polished point
+	ev                *evaluation
+	eta               []float64
+}
+
+// mayPolish reports whether the budget allows an attempt now.
+func (a *admm) mayPolish() bool {
+	ps := &a.pol
+	return !a.slack && !a.noPolish && a.pr.beta > 0 && ps.spent <= admmPolishShare*ps.iterating
+}
+
+// polish runs the restricted Newton method (polish.go) from the current point and
+// returns the polished point's certificate; ok is false when the restricted program
+// is too large or the point is infeasible.
+func (a *admm) polish() (Certificate, bool) {
+	pr, ps := a.pr, &a.pol
+	ps.attempts++
+	n, d, P := pr.n, pr.d, pr.P
+	if ps.point == nil {
+		ps.point, ps.ev, ps.eta = make([]float64, 2*P*d), newEvaluation(pr), make([]float64, n)
+	}
+	copy(ps.point, a.v)
+	blocks := make([]*polishBlock, 0, 2*P)
+	for j := 0; j < 2*P; j++ {
+		u := ps.point[j*d : (j+1)*d]
+		if norm2(u) == 0 {
+			continue
+		}
+		i, sgn := j%P, 1.0
+		if j >= P {
+			sgn = -1
+		}
+		b := &polishBlock{base: pr.X, pred: make([]float64, n), u: u}
+		if !a.gated {
+			b.cone = make([]float64, n)
+		}
+		for k := 0; k < n; k++ {
+			b.pred[k] = sgn * pr.mask[k*P+i]
+			if b.cone != nil {
+				b.cone[k] = pr.sign[k*P+i]
+			}
+		}
+		blocks = append(blocks, b)
+	}
+	po := newPolisher(pr.loss, pr.y, pr.beta, blocks)
+	if po == nil {
+		ps.spent += ps.iterating // too large: never again
+		return Certificate{}, false
+	}
+	defer func() { ps.spent += po.work + 2*float64(n*d*2*P) }()
+	var margin []float64
+	if a.split {
+		margin = make([]float64, n)
+		for k, z := range a.z {
+			margin[k] = pr.y[k] * z
+		}
+	}
+	ok := po.run(margin)
+	convex, _, violation := pr.eval(ps.point, ps.ev)
+	if a.gated {
+		violation = 0
+	}
+	if !finite(convex) || violation > driverFeasibility {
+		return Certificate{}, false
+	}
+	copy(ps.eta, po.eta)
+	ps.converged = ok
+	return a.certificateAt(convex, violation, append([]float64(nil), po.eta...)), true
+}
+
+// adopt makes the polished point the iterate, with the multipliers of an ADMM fixed
+// point there: ρλⱼ = gⱼ = −Fⱼᵀη (the u-step's stationarity with u = v), except that a
+// zero block's gⱼ must lie in ∂(β‖·‖ + 𝟙_K)(0) = {g : ‖Π_K(g)‖ ≤ β}, so its cone part
+// is shrunk to norm β (a block the polished η would make enter gets the largest
+// multiplier the fixed point allows, and ADMM moves it from there); z = Fu and
+// μ = η/(ρσ²) for the split losses, with η clipped to the domain of ℓ*.
+func (a *admm) adopt() {
+	pr, ps := a.pr, &a.pol
+	n, d, P := pr.n, pr.d, pr.P
+	ps.adopted++
+	copy(a.v, ps.point)
+	pr.loss.clipDual(ps.eta, pr.y)
+	copy(a.eta, ps.eta)
+	t := a.t[:n*P]
+	for k := 0; k < n; k++ {
+		for i, m := range pr.mask[k*P : (k+1)*P] {
+			t[k*P+i] = m * ps.eta[k]
+		}
+	}
+	fe := a.rhs[:P*d] // scratch: Xᵀ(dᵢ ∘ η)
+	pr.mulTX(fe, t, P, 1, 0)
+	g := make([]float64, d)
+	for j := 0; j < 2*P; j++ {
+		i, sgn := j%P, -1.0
+		if j >= P {
+			sgn = 1
+		}
+		for c := range g {
+			g[c] = sgn * fe[i*d+c]
+		}
+		if norm2(a.v[j*d:(j+1)*d]) == 0 {
+			a.shrinkToSubdifferential(j, g)
+		}
+		for c, v := range g {
+			a.lam[j*d+c] = v / (a.rho * a.tau2)
+		}
+	}
+	a.convex, a.network, _ = pr.eval(a.v, a.ev)
+	if a.gated {
+		a.network = a.convex
+	}
+	if a.split {
+		copy(a.z, a.ev.convex)
+		for k := range a.mu {
+			a.mu[k] = ps.eta[k] / (a.rho * a.sig2)
+		}
+	}
+	for j := range a.cs.act {
+		a.cs.act[j], a.cs.zeta[j] = a.cs.act[j][:0], a.cs.zeta[j][:0]
+	}
+	a.initRHS()
+	if a.acc != nil {
+		a.acc.restart()
+	}
+}
+
+// shrinkToSubdifferential replaces g by g − (1 − β/‖p‖)p, p = Π_K(g) (the cone of
+// block j; K = ℝᵈ for the gated program), when ‖p‖ > β: then ‖Π_K(g)‖ = β.
+func (a *admm) shrinkToSubdifferential(j int, g []float64) {
+	pr := a.pr
+	p := g
+	if !a.gated {
+		p, _, _ = a.cert.proj.project(g, pr.sign, j%pr.P, pr.P, nil, nil)
+	}
+	np := norm2(p)
+	if np <= pr.beta {
+		return
+	}
+	f := 1 - pr.beta/np
+	p = append([]float64(nil), p...)
+	for c := range g {
+		g[c] -= f * p[c]
+	}
+}
