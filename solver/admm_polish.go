@@ -35,28 +35,7 @@ func (a *admm) polish() (Certificate, bool) {
 		ps.point, ps.ev, ps.eta = make([]float64, 2*P*d), newEvaluation(pr), make([]float64, n)
 	}
 	copy(ps.point, a.v)
-	blocks := make([]*polishBlock, 0, 2*P)
-	for j := 0; j < 2*P; j++ {
-		u := ps.point[j*d : (j+1)*d]
-		if norm2(u) == 0 {
-			continue
-		}
-		i, sgn := j%P, 1.0
-		if j >= P {
-			sgn = -1
-		}
-		b := &polishBlock{base: pr.X, pred: make([]float64, n), u: u}
-		if !a.gated {
-			b.cone = make([]float64, n)
-		}
-		for k := 0; k < n; k++ {
-			b.pred[k] = sgn * pr.mask[k*P+i]
-			if b.cone != nil {
-				b.cone[k] = pr.sign[k*P+i]
-			}
-		}
-		blocks = append(blocks, b)
-	}
+	blocks := a.polishBlocks()
 	po := newPolisher(pr.loss, pr.y, pr.beta, blocks)
 	if po == nil {
 		ps.spent += ps.iterating // too large: never again
@@ -81,6 +60,43 @@ func (a *admm) polish() (Certificate, bool) {
 	copy(ps.eta, po.eta)
 	ps.converged = ok
 	return a.certificateAt(convex, violation, append([]float64(nil), po.eta...)), true
+}
+
+// polishBlocks returns the blocks of the restricted program over ps.point: the 2P
+// blocks vᵢ, wᵢ with their cones, or for the gated program the P blocks
+// uᵢ = vᵢ − wᵢ (with vᵢ and wᵢ of the same gate both nonzero, the blocks would be
+// dependent), written back as vᵢ = uᵢ, wᵢ = 0, an optimal split.
+func (a *admm) polishBlocks() []*polishBlock {
+	pr, ps := a.pr, &a.pol
+	n, d, P := pr.n, pr.d, pr.P
+	if a.gated {
+		for i := 0; i < P*d; i++ {
+			ps.point[i] -= ps.point[P*d+i]
+			ps.point[P*d+i] = 0
+		}
+	}
+	blocks := make([]*polishBlock, 0, 2*P)
+	for j := 0; j < 2*P; j++ {
+		if a.gated && j >= P {
+			break
+		}
+		i, sgn := j%P, 1.0
+		if j >= P {
+			sgn = -1
+		}
+		b := &polishBlock{base: pr.X, pred: make([]float64, n), u: ps.point[j*d : (j+1)*d]}
+		if !a.gated {
+			b.cone = make([]float64, n)
+		}
+		for k := 0; k < n; k++ {
+			b.pred[k] = sgn * pr.mask[k*P+i]
+			if b.cone != nil {
+				b.cone[k] = pr.sign[k*P+i]
+			}
+		}
+		blocks = append(blocks, b)
+	}
+	return blocks
 }
 
 // adopt makes the polished point the iterate, with the multipliers of an ADMM fixed
