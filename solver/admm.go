@@ -128,6 +128,7 @@ type admm struct {
 	best    admmPoint  // the best point certified (see keep)
 	pol     polishState
 	tol     float64 // the stopping tolerance
+	dr      *driver
 }
 
 func (m *ADMM) solve(ctx context.Context, p *Problem, s *Settings) (*Result, error) {
@@ -185,6 +186,7 @@ func (m *ADMM) run(ctx context.Context, p *Problem, s *Settings, pr *program, st
 	a.pol.perStep = 12*float64(pr.n*pr.d*pr.P) + min(cholSolve, woodSolve)
 	dr := newDriver(ctx, s, start, maxIter, tol, admmCheckEvery, pr.P)
 	dr.current = a.slack
+	a.dr = dr
 	if err := dr.run(a); err != nil {
 		return nil, err
 	}

@@ -21,7 +21,7 @@ type polishState struct {
 // mayPolish reports whether the budget allows an attempt now.
 func (a *admm) mayPolish() bool {
 	ps := &a.pol
-	return !a.slack && !a.noPolish && a.pr.beta > 0 && ps.spent <= admmPolishShare*ps.iterating
+	return !a.slack && !a.noPolish && a.pr.beta > 0 && ps.spent <= admmPolishShare*ps.iterating && a.dr.interrupted() == NotTerminated
 }
 
 // polish runs the restricted Newton method (polish.go) from the current point and

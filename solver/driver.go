@@ -58,6 +58,7 @@ type driver struct {
 
 	recovered   int
 	checkedLast bool // the last completed iteration was certified
+	partial     bool // an interrupted step may have moved the iterate
 
 	// After run: the outcome.
 	status     Status
@@ -110,6 +111,7 @@ func (dr *driver) run(m iterative) error {
 			PrimalResidual: math.NaN(), DualResidual: math.NaN(), TrainAccuracy: math.NaN()}
 		if err := m.step(&row); err == errInterrupted {
 			dr.status = dr.interrupted()
+			dr.checkedLast, dr.partial = false, true // a partial step may have moved the iterate
 			break
 		} else if err != nil {
 			if dr.haveBest && !dr.current {
@@ -155,12 +157,10 @@ func (dr *driver) check(m iterative, row *Iteration) float64 {
 	if dr.current {
 		return c.Gap
 	}
-	if c.Dual > dr.bestDual {
+	if c.ConeViolation <= driverFeasibility {
+		dr.offer(m, c)
+	} else if c.Dual > dr.bestDual {
 		dr.bestDual = c.Dual
-	}
-	if finite(c.Primal) && c.ConeViolation <= driverFeasibility && (!dr.haveBest || c.Primal < dr.best.Primal) {
-		m.keep()
-		dr.best, dr.haveBest = c, true
 	}
 	if !dr.haveBest {
 		return math.Inf(1)
@@ -168,10 +168,22 @@ func (dr *driver) check(m iterative, row *Iteration) float64 {
 	return relativeGap(dr.best.Primal, dr.bestDual)
 }
 
+// offer records the certificate of a point that is no iterate (a method's start):
+// it becomes the best point, m having kept it, if it beats the record.
+func (dr *driver) offer(m iterative, c Certificate) {
+	if c.Dual > dr.bestDual {
+		dr.bestDual = c.Dual
+	}
+	if finite(c.Primal) && (!dr.haveBest || c.Primal < dr.best.Primal) {
+		m.keep()
+		dr.best, dr.haveBest = c, true
+	}
+}
+
 // finish leaves m at the point to return: the best one (certified once more if the
 // last iteration was not), or the current one.
 func (dr *driver) finish(m iterative) {
-	if dr.iterations > 0 && !dr.checkedLast && dr.status != Failure {
+	if (dr.iterations > 0 || dr.partial) && !dr.checkedLast && dr.status != Failure {
 		var row Iteration
 		dr.check(m, &row)
 	}

@@ -54,6 +54,10 @@ const (
 	hingeSmoothFactor = 0.1  // μ shrinks tenfold when the smoothed problem is solved to the current tolerance
 	hingeSmoothMin    = 1e-9 // below this the smoothing error nμ/2 is negligible at any tolerance we allow
 	fistaPolishShare  = 1.0  // polishing may spend as much work as the iterations (as ADMM's)
+	// fistaLFloor bounds the shrinking of L below: L ≥ fistaLFloor × its initial
+	// estimate, so that along directions without curvature 0.9ᵏ never underflows to a
+	// zero L (and a division by it).
+	fistaLFloor = 1e-12
 )
 
 type fistaOutcome struct {
@@ -112,7 +116,8 @@ type fistaRun struct {
 	x, xPrev, yv, xt, gy, atEta []float64 // nx
 	ax, axPrev, ay, axt, g, eta []float64 // n
 	L, t, mu                    float64
-	failure                     string // set up failed (the Lipschitz estimate overflowed)
+	lFloor                      float64 // the floor of L (see fistaLFloor)
+	failure                     string  // set up failed (the Lipschitz estimate overflowed)
 	primal                      float64
 
 	bestX, bestAx     []float64
@@ -138,6 +143,7 @@ func newFistaRun(m linearModel, fs *fistaSettings, x0 []float64) *fistaRun {
 		f.failure = fmt.Sprintf("the Lipschitz estimate ‖A‖²·ℓ'' is %v: the data are too large for floating point", f.L)
 		f.L = 1
 	}
+	f.lFloor = fistaLFloor * f.L
 	m.apply(f.x, f.ax)
 	copy(f.axPrev, f.ax)
 	copy(f.xPrev, f.x)
@@ -209,7 +215,7 @@ func (f *fistaRun) step(row *Iteration) error {
 	if !finite(fy) || !allFinite(f.gy) {
 		return fmt.Errorf("the loss or its gradient is not finite (loss %v) at iteration %d: the data or the iterates are too large for floating point", fy, f.dr.iterations+1)
 	}
-	f.L *= fistaShrink
+	f.L = math.Max(f.L*fistaShrink, f.lFloor)
 	if err := f.lineSearch(fy); err != nil {
 		return err
 	}
@@ -333,7 +339,7 @@ func (f *fistaRun) certificateAt(primal float64, eta []float64) Certificate {
 // row updated), a better bound is kept either way.
 func (f *fistaRun) certify(row *Iteration) Certificate {
 	c := f.certificate()
-	if c.Gap <= f.fs.tol || f.fs.noPolish || f.fs.beta == 0 || f.spent > fistaPolishShare*f.iterating {
+	if c.Gap <= f.fs.tol || f.fs.noPolish || f.fs.beta == 0 || f.spent > fistaPolishShare*f.iterating || f.dr.interrupted() != NotTerminated {
 		return c
 	}
 	pc, ok := f.polish()
