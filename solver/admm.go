@@ -98,6 +98,7 @@ type admm struct {
 	gated        bool // no cone constraints (GatedReLU)
 	fixedRho     bool // no residual balancing (ADMM.FixedRho, or frozen after a breakdown)
 	noPolish     bool
+	workers      int // goroutines for the per-block work
 	rho          float64
 	rho0         float64 // the scale-aware default ρ
 	rhoLo, rhoHi float64 // the bounds of ρ
@@ -148,7 +149,7 @@ func (m *ADMM) solve(ctx context.Context, p *Problem, s *Settings) (*Result, err
 // program: the v-step is the plain group soft threshold), which GatedReLU uses for the
 // hinge loss.
 func (m *ADMM) run(ctx context.Context, p *Problem, s *Settings, pr *program, start time.Time, gated bool) (*Result, error) {
-	a, route, err := m.setup(p, pr, gated)
+	a, route, err := m.setup(p, pr, gated, s.Threads)
 	if err != nil {
 		return nil, err
 	}
@@ -195,7 +196,7 @@ func (m *ADMM) run(ctx context.Context, p *Problem, s *Settings, pr *program, st
 
 // setup checks the method's fields and returns the run state with its weights and ρ
 // set, and the factorization route.
-func (m *ADMM) setup(p *Problem, pr *program, gated bool) (*admm, string, error) {
+func (m *ADMM) setup(p *Problem, pr *program, gated bool, threads int) (*admm, string, error) {
 	alfa := m.Relaxation
 	if alfa == 0 {
 		alfa = defaultRelaxation
@@ -206,7 +207,7 @@ func (m *ADMM) setup(p *Problem, pr *program, gated bool) (*admm, string, error)
 	if m.Rho < 0 || math.IsNaN(m.Rho) || math.IsInf(m.Rho, 0) {
 		return nil, "", fmt.Errorf("solver: ADMM rho must be positive and finite, got %v", m.Rho)
 	}
-	a := &admm{pr: pr, alfa: alfa, slack: m.Slack && !gated, split: !p.Loss.quadratic(), gated: gated, fixedRho: m.FixedRho, noPolish: m.NoPolish}
+	a := &admm{pr: pr, alfa: alfa, slack: m.Slack && !gated, split: !p.Loss.quadratic(), gated: gated, fixedRho: m.FixedRho, noPolish: m.NoPolish, workers: workers(threads)}
 	a.scale(m)
 	a.zeroObj = pr.loss.Value(make([]float64, pr.n), pr.y)
 	route := m.Factorization
@@ -259,8 +260,8 @@ func (a *admm) result(m *ADMM, dr *driver, route string, start time.Time) *Resul
 	if a.acc != nil {
 		res.ADMM.Accelerated, res.ADMM.Rejected = a.acc.accelerated, a.acc.rejected
 	}
-	if p := a.cs.proj; p != nil {
-		res.ADMM.Projections, res.ADMM.Products, res.ADMM.ActiveRows = p.projections, p.products, p.activeRows
+	if a.cs.projs != nil {
+		res.ADMM.Projections, res.ADMM.Products, res.ADMM.ActiveRows = a.cs.stats()
 		res.ADMM.Candidates = a.cs.candidates
 	}
 	res.Runtime = time.Since(start)
@@ -339,9 +340,9 @@ func (a *admm) alloc() {
 	if a.slack {
 		a.s, a.sOld, a.nu = make([]float64, n*2*P), make([]float64, n*2*P), make([]float64, n*2*P)
 	} else {
-		a.cs.alloc(pr)
+		a.cs.alloc(pr, a.workers)
 	}
-	a.cert.alloc(pr)
+	a.cert.alloc(pr, a.workers)
 	a.t, a.tOut = make([]float64, n*4*P), make([]float64, 4*P*d)
 	a.z, a.zOld, a.mu, a.fu, a.eta = make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
 	if !a.split {

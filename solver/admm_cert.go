@@ -2,6 +2,7 @@ package solver
 
 import (
 	"math"
+	"sort"
 )
 
 // Certificate is the optimality certificate of a convex solve: a feasible dual point
@@ -25,6 +26,12 @@ type Certificate struct {
 	dualScale float64 // size of the terms of the u-stationarity (ADMM's ‖Aᵀy‖)
 }
 
+// certExact bounds the exact projections of one certificate: beyond the 16 largest
+// bounds the next bound stands for the rest (a valid upper bound of each), which
+// costs little once the warm-started bounds are nearly tight and keeps an early,
+// far-from-optimal certificate (whose bounds are loose) from projecting every block.
+const certExact = 16
+
 // certState holds the certificate's work: the dual candidate η, the product Fᵀη
 // and the projections onto the cones with their own warm starts.
 type certState struct {
@@ -32,16 +39,23 @@ type certState struct {
 	t     []float64 // n×P: mask ∘ η
 	out   []float64 // P×d: Xᵀ(dᵢ ∘ η)
 	g     []float64 // d
-	proj  *coneProjector
+	pg    []float64 // 2P: ‖Π_{Kⱼ}(gⱼ)‖ of the exactly projected blocks
+	gs    []float64 // 2P×d: gⱼ = −Fⱼᵀη
+	bound []float64 // 2P: upper bounds on ‖Π_{Kⱼ}(gⱼ)‖
+	order []int
+	projs []*coneProjector // one per worker
 	act   [][]int
 	zeta  [][]float64
 	cache []coneCache
 }
 
-func (cs *certState) alloc(pr *program) {
+func (cs *certState) alloc(pr *program, workers int) {
 	n, d, P := pr.n, pr.d, pr.P
 	cs.eta, cs.t, cs.out, cs.g = make([]float64, n), make([]float64, n*P), make([]float64, P*d), make([]float64, d)
-	cs.proj = newConeProjector(pr.X)
+	cs.projs = make([]*coneProjector, workers)
+	for w := range cs.projs {
+		cs.projs[w] = newConeProjector(pr.X)
+	}
 	cs.act, cs.zeta, cs.cache = make([][]int, 2*P), make([][]float64, 2*P), make([]coneCache, 2*P)
 }
 
@@ -74,7 +88,7 @@ func (a *admm) certificate(primal, violation float64) Certificate {
 // candidate eta (overwritten).
 func (a *admm) certificateAt(primal, violation float64, eta []float64) Certificate {
 	pr, cs := a.pr, &a.cert
-	n, d, P := pr.n, pr.d, pr.P
+	n, P := pr.n, pr.P
 	pr.loss.clipDual(eta, pr.y)
 	for k := 0; k < n; k++ {
 		row := cs.t[k*P : (k+1)*P]
@@ -83,31 +97,7 @@ func (a *admm) certificateAt(primal, violation float64, eta []float64) Certifica
 		}
 	}
 	pr.mulTX(cs.out, cs.t, P, 1, 0)
-	worst, fEta, polar := 0.0, 0.0, 0.0
-	for j := 0; j < 2*P; j++ {
-		i, sgn := j%P, -1.0 // g = −Fⱼᵀη: −Xᵀ(dᵢ ∘ η) for vᵢ, +Xᵀ(dᵢ ∘ η) for wᵢ
-		if j >= P {
-			sgn = 1
-		}
-		g := cs.g
-		for c, v := range cs.out[i*d : (i+1)*d] {
-			g[c] = sgn * v
-			fEta += v * v
-		}
-		pg := g
-		if !a.gated {
-			cs.proj.cache = &cs.cache[j]
-			pg, cs.act[j], cs.zeta[j] = cs.proj.project(g, pr.sign, i, P, cs.act[j], cs.zeta[j])
-			cs.proj.cache = nil
-		}
-		nr := 0.0
-		for c, v := range pg {
-			nr += v * v
-			r := g[c] - v
-			polar += r * r
-		}
-		worst = math.Max(worst, math.Sqrt(nr))
-	}
+	worst, fEta, polar := a.dualConstraints()
 	// The dual residual is measured against the size of the terms of the
 	// u-stationarity condition Fᵀη − Gᵀζ + ρτ²λ = 0 (which cancel at the optimum, so
 	// their sum is no scale).
@@ -131,6 +121,78 @@ func (a *admm) certificateAt(primal, violation float64, eta []float64) Certifica
 	}
 	c.Gap = relativeGap(primal, c.Dual)
 	return c
+}
+
+// dualConstraints returns maxⱼ ‖Π_{Kⱼ}(gⱼ)‖ for gⱼ = −Fⱼᵀη (from cs.out), with ‖Fᵀη‖²
+// and the squared norm of the polar parts gⱼ − Π(gⱼ) (scales for residual balancing).
+// Any ζ ≥ 0 gives an upper bound ‖gⱼ + G_Aᵀζ‖ ≥ ‖Π_K(gⱼ)‖; with the previous
+// certificate's multipliers the bound is nearly tight, and exact projections are
+// needed only for the blocks whose bound exceeds the largest exact value found so
+// far (in decreasing order of the bounds: typically a handful of the 2P blocks), and
+// for at most certExact of them.
+func (a *admm) dualConstraints() (worst, fEta, polar float64) {
+	pr, cs := a.pr, &a.cert
+	d, P := pr.d, pr.P
+	if cs.bound == nil {
+		cs.bound, cs.order, cs.gs = make([]float64, 2*P), make([]int, 2*P), make([]float64, 2*P*d)
+	}
+	for j := 0; j < 2*P; j++ {
+		i, sgn := j%P, -1.0 // g = −Fⱼᵀη: −Xᵀ(dᵢ ∘ η) for vᵢ, +Xᵀ(dᵢ ∘ η) for wᵢ
+		if j >= P {
+			sgn = 1
+		}
+		g := cs.gs[j*d : (j+1)*d]
+		for c, v := range cs.out[i*d : (i+1)*d] {
+			g[c] = sgn * v
+			fEta += v * v
+		}
+		copy(cs.g, g)
+		for r, k := range cs.act[j] {
+			axpy(cs.zeta[j][r]*pr.sign[k*P+i], pr.x[k*d:(k+1)*d], cs.g)
+		}
+		cs.bound[j] = norm2(cs.g)
+		for c, v := range cs.g {
+			r := g[c] - v
+			polar += r * r
+		}
+		cs.order[j] = j
+	}
+	if a.gated {
+		for j := range cs.bound {
+			worst = math.Max(worst, cs.bound[j]) // no cones: the bound is exact
+		}
+		return worst, fEta, polar
+	}
+	sort.Slice(cs.order, func(x, y int) bool { return cs.bound[cs.order[x]] > cs.bound[cs.order[y]] })
+	if cs.pg == nil {
+		cs.pg = make([]float64, 2*P)
+	}
+	// In rounds of one block per worker, down the order of the bounds, until the
+	// largest exact value beats the next bound, or certExact blocks are done: then
+	// the next bound bounds the rest.
+	w := len(cs.projs)
+	for lo := 0; lo < 2*P; lo += w {
+		if lo >= certExact || cs.bound[cs.order[lo]] <= worst {
+			if lo < 2*P {
+				worst = math.Max(worst, math.Min(cs.bound[cs.order[lo]], math.Inf(1)))
+			}
+			break
+		}
+		round := cs.order[lo:min(lo+w, 2*P)]
+		parallelEach(w, len(round), func(wk, r int) {
+			j := round[r]
+			proj := cs.projs[wk]
+			proj.cache = &cs.cache[j]
+			var pg []float64
+			pg, cs.act[j], cs.zeta[j] = proj.project(cs.gs[j*d:(j+1)*d], pr.sign, j%P, P, cs.act[j], cs.zeta[j])
+			proj.cache = nil
+			cs.pg[j] = norm2(pg)
+		})
+		for _, j := range round {
+			worst = math.Max(worst, cs.pg[j])
+		}
+	}
+	return worst, fEta, polar
 }
 
 // relativeGap returns (primal − dual)/|primal|, with 0/0 read as 0.

@@ -7,15 +7,18 @@ import (
 // coneStepState is the v-step of ADMM's cone form: the projections with their
 // per-block warm starts, and the batched verification of warm-started candidates.
 type coneStepState struct {
-	proj  *coneProjector
-	act   [][]int     // per block: active rows of the last projection
-	zeta  [][]float64 // per block: their multipliers
-	cache []coneCache // per block: the factor of the active rows' Gram matrix
+	projs   []*coneProjector // one per worker (their scratch)
+	marks   [][]bool         // one per worker: n, the active rows of the candidate being checked
+	xas     [][]float64      // one per worker: n, X aⱼ of the block being projected
+	workers int
+	act     [][]int     // per block: active rows of the last projection
+	zeta    [][]float64 // per block: their multipliers
+	cache   []coneCache // per block: the factor of the active rows' Gram matrix
 
 	pending        []int     // blocks whose warm-started candidate awaits verification
 	cand, candRows []float64 // 2P×d candidates, and those pending packed
 	xc             []float64 // n×2P: X candᵀ
-	mark           []bool    // n: active rows of the candidate being checked
+	queued         []bool    // per block: a candidate awaits verification
 	candidates     int       // candidates verified in batch (statistics)
 	tol, sh        []float64 // per block: feasibility tolerance, shrink factor
 	bad            []bool    // per block: argument (or candidate) violates a row
@@ -27,14 +30,20 @@ type coneStepState struct {
 	fromCand       []candColumn
 }
 
-func (cs *coneStepState) alloc(pr *program) {
+func (cs *coneStepState) alloc(pr *program, workers int) {
 	n, d, P := pr.n, pr.d, pr.P
-	cs.proj = newConeProjector(pr.X)
+	cs.workers = workers
+	cs.projs, cs.marks, cs.xas = make([]*coneProjector, workers), make([][]bool, workers), make([][]float64, workers)
+	gram := pr.gram()
+	for w := range cs.projs {
+		cs.projs[w], cs.marks[w], cs.xas[w] = newConeProjector(pr.X), make([]bool, n), make([]float64, n)
+		cs.projs[w].gram = gram
+	}
 	cs.act = make([][]int, 2*P)
 	cs.zeta = make([][]float64, 2*P)
 	cs.cache = make([]coneCache, 2*P)
 	cs.cand, cs.candRows = make([]float64, 2*P*d), make([]float64, 2*P*d)
-	cs.xc, cs.mark = make([]float64, n*2*P), make([]bool, n)
+	cs.xc, cs.queued = make([]float64, n*2*P), make([]bool, 2*P)
 	cs.tol, cs.sh, cs.bad, cs.src = make([]float64, 2*P), make([]float64, 2*P), make([]bool, 2*P), make([]int, 2*P)
 	cs.coefArg, cs.coefKeep = make([]float64, 2*P), make([]float64, 2*P)
 	cs.least, cs.pendPat = make([]float64, 2*P), make([]int, 2*P)
@@ -76,7 +85,7 @@ func (a *admm) feasibility() {
 	pr, cs := a.pr, &a.cs
 	n, d, P := pr.n, pr.d, pr.P
 	for j := 0; j < 2*P; j++ {
-		cs.tol[j] = coneTolerance * norm2(a.arg[j*d:(j+1)*d]) * cs.proj.rowMax
+		cs.tol[j] = coneTolerance * norm2(a.arg[j*d:(j+1)*d]) * cs.projs[0].rowMax
 		cs.least[j] = math.Inf(1)
 	}
 	for k := 0; k < n && !a.gated; k++ {
@@ -102,14 +111,15 @@ func (a *admm) feasibility() {
 }
 
 // startBlocks shrinks the feasible blocks, projects the infeasible ones without a
-// warm start, and queues candidates for those with one.
+// warm start, and queues candidates for those with one (the blocks spread over the
+// workers).
 func (a *admm) startBlocks(kappa float64) {
 	pr, cs := a.pr, &a.cs
 	d, P := pr.d, pr.P
-	cs.pending = cs.pending[:0]
-	for j := 0; j < 2*P; j++ {
+	parallelEach(cs.workers, 2*P, func(w, j int) {
 		i := j % P
 		aj := a.arg[j*d : (j+1)*d]
+		cs.queued[j] = false
 		switch {
 		case !cs.bad[j] || a.gated:
 			cs.act[j], cs.zeta[j] = cs.act[j][:0], cs.zeta[j][:0]
@@ -118,13 +128,20 @@ func (a *admm) startBlocks(kappa float64) {
 		case len(cs.act[j]) > 0:
 			// Warm start: the previous active rows give a candidate, verified
 			// together with the other blocks' in one product.
-			cs.proj.cache = &cs.cache[j]
-			cs.act[j], cs.zeta[j] = cs.proj.candidate(aj, pr.sign, i, P, cs.act[j], cs.zeta[j], cs.cand[j*d:(j+1)*d])
-			cs.proj.cache = nil
-			cs.pending = append(cs.pending, j)
+			proj := cs.projs[w]
+			proj.cache, proj.xa = &cs.cache[j], a.column(cs.xas[w], j)
+			cs.act[j], cs.zeta[j] = proj.candidate(aj, pr.sign, i, P, cs.act[j], cs.zeta[j], cs.cand[j*d:(j+1)*d])
+			proj.cache, proj.xa = nil, nil
+			cs.queued[j] = true
 		default:
-			a.projectBlock(j, kappa)
+			a.projectBlock(w, j, kappa)
 			cs.src[j] = srcDone
+		}
+	})
+	cs.pending = cs.pending[:0]
+	for j, q := range cs.queued {
+		if q {
+			cs.pending = append(cs.pending, j)
 		}
 	}
 }
@@ -165,43 +182,42 @@ func (a *admm) verifyCandidates(kappa float64) int {
 	}
 	// Active rows sit at zero up to rounding, far inside the tolerance, so only a
 	// candidate whose least product is below it needs the rows checked one by one.
-	for r, j := range cs.pending {
-		if least[r] >= -cs.tol[j] {
-			continue
+	parallelEach(cs.workers, m, func(w, r int) {
+		j := cs.pending[r]
+		if least[r] < -cs.tol[j] {
+			cs.bad[j] = a.violatesInactive(w, j, pat[r], xc, r, m)
 		}
-		cs.bad[j] = a.violatesInactive(j, pat[r], xc, r, m)
-	}
-	for r, j := range cs.pending {
 		if cs.bad[j] {
-			a.projectBlock(j, kappa)
+			a.projectBlock(w, j, kappa)
 			cs.src[j] = srcDone
-			continue
+			return
 		}
-		cs.proj.activeRows += len(cs.act[j])
+		cs.projs[w].activeRows += len(cs.act[j])
 		cs.sh[j] = shrinkBlock(cs.cand[j*d:(j+1)*d], a.v[j*d:(j+1)*d], kappa)
 		cs.src[j] = r
-	}
+	})
 	return m
 }
 
 // violatesInactive reports whether candidate r of block j (pattern i; column r of
-// the n×m matrix xc) violates a row outside its active set.
-func (a *admm) violatesInactive(j, i int, xc []float64, r, m int) bool {
+// the n×m matrix xc) violates a row outside its active set (worker w's scratch).
+func (a *admm) violatesInactive(w, j, i int, xc []float64, r, m int) bool {
 	pr, cs := a.pr, &a.cs
 	P := pr.P
 	tol := -cs.tol[j]
+	mark := cs.marks[w]
 	for _, k := range cs.act[j] {
-		cs.mark[k] = true
+		mark[k] = true
 	}
 	bad := false
 	for k := 0; k < pr.n; k++ {
-		if pr.sign[k*P+i]*xc[k*m+r] < tol && !cs.mark[k] {
+		if pr.sign[k*P+i]*xc[k*m+r] < tol && !mark[k] {
 			bad = true
 			break
 		}
 	}
 	for _, k := range cs.act[j] {
-		cs.mark[k] = false
+		mark[k] = false
 	}
 	return bad
 }
@@ -241,18 +257,43 @@ func (a *admm) assembleXV(m int) {
 	}
 }
 
-// projectBlock runs the full projection of block j, warm-started from its active rows.
-func (a *admm) projectBlock(j int, kappa float64) {
+// projectBlock runs the full projection of block j on worker w, warm-started from
+// its active rows.
+func (a *admm) projectBlock(w, j int, kappa float64) {
 	pr, cs := a.pr, &a.cs
 	n, d, P := pr.n, pr.d, pr.P
 	i := j % P
-	cs.proj.cache = &cs.cache[j]
-	pv, act, zeta := cs.proj.project(a.arg[j*d:(j+1)*d], pr.sign, i, P, cs.act[j], cs.zeta[j])
-	cs.proj.cache = nil
+	proj := cs.projs[w]
+	proj.cache, proj.xa = &cs.cache[j], a.column(cs.xas[w], j)
+	pv, act, zeta := proj.project(a.arg[j*d:(j+1)*d], pr.sign, i, P, cs.act[j], cs.zeta[j])
+	proj.cache, proj.xa = nil, nil
 	cs.act[j], cs.zeta[j] = act, zeta
 	sh := shrinkBlock(pv, a.v[j*d:(j+1)*d], kappa)
 	xv := a.ev.xu
 	for k := 0; k < n; k++ {
-		xv[k*2*P+j] = sh * cs.proj.xv[k]
+		xv[k*2*P+j] = sh * proj.xv[k]
 	}
+}
+
+// column copies column j of X argᵀ (a.xa, n×2P) into dst and returns it, or nil
+// without a Gram matrix (the projector then computes its products itself).
+func (a *admm) column(dst []float64, j int) []float64 {
+	if a.pr.gramXX == nil {
+		return nil
+	}
+	w := 2 * a.pr.P
+	for k := range dst {
+		dst[k] = a.xa[k*w+j]
+	}
+	return dst
+}
+
+// stats returns the projectors' statistics summed over the workers.
+func (cs *coneStepState) stats() (projections, products, activeRows int) {
+	for _, p := range cs.projs {
+		projections += p.projections
+		products += p.products
+		activeRows += p.activeRows
+	}
+	return
 }

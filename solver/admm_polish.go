@@ -161,7 +161,7 @@ func (a *admm) shrinkToSubdifferential(j int, g []float64) {
 	pr := a.pr
 	p := g
 	if !a.gated {
-		p, _, _ = a.cert.proj.project(g, pr.sign, j%pr.P, pr.P, nil, nil)
+		p, _, _ = a.cert.projs[0].project(g, pr.sign, j%pr.P, pr.P, nil, nil)
 	}
 	np := norm2(p)
 	if np <= pr.beta {

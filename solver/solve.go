@@ -38,6 +38,11 @@ type Settings struct {
 	Reference float64
 	// Recorder, if not nil, receives every iteration as it completes.
 	Recorder Recorder
+	// Threads is the number of goroutines for a method's independent per-block work
+	// (ADMM's cone projections); zero means GOMAXPROCS. The result does not depend on
+	// it. (The matrix products run through gonum, which splits large ones over
+	// GOMAXPROCS goroutines itself: GOMAXPROCS=1 makes a solve single-threaded.)
+	Threads int
 	// Arrangement, if not nil, gives the activation patterns to use (from
 	// SampleArrangement, EnumerateArrangement or NewArrangement on the same X), so that
 	// several methods or settings solve the identical program; Patterns, Exact and the
@@ -122,8 +127,8 @@ func Solve(ctx context.Context, prob *Problem, settings *Settings, method Method
 	if settings != nil {
 		s = *settings
 	}
-	if s.Patterns < 0 || s.MaxIterations < 0 || s.TimeLimit < 0 || s.Tolerance < 0 {
-		return nil, errors.New("solver: Patterns, MaxIterations, TimeLimit and Tolerance must be ≥ 0")
+	if s.Patterns < 0 || s.MaxIterations < 0 || s.TimeLimit < 0 || s.Tolerance < 0 || s.Threads < 0 {
+		return nil, errors.New("solver: Patterns, MaxIterations, TimeLimit, Tolerance and Threads must be ≥ 0")
 	}
 	if method == nil {
 		method = &ADMM{}
