@@ -5,6 +5,10 @@ package solver
 // most as much as the iterations it waited for.
 const admmPolishShare = 1.0
 
+// polishStall is the number of checks over which a gap that fell less than tenfold
+// calls for polishing (see mayPolish).
+const polishStall = 3
+
 // polishState is ADMM's record of polishing.
 type polishState struct {
 	// spent and iterating estimate the floating-point operations of polishing and of
@@ -12,15 +16,22 @@ type polishState struct {
 	spent, iterating  float64
 	perStep           float64 // the operations of one ADMM step
 	attempts, adopted int
+	gaps              []float64 // the certified gap at every check
 	converged         bool      // the last attempt's Newton method converged
 	point             []float64 // 2P×d: the polished point
 	ev                *evaluation
 	eta               []float64
 }
 
-// mayPolish reports whether the budget allows an attempt now.
-func (a *admm) mayPolish() bool {
+// mayPolish reports whether an attempt is due at a check whose certified gap is gap:
+// when ADMM is slow (the gap fell less than tenfold over the last polishStall checks;
+// where it converges fast, polishing only costs) and the budget allows.
+func (a *admm) mayPolish(gap float64) bool {
 	ps := &a.pol
+	ps.gaps = append(ps.gaps, gap)
+	if len(ps.gaps) <= polishStall || ps.gaps[len(ps.gaps)-1-polishStall] >= 10*gap {
+		return false
+	}
 	return !a.slack && !a.noPolish && a.pr.beta > 0 && ps.spent <= admmPolishShare*ps.iterating && a.dr.interrupted() == NotTerminated
 }
 

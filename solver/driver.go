@@ -76,9 +76,12 @@ type driver struct {
 const driverMaxRecoveries = 3
 
 // driverFeasibility is the cone violation (relative to the largest |Xuⱼ|) up to which
-// a point counts as feasible for the best-point record: far above the rounding of a
-// d-term product, far below any tolerance.
-const driverFeasibility = 1e-9
+// a point counts as feasible for the best-point record: the cone projections stop
+// there when the next violated row depends on the active ones to a sine of 1e-6
+// (coneDependent), which leaves violations of order 1e-7 on nearly degenerate
+// blocks (measured: 1.5e-7 on the n = 1000 benchmark instance); the recovered
+// network's objective then equals the convex one to about that.
+const driverFeasibility = 1e-6
 
 func newDriver(ctx context.Context, s *Settings, start time.Time, maxIter int, tol float64, every, patterns int) *driver {
 	return &driver{ctx: ctx, settings: s, start: start, maxIter: maxIter, tol: tol, every: every,
