@@ -133,6 +133,12 @@ type admm struct {
 }
 
 func (m *ADMM) solve(ctx context.Context, p *Problem, s *Settings) (*Result, error) {
+	return m.solveFrom(ctx, p, s, nil)
+}
+
+// solveFrom solves p starting from prev, the solution of the same program at another
+// β (see Path), when it is not nil.
+func (m *ADMM) solveFrom(ctx context.Context, p *Problem, s *Settings, prev *Result) (*Result, error) {
 	start := time.Now()
 	arr, err := arrangementFor(p, s, admmDefaultPatterns)
 	if err != nil {
@@ -142,13 +148,13 @@ func (m *ADMM) solve(ctx context.Context, p *Problem, s *Settings) (*Result, err
 	if err != nil {
 		return nil, err
 	}
-	return m.run(ctx, p, s, pr, start, false)
+	return m.run(ctx, p, s, pr, start, false, prev)
 }
 
-// run solves the program pr; gated drops the cone constraints (the gated ReLU
-// program: the v-step is the plain group soft threshold), which GatedReLU uses for the
-// hinge loss.
-func (m *ADMM) run(ctx context.Context, p *Problem, s *Settings, pr *program, start time.Time, gated bool) (*Result, error) {
+// run solves the program pr, from the solution prev of the program at another β if
+// not nil; gated drops the cone constraints (the gated ReLU program: the v-step is the
+// plain group soft threshold), which GatedReLU uses for the hinge loss.
+func (m *ADMM) run(ctx context.Context, p *Problem, s *Settings, pr *program, start time.Time, gated bool, prev *Result) (*Result, error) {
 	a, route, err := m.setup(p, pr, gated, s.Threads)
 	if err != nil {
 		return nil, err
@@ -161,12 +167,18 @@ func (m *ADMM) run(ctx context.Context, p *Problem, s *Settings, pr *program, st
 		return nil, err
 	}
 	a.alloc()
-	if m.WarmStart {
+	a.initRHS()
+	switch {
+	case prev != nil:
+		if err := a.startFrom(prev); err != nil {
+			return nil, err
+		}
+	case m.WarmStart:
 		if err := a.warmStart(ctx, s); err != nil {
 			return nil, err
 		}
+		a.initRHS()
 	}
-	a.initRHS()
 	if m.Anderson >= 0 {
 		mem := m.Anderson
 		if mem == 0 {

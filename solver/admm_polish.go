@@ -110,23 +110,30 @@ func (a *admm) polishBlocks() []*polishBlock {
 	return blocks
 }
 
-// adopt makes the polished point the iterate, with the multipliers of an ADMM fixed
-// point there: ρλⱼ = gⱼ = −Fⱼᵀη (the u-step's stationarity with u = v), except that a
-// zero block's gⱼ must lie in ∂(β‖·‖ + 𝟙_K)(0) = {g : ‖Π_K(g)‖ ≤ β}, so its cone part
-// is shrunk to norm β (a block the polished η would make enter gets the largest
-// multiplier the fixed point allows, and ADMM moves it from there); z = Fu and
-// μ = η/(ρσ²) for the split losses, with η clipped to the domain of ℓ*.
+// adopt makes the polished point the iterate (see setPoint).
 func (a *admm) adopt() {
-	pr, ps := a.pr, &a.pol
+	a.pol.adopted++
+	a.setPoint(a.pol.point, a.pol.eta)
+}
+
+// setPoint makes u (2P×d) the iterate, with the multipliers of an ADMM fixed point
+// for the dual candidate eta (overwritten: clipped to the domain of ℓ*): ρλⱼ = gⱼ =
+// −Fⱼᵀη (the u-step's stationarity with u = v), except that a zero block's gⱼ must
+// lie in ∂(β‖·‖ + 𝟙_K)(0) = {g : ‖Π_K(g)‖ ≤ β}, so its cone part is shrunk to norm β
+// (a block that η would make enter gets the largest multiplier the fixed point
+// allows, and ADMM moves it from there); z = Fu and μ = η/(ρσ²) for the split
+// losses. Polishing adopts its point this way, and a path starts each solve from the
+// previous β's solution.
+func (a *admm) setPoint(u, eta []float64) {
+	pr := a.pr
 	n, d, P := pr.n, pr.d, pr.P
-	ps.adopted++
-	copy(a.v, ps.point)
-	pr.loss.clipDual(ps.eta, pr.y)
-	copy(a.eta, ps.eta)
+	copy(a.v, u)
+	pr.loss.clipDual(eta, pr.y)
+	copy(a.eta, eta)
 	t := a.t[:n*P]
 	for k := 0; k < n; k++ {
 		for i, m := range pr.mask[k*P : (k+1)*P] {
-			t[k*P+i] = m * ps.eta[k]
+			t[k*P+i] = m * eta[k]
 		}
 	}
 	fe := a.rhs[:P*d] // scratch: Xᵀ(dᵢ ∘ η)
@@ -154,7 +161,7 @@ func (a *admm) adopt() {
 	if a.split {
 		copy(a.z, a.ev.convex)
 		for k := range a.mu {
-			a.mu[k] = ps.eta[k] / (a.rho * a.sig2)
+			a.mu[k] = eta[k] / (a.rho * a.sig2)
 		}
 	}
 	for j := range a.cs.act {

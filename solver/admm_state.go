@@ -391,3 +391,24 @@ func (a *admm) reset() {
 	}
 	a.initRHS()
 }
+
+// startFrom starts from prev, the solution of the same program at another β (Path):
+// its point with the multipliers of a fixed point for its dual candidate (setPoint),
+// at the default ρ. (Measured on the benchmark instance at n = 100, tolerance 1e-4,
+// paths down to β = 1e-3 against a cold solve's 1 000 iterations: the default ρ
+// took 970–1 290 iterations for the whole path of 2–12 β's and 70–600 for its last
+// solve; keeping the previous β's final ρ 970–1 850, scaling it by the ratio of the
+// β's 1 560–1 700, starting from the point alone 950–1 560.)
+func (a *admm) startFrom(prev *Result) error {
+	pr := a.pr
+	P, d := pr.P, pr.d
+	if prev.V == nil || prev.W == nil || len(prev.Dual) != pr.n {
+		return errors.New("solver: a warm start needs an ADMM result of the same program")
+	}
+	if r, c := prev.V.Dims(); r != P || c != d {
+		return fmt.Errorf("solver: warm start from %d×%d blocks, the program has %d×%d", r, c, P, d)
+	}
+	u := append(append([]float64(nil), prev.V.RawMatrix().Data...), prev.W.RawMatrix().Data...)
+	a.setPoint(u, append([]float64(nil), prev.Dual...))
+	return nil
+}

@@ -148,7 +148,7 @@ func (m *GatedReLU) solve(ctx context.Context, p *Problem, s *Settings) (*Result
 		// FISTA needs a smooth loss and converges slowly on the smoothed hinge
 		// loss; ADMM without the cone constraints handles it exactly (its z-step
 		// is the hinge's proximal map), with u = v − w.
-		res, err := (&ADMM{}).run(ctx, p, s, pr, start, true)
+		res, err := (&ADMM{}).run(ctx, p, s, pr, start, true, nil)
 		if err != nil {
 			return nil, err
 		}
