@@ -79,12 +79,13 @@ const (
 	polishMargin        = 1e-6    // a hinge point is on the margin within this of 1
 	polishStep          = 1e-13   // Newton converged: ‖δ‖ ≤ this × (1 + ‖w‖)
 	polishMultiplier    = 1e-9    // slack on a margin multiplier's interval [0, 1]
-	polishMaxColumns    = 3000    // R: the dense Newton system is R×R (72 MB)
+	polishMaxColumns    = 3000    // R for the dense Newton system, R×R (72 MB); beyond it, reducedStep
 	polishProximal      = 1e-8    // the hinge step's proximal weight, relative to β/maxⱼ‖wⱼ‖ (the norm's curvature)
 	polishCollapse      = 1e-6    // a block passing within this × its norm of zero leaves
 	polishEnter         = 1e-9    // a dormant block enters when its dual constraint exceeds β by this (relative)
 	polishEnterSize     = 1e-6    // its value enters at this × the largest block's norm
-	polishMaxEntries    = 4 << 20 // n·R: the dense Ã (32 MB)
+	polishRefinements   = 2       // iterative refinement steps of reducedStep
+	polishMaxEntries    = 1 << 25 // n·R: the dense Ã (256 MB)
 )
 
 // newPolisher sets up the restricted program of the given blocks, those with a
@@ -101,7 +102,7 @@ func newPolisher(loss Loss, y []float64, beta float64, blocks []*polishBlock) *p
 		po.blocks = append(po.blocks, b)
 		cols += b.base.Cols
 	}
-	if cols > polishMaxColumns || n*cols > polishMaxEntries {
+	if n*cols > polishMaxEntries {
 		return nil
 	}
 	po.yhat, po.eta, po.curv, po.side = make([]float64, n), make([]float64, n), make([]float64, n), make([]int8, n)
@@ -427,6 +428,19 @@ func (po *polisher) newtonStep(w []float64) []float64 {
 	g := make([]float64, R)
 	blas64.Gemv(blas.Trans, 1, blas64.General{Rows: n, Cols: R, Stride: R, Data: po.at},
 		blas64.Vector{N: n, Inc: 1, Data: po.eta}, 0, blas64.Vector{N: R, Inc: 1, Data: g})
+	if po.reduced(n) {
+		// (ÃᵀWÃ + H)δ = −∇ is the KKT system with B = √W Ã, E = I, r₂ = 0.
+		po.addRegularizerGradient(w, g)
+		rows, scale := make([]int, n), make([]float64, n)
+		for k := range rows {
+			rows[k], scale[k] = k, math.Sqrt(po.curv[k])
+		}
+		for i := range g {
+			g[i] = -g[i]
+		}
+		delta, _ := po.reducedStep(w, rows, scale, 1, 0, g, make([]float64, n))
+		return delta
+	}
 	// ÃᵀWÃ from the rows of √W Ã.
 	sa := make([]float64, n*R)
 	for k := 0; k < n; k++ {
@@ -453,6 +467,202 @@ func (po *polisher) newtonStep(w []float64) []float64 {
 		return nil
 	}
 	return delta
+}
+
+// addRegularizerGradient adds β ŵⱼ to the blocks of g.
+func (po *polisher) addRegularizerGradient(w, g []float64) {
+	for _, b := range po.blocks {
+		if b.gone {
+			continue
+		}
+		wb := w[b.off : b.off+b.r]
+		if nw := norm2(wb); nw > 0 {
+			axpy(po.beta/nw, wb, g[b.off:b.off+b.r])
+		}
+	}
+}
+
+// reduced reports whether the Newton system with rows rows of Ã is cheaper solved by
+// reducedStep (a system of rows + S unknowns, S the live blocks) than densely in
+// the R unknowns of w.
+func (po *polisher) reduced(rows int) bool {
+	R, S := float64(po.cols), 0.0
+	for _, b := range po.blocks {
+		if !b.gone {
+			S++
+		}
+	}
+	m := float64(rows)
+	dense := m*R*R + R*R*R/3
+	if po.loss == Hinge {
+		dense = 2 * (R + m) * (R + m) * (R + m) / 3
+	}
+	return m*m*R+2*(m+S)*(m+S)*(m+S)/3 < dense || po.cols > polishMaxColumns
+}
+
+// reducedStep solves the Newton (KKT) system
+//
+//	[H + εI  Bᵀ] [δ]   [r₁]
+//	[B      −eI] [ν] = [r₂],   H = blockdiag(cⱼ(I − ŵⱼŵⱼᵀ)),  cⱼ = β/‖wⱼ‖,
+//
+// with B the given rows of Ã, each scaled, through a system in ν and one unknown per
+// block (our derivation): with C = blockdiag((cⱼ + ε)I), U = blockdiag(ŵⱼ) and
+// Λ = diag(cⱼ), H + εI = C − UΛUᵀ, and the system is that of the augmented
+// [[C, Bᵀ, U], [B, −eI, 0], [Uᵀ, 0, Λ⁻¹]] in (δ, ν, m); eliminating δ = C⁻¹(r₁ − Bᵀν − Um),
+// whose C is a scalar per block, leaves
+//
+//	[BC⁻¹Bᵀ + eI   BC⁻¹U        ] [ν]   [BC⁻¹r₁ − r₂]
+//	[UᵀC⁻¹Bᵀ       UᵀC⁻¹U − Λ⁻¹ ] [m] = [UᵀC⁻¹r₁    ],
+//
+// of size rows + S. The smooth losses' Newton system (ÃᵀWÃ + H)δ = r₁ is the case
+// B = √W Ã, e = 1, r₂ = 0 (then ν = Bδ); the hinge loss's KKT system has the margin
+// rows −yₖÃₖ, e the proximal weight and r₂ the margins' residuals. Forming BC⁻¹Bᵀ
+// costs rows²·R, against R³ for the dense system: the route for many blocks and
+// few rows (the hinge loss's margin points), and for R larger than the points.
+func (po *polisher) reducedStep(w []float64, rows []int, scale []float64, e, eps float64, r1, r2 []float64) ([]float64, []float64) {
+	R, m := po.cols, len(rows)
+	var live []*polishBlock
+	for _, b := range po.blocks {
+		if !b.gone {
+			live = append(live, b)
+		}
+	}
+	S := len(live)
+	cinv := make([]float64, R) // C⁻¹ per column
+	what := make([]float64, R) // ŵ per column
+	k22 := make([]float64, S)  // UᵀC⁻¹U − Λ⁻¹
+	for j, b := range live {
+		wb := w[b.off : b.off+b.r]
+		nw := norm2(wb)
+		c := po.beta / nw
+		for i := range wb {
+			cinv[b.off+i] = 1 / (c + eps)
+			what[b.off+i] = wb[i] / nw
+		}
+		k22[j] = -eps / (c * (c + eps)) // 1/(c + ε) − 1/c, without the cancellation
+	}
+	// Bs = B C^{-1/2}, and BC⁻¹U.
+	bs := make([]float64, m*R)
+	bcu := make([]float64, m*S)
+	for r, k := range rows {
+		src := po.at[k*R : (k+1)*R]
+		dst := bs[r*R : (r+1)*R]
+		for c, v := range src {
+			dst[c] = scale[r] * v * math.Sqrt(cinv[c])
+		}
+		for j, b := range live {
+			s := 0.0
+			for i := b.off; i < b.off+b.r; i++ {
+				s += scale[r] * src[i] * cinv[i] * what[i]
+			}
+			bcu[r*S+j] = s
+		}
+	}
+	N := m + S
+	kkt := make([]float64, N*N)
+	if m > 0 {
+		k11 := make([]float64, m*m)
+		blas64.Syrk(blas.NoTrans, 1, blas64.General{Rows: m, Cols: R, Stride: R, Data: bs}, 0,
+			blas64.Symmetric{Uplo: blas.Upper, N: m, Stride: m, Data: k11})
+		for i := 0; i < m; i++ {
+			for j := i; j < m; j++ {
+				kkt[i*N+j], kkt[j*N+i] = k11[i*m+j], k11[i*m+j]
+			}
+			kkt[i*N+i] += e
+		}
+	}
+	for r := 0; r < m; r++ {
+		for j := 0; j < S; j++ {
+			kkt[r*N+m+j], kkt[(m+j)*N+r] = bcu[r*S+j], bcu[r*S+j]
+		}
+	}
+	for j := 0; j < S; j++ {
+		kkt[(m+j)*N+m+j] = k22[j]
+	}
+	po.work += float64(m)*float64(m)*float64(R) + 2*float64(N)*float64(N)*float64(N)/3 + 4*float64(m)*float64(R)
+	var lu mat.LU
+	lu.Factorize(mat.NewDense(N, N, kkt))
+	// solve returns (δ, ν) for the right-hand side (r₁, r₂) with the factorization.
+	solve := func(r1, r2 []float64) ([]float64, []float64) {
+		rhs := make([]float64, N)
+		c1 := make([]float64, R) // C⁻¹r₁
+		for i := range c1 {
+			c1[i] = cinv[i] * r1[i]
+		}
+		for r, k := range rows {
+			rhs[r] = scale[r]*dot(po.at[k*R:(k+1)*R], c1) - r2[r]
+		}
+		for j, b := range live {
+			rhs[m+j] = dot(what[b.off:b.off+b.r], c1[b.off:b.off+b.r])
+		}
+		var x mat.VecDense
+		if err := lu.SolveVecTo(&x, false, mat.NewVecDense(N, rhs)); err != nil && !isCondition(err) {
+			return nil, nil
+		}
+		sol := x.RawVector().Data
+		if len(sol) != N || !allFinite(sol) {
+			return nil, nil
+		}
+		nu, mm := sol[:m], sol[m:]
+		// δ = C⁻¹(r₁ − Bᵀν − Um).
+		delta := append([]float64(nil), r1...)
+		for r, k := range rows {
+			axpy(-scale[r]*nu[r], po.at[k*R:(k+1)*R], delta)
+		}
+		for j, b := range live {
+			for i := b.off; i < b.off+b.r; i++ {
+				delta[i] -= mm[j] * what[i]
+			}
+		}
+		for i := range delta {
+			delta[i] *= cinv[i]
+		}
+		return delta, append([]float64(nil), nu...)
+	}
+	delta, nu := solve(r1, r2)
+	// The elimination loses the digits of ε against cⱼ (the radial directions have
+	// eigenvalue ε): refinement against the residual of the full system restores them.
+	for range polishRefinements {
+		if delta == nil {
+			return nil, nil
+		}
+		q1, q2 := po.kktResidual(w, live, rows, scale, e, eps, delta, nu, r1, r2)
+		dd, dn := solve(q1, q2)
+		if dd == nil {
+			break
+		}
+		for i := range delta {
+			delta[i] += dd[i]
+		}
+		for i := range nu {
+			nu[i] += dn[i]
+		}
+	}
+	return delta, nu
+}
+
+// kktResidual returns the residual (r₁ − (H + εI)δ − Bᵀν, r₂ − Bδ + eν) of
+// reducedStep's system.
+func (po *polisher) kktResidual(w []float64, live []*polishBlock, rows []int, scale []float64, e, eps float64, delta, nu, r1, r2 []float64) ([]float64, []float64) {
+	R := po.cols
+	q1 := append([]float64(nil), r1...)
+	for _, b := range live {
+		wb := w[b.off : b.off+b.r]
+		db := delta[b.off : b.off+b.r]
+		nw := norm2(wb)
+		c := po.beta / nw
+		rad := dot(wb, db) / nw
+		for i := range db {
+			q1[b.off+i] -= c*(db[i]-rad*wb[i]/nw) + eps*db[i]
+		}
+	}
+	q2 := append([]float64(nil), r2...)
+	for r, k := range rows {
+		row := po.at[k*R : (k+1)*R]
+		axpy(-scale[r]*nu[r], row, q1)
+		q2[r] -= scale[r]*dot(row, delta) - e*nu[r]
+	}
+	return q1, q2
 }
 
 // solveSPD overwrites b with the solution of H x = b for symmetric positive
@@ -505,14 +715,32 @@ func (po *polisher) kktStep(w []float64) ([]float64, []float64) {
 	}
 	m := len(margin)
 	N := R + m
-	kkt := make([]float64, N*N)
-	h := make([]float64, R*R)
-	po.regularizerHessian(w, h, g)
 	// A proximal term ε‖δ‖²/2: where the restricted objective is linear (radial
 	// directions not pinned by a margin, a vertex not yet reached) the step runs far
 	// along the descent direction and the ratio test stops it at the next constraint,
 	// as a simplex step would.
 	eps := polishProximal * po.beta / math.Max(po.normMax(w), 1e-300)
+	if po.reduced(m) {
+		po.addRegularizerGradient(w, g)
+		scale, r2 := make([]float64, m), make([]float64, m)
+		for r, k := range margin {
+			scale[r] = -po.y[k]
+			r2[r] = po.y[k]*po.yhat[k] - 1
+		}
+		for i := range g {
+			g[i] = -g[i]
+		}
+		delta, nu := po.reducedStep(w, margin, scale, polishProximal, eps, g, r2)
+		for r, k := range margin {
+			if nu != nil {
+				po.eta[k] = -po.y[k] * nu[r]
+			}
+		}
+		return delta, nu
+	}
+	kkt := make([]float64, N*N)
+	h := make([]float64, R*R)
+	po.regularizerHessian(w, h, g)
 	for i := 0; i < R; i++ {
 		copy(kkt[i*N:i*N+R], h[i*R:(i+1)*R])
 		kkt[i*N+i] += eps
