@@ -1,13 +1,19 @@
 package solver
 
+import "math"
+
 // admmPolishShare bounds the work spent polishing to this multiple of the work spent
 // iterating: a failed attempt (wrong structure, far from the solution) then costs at
 // most as much as the iterations it waited for.
 const admmPolishShare = 1.0
 
 // polishStall is the number of checks over which a gap that fell less than tenfold
-// calls for polishing (see mayPolish).
-const polishStall = 3
+// calls for polishing, and polishSettled the relative change of the objective over
+// them below which the iterates count as settled (see mayPolish).
+const (
+	polishStall   = 3
+	polishSettled = 1e-2
+)
 
 // polishState is ADMM's record of polishing.
 type polishState struct {
@@ -16,20 +22,23 @@ type polishState struct {
 	spent, iterating  float64
 	perStep           float64 // the operations of one ADMM step
 	attempts, adopted int
-	gaps              []float64 // the certified gap at every check
+	gaps, objs        []float64 // the certified gap and the objective at every check
 	converged         bool      // the last attempt's Newton method converged
 	point             []float64 // 2P×d: the polished point
 	ev                *evaluation
 	eta               []float64
 }
 
-// mayPolish reports whether an attempt is due at a check whose certified gap is gap:
-// when ADMM is slow (the gap fell less than tenfold over the last polishStall checks;
-// where it converges fast, polishing only costs) and the budget allows.
-func (a *admm) mayPolish(gap float64) bool {
+// mayPolish reports whether an attempt is due at a check whose certified gap is gap
+// and objective obj: when ADMM is slow (the gap fell less than tenfold over the last
+// polishStall checks; where it converges fast, polishing only costs), its iterates
+// have settled (the objective moved by less than polishSettled over those checks:
+// before, the structure polishing needs is not there yet), and the budget allows.
+func (a *admm) mayPolish(gap, obj float64) bool {
 	ps := &a.pol
-	ps.gaps = append(ps.gaps, gap)
-	if len(ps.gaps) <= polishStall || ps.gaps[len(ps.gaps)-1-polishStall] >= 10*gap {
+	ps.gaps, ps.objs = append(ps.gaps, gap), append(ps.objs, obj)
+	k := len(ps.gaps) - 1 - polishStall
+	if k < 0 || ps.gaps[k] >= 10*gap || math.Abs(ps.objs[k]-obj) > polishSettled*math.Abs(obj) {
 		return false
 	}
 	return !a.slack && !a.noPolish && a.pr.beta > 0 && ps.spent <= admmPolishShare*ps.iterating && a.dr.interrupted() == NotTerminated

@@ -270,7 +270,7 @@ func (a *admm) certify(row *Iteration) Certificate {
 		violation = a.pr.violationXU(a.ev)
 	}
 	c := a.certificate(a.convex, violation)
-	if c.Gap <= a.tol || !a.mayPolish(c.Gap) {
+	if c.Gap <= a.tol || !a.mayPolish(c.Gap, c.Primal) {
 		return c
 	}
 	pc, ok := a.polish()

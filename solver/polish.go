@@ -189,6 +189,7 @@ func (b *polishBlock) basis() {
 
 // build lays out Ã from the live blocks.
 func (po *polisher) build() {
+	defer func() { po.work += float64(po.n * po.cols) }()
 	po.cols = 0
 	for _, b := range po.blocks {
 		if b.gone {
@@ -244,6 +245,7 @@ func (po *polisher) predict(w []float64) {
 	}
 	blas64.Gemv(blas.NoTrans, 1, blas64.General{Rows: po.n, Cols: po.cols, Stride: po.cols, Data: po.at},
 		blas64.Vector{N: po.cols, Inc: 1, Data: w}, 0, blas64.Vector{N: po.n, Inc: 1, Data: po.yhat})
+	po.work += 2 * float64(po.n*po.cols)
 }
 
 // normMax returns maxⱼ ‖wⱼ‖ over the live blocks.
@@ -924,6 +926,7 @@ func isCondition(err error) bool {
 func (po *polisher) ratio(w, delta []float64) (float64, func()) {
 	alpha := 1.0
 	var blocked func()
+	po.work += 6 * float64(po.n*po.cols) // the rows' values and changes, and the margins
 	for _, b := range po.blocks {
 		if b.gone {
 			continue
