@@ -10,7 +10,8 @@ import (
 )
 
 // ADMM solves the convex program (MATH.md §3) by the alternating direction method of
-// multipliers (MATH.md §4). It is the default Method.
+// multipliers (MATH.md §4); the default method (Auto) routes to it every program but
+// the smallest squared-loss ones.
 //
 // Two splittings are available. The default keeps the cone constraints with the group
 // norm: u = v, and the v-step is the proximal map of β‖v‖₂ + 𝟙_{Kᵢ}(v), which is the
@@ -29,10 +30,12 @@ import (
 // than a factor 5, refactoring for the squared loss); updates are over-relaxed, and
 // the fixed-point iteration is Anderson-accelerated with a safeguard.
 //
-// The squared and logistic losses converge to 1e-6 in tens to hundreds of iterations;
-// the hinge loss (a polyhedral, LP-like program) needs hundreds to thousands, so a
-// looser Settings.Tolerance is the practical choice for large hinge problems (training
-// accuracy settles long before the certificate).
+// The squared and logistic losses converge to 1e-6 in tens to hundreds of iterations
+// at moderate β; the hinge loss (a polyhedral, LP-like program) and small β need
+// hundreds to thousands, where polishing (see the package documentation) finishes
+// small programs once the iterates have settled. On large programs at small β a
+// looser Settings.Tolerance remains the practical choice (training accuracy settles
+// long before the certificate).
 type ADMM struct {
 	// Rho is the initial penalty ρ > 0; zero means the scale-aware default.
 	Rho float64
