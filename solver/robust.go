@@ -542,115 +542,16 @@ func (rp *robustProjector) project(a, v []float64, sign []float64, off, stride i
 // along its own coordinate, on which ψ decreases (its gradient entry is negative).
 // ψ never increases.
 func (rp *robustProjector) newtonStep(a []float64, st *robustActive, sg func(int) float64) {
-	d := rp.d
-	for range 3*d + 10 {
+	for range 3*rp.d + 10 {
 		m := len(st.k)
 		if m == 0 {
 			return
 		}
 		rp.newton++
 		lambda := rp.residual(a, st, sg)
-		if cap(rp.h) < m*d {
-			rp.h = make([]float64, m*d)
-			rp.gram = make([]float64, m*m)
-			rp.z = make([]float64, m)
-			rp.rhs = make([]float64, m)
-		}
-		h, gram, z, rhs := rp.h[:m*d], rp.gram[:m*m], rp.z[:m], rp.rhs[:m]
-		// Columns of the current piece: hₖ,c = sₖxₖ,c − εσ_c on the coordinates of S
-		// beyond ±λ (σ their sign), sₖxₖ,c off S, zero elsewhere; on the piece
-		// R = b + Hζ with b = R − Hζ.
-		for i, k := range st.k {
-			xk := rp.x[k*d : (k+1)*d]
-			s := sg(k)
-			for c := 0; c < d; c++ {
-				switch {
-				case c >= rp.dS:
-					h[i*d+c] = s * xk[c]
-				case rp.w[c] > lambda:
-					h[i*d+c] = s*xk[c] - rp.eps
-				case rp.w[c] < -lambda:
-					h[i*d+c] = s*xk[c] + rp.eps
-				default:
-					h[i*d+c] = 0
-				}
-			}
-		}
-		// Normal equations HᵀH z = HᵀHζ − HᵀR on a maximal independent subset of the
-		// support's columns (in support order, so the point just added comes last);
-		// a dependent column's weight is moved to the others (its z is 0), which
-		// leaves the piece's minimum unchanged and keeps the support at most d
-		// points, as Carathéodory allows.
-		for i := 0; i < m; i++ {
-			for j := 0; j <= i; j++ {
-				v := dot(h[i*d:(i+1)*d], h[j*d:(j+1)*d])
-				gram[i*m+j], gram[j*m+i] = v, v
-			}
-		}
-		for i := 0; i < m; i++ {
-			hz := 0.0
-			for j := 0; j < m; j++ {
-				hz += gram[i*m+j] * st.zeta[j]
-			}
-			rhs[i] = hz - dot(h[i*d:(i+1)*d], rp.r)
-		}
-		solvePivoted(gram, rhs, z, m)
-		for i := range z {
-			z[i] -= st.zeta[i] // the direction Δ = z − ζ
-		}
-		last := m - 1
-		if st.zeta[last] == 0 && z[last] <= 0 {
-			clear(z)
-			z[last] = 1
-		}
-		// The largest step keeping ζ ≥ 0 (unbounded for a coordinate direction).
-		tmax, block := math.Inf(1), -1
-		for i := range z {
-			if z[i] < 0 {
-				if t := st.zeta[i] / -z[i]; t < tmax {
-					tmax, block = t, i
-				}
-			}
-		}
-		full := true
-		for i := range z {
-			if z[i] != 0 && st.zeta[i]+z[i] <= 0 {
-				full = false
-			}
-		}
-		if full && tmax > 1 {
-			tmax = 1
-			block = -1
-		}
-		// Exact line search: ψ(ζ + tΔ) is convex in t with slope
-		// Σ_S soft(w + tΔw, λ + tΔλ)(Δw ∓ Δλ) + Σ_{off S} (w + tΔw)Δw.
-		clear(rp.dw)
-		dl := 0.0
-		for i, k := range st.k {
-			if z[i] != 0 {
-				axpy(z[i]*sg(k), rp.x[k*d:(k+1)*d], rp.dw)
-				dl += z[i]
-			}
-		}
-		dl *= rp.eps
-		slope := func(t float64) float64 {
-			s := 0.0
-			l := lambda + t*dl
-			for c := 0; c < d; c++ {
-				w := rp.w[c] + t*rp.dw[c]
-				if c >= rp.dS {
-					s += w * rp.dw[c]
-					continue
-				}
-				switch {
-				case w > l:
-					s += (w - l) * (rp.dw[c] - dl)
-				case w < -l:
-					s += (w + l) * (rp.dw[c] + dl)
-				}
-			}
-			return s
-		}
+		z := rp.direction(st, sg, lambda)
+		tmax, block := rp.maxStep(st, z)
+		slope := rp.slope(st, sg, z, lambda)
 		if slope(0) >= 0 {
 			return // no descent along the step: the support is optimal for its piece
 		}
@@ -676,6 +577,123 @@ func (rp *robustProjector) newtonStep(a []float64, st *robustActive, sg func(int
 		if t < tmax || block < 0 {
 			return // the best point of the segment (or the full step) was reached
 		}
+	}
+}
+
+// direction returns the Newton direction Δ = z − ζ of the support's weights on the
+// current piece (λ the soft threshold of the residual).
+func (rp *robustProjector) direction(st *robustActive, sg func(int) float64, lambda float64) []float64 {
+	d, m := rp.d, len(st.k)
+	if cap(rp.h) < m*d {
+		rp.h = make([]float64, m*d)
+		rp.gram = make([]float64, m*m)
+		rp.z = make([]float64, m)
+		rp.rhs = make([]float64, m)
+	}
+	h, gram, z, rhs := rp.h[:m*d], rp.gram[:m*m], rp.z[:m], rp.rhs[:m]
+	// Columns of the current piece: hₖ,c = sₖxₖ,c − εσ_c on the coordinates of S
+	// beyond ±λ (σ their sign), sₖxₖ,c off S, zero elsewhere; on the piece
+	// R = b + Hζ with b = R − Hζ.
+	for i, k := range st.k {
+		xk := rp.x[k*d : (k+1)*d]
+		s := sg(k)
+		for c := 0; c < d; c++ {
+			switch {
+			case c >= rp.dS:
+				h[i*d+c] = s * xk[c]
+			case rp.w[c] > lambda:
+				h[i*d+c] = s*xk[c] - rp.eps
+			case rp.w[c] < -lambda:
+				h[i*d+c] = s*xk[c] + rp.eps
+			default:
+				h[i*d+c] = 0
+			}
+		}
+	}
+	// Normal equations HᵀH z = HᵀHζ − HᵀR on a maximal independent subset of the
+	// support's columns (in support order, so the point just added comes last); a
+	// dependent column's weight is moved to the others (its z is 0), which leaves the
+	// piece's minimum unchanged and keeps the support at most d points, as
+	// Carathéodory allows.
+	for i := 0; i < m; i++ {
+		for j := 0; j <= i; j++ {
+			v := dot(h[i*d:(i+1)*d], h[j*d:(j+1)*d])
+			gram[i*m+j], gram[j*m+i] = v, v
+		}
+	}
+	for i := 0; i < m; i++ {
+		hz := 0.0
+		for j := 0; j < m; j++ {
+			hz += gram[i*m+j] * st.zeta[j]
+		}
+		rhs[i] = hz - dot(h[i*d:(i+1)*d], rp.r)
+	}
+	solvePivoted(gram, rhs, z, m)
+	for i := range z {
+		z[i] -= st.zeta[i]
+	}
+	last := m - 1
+	if st.zeta[last] == 0 && z[last] <= 0 {
+		clear(z)
+		z[last] = 1
+	}
+	return z
+}
+
+// maxStep returns the largest step along z keeping ζ ≥ 0 (1 when the full step keeps
+// every weight positive, +Inf for a coordinate direction) and the weight that blocks
+// it (−1 for none).
+func (rp *robustProjector) maxStep(st *robustActive, z []float64) (float64, int) {
+	tmax, block := math.Inf(1), -1
+	for i := range z {
+		if z[i] < 0 {
+			if t := st.zeta[i] / -z[i]; t < tmax {
+				tmax, block = t, i
+			}
+		}
+	}
+	full := true
+	for i := range z {
+		if z[i] != 0 && st.zeta[i]+z[i] <= 0 {
+			full = false
+		}
+	}
+	if full && tmax > 1 {
+		return 1, -1
+	}
+	return tmax, block
+}
+
+// slope returns the derivative of ψ(ζ + tΔ) in t, convex in t, for the exact line
+// search: Σ_S soft(w + tΔw, λ + tΔλ)(Δw ∓ Δλ) + Σ_{off S} (w + tΔw)Δw.
+func (rp *robustProjector) slope(st *robustActive, sg func(int) float64, z []float64, lambda float64) func(float64) float64 {
+	d := rp.d
+	clear(rp.dw)
+	dl := 0.0
+	for i, k := range st.k {
+		if z[i] != 0 {
+			axpy(z[i]*sg(k), rp.x[k*d:(k+1)*d], rp.dw)
+			dl += z[i]
+		}
+	}
+	dl *= rp.eps
+	return func(t float64) float64 {
+		s := 0.0
+		l := lambda + t*dl
+		for c := 0; c < d; c++ {
+			w := rp.w[c] + t*rp.dw[c]
+			if c >= rp.dS {
+				s += w * rp.dw[c]
+				continue
+			}
+			switch {
+			case w > l:
+				s += (w - l) * (rp.dw[c] - dl)
+			case w < -l:
+				s += (w + l) * (rp.dw[c] + dl)
+			}
+		}
+		return s
 	}
 }
 
