@@ -15,10 +15,14 @@ import (
 //   - ADMM otherwise: its iterations cost O(ndP), and polishing finishes the solve
 //     once its iterates have found the structure of the solution.
 //
-// The threshold is measured (bench/solver, "auto route"): on the benchmark instances
-// (squared loss) InteriorPoint beat ADMM only at 2Pd = 200 and β = 1e-3 (0.15 s
-// against 0.29 s), lost at 2Pd = 600 (2.8 s against 3.3 s at β = 1e-3 is a tie, 1.5
-// s against 0.23 s at β = 0.02n), and at 2Pd = 2000 took a second per Newton step.
+// The threshold is measured (go run ./bench/solver -route, squared loss, certified
+// 1e-6, two runs at load averages 5–11): InteriorPoint's Newton steps do not care
+// about β, ADMM's iterations do. At 2Pd = 200 InteriorPoint took 0.15–0.86 s against
+// ADMM's 0.29–1.7 s at β = 1e-3 but 0.20–0.62 s against 0.014–0.09 s at β = 0.02n; at
+// 2Pd = 600 2.3–2.8 s against 3.3–9.4 s at β = 1e-3 but 1.5–1.7 s against
+// 0.04–0.23 s at β = 0.02n; at 2Pd = 2000 it had not converged after a minute. 400
+// weights keeps the programs where InteriorPoint's loss at a large β is a fraction of
+// a second.
 type Auto struct{}
 
 func (m *Auto) String() string { return "auto" }

@@ -54,9 +54,10 @@
 //
 //   - InteriorPoint for the squared loss at β > 0 when the program has at most 400
 //     weights (2Pd ≤ 400): its Newton steps cost (2Pd)³ and it needs about a hundred
-//     whatever β, which on the benchmark instances beat ADMM only at 2Pd = 200 and
-//     β = 1e-3 (0.15 s against 0.29 s) and lost at 2Pd = 600 (a tie at β = 1e-3, 1.5 s
-//     against 0.23 s at β = 0.02n); at 2Pd = 2000 a Newton step took a second.
+//     whatever β. On the benchmark instances (bench/solver -route) it beat ADMM at
+//     β = 1e-3 (2Pd = 200: 0.15–0.86 s against 0.29–1.7 s; 2Pd = 600: 2.3–2.8 s
+//     against 3.3–9.4 s) and lost at β = 0.02n (2Pd = 600: 1.5–1.7 s against
+//     0.04–0.23 s); at 2Pd = 2000 it had not converged after a minute.
 //   - ADMM otherwise: the hinge and logistic losses (InteriorPoint solves the squared
 //     loss only), β = 0, and every larger program.
 //
