@@ -69,6 +69,7 @@ func (a *admm) polish() (Certificate, bool) {
 			margin[k] = pr.y[k] * z
 		}
 	}
+	po.stop = func() bool { return a.dr.interrupted() != NotTerminated }
 	ok := po.run(margin)
 	convex, _, violation := pr.eval(ps.point, ps.ev)
 	if a.gated {

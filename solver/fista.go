@@ -385,6 +385,7 @@ func (f *fistaRun) polish() (Certificate, bool) {
 			}
 		}
 	}
+	po.stop = func() bool { return f.dr.interrupted() != NotTerminated }
 	po.run(margin)
 	f.spent += po.work + 2*f.perApply
 	f.m.apply(f.polishX, f.polishAx)

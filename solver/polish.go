@@ -53,6 +53,7 @@ type polisher struct {
 	curv      []float64 // n: ℓ'' (smooth losses)
 	side      []int8    // n (hinge): −1 in L, 0 in M, +1 in R
 	proj      *coneProjector
+	stop      func() bool // if set, polled every step: cancellation and the time limit
 }
 
 // polishBlock is one block of the restricted program: uⱼ ∈ ℝᵈ with predictions
@@ -298,6 +299,9 @@ func (po *polisher) run(margin []float64) bool {
 	}
 	ok := false
 	for range polishMaxIterations {
+		if po.stop != nil && po.stop() {
+			break
+		}
 		if po.cols == 0 && !po.enter(w) {
 			break
 		}
