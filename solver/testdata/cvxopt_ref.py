@@ -125,9 +125,11 @@ def solve(inst, reltol=None, maxiters=None):
         return solve_at(inst, dict(reltol=reltol, abstol=1e-12, feastol=1e-8), maxiters)
     res = None
     for opts in ATTEMPTS:
+        stdout = sys.stdout
         try:
             res = solve_at(inst, opts, maxiters)
         except ValueError:  # cvxopt's scaling update failed in a stalled solve
+            sys.stdout = stdout  # solve_at leaves its progress clock installed
             if opts is ATTEMPTS[-1]:
                 raise
             continue
