@@ -59,6 +59,7 @@ const (
 	ipmStep              = 0.99 // fraction of the step to the cone's boundary
 	ipmFeasible          = 1e-9 // largest relative cone violation of an Optimal point
 	ipmPruneIterations   = 4    // iterations past the tolerance to make pruning fit in it
+	ipmRefinements       = 1    // steps of iterative refinement per solve
 )
 
 func (m *InteriorPoint) solve(ctx context.Context, p *Problem, s *Settings) (*Result, error) {
