@@ -459,13 +459,8 @@ func (ip *pdip) hsolve(ru, rt, rx, xdu []float64) {
 			ru[c] -= v
 		}
 	}
-	av, bw := ru[:dp], ru[dp:]
-	if dbgDense {
-		ip.dbgFull(ru)
-		goto recover
-	}
-	{
 	// The v/w split: r = B_w T⁻¹a − B_v T⁻¹b, then (C⁻¹ + K) e = r.
+	av, bw := ru[:dp], ru[dp:]
 	e := ip.gbuf[:dp]
 	ta, tb := make([]float64, d), make([]float64, d)
 	for i := 0; i < P; i++ {
@@ -504,8 +499,6 @@ func (ip *pdip) hsolve(ru, rt, rx, xdu []float64) {
 			bw[i*d+r] = ta[r] - e[i*d+r]
 		}
 	}
-	}
-recover:
 	// Recover dτ and dξ.
 	for j := 0; j < nb; j++ {
 		rt[j] = (rt[j] - dot(ip.stu[j*d:(j+1)*d], ru[j*d:(j+1)*d])) / ip.stt[j]
@@ -521,55 +514,5 @@ recover:
 			}
 			rx[k] = (rx[k] - ip.hd1[k]*ip.y[k]*f) / (ip.hd0[k] + ip.hd1[k])
 		}
-	}
-}
-
-var dbgDense = false
-
-// dbgFull solves M du = r by a dense 2dP Cholesky (debug).
-func (ip *pdip) dbgFull(r []float64) {
-	N, d, P, dp := ip.N, ip.d, ip.P, ip.dp
-	k := make([]float64, dp*dp)
-	if ip.kFixed != nil {
-		copy(k, ip.kFixed)
-	} else {
-		ip.gram(context.Background(), k, ip.delta)
-	}
-	m := make([]float64, N*N)
-	for a := 0; a < N; a++ {
-		for b := 0; b <= a; b++ {
-			ka, kb := a%dp, b%dp
-			if kb > ka {
-				ka, kb = kb, ka
-			}
-			v := k[ka*dp+kb]
-			if (a < dp) != (b < dp) {
-				v = -v
-			}
-			m[a*N+b] = v
-		}
-	}
-	for j := 0; j < 2*P; j++ {
-		bl := ip.bblk[j*d*d : (j+1)*d*d]
-		for a := 0; a < d; a++ {
-			for b := 0; b <= a; b++ {
-				m[(j*d+a)*N+j*d+b] += bl[a*d+b]
-			}
-		}
-	}
-	sc := make([]float64, N)
-	for a := 0; a < N; a++ {
-		sc[a] = 1 / math.Sqrt(m[a*N+a])
-	}
-	for a := 0; a < N; a++ {
-		for b := 0; b <= a; b++ {
-			m[a*N+b] *= sc[a] * sc[b]
-		}
-		r[a] *= sc[a]
-	}
-	lapack64.Potrf(blas64.Symmetric{Uplo: blas.Lower, N: N, Stride: N, Data: m})
-	cholSolve(blas64.Triangular{Uplo: blas.Lower, Diag: blas.NonUnit, N: N, Stride: N, Data: m}, r)
-	for a := range r {
-		r[a] *= sc[a]
 	}
 }
