@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"time"
 
 	"gonum.org/v1/gonum/mat"
@@ -55,11 +54,13 @@ func (m *InteriorPoint) String() string { return "interior point" }
 
 // Constants of the interior-point method.
 const (
-	ipmDefaultIterations = 100  // iterations (two solves with one factorization each)
+	ipmDefaultIterations = 200  // iterations (one factorization each)
 	ipmStep              = 0.99 // fraction of the step to the cone's boundary
 	ipmFeasible          = 1e-9 // largest relative cone violation of an Optimal point
 	ipmPruneIterations   = 4    // iterations past the tolerance to make pruning fit in it
 	ipmRefinements       = 1    // steps of iterative refinement per solve
+	ipmCorrectors        = 2    // centrality correctors per iteration at most
+	ipmReach             = 3    // the correctors aim at this multiple of the step
 )
 
 func (m *InteriorPoint) solve(ctx context.Context, p *Problem, s *Settings) (*Result, error) {
@@ -127,28 +128,41 @@ type ipmRun struct {
 }
 
 // loop iterates until the certificate reaches the tolerance or a limit is met, and
-// returns the status and, for a failure, its message.
+// returns the status and, for a failure, its message. Whenever it stops, a point
+// certified within the tolerance makes the solve Optimal.
 func (r *ipmRun) loop(ctx context.Context, maxIter int) (Status, string) {
+	status, msg := r.iterate(ctx, maxIter)
+	if status != Optimal && r.best != nil && r.best.within(r.tol) {
+		r.best, _ = r.ip.prune(r.best, r.tol)
+		return Optimal, ""
+	}
+	return status, msg
+}
+
+func (r *ipmRun) iterate(ctx context.Context, maxIter int) (Status, string) {
 	ip, s := r.ip, r.settings
 	if err := ip.initialize(ctx); err != nil {
 		return ipmStop(ctx, err)
 	}
 	for {
 		pt := ip.certify()
-		if r.best == nil || pt.cert.Gap <= r.best.cert.Gap || math.IsNaN(r.best.cert.Gap) {
+		if r.best == nil || pt.better(r.best) {
 			r.best = pt
 		}
 		if r.iter > 0 {
 			r.record(pt)
 		}
-		if pt.cert.Gap <= r.tol && pt.cert.ConeViolation <= ipmFeasible {
+		if pt.within(r.tol) {
 			// Blocks that vanish at the optimum are about μ in size; when setting
 			// them to zero costs more than the gap allows, a few more iterations
 			// shrink them (and the gap) further.
 			pruned, ok := ip.prune(pt, r.tol)
-			if ok || r.extra >= ipmPruneIterations || r.iter >= maxIter {
+			if ok {
 				r.best = pruned
 				return Optimal, ""
+			}
+			if r.extra >= ipmPruneIterations {
+				return IterationLimit, "" // loop returns the best point, Optimal
 			}
 			r.extra++
 		}

@@ -10,6 +10,22 @@ type ipmPoint struct {
 	cert Certificate
 }
 
+// within reports whether p is certified within tol: a relative gap ≤ tol at a point
+// feasible to ipmFeasible.
+func (p *ipmPoint) within(tol float64) bool {
+	return p.cert.Gap <= tol && p.cert.ConeViolation <= ipmFeasible
+}
+
+// better reports whether p is a better point to return than q: feasible to
+// ipmFeasible when q is not, or as feasible with a smaller gap.
+func (p *ipmPoint) better(q *ipmPoint) bool {
+	pf, qf := p.cert.ConeViolation <= ipmFeasible, q.cert.ConeViolation <= ipmFeasible
+	if pf != qf {
+		return pf
+	}
+	return p.cert.Gap <= q.cert.Gap || math.IsNaN(q.cert.Gap)
+}
+
 // certify evaluates the current iterate (residuals included, for the next step) and
 // returns its certificate:
 //

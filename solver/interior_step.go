@@ -28,7 +28,7 @@ type ipmWork struct {
 	nu, nt, nx    []float64 // x-space scratch
 	yc            []float64 // n scratch
 	xdu           []float64 // n×2P scratch
-	aff, dir      *ipmDir
+	aff, dir, cor *ipmDir
 	rf            *ipmRefine
 }
 
@@ -45,7 +45,7 @@ func (ip *pdip) newWork() *ipmWork {
 		rz: make([]float64, m), t: make([]float64, m), rp: make([]float64, m), gdx: make([]float64, m),
 		bs: make([]float64, m), nrz: make([]float64, m),
 		nu: make([]float64, ip.N), nt: make([]float64, ip.nb), nx: make([]float64, len(ip.xi)),
-		yc: make([]float64, ip.n), xdu: make([]float64, ip.n*ip.nb), aff: ip.newDir(), dir: ip.newDir(),
+		yc: make([]float64, ip.n), xdu: make([]float64, ip.n*ip.nb), aff: ip.newDir(), dir: ip.newDir(), cor: ip.newDir(),
 		rf: &ipmRefine{u: make([]float64, ip.N), t: make([]float64, ip.nb), x: make([]float64, len(ip.xi)),
 			z: make([]float64, m), s: make([]float64, m), fd: make([]float64, ip.n), d: ip.newDir()}}
 	if !ip.hinge {
@@ -293,9 +293,34 @@ func (ip *pdip) step(ctx context.Context) (float64, error) {
 	d := w.dir
 	ip.solveKKT(w, d, w.nu, w.nt, w.nx, w.nrz, w.bs)
 	alpha = math.Min(1, ipmStep*math.Min(cn.maxStep(cn.lam, d.ss), cn.maxStep(cn.lam, d.zs)))
+	for range ipmCorrectors {
+		next, ok := ip.centrality(w, d, alpha, sigma*mu)
+		if !ok {
+			break
+		}
+		w.dir, w.cor = w.cor, w.dir
+		d = w.dir
+		alpha = next
+	}
 	if ip.loss == Logistic {
 		alpha = ip.backtrack(w, d, alpha)
 	}
+	// The step is 0.99 of the way to the boundary in the scaled variables; near the
+	// end, rounding in s + αΔs can still leave a second-order cone, so it shrinks
+	// until the new s and z are interior.
+	ts, tz := w.rf.s, w.rf.z
+	for range 60 {
+		for i := range ts {
+			ts[i] = ip.s[i] + alpha*d.s[i]
+			tz[i] = ip.z[i] + alpha*d.z[i]
+		}
+		if cn.minEig(ts) > 0 && cn.minEig(tz) > 0 {
+			break
+		}
+		alpha /= 2
+	}
+	copy(ip.s, ts)
+	copy(ip.z, tz)
 	for c := range ip.u {
 		ip.u[c] += alpha * d.u[c]
 	}
@@ -304,10 +329,6 @@ func (ip *pdip) step(ctx context.Context) (float64, error) {
 	}
 	for k := range ip.xi {
 		ip.xi[k] += alpha * d.xi[k]
-	}
-	for i := range ip.s {
-		ip.s[i] += alpha * d.s[i]
-		ip.z[i] += alpha * d.z[i]
 	}
 	return alpha, nil
 }
@@ -341,4 +362,38 @@ func (ip *pdip) backtrack(w *ipmWork, d *ipmDir, alpha float64) float64 {
 		alpha /= 2
 	}
 	return alpha
+}
+
+// centrality computes a centrality corrector of d (Gondzio 1996): at the enlarged
+// step α̃ = min(1, ipmReach·α) the products (λ + α̃W⁻¹Δs)∘(λ + α̃WΔz) of the linear
+// rows outside [σμ/10, 10σμ] are moved into it (the second-order cones are left as
+// they are), the system is solved again with the right-hand side so corrected (into
+// w.cor, w.bs is updated), and the corrected direction is taken when its step is at
+// least 1 % longer; it reports the step and whether it was taken.
+func (ip *pdip) centrality(w *ipmWork, d *ipmDir, alpha, target float64) (float64, bool) {
+	cn := ip.cn
+	at := math.Min(1, ipmReach*alpha)
+	lo, hi := target/10, 10*target
+	changed := false
+	for i := 0; i < cn.ml; i++ {
+		v := (cn.lam[i] + at*d.ss[i]) * (cn.lam[i] + at*d.zs[i])
+		switch {
+		case v < lo:
+			w.bs[i] += lo - v
+			changed = true
+		case v > hi:
+			w.bs[i] += math.Max(hi-v, -hi)
+			changed = true
+		}
+	}
+	if !changed {
+		return alpha, false
+	}
+	c := w.cor
+	ip.solveKKT(w, c, w.nu, w.nt, w.nx, w.nrz, w.bs)
+	next := math.Min(1, ipmStep*math.Min(cn.maxStep(cn.lam, c.ss), cn.maxStep(cn.lam, c.zs)))
+	if next < 1.01*alpha {
+		return alpha, false
+	}
+	return next, true
 }
