@@ -59,7 +59,9 @@ const (
 	ipmFeasible          = 1e-9 // largest relative cone violation of an Optimal point
 	ipmPruneIterations   = 4    // iterations past the tolerance to make pruning fit in it
 	ipmRefinements       = 1    // steps of iterative refinement per solve
+	ipmRefineGap         = 1e-5 // relative gap sᵀz/|f| below which directions are refined
 	ipmCorrectors        = 2    // centrality correctors per iteration at most
+	ipmCorrectorRatio    = 8    // factorization cost in solves beyond which they are used
 	ipmReach             = 3    // the correctors aim at this multiple of the step
 )
 
@@ -93,7 +95,8 @@ func (m *InteriorPoint) solve(ctx context.Context, p *Problem, s *Settings) (*Re
 	status, msg := run.loop(ctx, maxIter)
 	best := run.best
 	if best == nil { // no iterate was evaluated (an immediate failure)
-		best = ip.certify()
+		best = ip.newPoint()
+		ip.certify(best)
 	}
 	u := best.u
 	net := pr.network(u)
@@ -144,10 +147,17 @@ func (r *ipmRun) iterate(ctx context.Context, maxIter int) (Status, string) {
 	if err := ip.initialize(ctx); err != nil {
 		return ipmStop(ctx, err)
 	}
+	var spare *ipmPoint
 	for {
-		pt := ip.certify()
+		pt := spare
+		if pt == nil {
+			pt = ip.newPoint()
+		}
+		ip.certify(pt)
 		if r.best == nil || pt.better(r.best) {
-			r.best = pt
+			r.best, spare = pt, r.best
+		} else {
+			spare = pt
 		}
 		if r.iter > 0 {
 			r.record(pt)
@@ -203,3 +213,4 @@ func (r *ipmRun) record(pt *ipmPoint) {
 		DualityGap: pt.cert.Gap}
 	r.history = record(r.history, r.settings.Recorder, it)
 }
+

@@ -27,7 +27,7 @@ func (p *ipmPoint) better(q *ipmPoint) bool {
 }
 
 // certify evaluates the current iterate (residuals included, for the next step) and
-// returns its certificate:
+// sets pt to it and its certificate:
 //
 //   - the primal point is u, each block moved along its pattern's generator hᵢ by the
 //     least amount that puts it on its cone when it violates it ((2Dᵢ − I)Xhᵢ > 0 on
@@ -37,11 +37,11 @@ func (p *ipmPoint) better(q *ipmPoint) bool {
 //     −y∘z of the margin rows for the hinge loss, clipped to the domain of ℓ*) with
 //     ζⱼ = the pattern rows' z, divided by t = max(1, maxⱼ ‖Fⱼᵀη − Gⱼᵀζⱼ‖/β) to make
 //     it feasible, and Dual = −ℓ*(η/t), a lower bound on the optimum.
-func (ip *pdip) certify() *ipmPoint {
+func (ip *pdip) certify(pt *ipmPoint) {
 	w := ip.work
 	ip.evaluate(w)
 	n, d, P, nb := ip.n, ip.d, ip.P, ip.nb
-	pt := &ipmPoint{u: append([]float64(nil), ip.u...), eta: make([]float64, n)}
+	copy(pt.u, ip.u)
 	xu := append(w.xdu[:0], ip.xu...)
 	ip.correct(pt.u, xu)
 	yhat := w.yc
@@ -98,7 +98,11 @@ func (ip *pdip) certify() *ipmPoint {
 	}
 	dual := ip.offset + ip.loss.negConjugate(eta, ip.y)
 	pt.cert = Certificate{Primal: primal, Dual: dual, Gap: relativeGap(primal, dual), ConeViolation: violation, DualScale: scaleT}
-	return pt
+}
+
+// newPoint returns a point with room for the program's weights and dual.
+func (ip *pdip) newPoint() *ipmPoint {
+	return &ipmPoint{u: make([]float64, ip.N), eta: make([]float64, ip.n)}
 }
 
 // correct moves each block of u (with X Uᵀ in xu) that violates its cone along its

@@ -170,11 +170,15 @@ func (c *cone) addIdentity(x []float64, a float64) {
 func (c *cone) minEig(x []float64) float64 {
 	m := math.Inf(1)
 	for i := 0; i < c.ml; i++ {
-		m = math.Min(m, x[i])
+		if x[i] < m || x[i] != x[i] {
+			m = x[i]
+		}
 	}
 	for j := 0; j < c.nq; j++ {
 		o := c.ml + j*c.q
-		m = math.Min(m, x[o]-norm2(x[o+1:o+c.q]))
+		if e := x[o] - norm2(x[o+1:o+c.q]); e < m || e != e {
+			m = e
+		}
 	}
 	return m
 }
@@ -186,7 +190,9 @@ func (c *cone) maxStep(x, d []float64) float64 {
 	alpha := math.Inf(1)
 	for i := 0; i < c.ml; i++ {
 		if d[i] < 0 {
-			alpha = math.Min(alpha, -x[i]/d[i])
+			if a := -x[i] / d[i]; a < alpha {
+				alpha = a
+			}
 		}
 	}
 	q := c.q
@@ -197,7 +203,9 @@ func (c *cone) maxStep(x, d []float64) float64 {
 		cc := xd * xd // xᵀJx > 0
 		a := dj[0]*dj[0] - dot(dj[1:], dj[1:])
 		b := 2 * (xj[0]*dj[0] - dot(xj[1:], dj[1:]))
-		alpha = math.Min(alpha, firstPositiveRoot(a, b, cc))
+		if r := firstPositiveRoot(a, b, cc); r < alpha {
+			alpha = r
+		}
 	}
 	return alpha
 }

@@ -59,6 +59,7 @@ type pdip struct {
 
 	work               *ipmWork
 	primalRes, dualRes float64 // of the last evaluate
+	correctors         int     // centrality correctors per iteration at most
 
 	// Scratch.
 	tn2p, wx, blk, blk2, gbuf []float64
@@ -123,6 +124,7 @@ func newPDIP(pr *program) (*pdip, error) {
 		mulXT(ip.x, ip.xh, ip.gens, P, &ip.tbuf)
 	}
 	ip.work = ip.newWork()
+	ip.correctors = correctorsFor(n, d, P, pr.loss == Squared)
 	if pr.loss == Squared {
 		ip.kFixed = make([]float64, dp*dp)
 		if err := ip.gram(context.Background(), ip.kFixed, nil); err != nil {
@@ -515,4 +517,24 @@ func (ip *pdip) hsolve(ru, rt, rx, xdu []float64) {
 			rx[k] = (rx[k] - ip.hd1[k]*ip.y[k]*f) / (ip.hd0[k] + ip.hd1[k])
 		}
 	}
+}
+
+// correctorsFor returns the centrality correctors per iteration for a program: each
+// costs one solve with the factorization, so they pay when the factorization costs
+// many solves (Gondzio 1996 chooses their number by this ratio). The flop counts:
+// forming K (n(dP)², none for the squared loss, whose K is fixed) and the blocks
+// (2Pnd²), factoring ((dP)³/3); a solve: the triangular solves (2(dP)²) and the
+// products with X and G (about 10·2Pnd).
+func correctorsFor(n, d, p int, fixedK bool) int {
+	fn, fd, fp := float64(n), float64(d), float64(p)
+	dp := fd * fp
+	factor := dp*dp*dp/3 + 2*fp*fn*fd*fd
+	if !fixedK {
+		factor += fn * dp * dp
+	}
+	solve := 2*dp*dp + 20*fp*fn*fd
+	if factor < ipmCorrectorRatio*solve {
+		return 0
+	}
+	return ipmCorrectors
 }

@@ -23,8 +23,9 @@ type ipmWork struct {
 	rz            []float64 // r_z = s + Gx − h
 	curv          []float64 // ℓ” on ŷ (nil for the hinge loss)
 	gap           float64   // sᵀz
+	objective     float64   // |f| at the point, for the relative gap
 	t, rp, gdx    []float64 // cone scratch
-	bs, nrz       []float64 // cone scratch
+	bs, nrz, cbs  []float64 // cone scratch
 	nu, nt, nx    []float64 // x-space scratch
 	yc            []float64 // n scratch
 	xdu           []float64 // n×2P scratch
@@ -43,7 +44,7 @@ func (ip *pdip) newWork() *ipmWork {
 	m := ip.cn.size()
 	w := &ipmWork{rxu: make([]float64, ip.N), rxt: make([]float64, ip.nb), rxx: make([]float64, len(ip.xi)),
 		rz: make([]float64, m), t: make([]float64, m), rp: make([]float64, m), gdx: make([]float64, m),
-		bs: make([]float64, m), nrz: make([]float64, m),
+		bs: make([]float64, m), nrz: make([]float64, m), cbs: make([]float64, m),
 		nu: make([]float64, ip.N), nt: make([]float64, ip.nb), nx: make([]float64, len(ip.xi)),
 		yc: make([]float64, ip.n), xdu: make([]float64, ip.n*ip.nb), aff: ip.newDir(), dir: ip.newDir(), cor: ip.newDir(),
 		rf: &ipmRefine{u: make([]float64, ip.N), t: make([]float64, ip.nb), x: make([]float64, len(ip.xi)),
@@ -80,7 +81,14 @@ func (ip *pdip) lossDerivatives(curv []float64) float64 {
 func (ip *pdip) evaluate(w *ipmWork) {
 	ip.mulG(w.rz, ip.u, ip.tau, ip.xi, ip.xu)
 	ip.predict(ip.xu, ip.yhat)
-	ip.lossDerivatives(w.curv)
+	f := ip.offset + ip.lossDerivatives(w.curv)
+	for _, t := range ip.tau {
+		f += ip.beta * t
+	}
+	for _, x := range ip.xi {
+		f += x
+	}
+	w.objective = math.Abs(f)
 	hn := 0.0
 	for i := range w.rz {
 		w.rz[i] += ip.s[i] - ip.h(i)
@@ -117,6 +125,13 @@ func (ip *pdip) h(i int) float64 {
 //	H Δx = bx + Gᵀr',  Δz = W⁻²GΔx − r',  W⁻¹Δs = t − WΔz.
 func (ip *pdip) solveKKT(w *ipmWork, dir *ipmDir, bxu, bxt, bxx, bz, bs []float64) {
 	ip.solveOnce(w, dir, bxu, bxt, bxx, bz, bs)
+	ip.refine(w, dir, bxu, bxt, bxx, bz, bs)
+}
+
+// refine improves the solution dir of the Newton system by ipmRefinements steps of
+// iterative refinement: the residual of the equations is solved for a correction with
+// the same factorization.
+func (ip *pdip) refine(w *ipmWork, dir *ipmDir, bxu, bxt, bxx, bz, bs []float64) {
 	rf := w.rf
 	for range ipmRefinements {
 		ip.kktResidual(w, dir, bxu, bxt, bxx, bz, bs)
@@ -274,7 +289,7 @@ func (ip *pdip) step(ctx context.Context) (float64, error) {
 		w.bs[i] = -w.bs[i]
 	}
 	a := w.aff
-	ip.solveKKT(w, a, w.nu, w.nt, w.nx, w.nrz, w.bs)
+	ip.solveOnce(w, a, w.nu, w.nt, w.nx, w.nrz, w.bs)
 	alpha := math.Min(1, math.Min(cn.maxStep(cn.lam, a.ss), cn.maxStep(cn.lam, a.zs)))
 	deg := cn.degree()
 	mu := w.gap / deg
@@ -291,9 +306,9 @@ func (ip *pdip) step(ctx context.Context) (float64, error) {
 	}
 	cn.addIdentity(w.bs, sigma*mu)
 	d := w.dir
-	ip.solveKKT(w, d, w.nu, w.nt, w.nx, w.nrz, w.bs)
+	ip.solveOnce(w, d, w.nu, w.nt, w.nx, w.nrz, w.bs)
 	alpha = math.Min(1, ipmStep*math.Min(cn.maxStep(cn.lam, d.ss), cn.maxStep(cn.lam, d.zs)))
-	for range ipmCorrectors {
+	for range ip.correctors {
 		next, ok := ip.centrality(w, d, alpha, sigma*mu)
 		if !ok {
 			break
@@ -301,6 +316,13 @@ func (ip *pdip) step(ctx context.Context) (float64, error) {
 		w.dir, w.cor = w.cor, w.dir
 		d = w.dir
 		alpha = next
+	}
+	// Only the direction taken is refined, and only once the gap is small (the
+	// predictor, the trial correctors and the early iterations need no more accuracy
+	// than one solve gives; the solves lose accuracy as the scaling W grows extreme).
+	if w.gap <= ipmRefineGap*w.objective {
+		ip.refine(w, d, w.nu, w.nt, w.nx, w.nrz, w.bs)
+		alpha = math.Min(1, ipmStep*math.Min(cn.maxStep(cn.lam, d.ss), cn.maxStep(cn.lam, d.zs)))
 	}
 	if ip.loss == Logistic {
 		alpha = ip.backtrack(w, d, alpha)
@@ -368,21 +390,24 @@ func (ip *pdip) backtrack(w *ipmWork, d *ipmDir, alpha float64) float64 {
 // step α̃ = min(1, ipmReach·α) the products (λ + α̃W⁻¹Δs)∘(λ + α̃WΔz) of the linear
 // rows outside [σμ/10, 10σμ] are moved into it (the second-order cones are left as
 // they are), the system is solved again with the right-hand side so corrected (into
-// w.cor, w.bs is updated), and the corrected direction is taken when its step is at
-// least 1 % longer; it reports the step and whether it was taken.
+// w.cor), and the corrected direction is taken when its step is at least 1 % longer
+// (w.bs then becomes its right-hand side); it reports the step and whether it was
+// taken.
 func (ip *pdip) centrality(w *ipmWork, d *ipmDir, alpha, target float64) (float64, bool) {
 	cn := ip.cn
 	at := math.Min(1, ipmReach*alpha)
 	lo, hi := target/10, 10*target
+	bs := w.cbs
+	copy(bs, w.bs)
 	changed := false
 	for i := 0; i < cn.ml; i++ {
 		v := (cn.lam[i] + at*d.ss[i]) * (cn.lam[i] + at*d.zs[i])
 		switch {
 		case v < lo:
-			w.bs[i] += lo - v
+			bs[i] += lo - v
 			changed = true
 		case v > hi:
-			w.bs[i] += math.Max(hi-v, -hi)
+			bs[i] += math.Max(hi-v, -hi)
 			changed = true
 		}
 	}
@@ -390,10 +415,11 @@ func (ip *pdip) centrality(w *ipmWork, d *ipmDir, alpha, target float64) (float6
 		return alpha, false
 	}
 	c := w.cor
-	ip.solveKKT(w, c, w.nu, w.nt, w.nx, w.nrz, w.bs)
+	ip.solveOnce(w, c, w.nu, w.nt, w.nx, w.nrz, bs)
 	next := math.Min(1, ipmStep*math.Min(cn.maxStep(cn.lam, c.ss), cn.maxStep(cn.lam, c.zs)))
 	if next < 1.01*alpha {
 		return alpha, false
 	}
+	copy(w.bs, bs)
 	return next, true
 }

@@ -10,7 +10,10 @@
 // n points with d − 1 Gaussian features and a bias column, targets from a planted
 // 5-neuron ReLU network, P patterns from Gaussian directions.
 //
-// Both sides stop at a relative gap of 1e-6 (Settings.Tolerance; cvxopt's reltol).
+// Both sides stop at a relative gap of 1e-6: the Go method by its certificate
+// (Settings.Tolerance), cvxopt at an absolute gap of 1e-6 times the Go optimum (its
+// abstol; its own reltol is relative to an objective that lacks the constant ½‖y‖²
+// of the squared loss and stopped there at gaps up to 1e-5 of the program's optimum).
 // cvxopt runs to the end when a timed start (-timed iterations) predicts a solve
 // within -full; otherwise its time is extrapolated as setup + first iteration + the
 // mean timed iteration × the iterations cvxopt took on the largest fully solved
@@ -119,7 +122,7 @@ func run() error {
 				if err := writeInstance(path, prob, arr); err != nil {
 					return err
 				}
-				cvx, estimated, err := solveCvxopt(path, fullIters[key])
+				cvx, estimated, err := solveCvxopt(path, 1e-6*math.Abs(goRes.Objective), fullIters[key])
 				if err != nil {
 					fmt.Println(row + fmt.Sprintf(" %s | | | |", err))
 					continue
@@ -146,10 +149,13 @@ func run() error {
 }
 
 func seconds(s float64) string {
-	if s < 1 {
-		return fmt.Sprintf("%.3f s", s)
+	switch {
+	case s < 0.1:
+		return fmt.Sprintf("%.2g ms", 1000*s)
+	case s < 10:
+		return fmt.Sprintf("%.2f s", s)
 	}
-	return fmt.Sprintf("%.1f s", s)
+	return fmt.Sprintf("%.0f s", s)
 }
 
 // problem draws an instance exactly as solver's ipmBenchProblem does.
@@ -271,8 +277,8 @@ type cvxResult struct {
 // solves to the end, otherwise it returns the prediction (estimated = true).
 // Iterations are counted from cvxopt's progress lines (its "iterations" field is
 // missing for the logistic loss).
-func solveCvxopt(path string, knownIters int) (*cvxResult, bool, error) {
-	start, err := cvxopt(path, *timedFlag)
+func solveCvxopt(path string, abstol float64, knownIters int) (*cvxResult, bool, error) {
+	start, err := cvxopt(path, abstol, *timedFlag)
 	if err != nil {
 		return nil, false, err
 	}
@@ -286,7 +292,7 @@ func solveCvxopt(path string, knownIters int) (*cvxResult, bool, error) {
 	}
 	predicted := start.FirstIteration + mean(start.IterationTimes)*float64(iters)
 	if predicted <= fullFlag.Seconds() {
-		full, err := cvxopt(path, 0)
+		full, err := cvxopt(path, abstol, 0)
 		if err != nil {
 			return nil, false, err
 		}
@@ -299,12 +305,12 @@ func solveCvxopt(path string, knownIters int) (*cvxResult, bool, error) {
 	return &cvxResult{Seconds: predicted, CPUSeconds: start.FirstCPU + mean(start.IterationCPU)*float64(iters), Iterations: iters}, true, nil
 }
 
-func cvxopt(path string, maxiters int) (*cvxResult, error) {
+func cvxopt(path string, abstol float64, maxiters int) (*cvxResult, error) {
 	in, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	args := []string{script, "solve", "--reltol", "1e-6"}
+	args := []string{script, "solve", "--abstol", strconv.FormatFloat(abstol, 'g', -1, 64)}
 	if maxiters > 0 {
 		args = append(args, "--maxiters", strconv.Itoa(maxiters))
 	}
