@@ -213,4 +213,3 @@ func (r *ipmRun) record(pt *ipmPoint) {
 		DualityGap: pt.cert.Gap}
 	r.history = record(r.history, r.settings.Recorder, it)
 }
-
