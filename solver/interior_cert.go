@@ -216,3 +216,19 @@ func (ip *pdip) fullDual(eta []float64) []float64 {
 	}
 	return out
 }
+
+// accuracy returns the training accuracy of the iterate's predictions over all rows
+// of X (a zero row is predicted 0, which counts as +1), NaN for the squared loss.
+func (ip *pdip) accuracy() float64 {
+	a := trainAccuracy(ip.yhat, ip.y)
+	if math.IsNaN(a) || ip.n == ip.pr.n {
+		return a
+	}
+	correct := a * float64(ip.n)
+	for k, y := range ip.pr.y {
+		if y > 0 && norm2(ip.pr.x[k*ip.d:(k+1)*ip.d]) == 0 {
+			correct++
+		}
+	}
+	return correct / float64(ip.pr.n)
+}

@@ -76,6 +76,43 @@ func TestInteriorPointWithoutGenerators(t *testing.T) {
 	}
 }
 
+// TestInteriorPointZeroRows solves a program whose X has zero rows (which constrain
+// nothing and add ℓ(0, yₖ) to the loss; the method drops them) and compares with
+// ADMM, which keeps them; the dual returned covers every row.
+func TestInteriorPointZeroRows(t *testing.T) {
+	for _, loss := range []Loss{Squared, Hinge, Logistic} {
+		p := smallProblem(loss, 30, 4)
+		for _, k := range []int{3, 11, 29} {
+			p.X.SetRow(k, make([]float64, 3))
+		}
+		arr, err := SampleArrangement(p.X, 10, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := &Settings{Arrangement: arr, Tolerance: 1e-8, MaxIterations: 50000}
+		ipm, err := Solve(context.Background(), p, s, &InteriorPoint{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		admm, err := Solve(context.Background(), p, s, &ADMM{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ipm.Status != Optimal || admm.Status != Optimal {
+			t.Fatalf("%v: statuses %v (%s), %v", loss, ipm.Status, ipm.Message, admm.Status)
+		}
+		if rel := math.Abs(ipm.Objective-admm.Objective) / admm.Objective; rel > 1e-6 {
+			t.Errorf("%v: interior point %.10g, ADMM %.10g", loss, ipm.Objective, admm.Objective)
+		}
+		if ipm.Certificate.Dual > admm.Objective*(1+1e-9) {
+			t.Errorf("%v: dual bound %.10g above ADMM's optimum %.10g", loss, ipm.Certificate.Dual, admm.Objective)
+		}
+		if len(ipm.Dual) != 30 || ipm.Dual[11] != -p.Y[11]*map[Loss]float64{Squared: 1, Hinge: 1, Logistic: 0.5}[loss] {
+			t.Errorf("%v: dual of length %d, %v on a zero row", loss, len(ipm.Dual), ipm.Dual[11])
+		}
+	}
+}
+
 func TestInteriorPointRefuses(t *testing.T) {
 	wide := randomData(30, 120, false, 1)
 	wideArr, err := SampleArrangement(wide, 100, 1)
@@ -96,7 +133,7 @@ func TestInteriorPointRefuses(t *testing.T) {
 		{"β = 0", &Problem{X: smallProblem(Squared, 10, 1).X, Y: smallProblem(Squared, 10, 1).Y, Loss: Squared}, nil, "β > 0"},
 		{"too large", &Problem{X: wide, Y: make([]float64, 30), Loss: Squared, Beta: 1}, &Settings{Arrangement: wideArr}, "does not fit"},
 		{"other points", smallProblem(Hinge, 10, 1), &Settings{Arrangement: other}, "arrangement has patterns of 12 points"},
-		{"zero data", zero, &Settings{Patterns: 3}, ""},
+		{"zero data", zero, &Settings{Patterns: 3}, "every row of X is zero"},
 	} {
 		_, err := Solve(context.Background(), c.p, c.s, &InteriorPoint{})
 		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.HasPrefix(err.Error(), "solver: ") {
