@@ -63,6 +63,9 @@ type pdip struct {
 
 	// Scratch.
 	tn2p, wx, blk, blk2, gbuf []float64
+	ta, tb                    []float64 // d
+	fchunk                    []float64 // rows of F_D, for gram
+	backup                    []float64 // dP×dP, the equilibrated matrix before Cholesky
 	tbuf                      []float64
 }
 
@@ -71,7 +74,7 @@ type pdip struct {
 func newPDIP(pr *program) (*pdip, error) {
 	d, P := pr.d, pr.P
 	dp := d * P
-	if 2*float64(dp)*float64(dp) > maxDenseFloats {
+	if 3*float64(dp)*float64(dp) > maxDenseFloats { // the matrix, its copy and K
 		return nil, fmt.Errorf("solver: InteriorPoint: the Newton system of %d weights (dP = %d) does not fit in 2 GiB; use fewer patterns or ADMM", 2*dp, dp)
 	}
 	ip := &pdip{pr: pr, loss: pr.loss, d: d, P: P, nb: 2 * P, N: 2 * dp, dp: dp, beta: pr.beta, hinge: pr.loss == Hinge}
@@ -113,6 +116,7 @@ func newPDIP(pr *program) (*pdip, error) {
 	ip.delta, ip.phi1 = make([]float64, n), make([]float64, n)
 	ip.tn2p, ip.wx = make([]float64, n*ip.nb), make([]float64, n*d)
 	ip.blk, ip.blk2, ip.gbuf = make([]float64, d*d), make([]float64, d*d), make([]float64, ip.N)
+	ip.ta, ip.tb, ip.backup = make([]float64, d), make([]float64, d), make([]float64, dp*dp)
 	if g := pr.arr.Generators; g != nil {
 		ip.gens = make([]float64, P*d)
 		for i := 0; i < P; i++ {
@@ -233,7 +237,10 @@ func (ip *pdip) addGT(ou, ot, ox, z, g []float64) {
 func (ip *pdip) gram(ctx context.Context, dst, delta []float64) error {
 	n, d, P, dp := ip.n, ip.d, ip.P, ip.dp
 	const chunk = 128
-	f := make([]float64, min(chunk, n)*dp)
+	if ip.fchunk == nil {
+		ip.fchunk = make([]float64, min(chunk, n)*dp)
+	}
+	f := ip.fchunk
 	clear(dst)
 	for k0 := 0; k0 < n; k0 += chunk {
 		if err := ctx.Err(); err != nil {
@@ -414,18 +421,13 @@ func (ip *pdip) cholesky() error {
 			row[c] *= ip.sc[r] * ip.sc[c]
 		}
 	}
-	var backup []float64
+	copy(ip.backup, ip.a)
 	for _, shift := range []float64{0, 1e-14, 1e-12, 1e-10, 1e-8} {
 		if shift > 0 {
-			if backup == nil {
-				return errors.New("the Newton system is not positive definite in floating point")
-			}
-			copy(ip.a, backup)
+			copy(ip.a, ip.backup)
 			for r := 0; r < dp; r++ {
 				ip.a[r*dp+r] += shift
 			}
-		} else {
-			backup = append([]float64(nil), ip.a...)
 		}
 		if _, ok := lapack64.Potrf(blas64.Symmetric{Uplo: blas.Lower, N: dp, Stride: dp, Data: ip.a}); ok {
 			return nil
@@ -464,7 +466,7 @@ func (ip *pdip) hsolve(ru, rt, rx, xdu []float64) {
 	// The v/w split: r = B_w T⁻¹a − B_v T⁻¹b, then (C⁻¹ + K) e = r.
 	av, bw := ru[:dp], ru[dp:]
 	e := ip.gbuf[:dp]
-	ta, tb := make([]float64, d), make([]float64, d)
+	ta, tb := ip.ta, ip.tb
 	for i := 0; i < P; i++ {
 		tri := blas64.Triangular{Uplo: blas.Lower, Diag: blas.NonUnit, N: d, Stride: d, Data: ip.tchol[i*d*d : (i+1)*d*d]}
 		copy(ta, av[i*d:(i+1)*d])
