@@ -86,7 +86,7 @@ func BenchmarkInteriorPoint(b *testing.B) {
 						b.Fatalf("status %v: %s", res.Status, res.Message)
 					}
 					b.ReportMetric(float64(res.Iterations), "iterations")
-					b.ReportMetric(res.Gap, "gap")
+					b.ReportMetric(res.Gap*1e6, "gap/1e-6")
 				})
 			}
 		}
