@@ -57,7 +57,7 @@ import (
 // inverts the blocks, whose condition grows without bound near the optimum; the
 // direction taken is refined by one step of iterative refinement once sᵀz ≤ 1e-5·|f|.
 //
-// Measured (see BenchmarkInteriorPoint and solver/testdata/ipmcompare): 11–46
+// Measured (see BenchmarkInteriorPoint and solver/testdata/ipmcompare): 12–46
 // iterations to a gap of 1e-8 on the 24 golden programs (the barrier method this
 // replaces took 110–139 Newton steps on the squared-loss ones), 20–90 to 1e-6 on
 // programs of 640–2000 weights — about as many as cvxopt's, each far cheaper.
