@@ -13,7 +13,7 @@ quadratic objective (coneqp), the hinge loss slacks ξ ≥ 0, ξₖ ≥ 1 − y�
 and the logistic loss a smooth objective for cvxopt's nonlinear solver cp.
 
 Usage:
-  cvxopt_ref.py solve [--reltol R] [--maxiters K] < instance.json   > result.json
+  cvxopt_ref.py solve [--reltol R] [--abstol A] [--maxiters K] < instance.json   > result.json
   cvxopt_ref.py generate DIR     regenerate the golden instances in DIR
   cvxopt_ref.py generate-small-beta DIR
                                  regenerate the small-β golden instances (β = 1e-4,
@@ -117,17 +117,23 @@ class _Clock:
         pass
 
 
-def solve(inst, reltol=None, maxiters=None):
-    """Solves inst with cvxopt: at reltol when given, else with the first of
-    ATTEMPTS that cvxopt reports optimal (the last one's result otherwise); the
-    result's "reltol" and "abstol" say which."""
-    if reltol is not None:
-        return solve_at(inst, dict(reltol=reltol, abstol=1e-12, feastol=1e-8), maxiters)
+def solve(inst, reltol=None, maxiters=None, abstol=None):
+    """Solves inst with cvxopt: at reltol or abstol when given (the other is then
+    1e-12, resp. 1e-15), else with the first of ATTEMPTS that cvxopt reports optimal
+    (the last one's result otherwise); the result's "reltol" and "abstol" say which.
+    cvxopt's relative gap is relative to its own objective, which for the squared
+    loss lacks the constant ½‖y‖² (so its reltol can stop far from a relative gap of
+    reltol in the program's objective); abstol bounds the gap itself."""
+    if reltol is not None or abstol is not None:
+        tol = dict(reltol=reltol or 1e-15, abstol=abstol or 1e-12, feastol=1e-8)
+        return solve_at(inst, tol, maxiters)
     res = None
     for opts in ATTEMPTS:
+        stdout = sys.stdout
         try:
             res = solve_at(inst, opts, maxiters)
         except ValueError:  # cvxopt's scaling update failed in a stalled solve
+            sys.stdout = stdout  # solve_at leaves its progress clock installed
             if opts is ATTEMPTS[-1]:
                 raise
             continue
@@ -365,18 +371,20 @@ def refresh(files):
 
 def main():
     if len(sys.argv) >= 2 and sys.argv[1] == "solve":
-        reltol, maxiters = None, None
+        reltol, abstol, maxiters = None, None, None
         args = sys.argv[2:]
         while args:
             if args[0] == "--reltol" and len(args) > 1:
                 reltol = float(args[1])
+            elif args[0] == "--abstol" and len(args) > 1:
+                abstol = float(args[1])
             elif args[0] == "--maxiters" and len(args) > 1:
                 maxiters = int(args[1])
             else:
                 sys.exit(__doc__)
             args = args[2:]
         inst = json.load(sys.stdin)
-        json.dump(solve(inst, reltol, maxiters), sys.stdout)
+        json.dump(solve(inst, reltol, maxiters, abstol), sys.stdout)
         sys.stdout.write("\n")
     elif len(sys.argv) == 3 and sys.argv[1] == "generate":
         generate(sys.argv[2])

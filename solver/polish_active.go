@@ -1,0 +1,230 @@
+package solver
+
+import (
+	"math"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// The active-set changes of polishing (see polisher): points leaving the margin,
+// cone rows released, blocks entering, and the ratio test that adds rows, margin
+// points and vanishing blocks.
+
+// releaseMargin moves the margin point whose multiplier lies farthest outside [0, 1]
+// to R (below) or L (above); it reports whether one moved.
+func (po *polisher) releaseMargin(nu []float64) bool {
+	worst, wk, side := polishMultiplier, -1, int8(0)
+	r := 0
+	for k, s := range po.side {
+		if s != 0 {
+			continue
+		}
+		v := nu[r]
+		r++
+		if -v > worst {
+			worst, wk, side = -v, k, 1
+		}
+		if v-1 > worst {
+			worst, wk, side = v-1, k, -1
+		}
+	}
+	if wk < 0 {
+		return false
+	}
+	po.side[wk] = side
+	return true
+}
+
+// releaseRows computes the multipliers of every block's tight cone rows from the
+// stationarity of the restricted program in u, Fⱼᵀη + βûⱼ = G_{Aⱼ}ᵀζⱼ (least
+// squares), and releases the row with the most negative multiplier, if any: the
+// objective decreases by leaving it. It reports whether a row was released.
+func (po *polisher) releaseRows(w []float64) bool {
+	po.setW(w)
+	po.finish(w)
+	var worstBlock *polishBlock
+	worst, wr := 0.0, -1
+	for _, b := range po.blocks {
+		if b.gone || len(b.act) == 0 {
+			continue
+		}
+		n, d := b.base.Rows, b.base.Cols
+		g := make([]float64, d) // Fⱼᵀη + βûⱼ
+		for k := 0; k < n; k++ {
+			if c := b.pred[k] * po.eta[k]; c != 0 {
+				axpy(c, b.base.Data[k*b.base.Stride:k*b.base.Stride+d], g)
+			}
+		}
+		axpy(po.beta0/norm2(b.u), b.u, g)
+		po.work += float64(d * (n + d*len(b.act)))
+		ga := mat.NewDense(d, len(b.act), nil) // G_Aᵀ
+		scale := 0.0
+		for r, k := range b.act {
+			row := b.base.Data[k*b.base.Stride : k*b.base.Stride+d]
+			for c := 0; c < d; c++ {
+				ga.Set(c, r, b.cone[k]*row[c])
+			}
+			scale = math.Max(scale, norm2(row))
+		}
+		var zeta mat.VecDense
+		if err := zeta.SolveVec(ga, mat.NewVecDense(d, g)); err != nil && !isCondition(err) || zeta.Len() != len(b.act) {
+			continue
+		}
+		tol := polishMultiplier * (norm2(g) + po.beta0) / math.Max(scale, 1e-300)
+		for r := range b.act {
+			if v := zeta.AtVec(r); v < -tol && -v > worst {
+				worst, wr, worstBlock = -v, r, b
+			}
+		}
+	}
+	if worstBlock == nil {
+		return false
+	}
+	b := worstBlock
+	b.act = append(b.act[:wr], b.act[wr+1:]...)
+	b.basis()
+	return true
+}
+
+// enter adds the dormant block whose dual constraint the current dual candidate
+// violates most, ‖Π_K(−Aⱼᵀη)‖ > β (the objective decreases along that projection),
+// with a small value along it. It reports whether a block entered.
+func (po *polisher) enter(w []float64) bool {
+	if len(po.dormant) == 0 {
+		return false
+	}
+	po.setW(w)
+	po.finish(w)
+	var best *polishBlock
+	var bestDir []float64
+	worst := po.beta0 * (1 + polishEnter)
+	for _, b := range po.dormant {
+		n, d := b.base.Rows, b.base.Cols
+		g := make([]float64, d) // −Aⱼᵀη
+		for k := 0; k < n; k++ {
+			if c := b.pred[k] * po.eta[k]; c != 0 {
+				axpy(-c, b.base.Data[k*b.base.Stride:k*b.base.Stride+d], g)
+			}
+		}
+		po.work += float64(2 * n * d)
+		if b.cone != nil {
+			if po.proj == nil || &po.proj.x.Data[0] != &b.base.Data[0] {
+				po.proj = newConeProjector(b.base)
+			}
+			p, _, _ := po.proj.project(g, b.cone, 0, 1, nil, nil)
+			g = append(g[:0], p...)
+			po.work += float64(4 * n * d)
+		}
+		if v := norm2(g); v > worst {
+			worst, best, bestDir = v, b, g
+		}
+	}
+	if best == nil {
+		return false
+	}
+	// The entering value: small against the live blocks (Newton grows it).
+	size := polishEnterSize * math.Max(po.normMax(w)/po.scale, 1e-300)
+	scal(size/norm2(bestDir), bestDir)
+	copy(best.u, bestDir)
+	for i, b := range po.dormant {
+		if b == best {
+			po.dormant = append(po.dormant[:i], po.dormant[i+1:]...)
+			break
+		}
+	}
+	best.gone = false
+	best.tightRows()
+	best.basis()
+	if best.gone {
+		return false
+	}
+	po.blocks = append(po.blocks, best)
+	return true
+}
+
+// ratio returns the largest step α ≤ 1 along delta that keeps every inactive cone
+// row feasible, every L and R point on its side of the margin, and the sign of every
+// one-dimensional block; when a constraint stops it short, also the change of the
+// active set that it calls for.
+func (po *polisher) ratio(w, delta []float64) (float64, func()) {
+	alpha := 1.0
+	var blocked func()
+	po.work += 6 * float64(po.n*po.cols) // the rows' values and changes, and the margins
+	for _, b := range po.blocks {
+		if b.gone {
+			continue
+		}
+		wb, db := w[b.off:b.off+b.r], delta[b.off:b.off+b.r]
+		// A block whose value passes (close to) zero along the step leaves: at the
+		// closest approach s = −wᵀδ/‖δ‖², when ‖w + sδ‖ is below polishCollapse‖w‖.
+		if dd := dot(db, db); dd > 0 {
+			if s := -dot(wb, db) / dd; s > 0 && s < alpha {
+				closest := 0.0
+				for i := range wb {
+					v := wb[i] + s*db[i]
+					closest += v * v
+				}
+				if math.Sqrt(closest) <= polishCollapse*norm2(wb) {
+					alpha = s
+					bb := b
+					blocked = func() { bb.gone = true; clear(bb.u) }
+				}
+			}
+		}
+		if b.cone == nil {
+			continue
+		}
+		inAct := make(map[int]bool, len(b.act))
+		for _, k := range b.act {
+			inAct[k] = true
+		}
+		for k := 0; k < po.n; k++ {
+			if inAct[k] {
+				continue
+			}
+			row := b.bz[k*b.r : (k+1)*b.r]
+			val, dv := b.cone[k]*dot(row, wb), b.cone[k]*dot(row, db)
+			if dv < 0 && val+alpha*dv < 0 {
+				alpha = math.Max(0, -val/dv)
+				bb, kk := b, k
+				blocked = func() {
+					bb.act = append(bb.act, kk)
+					bb.basis()
+				}
+			}
+		}
+	}
+	if po.loss == Hinge {
+		R := po.cols
+		for k, s := range po.side {
+			if s == 0 {
+				continue
+			}
+			m := po.y[k] * po.yhat[k]
+			dm := po.y[k] * dot(po.at[k*R:(k+1)*R], delta)
+			if (s < 0 && m+alpha*dm > 1 && dm > 0) || (s > 0 && m+alpha*dm < 1 && dm < 0) {
+				alpha = math.Max(0, (1-m)/dm)
+				kk := k
+				blocked = func() { po.side[kk] = 0 }
+			}
+		}
+	}
+	return alpha, blocked
+}
+
+// backtrack halves the step from alpha until the smooth objective does not increase
+// (Newton's full step is taken near the solution).
+func (po *polisher) backtrack(w, delta []float64, alpha float64) float64 {
+	f0 := po.objective(w)
+	trial := make([]float64, len(w))
+	for range 40 {
+		for i := range w {
+			trial[i] = w[i] + alpha*delta[i]
+		}
+		if f := po.objective(trial); f <= f0 || alpha < 1e-12 {
+			return alpha
+		}
+		alpha /= 2
+	}
+	return alpha
+}
