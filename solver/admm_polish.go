@@ -22,11 +22,16 @@ type polishState struct {
 	spent, iterating  float64
 	perStep           float64 // the operations of one ADMM step
 	attempts, adopted int
-	gaps, objs        []float64 // the certified gap and the objective at every check
-	converged         bool      // the last attempt's Newton method converged
-	point             []float64 // 2P×d: the polished point
-	ev                *evaluation
-	eta               []float64
+	// next is the iterating work before which no attempt is made: an attempt that
+	// is not adopted doubles the wait, so attempts on a structure that is not there
+	// yet (each costs its bases and an exact certificate besides its Newton steps)
+	// are logarithmically few.
+	next       float64
+	gaps, objs []float64 // the certified gap and the objective at every check
+	converged  bool      // the last attempt's Newton method converged
+	point      []float64 // 2P×d: the polished point
+	ev         *evaluation
+	eta        []float64
 }
 
 // mayPolish reports whether an attempt is due at a check whose certified gap is gap
@@ -41,7 +46,7 @@ func (a *admm) mayPolish(gap, obj float64) bool {
 	if k < 0 || ps.gaps[k] >= 10*gap || math.Abs(ps.objs[k]-obj) > polishSettled*math.Abs(obj) {
 		return false
 	}
-	return !a.slack && !a.noPolish && a.pr.beta > 0 && ps.spent <= admmPolishShare*ps.iterating && a.dr.interrupted() == NotTerminated
+	return !a.slack && !a.noPolish && a.pr.beta > 0 && ps.spent <= admmPolishShare*ps.iterating && ps.iterating >= ps.next && a.dr.interrupted() == NotTerminated
 }
 
 // polish runs the restricted Newton method (polish.go) from the current point and
@@ -69,6 +74,9 @@ func (a *admm) polish() (Certificate, bool) {
 			margin[k] = pr.y[k] * z
 		}
 	}
+	// An attempt ends when it would overdraw the budget: one attempt on a structure
+	// far from the solution could otherwise cost many times the iterations.
+	po.budget = admmPolishShare*ps.iterating - ps.spent
 	po.stop = func() bool { return a.dr.interrupted() != NotTerminated }
 	ok := po.run(margin)
 	convex, _, violation := pr.eval(ps.point, ps.ev)

@@ -274,11 +274,13 @@ func (a *admm) certify(row *Iteration) Certificate {
 		return c
 	}
 	pc, ok := a.polish()
+	a.pol.next = 2 * a.pol.iterating // unless adopted below
 	switch {
 	case !ok:
 	case pc.Primal < c.Primal && a.pol.converged && (!a.best.have || pc.Primal < a.best.obj):
 		// (Only a new record: re-adopting a point resets ADMM's progress from it.)
 		a.adopt()
+		a.pol.next = 0
 		pred := a.ev.network
 		if a.gated {
 			pred = a.ev.convex

@@ -122,6 +122,7 @@ type fistaRun struct {
 
 	bestX, bestAx     []float64
 	spent, iterating  float64 // polishing's and the iterations' floating-point operations
+	polishNext        float64 // iterating work before which no attempt is made (see polishState.next)
 	perApply          float64 // the operations of one product with A or Aᵀ
 	polishX, polishAx []float64
 }
@@ -339,13 +340,15 @@ func (f *fistaRun) certificateAt(primal float64, eta []float64) Certificate {
 // row updated), a better bound is kept either way.
 func (f *fistaRun) certify(row *Iteration) Certificate {
 	c := f.certificate()
-	if c.Gap <= f.fs.tol || f.fs.noPolish || f.fs.beta == 0 || f.spent > fistaPolishShare*f.iterating || f.dr.interrupted() != NotTerminated {
+	if c.Gap <= f.fs.tol || f.fs.noPolish || f.fs.beta == 0 || f.spent > fistaPolishShare*f.iterating || f.iterating < f.polishNext || f.dr.interrupted() != NotTerminated {
 		return c
 	}
 	pc, ok := f.polish()
+	f.polishNext = 2 * f.iterating // unless adopted below
 	switch {
 	case !ok:
 	case pc.Primal < c.Primal:
+		f.polishNext = 0
 		copy(f.x, f.polishX)
 		copy(f.ax, f.polishAx)
 		f.restart()
@@ -385,6 +388,7 @@ func (f *fistaRun) polish() (Certificate, bool) {
 			}
 		}
 	}
+	po.budget = fistaPolishShare*f.iterating - f.spent // an attempt never overdraws the budget
 	po.stop = func() bool { return f.dr.interrupted() != NotTerminated }
 	po.run(margin)
 	f.spent += po.work + 2*f.perApply

@@ -54,6 +54,7 @@ type polisher struct {
 	side      []int8    // n (hinge): −1 in L, 0 in M, +1 in R
 	proj      *coneProjector
 	stop      func() bool // if set, polled every step: cancellation and the time limit
+	budget    float64     // the work an attempt may spend: a step that would exceed it is not taken
 }
 
 // polishBlock is one block of the restricted program: uⱼ ∈ ℝᵈ with predictions
@@ -93,7 +94,7 @@ const (
 // nonzero value; it returns nil when the dense system would be too large.
 func newPolisher(loss Loss, y []float64, beta float64, blocks []*polishBlock) *polisher {
 	n := len(y)
-	po := &polisher{n: n, loss: loss, y: y, beta: beta, beta0: beta}
+	po := &polisher{n: n, loss: loss, y: y, beta: beta, beta0: beta, budget: math.Inf(1)}
 	cols := 0
 	for _, b := range blocks {
 		if norm2(b.u) == 0 {
@@ -270,6 +271,23 @@ func (po *polisher) norms(w []float64) float64 {
 	return s
 }
 
+// stepCost estimates the operations of the next Newton or KKT step: forming and
+// factoring the R×R system over the rows that carry curvature (all n for the smooth
+// losses, the margin points for the hinge loss), or the reduced system in those rows
+// when that is cheaper (reducedStep), whichever is less.
+func (po *polisher) stepCost() float64 {
+	R, rows := float64(po.cols), float64(po.n)
+	if po.loss == Hinge {
+		rows = 0
+		for _, s := range po.side {
+			if s == 0 {
+				rows++
+			}
+		}
+	}
+	return min(rows*R*R+R*R*R/3, rows*rows*R+2*rows*rows*rows/3)
+}
+
 // run polishes the blocks' values; on return every block's u holds its polished value
 // (zero for dropped blocks) and eta the dual candidate. For the hinge loss, margin
 // holds the margins yₖẑₖ of the method's predictions (its proximal step puts the
@@ -299,7 +317,7 @@ func (po *polisher) run(margin []float64) bool {
 	}
 	ok := false
 	for range polishMaxIterations {
-		if po.stop != nil && po.stop() {
+		if po.stop != nil && po.stop() || po.work+po.stepCost() > po.budget {
 			break
 		}
 		if po.cols == 0 && !po.enter(w) {
