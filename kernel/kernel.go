@@ -111,8 +111,6 @@ func (k *Kernel) Serve(ctx context.Context, conn ConnectionInfo) error {
 		k:       k,
 		key:     []byte(conn.Key),
 		session: newID(),
-		pub:     make(chan Message, 256),
-		pubDone: make(chan struct{}),
 		inputs:  make(chan string, 1),
 		state: &state{
 			version: version,
@@ -143,9 +141,9 @@ type server struct {
 	shell, control, stdin *router
 	iopub, hb             zmq4.Socket
 
-	pub     chan Message // messages for the iopub goroutine
-	pubDone chan struct{}
-	inputs  chan string // input_reply values for the cell waiting in readLine
+	pubMu     sync.Mutex  // orders what is published; guards pubClosed
+	pubClosed bool        // the sockets are closing: publish drops messages
+	inputs    chan string // input_reply values for the cell waiting in readLine
 }
 
 // router is a ROUTER socket whose sends are serialized.
@@ -161,10 +159,9 @@ func (r *router) send(frames [][]byte) error {
 	return r.sock.SendMulti(zmq4.NewMsgFrom(frames...))
 }
 
-// run serves until ctx is done: it binds the sockets, starts the iopub
-// goroutine, the engine (startEngine), the executor and one goroutine per
-// socket, and on the way out stops them in order: the running cell, the
-// receivers, then iopub after it has sent what is queued.
+// run serves until ctx is done: it binds the sockets, starts the engine
+// (startEngine), the executor and one goroutine per socket that receives, and on
+// the way out stops them in order: the running cell, then the receivers.
 func (s *server) run(ctx context.Context) error {
 	// A fresh context for the sockets: they must outlive ctx until the last replies
 	// and statuses are sent.
@@ -176,9 +173,6 @@ func (s *server) run(ctx context.Context) error {
 		return err
 	}
 
-	var pubWG sync.WaitGroup
-	pubWG.Add(1)
-	go func() { defer pubWG.Done(); s.publishLoop() }()
 	s.publish(nil, "status", kernelStatus{"starting"})
 
 	if s.k.CatchSIGINT {
@@ -224,11 +218,12 @@ func (s *server) run(ctx context.Context) error {
 	case <-time.After(grace):
 		s.log.Printf("shutdown: the running cell did not stop within %v", grace)
 	}
-	// Stop the receivers (their Recv returns when the sockets close), then drain iopub.
+	// Stop the receivers (their Recv returns when the sockets close).
+	s.pubMu.Lock()
+	s.pubClosed = true
+	s.pubMu.Unlock()
 	closeSockets()
 	wg.Wait()
-	close(s.pubDone)
-	pubWG.Wait()
 
 	s.mu.Lock()
 	byRequest := s.state.shutdown
@@ -450,46 +445,25 @@ func (s *server) heartbeatLoop(ctx context.Context) {
 	}
 }
 
-// publish queues a message for iopub with the given parent (nil for none).
+// publish sends a message on iopub with the given parent (nil for none). It
+// encodes and queues the message on the caller's goroutine (zmq4's PUB socket
+// queues it for its writer without blocking), so that messages go out in the
+// order of the calls.
 func (s *server) publish(parent *Header, msgType string, content any) {
 	m, err := s.message(parent, msgType, content)
+	if err == nil {
+		m.Identities = [][]byte{[]byte("kernel." + s.session + "." + msgType)}
+		var frames [][]byte
+		if frames, err = Encode(m, s.key); err == nil {
+			s.pubMu.Lock()
+			if !s.pubClosed {
+				err = s.iopub.SendMulti(zmq4.NewMsgFrom(frames...))
+			}
+			s.pubMu.Unlock()
+		}
+	}
 	if err != nil {
 		s.log.Printf("iopub: %s: %v", msgType, err)
-		return
-	}
-	m.Identities = [][]byte{[]byte("kernel." + s.session + "." + msgType)}
-	select {
-	case s.pub <- m:
-	case <-s.pubDone:
-	}
-}
-
-// publishLoop sends queued iopub messages in order, and the ones still queued when
-// pubDone is closed.
-func (s *server) publishLoop() {
-	send := func(m Message) {
-		frames, err := Encode(m, s.key)
-		if err == nil {
-			err = s.iopub.SendMulti(zmq4.NewMsgFrom(frames...))
-		}
-		if err != nil {
-			s.log.Printf("iopub: send %s: %v", m.Header.MsgType, err)
-		}
-	}
-	for {
-		select {
-		case m := <-s.pub:
-			send(m)
-		case <-s.pubDone:
-			for {
-				select {
-				case m := <-s.pub:
-					send(m)
-				default:
-					return
-				}
-			}
-		}
 	}
 }
 

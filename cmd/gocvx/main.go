@@ -115,7 +115,19 @@ func runKernel(args []string) error {
 		return err
 	}
 	parent, _ := strconv.Atoi(os.Getenv("JPY_PARENT_PID"))
-	k := &kernel.Kernel{
+	k := newKernel(parent, historyFile())
+	err = k.Serve(context.Background(), conn)
+	if errors.Is(err, kernel.ErrShutdown) {
+		return nil
+	}
+	return err
+}
+
+// newKernel is the kernel that `gocvx kernel` serves: the cell engine (an
+// interp.Session capturing the process's output) created while the sockets come
+// up, SIGINT interrupting the running cell, the history kept in historyFile.
+func newKernel(parent int, historyFile string) *kernel.Kernel {
+	return &kernel.Kernel{
 		NewEngine: func() (kernel.Engine, error) {
 			return interp.New(interp.Options{CaptureOutput: true})
 		},
@@ -125,13 +137,8 @@ func runKernel(args []string) error {
 			"with convex training of two-layer ReLU networks (import \"github.com/gocvx/gocvx/solver\").",
 		CatchSIGINT: true,
 		ParentPID:   parent,
-		HistoryFile: historyFile(),
+		HistoryFile: historyFile,
 	}
-	err = k.Serve(context.Background(), conn)
-	if errors.Is(err, kernel.ErrShutdown) {
-		return nil
-	}
-	return err
 }
 
 // historyFile is where the kernel keeps the history of executed cells:

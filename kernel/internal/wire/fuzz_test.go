@@ -119,11 +119,12 @@ func FuzzFraming(f *testing.F) {
 		for i := 0; i < len(stream) && errPieces == nil; i += n {
 			errPieces = pieces.Scan(stream[i:min(i+n, len(stream))])
 		}
-		if (errWhole == nil) != (errPieces == nil) || whole.Messages() != pieces.Messages() || whole.Handshaken() != pieces.Handshaken() {
+		if (errWhole == nil) != (errPieces == nil) || whole.Messages() != pieces.Messages() || whole.Handshaken() != pieces.Handshaken() ||
+			(errWhole == nil && whole.InMessage() != pieces.InMessage()) {
 			t.Fatalf("whole: %v, %d messages; in reads of %d: %v, %d messages", errWhole, whole.Messages(), n, errPieces, pieces.Messages())
 		}
 		// A plain reading of the whole stream.
-		var violation bool
+		var violation, inside bool
 		messages := 0
 		if len(stream) > 64 {
 			b := stream[64:]
@@ -135,11 +136,13 @@ func FuzzFraming(f *testing.F) {
 				var hdr int
 				if flags&FlagLong != 0 {
 					if len(b) < 9 {
+						inside = true
 						break
 					}
 					size, hdr = binary.BigEndian.Uint64(b[1:9]), 9
 				} else {
 					if len(b) < 2 {
+						inside = true
 						break
 					}
 					size, hdr = uint64(b[1]), 2
@@ -152,6 +155,7 @@ func FuzzFraming(f *testing.F) {
 					msgBytes += size
 				}
 				if violation || uint64(len(b)-hdr) < size {
+					inside = true
 					break
 				}
 				b = b[uint64(hdr)+size:]
@@ -159,12 +163,16 @@ func FuzzFraming(f *testing.F) {
 					messages, msgBytes, frames = messages+1, 0, 0
 				}
 			}
+			inside = inside || frames > 0
 		}
 		if violation != (errWhole != nil) {
 			t.Fatalf("plain reading finds a violation: %v; Framing: %v", violation, errWhole)
 		}
 		if errWhole == nil && messages != whole.Messages() {
 			t.Fatalf("plain reading finds %d messages, Framing %d", messages, whole.Messages())
+		}
+		if errWhole == nil && inside != whole.InMessage() {
+			t.Fatalf("plain reading ends inside a message: %v; Framing: %v", inside, whole.InMessage())
 		}
 	})
 }
