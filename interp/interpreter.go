@@ -3,10 +3,13 @@ package interp
 import (
 	"context"
 	"fmt"
+	"go/ast"
 	"io"
 	"log"
 	"os"
 	"reflect"
+	"runtime"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"sync"
@@ -131,7 +134,7 @@ func (s *Session) newInterpreter() error {
 	// GocvxRun runs a cell function (see run).
 	setup := "package " + cellPackage + "\nimport gocvxrt \"" + rtPath + "\"\nfunc GocvxRun(f func()) { gocvxrt.Run(f) }\n"
 	for _, src := range []string{setup, "import gocvxrt \"" + rtPath + "\""} {
-		if _, err := safeEval(yi, src); err != nil {
+		if _, err := safeEval(yi, src, mayRunCode); err != nil {
 			return fmt.Errorf("interp: setting up the interpreter: %v", err)
 		}
 	}
@@ -151,10 +154,25 @@ func (s *Session) newInterpreter() error {
 	return nil
 }
 
-// safeEval evaluates src, turning the interpreter's own panics into errors. It
-// goes through EvalWithContext because yaegi generates interruptible channel
-// operations only for code compiled after a first evaluation with a context.
-func safeEval(yi *yaegi.Interpreter, src string) (v reflect.Value, err error) {
+// Whether a chunk that safeEval compiles may run a cell's code while it is
+// evaluated: its init functions run then.
+const (
+	declaresOnly = false
+	mayRunCode   = true
+)
+
+// safeEval evaluates src, turning the interpreter's own panics into errors.
+//
+// A chunk that may run a cell's code (runs) is evaluated on a goroutine of its
+// own, through EvalWithContext, so that runtime.Goexit in an init function ends
+// that goroutine and not the caller's; so is every chunk until the interpreter's
+// control is available, because yaegi generates interruptible channel
+// operations only for code compiled after a first evaluation with a context
+// (control keeps them on: see arm). A chunk that only declares is evaluated on
+// the caller's goroutine, whose stack has already grown to what yaegi's
+// compiler needs: a goroutine of its own cost a scheduling hand-off and about
+// 40 µs of stack growth per cell.
+func safeEval(yi *yaegi.Interpreter, src string, runs bool) (v reflect.Value, err error) {
 	// yaegi reports some of its internal failures with log.Panic on the
 	// standard logger: keep that line out of the cell's output.
 	logMu.Lock()
@@ -168,10 +186,15 @@ func safeEval(yi *yaegi.Interpreter, src string) (v reflect.Value, err error) {
 		}
 	}()
 	base := yi.FileSet().Base()
-	if ctl := newControl(yi); ctl != nil {
+	ctl := newControl(yi)
+	if ctl != nil {
 		defer ctl.restore(ctl.current())
 	}
-	v, err = yi.EvalWithContext(context.Background(), src)
+	if runs || ctl == nil || !*ctl.cancelChan {
+		v, err = yi.EvalWithContext(context.Background(), src)
+	} else {
+		v, err = evalHere(yi, src)
+	}
 	releaseTrees(yi)
 	// yaegi adds a file to find the chunk's first token, which nothing uses.
 	for _, f := range filesSince(yi.FileSet(), base) {
@@ -186,6 +209,19 @@ func safeEval(yi *yaegi.Interpreter, src string) (v reflect.Value, err error) {
 }
 
 var logMu sync.Mutex
+
+// evalHere is yi.Eval with the panics that escape it returned as the
+// yaegi.Panic errors that EvalWithContext returns.
+func evalHere(yi *yaegi.Interpreter, src string) (v reflect.Value, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			var pc [64]uintptr
+			n := runtime.Callers(1, pc[:])
+			err = yaegi.Panic{Value: r, Callers: pc[:n], Stack: debug.Stack()}
+		}
+	}()
+	return yi.Eval(src)
+}
 
 // varDecls returns the declarations of the package variables the cell needs,
 // recording the hidden imports they use in need.
@@ -279,10 +315,21 @@ func (s *Session) incremental(comp *compiled) error {
 	if debugChunks {
 		fmt.Fprintf(ProcessStderr(), "--- chunk\n%s---\n", b.String())
 	}
-	if _, err := s.evalFunc(b.String(), runFunc); err != nil {
+	if _, err := s.evalFunc(b.String(), runFunc, hasInit(comp.changed)); err != nil {
 		return &compileError{[]string{s.yaegiMessage(err)}}
 	}
 	return nil
+}
+
+// hasInit reports whether decls declare an init function, which runs when the
+// chunk that declares it is evaluated.
+func hasInit(decls []*declaration) bool {
+	for _, d := range decls {
+		if fd, ok := d.node.(*ast.FuncDecl); ok && d.kind == kindGeneric && fd.Name.Name == "init" {
+			return true
+		}
+	}
+	return false
 }
 
 var debugChunks = os.Getenv("GOCVX_DEBUG_CHUNKS") != ""
@@ -326,7 +373,7 @@ func (s *Session) rebuild(ctx context.Context, comp *compiled) error {
 		b.WriteString("\n")
 	}
 	b.WriteString("}\n")
-	if _, err := s.eval(b.String()); err != nil {
+	if _, err := s.eval(b.String(), hasInit(decls)); err != nil {
 		s.dirty = true
 		return &compileError{[]string{s.yaegiMessage(err)}}
 	}
@@ -355,7 +402,7 @@ func (s *Session) rebuild(ctx context.Context, comp *compiled) error {
 		}
 		name := replayFunc
 		src := "package " + cellPackage + "\nfunc " + name + "() {\n" + rc.body + "}\n"
-		if _, cerr := s.evalFunc(src, replayFunc); cerr != nil {
+		if _, cerr := s.evalFunc(src, replayFunc, declaresOnly); cerr != nil {
 			if rc.superseded(q) {
 				continue // it defined a variable that a later cell redefined
 			}
@@ -375,7 +422,7 @@ func (s *Session) rebuild(ctx context.Context, comp *compiled) error {
 		return errInterrupted
 	}
 	src := "package " + cellPackage + "\nfunc " + runFunc + "() {\n" + comp.body + "}\n"
-	if _, err := s.evalFunc(src, runFunc); err != nil {
+	if _, err := s.evalFunc(src, runFunc, declaresOnly); err != nil {
 		s.dirty = true
 		return &compileError{[]string{s.yaegiMessage(err)}}
 	}
