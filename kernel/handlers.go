@@ -60,8 +60,10 @@ type state struct {
 	banner  string
 	conn    ConnectionInfo // for connect_reply
 	log     *log.Logger
-	history *history
 	stop    func() // ends Serve (shutdown_request)
+
+	historyReady chan struct{} // closed when history is set
+	history      *history
 
 	// execs holds the execute requests waiting for the executor, which runs them
 	// one at a time (executeLoop); abortQueued empties it after a failed cell.
@@ -81,6 +83,12 @@ type state struct {
 type queued struct {
 	w   replyWriter
 	req *Message
+}
+
+// hist waits for the history (opened while the kernel starts) and returns it.
+func (st *state) hist() *history {
+	<-st.historyReady
+	return st.history
 }
 
 // getEngine waits for the engine; it returns nil if it could not be created.
@@ -216,7 +224,9 @@ type executeRequest struct {
 //  4. the outcome: an error is published and replied (and queued executes are
 //     aborted when stop_on_error); a value is published as execute_result;
 //  5. history: the stored cell is recorded with its text/plain result;
-//  6. the reply, with the pager payload and the user expressions evaluated.
+//  6. the reply, with the pager payload and the user expressions evaluated;
+//  7. the history file gets the record (after the reply: it is not on the path
+//     of the round trip; history requests see the record from step 5).
 func (st *state) execute(w replyWriter, req *Message) {
 	var r executeRequest
 	if !st.decode(req, &r) {
@@ -262,9 +272,10 @@ func (st *state) execute(w replyWriter, req *Message) {
 			w.publish("error", errorOutput{EName: out.Error.Name, EValue: out.Error.Value, Traceback: nonNil(out.Error.Traceback)})
 		}
 		if store {
-			st.history.add(n, r.Code, nil)
+			st.hist().add(n, r.Code, nil)
 		}
 		w.reply("execute_reply", newErrorReply(out.Error, n))
+		st.hist().flush()
 		if stopOnError {
 			st.abortQueued()
 		}
@@ -279,7 +290,7 @@ func (st *state) execute(w replyWriter, req *Message) {
 		w.publish("execute_result", executeResult{ExecutionCount: n, Data: data, Metadata: out.Value.Metadata})
 	}
 	if store {
-		st.history.add(n, r.Code, result)
+		st.hist().add(n, r.Code, result)
 	}
 	payload := []pagePayload{}
 	if out.Page != nil {
@@ -289,6 +300,7 @@ func (st *state) execute(w replyWriter, req *Message) {
 		Status: "ok", ExecutionCount: n, Payload: payload,
 		UserExpressions: userExpressions(ctx, e, r.UserExpressions, n, c.Output),
 	})
+	st.hist().flush()
 }
 
 // userExpressions evaluates the user_expressions of a successful execute request,
@@ -437,7 +449,7 @@ func (st *state) historyRequest(w replyWriter, req *Message) {
 		w.reply("history_reply", historyReply{Status: "ok", History: list})
 		return
 	}
-	for _, e := range st.history.query(r) {
+	for _, e := range st.hist().query(r) {
 		if r.Output {
 			var out any
 			if e.output != nil {

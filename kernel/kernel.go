@@ -15,6 +15,7 @@ import (
 	"github.com/go-zeromq/zmq4"
 
 	"github.com/gocvx/gocvx/cellio"
+	"github.com/gocvx/gocvx/kernel/prebind"
 )
 
 // Engine runs the cells of one kernel; the gocvx command serves an
@@ -87,15 +88,6 @@ func (k *Kernel) Serve(ctx context.Context, conn ConnectionInfo) error {
 	if logger == nil {
 		logger = log.New(io.Discard, "", 0)
 	}
-	hist := newHistory()
-	if k.HistoryFile != "" {
-		if h, err := openHistory(k.HistoryFile, logger); err != nil {
-			logger.Printf("history: %v (keeping it in memory only)", err)
-		} else {
-			hist = h
-		}
-	}
-	defer hist.close()
 	outer := ctx
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
@@ -113,14 +105,14 @@ func (k *Kernel) Serve(ctx context.Context, conn ConnectionInfo) error {
 		session: newID(),
 		inputs:  make(chan string, 1),
 		state: &state{
-			version: version,
-			banner:  banner,
-			conn:    conn,
-			log:     logger,
-			history: hist,
-			stop:    stop,
-			execs:   make(chan queued, 1024),
-			ready:   make(chan struct{}),
+			version:      version,
+			banner:       banner,
+			conn:         conn,
+			log:          logger,
+			historyReady: make(chan struct{}),
+			stop:         stop,
+			execs:        make(chan queued, 1024),
+			ready:        make(chan struct{}),
 		},
 	}
 	err := s.run(ctx)
@@ -159,9 +151,10 @@ func (r *router) send(frames [][]byte) error {
 	return r.sock.SendMulti(zmq4.NewMsgFrom(frames...))
 }
 
-// run serves until ctx is done: it binds the sockets, starts the engine
-// (startEngine), the executor and one goroutine per socket that receives, and on
-// the way out stops them in order: the running cell, then the receivers.
+// run serves until ctx is done: it binds the sockets first, then opens the
+// history and starts the engine (startEngine) in the background, and starts the
+// executor and one goroutine per socket that receives; on the way out it stops
+// them in order: the running cell, then the receivers.
 func (s *server) run(ctx context.Context) error {
 	// A fresh context for the sockets: they must outlive ctx until the last replies
 	// and statuses are sent.
@@ -172,6 +165,8 @@ func (s *server) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	go s.openHistory()
+	defer func() { s.hist().close() }()
 
 	s.publish(nil, "status", kernelStatus{"starting"})
 
@@ -238,7 +233,8 @@ func (s *server) run(ctx context.Context) error {
 }
 
 // bind creates the five sockets on the guarded transports (transport.go) and
-// binds them to the connection's ports; closeAll closes them.
+// binds them to the connection's ports, taking the sockets that package prebind
+// bound early (and closing those it bound for other ports); closeAll closes them.
 func (s *server) bind(sockCtx context.Context) (closeAll func(), err error) {
 	opts := []zmq4.Option{zmq4.WithLogger(s.log), zmq4.WithTimeout(10 * time.Second)}
 	maxMessage := s.k.MaxMessageSize
@@ -279,6 +275,7 @@ func (s *server) bind(sockCtx context.Context) (closeAll func(), err error) {
 	for _, w := range conn.warnings() {
 		s.log.Print("warning: " + w)
 	}
+	defer prebind.CloseUntaken()
 	for _, x := range sockets {
 		if err := x.sock.Listen(conn.endpoint(x.port)); err != nil {
 			return closeAll, fmt.Errorf("kernel: %w", err)
@@ -321,6 +318,21 @@ func (s *server) startEngine() (closeEngine func()) {
 				s.log.Printf("closing the cell engine: %v", err)
 			}
 		}
+	}
+}
+
+// openHistory opens Kernel.HistoryFile, or keeps the history in memory; requests
+// that need the history wait for it (state.hist).
+func (s *server) openHistory() {
+	defer close(s.historyReady)
+	s.history = newHistory()
+	if s.k.HistoryFile == "" {
+		return
+	}
+	if h, err := openHistory(s.k.HistoryFile, s.log); err != nil {
+		s.log.Printf("history: %v (keeping it in memory only)", err)
+	} else {
+		s.history = h
 	}
 }
 

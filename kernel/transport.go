@@ -15,6 +15,7 @@ import (
 	"github.com/go-zeromq/zmq4/transport"
 
 	"github.com/gocvx/gocvx/kernel/internal/wire"
+	"github.com/gocvx/gocvx/kernel/prebind"
 )
 
 // The kernel's sockets listen through transports of its own ("gocvx-tcp" and
@@ -82,7 +83,7 @@ func (t guardedTransport) Listen(ctx context.Context, addr string) (net.Listener
 	if g == nil {
 		return nil, errors.New("kernel: guarded transport used without its configuration")
 	}
-	l, err := net.Listen(t.network, addr)
+	l, err := listen(t.network, addr)
 	if err != nil {
 		return nil, err
 	}
@@ -97,6 +98,19 @@ func (t guardedTransport) Listen(ctx context.Context, addr string) (net.Listener
 	gl := &guardedListener{Listener: l, g: g, conns: make(chan net.Conn), done: make(chan struct{})}
 	go gl.acceptLoop()
 	return gl, nil
+}
+
+// listen listens on addr, or takes the socket that package prebind bound to it
+// while the program started.
+func listen(network, addr string) (net.Listener, error) {
+	if network == "tcp" {
+		if fd, ok := prebind.Take(addr); ok {
+			f := os.NewFile(uintptr(fd), "tcp:"+addr)
+			defer f.Close() // FileListener holds a duplicate
+			return net.FileListener(f)
+		}
+	}
+	return net.Listen(network, addr)
 }
 
 // maxPending bounds the connections accepted but not yet handed to zmq4 (waiting for

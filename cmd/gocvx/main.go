@@ -30,6 +30,9 @@ import (
 	"strconv"
 	"strings"
 
+	// For `gocvx kernel`, listen on the connection file's ports before the
+	// other packages initialize (see the package).
+	_ "github.com/gocvx/gocvx/cmd/gocvx/internal/listenfirst"
 	"github.com/gocvx/gocvx/interp"
 	"github.com/gocvx/gocvx/kernel"
 )
