@@ -189,7 +189,11 @@ func TestConcurrentRequests(t *testing.T) {
 // TestGoroutinePanicBetweenCells: a goroutine that panics after its cell ended
 // is reported at the start of the next cell's output.
 func TestGoroutinePanicBetweenCells(t *testing.T) {
-	s := newTestSession(t, "go func() {\n\ttime.Sleep(10 * time.Millisecond)\n\tpanic(\"late\")\n}()")
+	// The goroutine panics only once the test says so, after its cell has ended
+	// (a fixed sleep raced with the end of the cell on a loaded machine).
+	const release = "GOCVX_TEST_PANIC_BETWEEN_CELLS"
+	s := newTestSession(t, "go func() {\n\tfor os.Getenv(\""+release+"\") == \"\" {\n\t\ttime.Sleep(time.Millisecond)\n\t}\n\tpanic(\"late\")\n}()")
+	t.Setenv(release, "1")
 	// Wait until the panic has been reported (held for the next cell).
 	for i := 0; ; i++ {
 		s.streams.mu.Lock()

@@ -84,6 +84,7 @@ func (pc *parsedCell) renderNode(n ast.Node, edits []edit) string {
 type compiler struct {
 	fset     *token.FileSet
 	importer *symbolImporter
+	sources  *cellModules // packages from source, nil for none
 	prog     *program
 	temp     []*token.File // files parsed for one check (hoistFile), see dropTemp
 }
@@ -601,7 +602,7 @@ func (cc *compiler) checkInto(pkg *types.Package, files []*ast.File, info *types
 		}
 	}()
 	conf := types.Config{
-		Importer:  cc.importer,
+		Importer:  cc.typesImporter(),
 		GoVersion: "go1.26",
 		Error: func(err error) {
 			if te, ok := err.(types.Error); ok {

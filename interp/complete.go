@@ -19,6 +19,10 @@ import (
 // a variable of an earlier cell or of the cell being written). Cursor, Start and
 // End count Unicode code points. It is safe to call while a cell runs.
 func (s *Session) Complete(code string, cursor int) cellio.Completion {
+	if c, ok := magicCompletion(code, cursor); ok {
+		return c
+	}
+	code = goPart(code)
 	at := byteOffset(code, cursor)
 	start := identStart(code, at)
 	prefix := code[start:at]
@@ -352,7 +356,7 @@ func declaresName(code, name string) bool {
 }
 
 func (s *Session) packageMembers(p string) []candidate {
-	pkg, err := s.importer.Import(p)
+	pkg, err := s.modules.tree.im.Import(p) // a package from source, or a compiled one
 	if err != nil || pkg == nil {
 		return nil
 	}

@@ -27,6 +27,9 @@ import (
 //	-- nocapture --             (before the case's first cell) run the case's
 //	                            session without Options.CaptureOutput
 //	-- cell --                  a cell's code; options: "-- cell interrupt=200ms --",
+//	                            "after=TEXT" (the interrupt's delay starts once the
+//	                            cell's stdout contains TEXT, so that a loaded machine
+//	                            cannot interrupt before the cell got there),
 //	                            "abandon=300ms" (how long an interrupted cell has to stop)
 //	-- stdin --                 lines the cell reads (Input); absent: end of file
 //	-- stdout -- / -- stderr -- everything the cell printed to that stream
@@ -248,7 +251,7 @@ func runCase(c *corpusCase) (fails []string) {
 		rec := &recorder{}
 		ctx, cancel := context.WithCancel(context.Background())
 		if cell.interrupt > 0 {
-			time.AfterFunc(cell.interrupt, cancel)
+			interruptAfter(ctx, rec, cell.opts["after"], cell.interrupt, cancel)
 		}
 		s.abandonAfter = abandonAfter
 		if cell.abandon > 0 {
@@ -265,6 +268,33 @@ func runCase(c *corpusCase) (fails []string) {
 	}
 	s.Close()
 	return fails
+}
+
+// interruptAfter calls cancel delay after the cell's stdout first contains
+// text (at once when text is empty). It gives up when ctx ends first.
+func interruptAfter(ctx context.Context, rec *recorder, text string, delay time.Duration, cancel func()) {
+	if text == "" {
+		time.AfterFunc(delay, cancel)
+		return
+	}
+	go func() {
+		tick := time.NewTicker(5 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			rec.mu.Lock()
+			seen := strings.Contains(rec.stdout.String(), text)
+			rec.mu.Unlock()
+			if seen {
+				time.AfterFunc(delay, cancel)
+				return
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+		}
+	}()
 }
 
 func checkCell(n int, cell *expectCell, rec *recorder, out cellio.Outcome) []string {

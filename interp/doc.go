@@ -51,6 +51,17 @@
 //     under a compiled wrapper that knows when it has really returned (run.go);
 //     a failure becomes the cell's error with its traceback (traceback.go).
 //
+// # Magics and packages from source
+//
+// A cell may hold IPython's magics (%time, %env, !command, %%sh, %who, %reset,
+// %go get…; package magic parses them, magics.go runs them): Execute runs such
+// a cell part by part, its Go parts with the cell's positions. A package that
+// is not preloaded is resolved by the user's go command in the notebook's
+// module folder, type-checked from source against the compiled packages, and
+// read by yaegi through Options.SourcecodeFilesystem (package gomod,
+// modules.go); a child process compiles each new set first (probe.go), since
+// yaegi can crash on some packages.
+//
 // # What a cell cannot do to the kernel
 //
 // A guard (guard.go) samples the runtime every 10 ms while the session is open:

@@ -16,11 +16,15 @@ func (cc *compiler) addImports(c *compiled) error {
 	var msgs []string
 	for _, is := range pc.imports {
 		p, _ := strconv.Unquote(is.Path.Value)
-		if !cc.importer.has(p) {
+		srcName, fromSource := cc.sourcePackage(p)
+		if !cc.importer.has(p) && !fromSource {
 			msgs = append(msgs, fmt.Sprintf("%s: package %s is not available: cells can import the standard library, gonum, gonum/plot and gocvx packages", cc.fset.Position(is.Path.Pos()), p))
 			continue
 		}
 		name := cc.importer.name(p)
+		if fromSource {
+			name = srcName
+		}
 		if is.Name != nil {
 			name = is.Name.Name
 		}

@@ -18,6 +18,7 @@ import (
 // or method, its signature. Detail 0 and 1 give the same content (Go has no
 // separate source view beyond the declaration). It is safe while a cell runs.
 func (s *Session) Inspect(code string, cursor, detail int) (cellio.Bundle, bool) {
+	code = goPart(code)
 	at := byteOffset(code, cursor)
 	// The identifier around the cursor, and the expression before its dot.
 	end := at
@@ -104,6 +105,9 @@ func (s *Session) describe(before, base, name string) (string, bool) {
 		}
 		if p != "" {
 			if text, ok := docEntry(p + "." + name); ok {
+				return text, true
+			}
+			if text, ok := s.modules.doc(p, name); ok {
 				return text, true
 			}
 			if pkg, err := s.importer.Import(p); err == nil {
@@ -217,7 +221,7 @@ func (s *Session) help(code string) (*cellio.Bundle, bool) {
 		return nil, false
 	}
 	if target == "" {
-		b := textBundle(generalHelp)
+		b := textBundle(helpPage())
 		return &b, true
 	}
 	base, name := "", target

@@ -104,6 +104,8 @@ func (s *Session) newInterpreter() error {
 		Stderr:       s.trace,
 		Args:         args,
 		Unrestricted: true,
+
+		SourcecodeFilesystem: s.modules.tree.fs,
 	})
 	if err := yi.Use(stdlib.Symbols); err != nil {
 		return err
@@ -155,7 +157,8 @@ func (s *Session) newInterpreter() error {
 }
 
 // Whether a chunk that safeEval compiles may run a cell's code while it is
-// evaluated: its init functions run then.
+// evaluated: its init functions run then, and the initialization of the
+// packages from source it imports.
 const (
 	declaresOnly = false
 	mayRunCode   = true
@@ -246,9 +249,12 @@ func (s *Session) varDecls(vars []*hoistedVar, funcs []*declaration, need map[st
 	return b.String()
 }
 
-// importDecls returns the imports the interpreter still lacks.
-func (s *Session) importDecls(imports map[string]string, hidden map[string]bool) string {
+// importDecls returns the imports the interpreter still lacks, and whether one
+// of them is a package from source, whose initialization runs when the chunk
+// is evaluated.
+func (s *Session) importDecls(imports map[string]string, hidden map[string]bool) (decls string, fromSource bool) {
 	var b strings.Builder
+	fromSource = false
 	names := make([]string, 0, len(imports))
 	for n := range imports {
 		names = append(names, n)
@@ -261,6 +267,7 @@ func (s *Session) importDecls(imports map[string]string, hidden map[string]bool)
 		}
 		fmt.Fprintf(&b, "import %s %q\n", n, yaegiPath(p))
 		s.ynames[n] = p
+		fromSource = fromSource || s.modules.has(p)
 	}
 	paths := make([]string, 0, len(hidden))
 	for p := range hidden {
@@ -273,8 +280,9 @@ func (s *Session) importDecls(imports map[string]string, hidden map[string]bool)
 		}
 		fmt.Fprintf(&b, "import %s %q\n", hiddenAlias(p), yaegiPath(p))
 		s.yhidden[p] = true
+		fromSource = fromSource || s.modules.has(p)
 	}
-	return b.String()
+	return b.String(), fromSource
 }
 
 // incremental compiles the cell's new declarations and its function into the
@@ -293,7 +301,8 @@ func (s *Session) incremental(comp *compiled) error {
 	vars := s.varDecls(comp.newVars, funcs, need)
 	var b strings.Builder
 	b.WriteString("package " + cellPackage + "\n")
-	b.WriteString(s.importDecls(comp.prog.imports, need))
+	imports, fromSource := s.importDecls(comp.prog.imports, need)
+	b.WriteString(imports)
 	changed := map[*declaration]bool{}
 	for _, d := range comp.changed {
 		changed[d] = true
@@ -315,7 +324,7 @@ func (s *Session) incremental(comp *compiled) error {
 	if debugChunks {
 		fmt.Fprintf(ProcessStderr(), "--- chunk\n%s---\n", b.String())
 	}
-	if _, err := s.evalFunc(b.String(), runFunc, hasInit(comp.changed)); err != nil {
+	if _, err := s.evalFunc(b.String(), runFunc, fromSource || hasInit(comp.changed)); err != nil {
 		return &compileError{[]string{s.yaegiMessage(err)}}
 	}
 	return nil
@@ -364,7 +373,8 @@ func (s *Session) rebuild(ctx context.Context, comp *compiled) error {
 	vars := s.varDecls(q.sortedVars(), funcs, need)
 	var b strings.Builder
 	b.WriteString("package " + cellPackage + "\n")
-	b.WriteString(s.importDecls(q.imports, need))
+	imports, fromSource := s.importDecls(q.imports, need)
+	b.WriteString(imports)
 	writeDecls(&b, decls, func(d *declaration) bool { return d.kind != kindFunc })
 	b.WriteString(vars)
 	b.WriteString("func GocvxInit() {\n")
@@ -373,7 +383,7 @@ func (s *Session) rebuild(ctx context.Context, comp *compiled) error {
 		b.WriteString("\n")
 	}
 	b.WriteString("}\n")
-	if _, err := s.eval(b.String(), hasInit(decls)); err != nil {
+	if _, err := s.eval(b.String(), fromSource || hasInit(decls)); err != nil {
 		s.dirty = true
 		return &compileError{[]string{s.yaegiMessage(err)}}
 	}

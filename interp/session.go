@@ -55,6 +55,11 @@ type Options struct {
 	// DefaultMemoryLimit (three quarters of the machine's memory); a negative
 	// value means no ceiling.
 	MemoryLimit int64
+
+	// Notebook is the notebook's path, which keys its module folder (the Go
+	// modules its cells import, see package gomod); empty means the path
+	// Jupyter gives the kernel in JPY_SESSION_NAME, or the working directory.
+	Notebook string
 }
 
 // Session is one interpreter whose state persists across cells.
@@ -68,6 +73,7 @@ type Session struct {
 
 	fset     *token.FileSet
 	importer *symbolImporter
+	modules  *cellModules // packages imported from source (modules.go)
 
 	ring    frameRing // positions of returning frames, for tracebacks (frames.go)
 	streams *streamer
@@ -112,6 +118,7 @@ func New(opts Options) (*Session, error) {
 		prog:      newProgram(),
 		fset:      token.NewFileSet(),
 		importer:  theImporter(),
+		modules:   newCellModules(notebookPath(opts)),
 		stdin:     &cellInput{},
 		cellNames: map[int]string{},
 		parsed:    map[*parsedCell]bool{},
@@ -197,12 +204,22 @@ func (s *Session) Execute(ctx context.Context, c cellio.Cell) cellio.Outcome {
 		}
 	} else if page, ok := s.help(c.Code); ok {
 		return cellio.Outcome{Page: page}
+	} else if mc, ok, err := magicCell(c.Code); ok {
+		if err != nil {
+			return cellio.Outcome{Error: &cellio.Error{Name: "MagicError", Value: err.Error(), Traceback: []string{"MagicError: " + err.Error()}}}
+		}
+		return s.executeMagics(ctx, c, mc)
 	}
+	return s.executeGo(ctx, c)
+}
+
+// executeGo runs a cell of Go, or a Go part of a cell with magics (magics.go).
+func (s *Session) executeGo(ctx context.Context, c cellio.Cell) cellio.Outcome {
 	if isBlankCode(c.Code) {
 		return cellio.Outcome{}
 	}
 	defer s.forgetCells()
-	comp, err := s.compileCell(c)
+	comp, err := s.compileCell(ctx, c)
 	if err != nil {
 		return cellio.Outcome{Error: compileErr(err)}
 	}
@@ -258,14 +275,24 @@ func (s *Session) enterCell(c cellio.Cell) (leave func()) {
 	}
 }
 
-// compileCell parses the cell, gives it its serial number (its positions in the
-// interpreter, see lineBase) and compiles it against the program.
-func (s *Session) compileCell(c cellio.Cell) (*compiled, error) {
+// compileCell parses the cell, makes the packages it imports from source
+// importable (importSources, modules.go), gives it its serial number (its
+// positions in the interpreter, see lineBase) and compiles it against the
+// program.
+func (s *Session) compileCell(ctx context.Context, c cellio.Cell) (*compiled, error) {
 	pc, err := parseCell(s.fset, c.Number, c.Code)
 	if err != nil {
 		return nil, err
 	}
+	if err := s.importSources(ctx, pc); err != nil {
+		return nil, err
+	}
 	s.mu.Lock()
+	if s.dirty {
+		// The interpreter is rebuilt before the cell (packages from source
+		// changed, or a compile failed): so is the checker's package.
+		s.prog.pkg = nil
+	}
 	s.serial++
 	pc.id = s.serial
 	s.cellNames[pc.id] = pc.name
@@ -273,7 +300,7 @@ func (s *Session) compileCell(c cellio.Cell) (*compiled, error) {
 	s.mu.Unlock()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	cc := &compiler{fset: s.fset, importer: s.importer, prog: s.prog}
+	cc := &compiler{fset: s.fset, importer: s.importer, sources: s.modules, prog: s.prog}
 	comp, err := cc.compile(pc)
 	if err == nil && comp.checkedAlone {
 		s.alone++

@@ -433,6 +433,11 @@ async function steps() {
     await page.keyboard.press('Tab');
     const completer = page.locator('.jp-Completer:not(.lm-mod-hidden)');
     await completer.locator('.jp-Completer-item').first().waitFor({ timeout: timeouts.step });
+    // JupyterLab renders a long list in batches (the first ones at once, the rest when the
+    // browser is idle): wait for the item the step looks for before reading the list; the
+    // check then reports what was listed if it never appears.
+    await completer.locator('.jp-Completer-match', { hasText: /^Solve$/ })
+      .waitFor({ timeout: timeouts.step }).catch(() => {});
     const items = await completer.locator('.jp-Completer-item .jp-Completer-match').allTextContents();
     return { items };
   });
