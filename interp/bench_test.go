@@ -33,6 +33,7 @@ func reportCPU(b *testing.B) func() {
 }
 
 func BenchmarkNew(b *testing.B) {
+	defer reportCPU(b)()
 	for i := 0; i < b.N; i++ {
 		s, err := New(Options{})
 		if err != nil {
@@ -177,6 +178,7 @@ func BenchmarkExecuteAfterNotebook(b *testing.B) {
 func BenchmarkReplay(b *testing.B) {
 	s := benchSession(b, notebook50()...)
 	b.ResetTimer()
+	defer reportCPU(b)()
 	for i := 0; i < b.N; i++ {
 		// Alternate two definitions so that each iteration changes the type.
 		def := fmt.Sprintf("type point struct{ X, Y float64; tag%d int }", i%2)

@@ -16,6 +16,7 @@ import (
 
 	yaegi "github.com/traefik/yaegi/interp"
 	"github.com/traefik/yaegi/stdlib"
+	"github.com/traefik/yaegi/stdlib/generic"
 	"github.com/traefik/yaegi/stdlib/unrestricted"
 
 	"github.com/gocvx/gocvx/interp/symbols"
@@ -30,6 +31,17 @@ var (
 	importerOnce   sync.Once
 	sharedImporter *symbolImporter
 )
+
+func init() {
+	// yaegi compiles its Go 1.22 sources of cmp, maps and slices into every
+	// interpreter that takes the standard library's symbols. Cells, and the
+	// packages from source they import, get those packages from stdsrc under
+	// paths of their own (sources.go), so only cmp's is kept: without it,
+	// yaegi fails on calls of the generic functions of stdsrc's slices (a nil
+	// dereference in its CFG pass; TestCorpus/slicesmaps). Compiling maps and
+	// slices took about 2 ms of CPU for every interpreter (New, each replay).
+	generic.Sources = [len(generic.Sources)]string{generic.Sources[0]}
+}
 
 // allSymbols returns the symbol tables cells can use.
 func allSymbols() map[string]map[string]reflect.Value {
