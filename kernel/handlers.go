@@ -72,6 +72,9 @@ type state struct {
 	ready     chan struct{} // closed when engine and engineErr are set
 	engine    Engine
 	engineErr error
+	// build starts building the engine if it is not built or being built yet
+	// (server.startEngine); nil when the engine is given.
+	build func()
 
 	mu         sync.Mutex
 	cancelCell context.CancelFunc // interrupts the running cell; nil between cells
@@ -91,8 +94,12 @@ func (st *state) hist() *history {
 	return st.history
 }
 
-// getEngine waits for the engine; it returns nil if it could not be created.
+// getEngine waits for the engine, building it if nobody asked yet; it returns
+// nil if it could not be created.
 func (st *state) getEngine() Engine {
+	if st.build != nil {
+		st.build()
+	}
 	<-st.ready
 	return st.engine
 }
@@ -185,7 +192,13 @@ func (st *state) decode(req *Message, v any) bool {
 	return true
 }
 
+// kernelInfo answers kernel_info_request, which a front end sends first and
+// whose reply it waits for: only then does the kernel start building the engine
+// (if no request needed it before), so that the two do not compete for the CPU.
 func (st *state) kernelInfo(w replyWriter, req *Message) {
+	if st.build != nil {
+		defer st.build()
+	}
 	w.reply("kernel_info_reply", kernelInfoReply{
 		Status:                "ok",
 		ProtocolVersion:       ProtocolVersion,

@@ -31,10 +31,11 @@ type Engine interface {
 // Kernel serves the Jupyter messaging protocol for one Engine. Its fields configure
 // it; Serve runs it. A Kernel serves once.
 type Kernel struct {
-	// Engine runs the cells. If it is nil, Serve calls NewEngine in the background
-	// while it binds the sockets and answers kernel_info (so a front end sees the
-	// kernel ready sooner); requests that need the engine wait for it, and Serve
-	// closes it (if it is an io.Closer) before returning.
+	// Engine runs the cells. If it is nil, Serve calls NewEngine in the
+	// background once it has answered the first kernel_info_request (so that a
+	// front end sees the kernel ready sooner), or when a request needs the engine;
+	// requests that need it wait for it, and Serve closes it (if it is an
+	// io.Closer) before returning.
 	Engine    Engine
 	NewEngine func() (Engine, error)
 	// Log receives diagnostics (dropped messages, socket errors). Nil discards them;
@@ -70,6 +71,11 @@ type Kernel struct {
 	// Tests shorten these; zero means handshakeTimeout and writeStallTimeout.
 	handshakeTimeout, writeStallTimeout time.Duration
 }
+
+// engineDelay is how long after Serve starts the engine is built if no client
+// asked for kernel_info or for something that needs the engine before: a front
+// end asks for kernel_info at once, and its reply comes first.
+const engineDelay = 200 * time.Millisecond
 
 // ErrShutdown is returned by Serve when a client asked the kernel to shut down.
 var ErrShutdown = errors.New("kernel: shut down by request")
@@ -285,8 +291,10 @@ func (s *server) bind(sockCtx context.Context) (closeAll func(), err error) {
 }
 
 // startEngine makes the engine ready: Kernel.Engine at once, or Kernel.NewEngine
-// on a goroutine while the sockets answer (a failure stops the kernel). The
-// function it returns waits for that goroutine and closes the engine it created.
+// on a goroutine (a failure stops the kernel) once the first kernel_info_request
+// is answered or a request needs the engine (state.build), or after
+// engineDelay. The function it returns waits for that goroutine and closes the
+// engine it created.
 func (s *server) startEngine() (closeEngine func()) {
 	if s.k.Engine != nil {
 		s.engine = s.k.Engine
@@ -295,7 +303,7 @@ func (s *server) startEngine() (closeEngine func()) {
 	}
 	var wg sync.WaitGroup
 	wg.Add(1)
-	go func() {
+	build := func() {
 		defer wg.Done()
 		e, err := s.k.NewEngine()
 		if err == nil && e == nil {
@@ -310,8 +318,20 @@ func (s *server) startEngine() (closeEngine func()) {
 			s.log.Printf("cannot start the cell engine: %v", err)
 			s.stop()
 		}
-	}()
+	}
+	var once sync.Once
+	started := false // set in once
+	s.build = func() { once.Do(func() { started = true; go build() }) }
+	later := time.AfterFunc(engineDelay, s.build)
 	return func() {
+		later.Stop()
+		once.Do(func() { // never built: nothing to wait for or close
+			s.engineErr = errors.New("kernel: shutting down")
+			close(s.ready)
+		})
+		if !started {
+			return
+		}
 		wg.Wait()
 		if c, ok := s.engine.(io.Closer); ok {
 			if err := c.Close(); err != nil {
