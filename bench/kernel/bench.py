@@ -4,7 +4,7 @@ Starts each kernelspec through jupyter_client's KernelManager, as a front end do
 and measures for each:
 
   startup   from KernelManager.start_kernel to the first kernel_info_reply (median
-            and p90 over --starts starts), and the kernel process's CPU time by then;
+            and p90 over --starts starts);
   first     from start_kernel to the reply of a first trivial execute sent right
             after kernel_info (median);
   RTT       the round trip of a trivial execute_request, from sending it to its
@@ -50,11 +50,21 @@ def load():
 
 
 def cpu_seconds(pid):
-    """CPU time of process pid and of its children it has waited for, in seconds."""
+    """CPU time of process pid (its threads' run time in nanoseconds, from
+    /proc/PID/task/*/schedstat) and of the children it has waited for (in clock
+    ticks, from /proc/PID/stat), in seconds."""
     with open("/proc/%d/stat" % pid) as f:
         fields = f.read().rsplit(")", 1)[1].split()
-    # Fields 14-17 of proc(5), counted from 1: utime stime cutime cstime.
-    return sum(int(x) for x in fields[11:15]) / CLK_TCK
+    # Fields 16-17 of proc(5), counted from 1: cutime cstime.
+    children = sum(int(x) for x in fields[13:15]) / CLK_TCK
+    threads = 0
+    for task in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/schedstat" % (pid, task)) as f:
+                threads += int(f.read().split()[0])
+        except OSError:
+            pass  # a thread that ended
+    return threads / 1e9 + children
 
 
 def kernel_pid(km):
@@ -91,8 +101,7 @@ KERNEL_LOG = None  # where the kernels' standard error goes (--kernel-log)
 
 def start(name):
     """Starts a kernel; returns (manager, client, seconds to the first kernel_info_reply,
-    kernel CPU seconds by then, seconds to the reply of a first trivial execute sent
-    right after it)."""
+    seconds to the reply of a first trivial execute sent right after it)."""
     km = KernelManager(kernel_name=name)
     t0 = time.perf_counter()
     km.start_kernel(stderr=KERNEL_LOG)
@@ -100,13 +109,12 @@ def start(name):
     kc.start_channels()
     shell_reply(kc, kc.kernel_info())
     t_info = time.perf_counter() - t0
-    cpu = cpu_seconds(kernel_pid(km))
     # (No wait for its idle status: iopub may not be subscribed yet at this point.)
     reply = shell_reply(kc, kc.execute(trivial(name)))
     t_exec = time.perf_counter() - t0
     if reply["content"]["status"] != "ok":
         raise RuntimeError("%s: first execute failed: %r" % (name, reply["content"]))
-    return km, kc, t_info, cpu, t_exec
+    return km, kc, t_info, t_exec
 
 
 def stop(km, kc):
@@ -124,7 +132,7 @@ class Run:
 
     def __init__(self, name):
         self.name = name
-        self.startup, self.startup_cpu, self.first, self.rtt = [], [], [], []
+        self.startup, self.first, self.rtt = [], [], []
         self.cpu_per_exec = 0.0
         self.load = (0.0, 0.0)
 
@@ -133,12 +141,11 @@ def bench(name, n, starts, warmup):
     r = Run(name)
     load0 = load()
     for _ in range(starts):
-        km, kc, dt, cpu, dt_exec = start(name)
+        km, kc, dt, dt_exec = start(name)
         r.startup.append(dt)
-        r.startup_cpu.append(cpu)
         r.first.append(dt_exec)
         stop(km, kc)
-    km, kc, _, _, _ = start(name)
+    km, kc, _, _ = start(name)
     try:
         kc.wait_for_ready(timeout=TIMEOUT)  # iopub subscribed: idle statuses arrive
         code = trivial(name)
@@ -183,10 +190,10 @@ def table(rounds, names):
     """Prints the figures of every round as a Markdown table, rounds separated by ' · '."""
     base = "python3"
     print()
-    print("| kernel | startup → kernel_info_reply, median / p90 (ms) | kernel CPU by then (ms) "
+    print("| kernel | startup → kernel_info_reply, median / p90 (ms) "
           "| start → first execute_reply, median (ms) | trivial execute RTT, median / p90 (ms) "
           "| RTT median / ipykernel's | kernel CPU per execute (ms) | load average |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|")
     for name in names:
         runs = [rd[name] for rd in rounds if name in rd]
         if not runs:
@@ -199,10 +206,9 @@ def table(rounds, names):
             b = next((rd[base] for rd in rounds if rd.get(name) is r and base in rd), None)
             return "%.3f" % (statistics.median(r.rtt) / statistics.median(b.rtt)) if b else "–"
 
-        print("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
+        print("| %s | %s | %s | %s | %s | %s | %s |" % (
             name,
             join(lambda r: "%s / %s" % (ms(statistics.median(r.startup)), ms(quantile(r.startup, 0.9)))),
-            join(lambda r: ms(statistics.median(r.startup_cpu))),
             join(lambda r: ms(statistics.median(r.first))),
             join(lambda r: "%s / %s" % (ms(statistics.median(r.rtt)), ms(quantile(r.rtt, 0.9)))),
             join(ratio),

@@ -10,11 +10,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-# gophernotes' last tag, v0.7.5, with the interpreter (gomacro) of its latest commit
-# (55142043, Nov 2023): v0.7.5's own gomacro panics at start on the generic
-# functions of Go ≥ 1.21's standard library; x/tools ≥ 0.29 compiles with Go 1.26.
-GOPHERNOTES_VERSION=v0.7.5
-GOPHERNOTES_DEPS="github.com/cosmos72/gomacro@v0.0.0-20231101204900-3dc08f5f8fea golang.org/x/tools@v0.29.0"
+# gophernotes at its latest commit, 55142043 (Nov 2023; its last tag, v0.7.5,
+# panics at start on the generic functions of Go >= 1.21's standard library), with
+# x/tools 0.29 (0.14, which it requires, does not compile with Go 1.26). Where the
+# module proxy cannot serve that commit, GOPHERNOTES_DIR may name a checkout of it.
+GOPHERNOTES_VERSION=v0.7.6-0.20231103180139-55142043d196
+GOPHERNOTES_DEPS="golang.org/x/tools@v0.29.0"
 GONB_VERSION=v0.11.1
 cache=${GOCVX_BENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/gocvx-bench}
 
@@ -27,16 +28,21 @@ export GOCVX_HISTORY_FILE="$tmp/history.jsonl"
 
 # build NAME MODULE VERSION [MODULE@VERSION...]: prints the path of the kernel's
 # binary, built from the module at VERSION (with the given dependencies' versions)
-# through the module proxy, or nothing if it cannot be built.
+# through the module proxy, or from the directory $DIR if it is set, or nothing if
+# it cannot be built.
 build() {
 	local name=$1 module=$2 version=$3
 	shift 3
 	local bin="$cache/$name-$version${*:+-$(echo "$*" | cksum | cut -d' ' -f1)}"
 	if [ ! -x "$bin" ]; then
 		mkdir -p "$cache"
-		local mod
+		local mod get="$module@$version"
 		mod=$(mktemp -d)
-		if ! (cd "$mod" && go mod init gocvx-bench && go get "$module@$version" "$@" &&
+		if [ -n "${DIR:-}" ]; then
+			get="$module@$version"
+			(cd "$mod" && go mod init gocvx-bench && go mod edit -require="$module@$version" -replace="$module=$DIR") >/dev/null 2>&1
+		fi
+		if ! (cd "$mod" && { [ -f go.mod ] || go mod init gocvx-bench; } && go get $get "$@" &&
 			go build -o "$bin" "$module") >"$bin.log" 2>&1; then
 			echo "note: cannot build $name $version (see $bin.log); skipped" >&2
 			rm -rf "$mod"
@@ -60,9 +66,9 @@ with open(path, "w") as f:
 EOF
 }
 
-# gophernotes v0.7.5 type-checks with go/types; Go ≥ 1.23's alias types make it
-# fail on cells, hence gotypesalias=0.
-if bin=$(build gophernotes github.com/gopherdata/gophernotes $GOPHERNOTES_VERSION $GOPHERNOTES_DEPS) && [ -n "$bin" ]; then
+# gophernotes type-checks with go/types; Go >= 1.23's alias types make it fail on
+# cells, hence gotypesalias=0.
+if bin=$(DIR=${GOPHERNOTES_DIR:-} build gophernotes github.com/gopherdata/gophernotes $GOPHERNOTES_VERSION $GOPHERNOTES_DEPS) && [ -n "$bin" ]; then
 	spec gophernotes "Go (gophernotes $GOPHERNOTES_VERSION)" '{"GODEBUG": "gotypesalias=0"}' "$bin" "{connection_file}"
 fi
 # gonb compiles each cell with the go command and goimports.
