@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"path/filepath"
 	"syscall"
 	"testing"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/go-zeromq/zmq4"
 
+	"github.com/gocvx/gocvx/cmd/gocvx/internal/kernelcmd"
 	"github.com/gocvx/gocvx/internal/testenv"
 	"github.com/gocvx/gocvx/kernel"
 )
@@ -74,9 +76,8 @@ func startInProcess(b *testing.B) *client {
 		Transport: "tcp", IP: "127.0.0.1", ShellPort: ports[0], IOPubPort: ports[1], StdinPort: ports[2],
 		ControlPort: ports[3], HBPort: ports[4], SignatureScheme: "hmac-sha256", Key: "bench-key",
 	}
-	k := newKernel(0, filepath.Join(b.TempDir(), "history.jsonl"))
+	k := kernelcmd.New(0, filepath.Join(b.TempDir(), "history.jsonl"), io.Discard, newEngine)
 	k.CatchSIGINT = false
-	k.Log = nil
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- k.Serve(ctx, conn) }()

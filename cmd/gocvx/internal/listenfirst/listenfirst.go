@@ -3,7 +3,7 @@
 // interpreter's symbol tables, the plotting and Markdown packages and the others,
 // which took 5 to 40 ms depending on the machine's load, during which a client
 // that connected was refused and waited for its reconnect interval. The command
-// imports it for this effect only; it imports nothing but os and prebind (not even
+// imports it through package kernelcmd; it imports nothing but os and prebind (not even
 // strings, which waits for unicode's tables), so that its init function runs among
 // the first: 28th of the command's 182 packages, after 1.5 ms on a quiet machine
 // (GODEBUG=inittrace=1), where the last one, main, starts after 10 to 40 ms.
@@ -16,15 +16,15 @@ import (
 )
 
 func init() {
-	if file, ok := connectionFile(os.Args[1:]); ok {
+	if file, ok := ConnectionFile(os.Args[1:]); ok {
 		prebind.Listen(file)
 	}
 }
 
-// connectionFile returns FILE if args are `kernel -f FILE` in one of the forms
-// that the kernel subcommand's flags accept (-f FILE, -f=FILE, --f FILE,
-// --f=FILE).
-func connectionFile(args []string) (string, bool) {
+// ConnectionFile returns FILE if args (the command's arguments after its name)
+// are `kernel -f FILE` in one of the forms that the kernel subcommand's flags
+// accept (-f FILE, -f=FILE, --f FILE, --f=FILE).
+func ConnectionFile(args []string) (string, bool) {
 	if len(args) < 2 || args[0] != "kernel" {
 		return "", false
 	}

@@ -20,9 +20,9 @@ func TestConnectionFile(t *testing.T) {
 		{[]string{"kernel"}, ""},
 		{nil, ""},
 	} {
-		file, ok := connectionFile(tc.args)
+		file, ok := ConnectionFile(tc.args)
 		if file != tc.file || ok != (tc.file != "") {
-			t.Errorf("connectionFile(%q) = %q, %v; want %q", tc.args, file, ok, tc.file)
+			t.Errorf("ConnectionFile(%q) = %q, %v; want %q", tc.args, file, ok, tc.file)
 		}
 	}
 }
