@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"testing"
 )
 
@@ -83,6 +84,33 @@ func FuzzDecode(f *testing.F) {
 					t.Fatalf("frame %d byte %d changed: err = %v, want ErrBadSignature", part, i, err)
 				}
 			}
+		}
+	})
+}
+
+// FuzzHeader checks that decodeHeader decodes what json.Unmarshal decodes, and
+// fails where it fails, and that encodeHeader writes what json.Marshal writes.
+func FuzzHeader(f *testing.F) {
+	f.Add([]byte(`{"msg_id":"1","session":"s","username":"u","date":"d","msg_type":"execute_request","version":"5.4"}`))
+	f.Add([]byte(` { "msg_id" : "a\"b" , "MSG_TYPE": "x" } `))
+	f.Add([]byte(`{"msg_id":"\u00e9","extra":{"a":[1,2]},"msg_id":"again"}`))
+	f.Add([]byte(`{"msg_type":null,"version":5.4}`))
+	f.Add([]byte("{\"date\":\"\xff\"}"))
+	f.Add([]byte(`{}`))
+	f.Add([]byte(`{"a":"b",}`))
+	f.Add([]byte(`{"msg_id":"<a&b>","session":"\u2028é\u0001"}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var want, got Header
+		errWant := json.Unmarshal(b, &want)
+		errGot := decodeHeader(b, &got)
+		if (errWant == nil) != (errGot == nil) || (errWant == nil && got != want) {
+			t.Fatalf("%q: decodeHeader = %+v, %v; json.Unmarshal = %+v, %v", b, got, errGot, want, errWant)
+		}
+		if errWant != nil {
+			return
+		}
+		if enc, err := json.Marshal(want); err != nil || string(encodeHeader(&want)) != string(enc) {
+			t.Fatalf("%+v: encodeHeader = %s; json.Marshal = %s, %v", want, encodeHeader(&want), enc, err)
 		}
 	})
 }
