@@ -6,6 +6,10 @@
 // display) and clear_output; its Input supplies the lines it reads. When it ends, an
 // Outcome holds its value (execute_result), its Error or a help page. A Completion
 // answers a completion request, and LanguageInfo describes the language of the cells.
+// Cell code and the front end also exchange Comm messages (comm_open, comm_msg,
+// comm_close with their data, metadata and binary buffers), as Jupyter widgets do:
+// cell code publishes them through an Output that is a CommOutput, and the kernel
+// hands the front end's to the engine.
 // The shapes are those of Jupyter's messages, so that every front end passes them on
 // without translating them.
 //

@@ -233,6 +233,7 @@ func (s *Session) stopInterp(ctl *control) {
 	if ctl != nil {
 		ctl.stop()
 	}
+	s.epoch.Add(1)
 	s.stopMu.Lock()
 	if s.stopCh != nil {
 		close(s.stopCh)

@@ -9,6 +9,8 @@
 //	func (s *Session) Complete(code string, cursor int) cellio.Completion // cursor in code points
 //	func (s *Session) Inspect(code string, cursor, detail int) (cellio.Bundle, bool)
 //	func (s *Session) IsComplete(code string) (status, indent string)
+//	func (s *Session) ReceiveComm(m cellio.Comm, out cellio.Output) (run func(ctx context.Context) *cellio.Error)
+//	func (s *Session) Comms(target string) map[string]string
 //	func (s *Session) Close() error
 //
 // Execute runs one cell at a time; cancelling ctx interrupts the cell and Execute
@@ -61,6 +63,19 @@
 // read by yaegi through Options.SourcecodeFilesystem (package gomod,
 // modules.go); a child process compiles each new set first (probe.go), since
 // yaegi can crash on some packages.
+//
+// # Comms and callbacks
+//
+// A Session is a kernel.CommEngine (comm.go). The cell-facing package widget
+// registers its comms in internal/cellrt; ReceiveComm hands a message of the front
+// end to its comm's handler at once (the widget's state changes, the answer goes
+// out), and returns the callbacks it leaves, which run like a cell: one at a time
+// with cells, through the interpreter (GocvxWork), under the guard, stopped by an
+// interrupt. Comm messages of cell code go to the latest cell's output at once, also
+// between cells. Callbacks direct their output with cellrt.Redirect (to the cell
+// that showed the widget, or an output area) and report their panics with
+// cellrt.ReportPanic; cellrt.Epoch counts the stops of the interpreter, after which
+// functions of earlier cells no longer run.
 //
 // # What a cell cannot do to the kernel
 //

@@ -120,6 +120,7 @@ var preferredImports = map[string]string{
 	"solver":   "github.com/gocvx/gocvx/solver",
 	"display":  "github.com/gocvx/gocvx/display",
 	"dataset":  "github.com/gocvx/gocvx/solver/dataset",
+	"widget":   "github.com/gocvx/gocvx/widget",
 	"plot":     "gonum.org/v1/plot",
 	"mat":      "gonum.org/v1/gonum/mat",
 	"stat":     "gonum.org/v1/gonum/stat",

@@ -145,8 +145,9 @@ func (s *Session) newInterpreter() error {
 	if err := yi.Use(overrides); err != nil {
 		return err
 	}
-	// GocvxRun runs a cell function (see run).
-	setup := "package " + cellPackage + "\nimport gocvxrt \"" + rtPath + "\"\nfunc GocvxRun(f func()) { gocvxrt.Run(f) }\n"
+	// GocvxRun runs a cell function (see run); GocvxWork is the cell function
+	// that runs the callbacks of comm messages (see runWork).
+	setup := "package " + cellPackage + "\nimport gocvxrt \"" + rtPath + "\"\nfunc GocvxRun(f func()) { gocvxrt.Run(f) }\nfunc " + workFunc + "() { gocvxrt.Work() }\n"
 	for _, src := range []string{setup, "import gocvxrt \"" + rtPath + "\""} {
 		if _, err := safeEval(yi, src, mayRunCode); err != nil {
 			return fmt.Errorf("interp: setting up the interpreter: %v", err)

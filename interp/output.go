@@ -78,8 +78,10 @@ func (r *richOutput) send(out cellio.Output) {
 type streamer struct {
 	mu          sync.Mutex
 	pending     []chunk
-	out         cellio.Output // the running cell's output; nil between cells
-	discard     bool          // replaying: drop everything
+	out         cellio.Output     // where output goes: the running cell's, or a redirect's; nil between cells
+	base        cellio.Output     // the running cell's own output; nil between cells
+	commOut     cellio.CommOutput // where comm messages go: the latest cell's output that carries them
+	discard     bool              // replaying: drop everything
 	limit       int
 	shown       int // bytes accepted for the running cell
 	dropped     int // bytes dropped past the limit
@@ -187,7 +189,10 @@ func (s *streamer) flushLocked() {
 func (s *streamer) begin(out cellio.Output) {
 	s.emitMu.Lock()
 	s.mu.Lock()
-	s.out, s.shown, s.held, s.heldRich = out, 0, 0, 0
+	s.out, s.base, s.shown, s.held, s.heldRich = out, out, 0, 0, 0
+	if co, ok := out.(cellio.CommOutput); ok {
+		s.commOut = co
+	}
 	droppedRich := s.droppedRich
 	s.droppedRich = 0
 	s.mu.Unlock()
@@ -205,8 +210,8 @@ func (s *streamer) end() {
 	defer s.emitMu.Unlock()
 	s.flushLocked()
 	s.mu.Lock()
-	out, dropped := s.out, s.dropped
-	s.out, s.dropped = nil, 0
+	out, dropped := s.base, s.dropped
+	s.out, s.base, s.dropped = nil, nil, 0
 	s.mu.Unlock()
 	if out != nil && dropped > 0 {
 		out.Stream("stderr", truncationNotice(dropped, s.limit))
@@ -226,6 +231,48 @@ func byteSize(n int) string {
 		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
 	}
 	return fmt.Sprintf("%d bytes", n)
+}
+
+// redirect sends further output to out, after what is pending went where it
+// was going, until restore; restore leaves a later redirect or cell alone.
+func (s *streamer) redirect(out cellio.Output) (restore func()) {
+	s.emitMu.Lock()
+	s.flushLocked()
+	s.mu.Lock()
+	prev := s.out
+	s.out = out
+	s.mu.Unlock()
+	s.emitMu.Unlock()
+	return func() {
+		s.emitMu.Lock()
+		s.flushLocked()
+		s.mu.Lock()
+		if s.out == out {
+			s.out = prev
+		}
+		s.mu.Unlock()
+		s.emitMu.Unlock()
+	}
+}
+
+// here returns the running cell's own output, nil between cells.
+func (s *streamer) here() cellio.Output {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.base
+}
+
+// comm sends a comm message to the latest cell's output that carries comms, at
+// once (not held between cells: a widget's state must reach the front end when
+// it changes), also during replays. It takes no lock that a flush holds, so that
+// an output that publishes comm messages (a widget's output area) can be flushed to.
+func (s *streamer) comm(m cellio.Comm) {
+	s.mu.Lock()
+	co := s.commOut
+	s.mu.Unlock()
+	if co != nil {
+		co.Comm(m)
+	}
 }
 
 // setDiscard turns dropping of all output on or off (for replays).

@@ -52,6 +52,7 @@ func (s *Session) rtSymbols() map[string]reflect.Value {
 		"Guard":      reflect.ValueOf(s.guardFunc),
 		"GuardB":     reflect.ValueOf(s.guardBench),
 		"Hold":       reflect.ValueOf(s.hold),
+		"Work":       reflect.ValueOf(s.rtWork),
 	}
 }
 

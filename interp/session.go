@@ -105,6 +105,8 @@ type Session struct {
 	limit  int64         // the memory ceiling, ≤ 0 for none
 
 	held         atomic.Int64  // calls of compiled code that take a context, running (see hold)
+	epoch        atomic.Uint64 // how many times the interpreter was stopped (see stopInterp)
+	work         func()        // the callbacks runWork runs (comm.go)
 	abandonAfter time.Duration // see the constant; tests shorten it
 
 	detach func() // ends the session's hold on what is published between cells (cellrt.Attach)
@@ -519,3 +521,18 @@ func (k sink) Clear(wait bool) {
 	k.s.syncOutput()
 	k.s.streams.clear(wait)
 }
+
+// The services the sink gives cell-facing packages through cellrt (see comm.go).
+
+func (k sink) Comm(m cellio.Comm) { k.s.streams.comm(m) }
+
+func (k sink) Redirect(out cellio.Output) (restore func()) {
+	k.s.syncOutput()
+	return k.s.streams.redirect(out)
+}
+
+func (k sink) Here() cellio.Output { return k.s.streams.here() }
+
+func (k sink) ReportPanic(r any) { k.s.callbackPanic(r) }
+
+func (k sink) Epoch() uint64 { return k.s.epoch.Load() }

@@ -205,11 +205,6 @@ type clearOutput struct {
 	Wait bool `json:"wait"`
 }
 
-type commClose struct {
-	CommID string     `json:"comm_id"`
-	Data   jsonObject `json:"data"`
-}
-
 type inputRequest struct {
 	Prompt   string `json:"prompt"`
 	Password bool   `json:"password"`

@@ -33,6 +33,12 @@
 // History (tail, range, glob search, unique) is the kernel's own record of the cells
 // it executed, kept in a file across kernel sessions (Kernel.HistoryFile) or in memory.
 //
+// Comms (comm.go) carry Jupyter widgets both ways: a cell's comm messages are
+// published on iopub with their metadata and buffers; the front end's comm_open,
+// comm_msg and comm_close reach a CommEngine as they arrive, even while a cell runs,
+// and the callbacks they leave run in the executor's queue after the cells before
+// them, interruptible like a cell; comm_info_request lists the open comms.
+//
 // The Engine speaks the types of package cellio, so the kernel compiles without the
 // cell engine, the solver or the plotting library; the gocvx command wires the cell
 // engine (an *interp.Session) in, and installs the kernelspec.

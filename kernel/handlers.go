@@ -24,6 +24,9 @@ type replyWriter interface {
 	reply(msgType string, content any)
 	// publish sends a message on iopub with the request as its parent.
 	publish(msgType string, content any)
+	// publishParts sends a message on iopub with the request as its parent, with
+	// the message's metadata and binary buffers (comm messages carry both).
+	publishParts(msgType string, content any, metadata map[string]any, buffers [][]byte)
 	// readLine asks the client for a line of input (input_request on stdin) and
 	// waits for it until ctx is done.
 	readLine(ctx context.Context, prompt string, password bool) (string, error)
@@ -45,9 +48,9 @@ func init() {
 		"inspect_request":     (*state).inspect,
 		"history_request":     (*state).historyRequest,
 		"comm_info_request":   (*state).commInfo,
-		"comm_open":           (*state).commOpen,
-		"comm_msg":            (*state).commIgnore,
-		"comm_close":          (*state).commIgnore,
+		"comm_open":           (*state).comm,
+		"comm_msg":            (*state).comm,
+		"comm_close":          (*state).comm,
 		"shutdown_request":    (*state).shutdownRequest,
 		"interrupt_request":   (*state).interruptRequest,
 		"connect_request":     (*state).connect,
@@ -65,8 +68,9 @@ type state struct {
 	historyReady chan struct{} // closed when history is set
 	history      *history
 
-	// execs holds the execute requests waiting for the executor, which runs them
-	// one at a time (executeLoop); abortQueued empties it after a failed cell.
+	// execs holds the execute requests, and the callbacks of comm messages,
+	// waiting for the executor, which runs them one at a time (executeLoop);
+	// abortQueued empties it of execute requests after a failed cell.
 	execs chan queued
 
 	ready     chan struct{} // closed when engine and engineErr are set
@@ -78,14 +82,17 @@ type state struct {
 
 	mu         sync.Mutex
 	cancelCell context.CancelFunc // interrupts the running cell; nil between cells
+	running    replyWriter        // the request the executor runs; nil between requests
 	count      int                // execution_count
 	shutdown   bool               // a shutdown_request was received
 }
 
-// queued is an execute request waiting for the executor, with its writer.
+// queued is a request waiting for the executor, with its writer: an execute
+// request, or (run set) the callbacks that a comm message asks cell code to run.
 type queued struct {
 	w   replyWriter
 	req *Message
+	run func(ctx context.Context) *cellio.Error
 }
 
 // hist waits for the history (opened while the kernel starts) and returns it.
@@ -116,7 +123,13 @@ func (st *state) executionCount() int {
 // idle statuses and no reply, as the protocol allows ("kernels do not need to send
 // any reply for messages they don't handle"), so that a client waiting for its idle
 // status is not left waiting.
-func (st *state) handle(w replyWriter, req *Message) {
+func (st *state) handle(w replyWriter, req *Message) { st.serve(w, req, false) }
+
+// handleRunning is handle for a request that the executor runs (an execute
+// request): while its handler runs, it is the running request.
+func (st *state) handleRunning(w replyWriter, req *Message) { st.serve(w, req, true) }
+
+func (st *state) serve(w replyWriter, req *Message, running bool) {
 	h, ok := handlers[req.Header.MsgType]
 	if !ok {
 		st.log.Printf("no handler for %q; ignored", req.Header.MsgType)
@@ -124,9 +137,36 @@ func (st *state) handle(w replyWriter, req *Message) {
 	}
 	tw := &trackingWriter{replyWriter: w}
 	w.publish("status", kernelStatus{"busy"})
-	defer w.publish("status", kernelStatus{"idle"})
+	defer st.idle(w)
+	if running {
+		defer st.swapRunning(st.swapRunning(w))
+	}
 	defer st.recoverHandler(tw, req)
 	h(st, tw, req)
+}
+
+// idle publishes the idle status of a request. A request answered while a cell or
+// callbacks run (a comm message of a widget the user moves, an interrupt) must not
+// leave the front end believing the kernel idle (JupyterLab shows the latest
+// status): the running request's busy status is said again after it.
+func (st *state) idle(w replyWriter) {
+	w.publish("status", kernelStatus{"idle"})
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.running != nil && st.running != w {
+		st.running.publish("status", kernelStatus{"busy"})
+	}
+}
+
+// swapRunning records the writer of the request the executor runs (nil: none) and
+// returns the one recorded before; the executor puts that back before it
+// publishes the request's idle status.
+func (st *state) swapRunning(w replyWriter) replyWriter {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	prev := st.running
+	st.running = w
+	return prev
 }
 
 // trackingWriter remembers whether a reply was sent.
@@ -159,11 +199,17 @@ func (st *state) recoverHandler(w *trackingWriter, req *Message) {
 }
 
 // abortQueued answers every execute request waiting in the queue with status
-// "aborted" (stop_on_error after a failed cell).
+// "aborted" (stop_on_error after a failed cell). The callbacks of comm messages
+// waiting among them are not aborted (they answer what the user did in the front
+// end, which a failed cell does not undo): they run, in their order.
 func (st *state) abortQueued() {
 	for {
 		select {
 		case q := <-st.execs:
+			if q.run != nil {
+				st.runQueued(q)
+				continue
+			}
 			q.w.publish("status", kernelStatus{"busy"})
 			q.w.reply("execute_reply", abortedReply{Status: "aborted", ExecutionCount: st.executionCount()})
 			q.w.publish("status", kernelStatus{"idle"})
@@ -475,26 +521,6 @@ func (st *state) historyRequest(w replyWriter, req *Message) {
 	}
 	w.reply("history_reply", historyReply{Status: "ok", History: list})
 }
-
-func (st *state) commInfo(w replyWriter, req *Message) {
-	w.reply("comm_info_reply", commInfoReply{Status: "ok"})
-}
-
-// commOpen closes every comm at once: the kernel registers no comm targets.
-func (st *state) commOpen(w replyWriter, req *Message) {
-	var r struct {
-		CommID     string `json:"comm_id"`
-		TargetName string `json:"target_name"`
-	}
-	if !st.decode(req, &r) || r.CommID == "" {
-		return
-	}
-	st.log.Printf("comm_open: no target %q; closing comm %s", r.TargetName, r.CommID)
-	w.publish("comm_close", commClose{CommID: r.CommID})
-}
-
-// commIgnore drops comm_msg and comm_close: there are no open comms.
-func (st *state) commIgnore(w replyWriter, req *Message) {}
 
 func (st *state) shutdownRequest(w replyWriter, req *Message) {
 	var r struct {

@@ -134,7 +134,7 @@ func TestExecuteErrorHandler(t *testing.T) {
 		for range 2 {
 			q := newRecorder(t)
 			waiting = append(waiting, q)
-			st.execs <- queued{q, request("execute_request", `{"code":"print later"}`)}
+			st.execs <- queued{w: q, req: request("execute_request", `{"code":"print later"}`)}
 		}
 		content := `{"code":"fail on purpose"}`
 		if !stop {

@@ -402,7 +402,7 @@ func (s *server) receiveLoop(ctx context.Context, r *router) {
 				continue
 			}
 			select {
-			case s.execs <- queued{w, &msg}:
+			case s.execs <- queued{w: w, req: &msg}:
 			default:
 				s.log.Printf("shell: too many queued executes; dropped %s", msg.Header.MsgID)
 			}
@@ -412,14 +412,19 @@ func (s *server) receiveLoop(ctx context.Context, r *router) {
 	}
 }
 
-// executeLoop runs queued execute requests one at a time until ctx is done.
+// executeLoop runs queued execute requests, and the callbacks of comm messages,
+// one at a time until ctx is done.
 func (s *server) executeLoop(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case q := <-s.execs:
-			s.handle(q.w, q.req)
+			if q.run != nil {
+				s.runQueued(q)
+				continue
+			}
+			s.handleRunning(q.w, q.req)
 		}
 	}
 }
@@ -482,8 +487,18 @@ func (s *server) heartbeatLoop(ctx context.Context) {
 // queues it for its writer without blocking), so that messages go out in the
 // order of the calls.
 func (s *server) publish(parent *Header, msgType string, content any) {
+	s.publishParts(parent, msgType, content, nil, nil)
+}
+
+// publishParts sends a message on iopub with the given parent (nil for none),
+// metadata and binary buffers, as publish does.
+func (s *server) publishParts(parent *Header, msgType string, content any, metadata map[string]any, buffers [][]byte) {
 	m, err := s.message(parent, msgType, content)
+	if err == nil && len(metadata) > 0 {
+		m.Metadata, err = json.Marshal(metadata)
+	}
 	if err == nil {
+		m.Buffers = buffers
 		m.Identities = [][]byte{[]byte("kernel." + s.session + "." + msgType)}
 		var frames [][]byte
 		if frames, err = Encode(m, s.key); err == nil {
@@ -533,6 +548,10 @@ func (w *socketWriter) reply(msgType string, content any) {
 
 func (w *socketWriter) publish(msgType string, content any) {
 	w.s.publish(&w.req.Header, msgType, content)
+}
+
+func (w *socketWriter) publishParts(msgType string, content any, metadata map[string]any, buffers [][]byte) {
+	w.s.publishParts(&w.req.Header, msgType, content, metadata, buffers)
 }
 
 // readLine sends input_request on stdin to the client that sent the request (stdin

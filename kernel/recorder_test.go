@@ -24,8 +24,10 @@ type recorder struct {
 
 // sent is one message a handler sent.
 type sent struct {
-	msgType string
-	content map[string]any
+	msgType  string
+	content  map[string]any
+	metadata map[string]any
+	buffers  [][]byte
 }
 
 func newRecorder(t *testing.T, lines ...string) *recorder {
@@ -33,6 +35,10 @@ func newRecorder(t *testing.T, lines ...string) *recorder {
 }
 
 func (r *recorder) record(list *[]sent, msgType string, content any) {
+	r.recordParts(list, msgType, content, nil, nil)
+}
+
+func (r *recorder) recordParts(list *[]sent, msgType string, content any, metadata map[string]any, buffers [][]byte) {
 	b, err := json.Marshal(content)
 	if err != nil {
 		r.t.Errorf("%s: content does not encode: %v", msgType, err)
@@ -45,12 +51,16 @@ func (r *recorder) record(list *[]sent, msgType string, content any) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	*list = append(*list, sent{msgType, m})
+	*list = append(*list, sent{msgType, m, metadata, buffers})
 }
 
 func (r *recorder) reply(msgType string, content any) { r.record(&r.replies, msgType, content) }
 
 func (r *recorder) publish(msgType string, content any) { r.record(&r.published, msgType, content) }
+
+func (r *recorder) publishParts(msgType string, content any, metadata map[string]any, buffers [][]byte) {
+	r.recordParts(&r.published, msgType, content, metadata, buffers)
+}
 
 func (r *recorder) readLine(ctx context.Context, prompt string, password bool) (string, error) {
 	r.mu.Lock()

@@ -8,7 +8,8 @@
 // "profile": "a fresh folder", "artifacts": "a folder for the screenshots",
 // "tutorial": "notebooks/00-tutorial.ipynb", "adversarial": "notebooks/05-adversarial.ipynb",
 // "completeLine": "a line ending in solver.",
-// "timeoutSeconds": {"start": 120, "run": 300, "step": 120}}.
+// "timeoutSeconds": {"start": 120, "run": 300, "step": 120}}; with "mode": "widgets" and
+// "explore": "notebooks/07-explore.ipynb" it runs the widget steps instead (widgetSteps).
 //
 // Each step writes one line of JSON to standard output:
 //
@@ -342,7 +343,7 @@ async function main() {
       }
     });
     page.on('pageerror', e => messages.push({ type: 'exception', text: String(e.stack || e).slice(0, 2000), url: '' }));
-    await steps();
+    await (cfg.mode === 'widgets' ? widgetSteps() : steps());
   } finally {
     report({ step: 'console', data: { messages } });
     await context.close();
@@ -499,6 +500,170 @@ async function steps() {
     const cells = await cellReport();
     await scrollToImage();
     return { cells };
+  });
+}
+
+// --- Widgets ----------------------------------------------------------------------------
+
+// findWidgetCell is a function for the page: it returns the index of the notebook
+// cell (and the cell) whose widgets include a description or button reading text.
+const findWidgetCell = `(text) => {
+  const notebook = window.gocvxLab.app.shell.currentWidget.content;
+  for (const [index, cell] of notebook.widgets.entries()) {
+    const labels = cell.node.querySelectorAll('.widget-label, .widget-button');
+    if ([...labels].some(l => l.textContent.trim() === text)) {
+      return { index, cell };
+    }
+  }
+  throw new Error('no widget reads ' + text);
+}`;
+
+// watchImages starts recording, in the page, when the images of the cell at index
+// change (their src), to time the redraws.
+async function watchImages(index) {
+  await page.evaluate(i => {
+    const cell = window.gocvxLab.app.shell.currentWidget.content.widgets[i];
+    const changes = [];
+    const observer = new MutationObserver(records => {
+      for (const r of records) {
+        if (r.target.tagName === 'IMG' || r.addedNodes.length) {
+          changes.push(performance.now());
+        }
+      }
+    });
+    observer.observe(cell.node, { subtree: true, childList: true, attributes: true, attributeFilter: ['src'] });
+    window.gocvxImages = { changes, observer };
+  }, index);
+}
+
+// widgetState reads what the widgets of the cell at index show: the texts of its
+// labels, readouts and buttons, the sources of its images (their length and end,
+// enough to tell them apart) and whether they decoded, and the text of its output
+// areas.
+async function widgetState(index) {
+  return page.evaluate(async i => {
+    const cell = window.gocvxLab.app.shell.currentWidget.content.widgets[i];
+    const images = [];
+    for (const img of cell.node.querySelectorAll('img')) {
+      const decoded = await img.decode().then(() => true, () => false);
+      images.push({ src: img.src.length + ':' + img.src.slice(-48), decoded, width: img.naturalWidth });
+    }
+    const texts = sel => [...cell.node.querySelectorAll(sel)].map(e => (e.value !== undefined && e.tagName === 'INPUT' ? e.value : e.textContent).trim());
+    return {
+      views: cell.node.querySelectorAll('.jupyter-widgets.widget-container, .jupyter-widgets.widget-inline-hbox, .widget-image').length,
+      labels: texts('.widget-label'),
+      readouts: texts('.widget-readout'),
+      buttons: texts('.widget-button'),
+      images,
+      output: [...cell.node.querySelectorAll('.widget-output')].map(e => e.innerText).join('\n')
+    };
+  }, index);
+}
+
+// scrollToWidgets brings the widgets of the cell at index into view (for the
+// screenshot; the slider must be visible to be dragged).
+async function scrollToWidgets(index) {
+  await page.evaluate(i => {
+    const node = window.gocvxLab.app.shell.currentWidget.content.widgets[i].node;
+    (node.querySelector('.jp-OutputArea') || node).scrollIntoView({ block: 'start' });
+  }, index);
+}
+
+// dragSlider drags the handle of the slider labelled label by fraction of its
+// track, in steps, as a user's mouse does; it returns the time of the release.
+async function dragSlider(label, fraction) {
+  const slider = page.locator('.widget-slider', { has: page.locator('.widget-label', { hasText: new RegExp(`^${label}$`) }) });
+  const track = await slider.locator('.noUi-target').boundingBox();
+  const handle = await slider.locator('.noUi-handle').boundingBox();
+  const x = handle.x + handle.width / 2;
+  const y = handle.y + handle.height / 2;
+  await page.mouse.move(x, y);
+  await page.mouse.down();
+  const steps = 12;
+  for (let k = 1; k <= steps; k++) {
+    await page.mouse.move(x + (k * fraction * track.width) / steps, y);
+    await page.waitForTimeout(40);
+  }
+  await page.mouse.up();
+  return page.evaluate(() => performance.now());
+}
+
+async function widgetSteps() {
+  await step('start', async () => {
+    await page.goto(cfg.url, { timeout: timeouts.start });
+    await page.waitForFunction(() => window.gocvxLab, null, { timeout: timeouts.start });
+    await page.evaluate(() => window.gocvxLab.restored);
+    return { title: await page.title() };
+  });
+
+  await step('open-explore', async () => {
+    await openFromFileBrowser(cfg.explore);
+    return editorState();
+  });
+
+  // Running every cell draws the widgets; the page then shows their views, not
+  // their text.
+  await step('run-explore', async () => {
+    await runAll(timeouts.run);
+    const cells = await cellReport();
+    const beta = await page.evaluate(`(${findWidgetCell})('β').index`);
+    await scrollToWidgets(beta);
+    return { cells, beta: await widgetState(beta) };
+  });
+
+  // Dragging β redraws the boundary: the image changes, and once the kernel is idle
+  // the line above it names the β the slider shows.
+  await step('slider', async () => {
+    const cell = await page.evaluate(`(${findWidgetCell})('β').index`);
+    await scrollToWidgets(cell);
+    const before = await widgetState(cell);
+    await watchImages(cell);
+    const start = await page.evaluate(() => performance.now());
+    const released = await dragSlider('β', 0.35);
+    await page.waitForFunction(
+      ([i, src]) => {
+        const panel = window.gocvxLab.app.shell.currentWidget;
+        const node = panel.content.widgets[i].node;
+        const img = node.querySelector('img.widget-image');
+        const readout = node.querySelector('.widget-readout');
+        const summary = [...node.querySelectorAll('.widget-label')].map(e => e.textContent).find(t => t.startsWith('β = '));
+        return panel.sessionContext.session?.kernel?.status === 'idle' && img && readout && summary &&
+          (img.src.length + ':' + img.src.slice(-48)) !== src &&
+          summary.startsWith('β = ' + readout.textContent.trim() + ':');
+      },
+      [cell, before.images[0] && before.images[0].src],
+      { timeout: timeouts.step, polling: 20 }
+    );
+    const done = await page.evaluate(() => performance.now());
+    const changes = await page.evaluate(() => {
+      window.gocvxImages.observer.disconnect();
+      return window.gocvxImages.changes;
+    });
+    const after = await widgetState(cell);
+    return {
+      before, after,
+      dragMs: released - start,
+      releaseToRedrawMs: done - released,
+      redrawsDuringDrag: changes.filter(t => t <= released).length,
+      firstRedrawMs: changes.length ? changes[0] - start : null
+    };
+  });
+
+  // Resample's callback draws another sample: the text of the P explorer's output
+  // area names sample 2 and its figure changes.
+  await step('button', async () => {
+    const cell = await page.evaluate(`(${findWidgetCell})('Resample').index`);
+    await scrollToWidgets(cell);
+    const before = await widgetState(cell);
+    const start = Date.now();
+    await page.locator('.widget-button', { hasText: /^Resample$/ }).click();
+    await page.waitForFunction(
+      i => window.gocvxLab.app.shell.currentWidget.content.widgets[i].node.querySelector('.widget-output')?.innerText.includes('sample 2'),
+      cell,
+      { timeout: timeouts.step, polling: 50 }
+    );
+    await waitRan([cell], timeouts.step);
+    return { before, after: await widgetState(cell), clickToOutputMs: Date.now() - start };
   });
 }
 

@@ -15,6 +15,9 @@ __webpack_public_path__ = PageConfig.getOption('fullStaticUrl') + '/';
 const styles = import('./build/style.js');
 
 const extensions = [
+  // The Jupyter widgets manager (ipywidgets 8: base 6, controls 5, output 6), which
+  // draws the widgets of gocvx's package widget.
+  import('@jupyter-widgets/jupyterlab-manager'),
   import('@jupyterlab/application-extension'),
   import('@jupyterlab/apputils-extension'),
   import('@jupyterlab/codemirror-extension'),

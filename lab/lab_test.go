@@ -28,6 +28,7 @@ func TestMain(m *testing.M) {
 const (
 	tutorial    = "notebooks/00-tutorial.ipynb"
 	adversarial = "notebooks/05-adversarial.ipynb"
+	explore     = "notebooks/07-explore.ipynb"
 )
 
 // completeLine is typed before Tab. The characters outside the Basic Multilingual
@@ -57,7 +58,7 @@ func TestJupyterLab(t *testing.T) {
 	bin := testenv.Gocvx(t)
 
 	root := t.TempDir()
-	copyNotebooks(t, root)
+	copyNotebooks(t, root, tutorial, adversarial)
 	// Cleanups run last first: this one after the server's shutdown.
 	t.Cleanup(func() {
 		if left := reap(bin); len(left) > 0 {
@@ -66,7 +67,7 @@ func TestJupyterLab(t *testing.T) {
 	})
 	srv := startServer(t, python, app, root, jupyterEnv(t, bin))
 
-	artifacts := artifactDir(t)
+	artifacts := artifactDir(t, "jupyterlab")
 	profile := t.TempDir()
 	reports := runDriver(t, node, app, map[string]any{
 		"url":            srv.url + "/lab?token=" + srv.token,
@@ -169,13 +170,14 @@ func within(t *testing.T, limit time.Duration) time.Duration {
 	return max(limit, time.Minute)
 }
 
-// copyNotebooks copies the two notebooks and their data into root/notebooks.
-func copyNotebooks(t *testing.T, root string) {
+// copyNotebooks copies the named notebooks and the notebooks' data into
+// root/notebooks.
+func copyNotebooks(t *testing.T, root string, names ...string) {
 	t.Helper()
 	if err := os.CopyFS(filepath.Join(root, "notebooks", "data"), os.DirFS(filepath.Join("..", "notebooks", "data"))); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{tutorial, adversarial} {
+	for _, name := range names {
 		b, err := os.ReadFile(filepath.Join("..", name))
 		if err != nil {
 			t.Fatal(err)
@@ -205,15 +207,15 @@ func jupyterEnv(t *testing.T, bin string) []string {
 	)
 }
 
-// artifactDir returns $GOCVX_ARTIFACTS/jupyterlab (default in the temporary folder),
+// artifactDir returns $GOCVX_ARTIFACTS/name (default in the temporary folder),
 // emptied of an earlier run's screenshots.
-func artifactDir(t *testing.T) string {
+func artifactDir(t *testing.T, name string) string {
 	t.Helper()
 	base := os.Getenv("GOCVX_ARTIFACTS")
 	if base == "" {
 		base = filepath.Join(os.TempDir(), "gocvx-artifacts")
 	}
-	dir := filepath.Join(base, "jupyterlab")
+	dir := filepath.Join(base, name)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}

@@ -10,11 +10,13 @@
 // keep their MIME bundles, update_display_data replaces every earlier output with the
 // same display ID, clear_output empties the cell's outputs (with wait, just before the
 // next output arrives), and a failed cell stores an error output and stops the run
-// unless Options.AllowErrors is set.
+// unless Options.AllowErrors is set. The state of the Jupyter widgets that cells open
+// is kept from their comm messages and saved in the notebook's metadata (widgets.go).
 //
 // WriteHTML renders a notebook as one self-contained HTML page: Go code highlighted
-// with go/scanner, markdown cells rendered, images inlined as data URIs. It needs
-// neither Python nor a network connection.
+// with go/scanner, markdown cells rendered, images inlined as data URIs, widgets drawn
+// from their saved state as static HTML. It needs neither Python nor a network
+// connection.
 //
 //	nb, err := notebook.ReadFile("notebooks/00-tutorial.ipynb")
 //	session, err := interp.New(interp.Options{})

@@ -49,7 +49,8 @@ func WriteHTML(w io.Writer, nb *Notebook, opts HTMLOptions) error {
 	b.WriteString("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
 	b.WriteString("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
 	b.WriteString("<meta name=\"generator\" content=\"gocvx run\">\n")
-	fmt.Fprintf(&b, "<title>%s</title>\n<style>%s</style>\n</head>\n<body>\n<main class=\"notebook\">\n", html.EscapeString(title), pageCSS)
+	fmt.Fprintf(&b, "<title>%s</title>\n<style>%s%s</style>\n</head>\n<body>\n<main class=\"notebook\">\n", html.EscapeString(title), pageCSS, widgetCSS)
+	widgets := savedWidgets(nb)
 	for i, c := range nb.Cells {
 		id := c.ID
 		if id == "" {
@@ -67,7 +68,7 @@ func WriteHTML(w io.Writer, nb *Notebook, opts HTMLOptions) error {
 					countText(c.ExecutionCount), HighlightGo(c.Source))
 			}
 			for _, o := range c.Outputs {
-				writeOutput(&b, o)
+				writeOutput(&b, o, widgets)
 			}
 			b.WriteString("</section>\n")
 		case Raw:
@@ -112,7 +113,9 @@ func notebookTitle(nb *Notebook) string {
 	return "Notebook"
 }
 
-func writeOutput(b *bytes.Buffer, o *Output) {
+// writeOutput draws an output; a widget view is drawn from the widget states
+// saved in the notebook (model ID → saved state), if it is there.
+func writeOutput(b *bytes.Buffer, o *Output, widgets map[string]any) {
 	switch o.Type {
 	case Stream:
 		fmt.Fprintf(b, "<div class=\"output\"><div class=\"prompt\"></div><pre class=\"stream %s\">%s</pre></div>\n",
@@ -132,6 +135,12 @@ func writeOutput(b *bytes.Buffer, o *Output) {
 			class = "result"
 		}
 		fmt.Fprintf(b, "<div class=\"output %s\"><div class=\"prompt out\">%s</div>", class, prompt)
+		if view, ok := o.Data[widgetViewMIME].(map[string]any); ok {
+			if h, ok := widgetHTML(str(view["model_id"]), widgets); ok {
+				b.WriteString("<div class=\"html\">" + h + "</div></div>\n")
+				return
+			}
+		}
 		b.WriteString(renderBundle(o.Data, o.Metadata))
 		b.WriteString("</div>\n")
 	}

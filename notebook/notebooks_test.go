@@ -81,7 +81,9 @@ func hasTag(c *Cell, tag string) bool {
 
 // checkExecuted checks an executed notebook: every code cell ran in order, no
 // output is an error, and every cell tagged "figure" shows an image and every cell
-// tagged "table" an HTML table. It returns the number of figures promised.
+// tagged "table" an HTML table. An image may be inside a widget the cell shows (an
+// output area's output or an image widget, in the widget state the run saved in
+// the notebook). It returns the number of figures promised.
 func checkExecuted(t *testing.T, label string, nb *Notebook) (figures int) {
 	t.Helper()
 	want := 0
@@ -102,6 +104,9 @@ func checkExecuted(t *testing.T, label string, nb *Notebook) (figures int) {
 				_, png := o.Data["image/png"]
 				_, svg := o.Data["image/svg+xml"]
 				image = image || png || svg
+				if view, ok := o.Data[widgetViewMIME].(map[string]any); ok {
+					image = image || widgetHasImage(str(view["model_id"]), savedWidgets(nb), 0)
+				}
 				h, _ := o.Data["text/html"].(string)
 				table = table || strings.Contains(h, "<table")
 			}
@@ -120,6 +125,37 @@ func checkExecuted(t *testing.T, label string, nb *Notebook) (figures int) {
 		t.Errorf("%s: no cell is tagged figure", label)
 	}
 	return figures
+}
+
+// widgetHasImage reports whether the widget model id, or a widget it shows, shows
+// an image: an image widget with data, or an output area with an image output.
+func widgetHasImage(id string, states map[string]any, depth int) bool {
+	entry, _ := states[strings.TrimPrefix(id, "IPY_MODEL_")].(map[string]any)
+	st, _ := entry["state"].(map[string]any)
+	if st == nil || depth > maxWidgetDepth {
+		return false
+	}
+	switch entry["model_name"] {
+	case "ImageModel":
+		return savedBuffer(entry, "value") != ""
+	case "OutputModel":
+		outs, _ := st["outputs"].([]any)
+		for _, o := range outs {
+			data, _ := o.(map[string]any)["data"].(map[string]any)
+			_, png := data["image/png"]
+			_, svg := data["image/svg+xml"]
+			if png || svg {
+				return true
+			}
+		}
+	}
+	children, _ := st["children"].([]any)
+	for _, c := range children {
+		if widgetHasImage(str(c), states, depth+1) {
+			return true
+		}
+	}
+	return false
 }
 
 func describeOutputs(c *Cell) string {

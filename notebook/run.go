@@ -97,6 +97,7 @@ func Run(ctx context.Context, nb *Notebook, eng Engine, opts Options) error {
 		}
 	}
 	r := &recorder{nb: nb, ids: map[string][]outputRef{}}
+	defer r.saveWidgets()
 	var failed Errors
 	count := 0
 	for i, c := range nb.Cells {
@@ -215,9 +216,11 @@ func chdir(dir string) (func(), error) {
 // outputRef locates an output: cell index and output index.
 type outputRef struct{ cell, out int }
 
-// recorder turns what cells produce into nbformat outputs, as nbclient does.
+// recorder turns what cells produce into nbformat outputs, as nbclient does, and
+// keeps the state of the widgets that cells open (widgets.go).
 type recorder struct {
-	nb *Notebook
+	nb      *Notebook
+	widgets widgetStates
 	// ids maps a display ID to every output shown with it, in any cell.
 	ids map[string][]outputRef
 
@@ -286,6 +289,20 @@ func (r *recorder) Display(b cellio.Bundle, id string, update bool) {
 	}
 	r.beforeOutput()
 	r.add(&Output{Type: DisplayData, Data: data, Metadata: md}, id)
+}
+
+// Comm implements cellio.CommOutput: widget models are kept for the notebook's
+// metadata.
+func (r *recorder) Comm(m cellio.Comm) { r.widgets.comm(m) }
+
+// saveWidgets writes the state of the open widgets into the notebook's metadata,
+// or removes the widget state of an earlier run when there are none.
+func (r *recorder) saveWidgets() {
+	if md := r.widgets.metadata(); md != nil {
+		r.nb.Metadata["widgets"] = md
+	} else {
+		delete(r.nb.Metadata, "widgets")
+	}
 }
 
 // Clear implements cellio.Output.

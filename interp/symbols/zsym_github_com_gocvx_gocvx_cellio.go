@@ -10,11 +10,17 @@ import (
 func init() {
 	Symbols["github.com/gocvx/gocvx/cellio/cellio"] = map[string]reflect.Value{
 		// function, constant and variable definitions
-		"Go": reflect.ValueOf(cellio.Go),
+		"CommClose": reflect.ValueOf(cellio.CommClose),
+		"CommMsg":   reflect.ValueOf(cellio.CommMsg),
+		"CommOpen":  reflect.ValueOf(cellio.CommOpen),
+		"Go":        reflect.ValueOf(cellio.Go),
 
 		// type definitions
 		"Bundle":       reflect.ValueOf((*cellio.Bundle)(nil)),
 		"Cell":         reflect.ValueOf((*cellio.Cell)(nil)),
+		"Comm":         reflect.ValueOf((*cellio.Comm)(nil)),
+		"CommKind":     reflect.ValueOf((*cellio.CommKind)(nil)),
+		"CommOutput":   reflect.ValueOf((*cellio.CommOutput)(nil)),
 		"Completion":   reflect.ValueOf((*cellio.Completion)(nil)),
 		"Error":        reflect.ValueOf((*cellio.Error)(nil)),
 		"Input":        reflect.ValueOf((*cellio.Input)(nil)),
@@ -23,9 +29,32 @@ func init() {
 		"Output":       reflect.ValueOf((*cellio.Output)(nil)),
 
 		// interface wrapper definitions
-		"_Input":  reflect.ValueOf((*_github_com_gocvx_gocvx_cellio_Input)(nil)),
-		"_Output": reflect.ValueOf((*_github_com_gocvx_gocvx_cellio_Output)(nil)),
+		"_CommOutput": reflect.ValueOf((*_github_com_gocvx_gocvx_cellio_CommOutput)(nil)),
+		"_Input":      reflect.ValueOf((*_github_com_gocvx_gocvx_cellio_Input)(nil)),
+		"_Output":     reflect.ValueOf((*_github_com_gocvx_gocvx_cellio_Output)(nil)),
 	}
+}
+
+// _github_com_gocvx_gocvx_cellio_CommOutput is an interface wrapper for CommOutput type
+type _github_com_gocvx_gocvx_cellio_CommOutput struct {
+	IValue   interface{}
+	WClear   func(wait bool)
+	WComm    func(m cellio.Comm)
+	WDisplay func(b cellio.Bundle, displayID string, update bool)
+	WStream  func(name string, text string)
+}
+
+func (W _github_com_gocvx_gocvx_cellio_CommOutput) Clear(wait bool) {
+	W.WClear(wait)
+}
+func (W _github_com_gocvx_gocvx_cellio_CommOutput) Comm(m cellio.Comm) {
+	W.WComm(m)
+}
+func (W _github_com_gocvx_gocvx_cellio_CommOutput) Display(b cellio.Bundle, displayID string, update bool) {
+	W.WDisplay(b, displayID, update)
+}
+func (W _github_com_gocvx_gocvx_cellio_CommOutput) Stream(name string, text string) {
+	W.WStream(name, text)
 }
 
 // _github_com_gocvx_gocvx_cellio_Input is an interface wrapper for Input type
