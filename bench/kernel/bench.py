@@ -18,7 +18,7 @@ as a difference between rounds rather than between kernels. The 1-minute load
 average is printed beside every figure (read when the kernel's measurement starts
 and ends). Each kernel runs its smallest cell (TRIVIAL).
 
-usage: /usr/bin/python3 bench/kernel/bench.py [--kernels gocvx,python3,gophernotes,gonb]
+usage: /usr/bin/python3 bench/kernel/bench.py [--kernels gocvx,gocvx-baseline,python3,gophernotes,gonb]
                      [--n 200] [--starts 10] [--rounds 2] [--kernel-log FILE]
 (bench/kernel/run.sh builds gocvx and the other Go kernels and installs their
 kernelspecs into a temporary Jupyter data folder, then runs this.)
@@ -215,17 +215,16 @@ def table(rounds, names):
             join(lambda r: ms(r.cpu_per_exec)),
             join(lambda r: "%.1f–%.1f" % r.load)))
     for i, rd in enumerate(rounds, 1):
-        if base not in rd or "gocvx" not in rd:
-            continue
-        g, b = rd["gocvx"], rd[base]
-        print("round %d: gocvx startup p90 = %.1f %% of ipykernel's median; RTT median = %.3f × ipykernel's" % (
-            i, 100 * quantile(g.startup, 0.9) / statistics.median(b.startup),
-            statistics.median(g.rtt) / statistics.median(b.rtt)))
+        for name in (n for n in names if n.startswith("gocvx") and n in rd and base in rd):
+            g, b = rd[name], rd[base]
+            print("round %d: %s startup p90 = %.1f %% of ipykernel's median; RTT median = %.3f × ipykernel's" % (
+                i, name, 100 * quantile(g.startup, 0.9) / statistics.median(b.startup),
+                statistics.median(g.rtt) / statistics.median(b.rtt)))
 
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--kernels", default="gocvx,python3,gophernotes,gonb")
+    ap.add_argument("--kernels", default="gocvx,gocvx-baseline,python3,gophernotes,gonb")
     ap.add_argument("--n", type=int, default=200)
     ap.add_argument("--starts", type=int, default=10)
     ap.add_argument("--warmup", type=int, default=10)

@@ -4,6 +4,10 @@
 # Jupyter data folder; and runs bench.py against them and Debian's ipykernel
 # (python3) in the same run. Arguments go to bench.py.
 #
+#   GOCVX_BASELINE=<git revision>  also measure gocvx as built at that revision
+#   GOPHERNOTES_DIR=<checkout>     build gophernotes from a checkout of its pinned commit
+#   GOCVX_BENCH_CACHE=<dir>        where the other kernels are built (~/.cache/gocvx-bench)
+#
 # The other kernels are built once into $GOCVX_BENCH_CACHE (default
 # ~/.cache/gocvx-bench), never into the repository. A kernel that cannot be built,
 # or that lacks what it needs to run, is skipped with a note.
@@ -65,6 +69,15 @@ with open(path, "w") as f:
     json.dump({"argv": argv, "display_name": display, "language": "go", "env": env}, f)
 EOF
 }
+
+# GOCVX_BASELINE=REV also builds gocvx at the git revision REV as the kernel
+# gocvx-baseline, for figures before and after a change from the same run.
+if [ -n "${GOCVX_BASELINE:-}" ]; then
+	mkdir "$tmp/baseline"
+	git archive "$GOCVX_BASELINE" | tar -x -C "$tmp/baseline"
+	(cd "$tmp/baseline" && go build -o "$tmp/gocvx-baseline" ./cmd/gocvx)
+	spec gocvx-baseline "Go (gocvx $GOCVX_BASELINE)" '{}' "$tmp/gocvx-baseline" kernel -f "{connection_file}"
+fi
 
 # gophernotes type-checks with go/types; Go >= 1.23's alias types make it fail on
 # cells, hence gotypesalias=0.
