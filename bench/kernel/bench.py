@@ -96,7 +96,7 @@ def idle(kc, msg_id):
     raise RuntimeError("no idle status for %s" % msg_id)
 
 
-KERNEL_LOG = None  # where the kernels' standard error goes (--kernel-log)
+KERNEL_LOG = None  # where the kernels' standard output and error go (--kernel-log)
 
 
 def start(name):
@@ -104,7 +104,7 @@ def start(name):
     seconds to the reply of a first trivial execute sent right after it)."""
     km = KernelManager(kernel_name=name)
     t0 = time.perf_counter()
-    km.start_kernel(stderr=KERNEL_LOG)
+    km.start_kernel(stdout=KERNEL_LOG, stderr=KERNEL_LOG)
     kc = km.client()
     kc.start_channels()
     shell_reply(kc, kc.kernel_info())
@@ -229,7 +229,7 @@ def main():
     ap.add_argument("--starts", type=int, default=10)
     ap.add_argument("--warmup", type=int, default=10)
     ap.add_argument("--rounds", type=int, default=2)
-    ap.add_argument("--kernel-log", default=os.devnull, help="file for the kernels' standard error")
+    ap.add_argument("--kernel-log", default=os.devnull, help="file for the kernels' standard output and error")
     args = ap.parse_args()
     global KERNEL_LOG
     KERNEL_LOG = open(args.kernel_log, "a")

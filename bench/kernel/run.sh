@@ -93,6 +93,6 @@ elif bin=$(build gonb github.com/janpfeifer/gonb $GONB_VERSION) && [ -n "$bin" ]
 fi
 
 echo "$(uptime)"
-echo "kernels' standard error: $cache/kernels.log"
+echo "kernels' standard output and error: $cache/kernels.log"
 /usr/bin/python3 bench/kernel/bench.py --kernel-log "$cache/kernels.log" "$@"
 echo "$(uptime)"
