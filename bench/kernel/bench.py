@@ -12,14 +12,15 @@ and measures for each:
             and the kernel process's CPU time per execute (its children's
             included: gonb compiles each cell with the go command).
 
-The kernels are measured in --rounds interleaved rounds (every kernel in round 1,
-then every kernel in round 2, ...), so that a change in the machine's load shows up
-as a difference between rounds rather than between kernels. The 1-minute load
-average is printed beside every figure (read when the kernel's measurement starts
-and ends). Each kernel runs its smallest cell (TRIVIAL).
+The kernels are measured side by side, so that they meet the same load on a
+shared machine: in each of --rounds rounds, the first start of every kernel, then
+the second start of every kernel, ...; then every kernel is started and kept
+running while blocks of --block executes go to each in turn. The 1-minute load
+average is printed beside every figure (read when the round starts and ends).
+Each kernel runs its smallest cell (TRIVIAL).
 
 usage: /usr/bin/python3 bench/kernel/bench.py [--kernels gocvx,gocvx-baseline,python3,gophernotes,gonb]
-                     [--n 200] [--starts 10] [--rounds 2] [--kernel-log FILE]
+                     [--n 200] [--starts 10] [--rounds 2] [--block 20] [--kernel-log FILE]
 (bench/kernel/run.sh builds gocvx and the other Go kernels and installs their
 kernelspecs into a temporary Jupyter data folder, then runs this.)
 """
@@ -137,36 +138,75 @@ class Run:
         self.load = (0.0, 0.0)
 
 
-def bench(name, n, starts, warmup):
-    r = Run(name)
+def executes(kc, name, k):
+    """Runs the kernel's trivial cell k times, each after the previous one's idle
+    status; returns the round trip of each, in seconds."""
+    code = trivial(name)
+    out = []
+    for _ in range(k):
+        t0 = time.perf_counter()
+        msg_id = kc.execute(code)
+        reply = shell_reply(kc, msg_id)
+        dt = time.perf_counter() - t0
+        if reply["content"]["status"] != "ok":
+            raise RuntimeError("%s: %r failed: %r" % (name, code, reply["content"]))
+        idle(kc, msg_id)
+        out.append(dt)
+    return out
+
+
+def bench_round(i, names, n, starts, warmup, block):
+    """Measures the kernels named in one round (see the module's doc); a kernel
+    that fails is reported and left out of the round."""
+    runs = {name: Run(name) for name in names}
+
+    def drop(name, e):
+        print("note: round %d: %s failed: %s; skipped" % (i, name, e), flush=True)
+        runs.pop(name, None)
+
     load0 = load()
     for _ in range(starts):
-        km, kc, dt, dt_exec = start(name)
-        r.startup.append(dt)
-        r.first.append(dt_exec)
-        stop(km, kc)
-    km, kc, _, _ = start(name)
+        for name in list(runs):
+            try:
+                km, kc, dt, dt_exec = start(name)
+                stop(km, kc)
+            except Exception as e:  # a kernel that cannot run is reported, not fatal
+                drop(name, e)
+                continue
+            runs[name].startup.append(dt)
+            runs[name].first.append(dt_exec)
+    live, cpu = {}, {}
     try:
-        kc.wait_for_ready(timeout=TIMEOUT)  # iopub subscribed: idle statuses arrive
-        code = trivial(name)
-        pid = kernel_pid(km)
-        for i in range(warmup + n):
-            if i == warmup:
-                cpu0 = cpu_seconds(pid)
-            t0 = time.perf_counter()
-            msg_id = kc.execute(code)
-            reply = shell_reply(kc, msg_id)
-            dt = time.perf_counter() - t0
-            if reply["content"]["status"] != "ok":
-                raise RuntimeError("%s: %r failed: %r" % (name, code, reply["content"]))
-            idle(kc, msg_id)
-            if i >= warmup:
-                r.rtt.append(dt)
-        r.cpu_per_exec = (cpu_seconds(pid) - cpu0) / n
+        for name in list(runs):
+            try:
+                km, kc, _, _ = start(name)
+                live[name] = (km, kc)
+                kc.wait_for_ready(timeout=TIMEOUT)  # iopub subscribed: idle statuses arrive
+                executes(kc, name, warmup)
+                cpu[name] = 0.0
+            except Exception as e:
+                drop(name, e)
+        done = 0
+        while done < n:
+            k = min(block, n - done)
+            for name in [x for x in live if x in runs]:
+                km, kc = live[name]
+                try:
+                    pid = kernel_pid(km)
+                    c0 = cpu_seconds(pid)
+                    runs[name].rtt += executes(kc, name, k)
+                    cpu[name] += cpu_seconds(pid) - c0
+                except Exception as e:
+                    drop(name, e)
+            done += k
     finally:
-        stop(km, kc)
-    r.load = (load0, load())
-    return r
+        for km, kc in live.values():
+            stop(km, kc)
+    load1 = load()
+    for name, r in runs.items():
+        r.cpu_per_exec = cpu[name] / n
+        r.load = (load0, load1)
+    return runs
 
 
 def available(names):
@@ -229,23 +269,18 @@ def main():
     ap.add_argument("--starts", type=int, default=10)
     ap.add_argument("--warmup", type=int, default=10)
     ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--block", type=int, default=20, help="executes per kernel in turn")
     ap.add_argument("--kernel-log", default=os.devnull, help="file for the kernels' standard output and error")
     args = ap.parse_args()
     global KERNEL_LOG
     KERNEL_LOG = open(args.kernel_log, "a")
     names = available(args.kernels.split(","))
     rounds = []
-    for i in range(args.rounds):
-        rd = {}
-        for name in names:
-            try:
-                rd[name] = bench(name, args.n, args.starts, args.warmup)
-            except Exception as e:  # a kernel that cannot run is reported, not fatal
-                print("note: round %d: %s failed: %s; skipped" % (i + 1, name, e))
-                continue
-            r = rd[name]
-            print("round %d %-12s startup %s ms, RTT %s ms (load %.1f–%.1f)" % (
-                i + 1, name, ms(statistics.median(r.startup)), ms(statistics.median(r.rtt)), *r.load),
+    for i in range(1, args.rounds + 1):
+        rd = bench_round(i, names, args.n, args.starts, args.warmup, args.block)
+        for name, r in rd.items():
+            print("round %d %-14s startup %s ms, RTT %s ms (load %.1f–%.1f)" % (
+                i, name, ms(statistics.median(r.startup)), ms(statistics.median(r.rtt)), *r.load),
                 flush=True)
         rounds.append(rd)
     table(rounds, names)
