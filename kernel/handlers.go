@@ -8,6 +8,7 @@ import (
 	"log"
 	"maps"
 	"runtime/debug"
+	"runtime/trace"
 	"slices"
 	"strings"
 	"sync"
@@ -321,7 +322,9 @@ func (st *state) execute(w replyWriter, req *Message) {
 	e := st.getEngine()
 	var out cellio.Outcome
 	if e != nil {
+		region := trace.StartRegion(ctx, "kernel.engine")
 		out = e.Execute(ctx, c)
+		region.End()
 	} else {
 		out.Error = &cellio.Error{Name: "KernelError", Value: "the cell engine failed to start: " + st.engineErr.Error()}
 	}

@@ -2,12 +2,14 @@ package kernel
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"io"
 	"log"
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime/trace"
 	"slices"
 	"strings"
 	"sync"
@@ -128,6 +130,7 @@ func (h *history) write(r historyRecord) error {
 // write (appended whole: the file is opened with O_APPEND). It does not sync:
 // the kernel's history needs no more durability than IPython's.
 func (h *history) flush() {
+	defer trace.StartRegion(context.Background(), "kernel.history").End()
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.flushLocked()

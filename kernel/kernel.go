@@ -9,6 +9,7 @@ import (
 	"log"
 	"os"
 	"os/signal"
+	"runtime/trace"
 	"sync"
 	"time"
 
@@ -390,7 +391,9 @@ func (s *server) receiveLoop(ctx context.Context, r *router) {
 			}
 			continue
 		}
+		region := trace.StartRegion(ctx, "kernel.decode")
 		msg, err := Decode(raw.Frames, s.key)
+		region.End()
 		if err != nil {
 			s.log.Printf("%s: dropped message: %v", r.name, err)
 			continue
@@ -493,6 +496,7 @@ func (s *server) publish(parent *Header, msgType string, content any) {
 // publishParts sends a message on iopub with the given parent (nil for none),
 // metadata and binary buffers, as publish does.
 func (s *server) publishParts(parent *Header, msgType string, content any, metadata map[string]any, buffers [][]byte) {
+	defer trace.StartRegion(context.Background(), "kernel.publish").End()
 	m, err := s.message(parent, msgType, content)
 	if err == nil && len(metadata) > 0 {
 		m.Metadata, err = json.Marshal(metadata)
@@ -533,6 +537,7 @@ type socketWriter struct {
 }
 
 func (w *socketWriter) reply(msgType string, content any) {
+	defer trace.StartRegion(context.Background(), "kernel.reply").End()
 	m, err := w.s.message(&w.req.Header, msgType, content)
 	if err == nil {
 		m.Identities = w.req.Identities

@@ -28,6 +28,11 @@ import (
 //
 // cpu-ns/op is the process's CPU time per round trip (client included), which the
 // load of other processes does not inflate as it does wall time.
+//
+// The kernel marks the stages of a request as regions of the execution trace
+// (kernel.decode, kernel.engine, kernel.publish for each message on iopub,
+// kernel.reply, kernel.history for the history file's write after the reply):
+// `go tool trace trace.out` lists their durations under "User-defined regions".
 func BenchmarkExecuteRoundTrip(b *testing.B) {
 	for _, code := range []string{"1 + 1", "x"} {
 		b.Run(fmt.Sprintf("%q", code), func(b *testing.B) {
