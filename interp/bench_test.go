@@ -33,6 +33,7 @@ func reportCPU(b *testing.B) func() {
 }
 
 func BenchmarkNew(b *testing.B) {
+	defer reportCPU(b)()
 	for i := 0; i < b.N; i++ {
 		s, err := New(Options{})
 		if err != nil {
@@ -137,9 +138,9 @@ func BenchmarkMulCompiled(b *testing.B) {
 	}
 }
 
-// BenchmarkReplay is a type redefined after 50 cells: a fresh interpreter
-// gets the latest declarations and the 50 cells' statements run again.
-func BenchmarkReplay(b *testing.B) {
+// notebook50 is a notebook of 50 cells: a type with a method, then functions,
+// variables of that type and strings in turn.
+func notebook50() []string {
 	var cells []string
 	cells = append(cells, "type point struct{ X, Y float64 }\nfunc (p point) norm() float64 { return p.X*p.X + p.Y*p.Y }")
 	for i := 1; i < 50; i++ {
@@ -152,8 +153,32 @@ func BenchmarkReplay(b *testing.B) {
 			cells = append(cells, fmt.Sprintf("s%d := strings.Repeat(\"a\", %d)\nn%d := len(s%d)", i, i, i, i))
 		}
 	}
-	s := benchSession(b, cells...)
+	return cells
+}
+
+// BenchmarkExecuteAfterNotebook is the fixed cost of a small cell after the 50
+// cells of notebook50: an expression, a variable's value, a call of an earlier
+// function, a variable defined again.
+func BenchmarkExecuteAfterNotebook(b *testing.B) {
+	s := benchSession(b, notebook50()...)
+	for _, code := range []string{"1 + 1", "v48", "f49(2)", "y := v48.norm()"} {
+		b.Run(code, func(b *testing.B) {
+			defer reportCPU(b)()
+			for i := 0; i < b.N; i++ {
+				if out := s.Execute(context.Background(), cellio.Cell{Code: code, Number: 100 + i, Output: &recorder{}}); out.Error != nil {
+					b.Fatal(out.Error)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkReplay is a type redefined after 50 cells: a fresh interpreter
+// gets the latest declarations and the 50 cells' statements run again.
+func BenchmarkReplay(b *testing.B) {
+	s := benchSession(b, notebook50()...)
 	b.ResetTimer()
+	defer reportCPU(b)()
 	for i := 0; i < b.N; i++ {
 		// Alternate two definitions so that each iteration changes the type.
 		def := fmt.Sprintf("type point struct{ X, Y float64; tag%d int }", i%2)

@@ -6,6 +6,7 @@ import (
 	"go/parser"
 	"go/token"
 	"go/types"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -19,12 +20,21 @@ type compiled struct {
 	newDecls []*declaration // the cell's declarations (also unchanged ones)
 	changed  []*declaration // those that are new or differ from what they replace
 	newVars  []*hoistedVar
-	replay   bool   // yaegi cannot apply the change in place
-	body     string // the statements, for the cell function (with line directives)
-	funcs    string // assignments of the cell's functions (kindFunc), with directives
-	notes    []string
-	hidden   map[string]bool // packages the hoisted types name (see hiddenAlias)
-	retyped  map[string]bool // package variables (and functions) whose type changes
+	// inert is set for a cell that declares nothing and whose statements only
+	// evaluate expressions that call nothing (a name, 1 + 1, x.F, m[k]): replaying
+	// it could not change the program's state, so it is not recorded for replays.
+	inert   bool
+	replay  bool   // yaegi cannot apply the change in place
+	body    string // the statements, for the cell function (with line directives)
+	funcs   string // assignments of the cell's functions (kindFunc), with directives
+	notes   []string
+	hidden  map[string]bool // packages the hoisted types name (see hiddenAlias)
+	retyped map[string]bool // package variables (and functions) whose type changes
+
+	// checkedAlone is set when the cell was checked alone (checkAlone), without
+	// the earlier declarations; declaredAlone when that check declared variables
+	// of the cell in the program's package.
+	checkedAlone, declaredAlone bool
 }
 
 // compileError is a cell that does not compile; positions are in cell numbering.
@@ -124,7 +134,7 @@ func docText(g *ast.CommentGroup) string {
 // which are then hoisted to package variables (hoistVars), a second check of the
 // program as yaegi will run it, and the generation of the interpreter's source
 // (generate).
-func (cc *compiler) compile(pc *parsedCell) (*compiled, error) {
+func (cc *compiler) compile(pc *parsedCell) (_ *compiled, err error) {
 	defer cc.dropTemp()
 	c := &compiled{pc: pc, prog: cc.prog.clone(), hidden: map[string]bool{}}
 	q := c.prog
@@ -150,14 +160,21 @@ func (cc *compiler) compile(pc *parsedCell) (*compiled, error) {
 	topDefs := topLevelDefs(stmts)
 
 	// Pass 1: the statements in a function, as Go would check them, to learn the
-	// types of the variables defined at the cell's top level.
+	// types of the variables defined at the cell's top level. A cell that
+	// declares nothing is checked alone, in the package of the program's last
+	// check (checkAlone).
 	info1 := newInfo()
-	files := cc.programFiles(q, pc, false)
-	if hf := cc.hoistFile(q); hf != nil {
-		files = append(files, hf)
+	alone := q.pkg != nil && len(c.newDecls) == 0
+	var errs []types.Error
+	if alone {
+		errs = cc.checkAlone(q.pkg, cc.cellFile(q, pc, typeConst, pc.funcs, stmts, true), nil, info1)
+	} else {
+		files := cc.programFiles(q, pc, false)
+		if hf := cc.hoistFile(q.sortedVars()); hf != nil {
+			files = append(files, hf)
+		}
+		errs, _ = cc.check(append(files, cc.cellFile(q, pc, typeConst, pc.funcs, stmts, true)), info1)
 	}
-	cellFile := cc.cellFile(q, pc, typeConst, pc.funcs, stmts, true)
-	errs := cc.check(append(files, cellFile), info1)
 	if msgs := cellErrors(errs, pc, true, topDefs); len(msgs) > 0 {
 		return nil, &compileError{msgs}
 	}
@@ -181,19 +198,36 @@ func (cc *compiler) compile(pc *parsedCell) (*compiled, error) {
 		}
 	}
 
-	// Pass 2: the program as yaegi will run it, with the variables hoisted.
+	// Pass 2: the program as yaegi will run it, with the variables hoisted. The
+	// earlier declarations need checking again only if the cell changes one of
+	// them or the type of a variable they may use.
 	changedTypes := cc.classifyChanges(c)
 	for _, s := range stmts {
 		hoistStmt(s, local)
 	}
 	info2 := newInfo()
-	files = cc.programFiles(q, pc, c.replay || len(c.retyped) > 0)
-	cellFile = cc.cellFile(q, pc, typeConst, pc.funcs, stmtsForCheck(stmts, hoist), false)
-	files = append(files, cellFile)
-	if hf := cc.hoistFile(q); hf != nil {
-		files = append(files, hf)
+	cellFile := cc.cellFile(q, pc, typeConst, pc.funcs, stmtsForCheck(stmts, hoist), false)
+	if alone && !c.replay && len(c.retyped) == 0 {
+		var fresh []*hoistedVar // the variables that the package does not have yet
+		for _, v := range c.newVars {
+			if q.pkg.Scope().Lookup(v.name) == nil {
+				fresh = append(fresh, v)
+			}
+		}
+		errs = cc.checkAlone(q.pkg, cellFile, fresh, info2)
+		c.checkedAlone, c.declaredAlone = true, len(fresh) > 0
+		defer func() {
+			if err != nil && c.declaredAlone {
+				cc.prog.pkg = nil // its scope has variables of a cell that failed
+			}
+		}()
+	} else {
+		files := append(cc.programFiles(q, pc, c.replay || len(c.retyped) > 0), cellFile)
+		if hf := cc.hoistFile(q.sortedVars()); hf != nil {
+			files = append(files, hf)
+		}
+		errs, q.pkg = cc.check(files, info2)
 	}
-	errs = cc.check(files, info2)
 	if msgs := cellErrors(errs, pc, false, topDefs); len(msgs) > 0 {
 		return nil, &compileError{msgs}
 	}
@@ -207,6 +241,7 @@ func (cc *compiler) compile(pc *parsedCell) (*compiled, error) {
 	if err := generate(c, stmts, hoist); err != nil {
 		return nil, err
 	}
+	c.inert = len(c.newDecls) == 0 && len(c.newVars) == 0 && !pc.program && onlyInertExprs(stmts, info2)
 	return c, nil
 }
 
@@ -508,15 +543,15 @@ func (cc *compiler) cellFile(q *program, pc *parsedCell, typeConst []ast.Stmt, f
 
 func cellFuncName(n int) string { return fmt.Sprintf("GocvxCell%d", n) }
 
-// hoistFile declares the hoisted variables for the checker.
-func (cc *compiler) hoistFile(q *program) *ast.File {
-	if len(q.vars) == 0 {
+// hoistFile declares the hoisted variables vars for the checker.
+func (cc *compiler) hoistFile(vars []*hoistedVar) *ast.File {
+	if len(vars) == 0 {
 		return nil
 	}
 	aliases := map[string]string{}
 	var b strings.Builder
 	var decls strings.Builder
-	for _, v := range q.sortedVars() {
+	for _, v := range vars {
 		t := types.TypeString(v.typ, func(p *types.Package) string {
 			if p.Name() == cellPackage {
 				return ""
@@ -552,8 +587,15 @@ func (cc *compiler) hoistFile(q *program) *ast.File {
 	return f
 }
 
-// check type-checks files as the cells' package and returns the errors.
-func (cc *compiler) check(files []*ast.File, info *types.Info) (errs []types.Error) {
+// check type-checks files as the cells' package and returns the errors and the
+// package.
+func (cc *compiler) check(files []*ast.File, info *types.Info) ([]types.Error, *types.Package) {
+	pkg := types.NewPackage(cellPackage, cellPackage)
+	return cc.checkInto(pkg, files, info), pkg
+}
+
+// checkInto type-checks files into pkg and returns the errors.
+func (cc *compiler) checkInto(pkg *types.Package, files []*ast.File, info *types.Info) (errs []types.Error) {
 	defer func() {
 		if r := recover(); r != nil {
 			errs = append(errs, types.Error{Fset: cc.fset, Msg: fmt.Sprintf("internal error of the type checker: %v", r)})
@@ -568,8 +610,36 @@ func (cc *compiler) check(files []*ast.File, info *types.Info) (errs []types.Err
 			}
 		},
 	}
-	conf.Check(cellPackage, cc.fset, files, info)
+	types.NewChecker(&conf, cc.fset, pkg, info).Files(files)
 	return errs
+}
+
+// checkAlone type-checks the cell's file alone, in pkg, the package of the
+// program's last check (program.pkg): its scope holds the earlier cells'
+// declarations and variables as that check made them, and the checker takes an
+// object that has its type as it is, so they are not checked again. fresh are
+// the variables the cell defines that pkg does not have yet (second pass; a
+// variable defined again with its type keeps its object), declared in pkg.
+//
+// Nothing else of the cell may enter pkg's scope, which has no way to remove a
+// name: the cell's function is checked as a function literal assigned to the
+// blank identifier, which declares nothing. (The checker compares packages by
+// identity where it tells this package's unexported names from another's, in
+// struct literals for one, so the cell must be checked in pkg itself.)
+func (cc *compiler) checkAlone(pkg *types.Package, cellFile *ast.File, fresh []*hoistedVar, info *types.Info) []types.Error {
+	f := *cellFile
+	f.Decls = slices.Clone(f.Decls)
+	last := len(f.Decls) - 1
+	fd := f.Decls[last].(*ast.FuncDecl)
+	f.Decls[last] = &ast.GenDecl{Tok: token.VAR, Specs: []ast.Spec{&ast.ValueSpec{
+		Names:  []*ast.Ident{{Name: "_", NamePos: fd.Type.Func}},
+		Values: []ast.Expr{&ast.FuncLit{Type: fd.Type, Body: fd.Body}},
+	}}}
+	files := []*ast.File{&f}
+	if hf := cc.hoistFile(fresh); hf != nil {
+		files = append(files, hf)
+	}
+	return cc.checkInto(pkg, files, info)
 }
 
 // ignorable reports errors that do not apply to cells: unused imports (imports

@@ -477,7 +477,7 @@ func (s *Session) typeOfExpr(q *program, before, expr string) (types.Type, bool)
 		qq.imports = imports
 		cc.prog = qq
 		files := cc.programFiles(qq, pc, false)
-		if hf := cc.hoistFile(qq); hf != nil {
+		if hf := cc.hoistFile(qq.sortedVars()); hf != nil {
 			files = append(files, hf)
 		}
 		files = append(files, cc.cellFile(qq, pc, nil, nil, pc.stmts, true))

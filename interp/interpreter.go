@@ -3,16 +3,20 @@ package interp
 import (
 	"context"
 	"fmt"
+	"go/ast"
 	"io"
 	"log"
 	"os"
 	"reflect"
+	"runtime"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"sync"
 
 	yaegi "github.com/traefik/yaegi/interp"
 	"github.com/traefik/yaegi/stdlib"
+	"github.com/traefik/yaegi/stdlib/generic"
 	"github.com/traefik/yaegi/stdlib/unrestricted"
 
 	"github.com/gocvx/gocvx/interp/symbols"
@@ -27,6 +31,17 @@ var (
 	importerOnce   sync.Once
 	sharedImporter *symbolImporter
 )
+
+func init() {
+	// yaegi compiles its Go 1.22 sources of cmp, maps and slices into every
+	// interpreter that takes the standard library's symbols. Cells, and the
+	// packages from source they import, get those packages from stdsrc under
+	// paths of their own (sources.go), so only cmp's is kept: without it,
+	// yaegi fails on calls of the generic functions of stdsrc's slices (a nil
+	// dereference in its CFG pass; TestCorpus/slicesmaps). Compiling maps and
+	// slices took about 2 ms of CPU for every interpreter (New, each replay).
+	generic.Sources = [len(generic.Sources)]string{generic.Sources[0]}
+}
 
 // allSymbols returns the symbol tables cells can use.
 func allSymbols() map[string]map[string]reflect.Value {
@@ -134,7 +149,7 @@ func (s *Session) newInterpreter() error {
 	// that runs the callbacks of comm messages (see runWork).
 	setup := "package " + cellPackage + "\nimport gocvxrt \"" + rtPath + "\"\nfunc GocvxRun(f func()) { gocvxrt.Run(f) }\nfunc " + workFunc + "() { gocvxrt.Work() }\n"
 	for _, src := range []string{setup, "import gocvxrt \"" + rtPath + "\""} {
-		if _, err := safeEval(yi, src); err != nil {
+		if _, err := safeEval(yi, src, mayRunCode); err != nil {
 			return fmt.Errorf("interp: setting up the interpreter: %v", err)
 		}
 	}
@@ -154,10 +169,26 @@ func (s *Session) newInterpreter() error {
 	return nil
 }
 
-// safeEval evaluates src, turning the interpreter's own panics into errors. It
-// goes through EvalWithContext because yaegi generates interruptible channel
-// operations only for code compiled after a first evaluation with a context.
-func safeEval(yi *yaegi.Interpreter, src string) (v reflect.Value, err error) {
+// Whether a chunk that safeEval compiles may run a cell's code while it is
+// evaluated: its init functions run then, and the initialization of the
+// packages from source it imports.
+const (
+	declaresOnly = false
+	mayRunCode   = true
+)
+
+// safeEval evaluates src, turning the interpreter's own panics into errors.
+//
+// A chunk that may run a cell's code (runs) is evaluated on a goroutine of its
+// own, through EvalWithContext, so that runtime.Goexit in an init function ends
+// that goroutine and not the caller's; so is every chunk until the interpreter's
+// control is available, because yaegi generates interruptible channel
+// operations only for code compiled after a first evaluation with a context
+// (control keeps them on: see arm). A chunk that only declares is evaluated on
+// the caller's goroutine, whose stack has already grown to what yaegi's
+// compiler needs: a goroutine of its own cost a scheduling hand-off and about
+// 40 µs of stack growth per cell.
+func safeEval(yi *yaegi.Interpreter, src string, runs bool) (v reflect.Value, err error) {
 	// yaegi reports some of its internal failures with log.Panic on the
 	// standard logger: keep that line out of the cell's output.
 	logMu.Lock()
@@ -171,10 +202,15 @@ func safeEval(yi *yaegi.Interpreter, src string) (v reflect.Value, err error) {
 		}
 	}()
 	base := yi.FileSet().Base()
-	if ctl := newControl(yi); ctl != nil {
+	ctl := newControl(yi)
+	if ctl != nil {
 		defer ctl.restore(ctl.current())
 	}
-	v, err = yi.EvalWithContext(context.Background(), src)
+	if runs || ctl == nil || !*ctl.cancelChan {
+		v, err = yi.EvalWithContext(context.Background(), src)
+	} else {
+		v, err = evalHere(yi, src)
+	}
 	releaseTrees(yi)
 	// yaegi adds a file to find the chunk's first token, which nothing uses.
 	for _, f := range filesSince(yi.FileSet(), base) {
@@ -189,6 +225,19 @@ func safeEval(yi *yaegi.Interpreter, src string) (v reflect.Value, err error) {
 }
 
 var logMu sync.Mutex
+
+// evalHere is yi.Eval with the panics that escape it returned as the
+// yaegi.Panic errors that EvalWithContext returns.
+func evalHere(yi *yaegi.Interpreter, src string) (v reflect.Value, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			var pc [64]uintptr
+			n := runtime.Callers(1, pc[:])
+			err = yaegi.Panic{Value: r, Callers: pc[:n], Stack: debug.Stack()}
+		}
+	}()
+	return yi.Eval(src)
+}
 
 // varDecls returns the declarations of the package variables the cell needs,
 // recording the hidden imports they use in need.
@@ -213,9 +262,12 @@ func (s *Session) varDecls(vars []*hoistedVar, funcs []*declaration, need map[st
 	return b.String()
 }
 
-// importDecls returns the imports the interpreter still lacks.
-func (s *Session) importDecls(imports map[string]string, hidden map[string]bool) string {
+// importDecls returns the imports the interpreter still lacks, and whether one
+// of them is a package from source, whose initialization runs when the chunk
+// is evaluated.
+func (s *Session) importDecls(imports map[string]string, hidden map[string]bool) (decls string, fromSource bool) {
 	var b strings.Builder
+	fromSource = false
 	names := make([]string, 0, len(imports))
 	for n := range imports {
 		names = append(names, n)
@@ -228,6 +280,7 @@ func (s *Session) importDecls(imports map[string]string, hidden map[string]bool)
 		}
 		fmt.Fprintf(&b, "import %s %q\n", n, yaegiPath(p))
 		s.ynames[n] = p
+		fromSource = fromSource || s.modules.has(p)
 	}
 	paths := make([]string, 0, len(hidden))
 	for p := range hidden {
@@ -240,8 +293,9 @@ func (s *Session) importDecls(imports map[string]string, hidden map[string]bool)
 		}
 		fmt.Fprintf(&b, "import %s %q\n", hiddenAlias(p), yaegiPath(p))
 		s.yhidden[p] = true
+		fromSource = fromSource || s.modules.has(p)
 	}
-	return b.String()
+	return b.String(), fromSource
 }
 
 // incremental compiles the cell's new declarations and its function into the
@@ -260,7 +314,8 @@ func (s *Session) incremental(comp *compiled) error {
 	vars := s.varDecls(comp.newVars, funcs, need)
 	var b strings.Builder
 	b.WriteString("package " + cellPackage + "\n")
-	b.WriteString(s.importDecls(comp.prog.imports, need))
+	imports, fromSource := s.importDecls(comp.prog.imports, need)
+	b.WriteString(imports)
 	changed := map[*declaration]bool{}
 	for _, d := range comp.changed {
 		changed[d] = true
@@ -282,10 +337,21 @@ func (s *Session) incremental(comp *compiled) error {
 	if debugChunks {
 		fmt.Fprintf(ProcessStderr(), "--- chunk\n%s---\n", b.String())
 	}
-	if _, err := s.evalFunc(b.String(), runFunc); err != nil {
+	if _, err := s.evalFunc(b.String(), runFunc, fromSource || hasInit(comp.changed)); err != nil {
 		return &compileError{[]string{s.yaegiMessage(err)}}
 	}
 	return nil
+}
+
+// hasInit reports whether decls declare an init function, which runs when the
+// chunk that declares it is evaluated.
+func hasInit(decls []*declaration) bool {
+	for _, d := range decls {
+		if fd, ok := d.node.(*ast.FuncDecl); ok && d.kind == kindGeneric && fd.Name.Name == "init" {
+			return true
+		}
+	}
+	return false
 }
 
 var debugChunks = os.Getenv("GOCVX_DEBUG_CHUNKS") != ""
@@ -320,7 +386,8 @@ func (s *Session) rebuild(ctx context.Context, comp *compiled) error {
 	vars := s.varDecls(q.sortedVars(), funcs, need)
 	var b strings.Builder
 	b.WriteString("package " + cellPackage + "\n")
-	b.WriteString(s.importDecls(q.imports, need))
+	imports, fromSource := s.importDecls(q.imports, need)
+	b.WriteString(imports)
 	writeDecls(&b, decls, func(d *declaration) bool { return d.kind != kindFunc })
 	b.WriteString(vars)
 	b.WriteString("func GocvxInit() {\n")
@@ -329,7 +396,7 @@ func (s *Session) rebuild(ctx context.Context, comp *compiled) error {
 		b.WriteString("\n")
 	}
 	b.WriteString("}\n")
-	if _, err := s.eval(b.String()); err != nil {
+	if _, err := s.eval(b.String(), fromSource || hasInit(decls)); err != nil {
 		s.dirty = true
 		return &compileError{[]string{s.yaegiMessage(err)}}
 	}
@@ -358,7 +425,7 @@ func (s *Session) rebuild(ctx context.Context, comp *compiled) error {
 		}
 		name := replayFunc
 		src := "package " + cellPackage + "\nfunc " + name + "() {\n" + rc.body + "}\n"
-		if _, cerr := s.evalFunc(src, replayFunc); cerr != nil {
+		if _, cerr := s.evalFunc(src, replayFunc, declaresOnly); cerr != nil {
 			if rc.superseded(q) {
 				continue // it defined a variable that a later cell redefined
 			}
@@ -378,7 +445,7 @@ func (s *Session) rebuild(ctx context.Context, comp *compiled) error {
 		return errInterrupted
 	}
 	src := "package " + cellPackage + "\nfunc " + runFunc + "() {\n" + comp.body + "}\n"
-	if _, err := s.evalFunc(src, runFunc); err != nil {
+	if _, err := s.evalFunc(src, runFunc, declaresOnly); err != nil {
 		s.dirty = true
 		return &compileError{[]string{s.yaegiMessage(err)}}
 	}

@@ -164,7 +164,7 @@ func runProbe(r io.Reader, w io.Writer) int {
 	}
 	for _, ip := range req.Order {
 		fmt.Fprintln(w, "compiling", ip)
-		if _, err := safeEval(yi, fmt.Sprintf("import _ %q", ip)); err != nil {
+		if _, err := safeEval(yi, fmt.Sprintf("import _ %q", ip), mayRunCode); err != nil {
 			fmt.Fprintln(w, "error", ip, strconv.Quote(err.Error()))
 			return 0
 		}
@@ -179,7 +179,7 @@ func runProbe(r io.Reader, w io.Writer) int {
 			continue
 		}
 		alias := "probe_" + strconv.Itoa(len(ip))
-		if _, err := safeEval(yi, fmt.Sprintf("import %s %q", alias, ip)); err != nil {
+		if _, err := safeEval(yi, fmt.Sprintf("import %s %q", alias, ip), mayRunCode); err != nil {
 			continue
 		}
 		for _, inst := range instances(c.Types) {
@@ -189,7 +189,7 @@ func runProbe(r io.Reader, w io.Writer) int {
 				code = fmt.Sprintf("func _() { f := %s.%s; _ = f }", alias, f)
 			}
 			// An error is no crash: the cell that instantiates it gets it.
-			safeEval(yi, code)
+			safeEval(yi, code, mayRunCode)
 			fmt.Fprintln(w, "ok", ip)
 		}
 	}

@@ -60,6 +60,12 @@ type program struct {
 	vars    map[string]*hoistedVar
 	imports map[string]string // name → path: every import any cell made or needed
 	cells   []*recordedCell   // cells whose statements replay rebuilds
+	// pkg is the package of the type check that made the program (the check
+	// of the whole program, or of the cell alone: see compiler.checkAlone): its
+	// scope holds exactly the program's declarations and variables, as the
+	// checker made them. Nil in a new program, and after a cell that failed
+	// left names of its own in the scope.
+	pkg *types.Package
 }
 
 func newProgram() *program {
@@ -67,8 +73,12 @@ func newProgram() *program {
 }
 
 // clone returns a copy that a failing cell can be applied to and thrown away.
+// The copy shares the recorded cells' array with p: only the copy that becomes
+// the session's program appends to it (record), once, and p is then dropped, so
+// no two programs ever append to the same array. (Copying the list made every
+// cell cost time in proportion to the cells before it.)
 func (p *program) clone() *program {
-	q := &program{decls: make(map[string]*declaration, len(p.decls)), vars: make(map[string]*hoistedVar, len(p.vars)), imports: make(map[string]string, len(p.imports)), cells: append([]*recordedCell(nil), p.cells...)}
+	q := &program{decls: make(map[string]*declaration, len(p.decls)), vars: make(map[string]*hoistedVar, len(p.vars)), imports: make(map[string]string, len(p.imports)), cells: p.cells, pkg: p.pkg}
 	for k, v := range p.decls {
 		q.decls[k] = v
 	}
@@ -218,4 +228,60 @@ func typeTextScoped(t types.Type, qual func(*types.Package) string, typeParams b
 		}
 		return qual(p)
 	}), true
+}
+
+// onlyInertExprs reports whether stmts are expression statements that evaluate
+// without effects on the program's state: no call other than a conversion or
+// one of the builtins len, cap, min, max, real, imag and complex, no channel
+// receive. (Evaluating one may still panic, as an index out of range, which a
+// replay would only repeat.) A function literal's body does not run where it
+// is written.
+func onlyInertExprs(stmts []ast.Stmt, info *types.Info) bool {
+	for _, st := range stmts {
+		es, ok := st.(*ast.ExprStmt)
+		if !ok {
+			return false
+		}
+		inert := true
+		ast.Inspect(es.X, func(n ast.Node) bool {
+			switch n := n.(type) {
+			case *ast.FuncLit:
+				return false
+			case *ast.UnaryExpr:
+				if n.Op == token.ARROW {
+					inert = false
+				}
+			case *ast.CallExpr:
+				if !isConversion(n, info) && !isInertBuiltin(n, info) {
+					inert = false
+				}
+			}
+			return inert
+		})
+		if !inert {
+			return false
+		}
+	}
+	return true
+}
+
+func isConversion(call *ast.CallExpr, info *types.Info) bool {
+	tv, ok := info.Types[call.Fun]
+	return ok && tv.IsType()
+}
+
+func isInertBuiltin(call *ast.CallExpr, info *types.Info) bool {
+	id, ok := ast.Unparen(call.Fun).(*ast.Ident)
+	if !ok {
+		return false
+	}
+	b, ok := info.Uses[id].(*types.Builtin)
+	if !ok {
+		return false
+	}
+	switch b.Name() {
+	case "len", "cap", "min", "max", "real", "imag", "complex":
+		return true
+	}
+	return false
 }

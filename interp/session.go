@@ -92,6 +92,7 @@ type Session struct {
 	ysources  map[string]bool      // source packages compiled into the interpreter
 	dirty     bool                 // a failed compile may have left half-declared names
 	replays   int                  // how many times the program was replayed (for tests and stats)
+	alone     int                  // cells checked without the earlier declarations (compiled.checkedAlone; for tests and stats)
 	serial    int                  // cells compiled so far
 	cellNames map[int]string       // serial → "CellN", for positions
 	parsed    map[*parsedCell]bool // cells whose files are in fset (see forgetCells)
@@ -228,6 +229,13 @@ func (s *Session) executeGo(ctx context.Context, c cellio.Cell) cellio.Outcome {
 		s.streams.write(stderrStream, []byte(n))
 	}
 	if err := s.prepare(ctx, comp); err != nil {
+		if comp.declaredAlone {
+			// The cell's variables are in the package of the program's check,
+			// but the cell is not in the program.
+			s.mu.Lock()
+			s.prog.pkg = nil
+			s.mu.Unlock()
+		}
 		return cellio.Outcome{Error: s.toError(err)}
 	}
 	result, runErr := s.run(ctx, runFunc, true)
@@ -282,6 +290,11 @@ func (s *Session) compileCell(ctx context.Context, c cellio.Cell) (*compiled, er
 		return nil, err
 	}
 	s.mu.Lock()
+	if s.dirty {
+		// The interpreter is rebuilt before the cell (packages from source
+		// changed, or a compile failed): so is the checker's package.
+		s.prog.pkg = nil
+	}
 	s.serial++
 	pc.id = s.serial
 	s.cellNames[pc.id] = pc.name
@@ -290,7 +303,11 @@ func (s *Session) compileCell(ctx context.Context, c cellio.Cell) (*compiled, er
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	cc := &compiler{fset: s.fset, importer: s.importer, sources: s.modules, prog: s.prog}
-	return cc.compile(pc)
+	comp, err := cc.compile(pc)
+	if err == nil && comp.checkedAlone {
+		s.alone++
+	}
+	return comp, err
 }
 
 // prepare makes the interpreter ready to run the compiled cell: its new
@@ -330,10 +347,15 @@ func (s *Session) stoppedBecause(runErr error, comp *compiled) string {
 
 // record makes the compiled cell part of the program: its declarations and
 // variables are there even if it panicked or was interrupted (as in a Go
-// program, what ran ran), and its statements are replayed by a rebuild.
+// program, what ran ran), and its statements are replayed by a rebuild, unless
+// they cannot change the program's state (compiled.inert).
 func (s *Session) record(comp *compiled, stopped string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if comp.inert {
+		s.prog = comp.prog
+		return
+	}
 	rc := &recordedCell{num: comp.pc.num, body: comp.body, defs: map[string]string{}, stopped: stopped}
 	for _, v := range comp.newVars {
 		rc.defs[v.name] = v.typeText
@@ -385,7 +407,7 @@ func (s *Session) resetVars(vars []*hoistedVar) string {
 	if len(names) == 0 {
 		return ""
 	}
-	if _, err := s.evalFunc(b.String(), replayFunc); err != nil {
+	if _, err := s.evalFunc(b.String(), replayFunc, declaresOnly); err != nil {
 		return ""
 	}
 	if _, err := s.run(context.Background(), replayFunc, false); err != nil {

@@ -99,7 +99,7 @@ func (s *Session) useSources(src string) error {
 		if err != nil {
 			return err
 		}
-		if _, err := safeEval(s.yi, yaegiSource(p, text)); err != nil {
+		if _, err := safeEval(s.yi, yaegiSource(p, text), declaresOnly); err != nil {
 			return fmt.Errorf("interp: compiling the source of %s: %v", p, err)
 		}
 		s.ysources[p] = true
@@ -115,12 +115,13 @@ func (s *Session) useSources(src string) error {
 	return nil
 }
 
-// eval compiles and runs a chunk of cell code, after the source packages it uses.
-func (s *Session) eval(src string) (reflect.Value, error) {
+// eval compiles and runs a chunk of cell code, after the source packages it uses;
+// runs says whether it may run code of a cell (see safeEval).
+func (s *Session) eval(src string, runs bool) (reflect.Value, error) {
 	if err := s.useSources(src); err != nil {
 		return reflect.Value{}, err
 	}
-	return safeEval(s.yi, src)
+	return safeEval(s.yi, src, runs)
 }
 
 // evalFunc is eval for a chunk that declares the function fn (runFunc or
@@ -129,13 +130,13 @@ func (s *Session) eval(src string) (reflect.Value, error) {
 // or goroutine of the chunk remains. (Every node of a chunk reaches every other
 // through its parent and children, so the function's node lives exactly as
 // long as any code of the chunk.)
-func (s *Session) evalFunc(src, fn string) (reflect.Value, error) {
+func (s *Session) evalFunc(src, fn string, runs bool) (reflect.Value, error) {
 	if err := s.useSources(src); err != nil {
 		return reflect.Value{}, err
 	}
 	fset := s.yi.FileSet()
 	base := fset.Base()
-	v, err := safeEval(s.yi, src)
+	v, err := safeEval(s.yi, src, runs)
 	if err == nil {
 		if p := symbolNode(s.yi, fn); p != nil {
 			if files := filesSince(fset, base); len(files) > 0 {

@@ -5,9 +5,10 @@
 // frames of a socket and a Message, checking bounds and the HMAC-SHA256 signature
 // (compared in constant time). A Kernel, configured by its fields, serves one
 // Engine on the five sockets of a ConnectionInfo: one
-// goroutine per socket, each owned and waited for by Serve, plus one executor
-// goroutine that runs execute requests in order so that completion, inspection and
-// kernel_info are answered while a cell runs. Every request type has a handler; a
+// goroutine per socket it receives on, each owned and waited for by Serve, plus one
+// executor goroutine that runs execute requests in order so that completion,
+// inspection and kernel_info are answered while a cell runs; what is published on
+// iopub is encoded and queued by the goroutine that publishes it. Every request type has a handler; a
 // handler sees the kernel's shared state (execution count, history, engine, the
 // running cell) and replies through a small reply writer interface with typed reply
 // contents (content.go). The sockets' writer knows the socket the request came in on

@@ -8,6 +8,7 @@ import (
 	"log"
 	"maps"
 	"runtime/debug"
+	"runtime/trace"
 	"slices"
 	"strings"
 	"sync"
@@ -63,8 +64,10 @@ type state struct {
 	banner  string
 	conn    ConnectionInfo // for connect_reply
 	log     *log.Logger
-	history *history
 	stop    func() // ends Serve (shutdown_request)
+
+	historyReady chan struct{} // closed when history is set
+	history      *history
 
 	// execs holds the execute requests, and the callbacks of comm messages,
 	// waiting for the executor, which runs them one at a time (executeLoop);
@@ -74,6 +77,9 @@ type state struct {
 	ready     chan struct{} // closed when engine and engineErr are set
 	engine    Engine
 	engineErr error
+	// build starts building the engine if it is not built or being built yet
+	// (server.startEngine); nil when the engine is given.
+	build func()
 
 	mu         sync.Mutex
 	cancelCell context.CancelFunc // interrupts the running cell; nil between cells
@@ -90,8 +96,18 @@ type queued struct {
 	run func(ctx context.Context) *cellio.Error
 }
 
-// getEngine waits for the engine; it returns nil if it could not be created.
+// hist waits for the history (opened while the kernel starts) and returns it.
+func (st *state) hist() *history {
+	<-st.historyReady
+	return st.history
+}
+
+// getEngine waits for the engine, building it if nobody asked yet; it returns
+// nil if it could not be created.
 func (st *state) getEngine() Engine {
+	if st.build != nil {
+		st.build()
+	}
 	<-st.ready
 	return st.engine
 }
@@ -223,7 +239,13 @@ func (st *state) decode(req *Message, v any) bool {
 	return true
 }
 
+// kernelInfo answers kernel_info_request, which a front end sends first and
+// whose reply it waits for: only then does the kernel start building the engine
+// (if no request needed it before), so that the two do not compete for the CPU.
 func (st *state) kernelInfo(w replyWriter, req *Message) {
+	if st.build != nil {
+		defer st.build()
+	}
 	w.reply("kernel_info_reply", kernelInfoReply{
 		Status:                "ok",
 		ProtocolVersion:       ProtocolVersion,
@@ -262,7 +284,9 @@ type executeRequest struct {
 //  4. the outcome: an error is published and replied (and queued executes are
 //     aborted when stop_on_error); a value is published as execute_result;
 //  5. history: the stored cell is recorded with its text/plain result;
-//  6. the reply, with the pager payload and the user expressions evaluated.
+//  6. the reply, with the pager payload and the user expressions evaluated;
+//  7. the history file gets the record (after the reply: it is not on the path
+//     of the round trip; history requests see the record from step 5).
 func (st *state) execute(w replyWriter, req *Message) {
 	var r executeRequest
 	if !st.decode(req, &r) {
@@ -298,7 +322,9 @@ func (st *state) execute(w replyWriter, req *Message) {
 	e := st.getEngine()
 	var out cellio.Outcome
 	if e != nil {
+		region := trace.StartRegion(ctx, "kernel.engine")
 		out = e.Execute(ctx, c)
+		region.End()
 	} else {
 		out.Error = &cellio.Error{Name: "KernelError", Value: "the cell engine failed to start: " + st.engineErr.Error()}
 	}
@@ -308,9 +334,10 @@ func (st *state) execute(w replyWriter, req *Message) {
 			w.publish("error", errorOutput{EName: out.Error.Name, EValue: out.Error.Value, Traceback: nonNil(out.Error.Traceback)})
 		}
 		if store {
-			st.history.add(n, r.Code, nil)
+			st.hist().add(n, r.Code, nil)
 		}
 		w.reply("execute_reply", newErrorReply(out.Error, n))
+		st.hist().flush()
 		if stopOnError {
 			st.abortQueued()
 		}
@@ -325,7 +352,7 @@ func (st *state) execute(w replyWriter, req *Message) {
 		w.publish("execute_result", executeResult{ExecutionCount: n, Data: data, Metadata: out.Value.Metadata})
 	}
 	if store {
-		st.history.add(n, r.Code, result)
+		st.hist().add(n, r.Code, result)
 	}
 	payload := []pagePayload{}
 	if out.Page != nil {
@@ -335,6 +362,7 @@ func (st *state) execute(w replyWriter, req *Message) {
 		Status: "ok", ExecutionCount: n, Payload: payload,
 		UserExpressions: userExpressions(ctx, e, r.UserExpressions, n, c.Output),
 	})
+	st.hist().flush()
 }
 
 // userExpressions evaluates the user_expressions of a successful execute request,
@@ -483,7 +511,7 @@ func (st *state) historyRequest(w replyWriter, req *Message) {
 		w.reply("history_reply", historyReply{Status: "ok", History: list})
 		return
 	}
-	for _, e := range st.history.query(r) {
+	for _, e := range st.hist().query(r) {
 		if r.Output {
 			var out any
 			if e.output != nil {

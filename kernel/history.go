@@ -2,12 +2,14 @@ package kernel
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"io"
 	"log"
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime/trace"
 	"slices"
 	"strings"
 	"sync"
@@ -23,6 +25,7 @@ type history struct {
 	session int            // this session's number
 	entries []historyEntry // the last maxHistoryEntries of earlier sessions, then this one's
 	file    *os.File       // nil: in memory only
+	pending []byte         // records added but not yet written to file (see flush)
 	log     *log.Logger
 	failed  bool // a write to file failed (logged once)
 }
@@ -123,10 +126,33 @@ func (h *history) write(r historyRecord) error {
 	return err
 }
 
-// close closes the history file.
+// flush writes the records added since the last flush to the file, with one
+// write (appended whole: the file is opened with O_APPEND). It does not sync:
+// the kernel's history needs no more durability than IPython's.
+func (h *history) flush() {
+	defer trace.StartRegion(context.Background(), "kernel.history").End()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.flushLocked()
+}
+
+func (h *history) flushLocked() {
+	if h.file == nil || len(h.pending) == 0 {
+		return
+	}
+	_, err := h.file.Write(h.pending)
+	h.pending = h.pending[:0]
+	if err != nil && !h.failed {
+		h.failed = true
+		h.log.Printf("history: %v (the history of this session is kept in memory only)", err)
+	}
+}
+
+// close writes what is pending and closes the history file.
 func (h *history) close() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	h.flushLocked()
 	if h.file != nil {
 		h.file.Close()
 		h.file = nil
@@ -138,6 +164,7 @@ func (h *history) close() {
 // The notebook keeps the outputs; the history, like IPython's, is for inputs.
 const maxHistoryOutput = 4 << 10
 
+// add records an executed cell in memory; flush writes it to the file.
 func (h *history) add(line int, input string, output *string) {
 	if output != nil && len(*output) > maxHistoryOutput {
 		cut := maxHistoryOutput
@@ -154,10 +181,11 @@ func (h *history) add(line int, input string, output *string) {
 		h.entries = slices.Clone(h.entries[len(h.entries)-maxHistoryEntries:])
 	}
 	if h.file != nil {
-		if err := h.write(historyRecord{h.session, line, input, output}); err != nil && !h.failed {
-			h.failed = true
-			h.log.Printf("history: %v (the history of this session is kept in memory only)", err)
+		b, err := json.Marshal(historyRecord{h.session, line, input, output})
+		if err != nil { // cannot happen: strings and ints
+			return
 		}
+		h.pending = append(append(h.pending, b...), '\n')
 	}
 }
 

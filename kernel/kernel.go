@@ -9,12 +9,14 @@ import (
 	"log"
 	"os"
 	"os/signal"
+	"runtime/trace"
 	"sync"
 	"time"
 
 	"github.com/go-zeromq/zmq4"
 
 	"github.com/gocvx/gocvx/cellio"
+	"github.com/gocvx/gocvx/kernel/prebind"
 )
 
 // Engine runs the cells of one kernel; the gocvx command serves an
@@ -30,10 +32,11 @@ type Engine interface {
 // Kernel serves the Jupyter messaging protocol for one Engine. Its fields configure
 // it; Serve runs it. A Kernel serves once.
 type Kernel struct {
-	// Engine runs the cells. If it is nil, Serve calls NewEngine in the background
-	// while it binds the sockets and answers kernel_info (so a front end sees the
-	// kernel ready sooner); requests that need the engine wait for it, and Serve
-	// closes it (if it is an io.Closer) before returning.
+	// Engine runs the cells. If it is nil, Serve calls NewEngine in the
+	// background once it has answered the first kernel_info_request (so that a
+	// front end sees the kernel ready sooner), or when a request needs the engine;
+	// requests that need it wait for it, and Serve closes it (if it is an
+	// io.Closer) before returning.
 	Engine    Engine
 	NewEngine func() (Engine, error)
 	// Log receives diagnostics (dropped messages, socket errors). Nil discards them;
@@ -70,6 +73,11 @@ type Kernel struct {
 	handshakeTimeout, writeStallTimeout time.Duration
 }
 
+// engineDelay is how long after Serve starts the engine is built if no client
+// asked for kernel_info or for something that needs the engine before: a front
+// end asks for kernel_info at once, and its reply comes first.
+const engineDelay = 200 * time.Millisecond
+
 // ErrShutdown is returned by Serve when a client asked the kernel to shut down.
 var ErrShutdown = errors.New("kernel: shut down by request")
 
@@ -87,15 +95,6 @@ func (k *Kernel) Serve(ctx context.Context, conn ConnectionInfo) error {
 	if logger == nil {
 		logger = log.New(io.Discard, "", 0)
 	}
-	hist := newHistory()
-	if k.HistoryFile != "" {
-		if h, err := openHistory(k.HistoryFile, logger); err != nil {
-			logger.Printf("history: %v (keeping it in memory only)", err)
-		} else {
-			hist = h
-		}
-	}
-	defer hist.close()
 	outer := ctx
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
@@ -111,18 +110,16 @@ func (k *Kernel) Serve(ctx context.Context, conn ConnectionInfo) error {
 		k:       k,
 		key:     []byte(conn.Key),
 		session: newID(),
-		pub:     make(chan Message, 256),
-		pubDone: make(chan struct{}),
 		inputs:  make(chan string, 1),
 		state: &state{
-			version: version,
-			banner:  banner,
-			conn:    conn,
-			log:     logger,
-			history: hist,
-			stop:    stop,
-			execs:   make(chan queued, 1024),
-			ready:   make(chan struct{}),
+			version:      version,
+			banner:       banner,
+			conn:         conn,
+			log:          logger,
+			historyReady: make(chan struct{}),
+			stop:         stop,
+			execs:        make(chan queued, 1024),
+			ready:        make(chan struct{}),
 		},
 	}
 	err := s.run(ctx)
@@ -143,9 +140,9 @@ type server struct {
 	shell, control, stdin *router
 	iopub, hb             zmq4.Socket
 
-	pub     chan Message // messages for the iopub goroutine
-	pubDone chan struct{}
-	inputs  chan string // input_reply values for the cell waiting in readLine
+	pubMu     sync.Mutex  // orders what is published; guards pubClosed
+	pubClosed bool        // the sockets are closing: publish drops messages
+	inputs    chan string // input_reply values for the cell waiting in readLine
 }
 
 // router is a ROUTER socket whose sends are serialized.
@@ -161,10 +158,10 @@ func (r *router) send(frames [][]byte) error {
 	return r.sock.SendMulti(zmq4.NewMsgFrom(frames...))
 }
 
-// run serves until ctx is done: it binds the sockets, starts the iopub
-// goroutine, the engine (startEngine), the executor and one goroutine per
-// socket, and on the way out stops them in order: the running cell, the
-// receivers, then iopub after it has sent what is queued.
+// run serves until ctx is done: it binds the sockets first, then opens the
+// history and starts the engine (startEngine) in the background, and starts the
+// executor and one goroutine per socket that receives; on the way out it stops
+// them in order: the running cell, then the receivers.
 func (s *server) run(ctx context.Context) error {
 	// A fresh context for the sockets: they must outlive ctx until the last replies
 	// and statuses are sent.
@@ -175,10 +172,9 @@ func (s *server) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	go s.openHistory()
+	defer func() { s.hist().close() }()
 
-	var pubWG sync.WaitGroup
-	pubWG.Add(1)
-	go func() { defer pubWG.Done(); s.publishLoop() }()
 	s.publish(nil, "status", kernelStatus{"starting"})
 
 	if s.k.CatchSIGINT {
@@ -224,11 +220,12 @@ func (s *server) run(ctx context.Context) error {
 	case <-time.After(grace):
 		s.log.Printf("shutdown: the running cell did not stop within %v", grace)
 	}
-	// Stop the receivers (their Recv returns when the sockets close), then drain iopub.
+	// Stop the receivers (their Recv returns when the sockets close).
+	s.pubMu.Lock()
+	s.pubClosed = true
+	s.pubMu.Unlock()
 	closeSockets()
 	wg.Wait()
-	close(s.pubDone)
-	pubWG.Wait()
 
 	s.mu.Lock()
 	byRequest := s.state.shutdown
@@ -243,7 +240,8 @@ func (s *server) run(ctx context.Context) error {
 }
 
 // bind creates the five sockets on the guarded transports (transport.go) and
-// binds them to the connection's ports; closeAll closes them.
+// binds them to the connection's ports, taking the sockets that package prebind
+// bound early (and closing those it bound for other ports); closeAll closes them.
 func (s *server) bind(sockCtx context.Context) (closeAll func(), err error) {
 	opts := []zmq4.Option{zmq4.WithLogger(s.log), zmq4.WithTimeout(10 * time.Second)}
 	maxMessage := s.k.MaxMessageSize
@@ -284,6 +282,7 @@ func (s *server) bind(sockCtx context.Context) (closeAll func(), err error) {
 	for _, w := range conn.warnings() {
 		s.log.Print("warning: " + w)
 	}
+	defer prebind.CloseUntaken()
 	for _, x := range sockets {
 		if err := x.sock.Listen(conn.endpoint(x.port)); err != nil {
 			return closeAll, fmt.Errorf("kernel: %w", err)
@@ -293,8 +292,10 @@ func (s *server) bind(sockCtx context.Context) (closeAll func(), err error) {
 }
 
 // startEngine makes the engine ready: Kernel.Engine at once, or Kernel.NewEngine
-// on a goroutine while the sockets answer (a failure stops the kernel). The
-// function it returns waits for that goroutine and closes the engine it created.
+// on a goroutine (a failure stops the kernel) once the first kernel_info_request
+// is answered or a request needs the engine (state.build), or after
+// engineDelay. The function it returns waits for that goroutine and closes the
+// engine it created.
 func (s *server) startEngine() (closeEngine func()) {
 	if s.k.Engine != nil {
 		s.engine = s.k.Engine
@@ -303,7 +304,7 @@ func (s *server) startEngine() (closeEngine func()) {
 	}
 	var wg sync.WaitGroup
 	wg.Add(1)
-	go func() {
+	build := func() {
 		defer wg.Done()
 		e, err := s.k.NewEngine()
 		if err == nil && e == nil {
@@ -318,14 +319,41 @@ func (s *server) startEngine() (closeEngine func()) {
 			s.log.Printf("cannot start the cell engine: %v", err)
 			s.stop()
 		}
-	}()
+	}
+	var once sync.Once
+	started := false // set in once
+	s.build = func() { once.Do(func() { started = true; go build() }) }
+	later := time.AfterFunc(engineDelay, s.build)
 	return func() {
+		later.Stop()
+		once.Do(func() { // never built: nothing to wait for or close
+			s.engineErr = errors.New("kernel: shutting down")
+			close(s.ready)
+		})
+		if !started {
+			return
+		}
 		wg.Wait()
 		if c, ok := s.engine.(io.Closer); ok {
 			if err := c.Close(); err != nil {
 				s.log.Printf("closing the cell engine: %v", err)
 			}
 		}
+	}
+}
+
+// openHistory opens Kernel.HistoryFile, or keeps the history in memory; requests
+// that need the history wait for it (state.hist).
+func (s *server) openHistory() {
+	defer close(s.historyReady)
+	s.history = newHistory()
+	if s.k.HistoryFile == "" {
+		return
+	}
+	if h, err := openHistory(s.k.HistoryFile, s.log); err != nil {
+		s.log.Printf("history: %v (keeping it in memory only)", err)
+	} else {
+		s.history = h
 	}
 }
 
@@ -363,7 +391,9 @@ func (s *server) receiveLoop(ctx context.Context, r *router) {
 			}
 			continue
 		}
+		region := trace.StartRegion(ctx, "kernel.decode")
 		msg, err := Decode(raw.Frames, s.key)
+		region.End()
 		if err != nil {
 			s.log.Printf("%s: dropped message: %v", r.name, err)
 			continue
@@ -455,56 +485,36 @@ func (s *server) heartbeatLoop(ctx context.Context) {
 	}
 }
 
-// publish queues a message for iopub with the given parent (nil for none).
+// publish sends a message on iopub with the given parent (nil for none). It
+// encodes and queues the message on the caller's goroutine (zmq4's PUB socket
+// queues it for its writer without blocking), so that messages go out in the
+// order of the calls.
 func (s *server) publish(parent *Header, msgType string, content any) {
 	s.publishParts(parent, msgType, content, nil, nil)
 }
 
-// publishParts queues a message for iopub with the given parent (nil for none),
-// metadata and binary buffers.
+// publishParts sends a message on iopub with the given parent (nil for none),
+// metadata and binary buffers, as publish does.
 func (s *server) publishParts(parent *Header, msgType string, content any, metadata map[string]any, buffers [][]byte) {
+	defer trace.StartRegion(context.Background(), "kernel.publish").End()
 	m, err := s.message(parent, msgType, content)
 	if err == nil && len(metadata) > 0 {
 		m.Metadata, err = json.Marshal(metadata)
 	}
+	if err == nil {
+		m.Buffers = buffers
+		m.Identities = [][]byte{[]byte("kernel." + s.session + "." + msgType)}
+		var frames [][]byte
+		if frames, err = Encode(m, s.key); err == nil {
+			s.pubMu.Lock()
+			if !s.pubClosed {
+				err = s.iopub.SendMulti(zmq4.NewMsgFrom(frames...))
+			}
+			s.pubMu.Unlock()
+		}
+	}
 	if err != nil {
 		s.log.Printf("iopub: %s: %v", msgType, err)
-		return
-	}
-	m.Buffers = buffers
-	m.Identities = [][]byte{[]byte("kernel." + s.session + "." + msgType)}
-	select {
-	case s.pub <- m:
-	case <-s.pubDone:
-	}
-}
-
-// publishLoop sends queued iopub messages in order, and the ones still queued when
-// pubDone is closed.
-func (s *server) publishLoop() {
-	send := func(m Message) {
-		frames, err := Encode(m, s.key)
-		if err == nil {
-			err = s.iopub.SendMulti(zmq4.NewMsgFrom(frames...))
-		}
-		if err != nil {
-			s.log.Printf("iopub: send %s: %v", m.Header.MsgType, err)
-		}
-	}
-	for {
-		select {
-		case m := <-s.pub:
-			send(m)
-		case <-s.pubDone:
-			for {
-				select {
-				case m := <-s.pub:
-					send(m)
-				default:
-					return
-				}
-			}
-		}
 	}
 }
 
@@ -527,6 +537,7 @@ type socketWriter struct {
 }
 
 func (w *socketWriter) reply(msgType string, content any) {
+	defer trace.StartRegion(context.Background(), "kernel.reply").End()
 	m, err := w.s.message(&w.req.Header, msgType, content)
 	if err == nil {
 		m.Identities = w.req.Identities

@@ -126,17 +126,19 @@ func testState(t *testing.T, e Engine) (st *state, logs *bytes.Buffer, stopped c
 	logs = &bytes.Buffer{}
 	stopped = make(chan struct{})
 	st = &state{
-		version: "test",
-		banner:  "gocvx test",
-		conn:    ConnectionInfo{Transport: "tcp", IP: "127.0.0.1", ShellPort: 1, IOPubPort: 2, StdinPort: 3, ControlPort: 4, HBPort: 5},
-		log:     log.New(lockedWriter{&sync.Mutex{}, logs}, "", 0),
-		history: newHistory(),
-		stop:    sync.OnceFunc(func() { close(stopped) }),
-		execs:   make(chan queued, 16),
-		ready:   make(chan struct{}),
-		engine:  e,
+		version:      "test",
+		banner:       "gocvx test",
+		conn:         ConnectionInfo{Transport: "tcp", IP: "127.0.0.1", ShellPort: 1, IOPubPort: 2, StdinPort: 3, ControlPort: 4, HBPort: 5},
+		log:          log.New(lockedWriter{&sync.Mutex{}, logs}, "", 0),
+		history:      newHistory(),
+		historyReady: make(chan struct{}),
+		stop:         sync.OnceFunc(func() { close(stopped) }),
+		execs:        make(chan queued, 16),
+		ready:        make(chan struct{}),
+		engine:       e,
 	}
 	close(st.ready)
+	close(st.historyReady)
 	return st, logs, stopped
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/go-zeromq/zmq4/transport"
 
 	"github.com/gocvx/gocvx/kernel/internal/wire"
+	"github.com/gocvx/gocvx/kernel/prebind"
 )
 
 // The kernel's sockets listen through transports of its own ("gocvx-tcp" and
@@ -82,7 +83,7 @@ func (t guardedTransport) Listen(ctx context.Context, addr string) (net.Listener
 	if g == nil {
 		return nil, errors.New("kernel: guarded transport used without its configuration")
 	}
-	l, err := net.Listen(t.network, addr)
+	l, err := listen(t.network, addr)
 	if err != nil {
 		return nil, err
 	}
@@ -97,6 +98,19 @@ func (t guardedTransport) Listen(ctx context.Context, addr string) (net.Listener
 	gl := &guardedListener{Listener: l, g: g, conns: make(chan net.Conn), done: make(chan struct{})}
 	go gl.acceptLoop()
 	return gl, nil
+}
+
+// listen listens on addr, or takes the socket that package prebind bound to it
+// while the program started.
+func listen(network, addr string) (net.Listener, error) {
+	if network == "tcp" {
+		if fd, ok := prebind.Take(addr); ok {
+			f := os.NewFile(uintptr(fd), "tcp:"+addr)
+			defer f.Close() // FileListener holds a duplicate
+			return net.FileListener(f)
+		}
+	}
+	return net.Listen(network, addr)
 }
 
 // maxPending bounds the connections accepted but not yet handed to zmq4 (waiting for
@@ -164,7 +178,7 @@ func (l *guardedListener) admit(c net.Conn) {
 		gc.Close()
 		return
 	}
-	gc.prefix = sig[:]
+	gc.rbuf = sig[:]
 	select {
 	case l.conns <- gc:
 	case <-l.done:
@@ -195,20 +209,44 @@ type errGuard struct{ msg string }
 func (e *errGuard) Error() string { return e.msg }
 func (e *errGuard) Unwrap() error { return io.EOF }
 
+// Sizes of a guardedConn's buffers. zmq4 reads a frame's flags, length and body
+// with a read each and writes a message's frames with two writes each (header and
+// body): without buffers an execute request took about 20 read system calls and its
+// five replies and statuses about 70 writes, each a TCP segment that woke the peer.
+const (
+	readBuffer = 16 << 10
+	// writeBuffer bounds what a guardedConn holds of a message before it writes it
+	// out; a larger message goes out in pieces of about this size.
+	writeBuffer = 64 << 10
+)
+
 // guardedConn follows the ZMTP 3 framing of what its peer sends and disconnects the
 // peer when a message grows past the limit, before zmq4 reads the frame's header
 // (and so before it allocates the frame).
+//
+// It also buffers both ways: reads are served from a buffer filled by one read of
+// the socket, and the writes of one message or command (which zmq4 makes frame by
+// frame) are held until its last frame and written with one system call.
 type guardedConn struct {
 	net.Conn
 	g         *guard
 	handshake *time.Timer
 
-	prefix []byte // bytes read from the peer before zmq4 reads (the ZMTP signature)
+	// rbuf[rpos:] are bytes read from the peer that zmq4 has not read yet (at
+	// first, the ZMTP signature that admit read); rerr is the error of the read
+	// that filled it, returned once they are read.
+	rbuf []byte
+	rpos int
+	rerr error
 
 	mu         sync.Mutex
 	framing    wire.Framing
 	accepted   bool  // zmq4 completed the handshake and reads on (see Read)
 	disconnect error // set once the peer broke a limit
+
+	wmu  sync.Mutex
+	out  wire.Framing // of what zmq4 writes
+	wbuf []byte       // written by zmq4, not yet to the socket
 }
 
 // handshaken reports whether zmq4 took the connection into its socket.
@@ -229,14 +267,7 @@ func (c *guardedConn) Read(p []byte) (int, error) {
 		c.handshake.Stop()
 	}
 	c.mu.Unlock()
-	var n int
-	var err error
-	if len(c.prefix) > 0 {
-		n = copy(p, c.prefix)
-		c.prefix = c.prefix[n:]
-	} else {
-		n, err = c.Conn.Read(p)
-	}
+	n, err := c.fill(p)
 	c.mu.Lock()
 	verr := c.disconnect
 	if verr == nil {
@@ -254,7 +285,63 @@ func (c *guardedConn) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// fill copies into p what the read buffer holds, after one read of the socket
+// if it is empty (straight into p if p is at least as large as the buffer).
+func (c *guardedConn) fill(p []byte) (int, error) {
+	if c.rpos == len(c.rbuf) {
+		if c.rerr != nil {
+			err := c.rerr
+			c.rerr = nil
+			return 0, err
+		}
+		if len(p) >= readBuffer {
+			return c.Conn.Read(p)
+		}
+		if cap(c.rbuf) < readBuffer {
+			c.rbuf = make([]byte, readBuffer)
+		}
+		n, err := c.Conn.Read(c.rbuf[:readBuffer])
+		c.rbuf, c.rpos, c.rerr = c.rbuf[:n], 0, err
+		if n == 0 {
+			c.rerr = nil
+			return 0, err
+		}
+	}
+	n := copy(p, c.rbuf[c.rpos:])
+	c.rpos += n
+	return n, nil
+}
+
+// Write holds p while zmq4 is inside a message or a command, and writes what it
+// holds when it reaches the message's end (or holds writeBuffer bytes).
 func (c *guardedConn) Write(p []byte) (int, error) {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	c.out.Scan(p) // no limits: never an error
+	if c.out.InMessage() && len(c.wbuf)+len(p) <= writeBuffer {
+		c.wbuf = append(c.wbuf, p...)
+		return len(p), nil
+	}
+	if len(c.wbuf) > 0 {
+		held := len(c.wbuf)+len(p) <= writeBuffer
+		if held {
+			c.wbuf = append(c.wbuf, p...)
+		}
+		_, err := c.writeAll(c.wbuf)
+		c.wbuf = c.wbuf[:0]
+		switch {
+		case err != nil:
+			return 0, err
+		case held:
+			return len(p), nil
+		}
+	}
+	return c.writeAll(p)
+}
+
+// writeAll writes p to the socket, closing the connection if the peer accepts no
+// byte of it for the write-stall timeout.
+func (c *guardedConn) writeAll(p []byte) (int, error) {
 	total := 0
 	for {
 		c.Conn.SetWriteDeadline(time.Now().Add(c.g.writeStall))

@@ -4,13 +4,12 @@ import (
 	"crypto/rand"
 	"embed"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 
+	"github.com/gocvx/gocvx/cmd/gocvx/internal/kernelcmd"
 	"github.com/gocvx/gocvx/interp"
 )
 
@@ -99,7 +98,7 @@ func installSpec(o installOptions) (string, error) {
 		}
 		dir = filepath.Join(prefix, "share", "jupyter", "kernels", specName)
 	} else {
-		data, err := jupyterDataDir()
+		data, err := kernelcmd.JupyterDataDir()
 		if err != nil {
 			return "", err
 		}
@@ -149,34 +148,4 @@ func writeFile(name string, b []byte) error {
 		os.Remove(tmp)
 	}
 	return err
-}
-
-// jupyterDataDir returns the user's Jupyter data folder, as jupyter_core computes it.
-func jupyterDataDir() (string, error) {
-	if d := os.Getenv("JUPYTER_DATA_DIR"); d != "" {
-		return filepath.Abs(d)
-	}
-	home, err := os.UserHomeDir()
-	switch runtime.GOOS {
-	case "darwin":
-		if err != nil {
-			return "", err
-		}
-		return filepath.Join(home, "Library", "Jupyter"), nil
-	case "windows":
-		if appdata := os.Getenv("APPDATA"); appdata != "" {
-			return filepath.Join(appdata, "jupyter"), nil
-		}
-		if err != nil {
-			return "", err
-		}
-		return filepath.Join(home, ".jupyter", "data"), nil
-	}
-	if x := os.Getenv("XDG_DATA_HOME"); x != "" {
-		return filepath.Join(x, "jupyter"), nil
-	}
-	if err != nil {
-		return "", errors.New("no home folder for the user's kernelspec; use --prefix or JUPYTER_DATA_DIR")
-	}
-	return filepath.Join(home, ".local", "share", "jupyter"), nil
 }

@@ -16,20 +16,19 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"log"
 	"os"
-	"path/filepath"
 	"runtime"
-	"runtime/debug"
 	"sort"
-	"strconv"
 	"strings"
 
+	// For `gocvx kernel -f FILE`, kernelcmd listens on the connection file's
+	// ports and serves them before the engine's packages are initialized (see
+	// the package).
+	"github.com/gocvx/gocvx/cmd/gocvx/internal/kernelcmd"
 	"github.com/gocvx/gocvx/interp"
 	"github.com/gocvx/gocvx/kernel"
 )
@@ -110,53 +109,16 @@ func runKernel(args []string) error {
 	if *file == "" {
 		return errors.New("-f CONNECTION_FILE is required")
 	}
-	conn, err := kernel.ReadConnectionFile(*file)
-	if err != nil {
-		return err
-	}
-	parent, _ := strconv.Atoi(os.Getenv("JPY_PARENT_PID"))
-	k := &kernel.Kernel{
-		NewEngine: func() (kernel.Engine, error) {
-			return interp.New(interp.Options{CaptureOutput: true})
-		},
-		Log:     log.New(interp.ProcessStderr(), "gocvx kernel: ", log.LstdFlags),
-		Version: version(),
-		Banner: "gocvx " + version() + ": Go (" + runtime.Version() + ") on the yaegi interpreter,\n" +
-			"with convex training of two-layer ReLU networks (import \"github.com/gocvx/gocvx/solver\").",
-		CatchSIGINT: true,
-		ParentPID:   parent,
-		HistoryFile: historyFile(),
-	}
-	err = k.Serve(context.Background(), conn)
-	if errors.Is(err, kernel.ErrShutdown) {
-		return nil
-	}
-	return err
+	return kernelcmd.Run(*file, newEngine, interp.ProcessStderr())
 }
 
-// historyFile is where the kernel keeps the history of executed cells:
-// $GOCVX_HISTORY_FILE when it is set (empty: in memory only), else gocvx/history.jsonl
-// in the user's Jupyter data folder.
-func historyFile() string {
-	if f, ok := os.LookupEnv("GOCVX_HISTORY_FILE"); ok {
-		return f
-	}
-	dir, err := jupyterDataDir()
-	if err != nil {
-		return ""
-	}
-	return filepath.Join(dir, "gocvx", "history.jsonl")
+// newEngine is the cell engine of `gocvx kernel`: an interp.Session that
+// captures the process's output.
+func newEngine() (kernel.Engine, error) {
+	return interp.New(interp.Options{CaptureOutput: true})
 }
 
 func printVersion(args []string) error {
-	fmt.Printf("gocvx %s (%s, %s/%s)\n", version(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	fmt.Printf("gocvx %s (%s, %s/%s)\n", kernelcmd.Version(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
 	return nil
-}
-
-// version is the module version the binary was built from, or "devel".
-func version() string {
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return "devel"
 }

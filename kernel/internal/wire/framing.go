@@ -135,5 +135,18 @@ func (f *Framing) frameEnd() {
 // (with the NULL mechanism, READY: the handshake is then complete).
 func (f *Framing) Handshaken() bool { return f.commands > 0 }
 
+// InMessage reports whether the bytes scanned so far end inside a message or a
+// command: in a frame, or between the frames of a message. They end outside before
+// the first byte, in the greeting and after the last frame of a message or command.
+func (f *Framing) InMessage() bool {
+	switch f.state {
+	case stSize, stBody:
+		return true
+	case stFlags:
+		return f.msgFrames > 0
+	}
+	return false
+}
+
 // Messages returns the number of complete messages scanned.
 func (f *Framing) Messages() int { return f.messages }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"testing"
 )
 
@@ -87,6 +88,33 @@ func FuzzDecode(f *testing.F) {
 	})
 }
 
+// FuzzHeader checks that decodeHeader decodes what json.Unmarshal decodes, and
+// fails where it fails, and that encodeHeader writes what json.Marshal writes.
+func FuzzHeader(f *testing.F) {
+	f.Add([]byte(`{"msg_id":"1","session":"s","username":"u","date":"d","msg_type":"execute_request","version":"5.4"}`))
+	f.Add([]byte(` { "msg_id" : "a\"b" , "MSG_TYPE": "x" } `))
+	f.Add([]byte(`{"msg_id":"\u00e9","extra":{"a":[1,2]},"msg_id":"again"}`))
+	f.Add([]byte(`{"msg_type":null,"version":5.4}`))
+	f.Add([]byte("{\"date\":\"\xff\"}"))
+	f.Add([]byte(`{}`))
+	f.Add([]byte(`{"a":"b",}`))
+	f.Add([]byte(`{"msg_id":"<a&b>","session":"\u2028é\u0001"}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var want, got Header
+		errWant := json.Unmarshal(b, &want)
+		errGot := decodeHeader(b, &got)
+		if (errWant == nil) != (errGot == nil) || (errWant == nil && got != want) {
+			t.Fatalf("%q: decodeHeader = %+v, %v; json.Unmarshal = %+v, %v", b, got, errGot, want, errWant)
+		}
+		if errWant != nil {
+			return
+		}
+		if enc, err := json.Marshal(want); err != nil || string(encodeHeader(&want)) != string(enc) {
+			t.Fatalf("%+v: encodeHeader = %s; json.Marshal = %s, %v", want, encodeHeader(&want), enc, err)
+		}
+	})
+}
+
 // FuzzFraming checks that Framing never panics, gives the same verdict however the
 // stream is cut into reads, and accepts a stream only if no message in it breaks the
 // limits (as a plain reading of the whole stream finds).
@@ -119,11 +147,12 @@ func FuzzFraming(f *testing.F) {
 		for i := 0; i < len(stream) && errPieces == nil; i += n {
 			errPieces = pieces.Scan(stream[i:min(i+n, len(stream))])
 		}
-		if (errWhole == nil) != (errPieces == nil) || whole.Messages() != pieces.Messages() || whole.Handshaken() != pieces.Handshaken() {
+		if (errWhole == nil) != (errPieces == nil) || whole.Messages() != pieces.Messages() || whole.Handshaken() != pieces.Handshaken() ||
+			(errWhole == nil && whole.InMessage() != pieces.InMessage()) {
 			t.Fatalf("whole: %v, %d messages; in reads of %d: %v, %d messages", errWhole, whole.Messages(), n, errPieces, pieces.Messages())
 		}
 		// A plain reading of the whole stream.
-		var violation bool
+		var violation, inside bool
 		messages := 0
 		if len(stream) > 64 {
 			b := stream[64:]
@@ -135,11 +164,13 @@ func FuzzFraming(f *testing.F) {
 				var hdr int
 				if flags&FlagLong != 0 {
 					if len(b) < 9 {
+						inside = true
 						break
 					}
 					size, hdr = binary.BigEndian.Uint64(b[1:9]), 9
 				} else {
 					if len(b) < 2 {
+						inside = true
 						break
 					}
 					size, hdr = uint64(b[1]), 2
@@ -152,6 +183,7 @@ func FuzzFraming(f *testing.F) {
 					msgBytes += size
 				}
 				if violation || uint64(len(b)-hdr) < size {
+					inside = true
 					break
 				}
 				b = b[uint64(hdr)+size:]
@@ -159,12 +191,16 @@ func FuzzFraming(f *testing.F) {
 					messages, msgBytes, frames = messages+1, 0, 0
 				}
 			}
+			inside = inside || frames > 0
 		}
 		if violation != (errWhole != nil) {
 			t.Fatalf("plain reading finds a violation: %v; Framing: %v", violation, errWhole)
 		}
 		if errWhole == nil && messages != whole.Messages() {
 			t.Fatalf("plain reading finds %d messages, Framing %d", messages, whole.Messages())
+		}
+		if errWhole == nil && inside != whole.InMessage() {
+			t.Fatalf("plain reading ends inside a message: %v; Framing: %v", inside, whole.InMessage())
 		}
 	})
 }
