@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	yaegi "github.com/traefik/yaegi/interp"
 	"github.com/traefik/yaegi/stdlib"
@@ -139,12 +140,17 @@ func (s *Session) newInterpreter() error {
 		}
 	}
 	if old := s.yi; old != nil {
-		// Goroutines that earlier cells started in the old interpreter stop;
-		// the replay starts them again in the new one.
-		s.stopInterp(newControl(old))
+		// Goroutines that earlier cells started in the old interpreter stop
+		// for good; the replay starts them again in the new one.
+		if ctl := s.ctl.Load(); ctl != nil {
+			ctl.retire()
+		}
+		s.stopInterp(nil)
+		s.epoch.Add(1)
 	}
 	s.yi = yi
 	s.ctl.Store(newControl(yi))
+	s.activity.Store(new(atomic.Int64))
 	s.ynames = map[string]string{"gocvxrt": rtPath}
 	s.yhidden = map[string]bool{}
 	s.yvars = map[string]string{}
@@ -155,8 +161,11 @@ func (s *Session) newInterpreter() error {
 }
 
 // safeEval evaluates src, turning the interpreter's own panics into errors. It
-// goes through EvalWithContext because yaegi generates interruptible channel
-// operations only for code compiled after a first evaluation with a context.
+// arms the interpreter's control first, because yaegi generates interruptible
+// channel operations only for code compiled after a first evaluation with a
+// context; and it does not go through EvalWithContext, which would give the
+// frames it creates (the package's variables, the closures they hold) a done
+// channel of their own, which no stop wakes.
 func safeEval(yi *yaegi.Interpreter, src string) (v reflect.Value, err error) {
 	// yaegi reports some of its internal failures with log.Panic on the
 	// standard logger: keep that line out of the cell's output.
@@ -172,9 +181,14 @@ func safeEval(yi *yaegi.Interpreter, src string) (v reflect.Value, err error) {
 	}()
 	base := yi.FileSet().Base()
 	if ctl := newControl(yi); ctl != nil {
-		defer ctl.restore(ctl.current())
+		ctl.arm()
+		var p *yaegi.Program
+		if p, err = yi.Compile(src); err == nil {
+			v, err = yi.Execute(p)
+		}
+	} else {
+		v, err = yi.EvalWithContext(context.Background(), src)
 	}
-	v, err = yi.EvalWithContext(context.Background(), src)
 	releaseTrees(yi)
 	// yaegi adds a file to find the chunk's first token, which nothing uses.
 	for _, f := range filesSince(yi.FileSet(), base) {

@@ -116,7 +116,10 @@ func (s *Session) useSources(src string) error {
 }
 
 // eval compiles and runs a chunk of cell code, after the source packages it uses.
+// A stop of the interpreter (the guard's, between cells) ends first: the
+// functions the chunk declares take the run id of the moment (see control).
 func (s *Session) eval(src string) (reflect.Value, error) {
+	s.settle()
 	if err := s.useSources(src); err != nil {
 		return reflect.Value{}, err
 	}
@@ -130,6 +133,7 @@ func (s *Session) eval(src string) (reflect.Value, error) {
 // through its parent and children, so the function's node lives exactly as
 // long as any code of the chunk.)
 func (s *Session) evalFunc(src, fn string) (reflect.Value, error) {
+	s.settle()
 	if err := s.useSources(src); err != nil {
 		return reflect.Value{}, err
 	}

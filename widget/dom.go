@@ -122,7 +122,8 @@ func validKey(m *model, key, what string) bool {
 // Callbacks.
 
 // observer is a function of cell code that a control calls when its value
-// changes, registered in an epoch of the engine (see cellrt.Epoch).
+// changes, registered in an epoch of the engine (an interpreter of it, see
+// cellrt.Epoch).
 type observer struct {
 	epoch    uint64
 	call     func()
@@ -183,7 +184,7 @@ func (m *model) callFromFront(ob *observer) (goOn bool) {
 	if ob.epoch != cellrt.Epoch() {
 		if !ob.reported {
 			ob.reported = true
-			notice(fmt.Sprintf("[gocvx: a callback of %s was made before the interpreter was stopped (an interrupt, a memory or stack limit, or a redefinition that replayed the cells), which ends the functions of earlier cells; run the cell that made the widget again]\n", m.name))
+			notice(fmt.Sprintf("[gocvx: a callback of %s belongs to the interpreter that a redefinition replaced (the cells were replayed in a new one); run the cell that made the widget again]\n", m.name))
 		}
 		return true
 	}
