@@ -21,6 +21,8 @@ import (
 //     is weaker than Go's);
 //   - go statements recover panics, which are reported to the cell instead of
 //     ending the process;
+//   - a value of a cell type that becomes an interface value is copied (see
+//     boxCopies), as yaegi keeps a reference to its storage;
 //   - unnamed parameters of functions with a body are named _, and an untyped
 //     nil assigned among several values gets the type of its destination
 //     (yaegi bugs, see nameParams and typedNils);
@@ -40,6 +42,7 @@ func (g *generator) rewrites() {
 			parent = stack[len(stack)-1]
 		}
 		stack = append(stack, n)
+		g.boxCopies(n, stack)
 		switch n := n.(type) {
 		case *ast.CallExpr:
 			g.rewriteCall(n, parent)
@@ -53,8 +56,6 @@ func (g *generator) rewrites() {
 			g.rewriteGo(n)
 		case *ast.Ident:
 			g.rewriteIdent(n, parent)
-		case *ast.CompositeLit:
-			g.rewriteCompositeLit(n)
 		case *ast.FuncLit:
 			g.nameParams(n.Type)
 		case *ast.FuncDecl:
