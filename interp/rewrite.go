@@ -273,22 +273,35 @@ func (g *generator) rewriteCall(call *ast.CallExpr, parent ast.Node) {
 // (yaegi's generics are fragile with compiled named types such as
 // time.Duration). NaN wins, as with the builtins.
 func (g *generator) rewriteMinMax(call *ast.CallExpr, name string) {
-	tv := g.info.Types[call]
-	if tv.Value != nil {
-		if text, ok := g.constText(tv); ok {
-			g.replaceNode(call, text)
-		}
-		return
-	}
-	t, ok := g.yt(tv.Type)
-	if !ok || call.Ellipsis.IsValid() {
-		return
-	}
 	op := "<"
 	if name == "max" {
 		op = ">"
 	}
+	tv := g.info.Types[call]
+	if tv.Value != nil {
+		if text, ok := g.constText(tv); ok {
+			g.replaceNode(call, text)
+		} else {
+			g.minMaxError(call, name, op, tv.Type)
+		}
+		return
+	}
+	t, ok := g.yt(tv.Type)
+	if !ok && mentionsTypeParam(tv.Type) {
+		t, ok = g.ytIn(tv.Type, true) // in a generic function's body
+	}
+	if !ok {
+		g.minMaxError(call, name, op, tv.Type)
+		return
+	}
 	g.replaceNode(call.Fun, fmt.Sprintf("func(x %s, ys ...%s) %s { for _, y := range ys { if y != y || x == x && y %s x { x = y } }; return x }", t, t, t, op))
+}
+
+// minMaxError refuses a min or max whose type the engine cannot write: yaegi
+// would report it undefined, or panic in a generic function.
+func (g *generator) minMaxError(call *ast.CallExpr, name, op string, t types.Type) {
+	l, c := g.pc.lineCol(g.off(call.Pos()))
+	g.errs = append(g.errs, fmt.Sprintf("%s:%d:%d: %s of %s: the interpreter has no builtin %s, and the engine cannot write this type to supply one (a type declared inside a function); declare the type at the top level of a cell, or compare with %s", g.pc.name, l, c, name, types.TypeString(t, pkgName), name, op))
 }
 
 // constText writes a constant so that it keeps its type (or its kind when
