@@ -515,3 +515,5 @@ func (k sink) Here() cellio.Output { return k.s.streams.here() }
 func (k sink) ReportPanic(r any) { k.s.callbackPanic(r) }
 
 func (k sink) Epoch() uint64 { return k.s.epoch.Load() }
+
+func (k sink) Stopped() bool { return k.s.isStopped() }

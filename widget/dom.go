@@ -188,19 +188,28 @@ func (m *model) callFromFront(ob *observer) (goOn bool) {
 		}
 		return true
 	}
+	stopped := func() bool {
+		if !interrupted() {
+			return false
+		}
+		notice(fmt.Sprintf("[gocvx: the callback of %s was interrupted]\n", m.name))
+		return true
+	}
 	defer func() {
 		if r := recover(); r != nil {
-			cellrt.ReportPanic(r)
-			goOn = cellrt.Context().Err() == nil
+			// A panic of a callback that the interrupt cut short is the
+			// interrupt's doing (a channel operation it woke returns no value).
+			if goOn = !stopped(); goOn {
+				cellrt.ReportPanic(r)
+			}
 		}
 	}()
 	ob.call()
-	if cellrt.Context().Err() != nil {
-		notice(fmt.Sprintf("[gocvx: the callback of %s was interrupted]\n", m.name))
-		return false
-	}
-	return true
+	return !stopped()
 }
+
+// interrupted reports whether the callbacks running now were interrupted.
+func interrupted() bool { return cellrt.Context().Err() != nil || cellrt.Stopped() }
 
 // epochNow is the engine's epoch when a callback is registered.
 func epochNow() uint64 { return cellrt.Epoch() }

@@ -178,3 +178,15 @@ func Epoch() uint64 {
 	}
 	return 0
 }
+
+// Stopped reports whether the engine is stopping what runs in its interpreter
+// (an interrupt, the memory or stack guard): an interpreted callback that
+// returned then was cut short. The engine stops the interpreter before it
+// cancels Context, so a callback can return before Context is done. It is
+// false outside an engine.
+func Stopped() bool {
+	if e, ok := Current().(interface{ Stopped() bool }); ok {
+		return e.Stopped()
+	}
+	return false
+}
