@@ -155,9 +155,11 @@ x`, home)
 func TestWidgetCallbackInterrupted(t *testing.T) {
 	s := newTestSession(t)
 	home := &commRecorder{}
-	executeOK(t, s, 1, `b := widget.NewButton("spin")
+	executeOK(t, s, 1, `clicks := 0
+b := widget.NewButton("spin")
 b.OnClick(func() {
-	for {
+	clicks++
+	for clicks == 1 {
 	}
 })
 b`, home)
@@ -173,10 +175,25 @@ b`, home)
 		t.Fatalf("interrupted callback: %v", e)
 	}
 	executeOK(t, s, 2, `1 + 1`, &commRecorder{})
+	// The callback still runs after the interrupt.
 	if e := click()(context.Background()); e != nil {
 		t.Fatalf("second click: %v", e)
 	}
-	if got := home.stderr.String(); !strings.Contains(got, "interrupted") || !strings.Contains(got, "run the cell that made the widget again") {
+	out := &recorder{}
+	if o := s.Execute(context.Background(), cellio.Cell{Code: "clicks", Number: 3, Output: out}); resultText(o) != "2" {
+		t.Errorf("clicks = %q after the second click, want 2", resultText(o))
+	}
+	if got := home.stderr.String(); !strings.Contains(got, "interrupted") || strings.Contains(got, "run the cell") {
 		t.Errorf("the widget's cell shows %q", got)
+	}
+	// A redefinition replays the cells in a new interpreter: the widget of the
+	// replaced one says so instead of calling a function of it.
+	executeOK(t, s, 4, "type replayed struct{ A int }", &commRecorder{})
+	executeOK(t, s, 5, "type replayed struct{ A, B int }", &commRecorder{})
+	if e := click()(context.Background()); e != nil {
+		t.Fatalf("click after the replay: %v", e)
+	}
+	if got := home.stderr.String(); !strings.Contains(got, "run the cell that made the widget again") {
+		t.Errorf("after a replay, the widget's cell shows %q", got)
 	}
 }

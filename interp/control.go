@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"sync"
 	"sync/atomic"
+	"time"
 	"unsafe"
 
 	yaegi "github.com/traefik/yaegi/interp"
@@ -17,11 +18,35 @@ import (
 // It reaches the interpreter's run id, lock and done channel (the fields behind
 // yaegi's own stop) by reflection; the layout is checked when the package
 // starts, and yaegi is pinned at v0.16.1.
+//
+// yaegi stops interpreted code by raising the interpreter's run id: every frame
+// (the activation of an interpreted function) carries the run id of its creation
+// and runs only while it equals the interpreter's. But a function literal keeps
+// the frame it was created in, and each call of it takes that frame's run id; so
+// do the wrappers through which compiled code calls interpreted functions and
+// methods. After yaegi's own stop, which raises the run id for good, every
+// function of earlier cells (cells' functions are function literals, see
+// declText) returns zero values without running. A stop of control is therefore
+// a pulse: stop raises the run id, and revive lowers it back once what ran has
+// seen it (Session.settle); the run id of every frame and function is then the
+// same again, and stays so for the interpreter's life. Blocked channel
+// operations are woken by values sent on the done channel while the run id is
+// raised (a closed channel could not be reopened, and the frames of earlier
+// functions keep the channel they were created with).
 type control struct {
 	id         *uint64
 	mu         *sync.RWMutex
 	done       *chan struct{}
 	cancelChan *bool
+
+	stopMu  sync.Mutex
+	raised  bool          // the run id is raised: interpreted code stops at its next step
+	base    uint64        // the run id that revive restores
+	seq     uint64        // counts the stops
+	since   time.Time     // when the current stop began
+	quit    chan struct{} // closed to end the waker
+	over    chan struct{} // closed when the waker has ended
+	retired bool          // the interpreter was replaced: its stop is final
 }
 
 var controlOK = func() bool {
@@ -56,55 +81,93 @@ func newControl(yi *yaegi.Interpreter) *control {
 }
 
 // arm prepares an evaluation that stop can interrupt, as ExecuteWithContext
-// does, but keeps the done channel while no stop closed it: interpreted
-// goroutines that earlier cells started wait on it in their channel
+// does, but keeps the done channel: the frames of earlier cells and the
+// interpreted goroutines they started select on it in their channel
 // operations, and the next stop must wake them too.
 func (c *control) arm() {
 	c.mu.Lock()
-	if !isOpen(*c.done) {
+	if *c.done == nil {
 		*c.done = make(chan struct{})
 	}
 	*c.cancelChan = true
 	c.mu.Unlock()
 }
 
-func isOpen(ch chan struct{}) bool {
-	if ch == nil {
-		return false
-	}
-	select {
-	case <-ch:
-		return false
-	default:
-		return true
-	}
-}
-
-// current returns the done channel.
-func (c *control) current() chan struct{} {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return *c.done
-}
-
-// restore puts back the done channel ch, if no stop closed it: an evaluation
-// (EvalWithContext) replaces it by one of its own.
-func (c *control) restore(ch chan struct{}) {
-	c.mu.Lock()
-	if isOpen(ch) {
-		*c.done = ch
-	}
-	c.mu.Unlock()
-}
-
-// stop interrupts the running evaluation: interpreted code stops at its next
-// step, channel operations and selects return.
+// stop interrupts what runs in the interpreter: interpreted code stops at its
+// next step, channel operations and selects return, until revive.
 func (c *control) stop() {
-	c.mu.Lock()
+	c.stopMu.Lock()
+	defer c.stopMu.Unlock()
+	if c.raised {
+		return
+	}
+	c.raised, c.seq, c.since = true, c.seq+1, time.Now()
+	c.base = atomic.LoadUint64(c.id)
+	atomic.StoreUint64(c.id, c.base+1)
+	c.mu.RLock()
+	done := *c.done
+	c.mu.RUnlock()
+	c.quit, c.over = make(chan struct{}), make(chan struct{})
+	go wake(done, c.quit, c.over)
+}
+
+// wake sends on done, which yaegi's blocked channel operations select on (each
+// value ends one of them), until quit is closed.
+func wake(done chan struct{}, quit, over chan struct{}) {
+	defer close(over)
+	if done == nil {
+		return
+	}
+	for {
+		select {
+		case done <- struct{}{}:
+		case <-quit:
+			return
+		}
+	}
+}
+
+// stopState reports whether a stop is in progress, which one, and since when.
+func (c *control) stopState() (raised bool, seq uint64, since time.Time) {
+	c.stopMu.Lock()
+	defer c.stopMu.Unlock()
+	return c.raised && !c.retired, c.seq, c.since
+}
+
+// revive ends the stop seq (0: whichever is in progress): the waker ends, then
+// the run id returns to the one of every frame, so that every function,
+// method and closure of earlier cells runs again. Frames that were running
+// when the stop came have returned by then, unless they are blocked in
+// compiled code (see Session.settle).
+func (c *control) revive(seq uint64) {
+	c.stopMu.Lock()
+	defer c.stopMu.Unlock()
+	if !c.raised || c.retired || seq != 0 && seq != c.seq {
+		return
+	}
+	close(c.quit)
+	<-c.over
+	atomic.StoreUint64(c.id, c.base)
+	c.raised = false
+}
+
+// retire stops the interpreter for good: it was replaced. Its done channel is
+// closed, which wakes every blocked channel operation of its code for good,
+// and any stop in progress ends its waker.
+func (c *control) retire() {
+	c.stopMu.Lock()
+	defer c.stopMu.Unlock()
+	if c.retired {
+		return
+	}
+	if c.raised {
+		close(c.quit)
+		<-c.over
+	}
+	c.raised, c.retired = true, true
 	atomic.AddUint64(c.id, 1)
-	select {
-	case <-*c.done:
-	default:
+	c.mu.Lock()
+	if *c.done != nil {
 		close(*c.done)
 	}
 	c.mu.Unlock()
@@ -229,15 +292,57 @@ func (s *Session) stopped() <-chan struct{} {
 }
 
 // stopInterp stops the evaluation ctl controls, and wakes what waits for it.
+// The stop lasts until settle revives the interpreter.
 func (s *Session) stopInterp(ctl *control) {
 	if ctl != nil {
 		ctl.stop()
 	}
-	s.epoch.Add(1)
 	s.stopMu.Lock()
 	if s.stopCh != nil {
 		close(s.stopCh)
 		s.stopCh = nil
 	}
 	s.stopMu.Unlock()
+}
+
+// settleWithin bounds how long settle waits, from the stop, for the interpreted
+// code that ran to return. What has not returned by then is blocked in
+// compiled code (a lock, a network read, a call without a context).
+const settleWithin = 250 * time.Millisecond
+
+// settle ends a stop of the interpreter once the interpreted code that ran when
+// it came has returned: the running cell or callbacks, the goroutines that cells
+// started, the functions that compiled code calls on goroutines of its own
+// (counted by active). It waits at most settleWithin from the stop; code still
+// blocked in compiled code then goes on when that call returns, except the
+// statements of an abandoned cell (see rtAt). Every evaluation settles first,
+// so that it runs with the run id of the functions of earlier cells.
+func (s *Session) settle() {
+	ctl := s.ctl.Load()
+	if ctl == nil {
+		return
+	}
+	for {
+		raised, seq, since := ctl.stopState()
+		if !raised {
+			return
+		}
+		if s.activity.Load().Load() <= 0 || time.Since(since) >= settleWithin {
+			ctl.revive(seq)
+			continue
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// active counts a run of interpreted code that an interrupt must see stopping
+// before settle revives the interpreter (a goroutine of a cell, a cell function,
+// a function that compiled code runs on its own goroutine); it returns the
+// function that ends the count. The count belongs to the interpreter of the
+// moment: a replaced one is stopped for good.
+func (s *Session) active() func() {
+	n := s.activity.Load()
+	n.Add(1)
+	var once sync.Once
+	return func() { once.Do(func() { n.Add(-1) }) }
 }

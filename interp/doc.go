@@ -74,8 +74,9 @@
 // interrupt. Comm messages of cell code go to the latest cell's output at once, also
 // between cells. Callbacks direct their output with cellrt.Redirect (to the cell
 // that showed the widget, or an output area) and report their panics with
-// cellrt.ReportPanic; cellrt.Epoch counts the stops of the interpreter, after which
-// functions of earlier cells no longer run.
+// cellrt.ReportPanic; cellrt.Epoch counts the replacements of the interpreter (a
+// replay), after which functions of the old one no longer run; after an
+// interrupt or a stop of the guard they do (see control).
 //
 // # What a cell cannot do to the kernel
 //

@@ -36,8 +36,9 @@ func resultText(o cellio.Outcome) string {
 
 // TestMemoryCeiling allocates past a ceiling of 256 MiB in a cell and in a
 // goroutine of an earlier cell: both are stopped with a MemoryError, the
-// variables of earlier cells keep their values, the runtime's memory limit is
-// the ceiling while the session is open, and later cells allocate again.
+// variables of earlier cells keep their values, their functions still run, the
+// runtime's memory limit is the ceiling while the session is open, and later
+// cells allocate again.
 func TestMemoryCeiling(t *testing.T) {
 	before := debug.SetMemoryLimit(-1)
 	s, err := New(Options{MemoryLimit: 256 << 20})
@@ -48,7 +49,7 @@ func TestMemoryCeiling(t *testing.T) {
 		t.Errorf("runtime memory limit = %d while the session is open, want %d", got, 256<<20)
 	}
 	outs, _ := runCells(t, s, 1,
-		"x := 21",
+		"x := 21\nfunc twice(n int) int { return 2 * n }",
 		"var hog [][]float64\nfor {\n\thog = append(hog, make([]float64, 1<<17))\n}",
 		"x",
 		"len(hog)",
@@ -74,6 +75,8 @@ func TestMemoryCeiling(t *testing.T) {
 		"var leak [][]float64\ngo func() {\n\tfor {\n\t\tleak = append(leak, make([]float64, 1<<17))\n\t}\n}()",
 		"for i := 0; i < 500 && len(leak) < 1000; i++ {\n\ttime.Sleep(10 * time.Millisecond)\n}\nleak = nil\nx",
 		"x + 1",
+		"func thrice(n int) int { return 3 * n }\nadd := func(n int) int { return twice(n) + thrice(n) }",
+		"add(x) + twice(1)",
 	)
 	if r := resultText(outs[1]); r != "21" && !strings.HasPrefix(r, "MemoryError") {
 		t.Errorf("cell after the leaking goroutine = %q", r)
@@ -83,7 +86,10 @@ func TestMemoryCeiling(t *testing.T) {
 		t.Errorf("the leaking goroutine was not reported: stderr %q, %q; %q", errs[1], errs[2], resultText(outs[1]))
 	}
 	if got := resultText(outs[2]); got != "22" {
-		t.Errorf("last cell = %q, want 22", got)
+		t.Errorf("cell 8 = %q, want 22", got)
+	}
+	if got := resultText(outs[4]); got != "107" {
+		t.Errorf("functions of earlier cells after the stops: add(x) + twice(1) = %q, want 107", got)
 	}
 	s.Close()
 	if got := debug.SetMemoryLimit(before); got != before {

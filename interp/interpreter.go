@@ -8,11 +8,10 @@ import (
 	"log"
 	"os"
 	"reflect"
-	"runtime"
-	"runtime/debug"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	yaegi "github.com/traefik/yaegi/interp"
 	"github.com/traefik/yaegi/stdlib"
@@ -154,12 +153,17 @@ func (s *Session) newInterpreter() error {
 		}
 	}
 	if old := s.yi; old != nil {
-		// Goroutines that earlier cells started in the old interpreter stop;
-		// the replay starts them again in the new one.
-		s.stopInterp(newControl(old))
+		// Goroutines that earlier cells started in the old interpreter stop
+		// for good; the replay starts them again in the new one.
+		if ctl := s.ctl.Load(); ctl != nil {
+			ctl.retire()
+		}
+		s.stopInterp(nil)
+		s.epoch.Add(1)
 	}
 	s.yi = yi
 	s.ctl.Store(newControl(yi))
+	s.activity.Store(new(atomic.Int64))
 	s.ynames = map[string]string{"gocvxrt": rtPath}
 	s.yhidden = map[string]bool{}
 	s.yvars = map[string]string{}
@@ -177,17 +181,19 @@ const (
 	mayRunCode   = true
 )
 
-// safeEval evaluates src, turning the interpreter's own panics into errors.
+// safeEval evaluates src, turning the interpreter's own panics into errors. It
+// arms the interpreter's control first, because yaegi generates interruptible
+// channel operations only for code compiled after a first evaluation with a
+// context; and it does not go through EvalWithContext, which would give the
+// frames it creates (the package's variables, the closures they hold) a done
+// channel of their own, which no stop wakes.
 //
-// A chunk that may run a cell's code (runs) is evaluated on a goroutine of its
-// own, through EvalWithContext, so that runtime.Goexit in an init function ends
-// that goroutine and not the caller's; so is every chunk until the interpreter's
-// control is available, because yaegi generates interruptible channel
-// operations only for code compiled after a first evaluation with a context
-// (control keeps them on: see arm). A chunk that only declares is evaluated on
-// the caller's goroutine, whose stack has already grown to what yaegi's
-// compiler needs: a goroutine of its own cost a scheduling hand-off and about
-// 40 µs of stack growth per cell.
+// A chunk that may run a cell's code (runs) is executed on a goroutine of its
+// own, so that runtime.Goexit in an init function ends that goroutine and not
+// the caller's. A chunk that only declares is compiled and executed on the
+// caller's goroutine, whose stack has already grown to what yaegi's compiler
+// needs: a goroutine of its own cost a scheduling hand-off and about 40 µs of
+// stack growth per cell.
 func safeEval(yi *yaegi.Interpreter, src string, runs bool) (v reflect.Value, err error) {
 	// yaegi reports some of its internal failures with log.Panic on the
 	// standard logger: keep that line out of the cell's output.
@@ -202,14 +208,20 @@ func safeEval(yi *yaegi.Interpreter, src string, runs bool) (v reflect.Value, er
 		}
 	}()
 	base := yi.FileSet().Base()
-	ctl := newControl(yi)
-	if ctl != nil {
-		defer ctl.restore(ctl.current())
-	}
-	if runs || ctl == nil || !*ctl.cancelChan {
+	switch ctl := newControl(yi); {
+	case ctl == nil:
 		v, err = yi.EvalWithContext(context.Background(), src)
-	} else {
-		v, err = evalHere(yi, src)
+	case runs:
+		ctl.arm()
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			v, err = compileAndExecute(yi, src)
+		}()
+		<-done
+	default:
+		ctl.arm()
+		v, err = compileAndExecute(yi, src)
 	}
 	releaseTrees(yi)
 	// yaegi adds a file to find the chunk's first token, which nothing uses.
@@ -226,17 +238,14 @@ func safeEval(yi *yaegi.Interpreter, src string, runs bool) (v reflect.Value, er
 
 var logMu sync.Mutex
 
-// evalHere is yi.Eval with the panics that escape it returned as the
-// yaegi.Panic errors that EvalWithContext returns.
-func evalHere(yi *yaegi.Interpreter, src string) (v reflect.Value, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			var pc [64]uintptr
-			n := runtime.Callers(1, pc[:])
-			err = yaegi.Panic{Value: r, Callers: pc[:n], Stack: debug.Stack()}
-		}
-	}()
-	return yi.Eval(src)
+// compileAndExecute compiles src and executes it; yaegi's Execute returns the
+// panics of the code it runs as yaegi.Panic errors.
+func compileAndExecute(yi *yaegi.Interpreter, src string) (reflect.Value, error) {
+	p, err := yi.Compile(src)
+	if err != nil {
+		return reflect.Value{}, err
+	}
+	return yi.Execute(p)
 }
 
 // varDecls returns the declarations of the package variables the cell needs,

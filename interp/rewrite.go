@@ -21,6 +21,8 @@ import (
 //     is weaker than Go's);
 //   - go statements recover panics, which are reported to the cell instead of
 //     ending the process;
+//   - a value of a cell type that becomes an interface value is copied (see
+//     boxCopies), as yaegi keeps a reference to its storage;
 //   - unnamed parameters of functions with a body are named _, and an untyped
 //     nil assigned among several values gets the type of its destination
 //     (yaegi bugs, see nameParams and typedNils);
@@ -40,6 +42,7 @@ func (g *generator) rewrites() {
 			parent = stack[len(stack)-1]
 		}
 		stack = append(stack, n)
+		g.boxCopies(n, stack)
 		switch n := n.(type) {
 		case *ast.CallExpr:
 			g.rewriteCall(n, parent)
@@ -53,8 +56,6 @@ func (g *generator) rewrites() {
 			g.rewriteGo(n)
 		case *ast.Ident:
 			g.rewriteIdent(n, parent)
-		case *ast.CompositeLit:
-			g.rewriteCompositeLit(n)
 		case *ast.FuncLit:
 			g.nameParams(n.Type)
 		case *ast.FuncDecl:
@@ -272,22 +273,35 @@ func (g *generator) rewriteCall(call *ast.CallExpr, parent ast.Node) {
 // (yaegi's generics are fragile with compiled named types such as
 // time.Duration). NaN wins, as with the builtins.
 func (g *generator) rewriteMinMax(call *ast.CallExpr, name string) {
-	tv := g.info.Types[call]
-	if tv.Value != nil {
-		if text, ok := g.constText(tv); ok {
-			g.replaceNode(call, text)
-		}
-		return
-	}
-	t, ok := g.yt(tv.Type)
-	if !ok || call.Ellipsis.IsValid() {
-		return
-	}
 	op := "<"
 	if name == "max" {
 		op = ">"
 	}
+	tv := g.info.Types[call]
+	if tv.Value != nil {
+		if text, ok := g.constText(tv); ok {
+			g.replaceNode(call, text)
+		} else {
+			g.minMaxError(call, name, op, tv.Type)
+		}
+		return
+	}
+	t, ok := g.yt(tv.Type)
+	if !ok && mentionsTypeParam(tv.Type) {
+		t, ok = g.ytIn(tv.Type, true) // in a generic function's body
+	}
+	if !ok {
+		g.minMaxError(call, name, op, tv.Type)
+		return
+	}
 	g.replaceNode(call.Fun, fmt.Sprintf("func(x %s, ys ...%s) %s { for _, y := range ys { if y != y || x == x && y %s x { x = y } }; return x }", t, t, t, op))
+}
+
+// minMaxError refuses a min or max whose type the engine cannot write: yaegi
+// would report it undefined, or panic in a generic function.
+func (g *generator) minMaxError(call *ast.CallExpr, name, op string, t types.Type) {
+	l, c := g.pc.lineCol(g.off(call.Pos()))
+	g.errs = append(g.errs, fmt.Sprintf("%s:%d:%d: %s of %s: the interpreter has no builtin %s, and the engine cannot write this type to supply one (a type declared inside a function); declare the type at the top level of a cell, or compare with %s", g.pc.name, l, c, name, types.TypeString(t, pkgName), name, op))
 }
 
 // constText writes a constant so that it keeps its type (or its kind when

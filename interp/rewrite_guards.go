@@ -275,7 +275,7 @@ func (g *generator) guardCallback(call *ast.CallExpr) {
 // frame in the traceback (yaegi writes no line for a frame that recovers), or 0
 // for a function called by a literal of the rewrite, whose own frame has a line.
 func (g *generator) goGuard(lit int64) string {
-	return fmt.Sprintf("defer func() { if r := recover(); r != nil { gocvxrt.GoPanic(%d, %d, r) } }(); ", g.pc.id, lit)
+	return fmt.Sprintf("defer gocvxrt.Active()(); defer func() { if r := recover(); r != nil { gocvxrt.GoPanic(%d, %d, r) } }(); ", g.pc.id, lit)
 }
 
 // rewriteGo makes the goroutine recover a panic and report it to the cell (or

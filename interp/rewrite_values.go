@@ -3,6 +3,7 @@ package interp
 import (
 	"fmt"
 	"go/ast"
+	"go/token"
 	"go/types"
 	"slices"
 	"strings"
@@ -162,73 +163,6 @@ func (g *generator) methodExpr(se *ast.SelectorExpr, sel *types.Selection) {
 		strings.Join(params, ", "), strings.Join(results, ", "), ret, se.Sel.Name, strings.Join(args, ", ")))
 }
 
-// rewriteCompositeLit converts values of cell types stored in interface-typed
-// fields or elements of a composite literal of compiled types (a Recorder in
-// solver.Settings{...}): yaegi stores the bare value there, which reflect
-// refuses; assigned first to a variable of the interface type, the value gets
-// yaegi's wrapper with its methods.
-func (g *generator) rewriteCompositeLit(lit *ast.CompositeLit) {
-	t := g.info.Types[lit].Type
-	if t == nil {
-		return
-	}
-	wrap := func(e ast.Expr, target types.Type) {
-		if _, ok := target.Underlying().(*types.Interface); !ok || types.IsInterface(g.info.Types[e].Type) {
-			return
-		}
-		if iface := target.Underlying().(*types.Interface); iface.Empty() || !isCellType(g.info.Types[e].Type) {
-			return
-		}
-		ts, ok := g.yt(target)
-		if !ok {
-			return
-		}
-		g.insertAt(e.Pos(), fmt.Sprintf("func() %s { var v %s = ", ts, ts))
-		g.insertAt(e.End(), "; return v }()")
-	}
-	switch u := t.Underlying().(type) {
-	case *types.Struct:
-		if isCellType(t) {
-			return
-		}
-		for i, el := range lit.Elts {
-			if kv, ok := el.(*ast.KeyValueExpr); ok {
-				if id, ok := kv.Key.(*ast.Ident); ok {
-					for j := 0; j < u.NumFields(); j++ {
-						if u.Field(j).Name() == id.Name {
-							wrap(kv.Value, u.Field(j).Type())
-						}
-					}
-				}
-			} else if i < u.NumFields() {
-				wrap(el, u.Field(i).Type())
-			}
-		}
-	case *types.Slice, *types.Array, *types.Map:
-		var elem types.Type
-		switch u := u.(type) {
-		case *types.Slice:
-			elem = u.Elem()
-		case *types.Array:
-			elem = u.Elem()
-		case *types.Map:
-			elem = u.Elem()
-		}
-		if isCellType(elem) {
-			return
-		}
-		for _, el := range lit.Elts {
-			if kv, ok := el.(*ast.KeyValueExpr); ok {
-				el = kv.Value
-			}
-			if _, ok := el.(*ast.CompositeLit); ok {
-				continue
-			}
-			wrap(el, elem)
-		}
-	}
-}
-
 // hasStringMethod reports whether t has a String() string method.
 func hasStringMethod(t types.Type) bool {
 	obj, _, _ := types.LookupFieldOrMethod(t, true, nil, "String")
@@ -242,4 +176,184 @@ func hasStringMethod(t types.Type) bool {
 	}
 	b, ok := sig.Results().At(0).Type().(*types.Basic)
 	return ok && b.Kind() == types.String
+}
+
+// boxCopies gives every value of a cell type that n turns into an interface
+// value a storage of its own, as Go's conversion to an interface copies the
+// value. yaegi keeps a reference instead: to the variable, or to the slot of
+// the expression in the function's frame, which the next evaluation of the
+// expression overwrites, and its wrappers read the receiver through that slot
+// when a method is called. So the values a loop appends to a []fmt.Stringer
+// all became the last one ("2 2 2"), as did an interface variable when the
+// variable it was assigned from changed.
+//
+// The value goes through a function, func(v T) I { return v }(x), whose frame
+// is new at each call and never reused (interp/gomod does the same for the
+// temporaries of packages compiled from source). For the empty interface it
+// does so only inside a loop: there yaegi's own boxing shares the slot between
+// the iterations (and fmt prints yaegi's wrapper instead of the value), while
+// elsewhere it keeps the value's methods for fmt and type switches, which the
+// function's result loses. n is the node being visited; stack is the path to
+// it, n included.
+func (g *generator) boxCopies(n ast.Node, stack []ast.Node) {
+	switch n := n.(type) {
+	case *ast.AssignStmt:
+		if n.Tok == token.ASSIGN && len(n.Lhs) == len(n.Rhs) {
+			for i, r := range n.Rhs {
+				g.boxCopy(r, g.info.TypeOf(n.Lhs[i]), stack)
+			}
+		}
+	case *ast.ValueSpec:
+		if n.Type != nil && len(n.Names) == len(n.Values) {
+			for i, v := range n.Values {
+				g.boxCopy(v, g.info.TypeOf(n.Names[i]), stack)
+			}
+		}
+	case *ast.SendStmt:
+		if ch, ok := types.Unalias(g.info.TypeOf(n.Chan)).Underlying().(*types.Chan); ok {
+			g.boxCopy(n.Value, ch.Elem(), stack)
+		}
+	case *ast.CompositeLit:
+		g.boxElements(n, stack)
+	case *ast.CallExpr:
+		g.boxArgs(n, stack)
+	}
+}
+
+// boxArgs is boxCopies for the arguments of a conversion, of append, or of a
+// function call.
+func (g *generator) boxArgs(call *ast.CallExpr, stack []ast.Node) {
+	if tv, ok := g.info.Types[call.Fun]; ok && tv.IsType() {
+		if len(call.Args) == 1 {
+			g.boxCopy(call.Args[0], tv.Type, stack)
+		}
+		return
+	}
+	switch g.builtin(call.Fun) {
+	case "append":
+		if s, ok := types.Unalias(g.info.TypeOf(call)).Underlying().(*types.Slice); ok && !call.Ellipsis.IsValid() {
+			for _, a := range call.Args[1:] {
+				g.boxCopy(a, s.Elem(), stack)
+			}
+		}
+		return
+	case "":
+	default:
+		return
+	}
+	sig, ok := types.Unalias(g.info.TypeOf(call.Fun)).Underlying().(*types.Signature)
+	if !ok {
+		return
+	}
+	for i, a := range call.Args {
+		if call.Ellipsis.IsValid() && i == len(call.Args)-1 {
+			return
+		}
+		if pt := paramType(sig, i); pt != nil {
+			g.boxCopy(a, pt, stack)
+		}
+	}
+}
+
+// boxElements is boxCopies for the elements of a composite literal. It also
+// gives the values of cell types in interface-typed fields or elements of
+// composite literals of compiled types (a Recorder in solver.Settings{...})
+// yaegi's wrapper with their methods: yaegi stores the bare value there, which
+// reflect refuses. Elements that are composite literals themselves are left
+// to yaegi, which makes a new value for each.
+func (g *generator) boxElements(lit *ast.CompositeLit, stack []ast.Node) {
+	t := g.info.TypeOf(lit)
+	if t == nil {
+		return
+	}
+	if p, ok := t.Underlying().(*types.Pointer); ok {
+		t = p.Elem()
+	}
+	for i, el := range lit.Elts {
+		kv, isKV := el.(*ast.KeyValueExpr)
+		if _, ok := ast.Unparen(valueOf(el)).(*ast.CompositeLit); ok {
+			continue
+		}
+		switch u := types.Unalias(t).Underlying().(type) {
+		case *types.Slice:
+			g.boxCopy(valueOf(el), u.Elem(), stack)
+		case *types.Array:
+			g.boxCopy(valueOf(el), u.Elem(), stack)
+		case *types.Map:
+			if isKV {
+				g.boxCopy(kv.Key, u.Key(), stack)
+				g.boxCopy(kv.Value, u.Elem(), stack)
+			}
+		case *types.Struct:
+			if !isKV {
+				if i < u.NumFields() {
+					g.boxCopy(el, u.Field(i).Type(), stack)
+				}
+				continue
+			}
+			if id, ok := kv.Key.(*ast.Ident); ok {
+				if f, ok := g.obj(id).(*types.Var); ok && f.IsField() {
+					g.boxCopy(kv.Value, f.Type(), stack)
+				}
+			}
+		}
+	}
+}
+
+// valueOf is the value of an element of a composite literal.
+func valueOf(el ast.Expr) ast.Expr {
+	if kv, ok := el.(*ast.KeyValueExpr); ok {
+		return kv.Value
+	}
+	return el
+}
+
+// boxCopy passes e through a function when it is a value of a cell type with
+// methods (not a constant) that becomes a value of the interface type target
+// (see boxCopies).
+func (g *generator) boxCopy(e ast.Expr, target types.Type, stack []ast.Node) {
+	tv, ok := g.info.Types[e]
+	if !ok || target == nil || tv.Type == nil || tv.Value != nil || !tv.IsValue() {
+		return
+	}
+	at := tv.Type
+	iface, ok := types.Unalias(target).Underlying().(*types.Interface)
+	if !ok || types.IsInterface(at) || !isCellType(at) || mentionsTypeParam(at) || mentionsTypeParam(target) {
+		return
+	}
+	if iface.Empty() {
+		if !hasMethods(at) || !inLoop(stack) {
+			return
+		}
+	}
+	ts, ok1 := g.yt(at)
+	is, ok2 := g.yt(target)
+	if !ok1 || !ok2 {
+		return
+	}
+	g.insertAt(e.Pos(), fmt.Sprintf("func(gocvxV %s) %s { return gocvxV }(", ts, is))
+	g.insertAt(e.End(), ")")
+}
+
+// hasMethods reports whether values of t, or pointers to them, have methods.
+func hasMethods(t types.Type) bool {
+	if types.NewMethodSet(t).Len() > 0 {
+		return true
+	}
+	_, isPtr := t.(*types.Pointer)
+	return !isPtr && types.NewMethodSet(types.NewPointer(t)).Len() > 0
+}
+
+// inLoop reports whether the last node of stack is inside a loop of the
+// function around it.
+func inLoop(stack []ast.Node) bool {
+	for i := len(stack) - 2; i >= 0; i-- {
+		switch stack[i].(type) {
+		case *ast.ForStmt, *ast.RangeStmt:
+			return true
+		case *ast.FuncLit, *ast.FuncDecl:
+			return false
+		}
+	}
+	return false
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"reflect"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -53,6 +54,7 @@ func (s *Session) rtSymbols() map[string]reflect.Value {
 		"GuardB":     reflect.ValueOf(s.guardBench),
 		"Hold":       reflect.ValueOf(s.hold),
 		"Work":       reflect.ValueOf(s.rtWork),
+		"Active":     reflect.ValueOf(s.active),
 	}
 }
 
@@ -69,16 +71,30 @@ func (s *Session) rtRun(f func()) {
 	left, gen := rs.left, rs.gen
 	rs.mu.Unlock()
 	defer close(left)
+	defer s.active()()
 	defer func() {
 		if r := recover(); r != nil {
 			rs.mu.Lock()
-			if rs.gen == gen { // not a cell abandoned after an interrupt
+			// Not a cell abandoned after an interrupt, nor a panic that the
+			// stop caused (a channel receive woken by the stop leaves the
+			// wrong type in its result).
+			if rs.gen == gen && !s.isStopped() {
 				rs.panicked, rs.stack = r, debug.Stack()
 			}
 			rs.mu.Unlock()
 		}
 	}()
 	f()
+}
+
+// isStopped reports whether the interpreter is stopped (see settle).
+func (s *Session) isStopped() bool {
+	ctl := s.ctl.Load()
+	if ctl == nil {
+		return false
+	}
+	raised, _, _ := ctl.stopState()
+	return raised
 }
 
 func (s *Session) setResult(b cellio.Bundle) {
@@ -181,9 +197,16 @@ func (s *Session) goPanic(cell int, lit int64, r any) {
 }
 
 // rtAt records the statement of the cell that runs (encoded line, column).
+// The statements of a cell that was abandoned after an interrupt stop here, when
+// the compiled call that blocked it returns: the goroutine ends (its deferred
+// calls run).
 func (s *Session) rtAt(line, col int) {
 	rs := &s.runState
 	rs.mu.Lock()
+	if rs.abandoned[line/lineBase] {
+		rs.mu.Unlock()
+		runtime.Goexit()
+	}
 	rs.atLine, rs.atCol = line, col
 	rs.mu.Unlock()
 }
@@ -210,8 +233,9 @@ func (s *Session) guardFunc(cell int, f func()) func() {
 		return nil
 	}
 	return func() {
+		defer s.active()()
 		defer func() {
-			if r := recover(); r != nil {
+			if r := recover(); r != nil && !s.isStopped() {
 				s.goPanic(cell, 0, r)
 			}
 		}()
@@ -226,8 +250,9 @@ func (s *Session) guardBench(cell int, f func(*testing.B)) func(*testing.B) {
 		return nil
 	}
 	return func(b *testing.B) {
+		defer s.active()()
 		defer func() {
-			if r := recover(); r != nil {
+			if r := recover(); r != nil && !s.isStopped() {
 				s.goPanic(cell, 0, r)
 			}
 		}()

@@ -52,6 +52,7 @@ type runState struct {
 	panicked  any
 	stack     []byte
 	gen       int                // counts runs, so that an abandoned one changes nothing
+	abandoned map[int]bool       // serial numbers of the cells abandoned (see rtAt)
 	cellDone  <-chan struct{}    // the running cell's context is done
 	active    bool               // run is running a cell function
 	stopped   error              // why the guard stopped it (errOverflow, memoryError)
@@ -92,7 +93,8 @@ func (s *Session) run(ctx context.Context, name string, live bool) (*cellio.Bund
 	}
 	s.trace.take()
 
-	ctl := newControl(s.yi)
+	s.settle()
+	ctl := s.ctl.Load()
 	execDone, execOver := s.start(ctx, prog, ctl)
 	var execErr error
 	finished := false
@@ -113,6 +115,10 @@ func (s *Session) run(ctx context.Context, name string, live bool) (*cellio.Bund
 		execErr = ctx.Err()
 	}
 	abandoned := s.waitForEnd(ctx, finished, ctl != nil, left, execOver)
+	if abandoned {
+		s.abandon()
+	}
+	s.settle()
 	s.syncOutput()
 	return s.outcome(ctx, execErr, abandoned)
 }
@@ -240,6 +246,23 @@ func (s *Session) waitForEnd(ctx context.Context, finished, controlled bool, lef
 		abandoned = !wait(execOver)
 	}
 	return abandoned
+}
+
+// abandon records that the cell whose statement ran last was abandoned: its
+// code stops before its next statement (see rtAt), once its compiled call
+// returns. It is called before settle revives the interpreter, so that the
+// cell cannot get there first.
+func (s *Session) abandon() {
+	rs := &s.runState
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if rs.atLine <= 0 {
+		return
+	}
+	if rs.abandoned == nil {
+		rs.abandoned = map[int]bool{}
+	}
+	rs.abandoned[rs.atLine/lineBase] = true
 }
 
 // outcome is the result of a run that has ended: the cell's value, or why it

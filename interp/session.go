@@ -104,10 +104,11 @@ type Session struct {
 	guard  *guard        // stack and memory watchdog
 	limit  int64         // the memory ceiling, ≤ 0 for none
 
-	held         atomic.Int64  // calls of compiled code that take a context, running (see hold)
-	epoch        atomic.Uint64 // how many times the interpreter was stopped (see stopInterp)
-	work         func()        // the callbacks runWork runs (comm.go)
-	abandonAfter time.Duration // see the constant; tests shorten it
+	held         atomic.Int64                 // calls of compiled code that take a context, running (see hold)
+	activity     atomic.Pointer[atomic.Int64] // runs of interpreted code in the interpreter (see active)
+	epoch        atomic.Uint64                // how many times the interpreter was replaced (see newInterpreter)
+	work         func()                       // the callbacks runWork runs (comm.go)
+	abandonAfter time.Duration                // see the constant; tests shorten it
 
 	detach func() // ends the session's hold on what is published between cells (cellrt.Attach)
 	closed bool
@@ -536,3 +537,5 @@ func (k sink) Here() cellio.Output { return k.s.streams.here() }
 func (k sink) ReportPanic(r any) { k.s.callbackPanic(r) }
 
 func (k sink) Epoch() uint64 { return k.s.epoch.Load() }
+
+func (k sink) Stopped() bool { return k.s.isStopped() }

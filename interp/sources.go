@@ -116,8 +116,11 @@ func (s *Session) useSources(src string) error {
 }
 
 // eval compiles and runs a chunk of cell code, after the source packages it uses;
-// runs says whether it may run code of a cell (see safeEval).
+// runs says whether it may run code of a cell (see safeEval). A stop of the
+// interpreter (the guard's, between cells) ends first: the functions the chunk
+// declares take the run id of the moment (see control).
 func (s *Session) eval(src string, runs bool) (reflect.Value, error) {
+	s.settle()
 	if err := s.useSources(src); err != nil {
 		return reflect.Value{}, err
 	}
@@ -131,6 +134,7 @@ func (s *Session) eval(src string, runs bool) (reflect.Value, error) {
 // through its parent and children, so the function's node lives exactly as
 // long as any code of the chunk.)
 func (s *Session) evalFunc(src, fn string, runs bool) (reflect.Value, error) {
+	s.settle()
 	if err := s.useSources(src); err != nil {
 		return reflect.Value{}, err
 	}

@@ -93,7 +93,7 @@ func (p *cellPanic) Error() string { return fmt.Sprint(p.value) }
 // toError converts a run failure into the cell's error.
 func (s *Session) toError(err error) *cellio.Error {
 	if errors.Is(err, errAbandoned) {
-		msg := fmt.Sprintf("the cell was interrupted but did not stop within %v: it waits in compiled code that takes no context (a lock taken twice, a WaitGroup or a channel that nothing releases, a long computation); it was abandoned there: that call goes on in the background, nothing more of the cell runs when it returns, and the next cell starts now", s.abandonAfter)
+		msg := fmt.Sprintf("the cell was interrupted but did not stop within %v: it waits in compiled code that takes no context (a lock taken twice, a WaitGroup or a channel that nothing releases, a long computation); it was abandoned there: that call goes on in the background, none of the cell's statements after it runs when it returns, and the next cell starts now", s.abandonAfter)
 		return &cellio.Error{Name: "Interrupted", Value: msg, Traceback: []string{"Interrupted: " + msg}}
 	}
 	if errors.Is(err, errInterrupted) {

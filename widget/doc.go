@@ -48,10 +48,10 @@
 // click cancels a Button's contexts at once, also while a cell runs: this is how a
 // Stop button ends a long solve (StopButton).
 //
-// Functions of earlier cells stop running when the interpreter is stopped (an
-// interrupt, the memory or stack guard, a redefinition that replays the cells):
-// a callback made before that is reported, not called; run the cell that made the
-// widget again.
+// An interrupt or the memory or stack guard stops the callback that runs; the
+// callbacks run again at the next change. A redefinition that replays the cells
+// in a new interpreter ends the functions of the old one: a callback made before
+// that is reported, not called; run the cell that made the widget again.
 //
 // # Without a front end
 //

@@ -122,7 +122,8 @@ func validKey(m *model, key, what string) bool {
 // Callbacks.
 
 // observer is a function of cell code that a control calls when its value
-// changes, registered in an epoch of the engine (see cellrt.Epoch).
+// changes, registered in an epoch of the engine (an interpreter of it, see
+// cellrt.Epoch).
 type observer struct {
 	epoch    uint64
 	call     func()
@@ -183,23 +184,32 @@ func (m *model) callFromFront(ob *observer) (goOn bool) {
 	if ob.epoch != cellrt.Epoch() {
 		if !ob.reported {
 			ob.reported = true
-			notice(fmt.Sprintf("[gocvx: a callback of %s was made before the interpreter was stopped (an interrupt, a memory or stack limit, or a redefinition that replayed the cells), which ends the functions of earlier cells; run the cell that made the widget again]\n", m.name))
+			notice(fmt.Sprintf("[gocvx: a callback of %s belongs to the interpreter that a redefinition replaced (the cells were replayed in a new one); run the cell that made the widget again]\n", m.name))
 		}
+		return true
+	}
+	stopped := func() bool {
+		if !interrupted() {
+			return false
+		}
+		notice(fmt.Sprintf("[gocvx: the callback of %s was interrupted]\n", m.name))
 		return true
 	}
 	defer func() {
 		if r := recover(); r != nil {
-			cellrt.ReportPanic(r)
-			goOn = cellrt.Context().Err() == nil
+			// A panic of a callback that the interrupt cut short is the
+			// interrupt's doing (a channel operation it woke returns no value).
+			if goOn = !stopped(); goOn {
+				cellrt.ReportPanic(r)
+			}
 		}
 	}()
 	ob.call()
-	if cellrt.Context().Err() != nil {
-		notice(fmt.Sprintf("[gocvx: the callback of %s was interrupted]\n", m.name))
-		return false
-	}
-	return true
+	return !stopped()
 }
+
+// interrupted reports whether the callbacks running now were interrupted.
+func interrupted() bool { return cellrt.Context().Err() != nil || cellrt.Stopped() }
 
 // epochNow is the engine's epoch when a callback is registered.
 func epochNow() uint64 { return cellrt.Epoch() }

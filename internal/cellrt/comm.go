@@ -167,13 +167,26 @@ func ReportPanic(r any) {
 	fmt.Fprintf(os.Stderr, "panic in a callback: %v\n", r)
 }
 
-// Epoch counts the times the engine stopped its interpreter (an interrupt, the
-// memory or stack guard, a replay): interpreted functions that existed before a
-// stop no longer run (see the cell engine's documentation), so a callback
-// registered in an earlier epoch is dead. It is 0 outside an engine.
+// Epoch counts the times the engine replaced its interpreter (a redefinition
+// that replays the cells in a new one): interpreted functions of a replaced
+// interpreter no longer run, so a callback registered in an earlier epoch is
+// dead. (An interrupt or the guard stops what runs, not the functions.) It is
+// 0 outside an engine.
 func Epoch() uint64 {
 	if e, ok := Current().(interface{ Epoch() uint64 }); ok {
 		return e.Epoch()
 	}
 	return 0
+}
+
+// Stopped reports whether the engine is stopping what runs in its interpreter
+// (an interrupt, the memory or stack guard): an interpreted callback that
+// returned then was cut short. The engine stops the interpreter before it
+// cancels Context, so a callback can return before Context is done. It is
+// false outside an engine.
+func Stopped() bool {
+	if e, ok := Current().(interface{ Stopped() bool }); ok {
+		return e.Stopped()
+	}
+	return false
 }
