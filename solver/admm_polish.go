@@ -70,6 +70,7 @@ func (a *admm) polish() (Certificate, bool) {
 		}
 	}
 	po.stop = func() bool { return a.dr.interrupted() != NotTerminated }
+	po.limit = math.Max(math.Min(admmPolishShare*ps.iterating, a.dr.workLeft(ps.iterating+ps.spent)), 1)
 	ok := po.run(margin)
 	convex, _, violation := pr.eval(ps.point, ps.ev)
 	if a.gated {

@@ -54,6 +54,7 @@ type polisher struct {
 	side      []int8    // n (hinge): −1 in L, 0 in M, +1 in R
 	proj      *coneProjector
 	stop      func() bool // if set, polled every step: cancellation and the time limit
+	limit     float64     // if > 0, run takes no step that would bring the work above it (the caller's budget)
 }
 
 // polishBlock is one block of the restricted program: uⱼ ∈ ℝᵈ with predictions
@@ -299,8 +300,11 @@ func (po *polisher) run(margin []float64) bool {
 	}
 	ok := false
 	for range polishMaxIterations {
-		if po.stop != nil && po.stop() {
+		if po.stop != nil && po.stop() || po.exhausted() {
 			break
+		}
+		if po.limit > 0 && po.spent()+po.stepCost(po.stepRows()) > po.limit {
+			break // the step would overrun the budget
 		}
 		if po.cols == 0 && !po.enter(w) {
 			break
@@ -357,10 +361,40 @@ func (po *polisher) run(margin []float64) bool {
 	}
 	po.setW(w)
 	po.finish(w)
+	po.work = po.spent()
 	for _, b := range po.blocks {
-		po.work += b.work
+		b.work = 0
 	}
 	return ok
+}
+
+// exhausted reports whether the work so far has reached the limit.
+func (po *polisher) exhausted() bool {
+	return po.limit > 0 && po.spent() >= po.limit
+}
+
+// spent returns the work so far: the steps' and the blocks' bases'.
+func (po *polisher) spent() float64 {
+	w := po.work
+	for _, b := range po.blocks {
+		w += b.work
+	}
+	return w
+}
+
+// stepRows returns the rows of Ã in the next Newton step: every point for the smooth
+// losses, the margin points for the hinge loss.
+func (po *polisher) stepRows() int {
+	if po.loss != Hinge {
+		return po.n
+	}
+	m := 0
+	for _, s := range po.side {
+		if s == 0 {
+			m++
+		}
+	}
+	return m
 }
 
 // setW writes w back into the blocks' w and u.
