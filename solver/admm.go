@@ -11,7 +11,7 @@ import (
 
 // ADMM solves the convex program (MATH.md §3) by the alternating direction method of
 // multipliers (MATH.md §4); the default method (Auto) routes to it every program but
-// the smallest squared-loss ones.
+// the smallest ones (see Auto).
 //
 // Two splittings are available. The default keeps the cone constraints with the group
 // norm: u = v, and the v-step is the proximal map of β‖v‖₂ + 𝟙_{Kᵢ}(v), which is the

@@ -74,10 +74,8 @@ func (a *admm) polish() (Certificate, bool) {
 			margin[k] = pr.y[k] * z
 		}
 	}
-	// An attempt ends when it would overdraw the budget: one attempt on a structure
-	// far from the solution could otherwise cost many times the iterations.
-	po.budget = admmPolishShare*ps.iterating - ps.spent
 	po.stop = func() bool { return a.dr.interrupted() != NotTerminated }
+	po.limit = math.Max(math.Min(admmPolishShare*ps.iterating, a.dr.workLeft(ps.iterating+ps.spent)), 1)
 	ok := po.run(margin)
 	convex, _, violation := pr.eval(ps.point, ps.ev)
 	if a.gated {

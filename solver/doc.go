@@ -52,14 +52,22 @@
 // Solve with a nil method runs Auto, which picks the route by the program's size and
 // loss, and says which it took and why in Result.Route:
 //
-//   - InteriorPoint for the squared loss at β > 0 when the program has at most 400
-//     weights (2Pd ≤ 400): its Newton steps cost (2Pd)³ and it needs about a hundred
-//     whatever β. On the benchmark instances (bench/solver -route) it beat ADMM at
-//     β = 1e-3 (2Pd = 200: 0.15–0.86 s against 0.29–1.7 s; 2Pd = 600: 2.3–2.8 s
-//     against 3.3–9.4 s) and lost at β = 0.02n (2Pd = 600: 1.5–1.7 s against
-//     0.04–0.23 s); at 2Pd = 2000 it had not converged after a minute.
-//   - ADMM otherwise: the hinge and logistic losses (InteriorPoint solves the squared
-//     loss only), β = 0, and every larger program.
+//   - InteriorPoint at β > 0 when the program has at most 2 000 (squared loss),
+//     3 000 (hinge) or 600 (logistic) weights 2Pd: its Newton steps cost about
+//     (dP)³/3 + n(dP)² and it needs 20–50 of them whatever β.
+//   - ADMM otherwise: β = 0 and every larger program.
+//
+// Why (bench/solver -route, both to a certified 1e-6, at most 30 s, 2 threads, load
+// 1.5–8.5; the full figures are in Auto's documentation): at β = 1e-3 ADMM needs
+// thousands of iterations on small programs, and on the hinge loss it did not certify
+// within 30 s from 600 weights on, where InteriorPoint took 0.33 s (600), 1.8 s
+// (1 200) and 6.8 s (2 000); on the squared loss InteriorPoint took 0.67 s at 1 200
+// weights against ADMM's 16.5 s. At the easy β = 0.02n ADMM wins (squared, 2 000
+// weights: 0.21 s against 1.9 s), but the route bounds the worst time over β. The
+// logistic loss is the exception: ADMM certified it in 0.99 s at 1 200 weights and
+// β = 1e-3, InteriorPoint in 1.4 s, so InteriorPoint takes only the smallest ones.
+// Above 2 000–3 000 weights the cubic Newton steps dominate (squared, 3 000: 21 s
+// against ADMM's 14 s).
 //
 // Path(ctx, problem, betas, settings, method) solves a regularization path, in
 // decreasing β, each solve of ADMM (or of Auto routing to it) starting from the
@@ -148,7 +156,10 @@
 // (reducedStep). At the right structure its dual candidate is exact and the gap
 // closes to rounding. ADMM and FISTA try it at a check when their gap has stalled
 // (fallen less than tenfold over three checks) and their objective has settled
-// (within 1e-2), spending at most as much work as the iterations did; a polished
+// (within 1e-2), spending at most as much work as the iterations did; a Newton step
+// is taken only when its operations fit in that budget and, under a TimeLimit, in the
+// time left at the rate the work has run so far (one step of the restricted MNIST
+// program, 1 935 rows, took 11 CPU seconds and overran a 40 s limit by 19 s). A polished
 // point that beats the record becomes the iterate, with the multipliers of a fixed
 // point there. Measured (testdata/cases, testdata/golden/small_beta): the 48-weight
 // hinge program at β = 1e-3 is certified to 1e-6 after 200 iterations (10 000 ended
@@ -183,11 +194,11 @@
 // would lower the objective, ‖Π_{K_D}(∓XᵀDη)‖ > β, computed exactly; ScenarioLevel
 // and ScenarioPatterns state the scenario bound of MATH.md §6 beside it.
 //
-// InteriorPoint is the interior-point method of MATH.md §8 for the squared loss: the
-// barrier method on the program with an epigraph variable per block norm, a dense
-// 2dP × 2dP Newton system factored at every step (cubic), and the duality-gap bound
-// m/t of a centred point as its certificate. It takes about a hundred Newton steps
-// where ADMM takes about a hundred cheap iterations; bench/solver times both.
+// InteriorPoint is a primal-dual interior-point method (Mehrotra predictor–corrector
+// with Nesterov–Todd scaling, as cvxopt's coneqp) on the conic form of the program,
+// for every loss: one dense dP×dP Cholesky factorization per iteration, 12–50
+// iterations to a certified 1e-6–1e-8 whatever β, with the same dual certificate as
+// ADMM's. It is Auto's route for small programs and the baseline bench/solver times.
 //
 // # Deviations from MATH.md
 //
@@ -211,7 +222,8 @@
 //   - certExact = 16: the exact projections of one certificate (see above).
 //   - polishStall = 3, polishSettled = 1e-2, admmPolishShare = 1: when to polish and
 //     how much (see above).
-//   - autoInteriorMax = 400 weights (see The default route).
+//   - Loss.interiorMax = 2 000 / 3 000 / 600 weights for the squared / hinge /
+//     logistic loss (see The default route).
 //   - fistaLFloor = 1e-12: 0.9ᵏ would underflow to a zero L after 7 000 iterations
 //     along a direction without curvature.
 //   - admmCheckEvery = 10: the certificate costs one extra product, so it is computed

@@ -101,6 +101,19 @@ func (dr *driver) interrupted() Status {
 	return NotTerminated
 }
 
+// workLeft returns the floating-point operations that fit before the time limit at
+// the rate of the work done so far (done operations since the start), or +Inf
+// without a time limit: a budget for work that is not interrupted between its
+// steps (polishing's Newton steps).
+func (dr *driver) workLeft(done float64) float64 {
+	limit := dr.settings.TimeLimit
+	elapsed := time.Since(dr.start)
+	if limit <= 0 || elapsed <= 0 || done <= 0 {
+		return math.Inf(1)
+	}
+	return done / elapsed.Seconds() * math.Max(0, (limit-elapsed).Seconds())
+}
+
 // run drives m until it converges, breaks down for good, or a limit is reached, and
 // leaves m at the point it returns (the best one certified, if any).
 func (dr *driver) run(m iterative) error {

@@ -388,8 +388,8 @@ func (f *fistaRun) polish() (Certificate, bool) {
 			}
 		}
 	}
-	po.budget = fistaPolishShare*f.iterating - f.spent // an attempt never overdraws the budget
 	po.stop = func() bool { return f.dr.interrupted() != NotTerminated }
+	po.limit = math.Max(math.Min(fistaPolishShare*f.iterating, f.dr.workLeft(f.iterating+f.spent)), 1)
 	po.run(margin)
 	f.spent += po.work + 2*f.perApply
 	f.m.apply(f.polishX, f.polishAx)

@@ -105,6 +105,19 @@ func (l Loss) smoothingStart() float64 {
 // for ℓ (see balance): the hinge loss, whose defaults were tuned with increases only.
 func (l Loss) rhoFloor() bool { return l == Hinge }
 
+// interiorMax is the largest program, in 2Pd weights, that Auto gives InteriorPoint
+// for ℓ (see Auto for the measurement): beyond it ADMM was faster at both a small and
+// a large β (squared, logistic), or both failed within the time limit (hinge).
+func (l Loss) interiorMax() int {
+	switch l {
+	case Squared:
+		return 2000
+	case Hinge:
+		return 3000
+	}
+	return 600
+}
+
 // admmParameters are ADMM's ρ and σ² relative to the balance point
 // base = tr(I ⊗ B)/tr(FᵀF) of the u-step: ρ = rho/base, σ² = sigma·base.
 type admmParameters struct{ rho, sigma float64 }

@@ -68,3 +68,47 @@ func TestPathInput(t *testing.T) {
 		t.Errorf("cancelled path: %v", res)
 	}
 }
+
+// TestAutoRoute: Auto gives InteriorPoint the programs of at most Loss.interiorMax
+// weights at β > 0 and ADMM the others, on both sides of every loss's threshold, and
+// says so in Result.Route; a small hinge program at β = 1e-3 is certified by the
+// interior-point route.
+func TestAutoRoute(t *testing.T) {
+	for _, loss := range allLosses {
+		p := smallProblem(loss, 400, 3)
+		_, d := p.X.Dims()
+		sides := map[bool]bool{}
+		for _, patterns := range []int{50, 120, 260, 600} {
+			arr := mustSample(t, p.X, patterns)
+			weights := 2 * arr.Len() * d
+			m, why := (&Auto{}).route(p, arr)
+			_, interior := m.(*InteriorPoint)
+			if want := weights <= loss.interiorMax(); interior != want {
+				t.Errorf("%v, %d weights: route %v (%s)", loss, weights, m, why)
+			}
+			sides[interior] = true
+			q := *p
+			q.Beta = 0
+			if m, why := (&Auto{}).route(&q, arr); !isADMM(m) {
+				t.Errorf("%v, β = 0: route %v (%s)", loss, m, why)
+			}
+		}
+		if !sides[true] || !sides[false] {
+			t.Errorf("%v: the sampled sizes do not straddle the threshold %d", loss, loss.interiorMax())
+		}
+	}
+	p := smallProblem(Hinge, 40, 7)
+	p.Beta = 1e-3
+	res, err := Solve(context.Background(), p, &Settings{Patterns: 12}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != Optimal || !strings.HasPrefix(res.Route, "interior point") {
+		t.Errorf("hinge β = 1e-3: %v, gap %.2g, route %q", res.Status, res.Gap, res.Route)
+	}
+}
+
+func isADMM(m Method) bool {
+	_, ok := m.(*ADMM)
+	return ok
+}

@@ -54,7 +54,7 @@ type polisher struct {
 	side      []int8    // n (hinge): −1 in L, 0 in M, +1 in R
 	proj      *coneProjector
 	stop      func() bool // if set, polled every step: cancellation and the time limit
-	budget    float64     // the work an attempt may spend: a step that would exceed it is not taken
+	limit     float64     // if > 0, run takes no step that would bring the work above it (the caller's budget)
 }
 
 // polishBlock is one block of the restricted program: uⱼ ∈ ℝᵈ with predictions
@@ -94,7 +94,7 @@ const (
 // nonzero value; it returns nil when the dense system would be too large.
 func newPolisher(loss Loss, y []float64, beta float64, blocks []*polishBlock) *polisher {
 	n := len(y)
-	po := &polisher{n: n, loss: loss, y: y, beta: beta, beta0: beta, budget: math.Inf(1)}
+	po := &polisher{n: n, loss: loss, y: y, beta: beta, beta0: beta}
 	cols := 0
 	for _, b := range blocks {
 		if norm2(b.u) == 0 {
@@ -271,23 +271,6 @@ func (po *polisher) norms(w []float64) float64 {
 	return s
 }
 
-// stepCost estimates the operations of the next Newton or KKT step: forming and
-// factoring the R×R system over the rows that carry curvature (all n for the smooth
-// losses, the margin points for the hinge loss), or the reduced system in those rows
-// when that is cheaper (reducedStep), whichever is less.
-func (po *polisher) stepCost() float64 {
-	R, rows := float64(po.cols), float64(po.n)
-	if po.loss == Hinge {
-		rows = 0
-		for _, s := range po.side {
-			if s == 0 {
-				rows++
-			}
-		}
-	}
-	return min(rows*R*R+R*R*R/3, rows*rows*R+2*rows*rows*rows/3)
-}
-
 // run polishes the blocks' values; on return every block's u holds its polished value
 // (zero for dropped blocks) and eta the dual candidate. For the hinge loss, margin
 // holds the margins yₖẑₖ of the method's predictions (its proximal step puts the
@@ -317,8 +300,11 @@ func (po *polisher) run(margin []float64) bool {
 	}
 	ok := false
 	for range polishMaxIterations {
-		if po.stop != nil && po.stop() || po.work+po.stepCost() > po.budget {
+		if po.stop != nil && po.stop() || po.exhausted() {
 			break
+		}
+		if po.limit > 0 && po.spent()+po.stepCost(po.stepRows()) > po.limit {
+			break // the step would overrun the budget
 		}
 		if po.cols == 0 && !po.enter(w) {
 			break
@@ -375,10 +361,40 @@ func (po *polisher) run(margin []float64) bool {
 	}
 	po.setW(w)
 	po.finish(w)
+	po.work = po.spent()
 	for _, b := range po.blocks {
-		po.work += b.work
+		b.work = 0
 	}
 	return ok
+}
+
+// exhausted reports whether the work so far has reached the limit.
+func (po *polisher) exhausted() bool {
+	return po.limit > 0 && po.spent() >= po.limit
+}
+
+// spent returns the work so far: the steps' and the blocks' bases'.
+func (po *polisher) spent() float64 {
+	w := po.work
+	for _, b := range po.blocks {
+		w += b.work
+	}
+	return w
+}
+
+// stepRows returns the rows of Ã in the next Newton step: every point for the smooth
+// losses, the margin points for the hinge loss.
+func (po *polisher) stepRows() int {
+	if po.loss != Hinge {
+		return po.n
+	}
+	m := 0
+	for _, s := range po.side {
+		if s == 0 {
+			m++
+		}
+	}
+	return m
 }
 
 // setW writes w back into the blocks' w and u.

@@ -12,6 +12,23 @@ import (
 // reducedStep (a system of rows + S unknowns, S the live blocks) than densely in
 // the R unknowns of w.
 func (po *polisher) reduced(rows int) bool {
+	dense, reduced := po.stepCosts(rows)
+	return reduced < dense || po.cols > polishMaxColumns
+}
+
+// stepCost returns the operations of a Newton step with rows rows of Ã, by the route
+// reduced chooses.
+func (po *polisher) stepCost(rows int) float64 {
+	dense, reduced := po.stepCosts(rows)
+	if reduced < dense || po.cols > polishMaxColumns {
+		return reduced
+	}
+	return dense
+}
+
+// stepCosts returns the operations of a Newton step with rows rows of Ã solved densely
+// and by reducedStep.
+func (po *polisher) stepCosts(rows int) (dense, reduced float64) {
 	R, S := float64(po.cols), 0.0
 	for _, b := range po.blocks {
 		if !b.gone {
@@ -19,11 +36,11 @@ func (po *polisher) reduced(rows int) bool {
 		}
 	}
 	m := float64(rows)
-	dense := m*R*R + R*R*R/3
+	dense = m*R*R + R*R*R/3
 	if po.loss == Hinge {
 		dense = 2 * (R + m) * (R + m) * (R + m) / 3
 	}
-	return m*m*R+2*(m+S)*(m+S)*(m+S)/3 < dense || po.cols > polishMaxColumns
+	return dense, m*m*R + 2*(m+S)*(m+S)*(m+S)/3
 }
 
 // reducedStep solves the Newton (KKT) system

@@ -84,3 +84,65 @@ func TestReducedStep(t *testing.T) {
 		}
 	}
 }
+
+// TestPolishLimit: a polisher whose budget is below the cost of one Newton step takes
+// none (the blocks keep their values, the work stays within the budget), and the
+// same program without a budget converges and moves them.
+func TestPolishLimit(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 9))
+	n, d := 30, 4
+	X := mat.NewDense(n, d, nil)
+	y := make([]float64, n)
+	for k := 0; k < n; k++ {
+		for c := 0; c < d; c++ {
+			X.Set(k, c, rng.NormFloat64())
+		}
+		y[k] = rng.NormFloat64()
+	}
+	blocks := func() ([]*polishBlock, [][]float64) {
+		var bs []*polishBlock
+		var start [][]float64
+		for j := 0; j < 2; j++ {
+			b := &polishBlock{base: X.RawMatrix(), pred: make([]float64, n), u: make([]float64, d)}
+			for k := range b.pred {
+				b.pred[k] = float64(1 - 2*j) // v and −w of one gate
+			}
+			for c := range b.u {
+				b.u[c] = rng.NormFloat64()
+			}
+			bs, start = append(bs, b), append(start, append([]float64(nil), b.u...))
+		}
+		return bs, start
+	}
+	bs, start := blocks()
+	po := newPolisher(Squared, y, 0.5, bs)
+	po.limit = 1
+	before := po.spent()
+	if po.run(nil) {
+		t.Error("a polisher without budget for a step reports convergence")
+	}
+	if spent := po.spent() - before; spent > float64(3*n*po.cols) { // laying out Ã and the final prediction
+		t.Errorf("work %g after no step (a step costs %g)", spent, po.stepCost(n))
+	}
+	for j, b := range bs {
+		for c := range b.u {
+			if math.Abs(b.u[c]-start[j][c]) > 1e-12*(1+math.Abs(start[j][c])) {
+				t.Fatalf("block %d moved without a step: %v from %v", j, b.u, start[j])
+			}
+		}
+	}
+	bs, start = blocks()
+	po = newPolisher(Squared, y, 0.5, bs)
+	if !po.run(nil) {
+		t.Fatal("the unlimited polisher did not converge")
+	}
+	moved := false
+	for j, b := range bs {
+		for c := range b.u {
+			moved = moved || math.Abs(b.u[c]-start[j][c]) > 1e-6
+		}
+	}
+	if !moved {
+		t.Error("the unlimited polisher left the blocks where they were")
+	}
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"math"
 	"os"
 	"runtime"
 	"strings"
@@ -26,28 +27,49 @@ func loadAverage() string {
 	return fmt.Sprintf("Load average at the start: %s %s %s (1, 5, 15 min)", f[0], f[1], f[2])
 }
 
-// routeComparison times InteriorPoint against ADMM on small squared-loss programs
-// (the benchmark's instance generator at small sizes), to a certified 1e-6, at a
-// small and the default β: the measurement behind solver.Auto's threshold.
+// routeComparison times InteriorPoint against ADMM on small programs of every loss
+// (the benchmark's instance generator at small sizes; the classification losses
+// label each point by the sign of its target), to a certified 1e-6, at a small and
+// the default β: the measurement behind solver.Auto's threshold.
 func routeComparison() error {
 	fmt.Printf("## Auto's route: InteriorPoint against ADMM on small programs\n\n")
-	fmt.Printf("Squared loss, the instances above at small n, d, P; both to a certified relative gap of 1e-6 (at most 60 s). %s.\n\n", loadAverage())
-	fmt.Printf("| n | d | P | 2Pd | β | ADMM wall | ADMM iterations | interior point wall | Newton steps |\n|---|---|---|---|---|---|---|---|---|\n")
-	for _, c := range [][3]int{{100, 5, 20}, {200, 10, 30}, {250, 20, 50}} {
-		n, d, p := c[0], c[1], c[2]
-		for _, beta := range []float64{1e-3, 0.02 * float64(n)} {
-			prob, arr := instanceAt(n, d, p, beta)
-			s := &solver.Settings{Arrangement: arr, Tolerance: 1e-6, MaxIterations: 20000, TimeLimit: time.Minute}
-			a, err := solver.Solve(context.Background(), prob, s, &solver.ADMM{})
-			if err != nil {
-				return err
+	fmt.Printf("The instances above at small n, d, P (hinge and logistic: labels sign(y)); both methods to a certified relative gap of 1e-6, at most %v each, on %d threads. %s.\n\n", *routeLimit, runtime.GOMAXPROCS(0), loadAverage())
+	fmt.Printf("| loss | n | d | P | 2Pd | β | ADMM wall | ADMM iterations | interior point wall | Newton steps |\n|---|---|---|---|---|---|---|---|---|---|\n")
+	losses, err := parseLosses(*routeLosses)
+	if err != nil {
+		return err
+	}
+	sizes, err := parseShapes(*routeSizes)
+	if err != nil {
+		return err
+	}
+	for _, loss := range losses {
+		for _, c := range sizes {
+			n, d, p := c[0], c[1], c[2]
+			for _, beta := range []float64{1e-3, 0.02 * float64(n)} {
+				prob, arr := instanceAt(n, d, p, beta)
+				if loss != solver.Squared {
+					prob.Loss = loss
+					for k, v := range prob.Y {
+						prob.Y[k] = 1
+						if v < 0 {
+							prob.Y[k] = -1
+						}
+					}
+				}
+				s := &solver.Settings{Arrangement: arr, Tolerance: 1e-6, MaxIterations: 100000, TimeLimit: *routeLimit}
+				a, err := solver.Solve(context.Background(), prob, s, &solver.ADMM{})
+				if err != nil {
+					return err
+				}
+				ip, err := solver.Solve(context.Background(), prob, s, &solver.InteriorPoint{})
+				if err != nil {
+					return err
+				}
+				fmt.Printf("| %v | %d | %d | %d | %d | %g | %s | %d | %s | %d |\n", loss, n, d, arr.Len(), 2*arr.Len()*d, beta,
+					statusTime(a), a.Iterations, statusTime(ip), ip.Iterations)
+				fmt.Fprintf(os.Stderr, "route %v 2Pd=%d β=%g: ADMM %s, interior point %s\n", loss, 2*arr.Len()*d, beta, statusTime(a), statusTime(ip))
 			}
-			ip, err := solver.Solve(context.Background(), prob, s, &solver.InteriorPoint{})
-			if err != nil {
-				return err
-			}
-			fmt.Printf("| %d | %d | %d | %d | %g | %s | %d | %s | %d |\n", n, d, arr.Len(), 2*arr.Len()*d, beta,
-				statusTime(a), a.Iterations, statusTime(ip), ip.Iterations)
 		}
 	}
 	fmt.Println()
@@ -109,4 +131,77 @@ func mnistSolves() error {
 		fmt.Printf("Peak resident set size of the whole run: %d MB.\n\n", ru.Maxrss>>10)
 	}
 	return nil
+}
+
+// parseLosses reads a comma-separated list of loss names.
+func parseLosses(list string) ([]solver.Loss, error) {
+	var out []solver.Loss
+	for _, f := range strings.Split(list, ",") {
+		found := false
+		for _, l := range []solver.Loss{solver.Squared, solver.Hinge, solver.Logistic} {
+			if strings.TrimSpace(f) == l.String() {
+				out, found = append(out, l), true
+			}
+		}
+		if !found {
+			return nil, fmt.Errorf("unknown loss %q (squared, hinge, logistic)", f)
+		}
+	}
+	return out, nil
+}
+
+// parseShapes reads a comma-separated list of n:d:P.
+func parseShapes(list string) ([][3]int, error) {
+	var out [][3]int
+	for _, f := range strings.Split(list, ",") {
+		var c [3]int
+		if _, err := fmt.Sscanf(strings.TrimSpace(f), "%d:%d:%d", &c[0], &c[1], &c[2]); err != nil || c[0] < 1 || c[1] < 2 || c[2] < 1 {
+			return nil, fmt.Errorf("bad shape %q (want n:d:P)", f)
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// autoRun is a solve of the default method (solver.Auto).
+type autoRun struct {
+	status         solver.Status
+	route          string
+	wall, cpu, gap float64
+	certified      float64
+	iterations     int
+}
+
+// runAuto solves an instance with the default method to a certified 1e-4 (at most 30
+// minutes) and reports its route, times, certified gap and objective's gap to ref.
+func runAuto(prob *solver.Problem, arr *solver.Arrangement, ref float64) (*autoRun, error) {
+	cpu0 := cpuSeconds()
+	res, err := solver.Solve(context.Background(), prob, &solver.Settings{Arrangement: arr, Tolerance: 1e-4, TimeLimit: 30 * time.Minute}, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &autoRun{status: res.Status, route: res.Route, wall: res.Runtime.Seconds(), cpu: cpuSeconds() - cpu0,
+		gap: (res.Objective - ref) / math.Abs(ref), certified: res.Gap, iterations: res.Iterations}, nil
+}
+
+// autoTable prints the default method against cvxopt.
+func autoTable(rows []sizeRow) {
+	fmt.Printf("## The default method (solver.Auto) against cvxopt (squared loss, d = %d, P = %d)\n\n", *dFlag, *pFlag)
+	fmt.Printf("Solve with a nil method to a certified relative gap of 1e-4 (its route in the second column), on %d threads, against cvxopt as in the table above; the speed-ups divide cvxopt's time by the default method's.\n\n", runtime.GOMAXPROCS(0))
+	fmt.Printf("| n | route | status | iterations | certified gap | gap to optimum | wall | CPU | cvxopt wall | cvxopt CPU | speed-up wall | speed-up CPU |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	for _, r := range rows {
+		a := r.auto
+		route, _, _ := strings.Cut(a.route, ":")
+		cv, cc, sp, sc := "—", "—", "—", "—"
+		if r.cvxErr == "" && r.cvxTime > 0 {
+			approx := ""
+			if r.cvxEstimated {
+				approx = "≈ "
+			}
+			cv, cc = fmt.Sprintf("%s%.1f s", approx, r.cvxTime), fmt.Sprintf("%s%.1f s", approx, r.cvxCPU)
+			sp, sc = fmt.Sprintf("%s%.0f×", approx, r.cvxTime/a.wall), fmt.Sprintf("%s%.0f×", approx, r.cvxCPU/a.cpu)
+		}
+		fmt.Printf("| %d | %s | %v | %d | %.1e | %.1e | %.3f s | %.3f s | %s | %s | %s | %s |\n", r.n, route, a.status, a.iterations, a.certified, a.gap, a.wall, a.cpu, cv, cc, sp, sc)
+	}
+	fmt.Println()
 }

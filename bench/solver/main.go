@@ -7,15 +7,22 @@
 //     cost and its log-log slope in n;
 //   - the rate of ADMM's per-iteration products (GFLOP/s) against gonum's own
 //     matrix-vector and matrix-matrix rates on this machine;
+//   - the default method (solver.Auto, Solve with a nil method) against cvxopt on
+//     the same instances, to a certified 1e-4;
 //   - ADMM against the Go interior-point method (solver.InteriorPoint) on the same
 //     instances: time, Newton steps and cost per step;
 //   - iterations to tolerance of the default ADMM (scale-aware ρ, residual balancing,
-//     over-relaxation, Anderson acceleration) against fixed ρ and the other variants.
+//     over-relaxation, Anderson acceleration) against fixed ρ and the other variants;
+//   - with -route, InteriorPoint against ADMM on small programs of every loss (the
+//     thresholds of solver.Auto); with -mnist, certified solves of MNIST 2 vs 8.
 //
 // Usage:
 //
 //	go run ./bench/solver                       # everything (cvxopt at n = 2000 takes long)
 //	go run ./bench/solver -sizes 250,500 -cvxopt=false
+//	go run ./bench/solver -sizes 250,1000 -beta 1e-3 -rho=false
+//	go run ./bench/solver -cvxopt=false -ipm=false -rho=false -sizes 250 -route
+//	go run ./bench/solver -cvxopt=false -ipm=false -rho=false -sizes 250 -mnist
 //
 // cvxopt is driven through solver/testdata/cvxopt_ref.py with Debian's /usr/bin/python3.
 package main
@@ -59,7 +66,10 @@ var (
 	ipmFlag       = flag.Bool("ipm", true, "run the Go interior-point method (solver.InteriorPoint) on the same instances")
 	seedFlag      = flag.Uint64("seed", 2023, "seed of the instances")
 	oneThread     = flag.Bool("one-thread", true, "also time the certified ADMM solve on one thread (GOMAXPROCS 1, Settings.Threads 1)")
-	routeFlag     = flag.Bool("route", false, "compare InteriorPoint and ADMM on small programs (the threshold of solver.Auto)")
+	routeFlag     = flag.Bool("route", false, "compare InteriorPoint and ADMM on small programs of every loss (the threshold of solver.Auto)")
+	routeLimit    = flag.Duration("route-limit", 30*time.Second, "time limit of each solve of -route")
+	routeLosses   = flag.String("route-losses", "squared,hinge,logistic", "losses of -route")
+	routeSizes    = flag.String("route-sizes", "100:5:20,200:10:30,300:12:50,250:20:50,400:20:75,500:25:100", "instances of -route, as n:d:P")
 	mnistFlag     = flag.Bool("mnist", false, "time certified solves on MNIST 2 vs 8 at 10×10 and 28×28 (hinge and squared, P = 64)")
 	mnistLimit    = flag.Duration("mnist-limit", 2*time.Minute, "time limit of each MNIST solve")
 	mnistBeta     = flag.Float64("mnist-beta", 1e-3, "β of the MNIST solves")
@@ -108,118 +118,166 @@ func run() error {
 	fmt.Printf("Instances: X has n rows of N(0, I₁₉) features and a bias column (d = %d), y = a planted 5-neuron ReLU network plus N(0, 0.1²) noise, squared loss, %s, P = %d patterns from Gaussian directions (seed %d). ADMM and cvxopt solve the identical program (cvxopt_ref.py states it as a cone QP). %s.\n\n", *dFlag, betaDesc, *pFlag, *seedFlag, loadAverage())
 
 	rates := measureGonum(sizes)
-	type row struct {
-		n                                 int
-		ref, admmObj, admmGap             float64
-		admmTime, admmTo4, admmIter       float64
-		admmIters                         int
-		perIter, flops                    float64
-		route                             string
-		cvxObj, cvxTime, cvxGap, cvxPerIt float64
-		cvxIters                          int
-		cvxErr                            string
-		cvxEstimated                      bool
-		admmCPU, cvxCPU                   float64
-		oneWall, oneCPU                   float64 // the certified solve on one thread
-		ipm                               *ipmRun
-	}
-	var rows []row
+	var rows []sizeRow
 	fullIters := 0 // iterations of the largest full cvxopt solve
 	for _, n := range sizes {
-		prob, arr := instance(n, *dFlag, *pFlag, *seedFlag)
-		path := filepath.Join(dir, fmt.Sprintf("bench_n%d.json", n))
-		if err := writeInstance(path, prob, arr); err != nil {
-			return err
-		}
-		r := row{n: n}
-		// Reference optimum: ADMM to a 1e-10 duality gap; its CPU time after the first
-		// iteration (which includes the factorization) gives the cost per iteration.
-		var cpuFirst float64
-		first := solver.RecorderFunc(func(it solver.Iteration) {
-			if it.Iteration == 1 {
-				cpuFirst = cpuSeconds()
-			}
-		})
-		ref, err := solver.Solve(context.Background(), prob, &solver.Settings{Arrangement: arr, Tolerance: 1e-10, MaxIterations: 20000, Recorder: first}, &solver.ADMM{})
+		r, err := measureSize(root, dir, n, &fullIters)
 		if err != nil {
 			return err
-		}
-		cpuEnd := cpuSeconds()
-		r.ref = ref.Certificate.Primal
-		// The timed run: stop on ADMM's own certificate at 1e-4.
-		cpu0 := cpuSeconds()
-		res, err := solver.Solve(context.Background(), prob, &solver.Settings{Arrangement: arr, Tolerance: 1e-4, Reference: r.ref}, &solver.ADMM{})
-		if err != nil {
-			return err
-		}
-		r.admmCPU = cpuSeconds() - cpu0
-		r.admmObj, r.admmTime, r.admmIters, r.route = res.Objective, res.Runtime.Seconds(), res.Iterations, res.Factorization
-		r.admmGap = (res.Objective - r.ref) / math.Abs(r.ref)
-		r.admmTo4 = timeTo(ref, 1e-4, r.ref)
-		// Per-iteration cost: the reference run's CPU time after the first iteration.
-		r.perIter = (cpuEnd - cpuFirst) / float64(len(ref.History)-1)
-		r.flops = iterationFlops(n, *dFlag, arr.Len(), ref)
-		fmt.Fprintf(os.Stderr, "n=%d: ADMM %s, %d iterations in %.2fs (reference %d iterations in %.2fs, %d active of %d), gap %.2g\n", n, res.Factorization, res.Iterations, res.Runtime.Seconds(), ref.Iterations, ref.Runtime.Seconds(), ref.ActiveNeurons, 2*arr.Len(), r.admmGap)
-		if *oneThread {
-			procs := runtime.GOMAXPROCS(1)
-			cpu0 := cpuSeconds()
-			one, err := solver.Solve(context.Background(), prob, &solver.Settings{Arrangement: arr, Tolerance: 1e-4, Threads: 1}, &solver.ADMM{})
-			runtime.GOMAXPROCS(procs)
-			if err != nil {
-				return err
-			}
-			r.oneWall, r.oneCPU = one.Runtime.Seconds(), cpuSeconds()-cpu0
-		}
-		if *ipmFlag {
-			r.ipm, err = runIPM(prob, arr, r.ref)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(os.Stderr, "n=%d: interior point %v, %d Newton steps in %.1fs, gap %.2g\n", n, r.ipm.status, r.ipm.steps, r.ipm.wall, r.ipm.gap)
-		}
-		if *cvxoptFlag && n <= *cvxoptMaxN {
-			full := n <= *cvxoptFullN
-			maxiters := 0
-			if !full {
-				maxiters = *cvxoptTimed
-			}
-			out, err := cvxopt(root, path, 1e-4, maxiters, *cvxoptTimeout)
-			switch {
-			case err != nil:
-				r.cvxErr = err.Error()
-			case full:
-				r.cvxObj, r.cvxTime, r.cvxIters = out.Objective, out.Seconds, out.Iterations
-				r.cvxCPU = out.CPUSeconds
-				r.cvxGap = (out.Objective - r.ref) / math.Abs(r.ref)
-				r.cvxPerIt = mean(out.IterationSeconds)
-				fullIters = out.Iterations
-			default:
-				// Extrapolate: setup and first iteration, then the mean timed
-				// iteration times the iterations of the largest full solve.
-				r.cvxPerIt = mean(out.IterationSeconds)
-				r.cvxIters = fullIters
-				if r.cvxIters == 0 {
-					r.cvxIters = 25
-				}
-				r.cvxTime = out.FirstIteration + r.cvxPerIt*float64(r.cvxIters)
-				r.cvxCPU = out.FirstIterationCPU + mean(out.IterationCPUSeconds)*float64(r.cvxIters)
-				r.cvxEstimated = true
-			}
-			fmt.Fprintf(os.Stderr, "n=%d: cvxopt %.1fs (estimated %v) %v\n", n, r.cvxTime, r.cvxEstimated, err)
 		}
 		rows = append(rows, r)
 	}
-
 	if *ipmFlag {
-		fmt.Printf("## ADMM against the Go interior-point method (squared loss, d = %d, P = %d)\n\n", *dFlag, *pFlag)
-		fmt.Printf("solver.InteriorPoint (barrier method, 2dP × 2dP Newton system factored at every step) to its own gap bound of 1e-4, against ADMM to its certificate at 1e-4, on the same instances; gaps are relative to ADMM's optimum at 1e-10. CPU seconds count all threads.\n\n")
-		fmt.Printf("| n | ADMM wall | ADMM CPU | interior point wall | interior point CPU | Newton steps | CPU s per step | interior point gap | speed-up CPU |\n|---|---|---|---|---|---|---|---|---|\n")
-		for _, r := range rows {
-			ip := r.ipm
-			fmt.Printf("| %d | %.3f s | %.3f s | %.1f s | %.1f s | %d (%v) | %.3f | %.1e | %.0f× |\n", r.n, r.admmTime, r.admmCPU, ip.wall, ip.cpu, ip.steps, ip.status, ip.cpu/float64(ip.steps), ip.gap, ip.cpu/r.admmCPU)
-		}
-		fmt.Println()
+		ipmTable(rows)
 	}
+	cvxoptTable(rows)
+	autoTable(rows)
+	costTable(rows, rates)
+
+	if *rhoFlag {
+		if err := rhoComparison(); err != nil {
+			return err
+		}
+	}
+	if *routeFlag {
+		if err := routeComparison(); err != nil {
+			return err
+		}
+	}
+	if *mnistFlag {
+		if err := mnistSolves(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sizeRow holds the measurements of one benchmark size n.
+type sizeRow struct {
+	n                                 int
+	ref, admmObj, admmGap             float64
+	admmTime, admmTo4, admmIter       float64
+	admmIters                         int
+	perIter, flops                    float64
+	route                             string
+	cvxObj, cvxTime, cvxGap, cvxPerIt float64
+	cvxIters                          int
+	cvxErr                            string
+	cvxEstimated                      bool
+	admmCPU, cvxCPU                   float64
+	oneWall, oneCPU                   float64 // the certified solve on one thread
+	ipm                               *ipmRun
+	auto                              *autoRun
+}
+
+// measureSize writes the instance of n points to dir and times ADMM (with a
+// reference solve to 1e-10), the default method, the Go interior-point method and
+// cvxopt on it; fullIters carries the iteration count of the largest full cvxopt
+// solve into the extrapolation of larger ones.
+func measureSize(root, dir string, n int, fullIters *int) (sizeRow, error) {
+	r := sizeRow{n: n}
+	prob, arr := instance(n, *dFlag, *pFlag, *seedFlag)
+	path := filepath.Join(dir, fmt.Sprintf("bench_n%d.json", n))
+	if err := writeInstance(path, prob, arr); err != nil {
+		return r, err
+	}
+	// Reference optimum: ADMM to a 1e-10 duality gap; its CPU time after the first
+	// iteration (which includes the factorization) gives the cost per iteration.
+	var cpuFirst float64
+	first := solver.RecorderFunc(func(it solver.Iteration) {
+		if it.Iteration == 1 {
+			cpuFirst = cpuSeconds()
+		}
+	})
+	ref, err := solver.Solve(context.Background(), prob, &solver.Settings{Arrangement: arr, Tolerance: 1e-10, MaxIterations: 20000, Recorder: first}, &solver.ADMM{})
+	if err != nil {
+		return r, err
+	}
+	cpuEnd := cpuSeconds()
+	r.ref = ref.Certificate.Primal
+	// The timed run: stop on ADMM's own certificate at 1e-4.
+	cpu0 := cpuSeconds()
+	res, err := solver.Solve(context.Background(), prob, &solver.Settings{Arrangement: arr, Tolerance: 1e-4, Reference: r.ref}, &solver.ADMM{})
+	if err != nil {
+		return r, err
+	}
+	r.admmCPU = cpuSeconds() - cpu0
+	r.admmObj, r.admmTime, r.admmIters, r.route = res.Objective, res.Runtime.Seconds(), res.Iterations, res.Factorization
+	r.admmGap = (res.Objective - r.ref) / math.Abs(r.ref)
+	r.admmTo4 = timeTo(ref, 1e-4, r.ref)
+	// Per-iteration cost: the reference run's CPU time after the first iteration.
+	r.perIter = (cpuEnd - cpuFirst) / float64(len(ref.History)-1)
+	r.flops = iterationFlops(n, *dFlag, arr.Len(), ref)
+	fmt.Fprintf(os.Stderr, "n=%d: ADMM %s, %d iterations in %.2fs (reference %d iterations in %.2fs, %d active of %d), gap %.2g\n", n, res.Factorization, res.Iterations, res.Runtime.Seconds(), ref.Iterations, ref.Runtime.Seconds(), ref.ActiveNeurons, 2*arr.Len(), r.admmGap)
+	if *oneThread {
+		procs := runtime.GOMAXPROCS(1)
+		cpu0 := cpuSeconds()
+		one, err := solver.Solve(context.Background(), prob, &solver.Settings{Arrangement: arr, Tolerance: 1e-4, Threads: 1}, &solver.ADMM{})
+		runtime.GOMAXPROCS(procs)
+		if err != nil {
+			return r, err
+		}
+		r.oneWall, r.oneCPU = one.Runtime.Seconds(), cpuSeconds()-cpu0
+	}
+	r.auto, err = runAuto(prob, arr, r.ref)
+	if err != nil {
+		return r, err
+	}
+	fmt.Fprintf(os.Stderr, "n=%d: default method %v in %.2fs (%s)\n", n, r.auto.status, r.auto.wall, r.auto.route)
+	if *ipmFlag {
+		r.ipm, err = runIPM(prob, arr, r.ref)
+		if err != nil {
+			return r, err
+		}
+		fmt.Fprintf(os.Stderr, "n=%d: interior point %v, %d Newton steps in %.1fs, gap %.2g\n", n, r.ipm.status, r.ipm.steps, r.ipm.wall, r.ipm.gap)
+	}
+	if *cvxoptFlag && n <= *cvxoptMaxN {
+		full := n <= *cvxoptFullN
+		maxiters := 0
+		if !full {
+			maxiters = *cvxoptTimed
+		}
+		out, err := cvxopt(root, path, 1e-4, maxiters, *cvxoptTimeout)
+		switch {
+		case err != nil:
+			r.cvxErr = err.Error()
+		case full:
+			r.cvxObj, r.cvxTime, r.cvxIters = out.Objective, out.Seconds, out.Iterations
+			r.cvxCPU = out.CPUSeconds
+			r.cvxGap = (out.Objective - r.ref) / math.Abs(r.ref)
+			r.cvxPerIt = mean(out.IterationSeconds)
+			*fullIters = out.Iterations
+		default:
+			// Extrapolate: setup and first iteration, then the mean timed
+			// iteration times the iterations of the largest full solve.
+			r.cvxPerIt = mean(out.IterationSeconds)
+			r.cvxIters = *fullIters
+			if r.cvxIters == 0 {
+				r.cvxIters = 25
+			}
+			r.cvxTime = out.FirstIteration + r.cvxPerIt*float64(r.cvxIters)
+			r.cvxCPU = out.FirstIterationCPU + mean(out.IterationCPUSeconds)*float64(r.cvxIters)
+			r.cvxEstimated = true
+		}
+		fmt.Fprintf(os.Stderr, "n=%d: cvxopt %.1fs (estimated %v) %v\n", n, r.cvxTime, r.cvxEstimated, err)
+	}
+	return r, nil
+}
+
+// ipmTable prints ADMM against the Go interior-point method.
+func ipmTable(rows []sizeRow) {
+	fmt.Printf("## ADMM against the Go interior-point method (squared loss, d = %d, P = %d)\n\n", *dFlag, *pFlag)
+	fmt.Printf("solver.InteriorPoint (primal-dual, one dP × dP Cholesky factorization per iteration) to its certified gap of 1e-4, against ADMM to its certificate at 1e-4, on the same instances; gaps are relative to ADMM's optimum at 1e-10. CPU seconds count all threads.\n\n")
+	fmt.Printf("| n | ADMM wall | ADMM CPU | interior point wall | interior point CPU | Newton steps | CPU s per step | interior point gap | interior point CPU ÷ ADMM CPU |\n|---|---|---|---|---|---|---|---|---|\n")
+	for _, r := range rows {
+		ip := r.ipm
+		fmt.Printf("| %d | %.3f s | %.3f s | %.1f s | %.1f s | %d (%v) | %.3f | %.1e | %.2g |\n", r.n, r.admmTime, r.admmCPU, ip.wall, ip.cpu, ip.steps, ip.status, ip.cpu/float64(ip.steps), ip.gap, ip.cpu/r.admmCPU)
+	}
+	fmt.Println()
+}
+
+// cvxoptTable prints ADMM against cvxopt.
+func cvxoptTable(rows []sizeRow) {
 	fmt.Printf("## ADMM against cvxopt (squared loss, d = %d, P = %d)\n\n", *dFlag, *pFlag)
 	fmt.Printf("Time to a 1e-4 relative gap: ADMM stopped by its own duality-gap certificate at 1e-4 (whole solve, factorization included), and the time at which its iterates stay within 1e-4 of the optimum; cvxopt with reltol = 1e-4 (its own gap certificate). Gaps are relative to ADMM's optimum at a 1e-10 certified gap. For n > %d cvxopt's time is estimated (est.): its setup and first iteration plus the mean of %d timed iterations times the iteration count of the largest full solve (every interior-point iteration factors a KKT system of the same size).\n\n", *cvxoptFullN, *cvxoptTimed)
 	fmt.Printf("Wall-clock and CPU seconds (user + system, all threads: cvxopt's OpenBLAS and gonum both use the 2 cores); the machine is shared, so CPU time is the steadier comparison.\n\n")
@@ -250,7 +308,10 @@ func run() error {
 		fmt.Printf("| %d | %s | %.3f s | %.3f s | %s | %d | %.1e | %.3f s | %s | %s | %s | %s | %s | %s |\n", r.n, r.route, r.admmTime, r.admmCPU, one, r.admmIters, r.admmGap, r.admmTo4, cv, cc, cvIt, cvGap, sp, sc)
 	}
 	fmt.Println()
+}
 
+// costTable prints ADMM's cost per iteration and its rate against gonum's.
+func costTable(rows []sizeRow, rates []rate) {
 	fmt.Printf("## Per-iteration cost\n\n")
 	fmt.Printf("ADMM's cost per iteration is the CPU time (all threads) of the reference run after its first iteration (which includes the factorization), divided by the remaining iterations; its rate counts the floating-point operations of the iteration's matrix products (see iterationFlops) per CPU second. gonum's rates are single-threaded Dgemv on an n×dP matrix and Dgemm of X Vᵀ (n×d by d×2P, which may use both cores), best of five 100 ms trials. cvxopt's seconds per iteration are wall-clock.\n\n")
 	fmt.Printf("| n | ADMM CPU ms/iteration | GFLOP/s of the iteration's products | gonum Dgemv GFLOP/s | gonum Dgemm GFLOP/s | ratio to Dgemv | cvxopt s/iteration |\n|---|---|---|---|---|---|---|\n")
@@ -274,23 +335,6 @@ func run() error {
 		}
 		fmt.Printf(".\n\n")
 	}
-
-	if *rhoFlag {
-		if err := rhoComparison(); err != nil {
-			return err
-		}
-	}
-	if *routeFlag {
-		if err := routeComparison(); err != nil {
-			return err
-		}
-	}
-	if *mnistFlag {
-		if err := mnistSolves(); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // instance returns the benchmark problem with n points and its arrangement.
