@@ -3,11 +3,10 @@ package solver
 import (
 	"context"
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"testing"
 
-	"gonum.org/v1/gonum/mat"
+	"github.com/gocvx/gocvx/solver/internal/planted"
 )
 
 // benchProblem returns a regression problem like bench/solver's: n points with d − 1
@@ -15,26 +14,8 @@ import (
 // noise, β = 0.02n, and P sampled patterns.
 func benchProblem(n, d, p int, seed uint64) (*Problem, *Arrangement) {
 	rng := rand.New(rand.NewPCG(seed, uint64(n)))
-	X := mat.NewDense(n, d, nil)
-	for i := 0; i < n; i++ {
-		for j := 0; j < d-1; j++ {
-			X.Set(i, j, rng.NormFloat64())
-		}
-		X.Set(i, d-1, 1)
-	}
-	U := mat.NewDense(5, d, nil)
-	alpha := make([]float64, 5)
-	for j := 0; j < 5; j++ {
-		for c := 0; c < d; c++ {
-			U.Set(j, c, rng.NormFloat64()/math.Sqrt(float64(d)))
-		}
-		alpha[j] = rng.NormFloat64()
-	}
-	f, _ := (&Network{U: U, Alpha: alpha}).Predict(X)
-	y := make([]float64, n)
-	for k := range y {
-		y[k] = f[k] + 0.1*rng.NormFloat64()
-	}
+	X, f := planted.Draw(rng, n, d)
+	y := planted.Targets(rng, f, false)
 	arr, err := SampleArrangement(X, p, seed)
 	if err != nil {
 		panic(err)

@@ -45,6 +45,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/gocvx/gocvx/solver"
+	"github.com/gocvx/gocvx/solver/internal/planted"
 )
 
 var (
@@ -179,45 +180,8 @@ func seconds(s float64) string {
 // problem draws an instance exactly as solver's ipmBenchProblem does.
 func problem(loss solver.Loss, n, d, p int, beta float64, seed uint64) (*solver.Problem, *solver.Arrangement) {
 	rng := rand.New(rand.NewPCG(seed, uint64(n*d*p)))
-	X := mat.NewDense(n, d, nil)
-	for i := 0; i < n; i++ {
-		for j := 0; j < d-1; j++ {
-			X.Set(i, j, rng.NormFloat64())
-		}
-		X.Set(i, d-1, 1)
-	}
-	U := mat.NewDense(5, d, nil)
-	alpha := make([]float64, 5)
-	for j := 0; j < 5; j++ {
-		for c := 0; c < d; c++ {
-			U.Set(j, c, rng.NormFloat64()/math.Sqrt(float64(d)))
-		}
-		alpha[j] = rng.NormFloat64()
-	}
-	f, err := (&solver.Network{U: U, Alpha: alpha}).Predict(X)
-	if err != nil {
-		panic(err)
-	}
-	y := make([]float64, n)
-	if loss == solver.Squared {
-		for k := range y {
-			y[k] = f[k] + 0.1*rng.NormFloat64()
-		}
-	} else {
-		noisy := make([]float64, n)
-		for k := range noisy {
-			noisy[k] = f[k] + 0.3*rng.NormFloat64()
-		}
-		sorted := slices.Clone(noisy)
-		slices.Sort(sorted)
-		med := sorted[n/2]
-		for k := range y {
-			y[k] = -1
-			if noisy[k] >= med {
-				y[k] = 1
-			}
-		}
-	}
+	X, f := planted.Draw(rng, n, d)
+	y := planted.Targets(rng, f, loss != solver.Squared)
 	arr, err := solver.SampleArrangement(X, p, seed)
 	if err != nil {
 		panic(err)
