@@ -158,6 +158,7 @@ func (cc *compiler) compile(pc *parsedCell) (_ *compiled, err error) {
 	// use (assign) the earlier cells' variable of that name, as a function body
 	// uses a package variable before it declares a local one.
 	topDefs := topLevelDefs(stmts)
+	definesNone := definesNothing(stmts) // before hoisting turns := into =
 
 	// Pass 1: the statements in a function, as Go would check them, to learn the
 	// types of the variables defined at the cell's top level. A cell that
@@ -205,27 +206,35 @@ func (cc *compiler) compile(pc *parsedCell) (_ *compiled, err error) {
 	for _, s := range stmts {
 		hoistStmt(s, local)
 	}
-	info2 := newInfo()
-	cellFile := cc.cellFile(q, pc, typeConst, pc.funcs, stmtsForCheck(stmts, hoist), false)
-	if alone && !c.replay && len(c.retyped) == 0 {
+	info2 := info1
+	switch {
+	case alone && !c.replay && len(c.retyped) == 0 && definesNone && len(staleErrors(errs, pc)) == 0:
+		// A cell that declares and defines nothing (an expression, a call):
+		// the second pass would check the first one's file again, in the same
+		// package, with nothing hoisted. Its result is the first one's.
+		errs = nil
+		c.checkedAlone = true
+	case alone && !c.replay && len(c.retyped) == 0:
 		var fresh []*hoistedVar // the variables that the package does not have yet
 		for _, v := range c.newVars {
 			if q.pkg.Scope().Lookup(v.name) == nil {
 				fresh = append(fresh, v)
 			}
 		}
-		errs = cc.checkAlone(q.pkg, cellFile, fresh, info2)
+		info2 = newInfo()
+		errs = cc.checkAlone(q.pkg, cc.cellFile(q, pc, typeConst, pc.funcs, stmtsForCheck(stmts, hoist), false), fresh, info2)
 		c.checkedAlone, c.declaredAlone = true, len(fresh) > 0
 		defer func() {
 			if err != nil && c.declaredAlone {
 				cc.prog.pkg = nil // its scope has variables of a cell that failed
 			}
 		}()
-	} else {
-		files := append(cc.programFiles(q, pc, c.replay || len(c.retyped) > 0), cellFile)
+	default:
+		files := append(cc.programFiles(q, pc, c.replay || len(c.retyped) > 0), cc.cellFile(q, pc, typeConst, pc.funcs, stmtsForCheck(stmts, hoist), false))
 		if hf := cc.hoistFile(q.sortedVars()); hf != nil {
 			files = append(files, hf)
 		}
+		info2 = newInfo()
 		errs, q.pkg = cc.check(files, info2)
 	}
 	if msgs := cellErrors(errs, pc, false, topDefs); len(msgs) > 0 {
