@@ -638,6 +638,7 @@ func (cc *compiler) checkInto(pkg *types.Package, files []*ast.File, info *types
 func (cc *compiler) checkAlone(pkg *types.Package, cellFile *ast.File, fresh []*hoistedVar, info *types.Info) []types.Error {
 	f := *cellFile
 	f.Decls = slices.Clone(f.Decls)
+	f.Decls[0] = namedImports(f.Decls[0].(*ast.GenDecl), f.Decls[1:])
 	last := len(f.Decls) - 1
 	fd := f.Decls[last].(*ast.FuncDecl)
 	f.Decls[last] = &ast.GenDecl{Tok: token.VAR, Specs: []ast.Spec{&ast.ValueSpec{
@@ -649,6 +650,28 @@ func (cc *compiler) checkAlone(pkg *types.Package, cellFile *ast.File, fresh []*
 		files = append(files, hf)
 	}
 	return cc.checkInto(pkg, files, info)
+}
+
+// namedImports returns the specs of imports (the program's) whose name decls
+// mention: a cell cannot use an import that it does not name, and the checker
+// would report each of the others as not used (an error that cells ignore).
+func namedImports(imports *ast.GenDecl, decls []ast.Decl) *ast.GenDecl {
+	named := map[string]bool{}
+	for _, d := range decls {
+		ast.Inspect(d, func(n ast.Node) bool {
+			if id, ok := n.(*ast.Ident); ok {
+				named[id.Name] = true
+			}
+			return true
+		})
+	}
+	out := &ast.GenDecl{Tok: token.IMPORT}
+	for _, sp := range imports.Specs {
+		if is := sp.(*ast.ImportSpec); is.Name == nil || named[is.Name.Name] {
+			out.Specs = append(out.Specs, is)
+		}
+	}
+	return out
 }
 
 // ignorable reports errors that do not apply to cells: unused imports (imports

@@ -234,17 +234,27 @@ func parseCell(fset *token.FileSet, num int, code string) (*parsedCell, error) {
 			funcSpans = append(funcSpans, sp)
 		}
 	}
+	// A cell without imports or without functions (most cells) has no file of
+	// them to parse: it would be blank after its package clause.
 	var errs scanner.ErrorList
-	importSrc := declPrefix + lineDirective(name) + blank(code, importSpans, true)
-	imf, err := parser.ParseFile(fset, name+".imports", importSrc, parser.SkipObjectResolution)
-	if err != nil {
-		addErrors(&errs, err)
+	var imf *ast.File
+	if len(importSpans) > 0 {
+		importSrc := declPrefix + lineDirective(name) + blank(code, importSpans, true)
+		f, err := parser.ParseFile(fset, name+".imports", importSrc, parser.SkipObjectResolution)
+		if err != nil {
+			addErrors(&errs, err)
+		}
+		imf = f
 	}
-	declSrc := declPrefix + lineDirective(name) + blank(code, funcSpans, true)
-	pc.declBase = len(declSrc) - len(code)
-	df, err := parser.ParseFile(fset, name+".decls", declSrc, parser.ParseComments|parser.SkipObjectResolution)
-	if err != nil {
-		addErrors(&errs, err)
+	df := &ast.File{Name: ast.NewIdent(cellPackage)}
+	if len(funcSpans) > 0 {
+		declSrc := declPrefix + lineDirective(name) + blank(code, funcSpans, true)
+		pc.declBase = len(declSrc) - len(code)
+		f, err := parser.ParseFile(fset, name+".decls", declSrc, parser.ParseComments|parser.SkipObjectResolution)
+		if err != nil {
+			addErrors(&errs, err)
+		}
+		df = f
 	}
 	stmtSrc := stmtPrefix + lineDirective(name) + blank(code, spans, false) + "\n}\n"
 	pc.stmtBase = len(stmtPrefix) + len(lineDirective(name))
@@ -267,11 +277,13 @@ func parseCell(fset *token.FileSet, num int, code string) (*parsedCell, error) {
 		return nil, errs
 	}
 	pc.declFile, pc.stmtFile = df, sf
-	pc.declTok = fset.File(df.Pos())
+	if len(funcSpans) > 0 {
+		pc.declTok = fset.File(df.Pos())
+	}
 	pc.stmtTok = fset.File(sf.Pos())
-	pc.importTok = fset.File(imf.Pos())
-	for _, is := range imf.Imports {
-		pc.imports = append(pc.imports, is)
+	if imf != nil {
+		pc.importTok = fset.File(imf.Pos())
+		pc.imports = append(pc.imports, imf.Imports...)
 	}
 	for _, d := range df.Decls {
 		if fd, ok := d.(*ast.FuncDecl); ok {
