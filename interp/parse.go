@@ -64,12 +64,12 @@ func scanCell(code string) []scanTok {
 	return toks
 }
 
-// topLevelDecls finds the import and func declarations at the top level of a cell:
-// the parts that cannot appear inside a function body. A func keyword starts a
+// topLevelDecls finds the import and func declarations at the top level of a
+// cell, from its tokens toks (scanCell of code): the parts that cannot appear
+// inside a function body. A func keyword starts a
 // declaration when a name follows, or a receiver and then a name and "(" (a method);
 // otherwise it starts a function literal, which is a statement.
-func topLevelDecls(code string) []span {
-	toks := scanCell(code)
+func topLevelDecls(toks []scanTok, code string) []span {
 	var spans []span
 	depth := 0
 	stmtStart := true
@@ -216,13 +216,15 @@ func parseCell(fset *token.FileSet, num int, code string) (*parsedCell, error) {
 	pc := &parsedCell{num: num, name: name, code: code, rangeBodies: map[int]bool{}}
 	// A whole program pasted into a cell: its package clause goes (the cell is
 	// run as the program's main, see compile).
-	if toks := scanCell(code); len(toks) >= 2 && toks[0].tok == token.PACKAGE && toks[1].tok == token.IDENT {
+	toks := scanCell(code)
+	if len(toks) >= 2 && toks[0].tok == token.PACKAGE && toks[1].tok == token.IDENT {
 		end := toks[1].pos + len(toks[1].lit)
 		code = blank(code, []span{{0, end}}, false)
 		pc.code = code
 		pc.program = true
+		toks = toks[2:] // the same tokens, without the clause
 	}
-	spans := topLevelDecls(code)
+	spans := topLevelDecls(toks, code)
 
 	// Imports and functions are parsed from two files, since a file must start
 	// with its imports and a cell need not.
