@@ -191,11 +191,11 @@ func (cc *compiler) compile(pc *parsedCell) (_ *compiled, err error) {
 	}
 	cc.removeReplaced(c, hoisted)
 	for _, hv := range c.newVars {
-		q.vars[hv.name] = hv
+		q.ownVars()[hv.name] = hv
 	}
 	for _, d := range c.newDecls {
 		for _, n := range d.names {
-			q.decls[n] = d
+			q.ownDecls()[n] = d
 		}
 	}
 
@@ -384,23 +384,23 @@ func (cc *compiler) removeReplaced(c *compiled, declared map[string]bool) {
 			if d.kind == kindConst {
 				// A const group goes as a whole (iota ties its specs together).
 				for _, n := range d.names {
-					delete(q.decls, n)
+					delete(q.ownDecls(), n)
 				}
 			}
-			delete(q.decls, name)
+			delete(q.ownDecls(), name)
 			if d.kind == kindType {
 				// Its methods go too, unless the cell redeclares them.
 				for k, m := range q.decls {
 					if m.kind == kindMethod && strings.HasPrefix(k, name+".") && !declared[k] {
 						c.replay = true
-						delete(q.decls, k)
+						delete(q.ownDecls(), k)
 					}
 				}
 			}
 		}
-		delete(q.vars, name)
+		delete(q.ownVars(), name)
 		if _, ok := q.imports[name]; ok {
-			delete(q.imports, name)
+			delete(q.ownImports(), name)
 		}
 	}
 }
