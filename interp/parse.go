@@ -364,9 +364,17 @@ func (pc *parsedCell) directive(off int) string {
 // lineBase separates the cells' line numbers in the interpreter's positions.
 const lineBase = 100000
 
-// isBlankCode reports whether code holds nothing but space and comments.
+// isBlankCode reports whether code holds nothing but space and comments: its
+// first token is the end (the rest of a cell that has one is not scanned).
 func isBlankCode(code string) bool {
-	return len(scanCell(code)) == 0 || strings.TrimSpace(code) == ""
+	if strings.TrimSpace(code) == "" {
+		return true
+	}
+	f := token.NewFileSet().AddFile("", -1, len(code))
+	var s scanner.Scanner
+	s.Init(f, []byte(code), func(token.Position, string) {}, 0)
+	_, tok, _ := s.Scan()
+	return tok == token.EOF
 }
 
 // removeFiles forgets the cell's files (of a cell parsed only to be examined).
