@@ -158,6 +158,7 @@ func (cc *compiler) compile(pc *parsedCell) (_ *compiled, err error) {
 	// use (assign) the earlier cells' variable of that name, as a function body
 	// uses a package variable before it declares a local one.
 	topDefs := topLevelDefs(stmts)
+	definesNone := definesNothing(stmts) // before hoisting turns := into =
 
 	// Pass 1: the statements in a function, as Go would check them, to learn the
 	// types of the variables defined at the cell's top level. A cell that
@@ -190,11 +191,11 @@ func (cc *compiler) compile(pc *parsedCell) (_ *compiled, err error) {
 	}
 	cc.removeReplaced(c, hoisted)
 	for _, hv := range c.newVars {
-		q.vars[hv.name] = hv
+		q.ownVars()[hv.name] = hv
 	}
 	for _, d := range c.newDecls {
 		for _, n := range d.names {
-			q.decls[n] = d
+			q.ownDecls()[n] = d
 		}
 	}
 
@@ -205,27 +206,35 @@ func (cc *compiler) compile(pc *parsedCell) (_ *compiled, err error) {
 	for _, s := range stmts {
 		hoistStmt(s, local)
 	}
-	info2 := newInfo()
-	cellFile := cc.cellFile(q, pc, typeConst, pc.funcs, stmtsForCheck(stmts, hoist), false)
-	if alone && !c.replay && len(c.retyped) == 0 {
+	info2 := info1
+	switch {
+	case alone && !c.replay && len(c.retyped) == 0 && definesNone && len(staleErrors(errs, pc)) == 0:
+		// A cell that declares and defines nothing (an expression, a call):
+		// the second pass would check the first one's file again, in the same
+		// package, with nothing hoisted. Its result is the first one's.
+		errs = nil
+		c.checkedAlone = true
+	case alone && !c.replay && len(c.retyped) == 0:
 		var fresh []*hoistedVar // the variables that the package does not have yet
 		for _, v := range c.newVars {
 			if q.pkg.Scope().Lookup(v.name) == nil {
 				fresh = append(fresh, v)
 			}
 		}
-		errs = cc.checkAlone(q.pkg, cellFile, fresh, info2)
+		info2 = newInfo()
+		errs = cc.checkAlone(q.pkg, cc.cellFile(q, pc, typeConst, pc.funcs, stmtsForCheck(stmts, hoist), false), fresh, info2)
 		c.checkedAlone, c.declaredAlone = true, len(fresh) > 0
 		defer func() {
 			if err != nil && c.declaredAlone {
 				cc.prog.pkg = nil // its scope has variables of a cell that failed
 			}
 		}()
-	} else {
-		files := append(cc.programFiles(q, pc, c.replay || len(c.retyped) > 0), cellFile)
+	default:
+		files := append(cc.programFiles(q, pc, c.replay || len(c.retyped) > 0), cc.cellFile(q, pc, typeConst, pc.funcs, stmtsForCheck(stmts, hoist), false))
 		if hf := cc.hoistFile(q.sortedVars()); hf != nil {
 			files = append(files, hf)
 		}
+		info2 = newInfo()
 		errs, q.pkg = cc.check(files, info2)
 	}
 	if msgs := cellErrors(errs, pc, false, topDefs); len(msgs) > 0 {
@@ -375,23 +384,23 @@ func (cc *compiler) removeReplaced(c *compiled, declared map[string]bool) {
 			if d.kind == kindConst {
 				// A const group goes as a whole (iota ties its specs together).
 				for _, n := range d.names {
-					delete(q.decls, n)
+					delete(q.ownDecls(), n)
 				}
 			}
-			delete(q.decls, name)
+			delete(q.ownDecls(), name)
 			if d.kind == kindType {
 				// Its methods go too, unless the cell redeclares them.
 				for k, m := range q.decls {
 					if m.kind == kindMethod && strings.HasPrefix(k, name+".") && !declared[k] {
 						c.replay = true
-						delete(q.decls, k)
+						delete(q.ownDecls(), k)
 					}
 				}
 			}
 		}
-		delete(q.vars, name)
+		delete(q.ownVars(), name)
 		if _, ok := q.imports[name]; ok {
-			delete(q.imports, name)
+			delete(q.ownImports(), name)
 		}
 	}
 }
@@ -629,6 +638,7 @@ func (cc *compiler) checkInto(pkg *types.Package, files []*ast.File, info *types
 func (cc *compiler) checkAlone(pkg *types.Package, cellFile *ast.File, fresh []*hoistedVar, info *types.Info) []types.Error {
 	f := *cellFile
 	f.Decls = slices.Clone(f.Decls)
+	f.Decls[0] = namedImports(f.Decls[0].(*ast.GenDecl), f.Decls[1:])
 	last := len(f.Decls) - 1
 	fd := f.Decls[last].(*ast.FuncDecl)
 	f.Decls[last] = &ast.GenDecl{Tok: token.VAR, Specs: []ast.Spec{&ast.ValueSpec{
@@ -640,6 +650,28 @@ func (cc *compiler) checkAlone(pkg *types.Package, cellFile *ast.File, fresh []*
 		files = append(files, hf)
 	}
 	return cc.checkInto(pkg, files, info)
+}
+
+// namedImports returns the specs of imports (the program's) whose name decls
+// mention: a cell cannot use an import that it does not name, and the checker
+// would report each of the others as not used (an error that cells ignore).
+func namedImports(imports *ast.GenDecl, decls []ast.Decl) *ast.GenDecl {
+	named := map[string]bool{}
+	for _, d := range decls {
+		ast.Inspect(d, func(n ast.Node) bool {
+			if id, ok := n.(*ast.Ident); ok {
+				named[id.Name] = true
+			}
+			return true
+		})
+	}
+	out := &ast.GenDecl{Tok: token.IMPORT}
+	for _, sp := range imports.Specs {
+		if is := sp.(*ast.ImportSpec); is.Name == nil || named[is.Name.Name] {
+			out.Specs = append(out.Specs, is)
+		}
+	}
+	return out
 }
 
 // ignorable reports errors that do not apply to cells: unused imports (imports

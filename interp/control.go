@@ -49,19 +49,28 @@ type control struct {
 	retired bool          // the interpreter was replaced: its stop is final
 }
 
+// controlFields are the offsets in yaegi.Interpreter of the fields that a
+// control reaches, found by controlOK once.
+var controlFields struct{ id, mutex, done, cancelChan uintptr }
+
 var controlOK = func() bool {
 	t := reflect.TypeOf(yaegi.Interpreter{})
-	want := map[string]reflect.Type{
-		"id":         reflect.TypeOf(uint64(0)),
-		"mutex":      reflect.TypeOf(sync.RWMutex{}),
-		"done":       reflect.TypeOf(make(chan struct{})),
-		"cancelChan": reflect.TypeOf(false),
+	want := []struct {
+		name   string
+		typ    reflect.Type
+		offset *uintptr
+	}{
+		{"id", reflect.TypeOf(uint64(0)), &controlFields.id},
+		{"mutex", reflect.TypeOf(sync.RWMutex{}), &controlFields.mutex},
+		{"done", reflect.TypeOf(make(chan struct{})), &controlFields.done},
+		{"cancelChan", reflect.TypeOf(false), &controlFields.cancelChan},
 	}
-	for name, typ := range want {
-		f, ok := t.FieldByName(name)
-		if !ok || f.Type != typ {
+	for _, w := range want {
+		f, ok := t.FieldByName(w.name)
+		if !ok || f.Type != w.typ || len(f.Index) != 1 {
 			return false
 		}
+		*w.offset = f.Offset
 	}
 	return true
 }()
@@ -70,13 +79,12 @@ func newControl(yi *yaegi.Interpreter) *control {
 	if !controlOK {
 		return nil
 	}
-	v := reflect.ValueOf(yi).Elem()
-	addr := func(name string) unsafe.Pointer { return unsafe.Pointer(v.FieldByName(name).UnsafeAddr()) }
+	p := unsafe.Pointer(yi)
 	return &control{
-		id:         (*uint64)(addr("id")),
-		mu:         (*sync.RWMutex)(addr("mutex")),
-		done:       (*chan struct{})(addr("done")),
-		cancelChan: (*bool)(addr("cancelChan")),
+		id:         (*uint64)(unsafe.Add(p, controlFields.id)),
+		mu:         (*sync.RWMutex)(unsafe.Add(p, controlFields.mutex)),
+		done:       (*chan struct{})(unsafe.Add(p, controlFields.done)),
+		cancelChan: (*bool)(unsafe.Add(p, controlFields.cancelChan)),
 	}
 }
 
@@ -188,17 +196,26 @@ func releaseTrees(yi *yaegi.Interpreter) {
 		w := reflect.NewAt(f.Type(), unsafe.Pointer(f.UnsafeAddr())).Elem()
 		w.Set(reflect.Zero(f.Type()))
 	}
-	clear(v.FieldByName("roots"))
-	if u := v.FieldByName("universe"); !u.IsNil() {
-		clear(u.Elem().FieldByName("child"))
+	clear(v.Field(yfields.roots))
+	if u := v.Field(yfields.universe); !u.IsNil() {
+		clear(u.Elem().Field(yfields.child))
 	}
-	scopes := v.FieldByName("scopes")
+	scopes := v.Field(yfields.scopes)
 	scopes = reflect.NewAt(scopes.Type(), unsafe.Pointer(scopes.UnsafeAddr())).Elem()
 	for it := scopes.MapRange(); it.Next(); {
 		if sc := it.Value(); !sc.IsNil() {
-			clear(sc.Elem().FieldByName("child"))
+			clear(sc.Elem().Field(yfields.child))
 		}
 	}
+}
+
+// yfields are the indices of the interpreter's fields that releaseTrees and
+// symbolNode reach (set by the checks treesOK and symbolsOK, once): looking
+// them up by name for every chunk cost about 2 % of a small cell.
+var yfields struct {
+	roots, universe, scopes int // of yaegi.Interpreter
+	child, sym              int // of its scope
+	node                    int // of its symbol
 }
 
 var treesOK = func() bool {
@@ -206,7 +223,7 @@ var treesOK = func() bool {
 	roots, ok1 := t.FieldByName("roots")
 	universe, ok2 := t.FieldByName("universe")
 	scopes, ok3 := t.FieldByName("scopes")
-	if !ok1 || !ok2 || !ok3 {
+	if !ok1 || !ok2 || !ok3 || len(roots.Index) != 1 || len(universe.Index) != 1 || len(scopes.Index) != 1 {
 		return false
 	}
 	isNodes := roots.Type.Kind() == reflect.Slice && roots.Type.Elem().Kind() == reflect.Pointer &&
@@ -216,7 +233,11 @@ var treesOK = func() bool {
 		return false
 	}
 	child, ok := sc.Elem().FieldByName("child")
-	return isNodes && ok && child.Type.Kind() == reflect.Slice && child.Type.Elem() == sc
+	if !isNodes || !ok || len(child.Index) != 1 || child.Type.Kind() != reflect.Slice || child.Type.Elem() != sc {
+		return false
+	}
+	yfields.roots, yfields.universe, yfields.scopes, yfields.child = roots.Index[0], universe.Index[0], scopes.Index[0], child.Index[0]
+	return true
 }()
 
 // symbolNode returns the address of the syntax node of the function name that
@@ -225,16 +246,16 @@ func symbolNode(yi *yaegi.Interpreter, name string) unsafe.Pointer {
 	if !symbolsOK {
 		return nil
 	}
-	scopes := reflect.ValueOf(yi).Elem().FieldByName("scopes")
+	scopes := reflect.ValueOf(yi).Elem().Field(yfields.scopes)
 	sc := scopes.MapIndex(reflect.ValueOf(cellPackage))
 	if !sc.IsValid() || sc.IsNil() {
 		return nil
 	}
-	sym := sc.Elem().FieldByName("sym").MapIndex(reflect.ValueOf(name))
+	sym := sc.Elem().Field(yfields.sym).MapIndex(reflect.ValueOf(name))
 	if !sym.IsValid() || sym.IsNil() {
 		return nil
 	}
-	n := sym.Elem().FieldByName("node")
+	n := sym.Elem().Field(yfields.node)
 	if n.IsNil() {
 		return nil
 	}
@@ -243,19 +264,42 @@ func symbolNode(yi *yaegi.Interpreter, name string) unsafe.Pointer {
 
 var symbolsOK = func() bool {
 	f, ok := reflect.TypeOf(yaegi.Interpreter{}).FieldByName("scopes")
-	if !ok || f.Type.Kind() != reflect.Map || f.Type.Key().Kind() != reflect.String || f.Type.Elem().Kind() != reflect.Pointer {
+	if !ok || len(f.Index) != 1 || f.Type.Kind() != reflect.Map || f.Type.Key().Kind() != reflect.String || f.Type.Elem().Kind() != reflect.Pointer {
 		return false
 	}
 	sym, ok := f.Type.Elem().Elem().FieldByName("sym")
-	if !ok || sym.Type.Kind() != reflect.Map || sym.Type.Key().Kind() != reflect.String || sym.Type.Elem().Kind() != reflect.Pointer {
+	if !ok || len(sym.Index) != 1 || sym.Type.Kind() != reflect.Map || sym.Type.Key().Kind() != reflect.String || sym.Type.Elem().Kind() != reflect.Pointer {
 		return false
 	}
 	node, ok := sym.Type.Elem().Elem().FieldByName("node")
-	return ok && node.Type.Kind() == reflect.Pointer && node.Type.Elem().Name() == "node"
+	if !ok || len(node.Index) != 1 || node.Type.Kind() != reflect.Pointer || node.Type.Elem().Name() != "node" {
+		return false
+	}
+	yfields.scopes, yfields.sym, yfields.node = f.Index[0], sym.Index[0], node.Index[0]
+	return true
 }()
 
-// filesSince returns the files added to fset from base on, in order.
+// filesSince returns the files added to fset from base on, in order. The file
+// set gives each new file the base after the last one's end, so files added
+// since base and not removed follow each other from base: each is found by its
+// first position, O(log n) in the file set's size, rather than by iterating
+// over every file of the session. A file removed among them (a gap) falls back
+// to that iteration.
 func filesSince(fset *token.FileSet, base int) []*token.File {
+	var out []*token.File
+	for p, end := base, fset.Base(); p < end; {
+		f := fset.File(token.Pos(p))
+		if f == nil || f.Base() != p {
+			return filesSinceAll(fset, base)
+		}
+		out = append(out, f)
+		p = f.Base() + f.Size() + 1
+	}
+	return out
+}
+
+// filesSinceAll is filesSince by iterating over every file of fset.
+func filesSinceAll(fset *token.FileSet, base int) []*token.File {
 	var out []*token.File
 	fset.Iterate(func(f *token.File) bool {
 		if f.Base() >= base {

@@ -288,11 +288,11 @@ func (g *generator) declText(d *declaration) {
 }
 
 // bodyText returns the statements of the cell function, after the prologue of
-// its frame position (see rewrite_frames.go).
+// its frame position (see rewrite_frames.go). A body in which no statement sets
+// that position (a cell that calls nothing and cannot fail, such as 1 + 1) goes
+// without the prologue: its deferred gocvxrt.Frame would record nothing.
 func (g *generator) bodyText(stmts []ast.Stmt) string {
 	var b strings.Builder
-	v := frameVar(0)
-	fmt.Fprintf(&b, "var %s int; defer gocvxrt.Frame(&%s)\n", v, v)
 	for _, s := range stmts {
 		if _, ok := s.(*ast.EmptyStmt); ok {
 			continue
@@ -305,5 +305,9 @@ func (g *generator) bodyText(stmts []ast.Stmt) string {
 		b.WriteString(g.pc.render(g.off(s.Pos()), g.off(s.End()), g.edits))
 		b.WriteString("\n")
 	}
-	return b.String()
+	v := frameVar(0)
+	if !strings.Contains(b.String(), v) {
+		return b.String()
+	}
+	return fmt.Sprintf("var %s int; defer gocvxrt.Frame(&%s)\n", v, v) + b.String()
 }

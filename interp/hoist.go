@@ -25,6 +25,17 @@ func topLevelDefs(stmts []ast.Stmt) []string {
 	return out
 }
 
+// definesNothing reports whether no top-level statement of stmts defines a
+// variable (not even the blank one), so that hoisting leaves them as they are.
+func definesNothing(stmts []ast.Stmt) bool {
+	for _, s := range stmts {
+		if len(definedIdents(s)) > 0 {
+			return false
+		}
+	}
+	return true
+}
+
 // definedIdents returns the identifiers a top-level statement may define.
 func definedIdents(s ast.Stmt) []*ast.Ident {
 	var out []*ast.Ident

@@ -40,9 +40,9 @@ func (cc *compiler) addImports(c *compiled) error {
 			continue
 		}
 		if d := q.decls[name]; d != nil && d.cell.num != pc.num {
-			delete(q.decls, name)
+			delete(q.ownDecls(), name)
 		}
-		q.imports[name] = p
+		q.ownImports()[name] = p
 	}
 	if len(msgs) > 0 {
 		return &compileError{msgs}
@@ -86,7 +86,7 @@ func (cc *compiler) addImports(c *compiled) error {
 			return true
 		}
 		if p := autoImportPath(name, cc.importer); p != "" {
-			q.imports[name] = p
+			q.ownImports()[name] = p
 		}
 		return true
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"go/ast"
+	"go/token"
 	"io"
 	"log"
 	"os"
@@ -195,6 +196,13 @@ const (
 // needs: a goroutine of its own cost a scheduling hand-off and about 40 µs of
 // stack growth per cell.
 func safeEval(yi *yaegi.Interpreter, src string, runs bool) (v reflect.Value, err error) {
+	v, _, err = safeEvalFiles(yi, src, runs)
+	return v, err
+}
+
+// safeEvalFiles is safeEval that also returns the files of yi's file set that
+// the chunk added and that remain (its source, the packages it imports).
+func safeEvalFiles(yi *yaegi.Interpreter, src string, runs bool) (v reflect.Value, files []*token.File, err error) {
 	// yaegi reports some of its internal failures with log.Panic on the
 	// standard logger: keep that line out of the cell's output.
 	logMu.Lock()
@@ -228,12 +236,14 @@ func safeEval(yi *yaegi.Interpreter, src string, runs bool) (v reflect.Value, er
 	for _, f := range filesSince(yi.FileSet(), base) {
 		if f.Name() == "" {
 			yi.FileSet().RemoveFile(f)
+		} else {
+			files = append(files, f)
 		}
 	}
 	if err != nil && !strings.Contains(err.Error(), ":") {
 		err = fmt.Errorf("the interpreter cannot compile this cell (yaegi: %v)", err)
 	}
-	return v, err
+	return v, files, err
 }
 
 var logMu sync.Mutex

@@ -64,12 +64,12 @@ func scanCell(code string) []scanTok {
 	return toks
 }
 
-// topLevelDecls finds the import and func declarations at the top level of a cell:
-// the parts that cannot appear inside a function body. A func keyword starts a
+// topLevelDecls finds the import and func declarations at the top level of a
+// cell, from its tokens toks (scanCell of code): the parts that cannot appear
+// inside a function body. A func keyword starts a
 // declaration when a name follows, or a receiver and then a name and "(" (a method);
 // otherwise it starts a function literal, which is a statement.
-func topLevelDecls(code string) []span {
-	toks := scanCell(code)
+func topLevelDecls(toks []scanTok, code string) []span {
 	var spans []span
 	depth := 0
 	stmtStart := true
@@ -216,13 +216,15 @@ func parseCell(fset *token.FileSet, num int, code string) (*parsedCell, error) {
 	pc := &parsedCell{num: num, name: name, code: code, rangeBodies: map[int]bool{}}
 	// A whole program pasted into a cell: its package clause goes (the cell is
 	// run as the program's main, see compile).
-	if toks := scanCell(code); len(toks) >= 2 && toks[0].tok == token.PACKAGE && toks[1].tok == token.IDENT {
+	toks := scanCell(code)
+	if len(toks) >= 2 && toks[0].tok == token.PACKAGE && toks[1].tok == token.IDENT {
 		end := toks[1].pos + len(toks[1].lit)
 		code = blank(code, []span{{0, end}}, false)
 		pc.code = code
 		pc.program = true
+		toks = toks[2:] // the same tokens, without the clause
 	}
-	spans := topLevelDecls(code)
+	spans := topLevelDecls(toks, code)
 
 	// Imports and functions are parsed from two files, since a file must start
 	// with its imports and a cell need not.
@@ -234,17 +236,27 @@ func parseCell(fset *token.FileSet, num int, code string) (*parsedCell, error) {
 			funcSpans = append(funcSpans, sp)
 		}
 	}
+	// A cell without imports or without functions (most cells) has no file of
+	// them to parse: it would be blank after its package clause.
 	var errs scanner.ErrorList
-	importSrc := declPrefix + lineDirective(name) + blank(code, importSpans, true)
-	imf, err := parser.ParseFile(fset, name+".imports", importSrc, parser.SkipObjectResolution)
-	if err != nil {
-		addErrors(&errs, err)
+	var imf *ast.File
+	if len(importSpans) > 0 {
+		importSrc := declPrefix + lineDirective(name) + blank(code, importSpans, true)
+		f, err := parser.ParseFile(fset, name+".imports", importSrc, parser.SkipObjectResolution)
+		if err != nil {
+			addErrors(&errs, err)
+		}
+		imf = f
 	}
-	declSrc := declPrefix + lineDirective(name) + blank(code, funcSpans, true)
-	pc.declBase = len(declSrc) - len(code)
-	df, err := parser.ParseFile(fset, name+".decls", declSrc, parser.ParseComments|parser.SkipObjectResolution)
-	if err != nil {
-		addErrors(&errs, err)
+	df := &ast.File{Name: ast.NewIdent(cellPackage)}
+	if len(funcSpans) > 0 {
+		declSrc := declPrefix + lineDirective(name) + blank(code, funcSpans, true)
+		pc.declBase = len(declSrc) - len(code)
+		f, err := parser.ParseFile(fset, name+".decls", declSrc, parser.ParseComments|parser.SkipObjectResolution)
+		if err != nil {
+			addErrors(&errs, err)
+		}
+		df = f
 	}
 	stmtSrc := stmtPrefix + lineDirective(name) + blank(code, spans, false) + "\n}\n"
 	pc.stmtBase = len(stmtPrefix) + len(lineDirective(name))
@@ -267,11 +279,13 @@ func parseCell(fset *token.FileSet, num int, code string) (*parsedCell, error) {
 		return nil, errs
 	}
 	pc.declFile, pc.stmtFile = df, sf
-	pc.declTok = fset.File(df.Pos())
+	if len(funcSpans) > 0 {
+		pc.declTok = fset.File(df.Pos())
+	}
 	pc.stmtTok = fset.File(sf.Pos())
-	pc.importTok = fset.File(imf.Pos())
-	for _, is := range imf.Imports {
-		pc.imports = append(pc.imports, is)
+	if imf != nil {
+		pc.importTok = fset.File(imf.Pos())
+		pc.imports = append(pc.imports, imf.Imports...)
 	}
 	for _, d := range df.Decls {
 		if fd, ok := d.(*ast.FuncDecl); ok {
@@ -350,9 +364,17 @@ func (pc *parsedCell) directive(off int) string {
 // lineBase separates the cells' line numbers in the interpreter's positions.
 const lineBase = 100000
 
-// isBlankCode reports whether code holds nothing but space and comments.
+// isBlankCode reports whether code holds nothing but space and comments: its
+// first token is the end (the rest of a cell that has one is not scanned).
 func isBlankCode(code string) bool {
-	return len(scanCell(code)) == 0 || strings.TrimSpace(code) == ""
+	if strings.TrimSpace(code) == "" {
+		return true
+	}
+	f := token.NewFileSet().AddFile("", -1, len(code))
+	var s scanner.Scanner
+	s.Init(f, []byte(code), func(token.Position, string) {}, 0)
+	_, tok, _ := s.Scan()
+	return tok == token.EOF
 }
 
 // removeFiles forgets the cell's files (of a cell parsed only to be examined).

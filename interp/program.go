@@ -4,6 +4,7 @@ import (
 	"go/ast"
 	"go/token"
 	"go/types"
+	"maps"
 	"sort"
 	"strconv"
 	"strings"
@@ -66,6 +67,9 @@ type program struct {
 	// checker made them. Nil in a new program, and after a cell that failed
 	// left names of its own in the scope.
 	pkg *types.Package
+	// shared says which maps are still those of the program this one was
+	// cloned from (see clone).
+	shared int
 }
 
 func newProgram() *program {
@@ -73,22 +77,52 @@ func newProgram() *program {
 }
 
 // clone returns a copy that a failing cell can be applied to and thrown away.
-// The copy shares the recorded cells' array with p: only the copy that becomes
-// the session's program appends to it (record), once, and p is then dropped, so
-// no two programs ever append to the same array. (Copying the list made every
-// cell cost time in proportion to the cells before it.)
+// The copy shares p's maps until it changes one (copy on write: every change
+// of a program's maps goes through ownDecls, ownVars or ownImports), so that a
+// cell that changes none of them, an expression or a call, does not copy what
+// every earlier cell declared. A program that was cloned is not changed
+// afterwards (the session's program is replaced, never changed in place).
+// The copy shares the recorded cells' array with p too: only the copy that
+// becomes the session's program appends to it (record), once, and p is then
+// dropped, so no two programs ever append to the same array. (Copying the list
+// made every cell cost time in proportion to the cells before it.)
 func (p *program) clone() *program {
-	q := &program{decls: make(map[string]*declaration, len(p.decls)), vars: make(map[string]*hoistedVar, len(p.vars)), imports: make(map[string]string, len(p.imports)), cells: p.cells, pkg: p.pkg}
-	for k, v := range p.decls {
-		q.decls[k] = v
+	return &program{decls: p.decls, vars: p.vars, imports: p.imports, cells: p.cells, pkg: p.pkg, shared: sharedDecls | sharedVars | sharedImports}
+}
+
+// The maps that a program shares with the one it was cloned from.
+const (
+	sharedDecls = 1 << iota
+	sharedVars
+	sharedImports
+)
+
+// ownDecls returns the program's declarations, for a change: a copy of its
+// own if it shared them.
+func (q *program) ownDecls() map[string]*declaration {
+	if q.shared&sharedDecls != 0 {
+		q.decls = maps.Clone(q.decls)
+		q.shared &^= sharedDecls
 	}
-	for k, v := range p.vars {
-		q.vars[k] = v
+	return q.decls
+}
+
+// ownVars is ownDecls for the variables.
+func (q *program) ownVars() map[string]*hoistedVar {
+	if q.shared&sharedVars != 0 {
+		q.vars = maps.Clone(q.vars)
+		q.shared &^= sharedVars
 	}
-	for k, v := range p.imports {
-		q.imports[k] = v
+	return q.vars
+}
+
+// ownImports is ownDecls for the imports.
+func (q *program) ownImports() map[string]string {
+	if q.shared&sharedImports != 0 {
+		q.imports = maps.Clone(q.imports)
+		q.shared &^= sharedImports
 	}
-	return q
+	return q.imports
 }
 
 // sortedDecls returns the distinct declarations in a stable order (by cell, then

@@ -32,7 +32,8 @@ import (
 // Only what can be on a panic's stack pays for it: a statement gets its position
 // when it can fail or calls something (canFail), a function its variable and its
 // deferred call when one of its statements does (so a leaf that only computes,
-// such as func sq(x int) int { return x * x }, costs nothing more), and the
+// such as func sq(x int) int { return x * x }, costs nothing more; nor does
+// a cell's own body of that kind, see bodyText), and the
 // positions where deferred calls run are set only in functions that defer. That
 // costs a local variable and a deferred call per call of such a function, and an
 // assignment per such statement (BenchmarkCallsInCell, BenchmarkLoopInCell).

@@ -221,7 +221,9 @@ func (s *Session) executeGo(ctx context.Context, c cellio.Cell) cellio.Outcome {
 	if isBlankCode(c.Code) {
 		return cellio.Outcome{}
 	}
-	defer s.forgetCells()
+	since := s.serial
+	var comp *compiled
+	defer func() { s.forgetCells(comp != nil && (len(comp.newDecls) > 0 || len(comp.newVars) > 0), since) }()
 	comp, err := s.compileCell(ctx, c)
 	if err != nil {
 		return cellio.Outcome{Error: compileErr(err)}
@@ -374,9 +376,22 @@ func (s *Session) record(comp *compiled, stopped string) {
 // program no longer references (a cell whose declarations and variables were
 // all redefined, or that declared none): their positions are not needed any
 // more, and a long session would otherwise keep every cell's files.
-func (s *Session) forgetCells() {
+//
+// Unless the program's declarations or variables changed (declared), the
+// cells that they reference are those of before: only the cells compiled
+// since the serial number since can be unused, and they are.
+func (s *Session) forgetCells(declared bool, since int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if !declared {
+		for pc := range s.parsed {
+			if pc.id > since {
+				pc.removeFiles(s.fset)
+				delete(s.parsed, pc)
+			}
+		}
+		return
+	}
 	used := map[*parsedCell]bool{}
 	for _, d := range s.prog.decls {
 		used[d.cell] = true

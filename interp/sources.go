@@ -138,14 +138,10 @@ func (s *Session) evalFunc(src, fn string, runs bool) (reflect.Value, error) {
 	if err := s.useSources(src); err != nil {
 		return reflect.Value{}, err
 	}
-	fset := s.yi.FileSet()
-	base := fset.Base()
-	v, err := safeEval(s.yi, src, runs)
+	v, files, err := safeEvalFiles(s.yi, src, runs)
 	if err == nil {
-		if p := symbolNode(s.yi, fn); p != nil {
-			if files := filesSince(fset, base); len(files) > 0 {
-				runtime.AddCleanup((*byte)(p), chunkFiles.remove, chunkFiles{fset, files})
-			}
+		if p := symbolNode(s.yi, fn); p != nil && len(files) > 0 {
+			runtime.AddCleanup((*byte)(p), chunkFiles.remove, chunkFiles{s.yi.FileSet(), files})
 		}
 	}
 	return v, err
