@@ -361,8 +361,14 @@ func (pc *parsedCell) directive(off int) string {
 	return fmt.Sprintf("/*line _.go:%d:%d*/", pc.id*lineBase+l, c)
 }
 
-// lineBase separates the cells' line numbers in the interpreter's positions.
-const lineBase = 100000
+// lineBase separates the cells' line numbers in the interpreter's positions: the
+// lines of the cell with serial number id are id·lineBase + 1 … id·lineBase + the
+// cell's lines. go/scanner accepts line numbers up to 2³⁰, so a session numbers
+// at most maxSerial cells, each of fewer than lineBase lines.
+const (
+	lineBase  = 10_000
+	maxSerial = 1<<30/lineBase - 1
+)
 
 // isBlankCode reports whether code holds nothing but space and comments: its
 // first token is the end (the rest of a cell that has one is not scanned).

@@ -285,6 +285,9 @@ func (s *Session) enterCell(c cellio.Cell) (leave func()) {
 // positions in the interpreter, see lineBase) and compiles it against the
 // program.
 func (s *Session) compileCell(ctx context.Context, c cellio.Cell) (*compiled, error) {
+	if lines := strings.Count(c.Code, "\n") + 1; lines >= lineBase {
+		return nil, fmt.Errorf("the cell has %d lines, more than the %d a cell may have: split it into several cells", lines, lineBase-1)
+	}
 	pc, err := parseCell(s.fset, c.Number, c.Code)
 	if err != nil {
 		return nil, err
@@ -297,6 +300,10 @@ func (s *Session) compileCell(ctx context.Context, c cellio.Cell) (*compiled, er
 		// The interpreter is rebuilt before the cell (packages from source
 		// changed, or a compile failed): so is the checker's package.
 		s.prog.pkg = nil
+	}
+	if s.serial >= maxSerial {
+		s.mu.Unlock()
+		return nil, fmt.Errorf("this session has run %d cells, the most the interpreter's positions can number: restart the kernel and run the notebook's cells again", s.serial)
 	}
 	s.serial++
 	pc.id = s.serial
