@@ -48,8 +48,8 @@ type record struct {
 	// CPU is the CPU time (user + system, all threads) of the call: of this process
 	// for the Go methods, of cvxopt's solve as it reports it; steadier than wall time
 	// on a shared machine.
-	CPU float64 `json:"cpu,omitempty"`
-	Neurons       int      `json:"neurons,omitempty"`
+	CPU     float64 `json:"cpu,omitempty"`
+	Neurons int     `json:"neurons,omitempty"`
 	// SecondsGap1e2 is, on the loosest tolerance's solve, the elapsed time of the
 	// first iteration whose certified duality gap (History's DualityGap) was ≤ 1e-2.
 	SecondsGap1e2 *float64 `json:"seconds_gap_1e-2,omitempty"`
