@@ -60,6 +60,7 @@ type config struct {
 	patterns                     int
 	seed                         uint64
 	timeLimit, cvxoptLimit       time.Duration
+	maxIter                      int
 	adamBudget                   time.Duration
 	threads                      int
 	cvxoptMax, denseMax          int
@@ -78,6 +79,7 @@ func main() {
 	flag.IntVar(&c.patterns, "patterns", 64, "Gaussian directions sampled for the arrangement (P after duplicates are dropped)")
 	flag.Uint64Var(&c.seed, "seed", 1, "seed of the arrangement and of Adam's initial weights")
 	flag.DurationVar(&c.timeLimit, "timelimit", 60*time.Second, "time limit of each solve of a Go method")
+	flag.IntVar(&c.maxIter, "max-iterations", 0, "Settings.MaxIterations of the Go methods (0: each method's default, e.g. ADMM's 10 000, which may end a solve before -timelimit)")
 	flag.DurationVar(&c.cvxoptLimit, "cvxopt-timelimit", 10*time.Minute, "time limit of each cvxopt solve")
 	flag.DurationVar(&c.adamBudget, "adam-budget", 60*time.Second, "time limit of each Adam run (per learning rate)")
 	flag.IntVar(&c.threads, "threads", 1, "threads: GOMAXPROCS, and OpenBLAS's and PyTorch's threads")
@@ -216,7 +218,7 @@ func measure(c *config, probs []*problem, recs []*record) ([]*record, error) {
 		return nil, err
 	}
 	defer app.close()
-	e := &env{timeLimit: c.timeLimit, threads: c.threads, seed: c.seed}
+	e := &env{timeLimit: c.timeLimit, maxIter: c.maxIter, threads: c.threads, seed: c.seed}
 	tols := sortedDesc(c.tols)
 	missing := func(p *problem, method string, tols []float64) bool {
 		for _, tol := range tols {

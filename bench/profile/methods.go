@@ -59,6 +59,7 @@ func findGoMethod(name string) (goMethod, bool) {
 // env is what every measurement records about its circumstances.
 type env struct {
 	timeLimit time.Duration
+	maxIter   int // Settings.MaxIterations of the Go methods (0: each method's default)
 	threads   int
 	seed      uint64
 }
@@ -69,7 +70,7 @@ func (e *env) base(p *problem, method string, tol float64) *record {
 	return &record{
 		Problem: p.id, Data: p.data, Loss: p.loss.String(), BetaLabel: p.betaLabel, Beta: p.prob.Beta,
 		N: n, D: d, Patterns: p.arr.Len(), Weights: p.weights(), Method: method, Tolerance: tol,
-		TimeLimit: e.timeLimit.Seconds(), Threads: e.threads, Load: num(loadAverage()),
+		TimeLimit: e.timeLimit.Seconds(), MaxIterations: e.maxIter, Threads: e.threads, Load: num(loadAverage()),
 		Date: time.Now().UTC().Format(time.RFC3339),
 	}
 }
@@ -94,7 +95,7 @@ func (e *env) runGo(m goMethod, p *problem, tols []float64) []*record {
 			prev = r
 			continue
 		}
-		s := &solver.Settings{Arrangement: p.arr, Tolerance: tol, TimeLimit: e.timeLimit, Seed: e.seed}
+		s := &solver.Settings{Arrangement: p.arr, Tolerance: tol, TimeLimit: e.timeLimit, MaxIterations: e.maxIter, Seed: e.seed}
 		cpu0, start := cpuSeconds(), time.Now()
 		res, err := solver.Solve(context.Background(), p.prob, s, m.make())
 		wall := time.Since(start)

@@ -65,10 +65,11 @@ type record struct {
 	// ProcessSeconds is cvxopt's whole process (Python start, problem set-up, solve).
 	ProcessSeconds float64 `json:"process_seconds,omitempty"`
 
-	TimeLimit float64  `json:"time_limit"` // seconds
-	Threads   int      `json:"threads"`
-	Load      *float64 `json:"load"` // one-minute load average at the start of the solve
-	Date      string   `json:"date"`
+	TimeLimit     float64  `json:"time_limit"`               // seconds
+	MaxIterations int      `json:"max_iterations,omitempty"` // 0: the method's default
+	Threads       int      `json:"threads"`
+	Load          *float64 `json:"load"` // one-minute load average at the start of the solve
+	Date          string   `json:"date"`
 }
 
 // key identifies a measurement for resuming: the same problem, method, tolerance and
