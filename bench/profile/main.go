@@ -45,6 +45,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gocvx/gocvx/display"
 )
 
 // The full grid.
@@ -65,7 +67,7 @@ type config struct {
 	threads                      int
 	cvxoptMax, denseMax          int
 	within                       float64
-	out, profileOut              string
+	out, profileOut, plot        string
 	summaryOnly                  bool
 }
 
@@ -89,6 +91,7 @@ func main() {
 	flag.Float64Var(&c.within, "adam-within", 0.01, "relative distance to F* that Adam must reach")
 	flag.StringVar(&c.out, "out", filepath.Join(sourceDir(), "results.jsonl"), "results file (JSON lines; appended, and read to resume)")
 	flag.StringVar(&c.profileOut, "profile-out", "", "where to write the profile as JSON []display.ProfileRun (default: the results file's name with -profile.json)")
+	flag.StringVar(&c.plot, "plot", "", "also draw the profile (display.ProfilePlot) to this file, .png or .svg")
 	flag.BoolVar(&c.summaryOnly, "summary-only", false, "measure nothing: summarize the results file for the selection")
 	quick := flag.Bool("quick", false, "a CI-sized subset: -data iris-1v2,spirals -beta 1e-2,1 -timelimit 10s -methods default,admm,ipm,cvxopt -out results-quick.jsonl, unless given")
 	flag.Parse()
@@ -183,9 +186,22 @@ func run(c *config) error {
 			return err
 		}
 	}
+	// The summary is over the selected problems that were measured (all of them
+	// after a full run; fewer when summarizing a partial file).
+	measured := map[string]bool{}
+	for _, r := range recs {
+		if r.Threads == c.threads && contains(c.methods, r.Method) {
+			measured[r.Problem] = true
+		}
+	}
 	var ids []string
 	for _, p := range probs {
-		ids = append(ids, p.id)
+		if measured[p.id] {
+			ids = append(ids, p.id)
+		}
+	}
+	if len(ids) == 0 {
+		return fmt.Errorf("%s holds no measurement of the %d selected problems by %s at %d thread(s)", c.out, len(probs), strings.Join(c.methods, ", "), c.threads)
 	}
 	t := newTable(recs, ids, c.methods, c.tols, c.within, c.threads)
 	profile, err := json.MarshalIndent(t.profiles(), "", " ")
@@ -195,11 +211,19 @@ func run(c *config) error {
 	if err := os.WriteFile(c.profileOut, append(profile, '\n'), 0o644); err != nil {
 		return err
 	}
+	if c.plot != "" {
+		if err := writePlot(c.plot, t.profiles()); err != nil {
+			return err
+		}
+	}
 	fmt.Printf("# Performance profile\n\n")
 	fmt.Printf("Command: `go run ./bench/profile %s` (%s/%s, %d CPUs, %d thread(s), %s). Results: %s; profile for display.ProfilePlot: %s.\n\n",
 		strings.Join(os.Args[1:], " "), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), c.threads, runtime.Version(), c.out, c.profileOut)
 	if !c.summaryOnly {
 		fmt.Printf("This run: %s, %v, load average %.1f at the start and %.1f at the end.\n\n", start.UTC().Format("2006-01-02 15:04 MST"), time.Since(start).Round(time.Second), load0, loadAverage())
+	}
+	if len(ids) < len(probs) {
+		fmt.Printf("Measured so far: %d of the %d selected problems.\n\n", len(ids), len(probs))
 	}
 	t.write(os.Stdout)
 	return nil
@@ -295,4 +319,23 @@ func logRecord(r *record) {
 
 func logSkip(p *problem, method, why string) {
 	fmt.Fprintf(os.Stderr, "%s %s: not run (%s)\n", p.id, label(method), why)
+}
+
+// writePlot draws the profile with display.ProfilePlot as PNG or SVG, by the file's
+// extension.
+func writePlot(path string, runs []display.ProfileRun) error {
+	fig := display.ProfilePlot(runs)
+	if fig.Err != nil {
+		return fig.Err
+	}
+	var data []byte
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".png":
+		data = fig.PNG()
+	case ".svg":
+		data = []byte(fig.SVG())
+	default:
+		return fmt.Errorf("-plot %s: the file must end in .png or .svg", path)
+	}
+	return os.WriteFile(path, data, 0o644)
 }
