@@ -5,7 +5,7 @@
 // PyTorch's Adam on the non-convex one, and reports the share of problems certified
 // to a relative duality gap of 1e-4 and 1e-6 against wall time.
 //
-//	go run ./bench/profile -quick                  # 12 small problems, CI-sized
+//	go run ./bench/profile -quick                  # 12 small problems, Go methods only
 //	go run ./bench/profile                         # the full grid (hours)
 //	go run ./bench/profile -data iris-1v2,spirals -loss hinge -beta 1e-3 -methods admm,cvxopt
 //	go run ./bench/profile -summary-only           # the summary of what was measured
@@ -93,13 +93,13 @@ func main() {
 	flag.StringVar(&c.profileOut, "profile-out", "", "where to write the profile as JSON []display.ProfileRun (default: the results file's name with -profile.json)")
 	flag.StringVar(&c.plot, "plot", "", "also draw the profile (display.ProfilePlot) to this file, .png or .svg")
 	flag.BoolVar(&c.summaryOnly, "summary-only", false, "measure nothing: summarize the results file for the selection")
-	quick := flag.Bool("quick", false, "a CI-sized subset: -data iris-1v2,spirals -beta 1e-2,1 -timelimit 10s -methods default,admm,ipm,cvxopt -out results-quick.jsonl, unless given")
+	quick := flag.Bool("quick", false, "a CI-sized subset: -data iris-1v2,spirals -beta 1e-2,1 -timelimit 10s -methods default,admm,ipm, into a new file in the temporary directory, unless given")
 	flag.Parse()
 	if *quick {
 		set := map[string]bool{}
 		flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
 		for name, v := range map[string]string{"data": "iris-1v2,spirals", "beta": "1e-2,1", "timelimit": "10s",
-			"methods": "default,admm,ipm,cvxopt", "out": filepath.Join(sourceDir(), "results-quick.jsonl")} {
+			"methods": "default,admm,ipm", "out": filepath.Join(os.TempDir(), fmt.Sprintf("gocvx-profile-quick-%d.jsonl", os.Getpid()))} {
 			if !set[name] {
 				if err := flag.Set(name, v); err != nil {
 					fatal(err)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"runtime"
 	"sort"
 	"strings"
 
@@ -208,6 +209,9 @@ func fmtTol(t float64) string { return strings.Replace(fmt.Sprintf("%.0e", t), "
 // objectives against cvxopt's.
 func (t *table) write(w io.Writer) {
 	fmt.Fprintf(w, "## Performance profile (%d problems)\n\n", len(t.problems))
+	if lo, med, hi, first, last := t.circumstances(); first != "" {
+		fmt.Fprintf(w, "Measured %s to %s; one-minute load average at the start of the solves: min %.1f, median %.1f, max %.1f (the machine has %d CPUs).\n\n", first, last, lo, med, hi, runtime.NumCPU())
+	}
 	fmt.Fprintf(w, "Share of the problems certified to each relative gap within a wall time (Adam: within %g %% of the certified optimum F*). \"Run on\" counts the problems the method has a record for; the others count as not solved.\n\n", 100*t.within)
 	fmt.Fprintf(w, "| method | tolerance | run on | certified |")
 	for _, th := range thresholds {
@@ -232,6 +236,31 @@ func (t *table) write(w io.Writer) {
 	t.writeCvxopt(w)
 	t.writeAdam(w)
 	t.writeCheck(w)
+}
+
+// circumstances returns the load averages and the first and last dates of the
+// table's records.
+func (t *table) circumstances() (lo, med, hi float64, first, last string) {
+	var loads []float64
+	for _, r := range t.rec {
+		if !contains(t.problems, r.Problem) || !contains(t.methods, r.Method) {
+			continue
+		}
+		if r.Load != nil {
+			loads = append(loads, *r.Load)
+		}
+		if r.Date != "" && (first == "" || r.Date < first) {
+			first = r.Date
+		}
+		if r.Date > last {
+			last = r.Date
+		}
+	}
+	if len(loads) == 0 {
+		return math.NaN(), math.NaN(), math.NaN(), first, last
+	}
+	sort.Float64s(loads)
+	return loads[0], median(loads), loads[len(loads)-1], first, last
 }
 
 // writeFailures lists, per Go method and tolerance, the problems not certified with
