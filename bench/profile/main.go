@@ -68,7 +68,7 @@ type config struct {
 	cvxoptMax, denseMax          int
 	within                       float64
 	out, profileOut, plot        string
-	summaryOnly                  bool
+	summaryOnly, cpu             bool
 }
 
 func main() {
@@ -92,6 +92,7 @@ func main() {
 	flag.StringVar(&c.out, "out", filepath.Join(sourceDir(), "results.jsonl"), "results file (JSON lines; appended, and read to resume)")
 	flag.StringVar(&c.profileOut, "profile-out", "", "where to write the profile as JSON []display.ProfileRun (default: the results file's name with -profile.json)")
 	flag.StringVar(&c.plot, "plot", "", "also draw the profile (display.ProfilePlot) to this file, .png or .svg")
+	flag.BoolVar(&c.cpu, "cpu", false, "summarize (profile, speed-ups over cvxopt) in CPU seconds instead of wall-clock seconds: steadier on a loaded machine")
 	flag.BoolVar(&c.summaryOnly, "summary-only", false, "measure nothing: summarize the results file for the selection")
 	quick := flag.Bool("quick", false, "a CI-sized subset: -data iris-1v2,spirals -beta 1e-2,1 -timelimit 10s -methods default,admm,ipm, into a new file in the temporary directory, unless given")
 	flag.Parse()
@@ -204,6 +205,7 @@ func run(c *config) error {
 		return fmt.Errorf("%s holds no measurement of the %d selected problems by %s at %d thread(s)", c.out, len(probs), strings.Join(c.methods, ", "), c.threads)
 	}
 	t := newTable(recs, ids, c.methods, c.tols, c.within, c.threads)
+	t.cpu = c.cpu
 	profile, err := json.MarshalIndent(t.profiles(), "", " ")
 	if err != nil {
 		return err

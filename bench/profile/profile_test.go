@@ -212,3 +212,20 @@ func TestBadInput(t *testing.T) {
 		t.Errorf("0.02n at n = 250: %v, %v; want 5", b, err)
 	}
 }
+
+// TestCPUClock: with cpu set, certified times are the records' CPU seconds (where
+// they have one) and uncertified ones stay +Inf.
+func TestCPUClock(t *testing.T) {
+	tb := handTable()
+	tb.get("a", "admm", 1e-4).CPU = 0.04
+	tb.get("a", "cvxopt", 1e-4).CPU = 2
+	tb.get("d", "admm", 1e-4).CPU = 60 // not certified
+	tb.cpu = true
+	runs := tb.profiles()
+	if got := runs[0].Seconds; got[0] != 0.04 || got[1] != 0.5 || !math.IsInf(got[3], 1) {
+		t.Errorf("ADMM 1e-4 on the CPU clock: %v, want [0.04 0.5 20 +Inf]", got)
+	}
+	if sp := tb.ratios("cvxopt", 1e-4, "admm", 1e-4); sp[0].value() != 50 {
+		t.Errorf("CPU speed-up on a = %v, want 2/0.04 = 50", sp[0].value())
+	}
+}
