@@ -23,21 +23,21 @@ func rec(problem, method string, tol, secs, objective float64) *record {
 // handTable: four problems; ADMM certifies three to 1e-4 (0.05, 0.5, 20 s) and two
 // to 1e-6; cvxopt was run on the first two only; Adam reached three.
 func handTable() *table {
-	ps := []string{"a", "b", "c", "d"}
+	ps := []string{"toy/squared/β=a", "toy/squared/β=b", "toy/squared/β=c", "toy/squared/β=d"}
 	recs := []*record{
-		rec("a", "admm", 1e-4, 0.05, 10), rec("a", "admm", 1e-6, 0.2, 10),
-		rec("b", "admm", 1e-4, 0.5, 20), rec("b", "admm", 1e-6, inf, 20),
-		rec("c", "admm", 1e-4, 20, 30), rec("c", "admm", 1e-6, 45, 30),
-		rec("d", "admm", 1e-4, inf, 50), rec("d", "admm", 1e-6, inf, 50),
-		rec("a", "cvxopt", 1e-4, 5, 10), rec("a", "cvxopt", 1e-6, 8, 10),
-		rec("b", "cvxopt", 1e-4, 20, 19.999), rec("b", "cvxopt", 1e-6, 30, 19.9),
-		rec("a", "adam", 0.01, 0.01, 10.05), rec("b", "adam", 0.01, 1, 20.1),
-		rec("c", "adam", 0.01, 2, 30.2), rec("d", "adam", 0.01, inf, 60),
+		rec("toy/squared/β=a", "admm", 1e-4, 0.05, 10), rec("toy/squared/β=a", "admm", 1e-6, 0.2, 10),
+		rec("toy/squared/β=b", "admm", 1e-4, 0.5, 20), rec("toy/squared/β=b", "admm", 1e-6, inf, 20),
+		rec("toy/squared/β=c", "admm", 1e-4, 20, 30), rec("toy/squared/β=c", "admm", 1e-6, 45, 30),
+		rec("toy/squared/β=d", "admm", 1e-4, inf, 50), rec("toy/squared/β=d", "admm", 1e-6, inf, 50),
+		rec("toy/squared/β=a", "cvxopt", 1e-4, 5, 10), rec("toy/squared/β=a", "cvxopt", 1e-6, 8, 10),
+		rec("toy/squared/β=b", "cvxopt", 1e-4, 20, 19.999), rec("toy/squared/β=b", "cvxopt", 1e-6, 30, 19.9),
+		rec("toy/squared/β=a", "adam", 0.01, 0.01, 10.05), rec("toy/squared/β=b", "adam", 0.01, 1, 20.1),
+		rec("toy/squared/β=c", "adam", 0.01, 2, 30.2), rec("toy/squared/β=d", "adam", 0.01, inf, 60),
 	}
 	recs[0].SecondsGap1e2 = num(0.02)       // a: 1e-2 after 0.02 s, Adam 0.01 s: ratio 2
 	recs[2].SecondsGap1e2 = num(0.25)       // b: 0.25 s against 1 s: 0.25
 	recs[4].SecondsGap1e2 = num(1)          // c: 1 s against 2 s: 0.5
-	stale := rec("c", "admm", 1e-4, 99, 30) // an earlier measurement of c, overridden
+	stale := rec("toy/squared/β=c", "admm", 1e-4, 99, 30) // an earlier measurement of c, overridden
 	stale.Threads = 2                       // and at another thread count
 	return newTable(append([]*record{stale}, recs...), ps, []string{"admm", "cvxopt", "adam"}, []float64{1e-6, 1e-4}, 0.01, 1)
 }
@@ -125,8 +125,9 @@ func TestRatios(t *testing.T) {
 	}
 }
 
-// TestSummary: the Markdown names the failures, and the certificate check flags
-// ADMM's objective on b (20 certified to 1e-4, cvxopt's optimum 19.9).
+// TestSummary: the Markdown's grids give each problem's times and failures, and the
+// certificate check flags ADMM's objective on b (20 certified to 1e-4, cvxopt's
+// optimum 19.9).
 func TestSummary(t *testing.T) {
 	var buf bytes.Buffer
 	handTable().write(&buf)
@@ -134,11 +135,12 @@ func TestSummary(t *testing.T) {
 	for _, want := range []string{
 		"| ADMM | 1e-4 | 4 | 3 (75 %) | 25 % | 50 % | 50 % | 75 % |",
 		"| cvxopt | 1e-4 | 2 | 2 (50 %) | 0 % | 0 % | 25 % | 50 % |",
-		"**ADMM, 1e-4**: 1 of 4 not certified: d (time limit, no dual bound)",
+		"| toy/squared | 0.050 / 0.20 s | 0.50 / ✗ ∞ tl | 20.0 / 45.0 s | ✗ ∞ tl |",
+		"| toy/squared | 5.00 / 8.00 s | 20.0 / 30.0 s | · | · |",
 		"ADMM, 1e-4: median speed-up 70.0× over 2 programs",
 		"ADMM: median ratio to certified 1e-2 0.50× (3 problems)",
 		"3 certified solves compared with cvxopt's optimum at 1e-6; 1 contradicted",
-		"b ADMM at 1e-4: objective 20 is 0.005 above cvxopt's 19.9",
+		"toy/squared/β=b ADMM at 1e-4: objective 20 is 0.005 above cvxopt's 19.9",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("summary lacks %q:\n%s", want, out)
@@ -217,9 +219,9 @@ func TestBadInput(t *testing.T) {
 // they have one) and uncertified ones stay +Inf.
 func TestCPUClock(t *testing.T) {
 	tb := handTable()
-	tb.get("a", "admm", 1e-4).CPU = 0.04
-	tb.get("a", "cvxopt", 1e-4).CPU = 2
-	tb.get("d", "admm", 1e-4).CPU = 60 // not certified
+	tb.get("toy/squared/β=a", "admm", 1e-4).CPU = 0.04
+	tb.get("toy/squared/β=a", "cvxopt", 1e-4).CPU = 2
+	tb.get("toy/squared/β=d", "admm", 1e-4).CPU = 60 // not certified
 	tb.cpu = true
 	runs := tb.profiles()
 	if got := runs[0].Seconds; got[0] != 0.04 || got[1] != 0.5 || !math.IsInf(got[3], 1) {

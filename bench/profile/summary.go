@@ -252,7 +252,7 @@ func (t *table) write(w io.Writer) {
 		}
 	}
 	fmt.Fprintln(w)
-	t.writeFailures(w)
+	t.writeGrids(w)
 	t.writeCvxopt(w)
 	t.writeAdam(w)
 	t.writeCheck(w)
@@ -283,38 +283,93 @@ func (t *table) circumstances() (lo, med, hi float64, first, last string) {
 	return loads[0], median(loads), loads[len(loads)-1], first, last
 }
 
-// writeFailures lists, per Go method and tolerance, the problems not certified with
-// the status and final gap.
-func (t *table) writeFailures(w io.Writer) {
-	fmt.Fprintf(w, "## Not certified\n\n")
+// writeGrids writes, per method, a grid of the problems (rows data/loss, columns
+// β) whose cells give the certified times at the tolerances, loosest first, or how
+// the solve failed.
+func (t *table) writeGrids(w io.Writer) {
+	var rows, cols []string
+	for _, p := range t.problems {
+		row, col := splitProblem(p)
+		if !contains(rows, row) {
+			rows = append(rows, row)
+		}
+		if !contains(cols, col) {
+			cols = append(cols, col)
+		}
+	}
+	tols := make([]string, len(t.tols))
+	for i, tol := range t.tols {
+		tols[i] = fmtTol(tol)
+	}
+	fmt.Fprintf(w, "## Every problem\n\n")
+	fmt.Fprintf(w, "Per method, the %s to a certified gap of %s; ✗ g: not certified, with the final certified gap g (∞: no dual bound) and why it stopped (it: iteration limit, tl: time limit, fail: failure); error: the method refused the problem; ·: not run.\n\n", t.clock(), strings.Join(tols, " / "))
 	for _, m := range t.methods {
 		if m == methodAdam {
 			continue
 		}
-		for _, tol := range t.tols {
-			var fails []string
-			for _, p := range t.problems {
-				r := t.get(p, m, tol)
-				switch {
-				case r == nil || r.Certified:
-				case r.Status == "not run":
-					fails = append(fails, p+" (not run)")
-				default:
-					gap := "no dual bound"
-					if r.Gap != nil {
-						gap = fmt.Sprintf("gap %.2g", *r.Gap)
-					}
-					fails = append(fails, fmt.Sprintf("%s (%s, %s)", p, r.Status, gap))
-				}
-			}
-			fmt.Fprintf(w, "- **%s, %s**: %d of %d not certified", label(m), fmtTol(tol), len(fails), t.ran(m, tol))
-			if len(fails) > 0 {
-				fmt.Fprintf(w, ": %s", strings.Join(fails, "; "))
+		fmt.Fprintf(w, "**%s**\n\n| data/loss | β = %s |\n|---|%s\n", label(m), strings.Join(cols, " | β = "), strings.Repeat("---|", len(cols)))
+		for _, row := range rows {
+			fmt.Fprintf(w, "| %s |", row)
+			for _, col := range cols {
+				fmt.Fprintf(w, " %s |", t.cell(row+"/β="+col, m))
 			}
 			fmt.Fprintln(w)
 		}
+		fmt.Fprintln(w)
 	}
-	fmt.Fprintln(w)
+}
+
+// splitProblem splits "data/loss/β=b" into "data/loss" and "b".
+func splitProblem(id string) (row, col string) {
+	row, col, _ = strings.Cut(id, "/β=")
+	return row, col
+}
+
+// cell is a grid cell: the certified times at each tolerance, loosest first, up to
+// the first failure.
+func (t *table) cell(problem, method string) string {
+	if !contains(t.problems, problem) {
+		return ""
+	}
+	var parts []string
+	for _, tol := range t.tols {
+		r := t.get(problem, method, tol)
+		switch {
+		case r == nil:
+			parts = append(parts, "·")
+		case r.Certified:
+			parts = append(parts, strings.TrimSuffix(fmtSeconds(t.secs(r)), " s"))
+			continue
+		case r.Status == "error":
+			parts = append(parts, "error")
+		case r.Status == "not run":
+			parts = append(parts, "·")
+		default:
+			gap := "∞"
+			if r.Gap != nil {
+				gap = fmt.Sprintf("%.2g", *r.Gap)
+			}
+			parts = append(parts, fmt.Sprintf("✗ %s %s", gap, stopAbbrev(r.Status)))
+		}
+		break
+	}
+	out := strings.Join(parts, " / ")
+	if len(parts) == len(t.tols) && !strings.ContainsAny(out, "✗·e") {
+		out += " s"
+	}
+	return out
+}
+
+func stopAbbrev(status string) string {
+	switch status {
+	case "iteration limit":
+		return "it"
+	case "time limit":
+		return "tl"
+	case "failure":
+		return "fail"
+	}
+	return status
 }
 
 // writeCvxopt writes the speed-up over cvxopt (cvxopt's certified time over the
