@@ -34,11 +34,11 @@ func handTable() *table {
 		rec("toy/squared/β=a", "adam", 0.01, 0.01, 10.05), rec("toy/squared/β=b", "adam", 0.01, 1, 20.1),
 		rec("toy/squared/β=c", "adam", 0.01, 2, 30.2), rec("toy/squared/β=d", "adam", 0.01, inf, 60),
 	}
-	recs[0].SecondsGap1e2 = num(0.02)       // a: 1e-2 after 0.02 s, Adam 0.01 s: ratio 2
-	recs[2].SecondsGap1e2 = num(0.25)       // b: 0.25 s against 1 s: 0.25
-	recs[4].SecondsGap1e2 = num(1)          // c: 1 s against 2 s: 0.5
+	recs[0].SecondsGap1e2 = num(0.02)                     // a: 1e-2 after 0.02 s, Adam 0.01 s: ratio 2
+	recs[2].SecondsGap1e2 = num(0.25)                     // b: 0.25 s against 1 s: 0.25
+	recs[4].SecondsGap1e2 = num(1)                        // c: 1 s against 2 s: 0.5
 	stale := rec("toy/squared/β=c", "admm", 1e-4, 99, 30) // an earlier measurement of c, overridden
-	stale.Threads = 2                       // and at another thread count
+	stale.Threads = 2                                     // and at another thread count
 	return newTable(append([]*record{stale}, recs...), ps, []string{"admm", "cvxopt", "adam"}, []float64{1e-6, 1e-4}, 0.01, 1)
 }
 
