@@ -11,8 +11,10 @@
 //	display.Update(id, w)           // … replaced in place (update_display_data)
 //	display.HTML(s); display.Markdown(s); display.Clear(wait)
 //
-// Outside a cell, Show, ShowID, HTML and Markdown print the text form to standard
-// output and Update and Clear do nothing.
+// Output goes to the cell running when it is published, also from a goroutine of an
+// earlier cell; published while no cell runs, it appears at the start of the next
+// cell. Outside a notebook (a plain Go program), Show, ShowID, HTML and Markdown
+// print the text form to standard output and Update and Clear do nothing.
 //
 // A type renders itself, without importing display, through any of the methods
 // HTML() string, Markdown() string, LaTeX() string, SVG() string, PNG() []byte,

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gocvx/gocvx/cellio"
 	"github.com/gocvx/gocvx/internal/cellrt"
 	"github.com/gocvx/gocvx/solver"
 )
@@ -30,9 +31,10 @@ const DefaultInterval = 250 * time.Millisecond
 //	res, err := solver.Solve(ctx, prob, &solver.Settings{Recorder: live}, &solver.ADMM{Rho: 1})
 //	live.Done(res)
 //
-// The display is created by the first Record, in the cell that runs then. Outside a
-// cell Live draws nothing, and Done prints the result's text form. After Done, the
-// same Live may record another solve into a new display.
+// The display is created by the first Record, in the cell that runs then (or, while
+// no cell runs, in the next cell; see Show). Outside a notebook Live draws nothing,
+// and Done prints the result's text form. After Done, the same Live may record
+// another solve into a new display.
 type Live struct {
 	// Label names the solve in the progress line; empty means "solve".
 	Label string
@@ -40,7 +42,7 @@ type Live struct {
 	Interval time.Duration
 
 	mu      sync.Mutex
-	sink    cellrt.Sink
+	sink    cellio.Output
 	id      string
 	history []solver.Iteration
 	last    time.Time // time of the last redraw
@@ -206,7 +208,8 @@ func SolveLive(ctx context.Context, prob *solver.Problem, settings *solver.Setti
 //
 // It redraws at most once per Interval, and always when the count reaches Total, so
 // the finished bar is left in the notebook even without Done. Add and Set are safe
-// for concurrent use. Outside a cell it draws nothing and Done prints the final line.
+// for concurrent use. Outside a notebook it draws nothing and Done prints the final
+// line.
 type Progress struct {
 	// Label is shown before the bar.
 	Label string
@@ -219,7 +222,7 @@ type Progress struct {
 	count  int
 	start  time.Time
 	last   time.Time
-	sink   cellrt.Sink
+	sink   cellio.Output
 	id     string
 	ended  bool
 	frames int

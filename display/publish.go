@@ -7,16 +7,23 @@ import (
 	"os"
 	"sync/atomic"
 
+	"github.com/gocvx/gocvx/cellio"
 	"github.com/gocvx/gocvx/internal/cellrt"
 )
 
 // The functions in this file are the only ones in display that publish: they send a
-// bundle to the running cell's output through cellrt, which the cell engine sets for
-// every cell, in the ZeroMQ kernel and in the headless runner alike.
+// bundle to the output that cellrt names, which the cell engine sets, in the ZeroMQ
+// kernel and in the headless runner alike.
 //
-// Outside a cell (a plain Go program, a test, a goroutine that outlives its cell) there
-// is no output to publish to: Show, ShowID, HTML and Markdown then print the text/plain
-// form to standard output, and Update and Clear do nothing.
+// Where output goes is decided when it is published, as ipykernel decides it: to the
+// cell that is running then, whichever cell started the goroutine that publishes (a
+// goroutine of an earlier cell, a Live or a Progress created in an earlier cell). What
+// is published while no cell runs is held by the cell engine, with the text printed
+// meanwhile and in its order, and shown at the start of the next cell.
+//
+// Outside any cell engine (a plain Go program, a test) there is no output to publish
+// to: Show, ShowID, HTML and Markdown then print the text/plain form to standard
+// output, and Update and Clear do nothing.
 
 // Show publishes the rendering of v (see Render) as display_data in the running cell's
 // output.
@@ -59,16 +66,16 @@ func publish(b Bundle, id string, update bool) {
 	publishTo(cellrt.Current(), b, id, update)
 }
 
-// publishTo sends b to the sink s, or prints its text when s is nil (and this is not
-// an update).
-func publishTo(s cellrt.Sink, b Bundle, id string, update bool) {
-	if s == nil {
+// publishTo sends b to out, or prints its text when out is nil (and this is not an
+// update).
+func publishTo(out cellio.Output, b Bundle, id string, update bool) {
+	if out == nil {
 		if !update {
 			fmt.Fprintln(os.Stdout, b.Data[MIMEText])
 		}
 		return
 	}
-	s.Display(b.Data, b.Metadata, id, update)
+	out.Display(b, id, update)
 }
 
 // idPrefix makes display IDs unique across kernel sessions, as front ends keep

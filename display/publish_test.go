@@ -17,21 +17,27 @@ type fakeSink struct {
 }
 
 type event struct {
-	kind     string // "display", "update" or "clear"
+	kind     string // "display", "update", "clear", "stdout" or "stderr"
 	data     map[string]any
 	metadata map[string]any
 	id       string
 	wait     bool
 }
 
-func (s *fakeSink) Display(data, metadata map[string]any, id string, update bool) {
+func (s *fakeSink) Display(b Bundle, id string, update bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	kind := "display"
 	if update {
 		kind = "update"
 	}
-	s.events = append(s.events, event{kind: kind, data: data, metadata: metadata, id: id})
+	s.events = append(s.events, event{kind: kind, data: b.Data, metadata: b.Metadata, id: id})
+}
+
+func (s *fakeSink) Stream(name, text string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.events = append(s.events, event{kind: name, data: map[string]any{MIMEText: text}})
 }
 
 func (s *fakeSink) Clear(wait bool) {

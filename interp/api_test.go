@@ -2,9 +2,15 @@ package interp
 
 import (
 	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gocvx/gocvx/cellio"
 )
 
 func newTestSession(t *testing.T, cells ...string) *Session {
@@ -15,7 +21,7 @@ func newTestSession(t *testing.T, cells ...string) *Session {
 	}
 	t.Cleanup(func() { s.Close() })
 	for i, c := range cells {
-		out := s.Execute(context.Background(), Cell{Code: c, Number: i + 1, Output: &recorder{}})
+		out := s.Execute(context.Background(), cellio.Cell{Code: c, Number: i + 1, Output: &recorder{}})
 		if out.Error != nil {
 			t.Fatalf("cell %d: %v", i+1, out.Error)
 		}
@@ -92,6 +98,40 @@ func TestComplete(t *testing.T) {
 	}
 }
 
+// TestCompleteOffersOnlyNamesThatExist checks that a bare identifier completes to
+// names that exist (declared by earlier cells or by the cell being written, in
+// scope, in packages, keywords and builtins), never to the fragment being typed
+// or to another name the cell uses without declaring it.
+func TestCompleteOffersOnlyNamesThatExist(t *testing.T) {
+	s := newTestSession(t)
+	for _, tc := range []struct {
+		code string
+		want []string // exactly
+	}{
+		{"appe", []string{"append"}},
+		{"x := appe", []string{"append"}},
+		{"unknownThing(1)\nunkn", []string{}},
+		{"total := 1\ntot", []string{"total"}},
+		{"a, bee := 1, 2\nbe", []string{"bee"}},
+		{"func f(count, step int) int { return cou", []string{"count"}},
+		{"func f(count, step int) int { return ste", []string{"step"}},
+		{"for idx := range 3 { id", []string{"idx"}},
+		{"for k, val := range m { va", []string{"val", "var"}},
+		{"var (\n\tlimit = 3\n)\nlimi", []string{"limit"}},
+		{"const answer = 42\nansw", []string{"answer"}},
+		{"type shape struct{}\nshap", []string{"shape"}},
+		{"func area() {}\nare", []string{"area"}},
+		{"import mth \"math\"\nmt", []string{"mth"}},
+		{"func (recv point) Norm() float64 { return rec", []string{"recover", "recv"}},
+		{"func pick[T any](items []T) T { return ite", []string{"items", "iter"}},
+	} {
+		c := s.Complete(tc.code, len([]rune(tc.code)))
+		if !slices.Equal(c.Matches, tc.want) {
+			t.Errorf("Complete(%q) = %q, want %q", tc.code, c.Matches, tc.want)
+		}
+	}
+}
+
 func TestInspect(t *testing.T) {
 	s := newTestSession(t, "// twice doubles n.\nfunc twice(n int) int { return 2 * n }\nr := 5")
 	for _, tc := range []struct{ code, want string }{
@@ -123,7 +163,7 @@ func TestConcurrentRequests(t *testing.T) {
 		defer close(done)
 		for i := 0; i < 3; i++ {
 			code := "for i := range 200000 { _ = i }\ntype item struct{ Name string; N int }\nnext := item{Name: \"b\"}\nnext"
-			if out := s.Execute(context.Background(), Cell{Code: code, Number: 10 + i, Output: &recorder{}}); out.Error != nil {
+			if out := s.Execute(context.Background(), cellio.Cell{Code: code, Number: 10 + i, Output: &recorder{}}); out.Error != nil {
 				t.Errorf("cell: %v", out.Error)
 			}
 		}
@@ -149,7 +189,11 @@ func TestConcurrentRequests(t *testing.T) {
 // TestGoroutinePanicBetweenCells: a goroutine that panics after its cell ended
 // is reported at the start of the next cell's output.
 func TestGoroutinePanicBetweenCells(t *testing.T) {
-	s := newTestSession(t, "go func() {\n\ttime.Sleep(10 * time.Millisecond)\n\tpanic(\"late\")\n}()")
+	// The goroutine panics only once the test says so, after its cell has ended
+	// (a fixed sleep raced with the end of the cell on a loaded machine).
+	const release = "GOCVX_TEST_PANIC_BETWEEN_CELLS"
+	s := newTestSession(t, "go func() {\n\tfor os.Getenv(\""+release+"\") == \"\" {\n\t\ttime.Sleep(time.Millisecond)\n\t}\n\tpanic(\"late\")\n}()")
+	t.Setenv(release, "1")
 	// Wait until the panic has been reported (held for the next cell).
 	for i := 0; ; i++ {
 		s.streams.mu.Lock()
@@ -164,7 +208,7 @@ func TestGoroutinePanicBetweenCells(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	rec := &recorder{}
-	out := s.Execute(context.Background(), Cell{Code: `"next"`, Number: 2, Output: rec})
+	out := s.Execute(context.Background(), cellio.Cell{Code: `"next"`, Number: 2, Output: rec})
 	if out.Error != nil {
 		t.Fatal(out.Error)
 	}
@@ -197,8 +241,8 @@ res, _ := solver.Solve(cell.Context(), prob, &solver.Settings{Patterns: 8, MaxIt
 // what is not one expression, and no record (a replay does not evaluate them again).
 func TestTransient(t *testing.T) {
 	s := newTestSession(t, "calls := 0\nfunc count() int { calls++; return calls }\nx := 21")
-	eval := func(code string) Outcome {
-		return s.Execute(context.Background(), Cell{Code: code, Number: 2, Output: &recorder{}, Transient: true})
+	eval := func(code string) cellio.Outcome {
+		return s.Execute(context.Background(), cellio.Cell{Code: code, Number: 2, Output: &recorder{}, Transient: true})
 	}
 	if out := eval("x * 2"); out.Error != nil || out.Value == nil || out.Value.Data["text/plain"] != "42" {
 		t.Fatalf("x * 2: %+v", out)
@@ -215,12 +259,62 @@ func TestTransient(t *testing.T) {
 	// interpreter: calls starts again from the first cell, and count() would make
 	// it 1 if the user expression had been recorded.
 	for i, code := range []string{"type T int", "type T string", "calls"} {
-		out := s.Execute(context.Background(), Cell{Code: code, Number: 3 + i, Output: &recorder{}})
+		out := s.Execute(context.Background(), cellio.Cell{Code: code, Number: 3 + i, Output: &recorder{}})
 		if out.Error != nil {
 			t.Fatalf("%q: %v", code, out.Error)
 		}
 		if code == "calls" && (out.Value == nil || out.Value.Data["text/plain"] != "0") {
 			t.Errorf("calls after a replay = %+v, want 0 (the user expression is not replayed)", out.Value)
 		}
+	}
+}
+
+// TestOutputBetweenCells checks where a goroutine's output goes when it is
+// produced while no cell runs: held, text and rich outputs in their order (an
+// update of a display ID once, the latest), and sent at the start of the next
+// cell, before that cell's own output. (During a later cell it goes to that cell:
+// see the corpus, goroutines.txtar.)
+func TestOutputBetweenCells(t *testing.T) {
+	dir := t.TempDir()
+	s := newTestSession(t, `dir := `+strconv.Quote(dir)+`
+go func() {
+	for {
+		if _, err := os.Stat(dir + "/go"); err == nil {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	fmt.Println("text between cells")
+	display.HTML("<b>between</b>")
+	id := display.ShowID("v1")
+	display.Update(id, "v2")
+	display.Update(id, "v3")
+	os.WriteFile(dir+"/done", nil, 0o600)
+}()`)
+	// No cell runs now: let the goroutine publish, and wait until it has.
+	if err := os.WriteFile(filepath.Join(dir, "go"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if _, err := os.Stat(filepath.Join(dir, "done")); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the goroutine did not publish within 20 s")
+		}
+	}
+	rec := &recorder{}
+	if out := s.Execute(context.Background(), cellio.Cell{Code: `fmt.Println("cell 2")`, Number: 2, Output: rec}); out.Error != nil {
+		t.Fatal(out.Error)
+	}
+	want := []string{
+		"stdout: text between cells\n",
+		"display text/html,text/plain: <b>between</b>\n",
+		"display id text/plain: v1\n",
+		"update id text/plain: v3\n",
+		"stdout: cell 2\n",
+	}
+	if !slices.Equal(rec.all, want) {
+		t.Errorf("cell 2 received %q\nwant %q", rec.all, want)
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/gocvx/gocvx/cellio"
 	"github.com/gocvx/gocvx/solver"
 	"github.com/gocvx/gocvx/solver/dataset"
 )
@@ -50,7 +51,7 @@ func benchSession(b *testing.B, cells ...string) *Session {
 	}
 	b.Cleanup(func() { s.Close() })
 	for i, c := range cells {
-		if out := s.Execute(context.Background(), Cell{Code: c, Number: i + 1, Output: &recorder{}}); out.Error != nil {
+		if out := s.Execute(context.Background(), cellio.Cell{Code: c, Number: i + 1, Output: &recorder{}}); out.Error != nil {
 			b.Fatalf("cell %d: %v", i+1, out.Error)
 		}
 	}
@@ -64,7 +65,7 @@ func BenchmarkExecuteTrivial(b *testing.B) {
 	b.ResetTimer()
 	defer reportCPU(b)()
 	for i := 0; i < b.N; i++ {
-		if out := s.Execute(context.Background(), Cell{Code: "x = x + 1", Number: i + 2, Output: &recorder{}}); out.Error != nil {
+		if out := s.Execute(context.Background(), cellio.Cell{Code: "x = x + 1", Number: i + 2, Output: &recorder{}}); out.Error != nil {
 			b.Fatal(out.Error)
 		}
 	}
@@ -82,7 +83,7 @@ func BenchmarkSolveCell(b *testing.B) {
 	b.ResetTimer()
 	defer reportCPU(b)()
 	for i := 0; i < b.N; i++ {
-		out := s.Execute(context.Background(), Cell{Code: "res, _ := solver.Solve(cell.Context(), prob, settings, &solver.ADMM{})", Number: i + 2, Output: &recorder{}})
+		out := s.Execute(context.Background(), cellio.Cell{Code: "res, _ := solver.Solve(cell.Context(), prob, settings, &solver.ADMM{})", Number: i + 2, Output: &recorder{}})
 		if out.Error != nil {
 			b.Fatal(out.Error)
 		}
@@ -115,7 +116,7 @@ func BenchmarkMulCell(b *testing.B) {
 	b.ResetTimer()
 	defer reportCPU(b)()
 	for i := 0; i < b.N; i++ {
-		if out := s.Execute(context.Background(), Cell{Code: "c.Mul(a, a); c.Mul(&c, a)", Number: i + 2, Output: &recorder{}}); out.Error != nil {
+		if out := s.Execute(context.Background(), cellio.Cell{Code: "c.Mul(a, a); c.Mul(&c, a)", Number: i + 2, Output: &recorder{}}); out.Error != nil {
 			b.Fatal(out.Error)
 		}
 	}
@@ -156,7 +157,7 @@ func BenchmarkReplay(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		// Alternate two definitions so that each iteration changes the type.
 		def := fmt.Sprintf("type point struct{ X, Y float64; tag%d int }", i%2)
-		out := s.Execute(context.Background(), Cell{Code: def, Number: 100 + i, Output: &recorder{}})
+		out := s.Execute(context.Background(), cellio.Cell{Code: def, Number: 100 + i, Output: &recorder{}})
 		if out.Error != nil {
 			b.Fatal(out.Error)
 		}
@@ -178,5 +179,38 @@ func BenchmarkComplete(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkCallsInCell is a cell calling an interpreted function 10 000 times in
+// a loop (per op): a leaf that only computes (sq), which keeps no frame position,
+// and one that indexes a slice (at), which can fail and so keeps its frame's
+// position (a local and a deferred call per call; see rewrite_frames.go).
+func BenchmarkCallsInCell(b *testing.B) {
+	s := benchSession(b, "func sq(x int) int { return x * x }\nfunc at(xs []int, i int) int { return xs[i%len(xs)] }\nxs := []int{1, 2, 3}")
+	for _, call := range []string{"sq(i)", "at(xs, i)"} {
+		b.Run(strings.TrimSuffix(call[:strings.IndexByte(call, '(')], "("), func(b *testing.B) {
+			defer reportCPU(b)()
+			for i := 0; i < b.N; i++ {
+				out := s.Execute(context.Background(), cellio.Cell{Code: "t := 0\nfor i := 0; i < 10000; i++ {\n\tt += " + call + "\n}", Number: i + 2, Output: &recorder{}})
+				if out.Error != nil {
+					b.Fatal(out.Error)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkLoopInCell is a cell's loop of 10 000 iterations of arithmetic (per
+// op); each statement sets its frame's position.
+func BenchmarkLoopInCell(b *testing.B) {
+	s := benchSession(b, "x := 0")
+	b.ResetTimer()
+	defer reportCPU(b)()
+	for i := 0; i < b.N; i++ {
+		out := s.Execute(context.Background(), cellio.Cell{Code: "t := 0\nfor i := 0; i < 10000; i++ {\n\tt += i * i\n\tt %= 1000003\n}", Number: i + 2, Output: &recorder{}})
+		if out.Error != nil {
+			b.Fatal(out.Error)
+		}
 	}
 }

@@ -6,9 +6,7 @@ import (
 	"go/parser"
 	"go/token"
 	"go/types"
-	"path"
 	"sort"
-	"strconv"
 	"strings"
 )
 
@@ -76,6 +74,7 @@ func (pc *parsedCell) renderNode(n ast.Node, edits []edit) string {
 type compiler struct {
 	fset     *token.FileSet
 	importer *symbolImporter
+	sources  *cellModules // packages from source, nil for none
 	prog     *program
 	temp     []*token.File // files parsed for one check (hoistFile), see dropTemp
 }
@@ -119,7 +118,12 @@ func docText(g *ast.CommentGroup) string {
 	return g.Text()
 }
 
-// compile type-checks pc against the program and produces what yaegi runs.
+// compile type-checks pc against the program and produces what yaegi runs, in
+// four steps: the cell's declarations (declarations), a first check of its
+// statements as a function body to learn the types of its top-level variables,
+// which are then hoisted to package variables (hoistVars), a second check of the
+// program as yaegi will run it, and the generation of the interpreter's source
+// (generate).
 func (cc *compiler) compile(pc *parsedCell) (*compiled, error) {
 	defer cc.dropTemp()
 	c := &compiled{pc: pc, prog: cc.prog.clone(), hidden: map[string]bool{}}
@@ -129,68 +133,7 @@ func (cc *compiler) compile(pc *parsedCell) (*compiled, error) {
 	if err := cc.addImports(c); err != nil {
 		return nil, err
 	}
-
-	// The cell's declarations.
-	var typeConst []ast.Stmt // type and const declarations, moved to package level
-	var stmts []ast.Stmt     // what runs in the cell function
-	for _, s := range pc.stmts {
-		if ds, ok := s.(*ast.DeclStmt); ok {
-			if gd := ds.Decl.(*ast.GenDecl); gd.Tok == token.TYPE || gd.Tok == token.CONST {
-				typeConst = append(typeConst, s)
-				continue
-			}
-		}
-		stmts = append(stmts, s)
-	}
-	for _, s := range typeConst {
-		gd := s.(*ast.DeclStmt).Decl.(*ast.GenDecl)
-		if gd.Tok == token.CONST {
-			d := &declaration{kind: kindConst, cell: pc, node: gd, src: pc.text(gd.Pos(), gd.End()), doc: docText(gd.Doc)}
-			for _, sp := range gd.Specs {
-				for _, n := range sp.(*ast.ValueSpec).Names {
-					if n.Name != "_" {
-						d.names = append(d.names, n.Name)
-					}
-				}
-			}
-			d.text = pc.renderNode(gd, nil)
-			c.newDecls = append(c.newDecls, d)
-			continue
-		}
-		for _, sp := range gd.Specs {
-			ts := sp.(*ast.TypeSpec)
-			src := "type " + pc.text(ts.Pos(), ts.End())
-			doc := docText(ts.Doc)
-			if doc == "" && len(gd.Specs) == 1 {
-				doc = docText(gd.Doc)
-			}
-			d := &declaration{kind: kindType, names: []string{ts.Name.Name}, cell: pc, node: ts, src: src, doc: doc}
-			d.text = "type " + pc.renderNode(ts, nil)
-			c.newDecls = append(c.newDecls, d)
-		}
-	}
-	for _, fd := range pc.funcs {
-		d := &declaration{cell: pc, node: fd, src: pc.text(fd.Pos(), fd.End()), doc: docText(fd.Doc)}
-		if fd.Doc == nil {
-			d.doc = docText(cc.commentBefore(pc, fd.Pos()))
-		}
-		switch {
-		case fd.Recv != nil:
-			d.kind = kindMethod
-			d.names = []string{receiverName(fd) + "." + fd.Name.Name}
-		case fd.Type.TypeParams != nil || fd.Name.Name == "init" || fd.Body == nil:
-			d.kind = kindGeneric
-			d.names = []string{fd.Name.Name}
-			if fd.Name.Name == "init" {
-				d.names = []string{fmt.Sprintf("init·%d·%d", pc.num, fd.Pos())}
-			}
-		default:
-			d.kind = kindFunc
-			d.names = []string{fd.Name.Name}
-			d.sig = pc.text(fd.Type.Params.Pos(), fd.Type.End())
-		}
-		c.newDecls = append(c.newDecls, d)
-	}
+	typeConst, stmts := cc.declarations(c)
 
 	// Names the cell declares replace earlier declarations and variables.
 	declared := map[string]bool{}
@@ -261,12 +204,87 @@ func (cc *compiler) compile(pc *parsedCell) (*compiled, error) {
 	if usesRetyped(c, info2, cc.fset) {
 		c.replay = true
 	}
+	if err := generate(c, stmts, hoist); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
 
-	// Generate the interpreter's source.
-	g := &generator{c: c, pc: pc, info: info2, hoist: hoist}
+// declarations records the cell's declarations in c.newDecls: its types and
+// constants, which move to package level (typeConst), and its functions and
+// methods. The other statements are what runs in the cell function (stmts).
+func (cc *compiler) declarations(c *compiled) (typeConst, stmts []ast.Stmt) {
+	pc := c.pc
+	for _, s := range pc.stmts {
+		if ds, ok := s.(*ast.DeclStmt); ok {
+			if gd := ds.Decl.(*ast.GenDecl); gd.Tok == token.TYPE || gd.Tok == token.CONST {
+				typeConst = append(typeConst, s)
+				continue
+			}
+		}
+		stmts = append(stmts, s)
+	}
+	for _, s := range typeConst {
+		gd := s.(*ast.DeclStmt).Decl.(*ast.GenDecl)
+		if gd.Tok == token.CONST {
+			d := &declaration{kind: kindConst, cell: pc, node: gd, src: pc.text(gd.Pos(), gd.End()), doc: docText(gd.Doc)}
+			for _, sp := range gd.Specs {
+				for _, n := range sp.(*ast.ValueSpec).Names {
+					if n.Name != "_" {
+						d.names = append(d.names, n.Name)
+					}
+				}
+			}
+			d.text = pc.renderNode(gd, nil)
+			c.newDecls = append(c.newDecls, d)
+			continue
+		}
+		for _, sp := range gd.Specs {
+			ts := sp.(*ast.TypeSpec)
+			src := "type " + pc.text(ts.Pos(), ts.End())
+			doc := docText(ts.Doc)
+			if doc == "" && len(gd.Specs) == 1 {
+				doc = docText(gd.Doc)
+			}
+			d := &declaration{kind: kindType, names: []string{ts.Name.Name}, cell: pc, node: ts, src: src, doc: doc}
+			d.text = "type " + pc.renderNode(ts, nil)
+			c.newDecls = append(c.newDecls, d)
+		}
+	}
+	for _, fd := range pc.funcs {
+		d := &declaration{cell: pc, node: fd, src: pc.text(fd.Pos(), fd.End()), doc: docText(fd.Doc)}
+		if fd.Doc == nil {
+			d.doc = docText(cc.commentBefore(pc, fd.Pos()))
+		}
+		switch {
+		case fd.Recv != nil:
+			d.kind = kindMethod
+			d.names = []string{receiverName(fd) + "." + fd.Name.Name}
+		case fd.Type.TypeParams != nil || fd.Name.Name == "init" || fd.Body == nil:
+			d.kind = kindGeneric
+			d.names = []string{fd.Name.Name}
+			if fd.Name.Name == "init" {
+				d.names = []string{fmt.Sprintf("init·%d·%d", pc.num, fd.Pos())}
+			}
+		default:
+			d.kind = kindFunc
+			d.names = []string{fd.Name.Name}
+			d.sig = pc.text(fd.Type.Params.Pos(), fd.Type.End())
+		}
+		c.newDecls = append(c.newDecls, d)
+	}
+	return typeConst, stmts
+}
+
+// generate writes the interpreter's source of the checked cell: the text of each
+// declaration, the cell function's body, and the function declarations that the
+// cell function assigns (see gen.go and rewrite*.go).
+func generate(c *compiled, stmts []ast.Stmt, hoist map[*ast.Ident]bool) error {
+	pc := c.pc
+	g := &generator{c: c, pc: pc, info: c.info, hoist: hoist}
 	g.collectEdits(stmts)
 	if len(g.errs) > 0 {
-		return nil, &compileError{dedupe(g.errs)}
+		return &compileError{dedupe(g.errs)}
 	}
 	for _, d := range c.newDecls {
 		g.declText(d)
@@ -287,7 +305,7 @@ func (cc *compiler) compile(pc *parsedCell) (*compiled, error) {
 		}
 	}
 	c.funcs = fb.String()
-	return c, nil
+	return nil
 }
 
 // commentBefore returns the comment group of the cell's statement file that ends
@@ -312,124 +330,6 @@ func newInfo() *types.Info {
 		Scopes:     map[ast.Node]*types.Scope{},
 		Selections: map[*ast.SelectorExpr]*types.Selection{},
 	}
-}
-
-// addImports adds the cell's explicit imports and the packages it uses by their
-// usual names without importing them (as goimports would).
-func (cc *compiler) addImports(c *compiled) error {
-	pc, q := c.pc, c.prog
-	var msgs []string
-	for _, is := range pc.imports {
-		p, _ := strconv.Unquote(is.Path.Value)
-		if !cc.importer.has(p) {
-			msgs = append(msgs, fmt.Sprintf("%s: package %s is not available: cells can import the standard library, gonum, gonum/plot and gocvx packages", cc.fset.Position(is.Path.Pos()), p))
-			continue
-		}
-		name := cc.importer.name(p)
-		if is.Name != nil {
-			name = is.Name.Name
-		}
-		switch name {
-		case "_":
-			continue
-		case ".":
-			msgs = append(msgs, fmt.Sprintf("%s: dot imports are not supported in cells; import %q and qualify its names", cc.fset.Position(is.Pos()), p))
-			continue
-		}
-		if old, ok := q.imports[name]; ok && old != p {
-			msgs = append(msgs, fmt.Sprintf("%s: %s already names package %q in this notebook; import %q under another name (import x %q)", cc.fset.Position(is.Pos()), name, old, p, p))
-			continue
-		}
-		if d := q.decls[name]; d != nil && d.cell.num != pc.num {
-			delete(q.decls, name)
-		}
-		q.imports[name] = p
-	}
-	if len(msgs) > 0 {
-		return &compileError{msgs}
-	}
-	// Auto-import: a selector x.Y whose x is not declared anywhere and is the
-	// usual name of an available package.
-	local := map[string]bool{}
-	for _, s := range pc.stmts {
-		for _, n := range topLevelDefs([]ast.Stmt{s}) {
-			local[n] = true
-		}
-		if ds, ok := s.(*ast.DeclStmt); ok {
-			for _, sp := range ds.Decl.(*ast.GenDecl).Specs {
-				switch sp := sp.(type) {
-				case *ast.TypeSpec:
-					local[sp.Name.Name] = true
-				case *ast.ValueSpec:
-					for _, n := range sp.Names {
-						local[n.Name] = true
-					}
-				}
-			}
-		}
-	}
-	for _, fd := range pc.funcs {
-		if fd.Recv == nil {
-			local[fd.Name.Name] = true
-		}
-	}
-	visit := func(n ast.Node) bool {
-		se, ok := n.(*ast.SelectorExpr)
-		if !ok {
-			return true
-		}
-		id, ok := se.X.(*ast.Ident)
-		if !ok {
-			return true
-		}
-		name := id.Name
-		if _, ok := q.imports[name]; ok || local[name] || q.decls[name] != nil || q.vars[name] != nil {
-			return true
-		}
-		if p := autoImportPath(name, cc.importer); p != "" {
-			q.imports[name] = p
-		}
-		return true
-	}
-	ast.Inspect(pc.stmtFile, visit)
-	ast.Inspect(pc.declFile, visit)
-	return nil
-}
-
-// topLevelDefs returns the names that := and var statements define at the top
-// level of a cell.
-func topLevelDefs(stmts []ast.Stmt) []string {
-	var out []string
-	for _, s := range stmts {
-		for _, id := range definedIdents(s) {
-			if id.Name != "_" {
-				out = append(out, id.Name)
-			}
-		}
-	}
-	return out
-}
-
-// definedIdents returns the identifiers a top-level statement may define.
-func definedIdents(s ast.Stmt) []*ast.Ident {
-	var out []*ast.Ident
-	switch s := s.(type) {
-	case *ast.AssignStmt:
-		if s.Tok == token.DEFINE {
-			for _, l := range s.Lhs {
-				if id, ok := l.(*ast.Ident); ok {
-					out = append(out, id)
-				}
-			}
-		}
-	case *ast.DeclStmt:
-		if gd := s.Decl.(*ast.GenDecl); gd.Tok == token.VAR {
-			for _, sp := range gd.Specs {
-				out = append(out, sp.(*ast.ValueSpec).Names...)
-			}
-		}
-	}
-	return out
 }
 
 // removeReplaced removes from the program what the cell's names replace.
@@ -660,7 +560,7 @@ func (cc *compiler) check(files []*ast.File, info *types.Info) (errs []types.Err
 		}
 	}()
 	conf := types.Config{
-		Importer:  cc.importer,
+		Importer:  cc.typesImporter(),
 		GoVersion: "go1.26",
 		Error: func(err error) {
 			if te, ok := err.(types.Error); ok {
@@ -750,229 +650,3 @@ func dedupe(msgs []string) []string {
 	}
 	return out
 }
-
-// hoistVars decides which variables defined at the cell's top level become
-// package variables (hoist) and which stay local to the cell function (local:
-// those whose type cannot be named outside the cell). A statement's new
-// variables are hoisted all or none, since it stays a := or becomes a plain
-// assignment as a whole; the variables it redeclares (the err of a second
-// "b, err :=") are assigned, as in Go, whether hoisted or not.
-func (cc *compiler) hoistVars(c *compiled, stmts []ast.Stmt, info *types.Info) (hoist, local map[*ast.Ident]bool, err error) {
-	pc := c.pc
-	hoist, local = map[*ast.Ident]bool{}, map[*ast.Ident]bool{}
-	hoistedObj := map[types.Object]bool{}
-	var msgs []string
-	for _, s := range stmts {
-		type def struct {
-			id   *ast.Ident
-			obj  *types.Var
-			text string
-		}
-		var defs []def
-		var reused []*ast.Ident // redeclared by a :=, so assigned
-		unnamed := ""
-		for _, id := range definedIdents(s) {
-			if id.Name == "_" {
-				continue
-			}
-			obj, _ := info.Defs[id].(*types.Var)
-			if obj == nil {
-				if as, ok := s.(*ast.AssignStmt); ok && as.Tok == token.DEFINE {
-					reused = append(reused, id)
-				}
-				continue
-			}
-			text, ok := typeText(obj.Type(), func(p *types.Package) string { return p.Name() })
-			if !ok && unnamed == "" {
-				unnamed = id.Name
-			}
-			defs = append(defs, def{id, obj, text})
-		}
-		if unnamed != "" {
-			for _, d := range defs {
-				local[d.id] = true
-				why := "its type cannot be named"
-				if d.id.Name != unnamed {
-					why = "it is defined together with " + unnamed + ", whose type cannot be named"
-				}
-				c.notes = append(c.notes, fmt.Sprintf("note: %s (%s) is local to %s: %s, so later cells cannot see it\n", d.id.Name, d.obj.Type(), pc.name, why))
-			}
-			for _, id := range reused {
-				if hoistedObj[info.Uses[id]] {
-					// The := stays one and would declare a local of that
-					// name, which the notebook's variable must not become.
-					msgs = append(msgs, fmt.Sprintf("%s: %s is a variable of the notebook, which this := cannot assign since %s stays local to the cell (its type cannot be named): define %s in a statement of its own", cc.fset.Position(id.Pos()), id.Name, unnamed, unnamed))
-				}
-			}
-			continue
-		}
-		for _, d := range defs {
-			hoist[d.id] = true
-			hoistedObj[d.obj] = true
-			hv := &hoistedVar{name: d.id.Name, typ: d.obj.Type(), typeText: d.text, cell: pc.num, node: s, src: pc.text(s.Pos(), s.End()), pc: pc}
-			c.newVars = append(c.newVars, hv)
-		}
-	}
-	// A statement of the cell that uses an earlier cell's variable that the
-	// cell then defines anew: it is one package variable, so it keeps one type.
-	byName := map[string]*hoistedVar{}
-	for _, hv := range c.newVars {
-		if byName[hv.name] == nil {
-			byName[hv.name] = hv
-		}
-	}
-	firstDef := map[string]*ast.Ident{}
-	for id := range hoist {
-		if f := firstDef[id.Name]; f == nil || id.Pos() < f.Pos() {
-			firstDef[id.Name] = id
-		}
-	}
-	var uses []*ast.Ident
-	for id, obj := range info.Uses {
-		v, ok := obj.(*types.Var)
-		if !ok || v.Pkg() == nil || v.Pkg().Name() != cellPackage || v.Parent() != v.Pkg().Scope() {
-			continue
-		}
-		hv, old := byName[id.Name], cc.prog.vars[id.Name]
-		if hv == nil || old == nil || old.typeText == hv.typeText || cc.fset.Position(id.Pos()).Filename != pc.name {
-			continue
-		}
-		uses = append(uses, id)
-	}
-	sort.Slice(uses, func(i, j int) bool { return uses[i].Pos() < uses[j].Pos() })
-	for _, id := range uses {
-		hv, old := byName[id.Name], cc.prog.vars[id.Name]
-		msgs = append(msgs, fmt.Sprintf("%s: %s here is the notebook's %s (%s), which this cell then defines anew with type %s at %s: a notebook variable has one type at a time; use another name for one of them", cc.fset.Position(id.Pos()), id.Name, id.Name, old.typeText, hv.typeText, cc.fset.Position(firstDef[id.Name].Pos())))
-	}
-	if len(msgs) > 0 {
-		return nil, nil, &compileError{dedupe(msgs)}
-	}
-	return hoist, local, nil
-}
-
-// hoistStmt turns a top-level definition into an assignment to the hoisted
-// package variables (for the second check; the source edits do the same),
-// unless it defines a variable that stays local.
-func hoistStmt(s ast.Stmt, local map[*ast.Ident]bool) {
-	as, ok := s.(*ast.AssignStmt)
-	if !ok || as.Tok != token.DEFINE {
-		return
-	}
-	for _, l := range as.Lhs {
-		if id, ok := l.(*ast.Ident); ok && local[id] {
-			return
-		}
-	}
-	as.Tok = token.ASSIGN
-}
-
-// stmtsForCheck replaces top-level var declarations of hoisted variables by
-// assignments of their initial values.
-func stmtsForCheck(stmts []ast.Stmt, hoist map[*ast.Ident]bool) []ast.Stmt {
-	var out []ast.Stmt
-	for _, s := range stmts {
-		ds, ok := s.(*ast.DeclStmt)
-		if !ok {
-			out = append(out, s)
-			continue
-		}
-		gd := ds.Decl.(*ast.GenDecl)
-		var keep []ast.Spec
-		for _, sp := range gd.Specs {
-			vs := sp.(*ast.ValueSpec)
-			if len(vs.Names) == 0 || !hoist[vs.Names[0]] {
-				keep = append(keep, vs)
-				continue
-			}
-			if len(vs.Values) > 0 {
-				lhs := make([]ast.Expr, len(vs.Names))
-				for i, n := range vs.Names {
-					lhs[i] = n
-				}
-				out = append(out, &ast.AssignStmt{Lhs: lhs, TokPos: vs.Names[0].End(), Tok: token.ASSIGN, Rhs: vs.Values})
-			}
-		}
-		if len(keep) > 0 {
-			cp := *gd
-			cp.Specs = keep
-			out = append(out, &ast.DeclStmt{Decl: &cp})
-		}
-	}
-	return out
-}
-
-// autoImportPath returns the path of the available package usually imported
-// under name, or "".
-func autoImportPath(name string, im *symbolImporter) string {
-	if p, ok := preferredImports[name]; ok {
-		if im.has(p) {
-			return p
-		}
-	}
-	return im.byName(name)
-}
-
-// preferredImports settles names that several available packages share.
-var preferredImports = map[string]string{
-	"rand":     "math/rand",
-	"template": "text/template",
-	"draw":     "gonum.org/v1/plot/vg/draw",
-	"scanner":  "text/scanner",
-	"constant": "go/constant",
-	"pprof":    "runtime/pprof",
-	"big":      "math/big",
-	"json":     "encoding/json",
-	"cell":     "github.com/gocvx/gocvx/cell",
-	"solver":   "github.com/gocvx/gocvx/solver",
-	"display":  "github.com/gocvx/gocvx/display",
-	"dataset":  "github.com/gocvx/gocvx/solver/dataset",
-	"plot":     "gonum.org/v1/plot",
-	"mat":      "gonum.org/v1/gonum/mat",
-	"stat":     "gonum.org/v1/gonum/stat",
-	"floats":   "gonum.org/v1/gonum/floats",
-	"optimize": "gonum.org/v1/gonum/optimize",
-	"distuv":   "gonum.org/v1/gonum/stat/distuv",
-	"plotter":  "gonum.org/v1/plot/plotter",
-	"vg":       "gonum.org/v1/plot/vg",
-	"plotutil": "gonum.org/v1/plot/plotutil",
-	"vgimg":    "gonum.org/v1/plot/vg/vgimg",
-	"vgsvg":    "gonum.org/v1/plot/vg/vgsvg",
-}
-
-func (im *symbolImporter) has(p string) bool {
-	if _, ok := im.tables[p]; ok {
-		return true
-	}
-	return sourcePackageNames[p] != ""
-}
-
-func (im *symbolImporter) name(p string) string {
-	if n := sourcePackageNames[p]; n != "" {
-		return n
-	}
-	if n := im.names[p]; n != "" {
-		return n
-	}
-	return guessPackageName(p)
-}
-
-// byName returns the path of the shortest available package named name.
-func (im *symbolImporter) byName(name string) string {
-	best := ""
-	for p, n := range sourcePackageNames {
-		if n == name && (best == "" || len(p) < len(best)) {
-			best = p
-		}
-	}
-	if best != "" {
-		return best
-	}
-	for p, n := range im.names {
-		if n == name && !strings.Contains(p, "internal") && (best == "" || len(p) < len(best) || len(p) == len(best) && p < best) {
-			best = p
-		}
-	}
-	return best
-}
-
-var _ = path.Base

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/gocvx/gocvx/cellio"
 )
 
 // Complete returns the completions of the identifier before the cursor: package
@@ -16,7 +18,11 @@ import (
 // builtins, and after a dot the fields and methods of the expression's type (for
 // a variable of an earlier cell or of the cell being written). Cursor, Start and
 // End count Unicode code points. It is safe to call while a cell runs.
-func (s *Session) Complete(code string, cursor int) Completion {
+func (s *Session) Complete(code string, cursor int) cellio.Completion {
+	if c, ok := magicCompletion(code, cursor); ok {
+		return c
+	}
+	code = goPart(code)
 	at := byteOffset(code, cursor)
 	start := identStart(code, at)
 	prefix := code[start:at]
@@ -44,7 +50,7 @@ func (s *Session) Complete(code string, cursor int) Completion {
 	if matches == nil {
 		matches = []string{}
 	}
-	return Completion{
+	return cellio.Completion{
 		Matches:  matches,
 		Start:    runeCount(code, start),
 		End:      cursor,
@@ -171,14 +177,148 @@ func (s *Session) nameCandidates(code string) []candidate {
 		out = append(out, candidate{name, "instance"})
 	}
 	s.mu.RUnlock()
-	// Names of the cell being written.
-	toks := scanCell(code)
-	for _, t := range toks {
-		if t.tok == token.IDENT {
-			out = append(out, candidate{t.lit, "instance"})
-		}
+	// Names the cell being written declares (not every identifier it uses: the
+	// one being typed, or a name not declared yet, is no completion).
+	for _, n := range declaredNames(scanCell(code)) {
+		out = append(out, candidate{n, "instance"})
 	}
 	return out
+}
+
+// declaredNames returns the names that the tokens of a cell, complete or not,
+// declare: the left side of :=, names after var, const, type and func (and in
+// their parenthesized groups), named parameters and results, and import names.
+func declaredNames(toks []scanTok) []string {
+	var names []string
+	at := func(i int) token.Token {
+		if i < 0 || i >= len(toks) {
+			return token.ILLEGAL
+		}
+		return toks[i].tok
+	}
+	for i, t := range toks {
+		switch t.tok {
+		case token.DEFINE:
+			// a, b := …: identifiers separated by commas before :=.
+			for j := i - 1; at(j) == token.IDENT; j -= 2 {
+				names = append(names, toks[j].lit)
+				if at(j-1) != token.COMMA {
+					break
+				}
+			}
+		case token.VAR, token.CONST, token.TYPE:
+			if at(i+1) == token.IDENT {
+				names = append(names, identList(toks, i+1)...)
+				continue
+			}
+			if at(i+1) != token.LPAREN {
+				continue
+			}
+			// A group: the names that start its lines.
+			for j := i + 2; j < len(toks) && toks[j].tok != token.RPAREN; j++ {
+				if toks[j].tok == token.IDENT && (at(j-1) == token.LPAREN || at(j-1) == token.SEMICOLON) {
+					names = append(names, identList(toks, j)...)
+				}
+			}
+		case token.IMPORT:
+			if at(i+1) == token.IDENT && at(i+2) == token.STRING {
+				names = append(names, toks[i+1].lit)
+			}
+		case token.FUNC:
+			j := i + 1
+			if at(j) == token.LPAREN { // a receiver
+				names = append(names, paramNames(toks, j)...)
+				j = skipGroup(toks, j)
+			}
+			if at(j) == token.IDENT {
+				if j == i+1 {
+					names = append(names, toks[j].lit)
+				}
+				j++
+			}
+			if at(j) == token.LBRACK { // type parameters
+				j = skipGroup(toks, j)
+			}
+			// Parameters, then results when parenthesized.
+			for k := 0; k < 2 && at(j) == token.LPAREN; k++ {
+				names = append(names, paramNames(toks, j)...)
+				j = skipGroup(toks, j)
+			}
+		}
+	}
+	return names
+}
+
+// identList returns the identifiers of the list "a, b, c" starting at toks[i].
+func identList(toks []scanTok, i int) []string {
+	var names []string
+	for ; i < len(toks) && toks[i].tok == token.IDENT; i += 2 {
+		names = append(names, toks[i].lit)
+		if i+1 >= len(toks) || toks[i+1].tok != token.COMMA {
+			break
+		}
+	}
+	return names
+}
+
+// skipGroup returns the index after the parenthesized group opening at toks[i]
+// (the end of toks if it is not closed).
+func skipGroup(toks []scanTok, i int) int {
+	depth := 0
+	for ; i < len(toks); i++ {
+		switch toks[i].tok {
+		case token.LPAREN, token.LBRACK, token.LBRACE:
+			depth++
+		case token.RPAREN, token.RBRACK, token.RBRACE:
+			depth--
+			if depth == 0 {
+				return i + 1
+			}
+		}
+	}
+	return i
+}
+
+// paramNames returns the names of the parameter list opening at toks[i]: the
+// first identifier of each comma-separated entry when some entry is a name
+// followed by a type ("a, b int"), none when the entries are types only.
+func paramNames(toks []scanTok, i int) []string {
+	end := skipGroup(toks, i)
+	var entries [][]scanTok
+	var cur []scanTok
+	depth := 0
+	for _, t := range toks[i+1 : max(end-1, i+1)] {
+		switch t.tok {
+		case token.LPAREN, token.LBRACK, token.LBRACE:
+			depth++
+		case token.RPAREN, token.RBRACK, token.RBRACE:
+			depth--
+		case token.COMMA:
+			if depth == 0 {
+				entries = append(entries, cur)
+				cur = nil
+				continue
+			}
+		}
+		cur = append(cur, t)
+	}
+	entries = append(entries, cur)
+	named := false
+	for _, e := range entries {
+		if len(e) >= 2 && e[0].tok == token.IDENT && e[1].tok != token.PERIOD {
+			named = true
+		}
+	}
+	if !named {
+		return nil
+	}
+	var names []string
+	for _, e := range entries {
+		if len(e) > 0 && e[0].tok == token.IDENT {
+			names = append(names, e[0].lit)
+		}
+	}
+	return names
 }
 
 // memberCandidates lists the members of base: a package's exports, or the
@@ -216,7 +356,7 @@ func declaresName(code, name string) bool {
 }
 
 func (s *Session) packageMembers(p string) []candidate {
-	pkg, err := s.importer.Import(p)
+	pkg, err := s.modules.tree.im.Import(p) // a package from source, or a compiled one
 	if err != nil || pkg == nil {
 		return nil
 	}

@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/tools/txtar"
 
+	"github.com/gocvx/gocvx/cellio"
 	"github.com/gocvx/gocvx/display"
 )
 
@@ -26,6 +27,9 @@ import (
 //	-- nocapture --             (before the case's first cell) run the case's
 //	                            session without Options.CaptureOutput
 //	-- cell --                  a cell's code; options: "-- cell interrupt=200ms --",
+//	                            "after=TEXT" (the interrupt's delay starts once the
+//	                            cell's stdout contains TEXT, so that a loaded machine
+//	                            cannot interrupt before the cell got there),
 //	                            "abandon=300ms" (how long an interrupted cell has to stop)
 //	-- stdin --                 lines the cell reads (Input); absent: end of file
 //	-- stdout -- / -- stderr -- everything the cell printed to that stream
@@ -37,6 +41,7 @@ import (
 //	-- error --                 "Name: Value" of the cell's error
 //	-- error~ --                the same, as a regular expression
 //	-- traceback --             lines that the traceback contains, in order
+//	-- frames --                the traceback's frames, exactly (its lines after the first)
 //	-- display --               the rich outputs, one line each (see eventLine)
 //	-- page --                  text that the pager payload's text/plain contains
 //	-- events --                streams (by line) and rich outputs, in their order
@@ -220,11 +225,7 @@ func (l *lines) ReadLine(prompt string, password bool) (string, error) {
 }
 
 func TestCorpus(t *testing.T) {
-	cases := loadCorpus(t)
-	if testing.Short() && len(cases) > 40 {
-		t.Logf("%d cases", len(cases))
-	}
-	for _, c := range cases {
+	for _, c := range loadCorpus(t) {
 		t.Run(c.file+"/"+c.name, func(t *testing.T) {
 			for _, msg := range runCase(c) {
 				t.Error(msg)
@@ -250,13 +251,13 @@ func runCase(c *corpusCase) (fails []string) {
 		rec := &recorder{}
 		ctx, cancel := context.WithCancel(context.Background())
 		if cell.interrupt > 0 {
-			time.AfterFunc(cell.interrupt, cancel)
+			interruptAfter(ctx, rec, cell.opts["after"], cell.interrupt, cancel)
 		}
 		s.abandonAfter = abandonAfter
 		if cell.abandon > 0 {
 			s.abandonAfter = cell.abandon
 		}
-		cl := Cell{Code: cell.code, Number: i + 1, Output: rec}
+		cl := cellio.Cell{Code: cell.code, Number: i + 1, Output: rec}
 		if cell.hasStdin {
 			in := lines(append([]string(nil), cell.stdin...))
 			cl.Input = &in
@@ -269,7 +270,34 @@ func runCase(c *corpusCase) (fails []string) {
 	return fails
 }
 
-func checkCell(n int, cell *expectCell, rec *recorder, out Outcome) []string {
+// interruptAfter calls cancel delay after the cell's stdout first contains
+// text (at once when text is empty). It gives up when ctx ends first.
+func interruptAfter(ctx context.Context, rec *recorder, text string, delay time.Duration, cancel func()) {
+	if text == "" {
+		time.AfterFunc(delay, cancel)
+		return
+	}
+	go func() {
+		tick := time.NewTicker(5 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			rec.mu.Lock()
+			seen := strings.Contains(rec.stdout.String(), text)
+			rec.mu.Unlock()
+			if seen {
+				time.AfterFunc(delay, cancel)
+				return
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+}
+
+func checkCell(n int, cell *expectCell, rec *recorder, out cellio.Outcome) []string {
 	var fails []string
 	fail := func(format string, args ...any) {
 		msg := fmt.Sprintf(format, args...)
@@ -367,6 +395,17 @@ func checkCell(n int, cell *expectCell, rec *recorder, out Outcome) []string {
 				}
 				at += i + len(l)
 			}
+		case k == "frames":
+			tb := out.Error
+			var got []string
+			if tb != nil && len(tb.Traceback) > 0 {
+				for _, l := range tb.Traceback[1:] {
+					got = append(got, strings.TrimSpace(l))
+				}
+			}
+			if g, w := strings.Join(got, "\n"), strings.TrimSuffix(want, "\n"); g != w {
+				fail("frames:\n%s\nwant:\n%s", g, w)
+			}
 		case k == "page":
 			if !strings.Contains(got["page"], strings.TrimSuffix(want, "\n")) {
 				fail("page %q lacks %q", got["page"], want)
@@ -376,10 +415,43 @@ func checkCell(n int, cell *expectCell, rec *recorder, out Outcome) []string {
 	return fails
 }
 
-func TestCorpusSize(t *testing.T) {
-	cases := loadCorpus(t)
-	if len(cases) < 150 {
-		t.Logf("the corpus has %d cases", len(cases))
+// corpusSections are the expectation sections that checkCell reads; a section of
+// another name (a typo such as "-- stdot --") would be ignored, and the cell's
+// expectation with it.
+var corpusSections = regexp.MustCompile(`^(stdout|stderr|result|error|display)~?$|^result\.[a-z]+/[-+.a-z0-9]+~?$|^(traceback|frames|page|events|stdout\.bytes)$`)
+
+// TestCorpusWellFormed checks the corpus files themselves: every file holds at
+// least one case, every case at least one cell, case names are unique (so that
+// -run selects one), and every section is one that the corpus test checks.
+func TestCorpusWellFormed(t *testing.T) {
+	files, err := filepath.Glob("testdata/cells/*.txtar")
+	if err != nil {
+		t.Fatal(err)
 	}
-	_ = strconv.Itoa
+	cases := loadCorpus(t)
+	perFile := map[string]int{}
+	names := map[string]bool{}
+	for _, c := range cases {
+		perFile[c.file]++
+		name := c.file + "/" + c.name
+		if names[name] {
+			t.Errorf("case %s appears twice", name)
+		}
+		names[name] = true
+		if len(c.cells) == 0 {
+			t.Errorf("case %s has no cell", name)
+		}
+		for i, cell := range c.cells {
+			for k := range cell.expect {
+				if !corpusSections.MatchString(k) {
+					t.Errorf("case %s, cell %d: section %q is not one the corpus test checks", name, i+1, k)
+				}
+			}
+		}
+	}
+	for _, f := range files {
+		if base := strings.TrimSuffix(filepath.Base(f), ".txtar"); perFile[base] == 0 {
+			t.Errorf("%s holds no case", f)
+		}
+	}
 }

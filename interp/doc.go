@@ -1,12 +1,13 @@
 // Package interp is the cell engine: it runs Go notebook cells on the yaegi
 // interpreter, keeping state across cells.
 //
-// A Session is created with New and used by one kernel or one headless notebook run:
+// A Session is created with New and used by one kernel or one headless notebook run
+// (the gocvx command wires it into both); it speaks the types of package cellio:
 //
 //	func New(opts Options) (*Session, error)
-//	func (s *Session) Execute(ctx context.Context, c Cell) Outcome
-//	func (s *Session) Complete(code string, cursor int) Completion   // cursor in code points
-//	func (s *Session) Inspect(code string, cursor, detail int) (display.Bundle, bool)
+//	func (s *Session) Execute(ctx context.Context, c cellio.Cell) cellio.Outcome
+//	func (s *Session) Complete(code string, cursor int) cellio.Completion // cursor in code points
+//	func (s *Session) Inspect(code string, cursor, detail int) (cellio.Bundle, bool)
 //	func (s *Session) IsComplete(code string) (status, indent string)
 //	func (s *Session) Close() error
 //
@@ -33,18 +34,33 @@
 //     (importer.go); slices, maps, cmp and iter come from source (sources.go).
 //     Variables defined at the cell's top level are hoisted to package
 //     variables with their checked types.
-//  3. Rewrite: the cell's own text is copied with small edits (gen.go,
-//     rewrite.go) and /*line*/ directives that keep every token's position:
+//  3. Rewrite: the cell's own text is copied with small edits (gen.go, and
+//     rewrite.go with its loops, guards and values files) and /*line*/
+//     directives that keep every token's position:
 //     hoisting, the displayed last expression, per-iteration loop variables,
 //     range over int and over functions, min/max/clear, explicit type
 //     arguments, recovering goroutines, interruptible sleeps and contexts,
 //     compiled calls that take a context marked while they run, unnamed
-//     parameters named _.
+//     parameters named _, and the position of the running statement of every
+//     function that can fail, for exact tracebacks (rewrite_frames.go,
+//     frames.go).
 //  4. Run: functions become package variables holding function literals, so
 //     that redefining one reaches every caller; what yaegi cannot change in
 //     place (types, methods, constants, generics) is applied by replaying the
-//     program into a fresh interpreter (session.go). The cell function runs
-//     under a compiled wrapper that knows when it has really returned.
+//     program into a fresh interpreter (interpreter.go). The cell function runs
+//     under a compiled wrapper that knows when it has really returned (run.go);
+//     a failure becomes the cell's error with its traceback (traceback.go).
+//
+// # Magics and packages from source
+//
+// A cell may hold IPython's magics (%time, %env, !command, %%sh, %who, %reset,
+// %go get…; package magic parses them, magics.go runs them): Execute runs such
+// a cell part by part, its Go parts with the cell's positions. A package that
+// is not preloaded is resolved by the user's go command in the notebook's
+// module folder, type-checked from source against the compiled packages, and
+// read by yaegi through Options.SourcecodeFilesystem (package gomod,
+// modules.go); a child process compiles each new set first (probe.go), since
+// yaegi can crash on some packages.
 //
 // # What a cell cannot do to the kernel
 //

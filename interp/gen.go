@@ -62,6 +62,7 @@ func (g *generator) collectEdits(stmts []ast.Stmt) {
 		}
 	}
 	g.rewrites()
+	g.instrumentFrames()
 	g.edits = append(g.edits, g.late...)
 	sort.SliceStable(g.edits, func(i, j int) bool { return g.edits[i].start < g.edits[j].start })
 }
@@ -154,7 +155,7 @@ func yaegiType(t types.Type, need map[string]bool) string {
 var richMethods = []struct{ name, result string }{
 	{"String", "string"}, {"Error", "string"}, {"HTML", "string"}, {"Markdown", "string"},
 	{"LaTeX", "string"}, {"SVG", "string"}, {"PNG", "[]byte"}, {"JPEG", "[]byte"},
-	{"Render", "github.com/gocvx/gocvx/display.Bundle"}, {"Render", "map[string]any"},
+	{"Render", "github.com/gocvx/gocvx/cellio.Bundle"}, {"Render", "map[string]any"},
 }
 
 // methodsOf returns the rich methods of a cell-defined type t, as the fields of a
@@ -190,7 +191,7 @@ func methodsOf(t types.Type, v string) string {
 			continue
 		}
 		field := rm.name
-		if rm.name == "Render" && rm.result != "github.com/gocvx/gocvx/display.Bundle" {
+		if rm.name == "Render" && rm.result != "github.com/gocvx/gocvx/cellio.Bundle" {
 			field = "Data"
 		}
 		fields = append(fields, fmt.Sprintf("%s: %s.%s", field, v, rm.name))
@@ -286,15 +287,19 @@ func (g *generator) declText(d *declaration) {
 	}
 }
 
-// bodyText returns the statements of the cell function.
+// bodyText returns the statements of the cell function, after the prologue of
+// its frame position (see rewrite_frames.go).
 func (g *generator) bodyText(stmts []ast.Stmt) string {
 	var b strings.Builder
+	v := frameVar(0)
+	fmt.Fprintf(&b, "var %s int; defer gocvxrt.Frame(&%s)\n", v, v)
 	for _, s := range stmts {
 		if _, ok := s.(*ast.EmptyStmt); ok {
 			continue
 		}
-		// Record which statement of the cell runs, for the traceback: yaegi's own
-		// frame positions are approximate (see formatFrames).
+		// Record which statement of the cell runs, for a cell that the guard
+		// stops (it has no traceback of its own; see rewrite_frames.go for
+		// panics).
 		l, c := g.pc.lineCol(g.off(s.Pos()))
 		fmt.Fprintf(&b, "gocvxrt.At(%d, %d); ", g.pc.id*lineBase+l, c)
 		b.WriteString(g.pc.render(g.off(s.Pos()), g.off(s.End()), g.edits))

@@ -6,23 +6,25 @@ import (
 	"runtime/debug"
 	"strings"
 	"testing"
+
+	"github.com/gocvx/gocvx/cellio"
 )
 
 // runCells runs cells in order in s and returns their outcomes and what each
 // wrote to standard error.
-func runCells(t *testing.T, s *Session, first int, cells ...string) ([]Outcome, []string) {
+func runCells(t *testing.T, s *Session, first int, cells ...string) ([]cellio.Outcome, []string) {
 	t.Helper()
-	var outs []Outcome
+	var outs []cellio.Outcome
 	var errs []string
 	for i, c := range cells {
 		rec := &recorder{}
-		outs = append(outs, s.Execute(context.Background(), Cell{Code: c, Number: first + i, Output: rec}))
+		outs = append(outs, s.Execute(context.Background(), cellio.Cell{Code: c, Number: first + i, Output: rec}))
 		errs = append(errs, rec.stderr.String())
 	}
 	return outs, errs
 }
 
-func resultText(o Outcome) string {
+func resultText(o cellio.Outcome) string {
 	if o.Error != nil {
 		return o.Error.Error()
 	}

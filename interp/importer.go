@@ -345,3 +345,39 @@ func (im *symbolImporter) signature(t reflect.Type, recv *types.Var) *types.Sign
 	}
 	return types.NewSignatureType(recv, nil, nil, types.NewTuple(params...), types.NewTuple(results...), t.IsVariadic())
 }
+
+func (im *symbolImporter) has(p string) bool {
+	if _, ok := im.tables[p]; ok {
+		return true
+	}
+	return sourcePackageNames[p] != ""
+}
+
+func (im *symbolImporter) name(p string) string {
+	if n := sourcePackageNames[p]; n != "" {
+		return n
+	}
+	if n := im.names[p]; n != "" {
+		return n
+	}
+	return guessPackageName(p)
+}
+
+// byName returns the path of the shortest available package named name.
+func (im *symbolImporter) byName(name string) string {
+	best := ""
+	for p, n := range sourcePackageNames {
+		if n == name && (best == "" || len(p) < len(best)) {
+			best = p
+		}
+	}
+	if best != "" {
+		return best
+	}
+	for p, n := range im.names {
+		if n == name && !strings.Contains(p, "internal") && (best == "" || len(p) < len(best) || len(p) == len(best) && p < best) {
+			best = p
+		}
+	}
+	return best
+}

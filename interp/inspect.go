@@ -2,14 +2,13 @@ package interp
 
 import (
 	"fmt"
-	"go/token"
 	"go/types"
 	"html"
 	"regexp"
 	"strings"
 	"unicode/utf8"
 
-	"github.com/gocvx/gocvx/display"
+	"github.com/gocvx/gocvx/cellio"
 	"github.com/gocvx/gocvx/interp/symbols"
 )
 
@@ -18,7 +17,8 @@ import (
 // compiled-in table; for a name declared by a cell, its declaration; for a field
 // or method, its signature. Detail 0 and 1 give the same content (Go has no
 // separate source view beyond the declaration). It is safe while a cell runs.
-func (s *Session) Inspect(code string, cursor, detail int) (display.Bundle, bool) {
+func (s *Session) Inspect(code string, cursor, detail int) (cellio.Bundle, bool) {
+	code = goPart(code)
 	at := byteOffset(code, cursor)
 	// The identifier around the cursor, and the expression before its dot.
 	end := at
@@ -34,12 +34,12 @@ func (s *Session) Inspect(code string, cursor, detail int) (display.Bundle, bool
 		// Just after a call's parenthesis: inspect the function.
 		i := strings.LastIndexByte(code[:at], '(')
 		if i <= 0 {
-			return display.Bundle{}, false
+			return cellio.Bundle{}, false
 		}
 		end = i
 		start = identStart(code, end)
 		if start == end {
-			return display.Bundle{}, false
+			return cellio.Bundle{}, false
 		}
 	}
 	name := code[start:end]
@@ -49,14 +49,14 @@ func (s *Session) Inspect(code string, cursor, detail int) (display.Bundle, bool
 	}
 	text, ok := s.describe(code[:lineStart(code, start)], base, name)
 	if !ok {
-		return display.Bundle{}, false
+		return cellio.Bundle{}, false
 	}
 	return textBundle(text), true
 }
 
 // textBundle is a documentation page, as text and preformatted HTML.
-func textBundle(text string) display.Bundle {
-	return display.Bundle{
+func textBundle(text string) cellio.Bundle {
+	return cellio.Bundle{
 		Data: map[string]any{
 			"text/plain": text,
 			"text/html":  "<pre>" + html.EscapeString(text) + "</pre>",
@@ -105,6 +105,9 @@ func (s *Session) describe(before, base, name string) (string, bool) {
 		}
 		if p != "" {
 			if text, ok := docEntry(p + "." + name); ok {
+				return text, true
+			}
+			if text, ok := s.modules.doc(p, name); ok {
 				return text, true
 			}
 			if pkg, err := s.importer.Import(p); err == nil {
@@ -212,13 +215,13 @@ func helpTarget(code string) (string, bool) {
 }
 
 // help answers "name?" and "%help" cells with a page.
-func (s *Session) help(code string) (*display.Bundle, bool) {
+func (s *Session) help(code string) (*cellio.Bundle, bool) {
 	target, ok := helpTarget(code)
 	if !ok {
 		return nil, false
 	}
 	if target == "" {
-		b := textBundle(generalHelp)
+		b := textBundle(helpPage())
 		return &b, true
 	}
 	base, name := "", target
@@ -247,5 +250,3 @@ The last expression of a cell is shown as its result. The standard library,
 gonum, gonum/plot and the gocvx packages (solver, display, cell, dataset) are
 preloaded: a cell may use them without importing them.
 `
-
-var _ = token.NoPos

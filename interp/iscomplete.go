@@ -12,6 +12,10 @@ import (
 // scanner and parser: open brackets, raw strings and comments, and a line ending
 // in an operator mean more is coming.
 func (s *Session) IsComplete(code string) (status, indent string) {
+	if _, ok, err := magicCell(code); ok && err != nil {
+		return "invalid", ""
+	}
+	code = goPart(code)
 	if strings.TrimSpace(code) == "" {
 		return "complete", ""
 	}

@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gocvx/gocvx/display"
+	"github.com/gocvx/gocvx/cellio"
 )
 
 const (
@@ -26,30 +26,66 @@ const (
 	// maxHeld bounds what goroutines print between cells, kept for the next cell.
 	maxHeld = 64 << 10
 
+	// maxHeldRich bounds the rich outputs (display_data, update_display_data,
+	// clear_output) that goroutines publish between cells, kept for the next
+	// cell; updates of one display ID count once (the latest is kept).
+	maxHeldRich = 64
+
 	// maxTraceLines bounds the frames kept for a traceback.
 	maxTraceLines = 50
 )
 
 var streamNames = [2]string{"stdout", "stderr"}
 
+// chunk is output waiting to be sent: text of a stream, or (rich set) a rich
+// output held between cells.
 type chunk struct {
 	stream int
 	text   []byte
+	rich   *richOutput
+}
+
+// richOutput is a display_data (update_display_data with update) or, with clear,
+// a clear_output.
+type richOutput struct {
+	bundle cellio.Bundle
+	id     string
+	update bool
+	clear  bool
+	wait   bool
+}
+
+// send delivers the rich output to out.
+func (r *richOutput) send(out cellio.Output) {
+	if r.clear {
+		out.Clear(r.wait)
+		return
+	}
+	out.Display(r.bundle, r.id, r.update)
 }
 
 // streamer coalesces the text a cell writes and sends it to the cell's Output in
 // order, interleaved correctly with the cell's rich outputs. It is fed by the
 // interpreter's writers and, when file descriptors are captured, by the pipe
-// readers. Between cells, text is held (bounded) for the next cell.
+// readers.
+//
+// Output belongs to the cell that is running when it is produced, whichever cell
+// started the goroutine that produced it (as ipykernel sends it with the current
+// request as parent). Output produced while no cell runs (by a goroutine of an
+// earlier cell) is held, text and rich outputs in their order, and sent at the
+// start of the next cell: up to maxHeld bytes of text and maxHeldRich rich
+// outputs, the rest counted and dropped with a notice.
 type streamer struct {
-	mu      sync.Mutex
-	pending []chunk
-	out     Output // the running cell's output; nil between cells
-	discard bool   // replaying: drop everything
-	limit   int
-	shown   int // bytes accepted for the running cell
-	dropped int // bytes dropped past the limit
-	held    int // bytes pending between cells
+	mu          sync.Mutex
+	pending     []chunk
+	out         cellio.Output // the running cell's output; nil between cells
+	discard     bool          // replaying: drop everything
+	limit       int
+	shown       int // bytes accepted for the running cell
+	dropped     int // bytes dropped past the limit
+	held        int // bytes pending between cells
+	heldRich    int // rich outputs pending between cells
+	droppedRich int // rich outputs dropped between cells past maxHeldRich
 
 	emitMu sync.Mutex // serializes calls into out
 
@@ -114,11 +150,11 @@ func (s *streamer) write(stream int, p []byte) {
 		}
 		s.shown += len(p)
 	}
-	if n := len(s.pending); n > 0 && s.pending[n-1].stream == stream {
+	if n := len(s.pending); n > 0 && s.pending[n-1].rich == nil && s.pending[n-1].stream == stream {
 		s.pending[n-1].text = append(s.pending[n-1].text, p...)
 		return
 	}
-	s.pending = append(s.pending, chunk{stream, append([]byte(nil), p...)})
+	s.pending = append(s.pending, chunk{stream: stream, text: append([]byte(nil), p...)})
 }
 
 // flush sends what is pending to the running cell's output.
@@ -139,17 +175,26 @@ func (s *streamer) flushLocked() {
 	s.pending = nil
 	s.mu.Unlock()
 	for _, c := range pending {
+		if c.rich != nil {
+			c.rich.send(out)
+			continue
+		}
 		out.Stream(streamNames[c.stream], string(c.text))
 	}
 }
 
 // begin directs output to a new cell, delivering what was held since the last one.
-func (s *streamer) begin(out Output) {
+func (s *streamer) begin(out cellio.Output) {
 	s.emitMu.Lock()
 	s.mu.Lock()
-	s.out, s.shown, s.held = out, 0, 0
+	s.out, s.shown, s.held, s.heldRich = out, 0, 0, 0
+	droppedRich := s.droppedRich
+	s.droppedRich = 0
 	s.mu.Unlock()
 	s.flushLocked()
+	if droppedRich > 0 {
+		out.Stream("stderr", fmt.Sprintf("[gocvx: %d more rich outputs published while no cell ran were dropped]\n", droppedRich))
+	}
 	s.emitMu.Unlock()
 }
 
@@ -190,29 +235,49 @@ func (s *streamer) setDiscard(on bool) {
 	s.mu.Unlock()
 }
 
-// display sends a rich output after the text written before it.
-func (s *streamer) display(b display.Bundle, id string, update bool) {
+// display sends a rich output after the text written before it, or holds it
+// for the next cell when no cell runs.
+func (s *streamer) display(b cellio.Bundle, id string, update bool) {
+	s.rich(&richOutput{bundle: b, id: id, update: update})
+}
+
+// clear sends clear_output, or holds it for the next cell when no cell runs.
+func (s *streamer) clear(wait bool) {
+	s.rich(&richOutput{clear: true, wait: wait})
+}
+
+func (s *streamer) rich(r *richOutput) {
 	s.emitMu.Lock()
 	defer s.emitMu.Unlock()
 	s.flushLocked()
 	s.mu.Lock()
 	out, discard := s.out, s.discard
+	if out == nil && !discard {
+		s.hold(r)
+	}
 	s.mu.Unlock()
 	if out != nil && !discard {
-		out.Display(b, id, update)
+		r.send(out)
 	}
 }
 
-func (s *streamer) clear(wait bool) {
-	s.emitMu.Lock()
-	defer s.emitMu.Unlock()
-	s.flushLocked()
-	s.mu.Lock()
-	out, discard := s.out, s.discard
-	s.mu.Unlock()
-	if out != nil && !discard {
-		out.Clear(wait)
+// hold keeps a rich output published while no cell runs for the next cell; an
+// update replaces a held update of the same display ID. s.mu is held.
+func (s *streamer) hold(r *richOutput) {
+	if r.update && r.id != "" {
+		for i := len(s.pending) - 1; i >= 0; i-- {
+			if p := s.pending[i].rich; p != nil && p.update && p.id == r.id {
+				s.pending[i].rich = r
+				return
+			}
+		}
 	}
+	if s.heldRich >= maxHeldRich {
+		s.droppedRich++
+		return
+	}
+	s.heldRich++
+	s.pending = append(s.pending, chunk{rich: r})
 }
 
 // orderedWriter is how interpreted code writes to one stream of the session
@@ -236,7 +301,8 @@ func (w orderedWriter) Write(p []byte) (int, error) {
 // for the traceback; everything else (println, log) goes on to the stream.
 type traceWriter struct {
 	mu    sync.Mutex
-	lines []string
+	lines []traceLine
+	ring  *frameRing // the positions frames recorded, kept with each line
 	next  func(p []byte) (int, error)
 }
 
@@ -246,7 +312,7 @@ func (w *traceWriter) Write(p []byte) (int, error) {
 		w.mu.Lock()
 		// A deep recursion unwinds through many frames: keep the innermost.
 		if len(w.lines) < maxTraceLines {
-			w.lines = append(w.lines, strings.TrimRight(s, "\n"))
+			w.lines = append(w.lines, traceLine{text: strings.TrimRight(s, "\n"), records: w.ring.snapshot()})
 		}
 		w.mu.Unlock()
 		return len(p), nil
@@ -255,7 +321,7 @@ func (w *traceWriter) Write(p []byte) (int, error) {
 }
 
 // take returns and forgets the collected traceback lines.
-func (w *traceWriter) take() []string {
+func (w *traceWriter) take() []traceLine {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	l := w.lines

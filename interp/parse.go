@@ -31,6 +31,11 @@ type parsedCell struct {
 	declTok, stmtTok   *token.File
 	importTok          *token.File
 	declBase, stmtBase int // offset of the cell's first byte in each parsed source
+
+	frameIndexState // its functions and statements, for tracebacks (frames.go)
+	// rangeBodies holds the offsets of the bodies of range loops over functions,
+	// which run as functions (yield) of their own.
+	rangeBodies map[int]bool
 }
 
 // span is a byte range [start, end) of the cell's code.
@@ -208,7 +213,7 @@ func lineDirective(name string) string { return "//line " + name + ":1:1\n" }
 // positions in the cell's numbering. Syntax errors come back as a scanner.ErrorList.
 func parseCell(fset *token.FileSet, num int, code string) (*parsedCell, error) {
 	name := fmt.Sprintf("Cell%d", num)
-	pc := &parsedCell{num: num, name: name, code: code}
+	pc := &parsedCell{num: num, name: name, code: code, rangeBodies: map[int]bool{}}
 	// A whole program pasted into a cell: its package clause goes (the cell is
 	// run as the program's main, see compile).
 	if toks := scanCell(code); len(toks) >= 2 && toks[0].tok == token.PACKAGE && toks[1].tok == token.IDENT {

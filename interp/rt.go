@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gocvx/gocvx/cellio"
 	"github.com/gocvx/gocvx/display"
 	"github.com/gocvx/gocvx/internal/cellrt"
 	"github.com/gocvx/gocvx/interp/internal/rt"
@@ -35,13 +36,14 @@ func (s *Session) rtSymbols() map[string]reflect.Value {
 		"Methods":    reflect.ValueOf((*rtMethods)(nil)),
 		"Context":    reflect.ValueOf(func() context.Context { return rt.Live }),
 		"Bundle":     reflect.ValueOf(richBundle),
-		"BundleType": reflect.ValueOf((*display.Bundle)(nil)),
+		"BundleType": reflect.ValueOf((*cellio.Bundle)(nil)),
 		"AsError":    reflect.ValueOf(func(err error) error { return err }),
 		"AsStringer": reflect.ValueOf(func(s fmt.Stringer) fmt.Stringer { return s }),
 		"Print":      reflect.ValueOf(func(a ...any) { fmt.Fprint(s.stderr, a...) }),
 		"Println":    reflect.ValueOf(func(a ...any) { fmt.Fprintln(s.stderr, a...) }),
 		"Sleep":      reflect.ValueOf(s.sleep),
 		"GoPanic":    reflect.ValueOf(s.goPanic),
+		"Frame":      reflect.ValueOf(s.rtFrame),
 		"At":         reflect.ValueOf(s.rtAt),
 		"Stdin":      reflect.ValueOf(io.Reader(s.stdin)),
 		"Stdout":     reflect.ValueOf(&rt.Stream{W: s.stdout}),
@@ -78,7 +80,7 @@ func (s *Session) rtRun(f func()) {
 	f()
 }
 
-func (s *Session) setResult(b display.Bundle) {
+func (s *Session) setResult(b cellio.Bundle) {
 	rs := &s.runState
 	rs.mu.Lock()
 	rs.result = &b
@@ -102,17 +104,17 @@ func (s *Session) rtResultN(vs ...any) {
 		}
 		text += fmt.Sprint(render(v).Data["text/plain"])
 	}
-	s.setResult(display.Bundle{Data: map[string]any{"text/plain": text}, Metadata: map[string]any{}})
+	s.setResult(cellio.Bundle{Data: map[string]any{"text/plain": text}, Metadata: map[string]any{}})
 }
 
 func (s *Session) rtResultRich(v any, m rtMethods) { s.setResult(richBundle(v, m)) }
 
 // richBundle builds the bundle of a cell-typed value from its own methods.
-func richBundle(v any, m rtMethods) display.Bundle {
+func richBundle(v any, m rtMethods) cellio.Bundle {
 	if m.Render != nil {
 		return m.Render()
 	}
-	b := display.Bundle{Data: map[string]any{}, Metadata: map[string]any{}}
+	b := cellio.Bundle{Data: map[string]any{}, Metadata: map[string]any{}}
 	if m.Data != nil {
 		for k, x := range m.Data() {
 			b.Data[k] = x
@@ -165,12 +167,12 @@ func (s *Session) sleep(d time.Duration) {
 
 // goPanic reports a panic of a goroutine that a cell started: to the running
 // cell's standard error, or, when no cell runs, to the next cell's.
-func (s *Session) goPanic(cell int, r any) {
+func (s *Session) goPanic(cell int, lit int64, r any) {
 	name, value := panicName(r)
 	var b strings.Builder
 	origin := s.cellName(cell)
 	fmt.Fprintf(&b, "%s in a goroutine started by %s: %s\n", name, origin, value)
-	for _, f := range s.formatFrames(s.frames(s.trace.take()), "") {
+	for _, f := range s.formatFrames(s.trace.take(), "", lit, panicKind(r)) {
 		b.WriteString(f)
 		b.WriteString("\n")
 	}
@@ -209,7 +211,7 @@ func (s *Session) guardFunc(cell int, f func()) func() {
 	return func() {
 		defer func() {
 			if r := recover(); r != nil {
-				s.goPanic(cell, r)
+				s.goPanic(cell, 0, r)
 			}
 		}()
 		f()
@@ -225,7 +227,7 @@ func (s *Session) guardBench(cell int, f func(*testing.B)) func(*testing.B) {
 	return func(b *testing.B) {
 		defer func() {
 			if r := recover(); r != nil {
-				s.goPanic(cell, r)
+				s.goPanic(cell, 0, r)
 			}
 		}()
 		f(b)

@@ -106,7 +106,7 @@ func (s *Session) useSources(src string) error {
 		return nil
 	}
 	for _, p := range sourceOrder {
-		if strings.Contains(src, yaegiPath(p)) {
+		if strings.Contains(src, yaegiPath(p)) || s.modules.usesStd(p) {
 			if err := need(p); err != nil {
 				return err
 			}

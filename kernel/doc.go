@@ -4,13 +4,16 @@
 // It is shaped like net/http. Decode and Encode are pure functions between the
 // frames of a socket and a Message, checking bounds and the HMAC-SHA256 signature
 // (compared in constant time). A Kernel, configured by its fields, serves one
-// Engine (an *interp.Session) on the five sockets of a ConnectionInfo: one
+// Engine on the five sockets of a ConnectionInfo: one
 // goroutine per socket, each owned and waited for by Serve, plus one executor
 // goroutine that runs execute requests in order so that completion, inspection and
 // kernel_info are answered while a cell runs. Every request type has a handler; a
-// handler replies through a reply writer that knows the socket the request came in
-// on (control replies go out on control), and every handler runs between a busy and
-// an idle status. A message with a bad signature or malformed frames is dropped and
+// handler sees the kernel's shared state (execution count, history, engine, the
+// running cell) and replies through a small reply writer interface with typed reply
+// contents (content.go). The sockets' writer knows the socket the request came in on
+// (control replies go out on control); tests use an in-memory recorder instead, as
+// net/http/httptest does, so each handler is tested without ZeroMQ. Every handler
+// runs between a busy and an idle status. A message with a bad signature or malformed frames is dropped and
 // logged. The engine may be created by Kernel.NewEngine while the sockets come up,
 // so that kernel_info is answered at once; requests that need the engine wait for it.
 // SIGINT (with CatchSIGINT) interrupts the running cell like interrupt_request, and
@@ -27,8 +30,9 @@
 // its key is empty; ipc socket files are made 0600.
 //
 // History (tail, range, glob search, unique) is the kernel's own record of the cells
-// it executed, kept in memory for the life of the kernel process.
+// it executed, kept in a file across kernel sessions (Kernel.HistoryFile) or in memory.
 //
-// Install writes the kernelspec (kernel.json with the binary's absolute path, and
-// the logos) where Jupyter looks for it.
+// The Engine speaks the types of package cellio, so the kernel compiles without the
+// cell engine, the solver or the plotting library; the gocvx command wires the cell
+// engine (an *interp.Session) in, and installs the kernelspec.
 package kernel

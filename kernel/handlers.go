@@ -4,18 +4,33 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"log"
 	"maps"
-	"runtime"
+	"runtime/debug"
 	"slices"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
-	"github.com/gocvx/gocvx/display"
-	"github.com/gocvx/gocvx/interp"
+	"github.com/gocvx/gocvx/cellio"
 )
 
+// replyWriter answers one request, as http.ResponseWriter answers an HTTP request.
+// The kernel's writer (socketWriter) sends on the request's socket, on iopub and on
+// stdin; the handlers' tests record in memory instead (recorder_test.go).
+type replyWriter interface {
+	// reply sends the reply to the client that sent the request.
+	reply(msgType string, content any)
+	// publish sends a message on iopub with the request as its parent.
+	publish(msgType string, content any)
+	// readLine asks the client for a line of input (input_request on stdin) and
+	// waits for it until ctx is done.
+	readLine(ctx context.Context, prompt string, password bool) (string, error)
+}
+
 // handler answers one request type.
-type handler func(w *replyWriter, req *Message)
+type handler func(st *state, w replyWriter, req *Message)
 
 // handlers maps a msg_type to its handler; shell and control share it (execute
 // requests on shell go through the executor queue first).
@@ -23,62 +38,157 @@ var handlers map[string]handler
 
 func init() {
 	handlers = map[string]handler{
-		"kernel_info_request": kernelInfo,
-		"execute_request":     execute,
-		"is_complete_request": isComplete,
-		"complete_request":    complete,
-		"inspect_request":     inspect,
-		"history_request":     historyRequest,
-		"comm_info_request":   commInfo,
-		"comm_open":           commOpen,
-		"comm_msg":            commIgnore,
-		"comm_close":          commIgnore,
-		"shutdown_request":    shutdown,
-		"interrupt_request":   interrupt,
-		"connect_request":     connect,
+		"kernel_info_request": (*state).kernelInfo,
+		"execute_request":     (*state).execute,
+		"is_complete_request": (*state).isComplete,
+		"complete_request":    (*state).complete,
+		"inspect_request":     (*state).inspect,
+		"history_request":     (*state).historyRequest,
+		"comm_info_request":   (*state).commInfo,
+		"comm_open":           (*state).commOpen,
+		"comm_msg":            (*state).commIgnore,
+		"comm_close":          (*state).commIgnore,
+		"shutdown_request":    (*state).shutdownRequest,
+		"interrupt_request":   (*state).interruptRequest,
+		"connect_request":     (*state).connect,
+	}
+}
+
+// state is what the handlers of one kernel share: everything but the sockets.
+type state struct {
+	version string // implementation_version
+	banner  string
+	conn    ConnectionInfo // for connect_reply
+	log     *log.Logger
+	history *history
+	stop    func() // ends Serve (shutdown_request)
+
+	// execs holds the execute requests waiting for the executor, which runs them
+	// one at a time (executeLoop); abortQueued empties it after a failed cell.
+	execs chan queued
+
+	ready     chan struct{} // closed when engine and engineErr are set
+	engine    Engine
+	engineErr error
+
+	mu         sync.Mutex
+	cancelCell context.CancelFunc // interrupts the running cell; nil between cells
+	count      int                // execution_count
+	shutdown   bool               // a shutdown_request was received
+}
+
+// queued is an execute request waiting for the executor, with its writer.
+type queued struct {
+	w   replyWriter
+	req *Message
+}
+
+// getEngine waits for the engine; it returns nil if it could not be created.
+func (st *state) getEngine() Engine {
+	<-st.ready
+	return st.engine
+}
+
+// executionCount returns the current execution_count.
+func (st *state) executionCount() int {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.count
+}
+
+// handle runs the handler of req between busy and idle statuses, the wrapper around
+// every handler. A request of a type the kernel does not handle gets its busy and
+// idle statuses and no reply, as the protocol allows ("kernels do not need to send
+// any reply for messages they don't handle"), so that a client waiting for its idle
+// status is not left waiting.
+func (st *state) handle(w replyWriter, req *Message) {
+	h, ok := handlers[req.Header.MsgType]
+	if !ok {
+		st.log.Printf("no handler for %q; ignored", req.Header.MsgType)
+		h = func(*state, replyWriter, *Message) {}
+	}
+	tw := &trackingWriter{replyWriter: w}
+	w.publish("status", kernelStatus{"busy"})
+	defer w.publish("status", kernelStatus{"idle"})
+	defer st.recoverHandler(tw, req)
+	h(st, tw, req)
+}
+
+// trackingWriter remembers whether a reply was sent.
+type trackingWriter struct {
+	replyWriter
+	replied bool
+}
+
+func (w *trackingWriter) reply(msgType string, content any) {
+	w.replied = true
+	w.replyWriter.reply(msgType, content)
+}
+
+// recoverHandler keeps a panicking handler (a bug in the kernel or the engine, never
+// a cell's own panic, which the engine reports as the cell's error) from ending the
+// process: it logs the panic with its stack and, if the request got no reply yet,
+// answers it with an error so that the client does not wait forever.
+func (st *state) recoverHandler(w *trackingWriter, req *Message) {
+	v := recover()
+	if v == nil {
+		return
+	}
+	msgType := req.Header.MsgType
+	st.log.Printf("panic while handling %s: %v\n%s", msgType, v, debug.Stack())
+	if w.replied || !strings.HasSuffix(msgType, "_request") {
+		return
+	}
+	e := &cellio.Error{Name: "KernelError", Value: fmt.Sprintf("the kernel failed while handling %s: %v", msgType, v)}
+	w.reply(strings.TrimSuffix(msgType, "_request")+"_reply", newErrorReply(e, st.executionCount()))
+}
+
+// abortQueued answers every execute request waiting in the queue with status
+// "aborted" (stop_on_error after a failed cell).
+func (st *state) abortQueued() {
+	for {
+		select {
+		case q := <-st.execs:
+			q.w.publish("status", kernelStatus{"busy"})
+			q.w.reply("execute_reply", abortedReply{Status: "aborted", ExecutionCount: st.executionCount()})
+			q.w.publish("status", kernelStatus{"idle"})
+		default:
+			return
+		}
+	}
+}
+
+// interrupt cancels the running cell, if any.
+func (st *state) interrupt() {
+	st.mu.Lock()
+	cancel := st.cancelCell
+	st.mu.Unlock()
+	if cancel != nil {
+		cancel()
 	}
 }
 
 // decode unmarshals the content of req into v; on failure it logs and returns false.
-func (w *replyWriter) decode(v any) bool {
-	if err := json.Unmarshal(w.req.msg.Content, v); err != nil {
-		w.s.log.Printf("%s: bad %s content: %v", w.req.sock.name, w.req.msg.Header.MsgType, err)
+func (st *state) decode(req *Message, v any) bool {
+	if err := json.Unmarshal(req.Content, v); err != nil {
+		st.log.Printf("bad %s content: %v", req.Header.MsgType, err)
 		return false
 	}
 	return true
 }
 
-// LanguageInfo is the language_info of kernel_info_reply.
-func LanguageInfo() map[string]any {
-	return map[string]any{
-		"name":               "go",
-		"version":            strings.TrimPrefix(runtime.Version(), "go"),
-		"mimetype":           "text/x-go",
-		"file_extension":     ".go",
-		"pygments_lexer":     "go",
-		"codemirror_mode":    "go",
-		"nbconvert_exporter": "script",
-	}
-}
-
-func kernelInfo(w *replyWriter, req *Message) {
-	version := w.s.k.Version
-	if version == "" {
-		version = "devel"
-	}
-	w.reply("kernel_info_reply", map[string]any{
-		"status":                 "ok",
-		"protocol_version":       ProtocolVersion,
-		"implementation":         "gocvx",
-		"implementation_version": version,
-		"language_info":          LanguageInfo(),
-		"banner": "gocvx " + version + ": Go (" + runtime.Version() + ") on the yaegi interpreter,\n" +
-			"with convex training of two-layer ReLU networks (import \"github.com/gocvx/gocvx/solver\").",
-		"debugger": false,
-		"help_links": []map[string]string{
-			{"text": "Go documentation", "url": "https://go.dev/doc/"},
-			{"text": "Go standard library", "url": "https://pkg.go.dev/std"},
-			{"text": "gocvx", "url": "https://github.com/gocvx/gocvx"},
+func (st *state) kernelInfo(w replyWriter, req *Message) {
+	w.reply("kernel_info_reply", kernelInfoReply{
+		Status:                "ok",
+		ProtocolVersion:       ProtocolVersion,
+		Implementation:        "gocvx",
+		ImplementationVersion: st.version,
+		LanguageInfo:          cellio.Go(),
+		Banner:                st.banner,
+		HelpLinks: []helpLink{
+			{"Go documentation", "https://go.dev/doc/"},
+			{"Go standard library", "https://pkg.go.dev/std"},
+			{"gocvx", "https://github.com/gocvx/gocvx"},
 		},
 	})
 }
@@ -95,140 +205,114 @@ type executeRequest struct {
 	UserExpressions map[string]string `json:"user_expressions"`
 }
 
-func execute(w *replyWriter, req *Message) {
+// execute runs a cell. The path of a cell through the kernel, in order:
+//
+//  1. count: a stored execute (not silent, store_history not false) takes the next
+//     execution count; the cell's context is made cancellable by interrupt_request;
+//  2. execute_input on iopub;
+//  3. the engine runs the cell (Engine.Execute), its output published as it comes
+//     (cellOutput: stream, display_data, update_display_data, clear_output), its
+//     input read through the writer (cellInput: input_request on stdin);
+//  4. the outcome: an error is published and replied (and queued executes are
+//     aborted when stop_on_error); a value is published as execute_result;
+//  5. history: the stored cell is recorded with its text/plain result;
+//  6. the reply, with the pager payload and the user expressions evaluated.
+func (st *state) execute(w replyWriter, req *Message) {
 	var r executeRequest
-	if !w.decode(&r) {
-		w.reply("execute_reply", errorReply("BadRequest", "execute_request content is not valid", 0))
+	if !st.decode(req, &r) {
+		e := &cellio.Error{Name: "BadRequest", Value: "execute_request content is not valid"}
+		w.reply("execute_reply", newErrorReply(e, st.executionCount()))
 		return
 	}
 	store := (r.StoreHistory == nil || *r.StoreHistory) && !r.Silent
 	stopOnError := r.StopOnError == nil || *r.StopOnError
-	s := w.s
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	s.mu.Lock()
+	st.mu.Lock()
 	if store {
-		s.count++
+		st.count++
 	}
-	n := s.count
-	s.cancelCell = cancel
-	s.mu.Unlock()
+	n := st.count
+	st.cancelCell = cancel
+	st.mu.Unlock()
 	defer func() {
-		s.mu.Lock()
-		s.cancelCell = nil
-		s.mu.Unlock()
+		st.mu.Lock()
+		st.cancelCell = nil
+		st.mu.Unlock()
 	}()
 
 	if !r.Silent {
-		w.publish("execute_input", map[string]any{"code": r.Code, "execution_count": n})
+		w.publish("execute_input", executeInput{Code: r.Code, ExecutionCount: n})
 	}
-	c := interp.Cell{Code: r.Code, Number: n, Output: &cellOutput{w: w, silent: r.Silent}}
+	c := cellio.Cell{Code: r.Code, Number: n, Output: &cellOutput{w: w, silent: r.Silent}}
 	if r.AllowStdin {
 		c.Input = &cellInput{w: w, ctx: ctx}
 	}
-	var out interp.Outcome
-	e := s.getEngine()
+	e := st.getEngine()
+	var out cellio.Outcome
 	if e != nil {
 		out = e.Execute(ctx, c)
 	} else {
-		out.Error = &interp.Error{Name: "KernelError", Value: "the cell engine failed to start: " + s.engineErr.Error(), Traceback: []string{}}
+		out.Error = &cellio.Error{Name: "KernelError", Value: "the cell engine failed to start: " + st.engineErr.Error()}
 	}
 
-	var result *string
-	switch {
-	case out.Error != nil:
-		e := out.Error
-		tb := e.Traceback
-		if tb == nil {
-			tb = []string{}
-		}
+	if out.Error != nil {
 		if !r.Silent {
-			w.publish("error", map[string]any{"ename": e.Name, "evalue": e.Value, "traceback": tb})
+			w.publish("error", errorOutput{EName: out.Error.Name, EValue: out.Error.Value, Traceback: nonNil(out.Error.Traceback)})
 		}
 		if store {
-			s.history.add(n, r.Code, nil)
+			st.history.add(n, r.Code, nil)
 		}
-		rep := errorReply(e.Name, e.Value, n)
-		rep["traceback"] = tb
-		w.reply("execute_reply", rep)
+		w.reply("execute_reply", newErrorReply(out.Error, n))
 		if stopOnError {
-			s.abortQueued()
+			st.abortQueued()
 		}
 		return
-	case out.Value != nil && !r.Silent:
-		data, meta := bundle(*out.Value)
-		if _, ok := data["text/plain"]; !ok {
-			data["text/plain"] = ""
-		}
+	}
+	var result *string
+	if out.Value != nil && !r.Silent {
+		data := withText(*out.Value)
 		if t, ok := data["text/plain"].(string); ok {
 			result = &t
 		}
-		w.publish("execute_result", map[string]any{"execution_count": n, "data": data, "metadata": meta})
+		w.publish("execute_result", executeResult{ExecutionCount: n, Data: data, Metadata: out.Value.Metadata})
 	}
 	if store {
-		s.history.add(n, r.Code, result)
+		st.history.add(n, r.Code, result)
 	}
-	payload := []any{}
+	payload := []pagePayload{}
 	if out.Page != nil {
-		data, _ := bundle(*out.Page)
-		if _, ok := data["text/plain"]; !ok {
-			data["text/plain"] = ""
-		}
-		payload = append(payload, map[string]any{"source": "page", "data": data, "start": 0})
+		payload = append(payload, pagePayload{Source: "page", Data: withText(*out.Page)})
 	}
-	w.reply("execute_reply", map[string]any{
-		"status": "ok", "execution_count": n, "payload": payload,
-		"user_expressions": userExpressions(ctx, e, r.UserExpressions, n, c.Output),
+	w.reply("execute_reply", executeReply{
+		Status: "ok", ExecutionCount: n, Payload: payload,
+		UserExpressions: userExpressions(ctx, e, r.UserExpressions, n, c.Output),
 	})
 }
 
 // userExpressions evaluates the user_expressions of a successful execute request,
 // in the order of their names, each to its MIME bundle (status "ok") or its error
 // (status "error"), as ipykernel answers them.
-func userExpressions(ctx context.Context, e Engine, exprs map[string]string, n int, output interp.Output) map[string]any {
+func userExpressions(ctx context.Context, e Engine, exprs map[string]string, n int, output cellio.Output) map[string]any {
 	values := map[string]any{}
 	for _, name := range slices.Sorted(maps.Keys(exprs)) {
-		out := e.Execute(ctx, interp.Cell{Code: exprs[name], Number: n, Output: output, Transient: true})
+		out := e.Execute(ctx, cellio.Cell{Code: exprs[name], Number: n, Output: output, Transient: true})
 		switch {
 		case out.Error != nil:
-			tb := out.Error.Traceback
-			if tb == nil {
-				tb = []string{}
-			}
-			values[name] = map[string]any{"status": "error", "ename": out.Error.Name, "evalue": out.Error.Value, "traceback": tb}
+			values[name] = userExpressionError{Status: "error", EName: out.Error.Name, EValue: out.Error.Value, Traceback: nonNil(out.Error.Traceback)}
 		case out.Value != nil:
-			data, meta := bundle(*out.Value)
-			values[name] = map[string]any{"status": "ok", "data": data, "metadata": meta}
+			values[name] = userExpressionValue{Status: "ok", Data: out.Value.Data, Metadata: out.Value.Metadata}
 		default:
-			values[name] = map[string]any{"status": "ok", "data": map[string]any{"text/plain": ""}, "metadata": map[string]any{}}
+			values[name] = userExpressionValue{Status: "ok", Data: jsonObject{"text/plain": ""}}
 		}
 	}
 	return values
 }
 
-func errorReply(name, value string, n int) map[string]any {
-	return map[string]any{
-		"status": "error", "ename": name, "evalue": value, "traceback": []string{},
-		"execution_count": n,
-	}
-}
-
-// bundle returns the data and metadata of b, never nil.
-func bundle(b display.Bundle) (data, meta map[string]any) {
-	data, meta = map[string]any{}, map[string]any{}
-	for k, v := range b.Data {
-		data[k] = v
-	}
-	for k, v := range b.Metadata {
-		meta[k] = v
-	}
-	return data, meta
-}
-
 // cellOutput publishes what a running cell produces on iopub.
 type cellOutput struct {
-	w      *replyWriter
+	w      replyWriter
 	silent bool
 }
 
@@ -236,35 +320,30 @@ func (o *cellOutput) Stream(name, text string) {
 	if o.silent || text == "" {
 		return
 	}
-	o.w.publish("stream", map[string]any{"name": name, "text": text})
+	o.w.publish("stream", stream{Name: name, Text: text})
 }
 
-func (o *cellOutput) Display(b display.Bundle, displayID string, update bool) {
+func (o *cellOutput) Display(b cellio.Bundle, displayID string, update bool) {
 	if o.silent {
 		return
-	}
-	data, meta := bundle(b)
-	content := map[string]any{"data": data, "metadata": meta, "transient": map[string]any{}}
-	if displayID != "" {
-		content["transient"] = map[string]any{"display_id": displayID}
 	}
 	msgType := "display_data"
 	if update && displayID != "" {
 		msgType = "update_display_data"
 	}
-	o.w.publish(msgType, content)
+	o.w.publish(msgType, displayData{Data: b.Data, Metadata: b.Metadata, Transient: transient{DisplayID: displayID}})
 }
 
 func (o *cellOutput) Clear(wait bool) {
 	if o.silent {
 		return
 	}
-	o.w.publish("clear_output", map[string]any{"wait": wait})
+	o.w.publish("clear_output", clearOutput{Wait: wait})
 }
 
-// cellInput asks the front end for lines on the stdin socket.
+// cellInput asks the front end for lines through the request's writer.
 type cellInput struct {
-	w   *replyWriter
+	w   replyWriter
 	ctx context.Context // the cell's: an interrupt ends the wait
 }
 
@@ -272,53 +351,26 @@ type cellInput struct {
 var errInterrupted = errors.New("kernel: interrupted while waiting for input")
 
 func (in *cellInput) ReadLine(prompt string, password bool) (string, error) {
-	s := in.w.s
-	// Forget replies nobody waited for.
-	select {
-	case <-s.inputs:
-	default:
-	}
-	m, err := s.message(&in.w.req.msg.Header, "input_request", map[string]any{"prompt": prompt, "password": password})
-	if err != nil {
-		return "", err
-	}
-	m.Identities = in.w.req.msg.Identities
-	frames, err := Encode(m, s.key)
-	if err != nil {
-		return "", err
-	}
-	if err := s.stdin.send(frames); err != nil {
-		return "", err
-	}
-	select {
-	case v := <-s.inputs:
-		return v, nil
-	case <-in.ctx.Done():
-		return "", errInterrupted
-	}
+	return in.w.readLine(in.ctx, prompt, password)
 }
 
-func isComplete(w *replyWriter, req *Message) {
+func (st *state) isComplete(w replyWriter, req *Message) {
 	var r struct {
 		Code string `json:"code"`
 	}
-	if !w.decode(&r) {
-		w.reply("is_complete_reply", map[string]any{"status": "unknown"})
-		return
-	}
-	e := w.s.getEngine()
-	if e == nil {
-		w.reply("is_complete_reply", map[string]any{"status": "unknown"})
+	e := st.getEngine()
+	if !st.decode(req, &r) || e == nil {
+		w.reply("is_complete_reply", isCompleteReply{Status: "unknown"})
 		return
 	}
 	status, indent := e.IsComplete(r.Code)
 	switch status {
 	case "complete", "invalid", "unknown":
-		w.reply("is_complete_reply", map[string]any{"status": status})
+		w.reply("is_complete_reply", isCompleteReply{Status: status})
 	case "incomplete":
-		w.reply("is_complete_reply", map[string]any{"status": status, "indent": indent})
+		w.reply("is_complete_reply", isCompleteReply{Status: status, Indent: indent})
 	default:
-		w.reply("is_complete_reply", map[string]any{"status": "unknown"})
+		w.reply("is_complete_reply", isCompleteReply{Status: "unknown"})
 	}
 }
 
@@ -339,95 +391,107 @@ func (r codeRequest) cursor() int {
 	return max(*r.CursorPos, 0)
 }
 
-func complete(w *replyWriter, req *Message) {
+func (st *state) complete(w replyWriter, req *Message) {
 	var r codeRequest
-	if !w.decode(&r) {
+	if !st.decode(req, &r) {
 		r = codeRequest{}
 	}
 	cur := r.cursor()
-	var c interp.Completion
-	if e := w.s.getEngine(); e != nil {
+	var c cellio.Completion
+	if e := st.getEngine(); e != nil {
 		c = e.Complete(r.Code, cur)
-	}
-	matches := c.Matches
-	if matches == nil {
-		matches = []string{}
-	}
-	meta := c.Metadata
-	if meta == nil {
-		meta = map[string]any{}
 	}
 	start, end := c.Start, c.End
 	if len(c.Matches) == 0 {
 		start, end = cur, cur
 	}
-	w.reply("complete_reply", map[string]any{
-		"status": "ok", "matches": matches, "cursor_start": start, "cursor_end": end, "metadata": meta,
+	w.reply("complete_reply", completeReply{
+		Status: "ok", Matches: nonNil(c.Matches), CursorStart: start, CursorEnd: end, Metadata: c.Metadata,
 	})
 }
 
-func inspect(w *replyWriter, req *Message) {
+func (st *state) inspect(w replyWriter, req *Message) {
 	var r codeRequest
-	if !w.decode(&r) {
+	if !st.decode(req, &r) {
 		r = codeRequest{}
 	}
 	detail := 0
 	if r.DetailLevel > 0 {
 		detail = 1
 	}
-	var b display.Bundle
+	var b cellio.Bundle
 	var found bool
-	if e := w.s.getEngine(); e != nil {
+	if e := st.getEngine(); e != nil {
 		b, found = e.Inspect(r.Code, r.cursor(), detail)
 	}
-	data, meta := bundle(b)
 	if !found {
-		data = map[string]any{}
+		b = cellio.Bundle{}
 	}
-	w.reply("inspect_reply", map[string]any{"status": "ok", "found": found, "data": data, "metadata": meta})
+	w.reply("inspect_reply", inspectReply{Status: "ok", Found: found, Data: b.Data, Metadata: b.Metadata})
 }
 
-func commInfo(w *replyWriter, req *Message) {
-	w.reply("comm_info_reply", map[string]any{"status": "ok", "comms": map[string]any{}})
+func (st *state) historyRequest(w replyWriter, req *Message) {
+	var r historyRequestContent
+	list := [][]any{}
+	if !st.decode(req, &r) {
+		w.reply("history_reply", historyReply{Status: "ok", History: list})
+		return
+	}
+	for _, e := range st.history.query(r) {
+		if r.Output {
+			var out any
+			if e.output != nil {
+				out = *e.output
+			}
+			list = append(list, []any{e.session, e.line, []any{e.input, out}})
+		} else {
+			list = append(list, []any{e.session, e.line, e.input})
+		}
+	}
+	w.reply("history_reply", historyReply{Status: "ok", History: list})
+}
+
+func (st *state) commInfo(w replyWriter, req *Message) {
+	w.reply("comm_info_reply", commInfoReply{Status: "ok"})
 }
 
 // commOpen closes every comm at once: the kernel registers no comm targets.
-func commOpen(w *replyWriter, req *Message) {
+func (st *state) commOpen(w replyWriter, req *Message) {
 	var r struct {
 		CommID     string `json:"comm_id"`
 		TargetName string `json:"target_name"`
 	}
-	if !w.decode(&r) || r.CommID == "" {
+	if !st.decode(req, &r) || r.CommID == "" {
 		return
 	}
-	w.s.log.Printf("comm_open: no target %q; closing comm %s", r.TargetName, r.CommID)
-	w.publish("comm_close", map[string]any{"comm_id": r.CommID, "data": map[string]any{}})
+	st.log.Printf("comm_open: no target %q; closing comm %s", r.TargetName, r.CommID)
+	w.publish("comm_close", commClose{CommID: r.CommID})
 }
 
 // commIgnore drops comm_msg and comm_close: there are no open comms.
-func commIgnore(w *replyWriter, req *Message) {}
+func (st *state) commIgnore(w replyWriter, req *Message) {}
 
-func shutdown(w *replyWriter, req *Message) {
+func (st *state) shutdownRequest(w replyWriter, req *Message) {
 	var r struct {
 		Restart bool `json:"restart"`
 	}
-	w.decode(&r)
-	w.reply("shutdown_reply", map[string]any{"status": "ok", "restart": r.Restart})
-	w.s.mu.Lock()
-	w.s.shutdown = true
-	w.s.mu.Unlock()
-	w.s.stop()
+	st.decode(req, &r)
+	w.reply("shutdown_reply", shutdownReply{Status: "ok", Restart: r.Restart})
+	st.mu.Lock()
+	st.shutdown = true
+	st.mu.Unlock()
+	st.stop()
 }
 
-func interrupt(w *replyWriter, req *Message) {
-	w.s.interrupt()
-	w.reply("interrupt_reply", map[string]any{"status": "ok"})
+func (st *state) interruptRequest(w replyWriter, req *Message) {
+	st.interrupt()
+	w.reply("interrupt_reply", statusReply{Status: "ok"})
 }
 
-func connect(w *replyWriter, req *Message) {
-	c := w.s.conn
-	w.reply("connect_reply", map[string]any{
-		"status": "ok", "shell_port": c.ShellPort, "iopub_port": c.IOPubPort,
-		"stdin_port": c.StdinPort, "hb_port": c.HBPort, "control_port": c.ControlPort,
+func (st *state) connect(w replyWriter, req *Message) {
+	c := st.conn
+	w.reply("connect_reply", connectReply{
+		Status: "ok", ShellPort: c.ShellPort, IOPubPort: c.IOPubPort,
+		StdinPort: c.StdinPort, HBPort: c.HBPort, ControlPort: c.ControlPort,
 	})
 }

@@ -282,24 +282,3 @@ func globRegexp(glob string) *regexp.Regexp {
 	}
 	return re
 }
-
-func historyRequest(w *replyWriter, req *Message) {
-	var r historyRequestContent
-	if !w.decode(&r) {
-		w.reply("history_reply", map[string]any{"status": "ok", "history": []any{}})
-		return
-	}
-	list := []any{}
-	for _, e := range w.s.history.query(r) {
-		if r.Output {
-			var out any
-			if e.output != nil {
-				out = *e.output
-			}
-			list = append(list, []any{e.session, e.line, []any{e.input, out}})
-		} else {
-			list = append(list, []any{e.session, e.line, e.input})
-		}
-	}
-	w.reply("history_reply", map[string]any{"status": "ok", "history": list})
-}

@@ -9,24 +9,21 @@ import (
 	"log"
 	"os"
 	"os/signal"
-	"runtime/debug"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/go-zeromq/zmq4"
 
-	"github.com/gocvx/gocvx/display"
-	"github.com/gocvx/gocvx/interp"
+	"github.com/gocvx/gocvx/cellio"
 )
 
-// Engine runs the cells of one kernel; *interp.Session satisfies it. Execute is
-// called for one cell at a time; Complete, Inspect and IsComplete may be called
-// while a cell runs.
+// Engine runs the cells of one kernel; the gocvx command serves an
+// *interp.Session. Execute is called for one cell at a time; Complete, Inspect and
+// IsComplete may be called while a cell runs.
 type Engine interface {
-	Execute(ctx context.Context, c interp.Cell) interp.Outcome
-	Complete(code string, cursor int) interp.Completion
-	Inspect(code string, cursor, detail int) (display.Bundle, bool)
+	Execute(ctx context.Context, c cellio.Cell) cellio.Outcome
+	Complete(code string, cursor int) cellio.Completion
+	Inspect(code string, cursor, detail int) (cellio.Bundle, bool)
 	IsComplete(code string) (status, indent string)
 }
 
@@ -44,6 +41,9 @@ type Kernel struct {
 	Log *log.Logger
 	// Version is the implementation_version in kernel_info_reply; empty means "devel".
 	Version string
+	// Banner is the banner in kernel_info_reply (what a console shows first);
+	// empty means "gocvx VERSION".
+	Banner string
 	// CatchSIGINT makes SIGINT interrupt the running cell (as interrupt_request
 	// does) instead of ending the process, while Serve runs.
 	CatchSIGINT bool
@@ -66,7 +66,6 @@ type Kernel struct {
 	// is logged and the history kept in memory.
 	HistoryFile string
 
-	server *server
 	// Tests shorten these; zero means handshakeTimeout and writeStallTimeout.
 	handshakeTimeout, writeStallTimeout time.Duration
 }
@@ -100,22 +99,32 @@ func (k *Kernel) Serve(ctx context.Context, conn ConnectionInfo) error {
 	outer := ctx
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
-	s := &server{
-		k:         k,
-		conn:      conn,
-		key:       []byte(conn.Key),
-		session:   newID(),
-		log:       logger,
-		stop:      stop,
-		execs:     make(chan request, 1024),
-		pub:       make(chan Message, 256),
-		pubDone:   make(chan struct{}),
-		inputs:    make(chan string, 1),
-		history:   hist,
-		startTime: time.Now(),
-		ready:     make(chan struct{}),
+	version := k.Version
+	if version == "" {
+		version = "devel"
 	}
-	k.server = s
+	banner := k.Banner
+	if banner == "" {
+		banner = "gocvx " + version
+	}
+	s := &server{
+		k:       k,
+		key:     []byte(conn.Key),
+		session: newID(),
+		pub:     make(chan Message, 256),
+		pubDone: make(chan struct{}),
+		inputs:  make(chan string, 1),
+		state: &state{
+			version: version,
+			banner:  banner,
+			conn:    conn,
+			log:     logger,
+			history: hist,
+			stop:    stop,
+			execs:   make(chan queued, 1024),
+			ready:   make(chan struct{}),
+		},
+	}
 	err := s.run(ctx)
 	if errors.Is(err, context.Canceled) && outer.Err() == nil {
 		return nil // stopped because the parent process went away
@@ -123,40 +132,20 @@ func (k *Kernel) Serve(ctx context.Context, conn ConnectionInfo) error {
 	return err
 }
 
-// server is the running state of a Kernel.
+// server is a running Kernel: its sockets and the goroutines that serve them. What
+// the handlers share is its state.
 type server struct {
-	k         *Kernel
-	conn      ConnectionInfo
-	key       []byte
-	session   string
-	log       *log.Logger
-	stop      context.CancelFunc
-	startTime time.Time
+	*state
+	k       *Kernel
+	key     []byte
+	session string
 
 	shell, control, stdin *router
 	iopub, hb             zmq4.Socket
 
-	execs   chan request // execute requests waiting for the executor
 	pub     chan Message // messages for the iopub goroutine
 	pubDone chan struct{}
-	inputs  chan string // input_reply values for the cell waiting in ReadLine
-
-	mu         sync.Mutex
-	cancelCell context.CancelFunc // interrupts the running cell; nil between cells
-	count      int                // execution_count
-	shutdown   bool               // a shutdown_request was received
-
-	history *history
-
-	ready     chan struct{} // closed when engine and engineErr are set
-	engine    Engine
-	engineErr error
-}
-
-// getEngine waits for the engine; it returns nil if it could not be created.
-func (s *server) getEngine() Engine {
-	<-s.ready
-	return s.engine
+	inputs  chan string // input_reply values for the cell waiting in readLine
 }
 
 // router is a ROUTER socket whose sends are serialized.
@@ -172,65 +161,25 @@ func (r *router) send(frames [][]byte) error {
 	return r.sock.SendMulti(zmq4.NewMsgFrom(frames...))
 }
 
-// request is a decoded message and the socket it came in on.
-type request struct {
-	msg  Message
-	sock *router
-}
-
+// run serves until ctx is done: it binds the sockets, starts the iopub
+// goroutine, the engine (startEngine), the executor and one goroutine per
+// socket, and on the way out stops them in order: the running cell, the
+// receivers, then iopub after it has sent what is queued.
 func (s *server) run(ctx context.Context) error {
-	opts := []zmq4.Option{zmq4.WithLogger(s.log), zmq4.WithTimeout(10 * time.Second)}
 	// A fresh context for the sockets: they must outlive ctx until the last replies
 	// and statuses are sent.
 	sockCtx, closeSockets := context.WithCancel(context.Background())
 	defer closeSockets()
-	maxMessage := s.k.MaxMessageSize
-	if maxMessage <= 0 {
-		maxMessage = DefaultMaxMessageSize
-	}
-	// guarded returns the context of a socket: its transport bounds what peers send.
-	guarded := func(name string) context.Context {
-		g := &guard{name: name, maxMessage: maxMessage, log: s.log, ipcMode: 0o600,
-			handshake: handshakeTimeout, writeStall: writeStallTimeout}
-		if s.k.handshakeTimeout > 0 {
-			g.handshake = s.k.handshakeTimeout
-		}
-		if s.k.writeStallTimeout > 0 {
-			g.writeStall = s.k.writeStallTimeout
-		}
-		return context.WithValue(sockCtx, guardKey{}, g)
-	}
-	s.shell = &router{name: "shell", sock: zmq4.NewRouter(guarded("shell"), opts...)}
-	s.control = &router{name: "control", sock: zmq4.NewRouter(guarded("control"), opts...)}
-	s.stdin = &router{name: "stdin", sock: zmq4.NewRouter(guarded("stdin"), opts...)}
-	s.iopub = zmq4.NewPub(guarded("iopub"), opts...)
-	s.hb = zmq4.NewRep(guarded("heartbeat"), opts...)
-	sockets := []struct {
-		sock zmq4.Socket
-		port int
-	}{
-		{s.shell.sock, s.conn.ShellPort}, {s.control.sock, s.conn.ControlPort},
-		{s.stdin.sock, s.conn.StdinPort}, {s.iopub, s.conn.IOPubPort}, {s.hb, s.conn.HBPort},
-	}
-	defer func() {
-		for _, x := range sockets {
-			x.sock.Close()
-		}
-		closePubWriter(s.iopub)
-	}()
-	for _, w := range s.conn.warnings() {
-		s.log.Print("warning: " + w)
-	}
-	for _, x := range sockets {
-		if err := x.sock.Listen(s.conn.endpoint(x.port)); err != nil {
-			return fmt.Errorf("kernel: %w", err)
-		}
+	closeAll, err := s.bind(sockCtx)
+	defer closeAll()
+	if err != nil {
+		return err
 	}
 
 	var pubWG sync.WaitGroup
 	pubWG.Add(1)
 	go func() { defer pubWG.Done(); s.publishLoop() }()
-	s.publish(nil, "status", map[string]any{"execution_state": "starting"})
+	s.publish(nil, "status", kernelStatus{"starting"})
 
 	if s.k.CatchSIGINT {
 		sig := make(chan os.Signal, 1)
@@ -248,39 +197,7 @@ func (s *server) run(ctx context.Context) error {
 			}
 		}()
 	}
-
-	var engineWG sync.WaitGroup
-	if s.k.Engine != nil {
-		s.engine = s.k.Engine
-		close(s.ready)
-	} else {
-		engineWG.Add(1)
-		go func() {
-			defer engineWG.Done()
-			e, err := s.k.NewEngine()
-			if err == nil && e == nil {
-				err = errors.New("kernel: NewEngine returned no engine")
-			}
-			if err != nil {
-				e = nil // not a typed nil pointer in the interface
-			}
-			s.engine, s.engineErr = e, err
-			close(s.ready)
-			if err != nil {
-				s.log.Printf("cannot start the cell engine: %v", err)
-				s.stop()
-			}
-		}()
-		defer func() {
-			engineWG.Wait()
-			if c, ok := s.engine.(io.Closer); ok {
-				if err := c.Close(); err != nil {
-					s.log.Printf("closing the cell engine: %v", err)
-				}
-			}
-		}()
-	}
-
+	defer s.startEngine()()
 	if s.k.ParentPID != 0 {
 		go s.watchParent(ctx, s.k.ParentPID)
 	}
@@ -314,7 +231,7 @@ func (s *server) run(ctx context.Context) error {
 	pubWG.Wait()
 
 	s.mu.Lock()
-	byRequest := s.shutdown
+	byRequest := s.state.shutdown
 	s.mu.Unlock()
 	switch {
 	case byRequest:
@@ -323,6 +240,93 @@ func (s *server) run(ctx context.Context) error {
 		return s.engineErr
 	}
 	return ctx.Err()
+}
+
+// bind creates the five sockets on the guarded transports (transport.go) and
+// binds them to the connection's ports; closeAll closes them.
+func (s *server) bind(sockCtx context.Context) (closeAll func(), err error) {
+	opts := []zmq4.Option{zmq4.WithLogger(s.log), zmq4.WithTimeout(10 * time.Second)}
+	maxMessage := s.k.MaxMessageSize
+	if maxMessage <= 0 {
+		maxMessage = DefaultMaxMessageSize
+	}
+	// guarded returns the context of a socket: its transport bounds what peers send.
+	guarded := func(name string) context.Context {
+		g := &guard{name: name, maxMessage: maxMessage, log: s.log, ipcMode: 0o600,
+			handshake: handshakeTimeout, writeStall: writeStallTimeout}
+		if s.k.handshakeTimeout > 0 {
+			g.handshake = s.k.handshakeTimeout
+		}
+		if s.k.writeStallTimeout > 0 {
+			g.writeStall = s.k.writeStallTimeout
+		}
+		return context.WithValue(sockCtx, guardKey{}, g)
+	}
+	s.shell = &router{name: "shell", sock: zmq4.NewRouter(guarded("shell"), opts...)}
+	s.control = &router{name: "control", sock: zmq4.NewRouter(guarded("control"), opts...)}
+	s.stdin = &router{name: "stdin", sock: zmq4.NewRouter(guarded("stdin"), opts...)}
+	s.iopub = zmq4.NewPub(guarded("iopub"), opts...)
+	s.hb = zmq4.NewRep(guarded("heartbeat"), opts...)
+	conn := s.state.conn
+	sockets := []struct {
+		sock zmq4.Socket
+		port int
+	}{
+		{s.shell.sock, conn.ShellPort}, {s.control.sock, conn.ControlPort},
+		{s.stdin.sock, conn.StdinPort}, {s.iopub, conn.IOPubPort}, {s.hb, conn.HBPort},
+	}
+	closeAll = func() {
+		for _, x := range sockets {
+			x.sock.Close()
+		}
+		closePubWriter(s.iopub)
+	}
+	for _, w := range conn.warnings() {
+		s.log.Print("warning: " + w)
+	}
+	for _, x := range sockets {
+		if err := x.sock.Listen(conn.endpoint(x.port)); err != nil {
+			return closeAll, fmt.Errorf("kernel: %w", err)
+		}
+	}
+	return closeAll, nil
+}
+
+// startEngine makes the engine ready: Kernel.Engine at once, or Kernel.NewEngine
+// on a goroutine while the sockets answer (a failure stops the kernel). The
+// function it returns waits for that goroutine and closes the engine it created.
+func (s *server) startEngine() (closeEngine func()) {
+	if s.k.Engine != nil {
+		s.engine = s.k.Engine
+		close(s.ready)
+		return func() {}
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		e, err := s.k.NewEngine()
+		if err == nil && e == nil {
+			err = errors.New("kernel: NewEngine returned no engine")
+		}
+		if err != nil {
+			e = nil // not a typed nil pointer in the interface
+		}
+		s.engine, s.engineErr = e, err
+		close(s.ready)
+		if err != nil {
+			s.log.Printf("cannot start the cell engine: %v", err)
+			s.stop()
+		}
+	}()
+	return func() {
+		wg.Wait()
+		if c, ok := s.engine.(io.Closer); ok {
+			if err := c.Close(); err != nil {
+				s.log.Printf("closing the cell engine: %v", err)
+			}
+		}
+	}
 }
 
 // watchParent stops the kernel when its parent process is no longer pid.
@@ -364,59 +368,21 @@ func (s *server) receiveLoop(ctx context.Context, r *router) {
 			s.log.Printf("%s: dropped message: %v", r.name, err)
 			continue
 		}
-		req := request{msg: msg, sock: r}
+		w := &socketWriter{s: s, sock: r, req: &msg}
 		if msg.Header.MsgType == "execute_request" {
 			if r != s.shell {
 				s.log.Printf("%s: execute_request belongs on shell; ignored", r.name)
 				continue
 			}
 			select {
-			case s.execs <- req:
+			case s.execs <- queued{w, &msg}:
 			default:
 				s.log.Printf("shell: too many queued executes; dropped %s", msg.Header.MsgID)
 			}
 			continue
 		}
-		s.handle(req)
+		s.handle(w, &msg)
 	}
-}
-
-// handle runs the handler of a request, between busy and idle statuses. A request
-// of a type the kernel does not handle gets its busy and idle statuses and no reply,
-// as the protocol allows ("kernels do not need to send any reply for messages they
-// don't handle"), so that a client waiting for its idle status is not left waiting.
-func (s *server) handle(req request) {
-	h, ok := handlers[req.msg.Header.MsgType]
-	if !ok {
-		s.log.Printf("%s: no handler for %q; ignored", req.sock.name, req.msg.Header.MsgType)
-		h = func(*replyWriter, *Message) {}
-	}
-	w := &replyWriter{s: s, req: req}
-	s.publish(&req.msg.Header, "status", map[string]any{"execution_state": "busy"})
-	defer s.publish(&req.msg.Header, "status", map[string]any{"execution_state": "idle"})
-	defer s.recoverHandler(w)
-	h(w, &req.msg)
-}
-
-// recoverHandler keeps a panicking handler (a bug in the kernel or the engine, never
-// a cell's own panic, which the engine reports as the cell's error) from ending the
-// process: it logs the panic with its stack and, if the request got no reply yet,
-// answers it with an error so that the client does not wait forever.
-func (s *server) recoverHandler(w *replyWriter) {
-	v := recover()
-	if v == nil {
-		return
-	}
-	msgType := w.req.msg.Header.MsgType
-	s.log.Printf("%s: panic while handling %s: %v\n%s", w.req.sock.name, msgType, v, debug.Stack())
-	if w.replied || !strings.HasSuffix(msgType, "_request") {
-		return
-	}
-	s.mu.Lock()
-	n := s.count
-	s.mu.Unlock()
-	rep := errorReply("KernelError", fmt.Sprintf("the kernel failed while handling %s: %v", msgType, v), n)
-	w.reply(strings.TrimSuffix(msgType, "_request")+"_reply", rep)
 }
 
 // executeLoop runs queued execute requests one at a time until ctx is done.
@@ -425,38 +391,9 @@ func (s *server) executeLoop(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case req := <-s.execs:
-			s.handle(req)
+		case q := <-s.execs:
+			s.handle(q.w, q.req)
 		}
-	}
-}
-
-// abortQueued answers every execute request waiting in the queue with status
-// "aborted" (stop_on_error after a failed cell).
-func (s *server) abortQueued() {
-	for {
-		select {
-		case req := <-s.execs:
-			w := &replyWriter{s: s, req: req}
-			s.publish(&req.msg.Header, "status", map[string]any{"execution_state": "busy"})
-			s.mu.Lock()
-			n := s.count
-			s.mu.Unlock()
-			w.reply("execute_reply", map[string]any{"status": "aborted", "execution_count": n})
-			s.publish(&req.msg.Header, "status", map[string]any{"execution_state": "idle"})
-		default:
-			return
-		}
-	}
-}
-
-// interrupt cancels the running cell, if any.
-func (s *server) interrupt() {
-	s.mu.Lock()
-	cancel := s.cancelCell
-	s.mu.Unlock()
-	if cancel != nil {
-		cancel()
 	}
 }
 
@@ -565,31 +502,59 @@ func (s *server) message(parent *Header, msgType string, content any) (Message, 
 	return Message{Header: newHeader(msgType, s.session), Parent: parent, Content: b}, nil
 }
 
-// replyWriter answers one request: replies go to the socket the request came in on,
-// with its identities; published messages name it as their parent.
-type replyWriter struct {
-	s       *server
-	req     request
-	replied bool // a reply was sent (or attempted)
+// socketWriter is the replyWriter of a request that came in on a socket: replies go
+// to that socket with the request's identities, published messages name the request
+// as their parent, input requests go to the same client on stdin.
+type socketWriter struct {
+	s    *server
+	sock *router
+	req  *Message
 }
 
-// reply sends a reply on the request's socket.
-func (w *replyWriter) reply(msgType string, content any) {
-	w.replied = true
-	m, err := w.s.message(&w.req.msg.Header, msgType, content)
+func (w *socketWriter) reply(msgType string, content any) {
+	m, err := w.s.message(&w.req.Header, msgType, content)
 	if err == nil {
-		m.Identities = w.req.msg.Identities
+		m.Identities = w.req.Identities
 		var frames [][]byte
 		if frames, err = Encode(m, w.s.key); err == nil {
-			err = w.req.sock.send(frames)
+			err = w.sock.send(frames)
 		}
 	}
 	if err != nil {
-		w.s.log.Printf("%s: %s: %v", w.req.sock.name, msgType, err)
+		w.s.log.Printf("%s: %s: %v", w.sock.name, msgType, err)
 	}
 }
 
-// publish sends a message on iopub with the request as parent.
-func (w *replyWriter) publish(msgType string, content any) {
-	w.s.publish(&w.req.msg.Header, msgType, content)
+func (w *socketWriter) publish(msgType string, content any) {
+	w.s.publish(&w.req.Header, msgType, content)
+}
+
+// readLine sends input_request on stdin to the client that sent the request (stdin
+// is a ROUTER too, and the client's stdin socket has the identity of its shell
+// socket) and waits for the value of the next input_reply.
+func (w *socketWriter) readLine(ctx context.Context, prompt string, password bool) (string, error) {
+	s := w.s
+	// Forget replies nobody waited for.
+	select {
+	case <-s.inputs:
+	default:
+	}
+	m, err := s.message(&w.req.Header, "input_request", inputRequest{Prompt: prompt, Password: password})
+	if err != nil {
+		return "", err
+	}
+	m.Identities = w.req.Identities
+	frames, err := Encode(m, s.key)
+	if err != nil {
+		return "", err
+	}
+	if err := s.stdin.send(frames); err != nil {
+		return "", err
+	}
+	select {
+	case v := <-s.inputs:
+		return v, nil
+	case <-ctx.Done():
+		return "", errInterrupted
+	}
 }

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"log"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,9 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gocvx/gocvx/display"
+	"github.com/gocvx/gocvx/cellio"
 	"github.com/gocvx/gocvx/internal/testenv"
-	"github.com/gocvx/gocvx/interp"
 )
 
 // fakeEngine runs cells written in a tiny command language, one command a line,
@@ -28,10 +26,12 @@ import (
 type fakeEngine struct {
 	mu   sync.Mutex
 	vars map[string]string
+	// looping, if set, receives a value when a cell enters its loop command.
+	looping chan struct{}
 }
 
-func (e *fakeEngine) Execute(ctx context.Context, c interp.Cell) interp.Outcome {
-	var out interp.Outcome
+func (e *fakeEngine) Execute(ctx context.Context, c cellio.Cell) cellio.Outcome {
+	var out cellio.Outcome
 	for _, line := range strings.Split(c.Code, "\n") {
 		cmd, arg, _ := strings.Cut(strings.TrimSpace(line), " ")
 		switch cmd {
@@ -40,26 +40,29 @@ func (e *fakeEngine) Execute(ctx context.Context, c interp.Cell) interp.Outcome 
 		case "eprint":
 			c.Output.Stream("stderr", arg+"\n")
 		case "value":
-			out.Value = &display.Bundle{Data: map[string]any{"text/plain": arg}}
+			out.Value = &cellio.Bundle{Data: map[string]any{"text/plain": arg}}
 		case "fail":
-			return interp.Outcome{Error: &interp.Error{Name: "Failure", Value: arg, Traceback: []string{"Failure: " + arg}}}
+			return cellio.Outcome{Error: &cellio.Error{Name: "Failure", Value: arg, Traceback: []string{"Failure: " + arg}}}
 		case "loop":
+			if e.looping != nil {
+				e.looping <- struct{}{}
+			}
 			<-ctx.Done()
-			return interp.Outcome{Error: &interp.Error{Name: "Interrupted", Value: "interrupted", Traceback: []string{"Interrupted"}}}
+			return cellio.Outcome{Error: &cellio.Error{Name: "Interrupted", Value: "interrupted", Traceback: []string{"Interrupted"}}}
 		case "read":
 			if c.Input == nil {
-				return interp.Outcome{Error: &interp.Error{Name: "EOF", Value: "no stdin", Traceback: []string{}}}
+				return cellio.Outcome{Error: &cellio.Error{Name: "EOF", Value: "no stdin", Traceback: []string{}}}
 			}
 			s, err := c.Input.ReadLine("name? ", false)
 			if err != nil {
-				return interp.Outcome{Error: &interp.Error{Name: "Input", Value: err.Error(), Traceback: []string{}}}
+				return cellio.Outcome{Error: &cellio.Error{Name: "Input", Value: err.Error(), Traceback: []string{}}}
 			}
 			c.Output.Stream("stdout", "read "+s+"\n")
 		case "display":
-			c.Output.Display(display.Bundle{Data: map[string]any{"text/plain": "v1"}}, "d1", false)
-			c.Output.Display(display.Bundle{Data: map[string]any{"text/plain": "v2"}}, "d1", true)
+			c.Output.Display(cellio.Bundle{Data: map[string]any{"text/plain": "v1"}}, "d1", false)
+			c.Output.Display(cellio.Bundle{Data: map[string]any{"text/plain": "v2"}}, "d1", true)
 			c.Output.Clear(true)
-			c.Output.Display(display.Bundle{Data: map[string]any{"text/html": "<b>v3</b>", "text/plain": "v3"}}, "", false)
+			c.Output.Display(cellio.Bundle{Data: map[string]any{"text/html": "<b>v3</b>", "text/plain": "v3"}}, "", false)
 		case "enginepanic": // a bug in the engine, not a cell's panic
 			var m map[string]int
 			m["x"]++
@@ -70,7 +73,7 @@ func (e *fakeEngine) Execute(ctx context.Context, c interp.Cell) interp.Outcome 
 				c.Output.Stream("stdout", strings.Repeat("y", size))
 			}
 		case "page":
-			out.Page = &display.Bundle{Data: map[string]any{"text/plain": "help text"}}
+			out.Page = &cellio.Bundle{Data: map[string]any{"text/plain": "help text"}}
 		case "set":
 			k, v, _ := strings.Cut(arg, " ")
 			e.mu.Lock()
@@ -78,25 +81,31 @@ func (e *fakeEngine) Execute(ctx context.Context, c interp.Cell) interp.Outcome 
 			e.mu.Unlock()
 		case "get":
 			e.mu.Lock()
-			out.Value = &display.Bundle{Data: map[string]any{"text/plain": e.vars[arg]}}
+			out.Value = &cellio.Bundle{Data: map[string]any{"text/plain": e.vars[arg]}}
 			e.mu.Unlock()
 		case "":
 		default:
-			return interp.Outcome{Error: &interp.Error{Name: "Unknown", Value: cmd, Traceback: []string{}}}
+			return cellio.Outcome{Error: &cellio.Error{Name: "Unknown", Value: cmd, Traceback: []string{}}}
 		}
 	}
 	return out
 }
 
-func (e *fakeEngine) Complete(code string, cursor int) interp.Completion {
-	if code == "enginepanic" {
+func (e *fakeEngine) Complete(code string, cursor int) cellio.Completion {
+	switch code {
+	case "enginepanic":
 		panic("a bug in the engine's completion")
+	case "zzz":
+		return cellio.Completion{Start: 0, End: 0}
 	}
-	return interp.Completion{Matches: []string{"print", "page"}, Start: 0, End: cursor}
+	return cellio.Completion{Matches: []string{"print", "page"}, Start: 0, End: cursor}
 }
 
-func (e *fakeEngine) Inspect(code string, cursor, detail int) (display.Bundle, bool) {
-	return display.Bundle{Data: map[string]any{"text/plain": "doc of " + code}}, true
+func (e *fakeEngine) Inspect(code string, cursor, detail int) (cellio.Bundle, bool) {
+	if code == "" {
+		return cellio.Bundle{}, false
+	}
+	return cellio.Bundle{Data: map[string]any{"text/plain": fmt.Sprintf("doc of %s (detail %d)", code, detail)}}, true
 }
 
 func (e *fakeEngine) IsComplete(code string) (string, string) {
@@ -106,28 +115,12 @@ func (e *fakeEngine) IsComplete(code string) (string, string) {
 	return "complete", ""
 }
 
-// freePorts returns n TCP ports on 127.0.0.1 that were free a moment ago.
-func freePorts(t *testing.T, n int) []int {
-	t.Helper()
-	var ports []int
-	var ls []net.Listener
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	for _, l := range ls {
-		l.Close()
-	}
-	return ports
-}
-
 // testConnection returns the connection info of a tcp kernel on free ports.
 func testConnection(t *testing.T) ConnectionInfo {
-	p := freePorts(t, 5)
+	p, err := testenv.FreePorts(5)
+	if err != nil {
+		t.Fatal(err)
+	}
 	return ConnectionInfo{
 		Transport: "tcp", IP: "127.0.0.1", ShellPort: p[0], IOPubPort: p[1], StdinPort: p[2],
 		ControlPort: p[3], HBPort: p[4], SignatureScheme: "hmac-sha256", Key: newID(),

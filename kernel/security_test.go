@@ -26,67 +26,6 @@ func withUmask(mask int, f func()) {
 	f()
 }
 
-// TestInstallModes checks the modes of the kernelspec's files and folders under a
-// permissive, the usual and a restrictive umask: never wider than 0644 and 0755, and
-// narrowed by the umask. A kernel.json left with a wider mode is replaced.
-func TestInstallModes(t *testing.T) {
-	for _, mask := range []int{0o000, 0o022, 0o077} {
-		t.Run(fmt.Sprintf("umask %03o", mask), func(t *testing.T) {
-			prefix := t.TempDir()
-			old := filepath.Join(prefix, "share", "jupyter", "kernels", SpecName, "kernel.json")
-			if err := os.MkdirAll(filepath.Dir(old), 0o700); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(old, []byte("{}"), 0o666); err != nil {
-				t.Fatal(err)
-			}
-			os.Chmod(old, 0o666) // whatever the umask
-			var dir string
-			var err error
-			withUmask(mask, func() {
-				dir, err = Install(InstallOptions{Prefix: prefix, Binary: "/opt/gocvx"})
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			// The folders Install created (share/jupyter/kernels existed already).
-			entries, err := os.ReadDir(dir)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(entries) != 4 {
-				t.Errorf("kernelspec folder holds %d entries, want kernel.json and 3 logos (no temporary files)", len(entries))
-			}
-			for _, e := range entries {
-				info, err := e.Info()
-				if err != nil {
-					t.Fatal(err)
-				}
-				if want := fs.FileMode(0o644 &^ mask); info.Mode().Perm() != want {
-					t.Errorf("%s has mode %v, want %v", e.Name(), info.Mode().Perm(), want)
-				}
-			}
-			// A fresh install creates its folders 0755 less the umask.
-			fresh := t.TempDir()
-			withUmask(mask, func() {
-				dir, err = Install(InstallOptions{Prefix: fresh, Binary: "/opt/gocvx"})
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			for d := dir; d != fresh; d = filepath.Dir(d) {
-				info, err := os.Stat(d)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if want := fs.FileMode(0o755 &^ mask); info.Mode().Perm() != want {
-					t.Errorf("%s has mode %v, want %v", d, info.Mode().Perm(), want)
-				}
-			}
-		})
-	}
-}
-
 // TestIPCSocketModes checks that the kernel's ipc socket files admit only the user,
 // even under a umask of 0, and are removed when the kernel stops.
 func TestIPCSocketModes(t *testing.T) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gocvx/gocvx/internal/testenv"
+	"github.com/gocvx/gocvx/notebook/internal/webdriver"
 )
 
 // TestJupyterNotebookFrontEnd runs the tutorial in the real front end: Debian's
@@ -29,14 +29,46 @@ func TestJupyterNotebookFrontEnd(t *testing.T) {
 	py := testenv.RequirePython(t, "notebook", "jupyter_client")
 	bin := testenv.Gocvx(t)
 	env := jupyterEnv(t, bin)
+	dir, codeCells := tutorialWithoutOutputs(t)
+	// Data the tutorial reads relative to itself is found through $GOCVX_DATA.
+	data, err := filepath.Abs(filepath.Join("..", "notebooks", "data"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env = append(env, "GOCVX_DATA="+data)
+	base, token := startNotebookServer(t, py, env, dir)
 
-	// The tutorial, without outputs, in a fresh notebook directory.
-	dir := t.TempDir()
+	d := startBrowser(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	if err := d.Navigate(ctx, base+"/notebooks/00-tutorial.ipynb?token="+token); err != nil {
+		t.Fatal(err)
+	}
+	runAllCells(t, ctx, d, codeCells)
+	checkNotebookPage(t, ctx, d, codeCells)
+
+	// The screenshot shows the first plot.
+	d.Execute(ctx, `const f = document.querySelector('.output_area .output_svg svg, .output_area img'); if (f) f.scrollIntoView({block: 'center'}); return true`, nil)
+	shot, err := artifactPath("jupyter-notebook-tutorial.png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.SaveScreenshot(ctx, shot); err != nil {
+		t.Errorf("screenshot: %v", err)
+	} else {
+		fmt.Fprintf(os.Stderr, "screenshot of the Jupyter Notebook run: %s\n", shot)
+		t.Logf("screenshot: %s", shot)
+	}
+}
+
+// tutorialWithoutOutputs writes the tutorial without its outputs into a fresh
+// notebook directory, and counts its code cells that are not blank.
+func tutorialWithoutOutputs(t *testing.T) (dir string, codeCells int) {
+	dir = t.TempDir()
 	nb, err := ReadFile(filepath.Join("..", "notebooks", "00-tutorial.ipynb"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	codeCells := 0
 	for _, c := range nb.Cells {
 		if c.Type == Code {
 			c.Outputs, c.ExecutionCount = nil, nil
@@ -48,18 +80,18 @@ func TestJupyterNotebookFrontEnd(t *testing.T) {
 	if err := WriteFile(filepath.Join(dir, "00-tutorial.ipynb"), nb); err != nil {
 		t.Fatal(err)
 	}
-	// Data the tutorial reads relative to itself is found through $GOCVX_DATA.
-	data, err := filepath.Abs(filepath.Join("..", "notebooks", "data"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	env = append(env, "GOCVX_DATA="+data)
+	return dir, codeCells
+}
 
-	port, err := freeTCPPort()
+// startNotebookServer starts Jupyter Notebook on dir, stopped (with its kernels)
+// at cleanup, and returns its address and token once it lists the gocvx kernel.
+func startNotebookServer(t *testing.T, py string, env []string, dir string) (base, token string) {
+	ports, err := testenv.FreePorts(1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	token := fmt.Sprintf("gocvx-test-%d", time.Now().UnixNano())
+	port := ports[0]
+	token = fmt.Sprintf("gocvx-test-%d", time.Now().UnixNano())
 	args := []string{"-m", "notebook"}
 	if os.Geteuid() == 0 {
 		args = append(args, "--allow-root") // CI containers run as root
@@ -83,11 +115,7 @@ func TestJupyterNotebookFrontEnd(t *testing.T) {
 	}
 	exited := make(chan struct{})
 	go func() { server.Wait(); close(exited) }()
-	serverLog := func() string {
-		b, _ := os.ReadFile(logFile.Name())
-		return string(b)
-	}
-	defer func() {
+	t.Cleanup(func() {
 		// SIGTERM lets the server shut its kernels down; then the whole group goes.
 		syscall.Kill(server.Process.Pid, syscall.SIGTERM)
 		select {
@@ -99,28 +127,26 @@ func TestJupyterNotebookFrontEnd(t *testing.T) {
 		<-exited
 		logFile.Close()
 		if t.Failed() {
-			t.Logf("notebook server log:\n%s", serverLog())
+			b, _ := os.ReadFile(logFile.Name())
+			t.Logf("notebook server log:\n%s", b)
 		}
-	}()
-
-	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	})
+	base = fmt.Sprintf("http://127.0.0.1:%d", port)
 	if err := waitForServer(base+"/api/kernelspecs?token="+token, "gocvx", exited, time.Minute); err != nil {
 		t.Fatalf("notebook server: %v", err)
 	}
+	return base, token
+}
 
-	d := startBrowser(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	if err := d.Navigate(ctx, base+"/notebooks/00-tutorial.ipynb?token="+token); err != nil {
-		t.Fatal(err)
-	}
+// runAllCells waits for the kernel, runs every cell as a user does (Cell ▸ Run
+// All) and waits until all codeCells have run and the kernel is idle.
+func runAllCells(t *testing.T, ctx context.Context, d *webdriver.Driver, codeCells int) {
 	kernelIdle := `return !!(window.Jupyter && Jupyter.notebook && Jupyter.notebook.kernel &&
 		Jupyter.notebook.kernel.is_connected() &&
 		document.querySelector('#kernel_indicator_icon.kernel_idle_icon'))`
 	if err := waitCtx(ctx, time.Minute, func(c context.Context) error { return d.WaitFor(c, kernelIdle, 200*time.Millisecond) }); err != nil {
 		t.Fatalf("the kernel did not start in the notebook: %v", err)
 	}
-	// Run everything as a user does: Cell ▸ Run All.
 	if err := d.Click(ctx, "#celllink"); err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +161,11 @@ func TestJupyterNotebookFrontEnd(t *testing.T) {
 		d.Execute(ctx, `return Jupyter.notebook.get_cells().map(c => c.input_prompt_number === undefined ? null : String(c.input_prompt_number))`, &prompts)
 		t.Fatalf("the cells did not all run: %v (prompts %v)", err, prompts)
 	}
+}
 
+// checkNotebookPage checks what the page shows after the run: no error output,
+// every image decoded, at least one plot and one result table.
+func checkNotebookPage(t *testing.T, ctx context.Context, d *webdriver.Driver, codeCells int) {
 	var page struct {
 		Images  []imageReport `json:"images"`
 		SVGs    int           `json:"svgs"`
@@ -178,19 +208,6 @@ func TestJupyterNotebookFrontEnd(t *testing.T) {
 		t.Errorf("no result table appeared in the page (prompts %q)", page.Prompts)
 	}
 	t.Logf("Jupyter Notebook ran %d code cells: %d images, %d SVG plots, %d tables", codeCells, decoded, page.SVGs, page.Tables)
-
-	// The screenshot shows the first plot.
-	d.Execute(ctx, `const f = document.querySelector('.output_area .output_svg svg, .output_area img'); if (f) f.scrollIntoView({block: 'center'}); return true`, nil)
-	shot, err := artifactPath("jupyter-notebook-tutorial.png")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := d.SaveScreenshot(ctx, shot); err != nil {
-		t.Errorf("screenshot: %v", err)
-	} else {
-		fmt.Fprintf(os.Stderr, "screenshot of the Jupyter Notebook run: %s\n", shot)
-		t.Logf("screenshot: %s", shot)
-	}
 }
 
 // artifactPath returns the path of a CI artifact file, creating the directory:
@@ -204,15 +221,6 @@ func artifactPath(name string) (string, error) {
 		return "", err
 	}
 	return filepath.Join(dir, name), nil
-}
-
-func freeTCPPort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // waitForServer polls url until it answers 200 with a body containing want.

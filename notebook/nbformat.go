@@ -14,6 +14,8 @@ import (
 	"sort"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/gocvx/gocvx/cellio"
 )
 
 // The nbformat version this package writes. Notebooks of minor version 4.0–4.4 are
@@ -95,7 +97,7 @@ func New() *Notebook {
 				"language":     "go",
 				"name":         "gocvx",
 			},
-			"language_info": LanguageInfo(),
+			"language_info": cellio.Go().Map(),
 		},
 	}
 }

@@ -7,18 +7,16 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/gocvx/gocvx/display"
-	"github.com/gocvx/gocvx/interp"
+	"github.com/gocvx/gocvx/cellio"
 )
 
 // Engine executes cells; *interp.Session is the engine of the gocvx kernel.
 type Engine interface {
-	Execute(ctx context.Context, c interp.Cell) interp.Outcome
+	Execute(ctx context.Context, c cellio.Cell) cellio.Outcome
 }
 
 // Options configure Run. The zero value runs every code cell in the current
@@ -44,7 +42,7 @@ type Options struct {
 type CellError struct {
 	Index  int // position of the cell in the notebook, 0-based
 	Number int // its execution count, In [Number]
-	Err    *interp.Error
+	Err    *cellio.Error
 }
 
 func (e *CellError) Error() string {
@@ -64,20 +62,6 @@ func (es Errors) Error() string {
 		b.WriteString("\n  " + e.Error())
 	}
 	return b.String()
-}
-
-// LanguageInfo is the language_info the gocvx kernel reports and Run records in the
-// notebook's metadata.
-func LanguageInfo() map[string]any {
-	return map[string]any{
-		"name":               "go",
-		"version":            strings.TrimPrefix(runtime.Version(), "go"),
-		"mimetype":           "text/x-go",
-		"file_extension":     ".go",
-		"pygments_lexer":     "go",
-		"codemirror_mode":    "go",
-		"nbconvert_exporter": "script",
-	}
 }
 
 // Run executes the code cells of nb in order on eng, numbering them 1, 2, … as a
@@ -101,7 +85,7 @@ func Run(ctx context.Context, nb *Notebook, eng Engine, opts Options) error {
 	if lang := notebookLanguage(nb); lang != "" && !strings.EqualFold(lang, "go") {
 		return fmt.Errorf("notebook: this is a %s notebook; the gocvx engine runs Go cells", lang)
 	}
-	nb.Metadata["language_info"] = LanguageInfo()
+	nb.Metadata["language_info"] = cellio.Go().Map()
 	if _, ok := nb.Metadata["kernelspec"]; !ok {
 		nb.Metadata["kernelspec"] = New().Metadata["kernelspec"]
 	}
@@ -243,7 +227,7 @@ type recorder struct {
 }
 
 // execute runs cell i and records its outputs in c.Outputs.
-func (r *recorder) execute(ctx context.Context, eng Engine, i int, c *Cell, timeout time.Duration) interp.Outcome {
+func (r *recorder) execute(ctx context.Context, eng Engine, i int, c *Cell, timeout time.Duration) cellio.Outcome {
 	r.cell, r.outs, r.clearNext = i, nil, false
 	r.forgetCell(i)
 	cctx := ctx
@@ -252,7 +236,7 @@ func (r *recorder) execute(ctx context.Context, eng Engine, i int, c *Cell, time
 		cctx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
 	}
-	out := eng.Execute(cctx, interp.Cell{Code: c.Source, Number: *c.ExecutionCount, Output: r})
+	out := eng.Execute(cctx, cellio.Cell{Code: c.Source, Number: *c.ExecutionCount, Output: r})
 	if out.Error != nil && timeout > 0 && cctx.Err() == context.DeadlineExceeded && ctx.Err() == nil {
 		out.Error.Value = fmt.Sprintf("%s (the cell ran longer than %s)", out.Error.Value, timeout)
 	}
@@ -268,7 +252,7 @@ func (r *recorder) execute(ctx context.Context, eng Engine, i int, c *Cell, time
 	return out
 }
 
-// Stream implements interp.Output.
+// Stream implements cellio.Output.
 func (r *recorder) Stream(name, text string) {
 	if text == "" {
 		return
@@ -283,8 +267,8 @@ func (r *recorder) Stream(name, text string) {
 	r.add(&Output{Type: Stream, Name: name, Text: overwrite(text)}, "")
 }
 
-// Display implements interp.Output.
-func (r *recorder) Display(b display.Bundle, id string, update bool) {
+// Display implements cellio.Output.
+func (r *recorder) Display(b cellio.Bundle, id string, update bool) {
 	data, md := jsonBundle(b.Data), jsonBundle(b.Metadata)
 	if id != "" {
 		// Every output shown with this ID takes the new bundle (nbclient does this
@@ -304,7 +288,7 @@ func (r *recorder) Display(b display.Bundle, id string, update bool) {
 	r.add(&Output{Type: DisplayData, Data: data, Metadata: md}, id)
 }
 
-// Clear implements interp.Output.
+// Clear implements cellio.Output.
 func (r *recorder) Clear(wait bool) {
 	if wait {
 		r.clearNext = true

@@ -9,28 +9,27 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gocvx/gocvx/display"
-	"github.com/gocvx/gocvx/interp"
+	"github.com/gocvx/gocvx/cellio"
 )
 
 // scriptEngine runs cells whose source names a script of output events, so the
 // recording of outputs is tested without an interpreter.
 type scriptEngine struct {
-	scripts map[string]func(out interp.Output) interp.Outcome
-	ran     []interp.Cell
+	scripts map[string]func(out cellio.Output) cellio.Outcome
+	ran     []cellio.Cell
 }
 
-func (e *scriptEngine) Execute(ctx context.Context, c interp.Cell) interp.Outcome {
-	e.ran = append(e.ran, interp.Cell{Code: c.Code, Number: c.Number})
+func (e *scriptEngine) Execute(ctx context.Context, c cellio.Cell) cellio.Outcome {
+	e.ran = append(e.ran, cellio.Cell{Code: c.Code, Number: c.Number})
 	f, ok := e.scripts[strings.TrimSpace(c.Code)]
 	if !ok {
-		return interp.Outcome{Error: &interp.Error{Name: "CompileError", Value: "unknown script " + c.Code, Traceback: []string{"unknown"}}}
+		return cellio.Outcome{Error: &cellio.Error{Name: "CompileError", Value: "unknown script " + c.Code, Traceback: []string{"unknown"}}}
 	}
 	return f(c.Output)
 }
 
-func text(s string) display.Bundle {
-	return display.Bundle{Data: map[string]any{"text/plain": s}, Metadata: map[string]any{}}
+func text(s string) cellio.Bundle {
+	return cellio.Bundle{Data: map[string]any{"text/plain": s}, Metadata: map[string]any{}}
 }
 
 func codeCells(sources ...string) *Notebook {
@@ -60,32 +59,32 @@ func outputsOf(c *Cell) []string {
 }
 
 func TestRunRecordsOutputsAsJupyter(t *testing.T) {
-	eng := &scriptEngine{scripts: map[string]func(interp.Output) interp.Outcome{
-		"streams": func(out interp.Output) interp.Outcome {
+	eng := &scriptEngine{scripts: map[string]func(cellio.Output) cellio.Outcome{
+		"streams": func(out cellio.Output) cellio.Outcome {
 			out.Stream("stdout", "a\n")
 			out.Stream("stdout", "b\n")
 			out.Stream("stderr", "warn\n")
 			out.Stream("stdout", "c")
-			return interp.Outcome{}
+			return cellio.Outcome{}
 		},
-		"progress": func(out interp.Output) interp.Outcome {
+		"progress": func(out cellio.Output) cellio.Outcome {
 			out.Stream("stdout", "10%\r")
 			out.Stream("stdout", "50%\r")
 			out.Stream("stdout", "100%\n")
-			return interp.Outcome{}
+			return cellio.Outcome{}
 		},
-		"show": func(out interp.Output) interp.Outcome {
+		"show": func(out cellio.Output) cellio.Outcome {
 			out.Display(text("first"), "fig", false)
 			out.Display(text("other"), "", false)
 			v := text("42")
-			return interp.Outcome{Value: &v}
+			return cellio.Outcome{Value: &v}
 		},
-		"update": func(out interp.Output) interp.Outcome {
+		"update": func(out cellio.Output) cellio.Outcome {
 			out.Display(text("updated"), "fig", true) // replaces the output of cell "show"
 			out.Display(text("ghost"), "unknown", true)
-			return interp.Outcome{}
+			return cellio.Outcome{}
 		},
-		"clear": func(out interp.Output) interp.Outcome {
+		"clear": func(out cellio.Output) cellio.Outcome {
 			out.Stream("stdout", "gone\n")
 			out.Clear(false)
 			out.Stream("stdout", "kept\n")
@@ -93,14 +92,14 @@ func TestRunRecordsOutputsAsJupyter(t *testing.T) {
 			out.Clear(true)                // (twice is the same)
 			out.Stream("stdout", "last\n") // … which replaces everything
 			out.Clear(true)                // nothing follows: the outputs stay
-			return interp.Outcome{}
+			return cellio.Outcome{}
 		},
-		"frames": func(out interp.Output) interp.Outcome {
+		"frames": func(out cellio.Output) cellio.Outcome {
 			out.Display(text("frame 1"), "live", false)
 			out.Clear(true)
 			out.Display(text("frame 2"), "live", false)
 			out.Display(text("frame 3"), "live", true)
-			return interp.Outcome{}
+			return cellio.Outcome{}
 		},
 	}}
 	nb := codeCells("streams", "progress", "show", "  \n", "update", "clear", "frames")
@@ -147,12 +146,12 @@ func TestRunRecordsOutputsAsJupyter(t *testing.T) {
 }
 
 func TestRunStopsAtFirstError(t *testing.T) {
-	ok := func(out interp.Output) interp.Outcome { out.Stream("stdout", "ok\n"); return interp.Outcome{} }
-	eng := &scriptEngine{scripts: map[string]func(interp.Output) interp.Outcome{
+	ok := func(out cellio.Output) cellio.Outcome { out.Stream("stdout", "ok\n"); return cellio.Outcome{} }
+	eng := &scriptEngine{scripts: map[string]func(cellio.Output) cellio.Outcome{
 		"ok": ok,
-		"fail": func(out interp.Output) interp.Outcome {
+		"fail": func(out cellio.Output) cellio.Outcome {
 			out.Stream("stdout", "before\n")
-			return interp.Outcome{Error: &interp.Error{Name: "panic", Value: "boom", Traceback: []string{"panic: boom", "Cell2:1:1"}}}
+			return cellio.Outcome{Error: &cellio.Error{Name: "panic", Value: "boom", Traceback: []string{"panic: boom", "Cell2:1:1"}}}
 		},
 		"after": ok,
 	}}
@@ -188,8 +187,8 @@ func TestRunStopsAtFirstError(t *testing.T) {
 func TestRunWorkingDirectory(t *testing.T) {
 	dir := t.TempDir()
 	var seen string
-	eng := &scriptEngine{scripts: map[string]func(interp.Output) interp.Outcome{
-		"wd": func(out interp.Output) interp.Outcome { seen, _ = os.Getwd(); return interp.Outcome{} },
+	eng := &scriptEngine{scripts: map[string]func(cellio.Output) cellio.Outcome{
+		"wd": func(out cellio.Output) cellio.Outcome { seen, _ = os.Getwd(); return cellio.Outcome{} },
 	}}
 	before, _ := os.Getwd()
 	if err := Run(context.Background(), codeCells("wd"), eng, Options{Dir: dir}); err != nil {
@@ -228,7 +227,7 @@ func TestRunRefusesOtherLanguages(t *testing.T) {
 		t.Errorf("a Python notebook ran (error %v, %d cells)", err, len(eng.ran))
 	}
 	nb.Metadata = map[string]any{} // no metadata: assumed Go
-	eng.scripts = map[string]func(interp.Output) interp.Outcome{"print(1)": func(interp.Output) interp.Outcome { return interp.Outcome{} }}
+	eng.scripts = map[string]func(cellio.Output) cellio.Outcome{"print(1)": func(cellio.Output) cellio.Outcome { return cellio.Outcome{} }}
 	if err := Run(context.Background(), nb, eng, Options{}); err != nil {
 		t.Errorf("a notebook without metadata: %v", err)
 	}

@@ -130,8 +130,16 @@ type adv struct {
 
 	primal, dual, normKu, normW float64
 	rhoChanges                  int
+	rho0, rhoLo, rhoHi          float64 // the initial ρ and the bounds of balancing
+	fixedRho                    bool    // no balancing (Adversarial.FixedRho, or frozen after a breakdown)
+	tol                         float64
+	iterations                  int
+	convex                      float64 // the objective of the current point
+	ev                          *advEval
 
-	acc *safeguard // Anderson acceleration (nil: none)
+	acc     *safeguard // Anderson acceleration (nil: none)
+	stepped bool       // a step ran since the last restart (the safeguard's after is due)
+	best    advPoint
 }
 
 func (m *Adversarial) solve(ctx context.Context, p *Problem, s *Settings) (*Result, error) {
@@ -208,7 +216,6 @@ func (m *Adversarial) solve(ctx context.Context, p *Problem, s *Settings) (*Resu
 		}
 		a.acc = newSafeguard(mem, 2*len(a.v)+2*len(a.b))
 	}
-
 	maxIter := s.MaxIterations
 	if maxIter == 0 {
 		maxIter = advDefaultIterations
@@ -217,77 +224,39 @@ func (m *Adversarial) solve(ctx context.Context, p *Problem, s *Settings) (*Resu
 	if tol == 0 {
 		tol = advDefaultTolerance
 	}
-	res := &Result{Method: m.String(), Factorization: "kronecker", Arrangement: arr, Patterns: pr.P, Gap: math.NaN()}
-	ev := newAdvEval(pr)
-	var cert Certificate
-	status := IterationLimit
-	iter := 0
-	for iter < maxIter {
-		if ctx.Err() != nil {
-			status = Canceled
-			break
-		}
-		if s.TimeLimit > 0 && time.Since(start) > s.TimeLimit {
-			status = TimeLimit
-			break
-		}
-		iter++
-		if a.acc != nil {
-			a.acc.before(a)
-		}
-		a.step()
-		convex := a.evalConvex(a.v, ev)
-		it := Iteration{
-			Iteration: iter, Objective: convex, Gap: relGap(convex, s.Reference),
-			PrimalResidual: a.primal, DualResidual: a.dual, Elapsed: time.Since(start),
-			TrainAccuracy: trainAccuracy(ev.z, p.Y), ActiveNeurons: activeBlocks(ev.norms),
-			Patterns: pr.P, Rho: a.rho, DualityGap: math.NaN(),
-		}
-		done := false
-		if iter%advCheckEvery == 0 || iter == maxIter {
-			cert = a.certificate(convex)
-			it.DualityGap = cert.Gap
-			if a.primal <= tol*math.Max(a.normKu, a.normW) {
-				if p.Beta > 0 {
-					done = cert.Gap <= tol
-				} else {
-					done = a.dual <= tol*cert.dualScale
-				}
-			}
-			if !done && !m.FixedRho && a.balance(cert.dualScale) && a.acc != nil {
-				a.acc.restart() // the map changed
-			}
-		}
-		res.History = record(res.History, s.Recorder, it)
-		if done {
-			status = Optimal
-			break
-		}
-		if a.acc != nil {
-			a.acc.after(a)
-		}
+	a.tol, a.fixedRho = tol, m.FixedRho
+	a.ev = newAdvEval(pr)
+	dr := newDriver(ctx, s, start, maxIter, tol, advCheckEvery, pr.P)
+	if err := dr.run(a); err != nil {
+		return nil, err
 	}
-	if a.acc != nil {
-		a.acc.finish(a)
+	return a.result(m, dr, start), nil
+}
+
+// result assembles the Result of a run that the driver ended with a at the point to
+// return.
+func (a *adv) result(m *Adversarial, dr *driver, start time.Time) *Result {
+	pr := a.pr
+	res := &Result{Method: m.String(), Factorization: "kronecker", Arrangement: pr.arr, Patterns: pr.P,
+		Status: dr.status, Message: dr.message, Iterations: dr.iterations, History: dr.history}
+	cert, ok := dr.certificate()
+	if !ok {
+		cert = Certificate{Primal: a.evalConvex(a.v, a.ev), Dual: math.Inf(-1), Gap: math.Inf(1), DualScale: math.NaN()}
 	}
-	if iter > 0 {
-		cert = a.certificate(a.evalConvex(a.v, ev))
-	} else {
-		cert = Certificate{Primal: a.evalConvex(a.v, ev), Dual: math.Inf(-1), Gap: math.Inf(1), DualScale: math.NaN()}
+	if dr.status == Failure {
+		res.Message = fmt.Sprintf("%v: %s; the result is the best point before it", m, dr.message)
 	}
-	cert.ConeViolation = a.violation(a.v, ev)
-	res.Status = status
-	res.Iterations = iter
+	cert.ConeViolation = a.violation(a.v, a.ev)
 	res.Certificate = &cert
 	res.Gap = cert.Gap
 	res.Network = pr.network(a.v)
 	res.ActiveNeurons = res.Network.Neurons()
 	res.V, res.W = splitBlocks(pr, a.v)
-	res.Objective = a.networkObjective(a.v, ev)
+	res.Objective = a.networkObjective(a.v, a.ev)
 	res.Rho = a.rho
 	res.Factorizations = 1
 	res.Runtime = time.Since(start)
-	return res, nil
+	return res
 }
 
 // scale sets the split weights and the initial ρ so that the method is invariant to a
@@ -316,20 +285,16 @@ func (a *adv) scale(m *Adversarial) {
 	if m.gammaScale > 0 {
 		a.g2 *= m.gammaScale
 	}
-	if m.Rho > 0 {
+	a.rho0 = pr.loss.adversarialRho() * (fro / float64(pr.n)) / a.g2
+	a.rho = a.rho0
+	switch {
+	case m.Rho > 0:
 		a.rho = m.Rho
-		return
-	}
-	a.rho = advDefaultRho[pr.loss] * (fro / float64(pr.n)) / a.g2
-	if m.rhoScale > 0 {
+	case m.rhoScale > 0:
 		a.rho *= m.rhoScale
 	}
+	a.rhoLo, a.rhoHi = math.Min(a.rho0, a.rho)/rhoRange, math.Max(a.rho0, a.rho)*rhoRange
 }
-
-// advDefaultRho is ρ₀ per loss, measured on the golden instances (n = 20…40, ε up to
-// 0.2) with fixed ρ: the squared and logistic losses converge fastest near 0.1 and
-// 0.03, the hinge loss (a polyhedral, LP-like program) near 0.01, as for ADMM.
-var advDefaultRho = map[Loss]float64{Squared: 0.1, Logistic: 0.03, Hinge: 0.01}
 
 func (a *adv) alloc() {
 	pr := a.pr
@@ -423,221 +388,6 @@ func (a *adv) mulMT(dst, z []float64, cols int) {
 	blas64.Gemm(blas.Trans, blas.NoTrans, 1, blas64.General{Rows: pr.n, Cols: pr.P, Stride: pr.P, Data: pr.mask},
 		blas64.General{Rows: pr.n, Cols: cols, Stride: cols, Data: z},
 		0, blas64.General{Rows: pr.P, Cols: cols, Stride: cols, Data: dst})
-}
-
-// step performs one over-relaxed ADMM iteration.
-func (a *adv) step() {
-	pr := a.pr
-	n, d, P := pr.n, pr.d, pr.P
-	blk := 2 * P * d
-	// 1. u-step: (τ²I + γ²AᵀA) u = τ²(v − λ_v) + γ²Aᵀ(b − λ_b).
-	for i := 0; i < blk; i++ {
-		a.rhs[i] = a.tau2*(a.v[i]-a.lv[i]) + a.cg[i]
-	}
-	a.ks.solve(a.rhs, a.u)
-	a.mulA(a.au, a.u)
-	copy(a.vOld, a.v)
-	copy(a.bOld, a.b)
-	alfa := a.alfa
-	primal, normKu, normW := 0.0, 0.0, 0.0
-	// 2. v-step: vⱼ = shrink(Π_{Cⱼ}(αu + (1 − α)v + λ_v)), the proximal map of
-	// β‖·‖₂ + 𝟙_{Cⱼ} (for a cone C, the prox of a radial function plus 𝟙_C is the
-	// radial prox of the projection).
-	for i := range a.arg {
-		a.arg[i] = alfa*a.u[i] + (1-alfa)*a.v[i] + a.lv[i]
-	}
-	a.coneStep()
-	for i := range a.v {
-		a.lv[i] = a.arg[i] - a.v[i]
-		r := a.u[i] - a.v[i]
-		primal += a.tau2 * r * r
-		normKu += a.tau2 * a.u[i] * a.u[i]
-		normW += a.tau2 * a.v[i] * a.v[i]
-	}
-	// 3. b-step: proximal map of every worst-case loss.
-	rhoB := a.rho * a.g2
-	for k := 0; k < n; k++ {
-		br := a.b[k*d : (k+1)*d]
-		lr := a.lb[k*d : (k+1)*d]
-		ar := a.au[k*d : (k+1)*d]
-		for c := 0; c < d; c++ {
-			lr[c] += alfa*ar[c] + (1-alfa)*br[c]
-		}
-		a.coef[k], a.rad[k] = robustProx(pr.loss, pr.x[k*d:(k+1)*d], lr, pr.y[k], a.eps, a.dS, rhoB, br, a.scratch)
-		for c := 0; c < d; c++ {
-			lr[c] -= br[c]
-			r := ar[c] - br[c]
-			primal += a.g2 * r * r
-			normKu += a.g2 * ar[c] * ar[c]
-			normW += a.g2 * br[c] * br[c]
-		}
-	}
-	a.primal, a.normKu, a.normW = math.Sqrt(primal), math.Sqrt(normKu), math.Sqrt(normW)
-	// Inexact projections while ADMM is far from a solution: the next ones solve
-	// their KKT conditions to advProjectionFactor times the relative primal residual
-	// (a feasible dual point needs no exact projection: any multipliers ζ ≥ 0 give a
-	// polar part in C°).
-	a.proj.loose = advProjectionFactor * a.primal / math.Max(math.Max(a.normKu, a.normW), 1e-300)
-	// 4. The next right-hand side's constant part γ²Aᵀ(b − λ_b) and the dual residual
-	// ρ‖τ²Δv + γ²AᵀΔb‖ from one product.
-	a.products(true)
-	dual := 0.0
-	pd := P * d
-	for i := 0; i < blk; i++ {
-		mt := a.zbOut[((i%pd)/d)*2*d+d+i%d]
-		if i >= pd {
-			mt = -mt
-		}
-		r := a.tau2*(a.v[i]-a.vOld[i]) + a.g2*mt
-		dual += r * r
-	}
-	a.dual = a.rho * math.Sqrt(dual)
-}
-
-// coneStep sets v and pol from arg: one product X argᵀ checks the robust
-// feasibility of every block; infeasible ones are projected (warm-started). Blocks of
-// trivial cones are zero, with the whole argument as polar part; blocks of patterns
-// without active points are zero, with a zero polar part (0 ∈ C° and their columns
-// of A vanish, so the certificate's constraint holds for them).
-func (a *adv) coneStep() {
-	pr := a.pr
-	n, d, P := pr.n, pr.d, pr.P
-	kappa := pr.beta / (a.rho * a.tau2)
-	pr.mulXT(a.xa, a.arg, 2*P)
-	for j := 0; j < 2*P; j++ {
-		i := j % P
-		aj := a.arg[j*d : (j+1)*d]
-		vj := a.v[j*d : (j+1)*d]
-		pj := a.pol[j*d : (j+1)*d]
-		switch a.kind[i] {
-		case patternTrivial: // C = {0}, C° = ℝᵈ
-			clear(vj)
-			copy(pj, aj)
-			continue
-		case patternUseless: // no active point: the block's optimum is zero
-			clear(vj)
-			clear(pj)
-			continue
-		}
-		l1 := 0.0
-		for c := 0; c < a.dS; c++ {
-			l1 += math.Abs(aj[c])
-		}
-		tol := coneTolerance * norm2(aj) * a.proj.rowMax
-		feasible := true
-		for k := 0; k < n; k++ {
-			if pr.sign[k*P+i]*a.xa[k*2*P+j]-a.eps*l1 < -tol {
-				feasible = false
-				break
-			}
-		}
-		st := &a.act[j]
-		if feasible {
-			st.k, st.zeta = st.k[:0], st.zeta[:0]
-			if a.cone != nil {
-				a.coneAct[j], a.coneZeta[j] = a.coneAct[j][:0], a.coneZeta[j][:0]
-			}
-			clear(pj)
-			shrinkBlock(aj, vj, kappa)
-			continue
-		}
-		if a.cone != nil {
-			a.cone.cache = &a.coneCache[j]
-			pv, act, zeta := a.cone.project(aj, pr.sign, i, P, a.coneAct[j], a.coneZeta[j])
-			a.cone.cache = nil
-			a.coneAct[j], a.coneZeta[j] = act, zeta
-			copy(vj, pv)
-		} else {
-			a.proj.project(aj, vj, pr.sign, i, P, st)
-		}
-		for c := range pj {
-			pj[c] = aj[c] - vj[c]
-		}
-		shrinkBlock(vj, vj, kappa)
-	}
-}
-
-// products sets cg = γ²Aᵀ(b − λ_b) and, with differences, the columns d..2d of zbOut
-// to MᵀΔb.
-func (a *adv) products(differences bool) {
-	pr := a.pr
-	n, d, P := pr.n, pr.d, pr.P
-	for k := 0; k < n; k++ {
-		for c := 0; c < d; c++ {
-			i := k*d + c
-			a.zb[k*2*d+c] = a.b[i] - a.lb[i]
-			if differences {
-				a.zb[k*2*d+d+c] = a.b[i] - a.bOld[i]
-			} else {
-				a.zb[k*2*d+d+c] = 0
-			}
-		}
-	}
-	a.mulMT(a.zbOut, a.zb, 2*d)
-	pd := P * d
-	for i := 0; i < pd; i++ {
-		mt := a.g2 * a.zbOut[(i/d)*2*d+i%d]
-		a.cg[i] = mt
-		a.cg[pd+i] = -mt
-	}
-}
-
-// balance adapts ρ by residual balancing (see ADMM.balance); the u-step matrix does
-// not depend on ρ, only the scaled duals are rescaled. It reports whether ρ changed.
-func (a *adv) balance(dualScale float64) bool {
-	pn := a.primal / math.Max(math.Max(a.normKu, a.normW), 1e-300)
-	dn := a.dual / math.Max(dualScale, 1e-300)
-	if pn == 0 || dn == 0 || a.rhoChanges >= advMaxRhoChanges {
-		return false
-	}
-	ratio := math.Min(math.Max(math.Sqrt(pn/dn), 1e-3), 1e3)
-	if ratio < advRhoChange && ratio > 1/advRhoChange {
-		return false
-	}
-	a.rhoChanges++
-	f := 1 / ratio
-	a.rho *= ratio
-	for _, l := range [][]float64{a.lv, a.lb} {
-		for i := range l {
-			l[i] *= f
-		}
-	}
-	a.products(false)
-	return true
-}
-
-// pack writes the fixed-point state (τv, τλ_v, γb, γλ_b) of the iterate (the next
-// step depends on nothing else); the weights make its Euclidean norm the augmented
-// Lagrangian's.
-func (a *adv) pack(w []float64) {
-	tau, ga := math.Sqrt(a.tau2), math.Sqrt(a.g2)
-	o := 0
-	for i, v := range a.v {
-		w[o+i] = tau * v
-		w[o+len(a.v)+i] = tau * a.lv[i]
-	}
-	o += 2 * len(a.v)
-	for i, v := range a.b {
-		w[o+i] = ga * v
-		w[o+len(a.b)+i] = ga * a.lb[i]
-	}
-}
-
-// unpack sets the iterate from a state w (see pack) and the right-hand side that
-// depends on it.
-func (a *adv) unpack(w []float64) {
-	tau, ga := math.Sqrt(a.tau2), math.Sqrt(a.g2)
-	o := 0
-	for i := range a.v {
-		a.v[i] = w[o+i] / tau
-		a.lv[i] = w[o+len(a.v)+i] / tau
-	}
-	o += 2 * len(a.v)
-	for i := range a.b {
-		a.b[i] = w[o+i] / ga
-		a.lb[i] = w[o+len(a.b)+i] / ga
-	}
-	a.products(false)
 }
 
 // advEval holds what evaluating a point needs.
@@ -830,16 +580,7 @@ func (a *adv) certificate(primal float64) Certificate {
 	dual := 0.0
 	for k := 0; k < n; k++ {
 		c, r := cs[k]/tscale, rs[k]/tscale
-		y := pr.y[k]
-		switch pr.loss {
-		case Squared:
-			dual -= 0.5*r*r + c*y
-		case Hinge:
-			dual -= y * c
-		case Logistic:
-			s := -y * c
-			dual -= xlogx(s) + xlogx(1-s)
-		}
+		dual += pr.loss.robustDualTerm(c, r, pr.y[k])
 	}
 	cert.Dual = dual
 	cert.Gap = relativeGap(primal, dual)

@@ -124,8 +124,9 @@ type fixedPoint interface {
 // the current iterate is an extrapolation or the output of a step, so that a solve
 // returns a step's output (whose multipliers its certificate uses).
 //
-// A loop calls before and after around every step, restart when the map changes
-// (ρ), and finish when it ends.
+// A method calls before ahead of every step and after once the step has been
+// certified (ahead of the next step: the driver certifies a step's output, never an
+// extrapolation), and restart when the map changes (ρ) or the iterate is replaced.
 type safeguard struct {
 	aa           *anderson
 	w, tw, plain []float64 // the state a step started from, its image, the last plain image
@@ -181,16 +182,6 @@ func (g *safeguard) after(fp fixedPoint) {
 		g.accelerated++
 		g.extrapolated = true
 		g.lastResidual = res
-	}
-}
-
-// finish leaves the iterate at a step's output: if the loop ended right after an
-// extrapolation (an iteration or time limit, cancellation), at the output of the step
-// it extrapolated from. After a step that met the stopping test nothing changes.
-func (g *safeguard) finish(fp fixedPoint) {
-	if g.extrapolated {
-		fp.unpack(g.plain)
-		g.extrapolated = false
 	}
 }
 

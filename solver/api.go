@@ -10,33 +10,6 @@ import (
 	"gonum.org/v1/gonum/mat"
 )
 
-// Loss is a convex loss ℓ(ŷ, y) of the predictions ŷ = f(X) against targets y.
-type Loss int
-
-const (
-	// Squared is ℓ(ŷ, y) = ½‖ŷ − y‖₂², for regression (any real targets).
-	Squared Loss = iota
-	// Hinge is ℓ(ŷ, y) = Σₖ (1 − yₖŷₖ)₊, for labels in {−1, +1}.
-	Hinge
-	// Logistic is ℓ(ŷ, y) = Σₖ log(1 + exp(−yₖŷₖ)), for labels in {−1, +1}.
-	Logistic
-)
-
-func (l Loss) String() string {
-	switch l {
-	case Squared:
-		return "squared"
-	case Hinge:
-		return "hinge"
-	case Logistic:
-		return "logistic"
-	}
-	return fmt.Sprintf("Loss(%d)", int(l))
-}
-
-// Classification reports whether the loss takes labels in {−1, +1}.
-func (l Loss) Classification() bool { return l == Hinge || l == Logistic }
-
 // Problem is a weight-decay training problem for a two-layer ReLU network
 //
 //	minimize_{u,α}  ℓ(f(X), y) + (β/2) Σⱼ (‖uⱼ‖₂² + αⱼ²),   f(x) = Σⱼ (xᵀuⱼ)₊ αⱼ.
@@ -283,31 +256,6 @@ func (n *Network) Objective(X *mat.Dense, y []float64, loss Loss, beta float64) 
 		reg += a * a
 	}
 	return loss.Value(pred, y) + beta/2*reg, nil
-}
-
-// Value returns ℓ(ŷ, y).
-func (l Loss) Value(yhat, y []float64) float64 {
-	s := 0.0
-	for k, p := range yhat {
-		switch l {
-		case Squared:
-			r := p - y[k]
-			s += 0.5 * r * r
-		case Hinge:
-			s += math.Max(0, 1-y[k]*p)
-		case Logistic:
-			s += softplus(-y[k] * p)
-		}
-	}
-	return s
-}
-
-// softplus returns log(1 + eᶻ) without overflow for large z.
-func softplus(z float64) float64 {
-	if z > 0 {
-		return z + math.Log1p(math.Exp(-z))
-	}
-	return math.Log1p(math.Exp(z))
 }
 
 // Method is a training algorithm that Solve runs: the convex solvers (*ADMM, *SCP,

@@ -160,7 +160,7 @@ func atkObjective(net *Network, X *mat.Dense, y []float64, loss Loss) ([]float64
 	grad := mat.NewDense(n, d, nil)
 	if net.Neurons() == 0 {
 		for k := range phi {
-			phi[k] = atkValue(loss, 0, y[k])
+			phi[k], _ = loss.attack(0, y[k])
 		}
 		return phi, grad
 	}
@@ -175,11 +175,8 @@ func atkObjective(net *Network, X *mat.Dense, y []float64, loss Loss) ([]float64
 				f += z * net.Alpha[j]
 			}
 		}
-		phi[k] = atkValue(loss, f, y[k])
-		c := -y[k]
-		if loss == Squared {
-			c = f - y[k]
-		}
+		var c float64
+		phi[k], c = loss.attack(f, y[k])
 		for j, z := range row {
 			if z > 0 {
 				row[j] = c * net.Alpha[j]
@@ -190,14 +187,6 @@ func atkObjective(net *Network, X *mat.Dense, y []float64, loss Loss) ([]float64
 	}
 	grad.Mul(&Z, net.U)
 	return phi, grad
-}
-
-// atkValue is the attack objective of one prediction f (see Attack).
-func atkValue(loss Loss, f, y float64) float64 {
-	if loss == Squared {
-		return 0.5 * (f - y) * (f - y)
-	}
-	return -y * f
 }
 
 // atkStep moves Xadv by size·sign(grad) and projects onto the ball of radius epsilon

@@ -183,42 +183,6 @@ func InitialNetwork(neurons, inputs int, initScale float64, seed uint64) (*Netwo
 	return ncInit(neurons, inputs, initScale, seed).network(), nil
 }
 
-// ncLossDerivative returns ∂ℓ/∂ŷ for one point, taking 0 at the hinge's kink.
-func ncLossDerivative(l Loss, yhat, y float64) float64 {
-	switch l {
-	case Squared:
-		return yhat - y
-	case Hinge:
-		if y*yhat < 1 {
-			return -y
-		}
-		return 0
-	case Logistic:
-		// −y σ(−yŷ) with σ(z) = 1/(1 + e^{−z}), written to avoid overflow.
-		z := -y * yhat
-		if z >= 0 {
-			return -y / (1 + math.Exp(-z))
-		}
-		e := math.Exp(z)
-		return -y * e / (1 + e)
-	}
-	panic("solver: unknown loss")
-}
-
-// ncPointLoss returns ℓ(ŷ, y) for one point (Loss.Value of a one-point batch).
-func ncPointLoss(l Loss, yhat, y float64) float64 {
-	switch l {
-	case Squared:
-		r := yhat - y
-		return 0.5 * r * r
-	case Hinge:
-		return math.Max(0, 1-y*yhat)
-	case Logistic:
-		return softplus(-y * yhat)
-	}
-	panic("solver: unknown loss")
-}
-
 // ncWorkspace holds the buffers of one gradient evaluation so that an epoch
 // allocates nothing per batch.
 type ncWorkspace struct {
@@ -251,11 +215,11 @@ func (w *ncWorkspace) lossGradient(p *ncParams, Xb *mat.Dense, y []float64, loss
 				yhat += z * p.Alpha[j]
 			}
 		}
-		total += ncPointLoss(loss, yhat, y[k])
+		total += loss.point(yhat, y[k])
 		if (yhat >= 0) == (y[k] > 0) {
 			correct++
 		}
-		g := scale * ncLossDerivative(loss, yhat, y[k])
+		g := scale * loss.derivative(yhat, y[k])
 		// Row k becomes ∂/∂zₖⱼ = g αⱼ 1[zₖⱼ > 0] after its use in ∂/∂αⱼ.
 		for j, z := range row {
 			if z > 0 {
@@ -355,155 +319,169 @@ type ncBatchHook func(p *ncParams, Xb *mat.Dense, y []float64, r *rand.Rand)
 // ncEvaluate on the clean problem.
 type ncEvaluator func(p *ncParams, prob *Problem) (objective, accuracy float64)
 
-// ncTrain runs the shared training loop.
+// ncTrain runs the shared training loop on the iteration driver: one epoch per
+// iteration, each one's objective the certificate's primal value (the baselines have
+// no lower bound), the best network so far kept, and the stop on the relative change
+// of the objective when Settings.Tolerance is set.
 func ncTrain(ctx context.Context, prob *Problem, s *Settings, cfg ncConfig, opt ncOptimizer, hook ncBatchHook, eval ncEvaluator) (*Result, error) {
 	start := time.Now()
 	if eval == nil {
 		eval = ncEvaluate
 	}
-	n, d := prob.X.Dims()
-	m := cfg.neurons
-	p := ncInit(m, d, cfg.initScale, s.Seed)
-	r := rand.New(rand.NewPCG(s.Seed, ncStreamBatch))
-	batch := cfg.batch
-	if batch == 0 || batch > n {
-		batch = n
+	t := newNCRun(prob, s, cfg, opt, hook, eval)
+	dr := newDriver(ctx, s, start, cfg.epochs, s.Tolerance, 1, 0)
+	t.dr = dr
+	// The initial network is a candidate like any epoch's.
+	t.obj, t.acc = t.evaluate()
+	t.prevObj = t.obj
+	dr.offer(t, Certificate{Primal: t.obj, Dual: math.Inf(-1)})
+	if err := dr.run(t); err != nil {
+		return nil, err
 	}
-	order := make([]int, n)
-	for k := range order {
-		order[k] = k
+	best := dr.best.Primal
+	res := &Result{Method: cfg.name, Status: dr.status, Iterations: dr.iterations, History: dr.history,
+		Objective: best, Gap: relGap(best, s.Reference), Network: t.best, ActiveNeurons: ncActiveNeurons(t.best),
+		Runtime: time.Since(start)}
+	if dr.status == Failure {
+		res.Message = fmt.Sprintf("%s: %s: the steps diverged (a smaller learning rate, or data of a smaller scale, would help); the network is the best one before", cfg.name, dr.message)
 	}
-	grad := make([]float64, len(p.theta))
-	gW := mat.NewDense(d, m, grad[:m*d])
-	gAlpha := grad[m*d:]
-	var w ncWorkspace
-	yb := make([]float64, batch)
-
-	res := &Result{Method: cfg.name, Gap: math.NaN()}
-	reg := prob.Beta / float64(n)
-	// gradient sets grad to the estimate of ∇J/n on the batch Xb and returns the
-	// batch's loss and correct count.
-	gradient := func(Xb *mat.Dense, ys []float64) (float64, int) {
-		total, correct := w.lossGradient(p, Xb, ys, prob.Loss, 1/float64(len(ys)), gW, gAlpha)
-		for i, v := range p.theta {
-			grad[i] += reg * v
-		}
-		return total, correct
-	}
-	// Full-batch training without a batch hook evaluates the objective of θₜ in the
-	// forward pass that computes the gradient at θₜ (as PyTorch's loss.backward()
-	// does), so an epoch costs one forward and one backward pass, not two forwards.
-	fused := batch == n && hook == nil
-	fusedEval := func() (float64, float64) {
-		total, correct := gradient(prob.X, prob.Y)
-		acc := math.NaN()
-		if prob.Loss.Classification() {
-			acc = float64(correct) / float64(n)
-		}
-		return total + prob.Beta*ncRegularizer(p.theta), acc
-	}
-	var bestObj float64
-	if fused {
-		bestObj, _ = fusedEval()
-	} else {
-		bestObj, _ = eval(p, prob)
-	}
-	best := p.network()
-	gap := func(obj float64) float64 {
-		if s.Reference == 0 {
-			return math.NaN()
-		}
-		return (obj - s.Reference) / math.Abs(s.Reference)
-	}
-	consider := func(obj float64) {
-		if obj < bestObj || math.IsNaN(bestObj) {
-			bestObj = obj
-			best = p.network()
-		}
-	}
-	interrupted := func() Status {
-		if ctx.Err() != nil {
-			return Canceled
-		}
-		if s.TimeLimit > 0 && time.Since(start) >= s.TimeLimit {
-			return TimeLimit
-		}
-		return NotTerminated
-	}
-
-	status := IterationLimit
-	prevObj := bestObj
-	epoch := 0
-train:
-	for epoch < cfg.epochs {
-		var obj, acc float64
-		if fused {
-			if st := interrupted(); st != NotTerminated {
-				status = st
-				break
-			}
-			opt.step(p.theta, grad)
-			obj, acc = fusedEval()
-		} else {
-			if batch < n {
-				r.Shuffle(n, func(i, j int) { order[i], order[j] = order[j], order[i] })
-			}
-			for lo := 0; lo < n; lo += batch {
-				if st := interrupted(); st != NotTerminated {
-					status = st
-					if lo > 0 { // a partial epoch moved the weights: consider them too
-						obj, _ := eval(p, prob)
-						consider(obj)
-					}
-					break train
-				}
-				rows := order[lo:min(lo+batch, n)]
-				Xb := w.gather(prob.X, rows)
-				ys := yb[:len(rows)]
-				for i, k := range rows {
-					ys[i] = prob.Y[k]
-				}
-				if hook != nil {
-					hook(p, Xb, ys, r)
-				}
-				gradient(Xb, ys)
-				opt.step(p.theta, grad)
-			}
-			obj, acc = eval(p, prob)
-		}
-		epoch++
-		it := Iteration{
-			Iteration:      epoch,
-			Objective:      obj,
-			Gap:            gap(obj),
-			PrimalResidual: math.NaN(),
-			DualResidual:   math.NaN(),
-			Elapsed:        time.Since(start),
-			TrainAccuracy:  acc,
-			ActiveNeurons:  p.active(),
-		}
-		res.History = record(res.History, s.Recorder, it)
-		if math.IsNaN(obj) || math.IsInf(obj, 0) {
-			status = Failure
-			res.Message = fmt.Sprintf("%s: the objective became %v at epoch %d: the steps diverged (a smaller learning rate, or data of a smaller scale, would help); the network is the best one before", cfg.name, obj, epoch)
-			break
-		}
-		consider(obj)
-		if s.Tolerance > 0 && math.Abs(prevObj-obj) <= s.Tolerance*math.Max(math.Abs(obj), math.SmallestNonzeroFloat64) {
-			status = Optimal
-			break
-		}
-		prevObj = obj
-	}
-	res.Status = status
-	res.Iterations = epoch
-	res.Objective = bestObj
-	res.Gap = gap(bestObj)
-	res.Network = best
-	res.ActiveNeurons = ncActiveNeurons(best)
-	res.Runtime = time.Since(start)
 	return res, nil
 }
+
+// ncRun is the state of one training run.
+type ncRun struct {
+	prob   *Problem
+	cfg    ncConfig
+	opt    ncOptimizer
+	hook   ncBatchHook
+	eval   ncEvaluator
+	dr     *driver
+	p      *ncParams
+	r      *rand.Rand
+	batch  int
+	order  []int
+	grad   []float64
+	gW     *mat.Dense
+	gAlpha []float64
+	w      ncWorkspace
+	yb     []float64
+	// fused: full-batch training without a batch hook evaluates the objective of θₜ
+	// in the forward pass that computes the gradient at θₜ (as PyTorch's
+	// loss.backward() does), so an epoch costs one forward and one backward pass, not
+	// two forwards.
+	fused        bool
+	obj, acc     float64 // objective and accuracy of the current weights
+	prevObj      float64
+	best         *Network
+	partialEpoch bool // an interrupted epoch moved the weights
+}
+
+func newNCRun(prob *Problem, s *Settings, cfg ncConfig, opt ncOptimizer, hook ncBatchHook, eval ncEvaluator) *ncRun {
+	n, d := prob.X.Dims()
+	m := cfg.neurons
+	t := &ncRun{prob: prob, cfg: cfg, opt: opt, hook: hook, eval: eval,
+		p: ncInit(m, d, cfg.initScale, s.Seed), r: rand.New(rand.NewPCG(s.Seed, ncStreamBatch)), batch: cfg.batch}
+	if t.batch == 0 || t.batch > n {
+		t.batch = n
+	}
+	t.order = make([]int, n)
+	for k := range t.order {
+		t.order[k] = k
+	}
+	t.grad = make([]float64, len(t.p.theta))
+	t.gW = mat.NewDense(d, m, t.grad[:m*d])
+	t.gAlpha = t.grad[m*d:]
+	t.yb = make([]float64, t.batch)
+	t.fused = t.batch == n && hook == nil
+	return t
+}
+
+// gradient sets grad to the estimate of ∇J/n on the batch Xb and returns the batch's
+// loss and correct count.
+func (t *ncRun) gradient(Xb *mat.Dense, ys []float64) (float64, int) {
+	n, _ := t.prob.X.Dims()
+	reg := t.prob.Beta / float64(n)
+	total, correct := t.w.lossGradient(t.p, Xb, ys, t.prob.Loss, 1/float64(len(ys)), t.gW, t.gAlpha)
+	for i, v := range t.p.theta {
+		t.grad[i] += reg * v
+	}
+	return total, correct
+}
+
+// evaluate returns the objective and accuracy of the current weights: from the
+// gradient's forward pass when fused (leaving the gradient in grad), else by eval.
+func (t *ncRun) evaluate() (float64, float64) {
+	if !t.fused {
+		return t.eval(t.p, t.prob)
+	}
+	n, _ := t.prob.X.Dims()
+	total, correct := t.gradient(t.prob.X, t.prob.Y)
+	acc := math.NaN()
+	if t.prob.Loss.Classification() {
+		acc = float64(correct) / float64(n)
+	}
+	return total + t.prob.Beta*ncRegularizer(t.p.theta), acc
+}
+
+// step is one epoch: one full-batch step, or a pass over shuffled mini-batches (the
+// driver's interruption checked before each).
+func (t *ncRun) step(row *Iteration) error {
+	if t.fused {
+		t.opt.step(t.p.theta, t.grad)
+	} else {
+		n, _ := t.prob.X.Dims()
+		if t.batch < n {
+			t.r.Shuffle(n, func(i, j int) { t.order[i], t.order[j] = t.order[j], t.order[i] })
+		}
+		for lo := 0; lo < n; lo += t.batch {
+			if t.dr.interrupted() != NotTerminated {
+				if lo > 0 { // a partial epoch moved the weights: consider them too
+					t.obj, t.acc = t.evaluate()
+					t.partialEpoch = true
+				}
+				return errInterrupted
+			}
+			rows := t.order[lo:min(lo+t.batch, n)]
+			Xb := t.w.gather(t.prob.X, rows)
+			ys := t.yb[:len(rows)]
+			for i, k := range rows {
+				ys[i] = t.prob.Y[k]
+			}
+			if t.hook != nil {
+				t.hook(t.p, Xb, ys, t.r)
+			}
+			t.gradient(Xb, ys)
+			t.opt.step(t.p.theta, t.grad)
+		}
+	}
+	t.obj, t.acc = t.evaluate()
+	if math.IsNaN(t.obj) || math.IsInf(t.obj, 0) {
+		return fmt.Errorf("the objective became %v at epoch %d", t.obj, t.dr.iterations+1)
+	}
+	row.Objective, row.TrainAccuracy, row.ActiveNeurons = t.obj, t.acc, t.p.active()
+	return nil
+}
+
+// certify: the objective of the current weights; no lower bound.
+func (t *ncRun) certify(row *Iteration) Certificate {
+	return Certificate{Primal: t.obj, Dual: math.Inf(-1), Gap: math.Inf(1), DualScale: math.NaN()}
+}
+
+// converged: the objective changed by at most the tolerance (relative), when one is set.
+func (t *ncRun) converged(c *Certificate, gap, tol float64) bool {
+	done := tol > 0 && math.Abs(t.prevObj-c.Primal) <= tol*math.Max(math.Abs(c.Primal), math.SmallestNonzeroFloat64)
+	t.prevObj = c.Primal
+	return done
+}
+
+func (t *ncRun) adapt(c *Certificate) error { return nil }
+func (t *ncRun) keep()                      { t.best = t.p.network() }
+
+// restore: the result is the kept network itself; training does not resume from it.
+func (t *ncRun) restore() {}
+
+// recover: a diverged training run ends (the learning rate is the user's).
+func (t *ncRun) recover() bool { return false }
 
 // SolveSeeds runs method on prob once per seed settings.Seed, settings.Seed+1, …,
 // settings.Seed+seeds−1 (the experiment "SGD from many initializations against the

@@ -30,6 +30,14 @@ type coneProjector struct {
 	sign        []float64 // the cone's row signs: sign[off + k·stride]
 	off, stride int
 
+	// With the Gram matrix XXᵀ (gram, n×n, shared and read-only) and the product Xa
+	// of the argument (xa, set by the caller for one call), Xv = Xa + Σ ζᵢ gₖᵢ-columns
+	// of XXᵀ costs n per active row instead of a product n×d, and the
+	// least-squares systems read their entries instead of computing dot products of
+	// length d: for d = 101 and 40 active rows a projection's outer step is 2.5
+	// times cheaper, for d = 785 twenty times.
+	gram, xa []float64
+
 	projections, solves, activeRows, products int // statistics
 }
 
@@ -218,13 +226,29 @@ func (c *coneProjector) setV(a []float64, act []int, zeta []float64) {
 	for i, k := range act {
 		axpy(zeta[i]*c.sg(k), c.row(k), c.v)
 	}
-	blas64.Gemv(blas.NoTrans, 1, c.x, blas64.Vector{N: c.d, Inc: 1, Data: c.v}, 0, blas64.Vector{N: c.n, Inc: 1, Data: c.xv})
-	c.products++
+	if c.gram != nil && c.xa != nil {
+		n := c.n
+		copy(c.xv, c.xa)
+		for i, k := range act {
+			vaxpy(zeta[i]*c.sg(k), c.gram[k*n:(k+1)*n], c.xv)
+		}
+	} else {
+		blas64.Gemv(blas.NoTrans, 1, c.x, blas64.Vector{N: c.d, Inc: 1, Data: c.v}, 0, blas64.Vector{N: c.n, Inc: 1, Data: c.xv})
+		c.products++
+	}
 	sign, off, stride := c.sign, c.off, c.stride
 	gv, xv := c.gv, c.xv[:len(c.gv)]
 	for k := range gv {
 		gv[k] = sign[off+k*stride] * xv[k]
 	}
+}
+
+// gramAt returns xₖᵀxₗ, from the Gram matrix when there is one.
+func (c *coneProjector) gramAt(k, l int) float64 {
+	if c.gram != nil {
+		return c.gram[k*c.n+l]
+	}
+	return dot(c.row(k), c.row(l))
 }
 
 // coneCache keeps the Cholesky factor of the active rows' Gram matrix of one cone
@@ -268,13 +292,13 @@ func (c *coneProjector) leastSquares(a []float64, act []int) ([]float64, bool) {
 	}
 	cache.act = append(cache.act[:keep], act[keep:]...)
 	for i := keep; i < m; i++ {
-		xi := c.row(act[i])
-		si := sg(act[i])
-		diag := dot(xi, xi)
+		ki := act[i]
+		si := sg(ki)
+		diag := c.gramAt(ki, ki)
 		for j := 0; j <= i; j++ {
 			v := diag
 			if j < i {
-				v = si * sg(act[j]) * dot(xi, c.row(act[j]))
+				v = si * sg(act[j]) * c.gramAt(ki, act[j])
 			}
 			for k := 0; k < j; k++ {
 				v -= l[i*s+k] * l[j*s+k]
@@ -291,7 +315,11 @@ func (c *coneProjector) leastSquares(a []float64, act []int) ([]float64, bool) {
 		}
 	}
 	for i, k := range act {
-		z[i] = -sg(k) * dot(c.row(k), a)
+		if c.gram != nil && c.xa != nil {
+			z[i] = -sg(k) * c.xa[k]
+		} else {
+			z[i] = -sg(k) * dot(c.row(k), a)
+		}
 	}
 	for i := 0; i < m; i++ { // L w = b
 		v := z[i]

@@ -2,6 +2,7 @@ package solver
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"time"
@@ -16,6 +17,9 @@ type linearModel interface {
 	group() int               // group size (1: R = ‖·‖₁)
 	apply(x, ax []float64)    // ax = A x (length n)
 	adjoint(r, atr []float64) // atr = Aᵀ r (length size())
+	// polishBlocks returns the groups of x as blocks of the restricted program
+	// (polish.go), their values u pointing into x.
+	polishBlocks(x []float64) []*polishBlock
 }
 
 // fistaSettings controls one fista run.
@@ -33,6 +37,8 @@ type fistaSettings struct {
 	// onIterate, if set, computes the objective of the network an iterate recovers
 	// and its training predictions (for the history); otherwise the model's own.
 	onIterate func(x, ax []float64) (objective float64, pred []float64)
+	// noPolish disables polishing (polish.go).
+	noPolish bool
 }
 
 // Constants of FISTA.
@@ -47,6 +53,11 @@ const (
 	hingeSmoothStart  = 1.0  // initial Huber width μ of the hinge loss: the margin itself
 	hingeSmoothFactor = 0.1  // μ shrinks tenfold when the smoothed problem is solved to the current tolerance
 	hingeSmoothMin    = 1e-9 // below this the smoothing error nμ/2 is negligible at any tolerance we allow
+	fistaPolishShare  = 1.0  // polishing may spend as much work as the iterations (as ADMM's)
+	// fistaLFloor bounds the shrinking of L below: L ≥ fistaLFloor × its initial
+	// estimate, so that along directions without curvature 0.9ᵏ never underflows to a
+	// zero L (and a division by it).
+	fistaLFloor = 1e-12
 )
 
 type fistaOutcome struct {
@@ -60,232 +71,254 @@ type fistaOutcome struct {
 	history []Iteration
 }
 
+// errInterrupted is what a step returns when the context or the time limit stopped it
+// before it changed the iterate.
+var errInterrupted = errors.New("interrupted")
+
 // fista minimizes ℓ(Ax) + β R(x) by FISTA (Beck and Teboulle 2009) with backtracking
 // on the Lipschitz constant L, the gradient restart of O'Donoghue and Candès (2015),
-// and, for the hinge loss, Huber smoothing with continuation μ → 0. It stops on the
+// and, for the hinge loss, Huber smoothing with continuation μ → 0; when the work
+// spent allows, it polishes the iterate on its support (polish.go). It stops on the
 // relative duality gap of the unsmoothed problem. x0 may be nil (start from zero).
 func fista(ctx context.Context, m linearModel, fs *fistaSettings, x0 []float64) *fistaOutcome {
-	nx, n := m.size(), len(fs.y)
-	grp := m.group()
-	x := make([]float64, nx)
-	if x0 != nil {
-		copy(x, x0)
+	f := newFistaRun(m, fs, x0)
+	settings := &Settings{TimeLimit: fs.timeLimit, Reference: fs.reference, Recorder: fs.recorder}
+	dr := newDriver(ctx, settings, fs.start, fs.maxIter, fs.tol, fistaCheckEvery, fs.patterns)
+	f.dr = dr
+	out := &fistaOutcome{}
+	if f.failure != "" {
+		dr.status, dr.message = Failure, f.failure
+	} else if err := dr.run(f); err != nil {
+		dr.status, dr.message = Failure, err.Error()
 	}
-	xPrev := make([]float64, nx)
-	yv := make([]float64, nx)
-	ax := make([]float64, n)
-	axPrev := make([]float64, n)
-	ay := make([]float64, n)
-	g := make([]float64, n)   // ∇ℓ at Ay
-	gy := make([]float64, nx) // Aᵀ∇ℓ(Ay)
-	xt := make([]float64, nx)
-	axt := make([]float64, n)
-	eta := make([]float64, n)
-	atEta := make([]float64, nx)
-
-	mu := 0.0
-	if fs.loss == Hinge {
-		mu = hingeSmoothStart
+	if dr.haveBest {
+		f.certificate() // η of the returned point
 	}
-	// Initial L: curvature × ‖A‖² by power iteration on AᵀA.
-	L := 1.0
-	{
-		v := make([]float64, nx)
-		for i := range v {
-			v[i] = 1 / math.Sqrt(float64(nx))
-		}
-		av := make([]float64, n)
-		est := 0.0
-		for range fistaPowerIters {
-			m.apply(v, av)
-			m.adjoint(av, v)
-			// Overflow-safe norm: the entries of AᵀAv are of the order of X² and
-			// their squares could exceed the float64 range.
-			est = blas64.Nrm2(blas64.Vector{N: nx, Inc: 1, Data: v})
-			if est == 0 {
-				break
-			}
-			scal(1/est, v)
-		}
-		L = est * fs.loss.curvature(mu)
-		if L == 0 {
-			L = 1 // A = 0: any step is exact (no absolute floor: tiny data have tiny L)
+	cert, ok := dr.certificate()
+	if !ok {
+		cert = Certificate{Primal: f.objective(), Dual: math.Inf(-1), Gap: math.Inf(1), DualScale: math.NaN()}
+		if dr.status != Failure && dr.iterations == 0 {
+			cert = f.certificate()
 		}
 	}
-	out := &fistaOutcome{status: IterationLimit}
-	if math.IsNaN(L) || math.IsInf(L, 0) {
-		// ‖A‖² overflows: no step size is representable.
-		out.status, out.message = Failure, fmt.Sprintf("the Lipschitz estimate ‖A‖²·ℓ'' is %v: the data are too large for floating point", L)
-		L = 1
-	}
-	reg := func(x []float64) float64 {
-		s := 0.0
-		for j := 0; j < nx; j += grp {
-			s += norm2(x[j : j+grp])
-		}
-		return fs.beta * s
-	}
-	prox := func(x []float64, step float64) {
-		kappa := step * fs.beta
-		for j := 0; j < nx; j += grp {
-			b := x[j : j+grp]
-			nb := norm2(b)
-			if nb <= kappa {
-				clear(b)
-			} else {
-				scal(1-kappa/nb, b)
-			}
-		}
-	}
-	m.apply(x, ax)
-	copy(axPrev, ax)
-	copy(xPrev, x)
-	copy(yv, x)
-	copy(ay, ax)
-	t := 1.0
-	var cert Certificate
-	iter := 0
-	for iter < fs.maxIter && out.status != Failure {
-		if ctx.Err() != nil {
-			out.status = Canceled
-			break
-		}
-		if fs.timeLimit > 0 && time.Since(fs.start) > fs.timeLimit {
-			out.status = TimeLimit
-			break
-		}
-		fy := fs.loss.gradient(ay, fs.y, g, mu)
-		m.adjoint(g, gy)
-		if !finite(fy) || !allFinite(gy) {
-			out.status, out.message = Failure, fmt.Sprintf("the loss or its gradient is not finite (loss %v) at iteration %d: the data or the iterates are too large for floating point", fy, iter+1)
-			break
-		}
-		iter++
-		L *= fistaShrink
-		accepted := false
-		for range fistaMaxDoublings {
-			if ctx.Err() != nil {
-				break
-			}
-			for i := range xt {
-				xt[i] = yv[i] - gy[i]/L
-			}
-			prox(xt, 1/L)
-			m.apply(xt, axt)
-			fx := fs.loss.gradient(axt, fs.y, eta, mu) // eta is scratch here
-			// Sufficient decrease: f(x) ≤ f(y) + ∇f(y)ᵀ(x − y) + (L/2)‖x − y‖².
-			lin, sq := 0.0, 0.0
-			for i := range xt {
-				dx := xt[i] - yv[i]
-				lin += gy[i] * dx
-				sq += dx * dx
-			}
-			if fx <= fy+lin+L/2*sq+1e-12*math.Abs(fy) || sq == 0 {
-				accepted = true
-				break
-			}
-			L *= 2
-		}
-		if !accepted {
-			if ctx.Err() != nil {
-				out.status = Canceled
-			} else {
-				out.status, out.message = Failure, fmt.Sprintf("the line search found no step with sufficient decrease at iteration %d (L = %.3g): non-finite or overflowing values", iter, L)
-			}
-			iter--
-			break
-		}
-		// Gradient restart: drop the momentum when it points against the step.
-		restart := 0.0
-		for i := range xt {
-			restart += (yv[i] - xt[i]) * (xt[i] - x[i])
-		}
-		copy(xPrev, x)
-		copy(axPrev, ax)
-		copy(x, xt)
-		copy(ax, axt)
-		if restart > 0 {
-			t = 1
-		}
-		tNext := (1 + math.Sqrt(1+4*t*t)) / 2
-		mom := (t - 1) / tNext
-		t = tNext
-		for i := range x {
-			yv[i] = x[i] + mom*(x[i]-xPrev[i])
-		}
-		for i := range ax {
-			ay[i] = ax[i] + mom*(ax[i]-axPrev[i])
-		}
-
-		primal := fs.loss.Value(ax, fs.y) + reg(x)
-		it := Iteration{Iteration: iter, Objective: primal, PrimalResidual: math.NaN(), DualResidual: math.NaN(),
-			Elapsed: time.Since(fs.start), Patterns: fs.patterns, DualityGap: math.NaN()}
-		pred := ax
-		if fs.onIterate != nil {
-			it.Objective, pred = fs.onIterate(x, ax)
-		}
-		it.Gap = relGap(it.Objective, fs.reference)
-		it.TrainAccuracy = trainAccuracy(pred, fs.y)
-		active := 0
-		for j := 0; j < nx; j += grp {
-			if norm2(x[j:j+grp]) > 0 {
-				active++
-			}
-		}
-		it.ActiveNeurons = active
-		done := false
-		if iter%fistaCheckEvery == 0 || iter == fs.maxIter {
-			cert = fistaCertificate(m, fs, x, ax, primal, mu, eta, atEta)
-			it.DualityGap = cert.Gap
-			if cert.Gap <= fs.tol {
-				done = true
-			} else if mu > hingeSmoothMin {
-				// Continuation: once the true gap is within twice the smoothing error
-				// nμ/2, the smoothing is what limits progress; then sharpen.
-				if primal-cert.Dual <= float64(n)*mu {
-					mu = math.Max(mu*hingeSmoothFactor, hingeSmoothMin)
-					L /= hingeSmoothFactor
-					t = 1
-					copy(yv, x)
-					copy(ay, ax)
-				}
-			}
-		}
-		out.history = record(out.history, fs.recorder, it)
-		if done {
-			out.status = Optimal
-			break
-		}
-	}
-	switch {
-	case out.status == Failure:
-		// No dual point can be trusted; x is the last accepted (finite) iterate.
-		cert = Certificate{Primal: fs.loss.Value(ax, fs.y) + reg(x), Dual: math.Inf(-1), Gap: math.Inf(1), DualScale: math.NaN()}
-	case iter == 0 || out.status != Optimal:
-		primal := fs.loss.Value(ax, fs.y) + reg(x)
-		cert = fistaCertificate(m, fs, x, ax, primal, mu, eta, atEta)
-	}
-	out.x, out.ax, out.iters, out.cert = x, ax, iter, cert
-	out.eta = eta
+	out.x, out.ax, out.status, out.message = f.x, f.ax, dr.status, dr.message
+	out.iters, out.cert, out.history = dr.iterations, cert, dr.history
+	out.eta = f.eta
 	return out
 }
 
-// fistaCertificate returns the duality-gap certificate of x: η = ∇ℓ(Ax) (of the
-// smoothed hinge loss, which lies in the domain of the hinge's conjugate) is scaled by
+// fistaRun is the state of one fista run.
+type fistaRun struct {
+	m                           linearModel
+	fs                          *fistaSettings
+	dr                          *driver
+	nx, n, grp                  int
+	x, xPrev, yv, xt, gy, atEta []float64 // nx
+	ax, axPrev, ay, axt, g, eta []float64 // n
+	L, t, mu                    float64
+	lFloor                      float64 // the floor of L (see fistaLFloor)
+	failure                     string  // set up failed (the Lipschitz estimate overflowed)
+	primal                      float64
+
+	bestX, bestAx     []float64
+	spent, iterating  float64 // polishing's and the iterations' floating-point operations
+	perApply          float64 // the operations of one product with A or Aᵀ
+	polishX, polishAx []float64
+}
+
+func newFistaRun(m linearModel, fs *fistaSettings, x0 []float64) *fistaRun {
+	nx, n := m.size(), len(fs.y)
+	mk := func(k int) []float64 { return make([]float64, k) }
+	f := &fistaRun{m: m, fs: fs, nx: nx, n: n, grp: m.group(),
+		x: mk(nx), xPrev: mk(nx), yv: mk(nx), xt: mk(nx), gy: mk(nx), atEta: mk(nx),
+		ax: mk(n), axPrev: mk(n), ay: mk(n), axt: mk(n), g: mk(n), eta: mk(n), t: 1,
+		perApply: 2 * float64(n) * float64(nx)}
+	if x0 != nil {
+		copy(f.x, x0)
+	}
+	f.mu = fs.loss.smoothingStart()
+	f.L = f.initialLipschitz()
+	if math.IsNaN(f.L) || math.IsInf(f.L, 0) {
+		// ‖A‖² overflows: no step size is representable.
+		f.failure = fmt.Sprintf("the Lipschitz estimate ‖A‖²·ℓ'' is %v: the data are too large for floating point", f.L)
+		f.L = 1
+	}
+	f.lFloor = fistaLFloor * f.L
+	m.apply(f.x, f.ax)
+	copy(f.axPrev, f.ax)
+	copy(f.xPrev, f.x)
+	copy(f.yv, f.x)
+	copy(f.ay, f.ax)
+	return f
+}
+
+// initialLipschitz returns the loss's curvature bound times ‖A‖², by power iteration
+// on AᵀA.
+func (f *fistaRun) initialLipschitz() float64 {
+	v := make([]float64, f.nx)
+	for i := range v {
+		v[i] = 1 / math.Sqrt(float64(f.nx))
+	}
+	av := make([]float64, f.n)
+	est := 0.0
+	for range fistaPowerIters {
+		f.m.apply(v, av)
+		f.m.adjoint(av, v)
+		// Overflow-safe norm: the entries of AᵀAv are of the order of X² and their
+		// squares could exceed the float64 range.
+		est = blas64.Nrm2(blas64.Vector{N: f.nx, Inc: 1, Data: v})
+		if est == 0 {
+			break
+		}
+		scal(1/est, v)
+	}
+	L := est * f.fs.loss.curvature(f.mu)
+	if L == 0 {
+		L = 1 // A = 0: any step is exact (no absolute floor: tiny data have tiny L)
+	}
+	return L
+}
+
+// reg returns β R(x).
+func (f *fistaRun) reg(x []float64) float64 {
+	s := 0.0
+	for j := 0; j < f.nx; j += f.grp {
+		s += norm2(x[j : j+f.grp])
+	}
+	return f.fs.beta * s
+}
+
+// prox applies the proximal map of step·β R: the group soft threshold.
+func (f *fistaRun) prox(x []float64, step float64) {
+	kappa := step * f.fs.beta
+	for j := 0; j < f.nx; j += f.grp {
+		b := x[j : j+f.grp]
+		nb := norm2(b)
+		if nb <= kappa {
+			clear(b)
+		} else {
+			scal(1-kappa/nb, b)
+		}
+	}
+}
+
+// objective returns the (unsmoothed) objective at x.
+func (f *fistaRun) objective() float64 {
+	return f.fs.loss.Value(f.ax, f.fs.y) + f.reg(f.x)
+}
+
+// step is one accelerated proximal gradient step: the gradient at the extrapolated
+// point, the backtracking line search, the restart test and the momentum.
+func (f *fistaRun) step(row *Iteration) error {
+	fy := f.fs.loss.gradient(f.ay, f.fs.y, f.g, f.mu)
+	f.m.adjoint(f.g, f.gy)
+	if !finite(fy) || !allFinite(f.gy) {
+		return fmt.Errorf("the loss or its gradient is not finite (loss %v) at iteration %d: the data or the iterates are too large for floating point", fy, f.dr.iterations+1)
+	}
+	f.L = math.Max(f.L*fistaShrink, f.lFloor)
+	if err := f.lineSearch(fy); err != nil {
+		return err
+	}
+	f.momentum()
+	f.primal = f.objective()
+	f.iterating += 2 * f.perApply
+	f.fill(row)
+	return nil
+}
+
+// lineSearch finds L with sufficient decrease, f(x) ≤ f(y) + ∇f(y)ᵀ(x − y) + (L/2)‖x − y‖²,
+// doubling it from the current value, and leaves the trial point in xt, axt.
+func (f *fistaRun) lineSearch(fy float64) error {
+	for range fistaMaxDoublings {
+		for i := range f.xt {
+			f.xt[i] = f.yv[i] - f.gy[i]/f.L
+		}
+		f.prox(f.xt, 1/f.L)
+		f.m.apply(f.xt, f.axt)
+		f.iterating += f.perApply
+		fx := f.fs.loss.gradient(f.axt, f.fs.y, f.eta, f.mu) // eta is scratch here
+		lin, sq := 0.0, 0.0
+		for i := range f.xt {
+			dx := f.xt[i] - f.yv[i]
+			lin += f.gy[i] * dx
+			sq += dx * dx
+		}
+		if fx <= fy+lin+f.L/2*sq+1e-12*math.Abs(fy) || sq == 0 {
+			return nil
+		}
+		if f.dr.interrupted() != NotTerminated {
+			return errInterrupted
+		}
+		f.L *= 2
+	}
+	return fmt.Errorf("the line search found no step with sufficient decrease at iteration %d (L = %.3g): non-finite or overflowing values", f.dr.iterations+1, f.L)
+}
+
+// momentum accepts the trial point and extrapolates, restarting the momentum when it
+// points against the step (the gradient restart).
+func (f *fistaRun) momentum() {
+	restart := 0.0
+	for i := range f.xt {
+		restart += (f.yv[i] - f.xt[i]) * (f.xt[i] - f.x[i])
+	}
+	copy(f.xPrev, f.x)
+	copy(f.axPrev, f.ax)
+	copy(f.x, f.xt)
+	copy(f.ax, f.axt)
+	if restart > 0 {
+		f.t = 1
+	}
+	tNext := (1 + math.Sqrt(1+4*f.t*f.t)) / 2
+	mom := (f.t - 1) / tNext
+	f.t = tNext
+	for i := range f.x {
+		f.yv[i] = f.x[i] + mom*(f.x[i]-f.xPrev[i])
+	}
+	for i := range f.ax {
+		f.ay[i] = f.ax[i] + mom*(f.ax[i]-f.axPrev[i])
+	}
+}
+
+// fill writes the row of the history for the current iterate.
+func (f *fistaRun) fill(row *Iteration) {
+	row.Objective = f.primal
+	pred := f.ax
+	if f.fs.onIterate != nil {
+		row.Objective, pred = f.fs.onIterate(f.x, f.ax)
+	}
+	row.TrainAccuracy = trainAccuracy(pred, f.fs.y)
+	active := 0
+	for j := 0; j < f.nx; j += f.grp {
+		if norm2(f.x[j:j+f.grp]) > 0 {
+			active++
+		}
+	}
+	row.ActiveNeurons = active
+}
+
+// certificate returns the duality-gap certificate of x: η = ∇ℓ(Ax) (of the smoothed
+// hinge loss, which lies in the domain of the hinge's conjugate) is scaled by
 // t = max(1, maxⱼ ‖Aⱼᵀη‖/β) to satisfy the dual constraints ‖Aⱼᵀη‖ ≤ β, and the
-// dual value is −ℓ*(η/t). eta receives η/t.
-func fistaCertificate(m linearModel, fs *fistaSettings, x, ax []float64, primal, mu float64, eta, atEta []float64) Certificate {
-	fs.loss.gradient(ax, fs.y, eta, math.Max(mu, hingeSmoothMin))
-	m.adjoint(eta, atEta)
-	grp := m.group()
+// dual value is −ℓ*(η/t). f.eta receives η/t.
+func (f *fistaRun) certificate() Certificate {
+	f.fs.loss.gradient(f.ax, f.fs.y, f.eta, math.Max(f.mu, hingeSmoothMin))
+	return f.certificateAt(f.objective(), f.eta)
+}
+
+// certificateAt is the certificate of a point of objective primal with the dual
+// candidate eta (scaled in place to feasibility).
+func (f *fistaRun) certificateAt(primal float64, eta []float64) Certificate {
+	f.fs.loss.clipDual(eta, f.fs.y)
+	f.m.adjoint(eta, f.atEta)
+	f.iterating += f.perApply
 	worst := 0.0
-	for j := 0; j < len(atEta); j += grp {
-		worst = math.Max(worst, norm2(atEta[j:j+grp]))
+	for j := 0; j < len(f.atEta); j += f.grp {
+		worst = math.Max(worst, norm2(f.atEta[j:j+f.grp]))
 	}
 	c := Certificate{Primal: primal, DualScale: 1}
 	switch {
-	case fs.beta > 0:
-		c.DualScale = math.Max(1, worst/fs.beta)
+	case f.fs.beta > 0:
+		c.DualScale = math.Max(1, worst/f.fs.beta)
 	case worst > 0:
 		c.DualScale = math.Inf(1)
 	}
@@ -295,11 +328,113 @@ func fistaCertificate(m linearModel, fs *fistaSettings, x, ax []float64, primal,
 		for k := range eta {
 			eta[k] /= c.DualScale
 		}
-		c.Dual = fs.loss.negConjugate(eta, fs.y)
+		c.Dual = f.fs.loss.negConjugate(eta, f.fs.y)
 	}
 	c.Gap = relativeGap(primal, c.Dual)
 	return c
 }
+
+// certify returns the certificate of x and, when the work budget allows, polishes x
+// on its support: a polished point with a smaller objective becomes the iterate (its
+// row updated), a better bound is kept either way.
+func (f *fistaRun) certify(row *Iteration) Certificate {
+	c := f.certificate()
+	if c.Gap <= f.fs.tol || f.fs.noPolish || f.fs.beta == 0 || f.spent > fistaPolishShare*f.iterating || f.dr.interrupted() != NotTerminated {
+		return c
+	}
+	pc, ok := f.polish()
+	switch {
+	case !ok:
+	case pc.Primal < c.Primal:
+		copy(f.x, f.polishX)
+		copy(f.ax, f.polishAx)
+		f.restart()
+		f.primal = pc.Primal
+		f.fill(row)
+		pc.Dual = math.Max(pc.Dual, c.Dual)
+		pc.Gap = relativeGap(pc.Primal, pc.Dual)
+		return pc
+	case pc.Dual > c.Dual:
+		c.Dual = pc.Dual
+		c.Gap = relativeGap(c.Primal, c.Dual)
+	}
+	return c
+}
+
+// polish runs the restricted Newton method from x; ok is false when the restricted
+// program is too large.
+func (f *fistaRun) polish() (Certificate, bool) {
+	if f.polishX == nil {
+		f.polishX, f.polishAx = make([]float64, f.nx), make([]float64, f.n)
+	}
+	copy(f.polishX, f.x)
+	po := newPolisher(f.fs.loss, f.fs.y, f.fs.beta, f.m.polishBlocks(f.polishX))
+	if po == nil {
+		f.spent = math.Inf(1) // too large: never again
+		return Certificate{}, false
+	}
+	var margin []float64
+	if f.mu > 0 {
+		// The Huber zone (1 − μ, 1) of the smoothed hinge: points there are on the
+		// margin of the unsmoothed program.
+		margin = make([]float64, f.n)
+		for k, p := range f.ax {
+			margin[k] = f.fs.y[k] * p
+			if margin[k] > 1-f.mu && margin[k] < 1+f.mu {
+				margin[k] = 1
+			}
+		}
+	}
+	po.stop = func() bool { return f.dr.interrupted() != NotTerminated }
+	po.run(margin)
+	f.spent += po.work + 2*f.perApply
+	f.m.apply(f.polishX, f.polishAx)
+	primal := f.fs.loss.Value(f.polishAx, f.fs.y) + f.reg(f.polishX)
+	if !finite(primal) {
+		return Certificate{}, false
+	}
+	return f.certificateAt(primal, append([]float64(nil), po.eta...)), true
+}
+
+// restart drops the momentum: the next step starts from x.
+func (f *fistaRun) restart() {
+	f.t = 1
+	copy(f.yv, f.x)
+	copy(f.ay, f.ax)
+	copy(f.xPrev, f.x)
+	copy(f.axPrev, f.ax)
+}
+
+func (f *fistaRun) converged(c *Certificate, gap, tol float64) bool { return gap <= tol }
+
+// adapt sharpens the hinge loss's smoothing: once the true gap is within twice the
+// smoothing error nμ/2, the smoothing is what limits progress.
+func (f *fistaRun) adapt(c *Certificate) error {
+	if f.mu > hingeSmoothMin && c.Primal-c.Dual <= float64(f.n)*f.mu {
+		f.mu = math.Max(f.mu*hingeSmoothFactor, hingeSmoothMin)
+		f.L /= hingeSmoothFactor
+		f.restart()
+	}
+	return nil
+}
+
+func (f *fistaRun) keep() {
+	if f.bestX == nil {
+		f.bestX, f.bestAx = make([]float64, f.nx), make([]float64, f.n)
+	}
+	copy(f.bestX, f.x)
+	copy(f.bestAx, f.ax)
+}
+
+func (f *fistaRun) restore() {
+	copy(f.x, f.bestX)
+	copy(f.ax, f.bestAx)
+	f.restart()
+}
+
+// recover: FISTA has no parameter whose extreme value breaks it down (L is found by
+// the line search), so a breakdown ends the run.
+func (f *fistaRun) recover() bool { return false }
 
 // finite reports whether v is neither NaN nor ±Inf.
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }

@@ -34,7 +34,7 @@ func hostileMethods() []Method {
 		&ADMM{Anderson: 1000}, &ADMM{Factorization: "no such route"}, &ADMM{WarmStart: true},
 		&SCP{}, &SCP{Samples: -1}, &SCP{Samples: 1}, &SCP{Directions: mat.NewDense(1, 1, []float64{0})},
 		&GatedReLU{},
-		&InteriorPoint{}, &InteriorPoint{Mu: 1}, &InteriorPoint{Mu: nan}, &InteriorPoint{Mu: inf},
+		&InteriorPoint{},
 		&SGD{}, &SGD{LearningRate: 1e300}, &SGD{LearningRate: -1}, &SGD{BatchSize: -5}, &SGD{Neurons: -1}, &SGD{Momentum: 2},
 		&Adam{}, &Adam{LearningRate: nan}, &Adam{Epsilon: -1}, &Adam{InitScale: inf},
 		&PGDTraining{Epsilon: 0.1}, &PGDTraining{Epsilon: -1}, &PGDTraining{Epsilon: 1e300, Steps: -3}, &PGDTraining{Epsilon: 0.1, Bias: true},

@@ -105,6 +105,20 @@ func (g *gatedModel) apply(u, au []float64) {
 	}
 }
 
+func (g *gatedModel) polishBlocks(x []float64) []*polishBlock {
+	pr := g.pr
+	n, d, P := pr.n, pr.d, pr.P
+	blocks := make([]*polishBlock, P)
+	for i := range blocks {
+		pred := make([]float64, n)
+		for k := range pred {
+			pred[k] = pr.mask[k*P+i]
+		}
+		blocks[i] = &polishBlock{base: pr.X, pred: pred, u: x[i*d : (i+1)*d]}
+	}
+	return blocks
+}
+
 func (g *gatedModel) adjoint(r, atr []float64) {
 	pr := g.pr
 	for k := 0; k < pr.n; k++ {
@@ -134,7 +148,7 @@ func (m *GatedReLU) solve(ctx context.Context, p *Problem, s *Settings) (*Result
 		// FISTA needs a smooth loss and converges slowly on the smoothed hinge
 		// loss; ADMM without the cone constraints handles it exactly (its z-step
 		// is the hinge's proximal map), with u = v − w.
-		res, err := (&ADMM{}).run(ctx, p, s, pr, start, true)
+		res, err := (&ADMM{}).run(ctx, p, s, pr, start, true, nil)
 		if err != nil {
 			return nil, err
 		}

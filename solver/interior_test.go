@@ -3,95 +3,335 @@ package solver
 import (
 	"context"
 	"math"
+	"math/rand/v2"
 	"strings"
 	"testing"
-	"time"
+
+	"gonum.org/v1/gonum/mat"
 )
 
-// TestInteriorPointAgreesWithADMM solves the same sampled program both ways: the
-// objectives agree, each method's certified bounds contain the other's optimum, and
-// the history records every Newton step with the gap bound after each centering.
+// TestInteriorPointAgreesWithADMM solves the same sampled program both ways for
+// every loss at a β where ADMM converges quickly: the objectives agree, each method's
+// certified bounds contain the other's optimum, and the history records every
+// iteration with its certified gap.
 func TestInteriorPointAgreesWithADMM(t *testing.T) {
-	p := smallProblem(Squared, 40, 3)
-	arr, err := SampleArrangement(p.X, 20, 5)
-	if err != nil {
-		t.Fatal(err)
+	for _, loss := range []Loss{Squared, Hinge, Logistic} {
+		t.Run(loss.String(), func(t *testing.T) {
+			p := smallProblem(loss, 40, 3)
+			arr, err := SampleArrangement(p.X, 20, 5)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := &Settings{Arrangement: arr, Tolerance: 1e-8, MaxIterations: 50000}
+			ipm, err := Solve(context.Background(), p, s, &InteriorPoint{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			admm, err := Solve(context.Background(), p, s, &ADMM{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ipm.Status != Optimal || admm.Status != Optimal {
+				t.Fatalf("statuses %v (%s), %v", ipm.Status, ipm.Message, admm.Status)
+			}
+			if rel := math.Abs(ipm.Objective-admm.Objective) / admm.Objective; rel > 1e-6 {
+				t.Errorf("interior point %.10g, ADMM %.10g: relative difference %.2g", ipm.Objective, admm.Objective, rel)
+			}
+			if ipm.Certificate.Dual > admm.Objective*(1+1e-9) || admm.Certificate.Dual > ipm.Objective*(1+1e-9) {
+				t.Errorf("a dual bound exceeds the other's optimum: %+v, %+v", ipm.Certificate, admm.Certificate)
+			}
+			if len(ipm.History) != ipm.Iterations || ipm.Iterations == 0 {
+				t.Fatalf("%d history entries for %d iterations", len(ipm.History), ipm.Iterations)
+			}
+			last := ipm.History[len(ipm.History)-1]
+			if !(last.DualityGap <= 1e-8 && ipm.Gap <= 1e-8 && ipm.History[0].DualityGap > 1e-3) {
+				t.Errorf("history gaps %v … %v, result gap %v", ipm.History[0].DualityGap, last.DualityGap, ipm.Gap)
+			}
+			// The objective of the recovered network is the convex objective, and the
+			// vanishing blocks were pruned to ADMM's neurons.
+			if rel := math.Abs(ipm.Objective-ipm.Certificate.Primal) / ipm.Objective; rel > 1e-9 {
+				t.Errorf("network objective %.12g, convex %.12g", ipm.Objective, ipm.Certificate.Primal)
+			}
+			if ipm.ActiveNeurons != admm.ActiveNeurons {
+				t.Errorf("%d neurons, ADMM %d", ipm.ActiveNeurons, admm.ActiveNeurons)
+			}
+			t.Logf("%d iterations, gap %.2g, %d neurons", ipm.Iterations, ipm.Gap, ipm.ActiveNeurons)
+		})
 	}
-	s := &Settings{Arrangement: arr, Tolerance: 1e-8, MaxIterations: 50000}
-	ipm, err := Solve(context.Background(), p, s, &InteriorPoint{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	admm, err := Solve(context.Background(), p, s, &ADMM{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ipm.Status != Optimal || admm.Status != Optimal {
-		t.Fatalf("statuses %v (%s), %v", ipm.Status, ipm.Message, admm.Status)
-	}
-	if rel := math.Abs(ipm.Objective-admm.Objective) / admm.Objective; rel > 1e-6 {
-		t.Errorf("interior point %.10g, ADMM %.10g: relative difference %.2g", ipm.Objective, admm.Objective, rel)
-	}
-	if ipm.Certificate.Dual > admm.Objective*(1+1e-9) || admm.Certificate.Dual > ipm.Objective*(1+1e-9) {
-		t.Errorf("a dual bound exceeds the other's optimum: %+v, %+v", ipm.Certificate, admm.Certificate)
-	}
-	if len(ipm.History) != ipm.Iterations {
-		t.Errorf("%d history entries for %d Newton steps", len(ipm.History), ipm.Iterations)
-	}
-	centred := 0
-	for _, it := range ipm.History {
-		if !math.IsNaN(it.DualityGap) {
-			centred++
+}
+
+// TestInteriorPointWithoutGenerators solves golden programs whose arrangement has no
+// generators: the method needs no strictly feasible start, and without generators
+// the certificate's primal point is the iterate itself.
+func TestInteriorPointWithoutGenerators(t *testing.T) {
+	for _, f := range smallBetaFiles(t, "relu")[:6] {
+		in := readJSON[instance](t, f)
+		p, _ := in.problem(t)
+		arr := parsePatterns(t, in.Patterns, nil)
+		res, err := Solve(context.Background(), p, &Settings{Arrangement: arr, Tolerance: 1e-8}, &InteriorPoint{})
+		if err != nil {
+			t.Fatal(err)
 		}
+		checkInteriorPoint(t, res, in.Reference.Objective, 1e-8)
 	}
-	if centred < 3 {
-		t.Errorf("%d centerings recorded a gap bound, want several", centred)
-	}
-	// The objective of the recovered network is the convex objective.
-	if rel := math.Abs(ipm.Objective-ipm.Certificate.Primal) / ipm.Objective; rel > 1e-9 {
-		t.Errorf("network objective %.12g, convex %.12g", ipm.Objective, ipm.Certificate.Primal)
+}
+
+// TestInteriorPointZeroRows solves a program whose X has zero rows (which constrain
+// nothing and add ℓ(0, yₖ) to the loss; the method drops them) and compares with
+// ADMM, which keeps them; the dual returned covers every row.
+func TestInteriorPointZeroRows(t *testing.T) {
+	for _, loss := range []Loss{Squared, Hinge, Logistic} {
+		p := smallProblem(loss, 30, 4)
+		for _, k := range []int{3, 11, 29} {
+			p.X.SetRow(k, make([]float64, 3))
+		}
+		arr, err := SampleArrangement(p.X, 10, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := &Settings{Arrangement: arr, Tolerance: 1e-8, MaxIterations: 50000}
+		ipm, err := Solve(context.Background(), p, s, &InteriorPoint{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		admm, err := Solve(context.Background(), p, s, &ADMM{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ipm.Status != Optimal || admm.Status != Optimal {
+			t.Fatalf("%v: statuses %v (%s), %v", loss, ipm.Status, ipm.Message, admm.Status)
+		}
+		if rel := math.Abs(ipm.Objective-admm.Objective) / admm.Objective; rel > 1e-6 {
+			t.Errorf("%v: interior point %.10g, ADMM %.10g", loss, ipm.Objective, admm.Objective)
+		}
+		if ipm.Certificate.Dual > admm.Objective*(1+1e-9) {
+			t.Errorf("%v: dual bound %.10g above ADMM's optimum %.10g", loss, ipm.Certificate.Dual, admm.Objective)
+		}
+		if len(ipm.Dual) != 30 || ipm.Dual[11] != -p.Y[11]*map[Loss]float64{Squared: 1, Hinge: 1, Logistic: 0.5}[loss] {
+			t.Errorf("%v: dual of length %d, %v on a zero row", loss, len(ipm.Dual), ipm.Dual[11])
+		}
 	}
 }
 
 func TestInteriorPointRefuses(t *testing.T) {
+	wide := randomData(30, 120, false, 1)
+	wideArr, err := SampleArrangement(wide, 100, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := SampleArrangement(randomData(12, 3, true, 2), 4, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zero := &Problem{X: mat.NewDense(4, 2, nil), Y: []float64{1, 2, 3, 4}, Loss: Squared, Beta: 1}
 	for _, c := range []struct {
+		name string
 		p    *Problem
-		m    *InteriorPoint
+		s    *Settings
 		want string
 	}{
-		{smallProblem(Hinge, 10, 1), &InteriorPoint{}, "squared loss only"},
-		{&Problem{X: smallProblem(Squared, 10, 1).X, Y: smallProblem(Squared, 10, 1).Y, Loss: Squared}, &InteriorPoint{}, "β > 0"},
-		{smallProblem(Squared, 10, 1), &InteriorPoint{Mu: 0.5}, "Mu must be > 1"},
+		{"β = 0", &Problem{X: smallProblem(Squared, 10, 1).X, Y: smallProblem(Squared, 10, 1).Y, Loss: Squared}, nil, "β > 0"},
+		{"too large", &Problem{X: wide, Y: make([]float64, 30), Loss: Squared, Beta: 1}, &Settings{Arrangement: wideArr}, "does not fit"},
+		{"other points", smallProblem(Hinge, 10, 1), &Settings{Arrangement: other}, "arrangement has patterns of 12 points"},
+		{"zero data", zero, &Settings{Patterns: 3}, "every row of X is zero"},
 	} {
-		_, err := Solve(context.Background(), c.p, nil, c.m)
-		if err == nil || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("%v: error %v, want one containing %q", c.m, err, c.want)
+		_, err := Solve(context.Background(), c.p, c.s, &InteriorPoint{})
+		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.HasPrefix(err.Error(), "solver: ") {
+			t.Errorf("%s: error %v, want one containing %q", c.name, err, c.want)
 		}
 	}
 }
 
 // TestInteriorPointCancel checks that a cancelled solve returns promptly with the
-// current, strictly feasible point.
+// best point so far, certified honestly, and that an iteration limit does the same.
 func TestInteriorPointCancel(t *testing.T) {
-	p := smallProblem(Squared, 300, 7)
+	p := smallProblem(Logistic, 300, 7)
+	arr, err := SampleArrangement(p.X, 40, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := Solve(context.Background(), p, &Settings{Arrangement: arr, Tolerance: 1e-9}, &InteriorPoint{})
+	if err != nil || ref.Status != Optimal {
+		t.Fatalf("reference solve: %v, %v", err, ref.Status)
+	}
+	opt := ref.Certificate.Primal
 	ctx, cancel := context.WithCancel(context.Background())
-	var steps int
 	rec := RecorderFunc(func(it Iteration) {
-		steps = it.Iteration
-		if steps == 3 {
+		if it.Iteration == 3 {
 			cancel()
 		}
 	})
-	start := time.Now()
-	res, err := Solve(ctx, p, &Settings{Patterns: 40, Recorder: rec}, &InteriorPoint{})
+	res, err := Solve(ctx, p, &Settings{Arrangement: arr, Recorder: rec}, &InteriorPoint{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if res.Status != Canceled || res.Iterations != 3 {
-		t.Errorf("status %v after %d steps, want canceled after 3", res.Status, res.Iterations)
+		t.Errorf("status %v after %d iterations, want canceled after 3", res.Status, res.Iterations)
 	}
-	if res.Certificate.ConeViolation != 0 || !finite(res.Objective) {
-		t.Errorf("point: violation %v, objective %v", res.Certificate.ConeViolation, res.Objective)
+	limited, err := Solve(context.Background(), p, &Settings{Arrangement: arr, MaxIterations: 5}, &InteriorPoint{})
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Logf("canceled after %v", time.Since(start))
+	if limited.Status != IterationLimit || limited.Iterations != 5 {
+		t.Errorf("status %v after %d iterations, want the iteration limit after 5", limited.Status, limited.Iterations)
+	}
+	for _, r := range []*Result{res, limited} {
+		c := r.Certificate
+		if c.ConeViolation > 1e-12 || !finite(r.Objective) {
+			t.Errorf("%v: violation %v, objective %v", r.Status, c.ConeViolation, r.Objective)
+		}
+		if !(c.Dual <= opt && opt <= c.Primal) || c.Gap != r.Gap || !(r.Gap > 1e-6) {
+			t.Errorf("%v: bounds [%v, %v] (gap %v) against the optimum %v", r.Status, c.Dual, c.Primal, r.Gap, opt)
+		}
+	}
+}
+
+// TestConeAlgebra checks the Nesterov–Todd scaling (W⁻¹s = Wz = λ, W⁻¹W = I), the
+// division by λ and the step to the boundary on random interior points.
+func TestConeAlgebra(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	c := newCone(3, 2, 4)
+	m := c.size()
+	interior := func() []float64 {
+		x := make([]float64, m)
+		for i := range x {
+			x[i] = rng.NormFloat64()
+		}
+		for i := 0; i < c.ml; i++ {
+			x[i] = math.Abs(x[i]) + 0.1
+		}
+		for j := 0; j < c.nq; j++ {
+			o := c.ml + j*c.q
+			x[o] = norm2(x[o+1:o+c.q]) + 0.01 + rng.Float64()
+		}
+		return x
+	}
+	for trial := 0; trial < 20; trial++ {
+		s, z := interior(), interior()
+		if err := c.scale(s, z); err != nil {
+			t.Fatal(err)
+		}
+		ws := make([]float64, m)
+		c.scaleVec(ws, s, true)
+		for i := range ws {
+			if math.Abs(ws[i]-c.lam[i]) > 1e-12*(1+math.Abs(c.lam[i])) {
+				t.Fatalf("W⁻¹s = %v, Wz = λ = %v", ws, c.lam)
+			}
+		}
+		x := interior()
+		y := make([]float64, m)
+		c.scaleVec(y, x, false)
+		c.scaleVec(y, y, true)
+		r := make([]float64, m)
+		c.prod(r, c.lam, x)
+		c.div(r, r)
+		for i := range x {
+			if math.Abs(y[i]-x[i]) > 1e-12*(1+math.Abs(x[i])) || math.Abs(r[i]-x[i]) > 1e-12*(1+math.Abs(x[i])) {
+				t.Fatalf("W⁻¹Wx = %v, λ⋄(λ∘x) = %v, x = %v", y, r, x)
+			}
+		}
+		d := make([]float64, m)
+		for i := range d {
+			d[i] = rng.NormFloat64()
+		}
+		a := c.maxStep(x, d)
+		at := func(f float64) []float64 {
+			p := make([]float64, m)
+			for i := range p {
+				p[i] = x[i] + f*a*d[i]
+			}
+			return p
+		}
+		if math.IsInf(a, 1) || !(c.minEig(at(0.999)) > 0) || !(c.minEig(at(1.001)) < 0) {
+			t.Fatalf("step %v: min eigenvalue %v before and %v after", a, c.minEig(at(0.999)), c.minEig(at(1.001)))
+		}
+	}
+}
+
+// TestNewtonSystem checks the structured solve of the Newton system against its three
+// equations, ∇²f Δx + GᵀΔz = bx, GΔx + Δs = bz, λ∘(WΔz + W⁻¹Δs) = bs, at a random
+// interior point, for every loss.
+func TestNewtonSystem(t *testing.T) {
+	for _, loss := range []Loss{Squared, Hinge, Logistic} {
+		t.Run(loss.String(), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(5, uint64(loss)))
+			p := smallProblem(loss, 14, 2)
+			p.Beta = 0.3
+			arr, err := SampleArrangement(p.X, 4, 3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pr, err := newProgram(p, arr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ip, err := newPDIP(pr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, v := range [][]float64{ip.u, ip.tau, ip.xi} {
+				for i := range v {
+					v[i] = rng.NormFloat64()
+				}
+			}
+			cn := ip.cn
+			for _, v := range [][]float64{ip.s, ip.z} {
+				for i := range v {
+					v[i] = rng.NormFloat64()
+				}
+				cn.addIdentity(v, 0.1-cn.minEig(v)+rng.Float64())
+			}
+			w := ip.work
+			ip.evaluate(w)
+			if err := cn.scale(ip.s, ip.z); err != nil {
+				t.Fatal(err)
+			}
+			if err := ip.factor(context.Background(), w.curv); err != nil {
+				t.Fatal(err)
+			}
+			random := func(n int) []float64 {
+				v := make([]float64, n)
+				for i := range v {
+					v[i] = rng.NormFloat64()
+				}
+				return v
+			}
+			m := cn.size()
+			bxu, bxt, bxx, bz, bs := random(ip.N), random(ip.nb), random(len(ip.xi)), random(m), random(m)
+			d := w.dir
+			ip.solveKKT(w, d, bxu, bxt, bxx, bz, bs)
+			// ∇²f Δx + GᵀΔz.
+			gu, gt, gx := make([]float64, ip.N), make([]float64, ip.nb), make([]float64, len(ip.xi))
+			var g []float64
+			if !ip.hinge {
+				xdu, fd := make([]float64, ip.n*ip.nb), make([]float64, ip.n)
+				ip.mulXT(xdu, d.u)
+				ip.predict(xdu, fd)
+				g = make([]float64, ip.n)
+				for k := range g {
+					g[k] = w.curv[k] * fd[k]
+				}
+			}
+			ip.addGT(gu, gt, gx, d.z, g)
+			gdx := make([]float64, m)
+			ip.mulG(gdx, d.u, d.tau, d.xi, make([]float64, ip.n*ip.nb))
+			for i := range gdx {
+				gdx[i] += d.s[i]
+			}
+			ls, ws := make([]float64, m), make([]float64, m)
+			cn.scaleVec(ls, d.z, false)
+			cn.scaleVec(ws, d.s, true)
+			for i := range ls {
+				ls[i] += ws[i]
+			}
+			cn.prod(ls, append([]float64(nil), cn.lam...), append([]float64(nil), ls...))
+			for name, pair := range map[string][2][]float64{"u": {gu, bxu}, "τ": {gt, bxt}, "ξ": {gx, bxx}, "z": {gdx, bz}, "s": {ls, bs}} {
+				for i := range pair[0] {
+					if math.Abs(pair[0][i]-pair[1][i]) > 1e-8*(1+math.Abs(pair[1][i])) {
+						t.Fatalf("equation of %s, row %d: %v, want %v", name, i, pair[0][i], pair[1][i])
+					}
+				}
+			}
+		})
+	}
 }

@@ -28,14 +28,23 @@ func TestPGDTrainingRobust(t *testing.T) {
 		t.Fatal(err)
 	}
 	attack := &PGD{Steps: 20, RandomStart: true, Restarts: 2, Bias: true}
-	ra, _ := RobustAccuracy(clean.Network, prob.X, prob.Y, eps, attack)
-	rb, _ := RobustAccuracy(robust.Network, prob.X, prob.Y, eps, attack)
+	ra, err := RobustAccuracy(clean.Network, prob.X, prob.Y, eps, attack)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rb, err := RobustAccuracy(robust.Network, prob.X, prob.Y, eps, attack)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if rb < ra+0.03 {
 		t.Errorf("robust accuracy at ε = %v: %v after PGD training, %v after clean training", eps, rb, ra)
 	}
 	// The recorded objective is the adversarial one: above the clean objective of the
 	// same network.
-	cleanObj, _ := robust.Network.Objective(prob.X, prob.Y, prob.Loss, prob.Beta)
+	cleanObj, err := robust.Network.Objective(prob.X, prob.Y, prob.Loss, prob.Beta)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if robust.Objective <= cleanObj {
 		t.Errorf("adversarial objective %v not above the clean objective %v", robust.Objective, cleanObj)
 	}

@@ -29,6 +29,29 @@ type program struct {
 	arr     *Arrangement
 	mask    []float64 // n×P: mask[k*P+i] = dᵢₖ ∈ {0, 1}
 	sign    []float64 // n×P: 2dᵢₖ − 1 ∈ {−1, +1}
+	gramXX  []float64 // XXᵀ (n×n, full) once computed, see gram
+}
+
+// gramMaxPoints bounds the n for which the projections use the Gram matrix XXᵀ:
+// n² floats (256 MB at n = 5 792), like the Woodbury route's n×n matrix.
+const gramMaxPoints = 5792
+
+// gram returns XXᵀ (n×n, row-major, both triangles), computed on first use, or nil
+// when n exceeds gramMaxPoints.
+func (pr *program) gram() []float64 {
+	if pr.gramXX != nil || pr.n > gramMaxPoints {
+		return pr.gramXX
+	}
+	n := pr.n
+	g := make([]float64, n*n)
+	blas64.Syrk(blas.NoTrans, 1, pr.X, 0, blas64.Symmetric{Uplo: blas.Upper, N: n, Stride: n, Data: g})
+	for i := 0; i < n; i++ {
+		for j := 0; j < i; j++ {
+			g[i*n+j] = g[j*n+i]
+		}
+	}
+	pr.gramXX = g
+	return g
 }
 
 func newProgram(p *Problem, arr *Arrangement) (*program, error) {

@@ -18,32 +18,6 @@ import (
 // Throughout, the perturbed coordinates S are the first dS of the d columns (all of
 // them, or all but the bias column), and ‖v‖₁,S = Σ_{c<dS} |v_c|.
 
-// worstLoss returns the worst case of the loss over the l∞ ball of a linear model,
-//
-//	max_{‖δ_S‖∞ ≤ ε, δ_{S^c} = 0} ℓ((x + δ)ᵀa, y)
-//
-// given z = xᵀa and t = ε‖a‖₁,S. Because max_δ δᵀa = t and min_δ δᵀa = −t, the
-// prediction ranges over [z − t, z + t]; a loss convex in the prediction is largest
-// at an end:
-//
-//	hinge:    (1 − yz + t)₊
-//	squared:  ½(|z − y| + t)²
-//	logistic: log(1 + exp(−yz + t))
-//
-// (½ as in the package's squared loss ½‖ŷ − y‖²).
-func (l Loss) worstLoss(z, t, y float64) float64 {
-	switch l {
-	case Hinge:
-		return math.Max(0, 1-y*z+t)
-	case Squared:
-		r := math.Abs(z-y) + t
-		return 0.5 * r * r
-	case Logistic:
-		return softplus(-y*z + t)
-	}
-	panic("solver: unknown loss")
-}
-
 // soft returns the soft threshold sign(a)(|a| − λ)₊.
 func soft(a, lambda float64) float64 {
 	switch {
@@ -101,7 +75,7 @@ func rootIncreasing(f func(float64) float64, lo, hi float64) float64 {
 	return hi
 }
 
-// robustProx is the proximal map of a worst-case loss in the model's weights,
+// robustProxProblem is the proximal map of a worst-case loss in the model's weights,
 //
 //	b = argmin φ(b) + (ρ/2)‖b − b₀‖²,   φ(b) = L(xᵀb, ε‖b‖₁,S),
 //
@@ -124,103 +98,112 @@ func rootIncreasing(f func(float64) float64, lo, hi float64) float64 {
 // minimizes ½ε²‖b‖₁,S² + (ρ/2)‖b − b₀‖² on that hyperplane: b is the prox of
 // (ε²/2ρ)‖·‖₁,S² at b₀ − (ω/ρ)x, with the multiplier ω the root of the nonincreasing
 // xᵀb(ω) − y. Then c = ω and r = ε‖b‖₁,S.
-func robustProx(loss Loss, x, b0 []float64, y, eps float64, dS int, rho float64, b []float64, scratch []float64) (c, r float64) {
+type robustProxProblem struct {
+	x, b0, b []float64
+	eps      float64
+	dS       int
+}
+
+// fill sets b = prox_{θq}(b₀) for q = κ xᵀb + ε‖b‖₁,S (κ = −y or σ) and returns q(b).
+func (rp *robustProxProblem) fill(theta, kappa float64) float64 {
+	x, b0, b, eps := rp.x, rp.b0, rp.b, rp.eps
+	q := 0.0
+	for i := range x {
+		a := b0[i] - theta*kappa*x[i]
+		if i < rp.dS {
+			a = soft(a, theta*eps)
+			q += eps * math.Abs(a)
+		}
+		b[i] = a
+		q += kappa * x[i] * a
+	}
+	return q
+}
+
+// margin is robustProx for the hinge loss (hinge) and the logistic loss.
+func (rp *robustProxProblem) margin(y, rho float64, hinge bool) (c, r float64) {
+	kappa := -y
+	var theta float64
+	if hinge {
+		// q(b) + 1 as a function of θ is nonincreasing; the root is where the
+		// hinge's kink is (h' ∈ [0, 1]).
+		switch {
+		case rp.fill(0, kappa) <= -1:
+			theta = 0
+		case rp.fill(1/rho, kappa) >= -1:
+			theta = 1 / rho
+		default:
+			theta = rootIncreasing(func(t float64) float64 { return -1 - rp.fill(t, kappa) }, 0, 1/rho)
+		}
+	} else {
+		theta = rootIncreasing(func(t float64) float64 { return rho*t - sigmoid(rp.fill(t, kappa)) }, 0, 1/rho)
+	}
+	rp.fill(theta, kappa)
+	c = -y * rho * theta
+	return c, math.Abs(c)
+}
+
+// squared is robustProx for the squared loss.
+func (rp *robustProxProblem) squared(y, rho float64, scratch []float64) (c, r float64) {
+	x, b0, b, eps, dS := rp.x, rp.b0, rp.b, rp.eps, rp.dS
 	d := len(x)
-	// fill sets b = prox_{θq}(b₀) for q = κ xᵀb + ε‖b‖₁,S (κ = −y or σ), returns q(b).
-	fill := func(theta, kappa float64) float64 {
-		q := 0.0
+	res0 := dot(x, b0) - y
+	first := 1.0
+	if res0 < 0 {
+		first = -1
+	}
+	for _, sigma := range []float64{first, -first} {
+		qs := func(t float64) float64 { return rp.fill(t, sigma) - sigma*y }
+		q0 := qs(0)
+		if q0 <= 0 {
+			if sigma == first && res0 == 0 && eps*q0 == 0 {
+				// φ(b₀) = 0: zero residual and no perturbed weight.
+				copy(b, b0)
+				return 0, 0
+			}
+			continue
+		}
+		theta := rootIncreasing(func(t float64) float64 { return rho*t - math.Max(qs(t), 0) }, 0, q0/rho)
+		qs(theta)
+		if sigma*(dot(x, b)-y) >= 0 {
+			return rho * theta * sigma, rho * theta
+		}
+	}
+	// Zero residual at the optimum.
+	kappa := eps * eps / rho
+	var lambda float64
+	at := func(omega float64) float64 {
 		for i := 0; i < d; i++ {
-			a := b0[i] - theta*kappa*x[i]
-			if i < dS {
-				a = soft(a, theta*eps)
-				q += eps * math.Abs(a)
-			}
-			b[i] = a
-			q += kappa * x[i] * a
+			b[i] = b0[i] - omega/rho*x[i]
 		}
-		return q
-	}
-	switch loss {
-	case Hinge, Logistic:
-		kappa := -y
-		var theta float64
-		if loss == Hinge {
-			// q(b) + 1 as a function of θ is nonincreasing; the root is where the
-			// hinge's kink is (h' ∈ [0, 1]).
-			switch {
-			case fill(0, kappa) <= -1:
-				theta = 0
-			case fill(1/rho, kappa) >= -1:
-				theta = 1 / rho
-			default:
-				theta = rootIncreasing(func(t float64) float64 { return -1 - fill(t, kappa) }, 0, 1/rho)
-			}
-		} else {
-			theta = rootIncreasing(func(t float64) float64 { return rho*t - sigmoid(fill(t, kappa)) }, 0, 1/rho)
-		}
-		fill(theta, kappa)
-		c = -y * rho * theta
-		return c, math.Abs(c)
-	case Squared:
-		res0 := dot(x, b0) - y
-		first := 1.0
-		if res0 < 0 {
-			first = -1
-		}
-		for _, sigma := range []float64{first, -first} {
-			qs := func(t float64) float64 { return fill(t, sigma) - sigma*y }
-			q0 := qs(0)
-			if q0 <= 0 {
-				if sigma == first && res0 == 0 && eps*q0 == 0 {
-					// φ(b₀) = 0: zero residual and no perturbed weight.
-					copy(b, b0)
-					return 0, 0
-				}
-				continue
-			}
-			theta := rootIncreasing(func(t float64) float64 { return rho*t - math.Max(qs(t), 0) }, 0, q0/rho)
-			qs(theta)
-			if sigma*(dot(x, b)-y) >= 0 {
-				return rho * theta * sigma, rho * theta
-			}
-		}
-		// Zero residual at the optimum.
-		kappa := eps * eps / rho
-		var lambda float64
-		at := func(omega float64) float64 {
-			for i := 0; i < d; i++ {
-				b[i] = b0[i] - omega/rho*x[i]
-			}
-			lambda = l1SquaredThreshold(b[:dS], kappa, scratch)
-			for i := 0; i < dS; i++ {
-				b[i] = soft(b[i], lambda)
-			}
-			return dot(x, b) - y
-		}
-		xx := dot(x, x)
-		if xx == 0 {
-			at(0)
-			return 0, rho * lambda / math.Max(eps, 1e-300)
-		}
-		// Bracket the root of the nonincreasing xᵀb(ω) − y, starting from the step
-		// that zeroes the residual without the l1 term.
-		w := math.Abs(res0)*rho/xx + 1e-300
-		lo, hi := -w, w
-		for at(lo) < 0 {
-			lo *= 2
-		}
-		for at(hi) > 0 {
-			hi *= 2
-		}
-		omega := rootIncreasing(func(o float64) float64 { return -at(o) }, lo, hi)
-		at(omega)
-		r = 0.0
+		lambda = l1SquaredThreshold(b[:dS], kappa, scratch)
 		for i := 0; i < dS; i++ {
-			r += math.Abs(b[i])
+			b[i] = soft(b[i], lambda)
 		}
-		return omega, eps * r
+		return dot(x, b) - y
 	}
-	panic("solver: unknown loss")
+	xx := dot(x, x)
+	if xx == 0 {
+		at(0)
+		return 0, rho * lambda / math.Max(eps, 1e-300)
+	}
+	// Bracket the root of the nonincreasing xᵀb(ω) − y, starting from the step
+	// that zeroes the residual without the l1 term.
+	w := math.Abs(res0)*rho/xx + 1e-300
+	lo, hi := -w, w
+	for at(lo) < 0 {
+		lo *= 2
+	}
+	for at(hi) > 0 {
+		hi *= 2
+	}
+	omega := rootIncreasing(func(o float64) float64 { return -at(o) }, lo, hi)
+	at(omega)
+	r = 0.0
+	for i := 0; i < dS; i++ {
+		r += math.Abs(b[i])
+	}
+	return omega, eps * r
 }
 
 // l1SquaredThreshold returns the threshold λ of the proximal map of (κ/2)‖·‖₁² at a,
@@ -559,115 +542,16 @@ func (rp *robustProjector) project(a, v []float64, sign []float64, off, stride i
 // along its own coordinate, on which ψ decreases (its gradient entry is negative).
 // ψ never increases.
 func (rp *robustProjector) newtonStep(a []float64, st *robustActive, sg func(int) float64) {
-	d := rp.d
-	for range 3*d + 10 {
+	for range 3*rp.d + 10 {
 		m := len(st.k)
 		if m == 0 {
 			return
 		}
 		rp.newton++
 		lambda := rp.residual(a, st, sg)
-		if cap(rp.h) < m*d {
-			rp.h = make([]float64, m*d)
-			rp.gram = make([]float64, m*m)
-			rp.z = make([]float64, m)
-			rp.rhs = make([]float64, m)
-		}
-		h, gram, z, rhs := rp.h[:m*d], rp.gram[:m*m], rp.z[:m], rp.rhs[:m]
-		// Columns of the current piece: hₖ,c = sₖxₖ,c − εσ_c on the coordinates of S
-		// beyond ±λ (σ their sign), sₖxₖ,c off S, zero elsewhere; on the piece
-		// R = b + Hζ with b = R − Hζ.
-		for i, k := range st.k {
-			xk := rp.x[k*d : (k+1)*d]
-			s := sg(k)
-			for c := 0; c < d; c++ {
-				switch {
-				case c >= rp.dS:
-					h[i*d+c] = s * xk[c]
-				case rp.w[c] > lambda:
-					h[i*d+c] = s*xk[c] - rp.eps
-				case rp.w[c] < -lambda:
-					h[i*d+c] = s*xk[c] + rp.eps
-				default:
-					h[i*d+c] = 0
-				}
-			}
-		}
-		// Normal equations HᵀH z = HᵀHζ − HᵀR on a maximal independent subset of the
-		// support's columns (in support order, so the point just added comes last);
-		// a dependent column's weight is moved to the others (its z is 0), which
-		// leaves the piece's minimum unchanged and keeps the support at most d
-		// points, as Carathéodory allows.
-		for i := 0; i < m; i++ {
-			for j := 0; j <= i; j++ {
-				v := dot(h[i*d:(i+1)*d], h[j*d:(j+1)*d])
-				gram[i*m+j], gram[j*m+i] = v, v
-			}
-		}
-		for i := 0; i < m; i++ {
-			hz := 0.0
-			for j := 0; j < m; j++ {
-				hz += gram[i*m+j] * st.zeta[j]
-			}
-			rhs[i] = hz - dot(h[i*d:(i+1)*d], rp.r)
-		}
-		solvePivoted(gram, rhs, z, m)
-		for i := range z {
-			z[i] -= st.zeta[i] // the direction Δ = z − ζ
-		}
-		last := m - 1
-		if st.zeta[last] == 0 && z[last] <= 0 {
-			clear(z)
-			z[last] = 1
-		}
-		// The largest step keeping ζ ≥ 0 (unbounded for a coordinate direction).
-		tmax, block := math.Inf(1), -1
-		for i := range z {
-			if z[i] < 0 {
-				if t := st.zeta[i] / -z[i]; t < tmax {
-					tmax, block = t, i
-				}
-			}
-		}
-		full := true
-		for i := range z {
-			if z[i] != 0 && st.zeta[i]+z[i] <= 0 {
-				full = false
-			}
-		}
-		if full && tmax > 1 {
-			tmax = 1
-			block = -1
-		}
-		// Exact line search: ψ(ζ + tΔ) is convex in t with slope
-		// Σ_S soft(w + tΔw, λ + tΔλ)(Δw ∓ Δλ) + Σ_{off S} (w + tΔw)Δw.
-		clear(rp.dw)
-		dl := 0.0
-		for i, k := range st.k {
-			if z[i] != 0 {
-				axpy(z[i]*sg(k), rp.x[k*d:(k+1)*d], rp.dw)
-				dl += z[i]
-			}
-		}
-		dl *= rp.eps
-		slope := func(t float64) float64 {
-			s := 0.0
-			l := lambda + t*dl
-			for c := 0; c < d; c++ {
-				w := rp.w[c] + t*rp.dw[c]
-				if c >= rp.dS {
-					s += w * rp.dw[c]
-					continue
-				}
-				switch {
-				case w > l:
-					s += (w - l) * (rp.dw[c] - dl)
-				case w < -l:
-					s += (w + l) * (rp.dw[c] + dl)
-				}
-			}
-			return s
-		}
+		z := rp.direction(st, sg, lambda)
+		tmax, block := rp.maxStep(st, z)
+		slope := rp.slope(st, sg, z, lambda)
 		if slope(0) >= 0 {
 			return // no descent along the step: the support is optimal for its piece
 		}
@@ -693,6 +577,123 @@ func (rp *robustProjector) newtonStep(a []float64, st *robustActive, sg func(int
 		if t < tmax || block < 0 {
 			return // the best point of the segment (or the full step) was reached
 		}
+	}
+}
+
+// direction returns the Newton direction Δ = z − ζ of the support's weights on the
+// current piece (λ the soft threshold of the residual).
+func (rp *robustProjector) direction(st *robustActive, sg func(int) float64, lambda float64) []float64 {
+	d, m := rp.d, len(st.k)
+	if cap(rp.h) < m*d {
+		rp.h = make([]float64, m*d)
+		rp.gram = make([]float64, m*m)
+		rp.z = make([]float64, m)
+		rp.rhs = make([]float64, m)
+	}
+	h, gram, z, rhs := rp.h[:m*d], rp.gram[:m*m], rp.z[:m], rp.rhs[:m]
+	// Columns of the current piece: hₖ,c = sₖxₖ,c − εσ_c on the coordinates of S
+	// beyond ±λ (σ their sign), sₖxₖ,c off S, zero elsewhere; on the piece
+	// R = b + Hζ with b = R − Hζ.
+	for i, k := range st.k {
+		xk := rp.x[k*d : (k+1)*d]
+		s := sg(k)
+		for c := 0; c < d; c++ {
+			switch {
+			case c >= rp.dS:
+				h[i*d+c] = s * xk[c]
+			case rp.w[c] > lambda:
+				h[i*d+c] = s*xk[c] - rp.eps
+			case rp.w[c] < -lambda:
+				h[i*d+c] = s*xk[c] + rp.eps
+			default:
+				h[i*d+c] = 0
+			}
+		}
+	}
+	// Normal equations HᵀH z = HᵀHζ − HᵀR on a maximal independent subset of the
+	// support's columns (in support order, so the point just added comes last); a
+	// dependent column's weight is moved to the others (its z is 0), which leaves the
+	// piece's minimum unchanged and keeps the support at most d points, as
+	// Carathéodory allows.
+	for i := 0; i < m; i++ {
+		for j := 0; j <= i; j++ {
+			v := dot(h[i*d:(i+1)*d], h[j*d:(j+1)*d])
+			gram[i*m+j], gram[j*m+i] = v, v
+		}
+	}
+	for i := 0; i < m; i++ {
+		hz := 0.0
+		for j := 0; j < m; j++ {
+			hz += gram[i*m+j] * st.zeta[j]
+		}
+		rhs[i] = hz - dot(h[i*d:(i+1)*d], rp.r)
+	}
+	solvePivoted(gram, rhs, z, m)
+	for i := range z {
+		z[i] -= st.zeta[i]
+	}
+	last := m - 1
+	if st.zeta[last] == 0 && z[last] <= 0 {
+		clear(z)
+		z[last] = 1
+	}
+	return z
+}
+
+// maxStep returns the largest step along z keeping ζ ≥ 0 (1 when the full step keeps
+// every weight positive, +Inf for a coordinate direction) and the weight that blocks
+// it (−1 for none).
+func (rp *robustProjector) maxStep(st *robustActive, z []float64) (float64, int) {
+	tmax, block := math.Inf(1), -1
+	for i := range z {
+		if z[i] < 0 {
+			if t := st.zeta[i] / -z[i]; t < tmax {
+				tmax, block = t, i
+			}
+		}
+	}
+	full := true
+	for i := range z {
+		if z[i] != 0 && st.zeta[i]+z[i] <= 0 {
+			full = false
+		}
+	}
+	if full && tmax > 1 {
+		return 1, -1
+	}
+	return tmax, block
+}
+
+// slope returns the derivative of ψ(ζ + tΔ) in t, convex in t, for the exact line
+// search: Σ_S soft(w + tΔw, λ + tΔλ)(Δw ∓ Δλ) + Σ_{off S} (w + tΔw)Δw.
+func (rp *robustProjector) slope(st *robustActive, sg func(int) float64, z []float64, lambda float64) func(float64) float64 {
+	d := rp.d
+	clear(rp.dw)
+	dl := 0.0
+	for i, k := range st.k {
+		if z[i] != 0 {
+			axpy(z[i]*sg(k), rp.x[k*d:(k+1)*d], rp.dw)
+			dl += z[i]
+		}
+	}
+	dl *= rp.eps
+	return func(t float64) float64 {
+		s := 0.0
+		l := lambda + t*dl
+		for c := 0; c < d; c++ {
+			w := rp.w[c] + t*rp.dw[c]
+			if c >= rp.dS {
+				s += w * rp.dw[c]
+				continue
+			}
+			switch {
+			case w > l:
+				s += (w - l) * (rp.dw[c] - dl)
+			case w < -l:
+				s += (w + l) * (rp.dw[c] + dl)
+			}
+		}
+		return s
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"slices"
 
 	"gonum.org/v1/gonum/mat"
@@ -55,7 +56,7 @@ func SampleRobustArrangement(X *mat.Dense, samples int, seed uint64, epsilon flo
 	if epsilon == 0 {
 		return SampleArrangement(X, samples, seed)
 	}
-	n, d := X.Dims()
+	_, d := X.Dims()
 	dS := d
 	if bias {
 		if err := checkBias(X); err != nil {
@@ -63,121 +64,156 @@ func SampleRobustArrangement(X *mat.Dense, samples int, seed uint64, epsilon flo
 		}
 		dS = d - 1
 	}
-	r := newRand(seed, streamRobust)
-	words := (n + 63) / 64
-	arr := &Arrangement{n: n, words: words, Drawn: samples}
-	seen := make(map[string]struct{})
-	var gens []float64
-	buf := make([]uint64, words)
-	add := func(active func(k int) bool, g []float64) {
-		clear(buf)
-		any := false
-		for k := 0; k < n; k++ {
-			if active(k) {
-				buf[k>>6] |= 1 << (uint(k) & 63)
-				any = true
-			}
-		}
-		if !any {
-			return // no active point: the block predicts nothing
-		}
-		key := bitsKey(buf)
-		if _, dup := seen[key]; dup {
-			return
-		}
-		seen[key] = struct{}{}
-		arr.bits = append(arr.bits, buf...)
-		gens = append(gens, g...)
-	}
+	rs := newRobustSampler(X, dS, bias, seed, samples)
 	if bias {
 		g := make([]float64, d)
 		g[d-1] = 1
-		add(func(int) bool { return true }, g)
+		rs.add(func(int) bool { return true }, g)
 	}
-	h := make([]float64, d)
-	t := make([]float64, n)
-	order := make([]int, n)
-	var gaps []int
-	perm := make([]int, dS)
-	for c := range perm {
-		perm[c] = c
-	}
+	// The gap test keeps a relative margin so that rounding cannot make a kept
+	// pattern's generator violate the robust constraint.
+	width := 2 * epsilon * (1 + 1e-9)
 	for range samples {
-		// A sparse direction: s ≤ robustMaxSupport Gaussian entries on random
-		// coordinates of S (and a Gaussian bias weight, unused with a bias column).
-		clear(h)
-		sp := 1 + r.IntN(min(dS, robustMaxSupport))
-		for i := 0; i < sp; i++ {
-			j := i + r.IntN(dS-i)
-			perm[i], perm[j] = perm[j], perm[i]
-			h[perm[i]] = r.NormFloat64()
-		}
-		for c := dS; c < d; c++ {
-			h[c] = r.NormFloat64()
-		}
-		l1 := 0.0
-		for c := 0; c < dS; c++ {
-			l1 += math.Abs(h[c])
-		}
+		l1 := rs.draw()
 		if l1 == 0 {
 			continue
 		}
-		for k := 0; k < n; k++ {
-			row := X.RawRowView(k)
-			s := 0.0
-			for c := 0; c < dS; c++ {
-				s += row[c] * h[c]
-			}
-			t[k] = s / l1
-		}
-		// The gap test keeps a relative margin so that rounding cannot make a kept
-		// pattern's generator violate the robust constraint.
-		width := 2 * epsilon * (1 + 1e-9)
 		if !bias {
 			ok := true
-			for _, v := range t {
+			for _, v := range rs.t {
 				if math.Abs(v) < width/2 {
 					ok = false
 					break
 				}
 			}
 			if ok {
-				add(func(k int) bool { return t[k] >= 0 }, h)
+				rs.add(func(k int) bool { return rs.t[k] >= 0 }, rs.h)
 			}
 			continue
 		}
-		for k := range order {
-			order[k] = k
-		}
-		slices.SortFunc(order, func(a, b int) int {
-			switch {
-			case t[a] < t[b]:
-				return -1
-			case t[a] > t[b]:
-				return 1
-			}
-			return 0
-		})
-		gaps = gaps[:0]
-		for m := 0; m+1 < n; m++ {
-			if t[order[m+1]]-t[order[m]] >= width {
-				gaps = append(gaps, m)
-			}
-		}
-		if len(gaps) == 0 {
-			continue
-		}
-		m := gaps[r.IntN(len(gaps))]
-		tau := (t[order[m]] + t[order[m+1]]) / 2
-		g := make([]float64, d)
-		copy(g, h[:dS])
-		g[d-1] = -tau * l1
-		add(func(k int) bool { return t[k] > tau }, g)
+		rs.splitAtGap(width, l1)
 	}
+	arr := rs.arr
 	if p := arr.Len(); p > 0 {
-		arr.Generators = mat.NewDense(p, d, gens)
+		arr.Generators = mat.NewDense(p, d, rs.gens)
 	}
 	return arr, nil
+}
+
+// robustSampler is the state of SampleRobustArrangement.
+type robustSampler struct {
+	X          *mat.Dense
+	n, d, dS   int
+	r          *rand.Rand
+	arr        *Arrangement
+	seen       map[string]struct{}
+	gens       []float64
+	buf        []uint64
+	h, t       []float64 // the direction drawn, and the points' projections tₖ = xₖ,Sᵀh_S/‖h_S‖₁
+	order, gap []int
+	perm       []int
+}
+
+func newRobustSampler(X *mat.Dense, dS int, bias bool, seed uint64, samples int) *robustSampler {
+	n, d := X.Dims()
+	words := (n + 63) / 64
+	rs := &robustSampler{X: X, n: n, d: d, dS: dS, r: newRand(seed, streamRobust),
+		arr: &Arrangement{n: n, words: words, Drawn: samples}, seen: make(map[string]struct{}),
+		buf: make([]uint64, words), h: make([]float64, d), t: make([]float64, n), order: make([]int, n), perm: make([]int, dS)}
+	for c := range rs.perm {
+		rs.perm[c] = c
+	}
+	return rs
+}
+
+// add keeps the pattern of the active points with generator g, unless it has no
+// active point (the block predicts nothing) or was kept before.
+func (rs *robustSampler) add(active func(k int) bool, g []float64) {
+	clear(rs.buf)
+	any := false
+	for k := 0; k < rs.n; k++ {
+		if active(k) {
+			rs.buf[k>>6] |= 1 << (uint(k) & 63)
+			any = true
+		}
+	}
+	if !any {
+		return
+	}
+	key := bitsKey(rs.buf)
+	if _, dup := rs.seen[key]; dup {
+		return
+	}
+	rs.seen[key] = struct{}{}
+	rs.arr.bits = append(rs.arr.bits, rs.buf...)
+	rs.gens = append(rs.gens, g...)
+}
+
+// draw sets h to a sparse direction, s ≤ robustMaxSupport Gaussian entries on random
+// coordinates of S (and a Gaussian bias weight, unused with a bias column), and t to
+// the points' projections, and returns ‖h_S‖₁ (0: no direction).
+func (rs *robustSampler) draw() float64 {
+	h, dS, d := rs.h, rs.dS, rs.d
+	clear(h)
+	sp := 1 + rs.r.IntN(min(dS, robustMaxSupport))
+	for i := 0; i < sp; i++ {
+		j := i + rs.r.IntN(dS-i)
+		rs.perm[i], rs.perm[j] = rs.perm[j], rs.perm[i]
+		h[rs.perm[i]] = rs.r.NormFloat64()
+	}
+	for c := dS; c < d; c++ {
+		h[c] = rs.r.NormFloat64()
+	}
+	l1 := 0.0
+	for c := 0; c < dS; c++ {
+		l1 += math.Abs(h[c])
+	}
+	if l1 == 0 {
+		return 0
+	}
+	for k := 0; k < rs.n; k++ {
+		row := rs.X.RawRowView(k)
+		s := 0.0
+		for c := 0; c < dS; c++ {
+			s += row[c] * h[c]
+		}
+		rs.t[k] = s / l1
+	}
+	return l1
+}
+
+// splitAtGap (with a bias column) keeps the pattern of a threshold τ in the middle of
+// a random gap of at least width between consecutive projections: the generator
+// (h_S, −τ‖h_S‖₁) has margin width/2 at every point.
+func (rs *robustSampler) splitAtGap(width, l1 float64) {
+	t, order := rs.t, rs.order
+	for k := range order {
+		order[k] = k
+	}
+	slices.SortFunc(order, func(a, b int) int {
+		switch {
+		case t[a] < t[b]:
+			return -1
+		case t[a] > t[b]:
+			return 1
+		}
+		return 0
+	})
+	rs.gap = rs.gap[:0]
+	for m := 0; m+1 < rs.n; m++ {
+		if t[order[m+1]]-t[order[m]] >= width {
+			rs.gap = append(rs.gap, m)
+		}
+	}
+	if len(rs.gap) == 0 {
+		return
+	}
+	m := rs.gap[rs.r.IntN(len(rs.gap))]
+	tau := (t[order[m]] + t[order[m+1]]) / 2
+	g := make([]float64, rs.d)
+	copy(g, rs.h[:rs.dS])
+	g[rs.d-1] = -tau * l1
+	rs.add(func(k int) bool { return t[k] > tau }, g)
 }
 
 // checkBias returns an error unless the last column of X is all ones.

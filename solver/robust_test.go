@@ -50,7 +50,7 @@ func TestRobustProx(t *testing.T) {
 			eps := []float64{0, 0.05, 0.3, 1}[r.IntN(4)]
 			rho := math.Pow(10, 2*r.Float64()-1)
 			b := make([]float64, d)
-			c, rad := robustProx(loss, x, b0, y, eps, dS, rho, b, make([]float64, d))
+			c, rad := loss.robustProx(x, b0, y, eps, dS, rho, b, make([]float64, d))
 			obj := func(v []float64) float64 {
 				s := 0.0
 				for i := range v {

@@ -49,6 +49,18 @@ func (s *scpModel) group() int { return 1 }
 func (s *scpModel) apply(x, ax []float64) {
 	blas64.Gemv(blas.NoTrans, 1, s.phi, blas64.Vector{N: len(x), Inc: 1, Data: x}, 0, blas64.Vector{N: len(ax), Inc: 1, Data: ax})
 }
+func (s *scpModel) polishBlocks(x []float64) []*polishBlock {
+	n, N := s.phi.Rows, s.phi.Cols
+	ones := make([]float64, n)
+	for k := range ones {
+		ones[k] = 1
+	}
+	blocks := make([]*polishBlock, N)
+	for j := range blocks {
+		blocks[j] = &polishBlock{base: blas64.General{Rows: n, Cols: 1, Stride: s.phi.Stride, Data: s.phi.Data[j:]}, pred: ones, u: x[j : j+1]}
+	}
+	return blocks
+}
 func (s *scpModel) adjoint(r, atr []float64) {
 	blas64.Gemv(blas.Trans, 1, s.phi, blas64.Vector{N: len(r), Inc: 1, Data: r}, 0, blas64.Vector{N: len(atr), Inc: 1, Data: atr})
 }

@@ -38,6 +38,11 @@ type Settings struct {
 	Reference float64
 	// Recorder, if not nil, receives every iteration as it completes.
 	Recorder Recorder
+	// Threads is the number of goroutines for a method's independent per-block work
+	// (ADMM's cone projections); zero means GOMAXPROCS. The result does not depend on
+	// it. (The matrix products run through gonum, which splits large ones over
+	// GOMAXPROCS goroutines itself: GOMAXPROCS=1 makes a solve single-threaded.)
+	Threads int
 	// Arrangement, if not nil, gives the activation patterns to use (from
 	// SampleArrangement, EnumerateArrangement or NewArrangement on the same X), so that
 	// several methods or settings solve the identical program; Patterns, Exact and the
@@ -48,6 +53,11 @@ type Settings struct {
 // Result is the outcome of Solve.
 type Result struct {
 	Method string // the method's String()
+	// Route says which method the default one (Auto) chose and why; empty for the
+	// others.
+	Route string
+	// Beta is the β the program was solved at (Problem.Beta).
+	Beta float64
 	// Factorization names the linear-algebra route the method used ("cholesky",
 	// "woodbury"), empty for methods without one.
 	Factorization string
@@ -107,35 +117,55 @@ type ADMMStats struct {
 	Accelerated, Rejected int
 }
 
-// Solve trains a two-layer ReLU network on prob with method (nil means &ADMM{}).
+// Solve trains a two-layer ReLU network on prob with method (nil means &Auto{}, which
+// picks the route by the program's size and loss).
 // settings may be nil. Invalid input is an error; a solve that stops early (iteration
 // or time limit, cancellation) is not: cancelling ctx returns promptly a Result with
 // Status Canceled, a nil error and the current point.
 func Solve(ctx context.Context, prob *Problem, settings *Settings, method Method) (*Result, error) {
-	if err := prob.Validate(); err != nil {
+	s, err := checkInput(ctx, prob, settings)
+	if err != nil {
 		return nil, err
 	}
-	if ctx == nil {
-		return nil, errors.New("solver: nil context (use context.Background or cell.Context)")
+	if method == nil {
+		method = &Auto{}
 	}
+	res, err := method.solve(ctx, prob, &s)
+	if err != nil {
+		return nil, err
+	}
+	finishResult(res, prob)
+	return res, nil
+}
+
+// checkInput validates the problem, the context and the settings, and returns a copy
+// of the settings (the zero Settings for nil).
+func checkInput(ctx context.Context, prob *Problem, settings *Settings) (Settings, error) {
 	var s Settings
+	if err := prob.Validate(); err != nil {
+		return s, err
+	}
+	if ctx == nil {
+		return s, errors.New("solver: nil context (use context.Background or cell.Context)")
+	}
 	if settings != nil {
 		s = *settings
 	}
-	if s.Patterns < 0 || s.MaxIterations < 0 || s.TimeLimit < 0 || s.Tolerance < 0 {
-		return nil, errors.New("solver: Patterns, MaxIterations, TimeLimit and Tolerance must be ≥ 0")
+	if s.Patterns < 0 || s.MaxIterations < 0 || s.TimeLimit < 0 || s.Tolerance < 0 || s.Threads < 0 {
+		return s, errors.New("solver: Patterns, MaxIterations, TimeLimit, Tolerance and Threads must be ≥ 0")
 	}
-	if method == nil {
-		method = &ADMM{}
-	}
-	res, err := method.solve(ctx, prob, &s)
-	if err == nil && res != nil && !finite(res.Objective) && res.Status != Failure {
-		// The last line of defence against overflow inside a method: a non-finite
-		// objective is never a solution, whatever the method's own stopping test said.
+	return s, nil
+}
+
+// finishResult records β and applies the last line of defence against overflow
+// inside a method: a non-finite objective is never a solution, whatever the method's
+// own stopping test said.
+func finishResult(res *Result, prob *Problem) {
+	res.Beta = prob.Beta
+	if !finite(res.Objective) && res.Status != Failure {
 		res.Message = fmt.Sprintf("%s: the objective of the returned network is %v (the iterates overflowed; it stopped as %v)", res.Method, res.Objective, res.Status)
 		res.Status = Failure
 	}
-	return res, err
 }
 
 // record hands it to rec (if any) and returns the history with it appended: what

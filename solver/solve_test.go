@@ -67,25 +67,28 @@ func TestInvalidInput(t *testing.T) {
 			}
 		}
 	}
-	// Bad settings and method fields.
+	// Bad settings and method fields: each refused with its own message.
 	for _, c := range []struct {
-		s *Settings
-		m Method
+		s    *Settings
+		m    Method
+		want string
 	}{
-		{&Settings{Patterns: -1}, &ADMM{}},
-		{&Settings{Tolerance: -1}, &ADMM{}},
-		{nil, &ADMM{Rho: -1}},
-		{nil, &ADMM{Relaxation: 2.5}},
-		{nil, &ADMM{Factorization: "lu"}},
-		{nil, &SCP{Samples: -3}},
-		{&Settings{Arrangement: mustSample(t, randomData(11, 3, false, 1), 5)}, &ADMM{}},
+		{&Settings{Patterns: -1}, &ADMM{}, "must be ≥ 0"},
+		{&Settings{Tolerance: -1}, &ADMM{}, "must be ≥ 0"},
+		{&Settings{Threads: -2}, &ADMM{}, "must be ≥ 0"},
+		{nil, &ADMM{Rho: -1}, "rho must be positive"},
+		{nil, &ADMM{Relaxation: 2.5}, "relaxation must be in (0, 2)"},
+		{nil, &ADMM{Factorization: "lu"}, "unknown factorization lu"},
+		{nil, &SCP{Samples: -3}, "samples must be ≥ 0"},
+		{&Settings{Arrangement: mustSample(t, randomData(11, 3, false, 1), 5)}, &ADMM{}, "arrangement has patterns of 11 points, X has 10 rows"},
 	} {
-		if _, err := Solve(context.Background(), good, c.s, c.m); err == nil {
-			t.Errorf("%+v with %+v accepted", c.s, c.m)
+		_, err := Solve(context.Background(), good, c.s, c.m)
+		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.HasPrefix(err.Error(), "solver: ") {
+			t.Errorf("%+v with %+v: error %v, want one containing %q", c.s, c.m, err, c.want)
 		}
 	}
-	if _, err := Solve(nil, good, nil, nil); err == nil { //nolint:staticcheck // a nil context is the error tested
-		t.Error("nil context accepted")
+	if _, err := Solve(nil, good, nil, nil); err == nil || !strings.Contains(err.Error(), "nil context") { //nolint:staticcheck // a nil context is the error tested
+		t.Errorf("nil context: error %v", err)
 	}
 }
 
@@ -199,7 +202,7 @@ func TestLinearConvergence(t *testing.T) {
 		t.Fatal(err)
 	}
 	opt := ref.Certificate.Primal
-	plain := &ADMM{FixedRho: true, Relaxation: 1, Anderson: -1}
+	plain := &ADMM{FixedRho: true, Relaxation: 1, Anderson: -1, NoPolish: true}
 	res, err := Solve(context.Background(), p, &Settings{Arrangement: arr, Tolerance: 1e-14, MaxIterations: 2000, Reference: opt}, plain)
 	if err != nil {
 		t.Fatal(err)
@@ -240,7 +243,8 @@ func TestDefaultsConvergeFromBadRho(t *testing.T) {
 	}
 	rho0 := def.History[0].Rho
 	for _, k := range []float64{1e-3, 1e3} {
-		res, err := Solve(context.Background(), p, &Settings{Arrangement: arr, Tolerance: 1e-7}, &ADMM{Rho: k * rho0})
+		// (Without polishing, which would end the solve before balancing had to act.)
+		res, err := Solve(context.Background(), p, &Settings{Arrangement: arr, Tolerance: 1e-7}, &ADMM{Rho: k * rho0, NoPolish: true})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -19,14 +19,14 @@ import (
 	"flag"
 	"fmt"
 	"log"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"time"
 
-	"github.com/gocvx/gocvx/display"
+	"github.com/gocvx/gocvx/cellio"
+	"github.com/gocvx/gocvx/internal/testenv"
 	"github.com/gocvx/gocvx/interp"
 	"github.com/gocvx/gocvx/kernel"
 )
@@ -61,9 +61,9 @@ var cells = []string{
 // discard is a cell's output that keeps nothing.
 type discard struct{}
 
-func (discard) Stream(name, text string)                     {}
-func (discard) Display(b display.Bundle, id string, up bool) {}
-func (discard) Clear(wait bool)                              {}
+func (discard) Stream(name, text string)                    {}
+func (discard) Display(b cellio.Bundle, id string, up bool) {}
+func (discard) Clear(wait bool)                             {}
 
 func engineAlone(n int) error {
 	s, err := interp.New(interp.Options{})
@@ -75,7 +75,7 @@ func engineAlone(n int) error {
 	fmt.Printf("%8s %10s\n", "executes", "heap MB")
 	var first float64
 	for i := 1; i <= n; i++ {
-		o := s.Execute(context.Background(), interp.Cell{Code: cells[(i-1)%len(cells)], Number: i, Output: discard{}})
+		o := s.Execute(context.Background(), cellio.Cell{Code: cells[(i-1)%len(cells)], Number: i, Output: discard{}})
 		if o.Error != nil {
 			return fmt.Errorf("execute %d: %v", i, o.Error)
 		}
@@ -92,19 +92,6 @@ func engineAlone(n int) error {
 	return nil
 }
 
-func freePorts(n int) ([]int, error) {
-	var ports []int
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		defer l.Close()
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
-}
-
 func openFiles() int {
 	fds, _ := os.ReadDir("/proc/self/fd")
 	return len(fds)
@@ -118,7 +105,7 @@ func heapMB() float64 {
 }
 
 func run(cycles int, python string) error {
-	p, err := freePorts(5)
+	p, err := testenv.FreePorts(5)
 	if err != nil {
 		return err
 	}

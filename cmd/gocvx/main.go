@@ -90,11 +90,11 @@ func install(args []string) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	dir, err := kernel.Install(kernel.InstallOptions{Prefix: *prefix, MemoryLimit: *limit})
+	dir, err := installSpec(installOptions{Prefix: *prefix, MemoryLimit: *limit})
 	if err != nil {
 		return err
 	}
-	fmt.Printf("installed kernelspec %s in %s\n", kernel.SpecName, dir)
+	fmt.Printf("installed kernelspec %s in %s\n", specName, dir)
 	if *limit != "" {
 		fmt.Printf("memory ceiling: %s=%s\n", interp.MemoryLimitEnv, strings.TrimSpace(*limit))
 	}
@@ -119,8 +119,10 @@ func runKernel(args []string) error {
 		NewEngine: func() (kernel.Engine, error) {
 			return interp.New(interp.Options{CaptureOutput: true})
 		},
-		Log:         log.New(interp.ProcessStderr(), "gocvx kernel: ", log.LstdFlags),
-		Version:     version(),
+		Log:     log.New(interp.ProcessStderr(), "gocvx kernel: ", log.LstdFlags),
+		Version: version(),
+		Banner: "gocvx " + version() + ": Go (" + runtime.Version() + ") on the yaegi interpreter,\n" +
+			"with convex training of two-layer ReLU networks (import \"github.com/gocvx/gocvx/solver\").",
 		CatchSIGINT: true,
 		ParentPID:   parent,
 		HistoryFile: historyFile(),
@@ -139,7 +141,7 @@ func historyFile() string {
 	if f, ok := os.LookupEnv("GOCVX_HISTORY_FILE"); ok {
 		return f
 	}
-	dir, err := kernel.UserDataDir()
+	dir, err := jupyterDataDir()
 	if err != nil {
 		return ""
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -298,7 +297,10 @@ func TestConsoleExisting(t *testing.T) {
 	python := testenv.RequirePython(t, "jupyter_console")
 	env := jupyterEnv(t)
 	dir := t.TempDir()
-	ports := freePorts(t, 5)
+	ports, err := testenv.FreePorts(5)
+	if err != nil {
+		t.Fatal(err)
+	}
 	conn := map[string]any{
 		"transport": "tcp", "ip": "127.0.0.1", "shell_port": ports[0], "iopub_port": ports[1],
 		"stdin_port": ports[2], "control_port": ports[3], "hb_port": ports[4],
@@ -346,23 +348,4 @@ func TestConsoleExisting(t *testing.T) {
 			t.Errorf("console output lacks %q:\n%s", want, out)
 		}
 	}
-}
-
-// freePorts returns n TCP ports on 127.0.0.1 that were free a moment ago.
-func freePorts(t *testing.T, n int) []int {
-	t.Helper()
-	var ports []int
-	var ls []net.Listener
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	for _, l := range ls {
-		l.Close()
-	}
-	return ports
 }

@@ -86,7 +86,7 @@ func runNotebook(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 
-	session, err := interp.New(interp.Options{CaptureOutput: true, Args: []string{input}})
+	session, err := interp.New(interp.Options{CaptureOutput: true, Args: []string{input}, Notebook: input})
 	if err != nil {
 		return err
 	}

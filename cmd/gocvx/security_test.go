@@ -42,7 +42,10 @@ func (b *syncBuffer) String() string {
 // it exits; the process is killed at cleanup.
 func startKernel(t *testing.T, ip, key string) (file string, stderr *syncBuffer, exited chan struct{}, ports []int) {
 	t.Helper()
-	ports = freePorts(t, 5)
+	ports, err := testenv.FreePorts(5)
+	if err != nil {
+		t.Fatal(err)
+	}
 	conn := map[string]any{
 		"transport": "tcp", "ip": ip, "shell_port": ports[0], "iopub_port": ports[1],
 		"stdin_port": ports[2], "control_port": ports[3], "hb_port": ports[4],

@@ -16,7 +16,7 @@ import (
 // form interp.Use expects.
 var Symbols = map[string]map[string]reflect.Value{}
 
-//go:generate go run ../internal/gensymbols -docs docs.json.gz gonum.org/v1/gonum/mat gonum.org/v1/gonum/floats gonum.org/v1/gonum/stat gonum.org/v1/gonum/stat/distuv gonum.org/v1/gonum/optimize gonum.org/v1/plot gonum.org/v1/plot/plotter gonum.org/v1/plot/plotutil gonum.org/v1/plot/vg gonum.org/v1/plot/vg/draw gonum.org/v1/plot/vg/vgimg gonum.org/v1/plot/vg/vgsvg github.com/gocvx/gocvx/solver github.com/gocvx/gocvx/solver/dataset github.com/gocvx/gocvx/display github.com/gocvx/gocvx/cell
+//go:generate go run ../internal/gensymbols -docs docs.json.gz gonum.org/v1/gonum/mat gonum.org/v1/gonum/floats gonum.org/v1/gonum/stat gonum.org/v1/gonum/stat/distuv gonum.org/v1/gonum/optimize gonum.org/v1/plot gonum.org/v1/plot/plotter gonum.org/v1/plot/plotutil gonum.org/v1/plot/vg gonum.org/v1/plot/vg/draw gonum.org/v1/plot/vg/vgimg gonum.org/v1/plot/vg/vgsvg github.com/gocvx/gocvx/solver github.com/gocvx/gocvx/solver/dataset github.com/gocvx/gocvx/display github.com/gocvx/gocvx/cell github.com/gocvx/gocvx/cellio
 
 // docs is the documentation table (see Doc), gzipped JSON.
 //

@@ -1,8 +1,14 @@
-package interp
+package cellio
 
-import (
-	"github.com/gocvx/gocvx/display"
-)
+// Bundle is a MIME bundle, as Jupyter's display_data and execute_result carry it: Data
+// maps a MIME type to its payload (a string, or for JSON types a decoded JSON value;
+// binary types such as image/png are base64 strings) and Metadata maps a MIME type to
+// a map of that type's metadata (e.g. image width and height). Cells know it as
+// display.Bundle.
+type Bundle struct {
+	Data     map[string]any
+	Metadata map[string]any
+}
 
 // Cell is one execution request.
 type Cell struct {
@@ -11,7 +17,7 @@ type Cell struct {
 	// Number names the cell in positions and tracebacks ("Cell7:3:5"); the kernel
 	// passes the execution count that the front end shows as In[7].
 	Number int
-	// Output receives everything the cell produces while it runs; never nil.
+	// Output receives everything the cell produces while it runs; nil discards it.
 	Output Output
 	// Input supplies lines when the cell reads standard input; nil means standard
 	// input is at end of file (Jupyter's allow_stdin false).
@@ -22,15 +28,17 @@ type Cell struct {
 	Transient bool
 }
 
-// Output receives what a running cell produces, in the order it was produced.
-// Calls come from one goroutine at a time.
+// Output receives what a running cell produces, in the order it was produced: the
+// output messages of a cell (stream, display_data, update_display_data,
+// clear_output). Calls come from one goroutine at a time.
 type Output interface {
 	// Stream delivers text written to "stdout" or "stderr", coalesced into chunks.
 	Stream(name, text string)
 	// Display publishes a MIME bundle. A non-empty displayID names the output;
 	// update set means replace the output of that name (update_display_data).
-	Display(b display.Bundle, displayID string, update bool)
-	// Clear clears the cell's output (clear_output); with wait, when the next output arrives.
+	Display(b Bundle, displayID string, update bool)
+	// Clear clears the cell's output (clear_output); with wait, when the next output
+	// arrives.
 	Clear(wait bool)
 }
 
@@ -45,12 +53,12 @@ type Input interface {
 type Outcome struct {
 	// Value is the cell's result (execute_result) when its last statement is an
 	// expression with a value; nil otherwise. It always holds "text/plain".
-	Value *display.Bundle
+	Value *Bundle
 	// Error is set when the cell failed to compile, panicked or was interrupted.
 	Error *Error
 	// Page is documentation to show in the pager (an execute_reply payload with
 	// source "page"), set when the cell asked for help with `name?`.
-	Page *display.Bundle
+	Page *Bundle
 }
 
 // Error is a failed cell, shaped like Jupyter's error message.

@@ -1,4 +1,4 @@
-package kernel
+package main
 
 import (
 	"crypto/rand"
@@ -16,18 +16,20 @@ import (
 
 //go:generate go run logo_gen.go
 
+// The kernelspec: what `gocvx install` writes where Jupyter looks for kernels.
+
 // logos are the kernelspec's logos, drawn by logo_gen.go.
 //
 //go:embed kernelspec/logo-32x32.png kernelspec/logo-64x64.png kernelspec/logo-svg.svg
 var logos embed.FS
 
-// SpecName is the kernelspec's name: the folder it is installed in, and what
+// specName is the kernelspec's name: the folder it is installed in, and what
 // clients pass as kernel_name.
-const SpecName = "gocvx"
+const specName = "gocvx"
 
-// Spec is a kernelspec (kernel.json). The repository's kernel.json is its template,
-// with the bare command "gocvx" in place of the binary's absolute path.
-type Spec struct {
+// kernelSpec is a kernelspec (kernel.json). The repository's kernel.json is its
+// template, with the bare command "gocvx" in place of the binary's absolute path.
+type kernelSpec struct {
 	Argv          []string       `json:"argv"`
 	DisplayName   string         `json:"display_name"`
 	Language      string         `json:"language"`
@@ -36,9 +38,9 @@ type Spec struct {
 	Metadata      map[string]any `json:"metadata,omitempty"`
 }
 
-// NewSpec returns the kernelspec that runs binary.
-func NewSpec(binary string) Spec {
-	return Spec{
+// newSpec returns the kernelspec that runs binary.
+func newSpec(binary string) kernelSpec {
+	return kernelSpec{
 		Argv:          []string{binary, "kernel", "-f", "{connection_file}"},
 		DisplayName:   "Go (gocvx)",
 		Language:      "go",
@@ -47,8 +49,8 @@ func NewSpec(binary string) Spec {
 	}
 }
 
-// InstallOptions say where Install writes the kernelspec.
-type InstallOptions struct {
+// installOptions say where installSpec writes the kernelspec.
+type installOptions struct {
 	// Prefix, if set, installs into Prefix/share/jupyter/kernels/gocvx (as
 	// `jupyter kernelspec install --prefix`); otherwise the kernelspec goes to the
 	// user's Jupyter data folder: $JUPYTER_DATA_DIR, else the platform's default
@@ -59,20 +61,21 @@ type InstallOptions struct {
 	Binary string
 	// MemoryLimit, if set, is the kernel's memory ceiling, written into
 	// kernel.json's env as GOCVX_MEMORY_LIMIT (interp.MemoryLimitEnv): a size
-	// such as "8GiB", "512MiB" or "2GB", or "off". Install refuses a value
-	// that interp.ParseMemoryLimit does not accept. Empty: no env, the kernel
-	// takes the default ceiling (three quarters of the machine's memory).
+	// such as "8GiB", "512MiB" or "2GB", or "off". installSpec refuses a value
+	// that interp.ParseMemoryLimit does not accept, the parser the kernel's cell
+	// engine reads it with. Empty: no env, the kernel takes the default ceiling
+	// (three quarters of the machine's memory).
 	MemoryLimit string
 }
 
-// Install writes the kernelspec (kernel.json and the logos) and returns the
+// installSpec writes the kernelspec (kernel.json and the logos) and returns the
 // folder it wrote.
-func Install(o InstallOptions) (string, error) {
+func installSpec(o installOptions) (string, error) {
 	bin := o.Binary
 	if bin == "" {
 		exe, err := os.Executable()
 		if err != nil {
-			return "", fmt.Errorf("kernel: cannot find the gocvx binary: %w", err)
+			return "", fmt.Errorf("cannot find the gocvx binary: %w", err)
 		}
 		bin = exe
 	}
@@ -80,11 +83,11 @@ func Install(o InstallOptions) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	spec := NewSpec(bin)
+	spec := newSpec(bin)
 	if o.MemoryLimit != "" {
 		limit := strings.TrimSpace(o.MemoryLimit)
 		if _, err := interp.ParseMemoryLimit(limit); err != nil {
-			return "", fmt.Errorf("kernel: memory limit %q is not a size such as 8GiB, 512MiB, 2GB or off", o.MemoryLimit)
+			return "", fmt.Errorf("memory limit %q is not a size such as 8GiB, 512MiB, 2GB or off", o.MemoryLimit)
 		}
 		spec.Env = map[string]any{interp.MemoryLimitEnv: limit}
 	}
@@ -94,13 +97,13 @@ func Install(o InstallOptions) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		dir = filepath.Join(prefix, "share", "jupyter", "kernels", SpecName)
+		dir = filepath.Join(prefix, "share", "jupyter", "kernels", specName)
 	} else {
-		data, err := UserDataDir()
+		data, err := jupyterDataDir()
 		if err != nil {
 			return "", err
 		}
-		dir = filepath.Join(data, "kernels", SpecName)
+		dir = filepath.Join(data, "kernels", specName)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
@@ -148,8 +151,8 @@ func writeFile(name string, b []byte) error {
 	return err
 }
 
-// UserDataDir returns the user's Jupyter data folder, as jupyter_core computes it.
-func UserDataDir() (string, error) {
+// jupyterDataDir returns the user's Jupyter data folder, as jupyter_core computes it.
+func jupyterDataDir() (string, error) {
 	if d := os.Getenv("JUPYTER_DATA_DIR"); d != "" {
 		return filepath.Abs(d)
 	}
@@ -173,7 +176,7 @@ func UserDataDir() (string, error) {
 		return filepath.Join(x, "jupyter"), nil
 	}
 	if err != nil {
-		return "", errors.New("kernel: no home folder for the user's kernelspec; use --prefix or JUPYTER_DATA_DIR")
+		return "", errors.New("no home folder for the user's kernelspec; use --prefix or JUPYTER_DATA_DIR")
 	}
 	return filepath.Join(home, ".local", "share", "jupyter"), nil
 }

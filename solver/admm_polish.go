@@ -1,0 +1,203 @@
+package solver
+
+import "math"
+
+// admmPolishShare bounds the work spent polishing to this multiple of the work spent
+// iterating: a failed attempt (wrong structure, far from the solution) then costs at
+// most as much as the iterations it waited for.
+const admmPolishShare = 1.0
+
+// polishStall is the number of checks over which a gap that fell less than tenfold
+// calls for polishing, and polishSettled the relative change of the objective over
+// them below which the iterates count as settled (see mayPolish).
+const (
+	polishStall   = 3
+	polishSettled = 1e-2
+)
+
+// polishState is ADMM's record of polishing.
+type polishState struct {
+	// spent and iterating estimate the floating-point operations of polishing and of
+	// the ADMM steps: a budget in work, not time, keeps solves deterministic.
+	spent, iterating  float64
+	perStep           float64 // the operations of one ADMM step
+	attempts, adopted int
+	gaps, objs        []float64 // the certified gap and the objective at every check
+	converged         bool      // the last attempt's Newton method converged
+	point             []float64 // 2P×d: the polished point
+	ev                *evaluation
+	eta               []float64
+}
+
+// mayPolish reports whether an attempt is due at a check whose certified gap is gap
+// and objective obj: when ADMM is slow (the gap fell less than tenfold over the last
+// polishStall checks; where it converges fast, polishing only costs), its iterates
+// have settled (the objective moved by less than polishSettled over those checks:
+// before, the structure polishing needs is not there yet), and the budget allows.
+func (a *admm) mayPolish(gap, obj float64) bool {
+	ps := &a.pol
+	ps.gaps, ps.objs = append(ps.gaps, gap), append(ps.objs, obj)
+	k := len(ps.gaps) - 1 - polishStall
+	if k < 0 || ps.gaps[k] >= 10*gap || math.Abs(ps.objs[k]-obj) > polishSettled*math.Abs(obj) {
+		return false
+	}
+	return !a.slack && !a.noPolish && a.pr.beta > 0 && ps.spent <= admmPolishShare*ps.iterating && a.dr.interrupted() == NotTerminated
+}
+
+// polish runs the restricted Newton method (polish.go) from the current point and
+// returns the polished point's certificate; ok is false when the restricted program
+// is too large or the point is infeasible.
+func (a *admm) polish() (Certificate, bool) {
+	pr, ps := a.pr, &a.pol
+	ps.attempts++
+	n, d, P := pr.n, pr.d, pr.P
+	if ps.point == nil {
+		ps.point, ps.ev, ps.eta = make([]float64, 2*P*d), newEvaluation(pr), make([]float64, n)
+	}
+	copy(ps.point, a.v)
+	blocks := a.polishBlocks()
+	po := newPolisher(pr.loss, pr.y, pr.beta, blocks)
+	if po == nil {
+		ps.spent += ps.iterating // too large: never again
+		return Certificate{}, false
+	}
+	defer func() { ps.spent += po.work + 2*float64(n*d*2*P) }()
+	var margin []float64
+	if a.split {
+		margin = make([]float64, n)
+		for k, z := range a.z {
+			margin[k] = pr.y[k] * z
+		}
+	}
+	po.stop = func() bool { return a.dr.interrupted() != NotTerminated }
+	ok := po.run(margin)
+	convex, _, violation := pr.eval(ps.point, ps.ev)
+	if a.gated {
+		violation = 0
+	}
+	if !finite(convex) || violation > driverFeasibility {
+		return Certificate{}, false
+	}
+	copy(ps.eta, po.eta)
+	ps.converged = ok
+	return a.certificateAt(convex, violation, append([]float64(nil), po.eta...)), true
+}
+
+// polishBlocks returns the blocks of the restricted program over ps.point: the 2P
+// blocks vᵢ, wᵢ with their cones, or for the gated program the P blocks
+// uᵢ = vᵢ − wᵢ (with vᵢ and wᵢ of the same gate both nonzero, the blocks would be
+// dependent), written back as vᵢ = uᵢ, wᵢ = 0, an optimal split.
+func (a *admm) polishBlocks() []*polishBlock {
+	pr, ps := a.pr, &a.pol
+	n, d, P := pr.n, pr.d, pr.P
+	if a.gated {
+		for i := 0; i < P*d; i++ {
+			ps.point[i] -= ps.point[P*d+i]
+			ps.point[P*d+i] = 0
+		}
+	}
+	blocks := make([]*polishBlock, 0, 2*P)
+	for j := 0; j < 2*P; j++ {
+		if a.gated && j >= P {
+			break
+		}
+		i, sgn := j%P, 1.0
+		if j >= P {
+			sgn = -1
+		}
+		b := &polishBlock{base: pr.X, pred: make([]float64, n), u: ps.point[j*d : (j+1)*d]}
+		if !a.gated {
+			b.cone = make([]float64, n)
+		}
+		for k := 0; k < n; k++ {
+			b.pred[k] = sgn * pr.mask[k*P+i]
+			if b.cone != nil {
+				b.cone[k] = pr.sign[k*P+i]
+			}
+		}
+		blocks = append(blocks, b)
+	}
+	return blocks
+}
+
+// adopt makes the polished point the iterate (see setPoint).
+func (a *admm) adopt() {
+	a.pol.adopted++
+	a.setPoint(a.pol.point, a.pol.eta)
+}
+
+// setPoint makes u (2P×d) the iterate, with the multipliers of an ADMM fixed point
+// for the dual candidate eta (overwritten: clipped to the domain of ℓ*): ρλⱼ = gⱼ =
+// −Fⱼᵀη (the u-step's stationarity with u = v), except that a zero block's gⱼ must
+// lie in ∂(β‖·‖ + 𝟙_K)(0) = {g : ‖Π_K(g)‖ ≤ β}, so its cone part is shrunk to norm β
+// (a block that η would make enter gets the largest multiplier the fixed point
+// allows, and ADMM moves it from there); z = Fu and μ = η/(ρσ²) for the split
+// losses. Polishing adopts its point this way, and a path starts each solve from the
+// previous β's solution.
+func (a *admm) setPoint(u, eta []float64) {
+	pr := a.pr
+	n, d, P := pr.n, pr.d, pr.P
+	copy(a.v, u)
+	pr.loss.clipDual(eta, pr.y)
+	copy(a.eta, eta)
+	t := a.t[:n*P]
+	for k := 0; k < n; k++ {
+		for i, m := range pr.mask[k*P : (k+1)*P] {
+			t[k*P+i] = m * eta[k]
+		}
+	}
+	fe := a.rhs[:P*d] // scratch: Xᵀ(dᵢ ∘ η)
+	pr.mulTX(fe, t, P, 1, 0)
+	g := make([]float64, d)
+	for j := 0; j < 2*P; j++ {
+		i, sgn := j%P, -1.0
+		if j >= P {
+			sgn = 1
+		}
+		for c := range g {
+			g[c] = sgn * fe[i*d+c]
+		}
+		if norm2(a.v[j*d:(j+1)*d]) == 0 {
+			a.shrinkToSubdifferential(j, g)
+		}
+		for c, v := range g {
+			a.lam[j*d+c] = v / (a.rho * a.tau2)
+		}
+	}
+	a.convex, a.network, _ = pr.eval(a.v, a.ev)
+	if a.gated {
+		a.network = a.convex
+	}
+	if a.split {
+		copy(a.z, a.ev.convex)
+		for k := range a.mu {
+			a.mu[k] = eta[k] / (a.rho * a.sig2)
+		}
+	}
+	for j := range a.cs.act {
+		a.cs.act[j], a.cs.zeta[j] = a.cs.act[j][:0], a.cs.zeta[j][:0]
+	}
+	a.initRHS()
+	if a.acc != nil {
+		a.acc.restart()
+	}
+}
+
+// shrinkToSubdifferential replaces g by g − (1 − β/‖p‖)p, p = Π_K(g) (the cone of
+// block j; K = ℝᵈ for the gated program), when ‖p‖ > β: then ‖Π_K(g)‖ = β.
+func (a *admm) shrinkToSubdifferential(j int, g []float64) {
+	pr := a.pr
+	p := g
+	if !a.gated {
+		p, _, _ = a.cert.projs[0].project(g, pr.sign, j%pr.P, pr.P, nil, nil)
+	}
+	np := norm2(p)
+	if np <= pr.beta {
+		return
+	}
+	f := 1 - pr.beta/np
+	p = append([]float64(nil), p...)
+	for c := range g {
+		g[c] -= f * p[c]
+	}
+}

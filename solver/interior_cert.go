@@ -1,0 +1,234 @@
+package solver
+
+import "math"
+
+// ipmPoint is a certified point of the interior-point method: the weights u (2P×d),
+// the dual candidate η over the live rows and the certificate.
+type ipmPoint struct {
+	u    []float64
+	eta  []float64
+	cert Certificate
+}
+
+// within reports whether p is certified within tol: a relative gap ≤ tol at a point
+// feasible to ipmFeasible.
+func (p *ipmPoint) within(tol float64) bool {
+	return p.cert.Gap <= tol && p.cert.ConeViolation <= ipmFeasible
+}
+
+// better reports whether p is a better point to return than q: feasible to
+// ipmFeasible when q is not, or as feasible with a smaller gap.
+func (p *ipmPoint) better(q *ipmPoint) bool {
+	pf, qf := p.cert.ConeViolation <= ipmFeasible, q.cert.ConeViolation <= ipmFeasible
+	if pf != qf {
+		return pf
+	}
+	return p.cert.Gap <= q.cert.Gap || math.IsNaN(q.cert.Gap)
+}
+
+// certify evaluates the current iterate (residuals included, for the next step) and
+// sets pt to it and its certificate:
+//
+//   - the primal point is u, each block moved along its pattern's generator hᵢ by the
+//     least amount that puts it on its cone when it violates it ((2Dᵢ − I)Xhᵢ > 0 on
+//     the violated rows; blocks without such a generator stay and their violation is
+//     reported), and Primal is its objective;
+//   - the dual point is η (ŷ − y for the squared loss, ℓ'(ŷ) for the logistic loss,
+//     −y∘z of the margin rows for the hinge loss, clipped to the domain of ℓ*) with
+//     ζⱼ = the pattern rows' z, divided by t = max(1, maxⱼ ‖Fⱼᵀη − Gⱼᵀζⱼ‖/β) to make
+//     it feasible, and Dual = −ℓ*(η/t), a lower bound on the optimum.
+func (ip *pdip) certify(pt *ipmPoint) {
+	w := ip.work
+	ip.evaluate(w)
+	n, d, P, nb := ip.n, ip.d, ip.P, ip.nb
+	copy(pt.u, ip.u)
+	xu := append(w.xdu[:0], ip.xu...)
+	ip.correct(pt.u, xu)
+	yhat := w.yc
+	ip.predict(xu, yhat)
+	primal := ip.offset + ip.loss.Value(yhat, ip.y)
+	for j := 0; j < nb; j++ {
+		primal += ip.beta * norm2(pt.u[j*d:(j+1)*d])
+	}
+	worst, scale := 0.0, 0.0
+	for k := 0; k < n; k++ {
+		for j, v := range xu[k*nb : (k+1)*nb] {
+			worst = math.Max(worst, -ip.sign[k*P+j%P]*v)
+			scale = math.Max(scale, math.Abs(v))
+		}
+	}
+	violation := 0.0
+	if scale > 0 {
+		violation = worst / scale
+	}
+	eta := pt.eta
+	switch ip.loss {
+	case Squared:
+		for k := range eta {
+			eta[k] = yhat[k] - ip.y[k]
+		}
+	case Logistic:
+		ip.loss.gradient(yhat, ip.y, eta, 0)
+	case Hinge:
+		for k := range eta {
+			eta[k] = -ip.y[k] * ip.z[ip.mPat+n+k]
+		}
+		ip.loss.clipDual(eta, ip.y)
+	}
+	// cⱼ = Xᵀ(±mᵢ∘η − signᵢ∘ζⱼ).
+	t := ip.tn2p
+	for k := 0; k < n; k++ {
+		m := ip.mask[k*P : (k+1)*P]
+		sg := ip.sign[k*P : (k+1)*P]
+		zr := ip.z[k*nb : (k+1)*nb]
+		tr := t[k*nb : (k+1)*nb]
+		for i := 0; i < P; i++ {
+			tr[i] = m[i]*eta[k] - sg[i]*zr[i]
+			tr[P+i] = -m[i]*eta[k] - sg[i]*zr[P+i]
+		}
+	}
+	ip.mulTX(ip.gbuf, t)
+	most := 0.0
+	for j := 0; j < nb; j++ {
+		most = math.Max(most, norm2(ip.gbuf[j*d:(j+1)*d]))
+	}
+	scaleT := math.Max(1, most/ip.beta)
+	for k := range eta {
+		eta[k] /= scaleT
+	}
+	dual := ip.offset + ip.loss.negConjugate(eta, ip.y)
+	pt.cert = Certificate{Primal: primal, Dual: dual, Gap: relativeGap(primal, dual), ConeViolation: violation, DualScale: scaleT}
+}
+
+// newPoint returns a point with room for the program's weights and dual.
+func (ip *pdip) newPoint() *ipmPoint {
+	return &ipmPoint{u: make([]float64, ip.N), eta: make([]float64, ip.n)}
+}
+
+// correct moves each block of u (with X Uᵀ in xu) that violates its cone along its
+// pattern's generator onto the cone, where the generator allows it.
+func (ip *pdip) correct(u, xu []float64) {
+	if ip.xh == nil {
+		return
+	}
+	n, d, P, nb := ip.n, ip.d, ip.P, ip.nb
+	for j := 0; j < nb; j++ {
+		i := j % P
+		eps := 0.0
+		for k := 0; k < n; k++ {
+			r := ip.sign[k*P+i] * xu[k*nb+j]
+			if r >= 0 {
+				continue
+			}
+			g := ip.sign[k*P+i] * ip.xh[k*P+i]
+			if !(g > 0) {
+				eps = math.NaN()
+				break
+			}
+			eps = math.Max(eps, -r/g)
+		}
+		if !(eps > 0) {
+			continue
+		}
+		h := ip.gens[i*d : (i+1)*d]
+		for c, v := range h {
+			u[j*d+c] += eps * v
+		}
+		for k := 0; k < n; k++ {
+			xu[k*nb+j] += eps * ip.xh[k*P+i]
+		}
+	}
+}
+
+// prune returns pt with the blocks whose norm is at most θ times the largest set to
+// zero, for the largest θ ∈ {1e-4, 1e-6, 1e-8} that keeps the gap within tol (the
+// dual bound is that of pt). It reports false when pt has such blocks but zeroing
+// them costs more than the gap allows (pt is returned then).
+func (ip *pdip) prune(pt *ipmPoint, tol float64) (*ipmPoint, bool) {
+	d, nb := ip.d, ip.nb
+	norms := make([]float64, nb)
+	largest := 0.0
+	for j := range norms {
+		norms[j] = norm2(pt.u[j*d : (j+1)*d])
+		largest = math.Max(largest, norms[j])
+	}
+	xu := make([]float64, ip.n*nb)
+	yhat := make([]float64, ip.n)
+	small := false
+	for _, theta := range []float64{1e-4, 1e-6, 1e-8} {
+		u := append([]float64(nil), pt.u...)
+		zeroed := false
+		for j, nj := range norms {
+			if nj > 0 && nj <= theta*largest {
+				clear(u[j*d : (j+1)*d])
+				zeroed = true
+			}
+		}
+		if !zeroed {
+			continue
+		}
+		small = true
+		ip.mulXT(xu, u)
+		ip.predict(xu, yhat)
+		primal := ip.offset + ip.loss.Value(yhat, ip.y)
+		for j := 0; j < nb; j++ {
+			primal += ip.beta * norm2(u[j*d:(j+1)*d])
+		}
+		if gap := relativeGap(primal, pt.cert.Dual); gap <= tol {
+			c := pt.cert
+			c.Primal, c.Gap = primal, gap
+			return &ipmPoint{u: u, eta: pt.eta, cert: c}, true
+		}
+	}
+	return pt, !small
+}
+
+// active returns the number of blocks of u whose norm exceeds 1e-6 times the largest.
+func (ip *pdip) active(u []float64) int {
+	d := ip.d
+	largest := 0.0
+	for j := 0; j < ip.nb; j++ {
+		largest = math.Max(largest, norm2(u[j*d:(j+1)*d]))
+	}
+	count := 0
+	for j := 0; j < ip.nb; j++ {
+		if norm2(u[j*d:(j+1)*d]) > 1e-6*largest {
+			count++
+		}
+	}
+	return count
+}
+
+// fullDual returns the dual candidate over all rows of X: eta on the live rows and,
+// on the zero rows, the maximizer of −ℓ*(η) (which no constraint involves there):
+// −y for the squared and hinge losses, −y/2 for the logistic loss.
+func (ip *pdip) fullDual(eta []float64) []float64 {
+	pr := ip.pr
+	out := make([]float64, pr.n)
+	for k := range out {
+		out[k] = -pr.y[k]
+		if ip.loss == Logistic {
+			out[k] /= 2
+		}
+	}
+	for r, k := range ip.rows {
+		out[k] = eta[r]
+	}
+	return out
+}
+
+// accuracy returns the training accuracy of the iterate's predictions over all rows
+// of X (a zero row is predicted 0, which counts as +1), NaN for the squared loss.
+func (ip *pdip) accuracy() float64 {
+	a := trainAccuracy(ip.yhat, ip.y)
+	if math.IsNaN(a) || ip.n == ip.pr.n {
+		return a
+	}
+	correct := a * float64(ip.n)
+	for k, y := range ip.pr.y {
+		if y > 0 && norm2(ip.pr.x[k*ip.d:(k+1)*ip.d]) == 0 {
+			correct++
+		}
+	}
+	return correct / float64(ip.pr.n)
+}

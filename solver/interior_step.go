@@ -1,0 +1,425 @@
+package solver
+
+import (
+	"context"
+	"math"
+)
+
+// ipmDir is a search direction: Δx = (Δu, Δτ, Δξ), Δz, Δs, and the scaled WΔz and
+// W⁻¹Δs.
+type ipmDir struct {
+	u, tau, xi, z, s, zs, ss []float64
+}
+
+func (ip *pdip) newDir() *ipmDir {
+	m := ip.cn.size()
+	return &ipmDir{u: make([]float64, ip.N), tau: make([]float64, ip.nb), xi: make([]float64, len(ip.xi)),
+		z: make([]float64, m), s: make([]float64, m), zs: make([]float64, m), ss: make([]float64, m)}
+}
+
+// ipmWork holds the residuals at the current point and the scratch of a step.
+type ipmWork struct {
+	rxu, rxt, rxx []float64 // r_x = ∇f + Gᵀz
+	rz            []float64 // r_z = s + Gx − h
+	curv          []float64 // ℓ” on ŷ (nil for the hinge loss)
+	gap           float64   // sᵀz
+	objective     float64   // |f| at the point, for the relative gap
+	t, rp, gdx    []float64 // cone scratch
+	bs, nrz, cbs  []float64 // cone scratch
+	nu, nt, nx    []float64 // x-space scratch
+	yc            []float64 // n scratch
+	xdu           []float64 // n×2P scratch
+	aff, dir, cor *ipmDir
+	rf            *ipmRefine
+}
+
+// ipmRefine is the scratch of iterative refinement: the residuals as right-hand
+// sides and the correction.
+type ipmRefine struct {
+	u, t, x, z, s, fd []float64
+	d                 *ipmDir
+}
+
+func (ip *pdip) newWork() *ipmWork {
+	m := ip.cn.size()
+	w := &ipmWork{rxu: make([]float64, ip.N), rxt: make([]float64, ip.nb), rxx: make([]float64, len(ip.xi)),
+		rz: make([]float64, m), t: make([]float64, m), rp: make([]float64, m), gdx: make([]float64, m),
+		bs: make([]float64, m), nrz: make([]float64, m), cbs: make([]float64, m),
+		nu: make([]float64, ip.N), nt: make([]float64, ip.nb), nx: make([]float64, len(ip.xi)),
+		yc: make([]float64, ip.n), xdu: make([]float64, ip.n*ip.nb), aff: ip.newDir(), dir: ip.newDir(), cor: ip.newDir(),
+		rf: &ipmRefine{u: make([]float64, ip.N), t: make([]float64, ip.nb), x: make([]float64, len(ip.xi)),
+			z: make([]float64, m), s: make([]float64, m), fd: make([]float64, ip.n), d: ip.newDir()}}
+	if !ip.hinge {
+		w.curv = make([]float64, ip.n)
+	}
+	return w
+}
+
+// lossDerivatives sets ip.phi1 = ℓ'(ŷ) and curv = ℓ”(ŷ) (squared, logistic) and
+// returns ℓ(ŷ) over the live rows.
+func (ip *pdip) lossDerivatives(curv []float64) float64 {
+	switch ip.loss {
+	case Squared:
+		for k := range curv {
+			curv[k] = 1
+		}
+	case Logistic:
+		for k, p := range ip.yhat {
+			sg := sigmoid(-ip.y[k] * p)
+			curv[k] = sg * (1 - sg)
+		}
+	case Hinge:
+		clear(ip.phi1)
+		return 0
+	}
+	return ip.loss.gradient(ip.yhat, ip.y, ip.phi1, 0)
+}
+
+// evaluate computes X Uᵀ, ŷ, the loss derivatives and the residuals at the current
+// point, and the residual norms of the history (cvxopt's: ‖r_z‖/max(1, ‖h‖) and
+// ‖r_x‖/max(1, ‖c‖)).
+func (ip *pdip) evaluate(w *ipmWork) {
+	ip.mulG(w.rz, ip.u, ip.tau, ip.xi, ip.xu)
+	ip.predict(ip.xu, ip.yhat)
+	f := ip.offset + ip.lossDerivatives(w.curv)
+	for _, t := range ip.tau {
+		f += ip.beta * t
+	}
+	for _, x := range ip.xi {
+		f += x
+	}
+	w.objective = math.Abs(f)
+	hn := 0.0
+	for i := range w.rz {
+		w.rz[i] += ip.s[i] - ip.h(i)
+		hn += ip.h(i) * ip.h(i)
+	}
+	for c := range w.rxu {
+		w.rxu[c] = 0
+	}
+	for j := range w.rxt {
+		w.rxt[j] = ip.beta
+	}
+	for k := range w.rxx {
+		w.rxx[k] = 1
+	}
+	ip.addGT(w.rxu, w.rxt, w.rxx, ip.z, ip.phi1)
+	w.gap = dot(ip.s, ip.z)
+	cn := math.Sqrt(float64(ip.nb)*ip.beta*ip.beta + float64(len(ip.xi)))
+	ip.primalRes = norm2(w.rz) / math.Max(1, math.Sqrt(hn))
+	ip.dualRes = math.Sqrt(dot(w.rxu, w.rxu)+dot(w.rxt, w.rxt)+dot(w.rxx, w.rxx)) / math.Max(1, cn)
+}
+
+// h returns entry i of h: −1 on the hinge margin rows, 0 elsewhere.
+func (ip *pdip) h(i int) float64 {
+	if ip.hinge && i >= ip.mPat+ip.n && i < ip.mPat+2*ip.n {
+		return -1
+	}
+	return 0
+}
+
+// solveKKT solves the Newton system for the right-hand sides (bx, bz, bs) at the
+// last factorization (see InteriorPoint):
+//
+//	t = λ⋄bs (λ∘t = bs),  r' = W⁻¹(W⁻¹bz − t),
+//	H Δx = bx + Gᵀr',  Δz = W⁻²GΔx − r',  W⁻¹Δs = t − WΔz.
+func (ip *pdip) solveKKT(w *ipmWork, dir *ipmDir, bxu, bxt, bxx, bz, bs []float64) {
+	ip.solveOnce(w, dir, bxu, bxt, bxx, bz, bs)
+	ip.refine(w, dir, bxu, bxt, bxx, bz, bs)
+}
+
+// refine improves the solution dir of the Newton system by ipmRefinements steps of
+// iterative refinement: the residual of the equations is solved for a correction with
+// the same factorization.
+func (ip *pdip) refine(w *ipmWork, dir *ipmDir, bxu, bxt, bxx, bz, bs []float64) {
+	rf := w.rf
+	for range ipmRefinements {
+		ip.kktResidual(w, dir, bxu, bxt, bxx, bz, bs)
+		ip.solveOnce(w, rf.d, rf.u, rf.t, rf.x, rf.z, rf.s)
+		for _, p := range [][2][]float64{{dir.u, rf.d.u}, {dir.tau, rf.d.tau}, {dir.xi, rf.d.xi}, {dir.z, rf.d.z},
+			{dir.s, rf.d.s}, {dir.zs, rf.d.zs}, {dir.ss, rf.d.ss}} {
+			for i, v := range p[1] {
+				p[0][i] += v
+			}
+		}
+	}
+}
+
+// kktResidual sets w.rf's right-hand sides to the residual of the Newton system's
+// equations (see solveKKT) at dir.
+func (ip *pdip) kktResidual(w *ipmWork, dir *ipmDir, bxu, bxt, bxx, bz, bs []float64) {
+	rf, cn := w.rf, ip.cn
+	clear(rf.u)
+	clear(rf.t)
+	clear(rf.x)
+	ip.mulG(rf.z, dir.u, dir.tau, dir.xi, w.xdu)
+	var g []float64
+	if !ip.hinge {
+		ip.predict(w.xdu, rf.fd)
+		for k, c := range w.curv {
+			rf.fd[k] *= c
+		}
+		g = rf.fd
+	}
+	ip.addGT(rf.u, rf.t, rf.x, dir.z, g)
+	for _, p := range [][2][]float64{{rf.u, bxu}, {rf.t, bxt}, {rf.x, bxx}} {
+		for i, b := range p[1] {
+			p[0][i] = b - p[0][i]
+		}
+	}
+	for i, b := range bz {
+		rf.z[i] = b - rf.z[i] - dir.s[i]
+	}
+	cn.scaleVec(rf.s, dir.z, false)
+	cn.scaleVec(w.gdx, dir.s, true)
+	for i := range rf.s {
+		w.gdx[i] += rf.s[i]
+	}
+	cn.prod(rf.s, cn.lam, w.gdx)
+	for i, b := range bs {
+		rf.s[i] = b - rf.s[i]
+	}
+}
+
+// solveOnce is solveKKT without refinement.
+func (ip *pdip) solveOnce(w *ipmWork, dir *ipmDir, bxu, bxt, bxx, bz, bs []float64) {
+	cn := ip.cn
+	cn.div(w.t, bs)
+	cn.scaleVec(w.rp, bz, true)
+	for i := range w.rp {
+		w.rp[i] -= w.t[i]
+	}
+	cn.scaleVec(w.rp, w.rp, true)
+	copy(dir.u, bxu)
+	copy(dir.tau, bxt)
+	copy(dir.xi, bxx)
+	ip.addGT(dir.u, dir.tau, dir.xi, w.rp, nil)
+	ip.hsolve(dir.u, dir.tau, dir.xi, w.xdu)
+	ip.mulG(w.gdx, dir.u, dir.tau, dir.xi, w.xdu)
+	cn.scaleVec(w.gdx, w.gdx, true)
+	cn.scaleVec(w.gdx, w.gdx, true)
+	for i := range dir.z {
+		dir.z[i] = w.gdx[i] - w.rp[i]
+	}
+	cn.scaleVec(dir.zs, dir.z, false)
+	for i := range dir.ss {
+		dir.ss[i] = w.t[i] - dir.zs[i]
+	}
+	cn.scaleVec(dir.s, dir.ss, false)
+}
+
+// initialize sets the starting point of cvxopt's coneqp: with W = I and ∇²f, ∇f at
+// x = 0, it solves ∇²f x + Gᵀz = −∇f, Gx − z = h, sets s = −z and shifts s and z into
+// the interior of K along e when they are not in it.
+func (ip *pdip) initialize(ctx context.Context) error {
+	w := ip.work
+	cn := ip.cn
+	for i := range cn.w {
+		cn.w[i] = 1
+	}
+	for j := 0; j < cn.nq; j++ {
+		cn.beta[j] = 1
+		v := cn.v[j*cn.q : (j+1)*cn.q]
+		clear(v)
+		v[0] = 1
+	}
+	clear(cn.lam)
+	cn.addIdentity(cn.lam, 1)
+	clear(ip.yhat)
+	ip.lossDerivatives(w.curv)
+	if err := ip.factor(ctx, w.curv); err != nil {
+		return err
+	}
+	clear(w.nu)
+	for j := range w.nt {
+		w.nt[j] = -ip.beta
+	}
+	for k := range w.nx {
+		w.nx[k] = -1
+	}
+	ip.addGT(w.nu, w.nt, w.nx, make([]float64, cn.size()), ip.phi1) // Fᵀℓ'(0) in u
+	for c := range w.nu {
+		w.nu[c] = -w.nu[c]
+	}
+	for i := range w.bs {
+		w.bs[i] = 0
+		w.nrz[i] = ip.h(i)
+	}
+	d := w.dir
+	ip.solveKKT(w, d, w.nu, w.nt, w.nx, w.nrz, w.bs)
+	copy(ip.u, d.u)
+	copy(ip.tau, d.tau)
+	copy(ip.xi, d.xi)
+	copy(ip.s, d.s)
+	copy(ip.z, d.z)
+	for _, v := range [][]float64{ip.s, ip.z} {
+		if m := cn.minEig(v); m <= 1e-8*math.Max(1, norm2(v)) {
+			cn.addIdentity(v, 1-m)
+		}
+	}
+	return nil
+}
+
+// step takes one predictor–corrector iteration from the point last evaluated and
+// returns its step length.
+func (ip *pdip) step(ctx context.Context) (float64, error) {
+	w := ip.work
+	cn := ip.cn
+	if err := cn.scale(ip.s, ip.z); err != nil {
+		return 0, err
+	}
+	if err := ip.factor(ctx, w.curv); err != nil {
+		return 0, err
+	}
+	for c := range w.nu {
+		w.nu[c] = -w.rxu[c]
+	}
+	for j := range w.nt {
+		w.nt[j] = -w.rxt[j]
+	}
+	for k := range w.nx {
+		w.nx[k] = -w.rxx[k]
+	}
+	for i := range w.nrz {
+		w.nrz[i] = -w.rz[i]
+	}
+	// Affine direction.
+	cn.prod(w.bs, cn.lam, cn.lam)
+	for i := range w.bs {
+		w.bs[i] = -w.bs[i]
+	}
+	a := w.aff
+	ip.solveOnce(w, a, w.nu, w.nt, w.nx, w.nrz, w.bs)
+	alpha := math.Min(1, math.Min(cn.maxStep(cn.lam, a.ss), cn.maxStep(cn.lam, a.zs)))
+	deg := cn.degree()
+	mu := w.gap / deg
+	muAff := 0.0
+	for i := range cn.lam {
+		muAff += (cn.lam[i] + alpha*a.ss[i]) * (cn.lam[i] + alpha*a.zs[i])
+	}
+	sigma := math.Pow(math.Min(1, math.Max(0, muAff/w.gap)), 3)
+	// Combined direction: −λ∘λ − (W⁻¹Δsₐ)∘(WΔzₐ) + σμe.
+	cn.prod(w.t, a.ss, a.zs)
+	cn.prod(w.bs, cn.lam, cn.lam)
+	for i := range w.bs {
+		w.bs[i] = -w.bs[i] - w.t[i]
+	}
+	cn.addIdentity(w.bs, sigma*mu)
+	d := w.dir
+	ip.solveOnce(w, d, w.nu, w.nt, w.nx, w.nrz, w.bs)
+	alpha = math.Min(1, ipmStep*math.Min(cn.maxStep(cn.lam, d.ss), cn.maxStep(cn.lam, d.zs)))
+	for range ip.correctors {
+		next, ok := ip.centrality(w, d, alpha, sigma*mu)
+		if !ok {
+			break
+		}
+		w.dir, w.cor = w.cor, w.dir
+		d = w.dir
+		alpha = next
+	}
+	// Only the direction taken is refined, and only once the gap is small (the
+	// predictor, the trial correctors and the early iterations need no more accuracy
+	// than one solve gives; the solves lose accuracy as the scaling W grows extreme).
+	if w.gap <= ipmRefineGap*w.objective {
+		ip.refine(w, d, w.nu, w.nt, w.nx, w.nrz, w.bs)
+		alpha = math.Min(1, ipmStep*math.Min(cn.maxStep(cn.lam, d.ss), cn.maxStep(cn.lam, d.zs)))
+	}
+	if ip.loss == Logistic {
+		alpha = ip.backtrack(w, d, alpha)
+	}
+	// The step is 0.99 of the way to the boundary in the scaled variables; near the
+	// end, rounding in s + αΔs can still leave a second-order cone, so it shrinks
+	// until the new s and z are interior.
+	ts, tz := w.rf.s, w.rf.z
+	for range 60 {
+		for i := range ts {
+			ts[i] = ip.s[i] + alpha*d.s[i]
+			tz[i] = ip.z[i] + alpha*d.z[i]
+		}
+		if cn.minEig(ts) > 0 && cn.minEig(tz) > 0 {
+			break
+		}
+		alpha /= 2
+	}
+	copy(ip.s, ts)
+	copy(ip.z, tz)
+	for c := range ip.u {
+		ip.u[c] += alpha * d.u[c]
+	}
+	for j := range ip.tau {
+		ip.tau[j] += alpha * d.tau[j]
+	}
+	for k := range ip.xi {
+		ip.xi[k] += alpha * d.xi[k]
+	}
+	return alpha, nil
+}
+
+// backtrack shortens the step α until the change of the logistic loss's gradient
+// along the step agrees with the linear model the Newton system used:
+//
+//	‖ℓ'(ŷ + αΔŷ) − ℓ'(ŷ) − αℓ”(ŷ)Δŷ‖ ≤ ½‖αℓ”(ŷ)Δŷ‖ (up to rounding),
+//
+// and returns it. For the squared and hinge losses the residuals shrink exactly by
+// 1 − α; for the logistic loss a full step along directions where ℓ” is tiny (points
+// classified with a large margin) can push predictions far past the region where the
+// model holds (ℓ” changes by at most the factor e^|t| when ŷₖ moves by t, so the test
+// passes for short steps and, near the optimum where Δŷ → 0, for the full one).
+func (ip *pdip) backtrack(w *ipmWork, d *ipmDir, alpha float64) float64 {
+	dy, g := w.rf.fd, w.yc
+	ip.mulXT(w.xdu, d.u)
+	ip.predict(w.xdu, dy)
+	for range 60 {
+		model, miss := 0.0, 0.0
+		for k, p := range ip.yhat {
+			m := alpha * w.curv[k] * dy[k]
+			t := -ip.y[k] * (p + alpha*dy[k])
+			g[k] = -ip.y[k]*sigmoid(t) - ip.phi1[k] - m
+			model += m * m
+			miss += g[k] * g[k]
+		}
+		if miss <= model/4+1e-24*float64(len(g)) { // rounding: ℓ' ∈ [−1, 1]
+			break
+		}
+		alpha /= 2
+	}
+	return alpha
+}
+
+// centrality computes a centrality corrector of d (Gondzio 1996): at the enlarged
+// step α̃ = min(1, ipmReach·α) the products (λ + α̃W⁻¹Δs)∘(λ + α̃WΔz) of the linear
+// rows outside [σμ/10, 10σμ] are moved into it (the second-order cones are left as
+// they are), the system is solved again with the right-hand side so corrected (into
+// w.cor), and the corrected direction is taken when its step is at least 1 % longer
+// (w.bs then becomes its right-hand side); it reports the step and whether it was
+// taken.
+func (ip *pdip) centrality(w *ipmWork, d *ipmDir, alpha, target float64) (float64, bool) {
+	cn := ip.cn
+	at := math.Min(1, ipmReach*alpha)
+	lo, hi := target/10, 10*target
+	bs := w.cbs
+	copy(bs, w.bs)
+	changed := false
+	for i := 0; i < cn.ml; i++ {
+		v := (cn.lam[i] + at*d.ss[i]) * (cn.lam[i] + at*d.zs[i])
+		switch {
+		case v < lo:
+			bs[i] += lo - v
+			changed = true
+		case v > hi:
+			bs[i] += math.Max(hi-v, -hi)
+			changed = true
+		}
+	}
+	if !changed {
+		return alpha, false
+	}
+	c := w.cor
+	ip.solveOnce(w, c, w.nu, w.nt, w.nx, w.nrz, bs)
+	next := math.Min(1, ipmStep*math.Min(cn.maxStep(cn.lam, c.ss), cn.maxStep(cn.lam, c.zs)))
+	if next < 1.01*alpha {
+		return alpha, false
+	}
+	copy(w.bs, bs)
+	return next, true
+}
