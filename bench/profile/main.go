@@ -9,6 +9,7 @@
 //	go run ./bench/profile                         # the full grid (hours)
 //	go run ./bench/profile -data iris-1v2,spirals -loss hinge -beta 1e-3 -methods admm,cvxopt
 //	go run ./bench/profile -summary-only           # the summary of what was measured
+//	go run ./bench/profile -reuse bench/profile/results-baseline.jsonl  # cvxopt and Adam records copied, not rerun
 //
 // Every problem is the Problem of package solver (loss summed over the points, β the
 // weight decay) on a data set with a bias column, and P = 64 sampled patterns (fixed
@@ -68,6 +69,7 @@ type config struct {
 	cvxoptMax, denseMax          int
 	within                       float64
 	out, profileOut, plot        string
+	reuse                        string
 	summaryOnly, cpu             bool
 }
 
@@ -90,6 +92,7 @@ func main() {
 	lrs := flag.String("adam-lrs", "0.001,0.003,0.01,0.03,0.1", "Adam's learning rates; the best is reported")
 	flag.Float64Var(&c.within, "adam-within", 0.01, "relative distance to F* that Adam must reach")
 	flag.StringVar(&c.out, "out", filepath.Join(sourceDir(), "results.jsonl"), "results file (JSON lines; appended, and read to resume)")
+	flag.StringVar(&c.reuse, "reuse", "", "an earlier results file whose cvxopt and Adam records (which do not depend on package solver) of the selected problems are copied into -out instead of measured again, keeping their dates and loads")
 	flag.StringVar(&c.profileOut, "profile-out", "", "where to write the profile as JSON []display.ProfileRun (default: the results file's name with -profile.json)")
 	flag.StringVar(&c.plot, "plot", "", "also draw the profile (display.ProfilePlot) to this file, .png or .svg")
 	flag.BoolVar(&c.cpu, "cpu", false, "summarize (profile, speed-ups over cvxopt) in CPU seconds instead of wall-clock seconds: steadier on a loaded machine")
@@ -182,6 +185,11 @@ func run(c *config) error {
 	}
 	load0 := loadAverage()
 	start := time.Now()
+	if c.reuse != "" && !c.summaryOnly {
+		if recs, err = reuse(c, probs, recs); err != nil {
+			return err
+		}
+	}
 	if !c.summaryOnly {
 		if recs, err = measure(c, probs, recs); err != nil {
 			return err
@@ -302,6 +310,46 @@ func measure(c *config, probs []*problem, recs []*record) ([]*record, error) {
 			return nil, err
 		}
 	}
+	return recs, nil
+}
+
+// reuse appends to the results file the records of c.reuse by cvxopt and Adam (the
+// methods that do not run package solver, so a new solver does not change them) for
+// the selected problems, methods and thread count that the file does not hold yet,
+// and returns all records. An Adam record keeps the optimum F* it approached, which
+// is the same for every solver that certifies it.
+func reuse(c *config, probs []*problem, recs []*record) ([]*record, error) {
+	old, err := readRecords(c.reuse)
+	if err != nil {
+		return nil, err
+	}
+	selected := map[string]bool{}
+	for _, p := range probs {
+		selected[p.id] = true
+	}
+	have := map[string]bool{}
+	for _, r := range recs {
+		have[r.key()] = true
+	}
+	app, err := openAppender(c.out)
+	if err != nil {
+		return nil, err
+	}
+	defer app.close()
+	n := 0
+	for _, r := range old {
+		if (r.Method != methodCvxopt && r.Method != methodAdam) || !contains(c.methods, r.Method) ||
+			!selected[r.Problem] || r.Threads != c.threads || have[r.key()] {
+			continue
+		}
+		if err := app.write(r); err != nil {
+			return nil, err
+		}
+		have[r.key()] = true
+		recs = append(recs, r)
+		n++
+	}
+	fmt.Fprintf(os.Stderr, "reused %d cvxopt and Adam records of %s\n", n, c.reuse)
 	return recs, nil
 }
 

@@ -231,3 +231,45 @@ func TestCPUClock(t *testing.T) {
 		t.Errorf("CPU speed-up on a = %v, want 2/0.04 = 50", sp[0].value())
 	}
 }
+
+// TestReuse copies the cvxopt and Adam records of the selected problems from an
+// earlier file, once, and nothing else.
+func TestReuse(t *testing.T) {
+	probs, err := problems([]string{"iris-1v2"}, []string{"squared"}, []string{"1"}, 64, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := probs[0].id
+	dir := t.TempDir()
+	old := filepath.Join(dir, "old.jsonl")
+	app, err := openAppender(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []*record{
+		rec(id, "admm", 1e-4, 1, 2), rec(id, methodCvxopt, 1e-4, 10, 2), rec(id, methodAdam, 0.01, 3, 2.02),
+		rec("iris-1v2/squared/β=1e-3", methodCvxopt, 1e-4, 9, 1), // not selected
+	} {
+		if err := app.write(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	app.close()
+	c := &config{methods: []string{"default", methodCvxopt, methodAdam}, threads: 1, out: filepath.Join(dir, "new.jsonl"), reuse: old}
+	for run := 0; run < 2; run++ {
+		recs, err := readRecords(c.out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if recs, err = reuse(c, probs, recs); err != nil {
+			t.Fatal(err)
+		}
+		back, err := readRecords(c.out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(recs) != 2 || len(back) != 2 || back[0].Method != methodCvxopt || back[1].Method != methodAdam || back[0].Problem != id {
+			t.Fatalf("run %d: %d records returned, file holds %+v; want the cvxopt and Adam records of %s once", run, len(recs), back, id)
+		}
+	}
+}
