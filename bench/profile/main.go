@@ -185,7 +185,7 @@ func run(c *config) error {
 	}
 	load0 := loadAverage()
 	start := time.Now()
-	if c.reuse != "" && !c.summaryOnly {
+	if c.reuse != "" { // copying is not measuring: also with -summary-only
 		if recs, err = reuse(c, probs, recs); err != nil {
 			return err
 		}
