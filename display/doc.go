@@ -34,6 +34,8 @@
 //	BoundaryPlot                          decision regions of a network on 2-D data
 //	ImageGrid                             digits and their adversarial versions
 //	TimeBars, ScalingPlot, LinePlot       run times; log–log costs; any curves
+//	ProfilePlot                           share of problems solved against time
+//	PathPlot                              objective, neurons, test accuracy against β
 //
 // Long computations: Live is a solver.Recorder that keeps one display updated with
 // the progress and convergence plot of a running solve (SolveLive wires it up), and
