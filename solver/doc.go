@@ -156,7 +156,9 @@
 // (reducedStep). At the right structure its dual candidate is exact and the gap
 // closes to rounding. ADMM and FISTA try it at a check when their gap has stalled
 // (fallen less than tenfold over three checks) and their objective has settled
-// (within 1e-2), spending at most as much work as the iterations did; a Newton step
+// (within 1e-2), ADMM spending at most half the work its iterations did in all its
+// attempts together, FISTA as much in each attempt, and both waiting, after an
+// attempt that is not adopted, until the iterations' work has doubled; a Newton step
 // is taken only when its operations fit in that budget and, under a TimeLimit, in the
 // time left at the rate the work has run so far (one step of the restricted MNIST
 // program, 1 935 rows, took 11 CPU seconds and overran a 40 s limit by 19 s). A polished
@@ -220,7 +222,7 @@
 //   - driverFeasibility = 1e-6: the cone projections leave violations of order 1e-7 on
 //     nearly degenerate blocks; such a point still counts as feasible.
 //   - certExact = 16: the exact projections of one certificate (see above).
-//   - polishStall = 3, polishSettled = 1e-2, admmPolishShare = 1: when to polish and
+//   - polishStall = 3, polishSettled = 1e-2, admmPolishShare = 0.5: when to polish and
 //     how much (see above).
 //   - Loss.interiorMax = 2 000 / 3 000 / 600 weights for the squared / hinge /
 //     logistic loss (see The default route).
