@@ -51,39 +51,11 @@ var steps = []string{"start", "open-tutorial", "run-tutorial", "new-notebook", "
 // Screenshots of every step go to $GOCVX_ARTIFACTS/jupyterlab (default
 // $TMPDIR/gocvx-artifacts/jupyterlab).
 func TestJupyterLab(t *testing.T) {
-	node := testenv.RequireCommand(t, "node")
-	browser := chromium(t)
-	python := testenv.RequirePython(t, "jupyter_server", "jupyterlab_server")
-	app := buildLab(t)
-	bin := testenv.Gocvx(t)
-
-	root := t.TempDir()
-	copyNotebooks(t, root, tutorial, adversarial)
-	// Cleanups run last first: this one after the server's shutdown.
-	t.Cleanup(func() {
-		if left := reap(bin); len(left) > 0 {
-			t.Errorf("kernels outlived the server's shutdown:\n%s", strings.Join(left, "\n"))
-		}
+	reports := runLab(t, "jupyterlab", []string{tutorial, adversarial}, map[string]any{
+		"tutorial":     tutorial,
+		"adversarial":  adversarial,
+		"completeLine": completeLine,
 	})
-	srv := startServer(t, python, app, root, jupyterEnv(t, bin))
-
-	artifacts := artifactDir(t, "jupyterlab")
-	profile := t.TempDir()
-	reports := runDriver(t, node, app, map[string]any{
-		"url":            srv.url + "/lab?token=" + srv.token,
-		"browser":        browser,
-		"profile":        profile,
-		"artifacts":      artifacts,
-		"tutorial":       tutorial,
-		"adversarial":    adversarial,
-		"completeLine":   completeLine,
-		"timeoutSeconds": map[string]int{"start": 120, "run": 600, "step": 120},
-	})
-	if left := reap(profile); len(left) > 0 {
-		t.Errorf("browser processes outlived the driver:\n%s", strings.Join(left, "\n"))
-	}
-	fmt.Fprintf(os.Stderr, "screenshots of the JupyterLab run: %s\n", artifacts)
-	t.Logf("screenshots: %s", artifacts)
 
 	nbs := map[string]*notebook.Notebook{}
 	for _, name := range []string{tutorial, adversarial} {
@@ -93,6 +65,52 @@ func TestJupyterLab(t *testing.T) {
 		}
 		nbs[name] = nb
 	}
+	checkReports(t, steps, reports, func(t *testing.T, r report) { checkStep(t, r, nbs) })
+}
+
+// runLab serves the built application on a copy of the notebooks with the gocvx
+// kernelspec installed, runs driver.js with options (the url, browser, profile,
+// screenshot folder artifactDir(t, artifacts) and time limits added), and returns
+// its reports. It checks that no kernel outlives the server and no browser process
+// the driver.
+func runLab(t *testing.T, artifacts string, notebooks []string, options map[string]any) []report {
+	t.Helper()
+	node := testenv.RequireCommand(t, "node")
+	browser := chromium(t)
+	python := testenv.RequirePython(t, "jupyter_server", "jupyterlab_server")
+	app := buildLab(t)
+	bin := testenv.Gocvx(t)
+
+	root := t.TempDir()
+	copyNotebooks(t, root, notebooks...)
+	// Cleanups run last first: this one after the server's shutdown.
+	t.Cleanup(func() {
+		if left := reap(bin); len(left) > 0 {
+			t.Errorf("kernels outlived the server's shutdown:\n%s", strings.Join(left, "\n"))
+		}
+	})
+	srv := startServer(t, python, app, root, jupyterEnv(t, bin))
+
+	dir := artifactDir(t, artifacts)
+	profile := t.TempDir()
+	options["url"] = srv.url + "/lab?token=" + srv.token
+	options["browser"] = browser
+	options["profile"] = profile
+	options["artifacts"] = dir
+	options["timeoutSeconds"] = map[string]int{"start": 120, "run": 600, "step": 120}
+	reports := runDriver(t, node, app, options)
+	if left := reap(profile); len(left) > 0 {
+		t.Errorf("browser processes outlived the driver:\n%s", strings.Join(left, "\n"))
+	}
+	fmt.Fprintf(os.Stderr, "screenshots of the %s run: %s\n", artifacts, dir)
+	t.Logf("screenshots: %s", dir)
+	return reports
+}
+
+// checkReports checks that the driver ran the steps in order without an error and
+// runs check on each one's report as a subtest.
+func checkReports(t *testing.T, steps []string, reports []report, check func(*testing.T, report)) {
+	t.Helper()
 	for i, name := range steps {
 		if i >= len(reports) {
 			t.Errorf("step %s did not run", name)
@@ -107,7 +125,7 @@ func TestJupyterLab(t *testing.T) {
 				t.Fatalf("%s\nscreenshot: %s", r.Error, r.Screenshot)
 			}
 			t.Logf("%.1f s; screenshot %s", r.Seconds, r.Screenshot)
-			checkStep(t, r, nbs)
+			check(t, r)
 		})
 	}
 }

@@ -3,13 +3,11 @@ package lab
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/gocvx/gocvx/internal/testenv"
 	"github.com/gocvx/gocvx/notebook"
 )
 
@@ -26,59 +24,16 @@ var widgetSteps = []string{"start", "open-explore", "run-explore", "slider", "bu
 // Screenshots go to $GOCVX_ARTIFACTS/jupyterlab-widgets (default
 // $TMPDIR/gocvx-artifacts/jupyterlab-widgets).
 func TestJupyterLabWidgets(t *testing.T) {
-	node := testenv.RequireCommand(t, "node")
-	browser := chromium(t)
-	python := testenv.RequirePython(t, "jupyter_server", "jupyterlab_server")
-	app := buildLab(t)
-	bin := testenv.Gocvx(t)
-
-	root := t.TempDir()
-	copyNotebooks(t, root, explore)
-	t.Cleanup(func() {
-		if left := reap(bin); len(left) > 0 {
-			t.Errorf("kernels outlived the server's shutdown:\n%s", strings.Join(left, "\n"))
-		}
+	reports := runLab(t, "jupyterlab-widgets", []string{explore}, map[string]any{
+		"mode":    "widgets",
+		"explore": explore,
 	})
-	srv := startServer(t, python, app, root, jupyterEnv(t, bin))
-
-	artifacts := artifactDir(t, "jupyterlab-widgets")
-	profile := t.TempDir()
-	reports := runDriver(t, node, app, map[string]any{
-		"mode":           "widgets",
-		"url":            srv.url + "/lab?token=" + srv.token,
-		"browser":        browser,
-		"profile":        profile,
-		"artifacts":      artifacts,
-		"explore":        explore,
-		"timeoutSeconds": map[string]int{"start": 120, "run": 600, "step": 120},
-	})
-	if left := reap(profile); len(left) > 0 {
-		t.Errorf("browser processes outlived the driver:\n%s", strings.Join(left, "\n"))
-	}
-	fmt.Fprintf(os.Stderr, "screenshots of the JupyterLab widgets run: %s\n", artifacts)
-	t.Logf("screenshots: %s", artifacts)
 
 	nb, err := notebook.ReadFile(filepath.Join("..", explore))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i, name := range append(widgetSteps, "console") {
-		if i >= len(reports) {
-			t.Errorf("step %s did not run", name)
-			continue
-		}
-		r := reports[i]
-		if r.Step != name {
-			t.Fatalf("step %d is %q, want %q", i, r.Step, name)
-		}
-		t.Run(name, func(t *testing.T) {
-			if r.Error != "" {
-				t.Fatalf("%s\nscreenshot: %s", r.Error, r.Screenshot)
-			}
-			t.Logf("%.1f s; screenshot %s", r.Seconds, r.Screenshot)
-			checkWidgetStep(t, r, nb)
-		})
-	}
+	checkReports(t, append(widgetSteps, "console"), reports, func(t *testing.T, r report) { checkWidgetStep(t, r, nb) })
 }
 
 // widgetView is what driver.js reads of the widgets of one cell.
