@@ -22,15 +22,7 @@ func TestInteriorPointAgreesWithADMM(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			s := &Settings{Arrangement: arr, Tolerance: 1e-8, MaxIterations: 50000}
-			ipm, err := Solve(context.Background(), p, s, &InteriorPoint{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			admm, err := Solve(context.Background(), p, s, &ADMM{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			ipm, admm := solveIPMAndADMM(t, p, arr)
 			if ipm.Status != Optimal || admm.Status != Optimal {
 				t.Fatalf("statuses %v (%s), %v", ipm.Status, ipm.Message, admm.Status)
 			}
@@ -89,15 +81,7 @@ func TestInteriorPointZeroRows(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		s := &Settings{Arrangement: arr, Tolerance: 1e-8, MaxIterations: 50000}
-		ipm, err := Solve(context.Background(), p, s, &InteriorPoint{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		admm, err := Solve(context.Background(), p, s, &ADMM{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		ipm, admm := solveIPMAndADMM(t, p, arr)
 		if ipm.Status != Optimal || admm.Status != Optimal {
 			t.Fatalf("%v: statuses %v (%s), %v", loss, ipm.Status, ipm.Message, admm.Status)
 		}
@@ -334,4 +318,20 @@ func TestNewtonSystem(t *testing.T) {
 			}
 		})
 	}
+}
+
+// solveIPMAndADMM solves p on arr with InteriorPoint and with ADMM, both to a gap
+// of 1e-8.
+func solveIPMAndADMM(t *testing.T, p *Problem, arr *Arrangement) (ipm, admm *Result) {
+	t.Helper()
+	s := &Settings{Arrangement: arr, Tolerance: 1e-8, MaxIterations: 50000}
+	ipm, err := Solve(context.Background(), p, s, &InteriorPoint{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	admm, err = Solve(context.Background(), p, s, &ADMM{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ipm, admm
 }
