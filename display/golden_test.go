@@ -201,33 +201,49 @@ func goldenGrid() *Figure {
 func TestGolden(t *testing.T) {
 	for name, fig := range goldenFigures() {
 		t.Run(name, func(t *testing.T) {
-			if fig.Err != nil {
-				t.Fatalf("figure error: %v", fig.Err)
-			}
-			got := []byte(fig.SVG())
-			path := filepath.Join("testdata", name+".svg")
-			if *update {
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("SVG differs from %s (run go test -run Golden -update and look at the picture)", path)
-			}
-			if again := fig.SVG(); again != string(got) {
+			got := checkGoldenSVG(t, name, fig, "Golden")
+			if again := fig.SVG(); again != got {
 				t.Error("drawing the same figure twice gave different SVGs")
 			}
 			checkPNG(t, fig, name != "image_grid")
-			if pngDir != "" {
-				if err := os.WriteFile(filepath.Join(pngDir, name+".png"), fig.PNG(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
+			writePNG(t, name, fig)
 		})
+	}
+}
+
+// checkGoldenSVG compares the figure's SVG byte for byte with testdata/NAME.svg
+// (rewriting it first under -update; test names the -run pattern to say so) and
+// returns it.
+func checkGoldenSVG(t *testing.T, name string, fig *Figure, test string) string {
+	t.Helper()
+	if fig.Err != nil {
+		t.Fatalf("figure error: %v", fig.Err)
+	}
+	got := fig.SVG()
+	path := filepath.Join("testdata", name+".svg")
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("SVG differs from %s (run go test -run %s -update and look at the picture)", path, test)
+	}
+	return got
+}
+
+// writePNG writes the figure's PNG as NAME.png to the folder given by pngDir, if
+// any, for a person to look at.
+func writePNG(t *testing.T, name string, fig *Figure) {
+	t.Helper()
+	if pngDir != "" {
+		if err := os.WriteFile(filepath.Join(pngDir, name+".png"), fig.PNG(), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 

@@ -1,12 +1,9 @@
 package display
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -91,29 +88,9 @@ func profileGoldenFigures() map[string]*Figure {
 func TestProfileGolden(t *testing.T) {
 	for name, fig := range profileGoldenFigures() {
 		t.Run(name, func(t *testing.T) {
-			if fig.Err != nil {
-				t.Fatalf("figure error: %v", fig.Err)
-			}
-			got := []byte(fig.SVG())
-			path := filepath.Join("testdata", name+".svg")
-			if *update {
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("SVG differs from %s (run go test -run ProfileGolden -update and look at the picture)", path)
-			}
+			checkGoldenSVG(t, name, fig, "ProfileGolden")
 			checkPNG(t, fig, true)
-			if pngDir != "" {
-				if err := os.WriteFile(filepath.Join(pngDir, name+".png"), fig.PNG(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
+			writePNG(t, name, fig)
 		})
 	}
 }
