@@ -57,9 +57,12 @@ var elided = regexp.MustCompile(`\.\.\.(\d+) frames elided\.\.\.`)
 
 // stoppedDeep are the goroutines (by id) that a guard already stopped for
 // their depth: they may take a while to unwind, and must not count again.
+// deepStops counts them, so that a worker (worker.go) whose cell was stopped
+// ends rather than run the next cell under an id the guard no longer looks at.
 var (
 	stoppedMu   sync.Mutex
 	stoppedDeep = map[int]bool{}
+	deepStops   atomic.Int64
 )
 
 // deepestGoroutine returns the id and the number of frames of the deepest
@@ -302,6 +305,7 @@ func (g *guard) loop() {
 				stoppedMu.Lock()
 				stoppedDeep[id] = true
 				stoppedMu.Unlock()
+				deepStops.Add(1)
 			} else {
 				stackBound = stacks + 128<<20
 			}

@@ -157,7 +157,8 @@ func (s *Session) begin(live bool) (left chan struct{}, cellDone <-chan struct{}
 	return rs.left, cellDone
 }
 
-// start executes prog on a goroutine of its own. execDone receives the
+// start executes prog on a goroutine of the session's workers (worker.go), not
+// the caller's. execDone receives the
 // interpreter's error (errGoexit for runtime.Goexit, the value of a panic that
 // escaped the interpreter); execOver is closed after it was sent.
 func (s *Session) start(ctx context.Context, prog *yaegi.Program, ctl *control) (execDone chan error, execOver chan struct{}) {
@@ -166,7 +167,7 @@ func (s *Session) start(ctx context.Context, prog *yaegi.Program, ctl *control) 
 	if ctl != nil {
 		ctl.arm()
 	}
-	go func() {
+	s.workers.run(func() {
 		defer close(execOver)
 		returned := false
 		defer func() {
@@ -185,7 +186,7 @@ func (s *Session) start(ctx context.Context, prog *yaegi.Program, ctl *control) 
 		}
 		returned = true
 		execDone <- err
-	}()
+	})
 	return execDone, execOver
 }
 

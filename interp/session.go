@@ -97,6 +97,7 @@ type Session struct {
 	cellNames map[int]string       // serial → "CellN", for positions
 	parsed    map[*parsedCell]bool // cells whose files are in fset (see forgetCells)
 	runState  runState
+	workers   *workers // the goroutines cells run on
 
 	ctl    atomic.Pointer[control] // stops the interpreter's evaluation (nil: not available)
 	stopMu sync.Mutex
@@ -123,6 +124,7 @@ func New(opts Options) (*Session, error) {
 		importer:  theImporter(),
 		modules:   newCellModules(notebookPath(opts)),
 		stdin:     &cellInput{},
+		workers:   newWorkers(),
 		cellNames: map[int]string{},
 		parsed:    map[*parsedCell]bool{},
 
@@ -178,6 +180,7 @@ func (s *Session) Close() error {
 		s.capture.stop()
 	}
 	s.streams.close()
+	s.workers.close()
 	return nil
 }
 
