@@ -379,6 +379,18 @@ func (s *Session) settle() {
 	}
 }
 
+// running returns the generation of the cell that runs (0 when none does) and,
+// when none does, whether other interpreted code runs (see active).
+func (s *Session) running() (gen int, background bool) {
+	rs := &s.runState
+	rs.mu.Lock()
+	if rs.active {
+		gen = rs.gen
+	}
+	rs.mu.Unlock()
+	return gen, gen == 0 && s.activity.Load().Load() > 0
+}
+
 // active counts a run of interpreted code that an interrupt must see stopping
 // before settle revives the interpreter (a goroutine of a cell, a cell function,
 // a function that compiled code runs on its own goroutine); it returns the

@@ -216,10 +216,12 @@ type guard struct {
 	// until the heap is back under the limit: one stop per excess. (A deep
 	// goroutine is stopped once: see stoppedDeep.)
 	overLimit bool
+	procs     *procs // GOMAXPROCS while nothing runs (procs.go)
 }
 
 func startGuard(s *Session, limit int64) *guard {
-	g := &guard{s: s, limit: limit, stop: make(chan struct{}), done: make(chan struct{})}
+	g := &guard{s: s, limit: limit, stop: make(chan struct{}), done: make(chan struct{}),
+		procs: newProcs(s.opts.SingleProcWhileIdle)}
 	g.prev = -1
 	if limit > 0 {
 		// The collector works harder as the heap nears the ceiling, so that
@@ -234,6 +236,7 @@ func startGuard(s *Session, limit int64) *guard {
 func (g *guard) close() {
 	close(g.stop)
 	<-g.done
+	g.procs.restore()
 	if g.prev >= 0 {
 		debug.SetMemoryLimit(g.prev)
 	}
@@ -287,6 +290,7 @@ func (g *guard) loop() {
 			return
 		case <-t.C:
 		}
+		g.procs.tick(g.s.running())
 		heap, stacks := read()
 		floor := g.floor.Load()
 		over := g.limit > 0 && heap > floor

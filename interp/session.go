@@ -60,6 +60,13 @@ type Options struct {
 	// modules its cells import, see package gomod); empty means the path
 	// Jupyter gives the kernel in JPY_SESSION_NAME, or the working directory.
 	Notebook string
+
+	// SingleProcWhileIdle lowers GOMAXPROCS to one while no interpreted code
+	// runs, and restores it while a cell or its goroutines run longer than a
+	// few milliseconds (see procs): a kernel answers small requests with less
+	// CPU and sooner. Leave it unset where the process runs other work than the
+	// session's cells.
+	SingleProcWhileIdle bool
 }
 
 // Session is one interpreter whose state persists across cells.

@@ -115,7 +115,7 @@ func runKernel(args []string) error {
 // newEngine is the cell engine of `gocvx kernel`: an interp.Session that
 // captures the process's output.
 func newEngine() (kernel.Engine, error) {
-	return interp.New(interp.Options{CaptureOutput: true})
+	return interp.New(interp.Options{CaptureOutput: true, SingleProcWhileIdle: true})
 }
 
 func printVersion(args []string) error {
