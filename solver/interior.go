@@ -74,7 +74,11 @@ import (
 // iteration and while K is formed, TimeLimit every iteration). Blocks that vanish at the optimum
 // (about μ in size) are set to zero when that keeps the gap within the tolerance, so
 // the network has the optimum's neurons.
-type InteriorPoint struct{}
+type InteriorPoint struct {
+	// Factorization forces the route of the Newton system, FactorCholesky (dense
+	// dP×dP) or FactorWoodbury (n×n); empty chooses the cheaper by ipmCosts.
+	Factorization string
+}
 
 func (m *InteriorPoint) String() string { return "interior point" }
 
@@ -104,7 +108,11 @@ func (m *InteriorPoint) solve(ctx context.Context, p *Problem, s *Settings) (*Re
 	if err != nil {
 		return nil, err
 	}
-	ip, err := newPDIP(pr)
+	route := m.Factorization
+	if route == "" {
+		route, _ = ipmCosts(pr.n, pr.d, pr.P, pr.loss, activeCounts(arr)).cheaper()
+	}
+	ip, err := newPDIP(pr, route, workers(s.Threads))
 	if err != nil {
 		return nil, err
 	}
@@ -116,7 +124,7 @@ func (m *InteriorPoint) solve(ctx context.Context, p *Problem, s *Settings) (*Re
 	if maxIter == 0 {
 		maxIter = ipmDefaultIterations
 	}
-	res := &Result{Method: m.String(), Factorization: FactorCholesky, Arrangement: arr, Patterns: pr.P}
+	res := &Result{Method: m.String(), Arrangement: arr, Patterns: pr.P}
 	run := &ipmRun{ip: ip, settings: s, start: start, tol: tol}
 	status, msg := run.loop(ctx, maxIter)
 	best := run.best
@@ -130,7 +138,10 @@ func (m *InteriorPoint) solve(ctx context.Context, p *Problem, s *Settings) (*Re
 	if err != nil {
 		return nil, err
 	}
-	res.Status, res.Message, res.Iterations = status, msg, run.iter
+	res.Status, res.Message, res.Iterations, res.Factorization = status, msg, run.iter, ip.route
+	if ip.fellBack != "" {
+		res.Factorization = fmt.Sprintf("%s (after %s: %s)", FactorCholesky, FactorWoodbury, ip.fellBack)
+	}
 	res.Objective, res.Gap = objective, best.cert.Gap
 	res.Network, res.ActiveNeurons = net, net.Neurons()
 	res.History = run.history
