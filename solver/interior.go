@@ -223,6 +223,17 @@ func (r *ipmRun) iterate(ctx context.Context, maxIter int) (Status, string) {
 		}
 		r.iter++
 		alpha, err := ip.step(ctx)
+		if poor, ok := err.(poorDirection); ok {
+			// The Woodbury route lost accuracy: a point within the tolerance ends
+			// the solve (loop prunes it), otherwise the dense route continues.
+			if r.best.within(r.tol) {
+				return IterationLimit, ""
+			}
+			if err := ip.fallBack(fmt.Sprintf("%v at iteration %d", poor, r.iter)); err != nil {
+				return ipmStop(ctx, err)
+			}
+			alpha, err = ip.step(ctx)
+		}
 		if err != nil {
 			return ipmStop(ctx, err)
 		}

@@ -355,10 +355,7 @@ func (ip *pdip) step(ctx context.Context) (float64, error) {
 			fmt.Fprintf(os.Stderr, "woodbury residual %.3g gap %.3g\n", rel, w.gap/w.objective)
 		}
 		if !(rel <= ipmWoodburyResidual) {
-			if err := ip.fallBack(fmt.Sprintf("a direction's relative residual was %.1g after %d refinements", rel, ipmWoodburyRefinements)); err != nil {
-				return 0, err
-			}
-			return ip.step(ctx)
+			return 0, poorDirection{rel}
 		}
 		alpha = math.Min(1, ipmStep*math.Min(cn.maxStep(cn.lam, d.ss), cn.maxStep(cn.lam, d.zs)))
 	case w.gap <= ipmRefineGap*w.objective:
@@ -398,6 +395,14 @@ func (ip *pdip) step(ctx context.Context) (float64, error) {
 		ip.xi[k] += alpha * d.xi[k]
 	}
 	return alpha, nil
+}
+
+// poorDirection is the error of a step whose direction the Woodbury route could not
+// solve accurately: its relative residual after refinement.
+type poorDirection struct{ residual float64 }
+
+func (e poorDirection) Error() string {
+	return fmt.Sprintf("a direction's relative residual was %.1g after %d refinements", e.residual, ipmWoodburyRefinements)
 }
 
 // backtrack shortens the step α until the change of the logistic loss's gradient

@@ -350,10 +350,10 @@ func solveIPMAndADMM(t *testing.T, p *Problem, arr *Arrangement) (ipm, admm *Res
 // (n = 40, d = 6, P = 16, β = 1e-3, every loss) on both routes of the Newton system,
 // the dense dP×dP one and the n×n one of Woodbury's identity, on two workers, and
 // checks each against cvxopt's optimum (status Optimal, bounds that contain the
-// optimum). For the squared and logistic losses the Woodbury route must reach a gap
-// of 1e-6 on its own; to 1e-8, and for the hinge loss (whose δ grows without bound on
-// the margin), it may hand the last iterations to the dense route (its solves lose
-// accuracy as the blocks' condition grows), and the result must say so.
+// optimum). The Woodbury route must reach a gap of 1e-6 on its own; to 1e-8 it may
+// hand the last iterations to the dense route (its solves lose accuracy as the
+// blocks' condition grows; measured: the hinge loss's does, at iteration 26 of 32),
+// and the result must say so.
 func TestInteriorPointRoutes(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join("testdata", "golden", "small_beta", "relu_*_n40_d6_P16_*.json"))
 	if err != nil || len(files) != 3 {
@@ -377,7 +377,7 @@ func TestInteriorPointRoutes(t *testing.T) {
 					t.Fatal(err)
 				}
 				fell := strings.HasPrefix(res.Factorization, FactorCholesky+" (after "+FactorWoodbury)
-				if res.Factorization != c.route && !((c.fallBack || p.Loss == Hinge) && fell) {
+				if res.Factorization != c.route && !(c.fallBack && fell) {
 					t.Errorf("factorization %q, want %q", res.Factorization, c.route)
 				}
 				checkInteriorPoint(t, res, in.Reference.Objective, c.tol)
