@@ -41,15 +41,17 @@ func (m *Auto) String() string { return "auto" }
 
 // route returns the method Auto takes for p with patterns arr, and the reason.
 func (m *Auto) route(p *Problem, arr *Arrangement) (Method, string) {
-	_, d := p.X.Dims()
-	weights, most := 2*arr.Len()*d, p.Loss.interiorMax()
-	switch {
-	case !(p.Beta > 0):
+	n, d := p.X.Dims()
+	weights := 2 * arr.Len() * d
+	if !(p.Beta > 0) {
 		return &ADMM{}, "ADMM: β = 0 (InteriorPoint needs β > 0)"
-	case weights > most:
-		return &ADMM{}, fmt.Sprintf("ADMM: 2Pd = %d weights, above %d for InteriorPoint on the %v loss", weights, most, p.Loss)
 	}
-	return &InteriorPoint{}, fmt.Sprintf("interior point: 2Pd = %d weights, at most %d for the %v loss", weights, most, p.Loss)
+	route, work := ipmEstimate(n, d, arr.Len(), p.Loss, activeCounts(arr))
+	budget := p.Loss.interiorBudget()
+	if work > budget {
+		return &ADMM{}, fmt.Sprintf("ADMM: 2Pd = %d weights, InteriorPoint's estimated %.2g operations (%s) above %.2g for the %v loss", weights, work, route, budget, p.Loss)
+	}
+	return &InteriorPoint{Factorization: route}, fmt.Sprintf("interior point (%s): 2Pd = %d weights, estimated %.2g operations, at most %.2g for the %v loss", route, weights, work, budget, p.Loss)
 }
 
 func (m *Auto) solve(ctx context.Context, p *Problem, s *Settings) (*Result, error) {

@@ -224,8 +224,8 @@
 //   - certExact = 16: the exact projections of one certificate (see above).
 //   - polishStall = 3, polishSettled = 1e-2, admmPolishShare = 0.5: when to polish and
 //     how much (see above).
-//   - Loss.interiorMax = 2 000 / 3 000 / 600 weights for the squared / hinge /
-//     logistic loss (see The default route).
+//   - Loss.interiorBudget = 1e11 / 3e11 / 1e9 estimated operations of an
+//     InteriorPoint solve for the squared / hinge / logistic loss (see Auto).
 //   - fistaLFloor = 1e-12: 0.9ᵏ would underflow to a zero L after 7 000 iterations
 //     along a direction without curvature.
 //   - admmCheckEvery = 10: the certificate costs one extra product, so it is computed

@@ -110,7 +110,7 @@ func (m *InteriorPoint) solve(ctx context.Context, p *Problem, s *Settings) (*Re
 	}
 	route := m.Factorization
 	if route == "" {
-		route, _ = ipmCosts(pr.n, pr.d, pr.P, pr.loss, activeCounts(arr)).cheaper()
+		route, _ = ipmEstimate(pr.n, pr.d, pr.P, pr.loss, activeCounts(arr))
 	}
 	ip, err := newPDIP(pr, route, workers(s.Threads))
 	if err != nil {

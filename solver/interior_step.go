@@ -4,10 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"os"
 )
-
-var ipmTrace = os.Getenv("GOCVX_IPM_TRACE") != ""
 
 // ipmDir is a search direction: Δx = (Δu, Δτ, Δξ), Δz, Δs, and the scaled WΔz and
 // W⁻¹Δs.
@@ -351,19 +348,12 @@ func (ip *pdip) step(ctx context.Context) (float64, error) {
 	switch {
 	case ip.route == FactorWoodbury:
 		rel := ip.refineChecked(w, d, ipmWoodburyRefinements, w.nu, w.nt, w.nx, w.nrz, w.bs)
-		if ipmTrace {
-			fmt.Fprintf(os.Stderr, "woodbury residual %.3g gap %.3g\n", rel, w.gap/w.objective)
-		}
 		if !(rel <= ipmWoodburyResidual) {
 			return 0, poorDirection{rel}
 		}
 		alpha = math.Min(1, ipmStep*math.Min(cn.maxStep(cn.lam, d.ss), cn.maxStep(cn.lam, d.zs)))
 	case w.gap <= ipmRefineGap*w.objective:
 		ip.refine(w, d, w.nu, w.nt, w.nx, w.nrz, w.bs)
-		if ipmTrace {
-			rel := ip.refineChecked(w, d, 0, w.nu, w.nt, w.nx, w.nrz, w.bs)
-			fmt.Fprintf(os.Stderr, "dense residual %.3g gap %.3g\n", rel, w.gap/w.objective)
-		}
 		alpha = math.Min(1, ipmStep*math.Min(cn.maxStep(cn.lam, d.ss), cn.maxStep(cn.lam, d.zs)))
 	}
 	if ip.loss == Logistic {

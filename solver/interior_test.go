@@ -111,17 +111,19 @@ func TestInteriorPointRefuses(t *testing.T) {
 	}
 	zero := &Problem{X: mat.NewDense(4, 2, nil), Y: []float64{1, 2, 3, 4}, Loss: Squared, Beta: 1}
 	for _, c := range []struct {
-		name string
-		p    *Problem
-		s    *Settings
-		want string
+		name  string
+		p     *Problem
+		s     *Settings
+		route string
+		want  string
 	}{
-		{"β = 0", &Problem{X: smallProblem(Squared, 10, 1).X, Y: smallProblem(Squared, 10, 1).Y, Loss: Squared}, nil, "β > 0"},
-		{"too large", &Problem{X: wide, Y: make([]float64, 30), Loss: Squared, Beta: 1}, &Settings{Arrangement: wideArr}, "does not fit"},
-		{"other points", smallProblem(Hinge, 10, 1), &Settings{Arrangement: other}, "arrangement has patterns of 12 points"},
-		{"zero data", zero, &Settings{Patterns: 3}, "every row of X is zero"},
+		{"β = 0", &Problem{X: smallProblem(Squared, 10, 1).X, Y: smallProblem(Squared, 10, 1).Y, Loss: Squared}, nil, "", "β > 0"},
+		{"too large", &Problem{X: wide, Y: make([]float64, 30), Loss: Squared, Beta: 1}, &Settings{Arrangement: wideArr}, FactorCholesky, "does not fit"},
+		{"other points", smallProblem(Hinge, 10, 1), &Settings{Arrangement: other}, "", "arrangement has patterns of 12 points"},
+		{"zero data", zero, &Settings{Patterns: 3}, "", "every row of X is zero"},
+		{"unknown route", smallProblem(Hinge, 10, 1), nil, "lu", "unknown factorization"},
 	} {
-		_, err := Solve(context.Background(), c.p, c.s, &InteriorPoint{})
+		_, err := Solve(context.Background(), c.p, c.s, &InteriorPoint{Factorization: c.route})
 		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.HasPrefix(err.Error(), "solver: ") {
 			t.Errorf("%s: error %v, want one containing %q", c.name, err, c.want)
 		}
