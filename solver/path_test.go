@@ -73,7 +73,7 @@ func TestPathInput(t *testing.T) {
 // the programs whose estimated work (ipmEstimate) is within the loss's budget at
 // β > 0, and ADMM the others, and says so in Result.Route. The shapes: small (every
 // loss to InteriorPoint), shaped like the breast cancer data (n = 569 < dP = 1 984:
-// squared and hinge to InteriorPoint on the n×n route, logistic to ADMM), and large
+// every loss to InteriorPoint on the n×n route), and large
 // (n = 3 000: every loss to ADMM); a small hinge program at β = 1e-3 is certified by
 // the interior-point route.
 func TestAutoRoute(t *testing.T) {
@@ -82,7 +82,7 @@ func TestAutoRoute(t *testing.T) {
 		interior       map[Loss]bool
 	}{
 		{100, 3, 12, map[Loss]bool{Squared: true, Hinge: true, Logistic: true}},
-		{569, 30, 64, map[Loss]bool{Squared: true, Hinge: true, Logistic: false}},
+		{569, 30, 64, map[Loss]bool{Squared: true, Hinge: true, Logistic: true}},
 		{3000, 40, 64, map[Loss]bool{Squared: false, Hinge: false, Logistic: false}},
 	} {
 		for _, loss := range allLosses {
