@@ -388,7 +388,7 @@ func shiftedCholesky(l, b []float64, d int) bool {
 
 // Constants of the estimate of a solve's work (ipmEstimate).
 const (
-	ipmEstimatedSteps = 50 // Newton steps of a solve: 12–46 on the goldens, 21–46 on breast and digits
+	ipmEstimatedSteps = 50 // Newton steps of a solve: 12–46 on the goldens, 21–48 on breast and digits
 	ipmDenseTail      = 4  // dense steps after the hinge loss's Woodbury route loses accuracy
 )
 
