@@ -41,21 +41,20 @@ import (
 // ipmWoodburyResidual of its right-hand side, or a factorization that fails, moves
 // the solve to the dense route for its remaining iterations (Result.Message says so).
 type ipmWoodbury struct {
-	rows         [][]int      // per pattern, its active live rows (ascending)
-	lchol        []float64    // 2P×d×d: Cholesky factors of the blocks Bⱼ
-	s            []float64    // n×n: S (lower), then its Cholesky factor
-	sc           []float64    // n: the equilibration of S
-	sq           []float64    // n: √δ
-	acc          [][]float64  // per worker but the first, an n×n accumulator of S
-	y, g         [][]float64  // per worker, nᵢ×d and nᵢ×nᵢ scratch
-	ce           []float64    // dP scratch
-	xt           []float64    // n×P scratch
-	t            []float64    // n scratch
-	tmp          []float64    // d scratch
-	cg           [5][]float64 // dP scratch of pcg: x, r, z, p, Ap
-	axt          []float64    // n×P scratch of apply
-	at           []float64    // n scratch of apply
-	cgIterations int          // of the last pcg
+	rows  [][]int      // per pattern, its active live rows (ascending)
+	lchol []float64    // 2P×d×d: Cholesky factors of the blocks Bⱼ
+	s     []float64    // n×n: S (lower), then its Cholesky factor
+	sc    []float64    // n: the equilibration of S
+	sq    []float64    // n: √δ
+	acc   [][]float64  // per worker but the first, an n×n accumulator of S
+	y, g  [][]float64  // per worker, nᵢ×d and nᵢ×nᵢ scratch
+	ce    []float64    // dP scratch
+	xt    []float64    // n×P scratch
+	t     []float64    // n scratch
+	tmp   []float64    // d scratch
+	cg    [5][]float64 // dP scratch of pcg: x, r, z, p, Ap
+	axt   []float64    // n×P scratch of apply
+	at    []float64    // n scratch of apply
 }
 
 // Constants of the Woodbury route.
@@ -236,15 +235,21 @@ func (wb *ipmWoodbury) solve(ip *pdip, r []float64) {
 func (wb *ipmWoodbury) pcg(ip *pdip, b []float64) {
 	x, r, z, p, ap := wb.cg[0], wb.cg[1], wb.cg[2], wb.cg[3], wb.cg[4]
 	bn := math.Sqrt(dot(b, b))
-	clear(x)
-	copy(r, b)
+	// x₀ = M⁻¹b (the Woodbury solve), r₀ = b − Ax₀; a breakdown keeps the last x.
+	copy(x, b)
+	wb.solve(ip, x)
+	wb.apply(ip, x, ap)
+	for i, v := range b {
+		r[i] = v - ap[i]
+	}
 	copy(z, r)
 	wb.solve(ip, z)
 	copy(p, z)
 	rz := dot(r, z)
-	wb.cgIterations = 0
-	for it := 1; it <= ipmCGIterations; it++ {
-		wb.cgIterations = it
+	for range ipmCGIterations {
+		if !(math.Sqrt(dot(r, r)) > ipmCGResidual*bn) {
+			break
+		}
 		wb.apply(ip, p, ap)
 		pap := dot(p, ap)
 		if !(pap > 0) || !(rz > 0) {
@@ -253,9 +258,6 @@ func (wb *ipmWoodbury) pcg(ip *pdip, b []float64) {
 		alpha := rz / pap
 		vaxpy(alpha, p, x)
 		vaxpy(-alpha, ap, r)
-		if !(math.Sqrt(dot(r, r)) > ipmCGResidual*bn) {
-			break
-		}
 		copy(z, r)
 		wb.solve(ip, z)
 		next := dot(r, z)
