@@ -64,13 +64,15 @@ import (
 // Both form the 2P blocks Xᵀdiag(zⱼ/sⱼ)X (2Pnd², on Settings.Threads workers, as are
 // the Woodbury route's per-pattern terms). The blocks' condition grows without bound
 // near the optimum, and Woodbury's identity applies their inverses, so its accuracy
-// was measured rather than assumed: on the goldens with n < dP (n = 40, d = 6,
-// P = 16, β = 1e-3) and on breast cancer and digits 3 vs 8 (P = 64) at β = 1e-4…1e-2,
-// the refined directions' relative residuals stayed at 1e-16…1e-7 down to relative
-// gaps of 1e-6 for the squared and logistic losses, the same Newton steps as the
-// dense route (40 and 36 on breast, squared, β = 1e-4 and 1e-3); for the hinge loss,
-// whose δ grows without bound on the margin, they jump to 1e6–1e10 once sᵀz/|f|
-// falls to 1e-5…3e-7 (without the conjugate-gradient refinement: 3e-5). A direction
+// was measured rather than assumed (TestInteriorPointRoutes and, for the larger
+// programs, the profile's breast cancer and digits at P = 64): on the 27 golden
+// programs (n = 20–100, dP = 18–96) both routes took the same Newton steps to a gap
+// of 1e-8 for the squared and logistic losses, the n×n route's refined directions
+// keeping relative residuals of 1e-16…1e-7 (2e-6 on breast cancer, about what the
+// dense route's refined ones reach there); for the hinge loss, whose δ grows
+// without bound on the margin, the residuals jump to 1e3–1e20 once sᵀz/|f| falls
+// to 1e-5…3e-7 (without the conjugate-gradient refinement: 3e-5), and on 8 of the 9
+// hinge goldens the last 2–8 of 16–31 iterations ran on the dense route. A direction
 // whose residual after refinement exceeds ipmWoodburyResidual ends the solve when
 // its best point is within the tolerance and otherwise hands the remaining
 // iterations to the dense route (Result.Factorization then says so). The dense
@@ -78,7 +80,7 @@ import (
 // sᵀz ≤ 1e-5·|f|.
 //
 // Measured (see BenchmarkInteriorPoint and solver/testdata/ipmcompare): 12–46
-// iterations to a gap of 1e-8 on the 24 golden programs (the barrier method this
+// iterations to a gap of 1e-8 on the 27 golden programs (the barrier method this
 // replaces took 110–139 Newton steps on the squared-loss ones), 20–90 to 1e-6 on
 // programs of 640–2000 weights — about as many as cvxopt's, each far cheaper. On
 // breast cancer (n = 569, dP = 1 984, one thread, load 2–5) the Woodbury route took

@@ -353,7 +353,7 @@ func solveIPMAndADMM(t *testing.T, p *Problem, arr *Arrangement) (ipm, admm *Res
 // workers, and checks each against cvxopt's optimum (status Optimal, gap ≤ 1e-8,
 // bounds that contain the optimum). To 1e-8 the Woodbury route may hand its last
 // iterations to the dense route (its solves lose accuracy as the blocks' condition
-// grows; measured: on every hinge program but one, in the last 1–8 of 15–31
+// grows; measured: on every hinge program but one, in the last 2–8 of 16–31
 // iterations), and the result must say so; on the programs with fewer points than
 // dP (n = 40, d = 6, P = 16, β = 1e-3, every loss) it must reach 1e-6 on its own.
 // With -v it logs both routes' Newton steps and times.
