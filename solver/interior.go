@@ -86,7 +86,7 @@ import (
 // breast cancer (n = 569, dP = 1 984, P = 64, β = 1e-4, 1e-3, 1e-2, one thread, load
 // 3–5; bench/solver -ipm-routes) both routes took the same 36–48 Newton steps to a
 // certified 1e-6 for every loss, the n×n route in 5.6–16 s against the dense route's
-// 24–58 s (2.7–4.4× sooner; for the hinge loss including its last 5–6 steps on the
+// 24–58 s (2.6–4.5× sooner; for the hinge loss including its last 6 steps on the
 // dense route).
 //
 // # The certificate
