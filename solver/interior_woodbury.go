@@ -18,11 +18,16 @@ import (
 //	(C⁻¹ + K)⁻¹ = C − C F_Dᵀ Δ^½ S⁻¹ Δ^½ F_D C,   S = I + Δ^½ F_D C F_Dᵀ Δ^½,
 //
 // with C = blockdiag(Cᵢ), Cᵢ = (B_vᵢ Tᵢ⁻¹ B_wᵢ)⁻¹ = B_vᵢ⁻¹ + B_wᵢ⁻¹, and
-// F_D C F_Dᵀ = Σᵢ DᵢX Cᵢ XᵀDᵢ. Each C⁻¹ᵢ (which the dense route places on its
-// diagonal) is factored, C⁻¹ᵢ = RᵢRᵢᵀ, so that DᵢX Cᵢ XᵀDᵢ = YᵢYᵢᵀ with Yᵢ the nᵢ
-// rows of X active in pattern i, times √δ, solved against Rᵢᵀ: per iteration
-// P(d³/3 + nᵢd² + nᵢ²d) operations to form S, n³/3 to factor it, against the dense
-// route's (dP)³/3 + n(dP)².
+// F_D C F_Dᵀ = Σᵢ DᵢX Cᵢ XᵀDᵢ. The blocks are factored one by one, Bⱼ = LⱼLⱼᵀ (a sum
+// of two inverses has no subtraction in it, where the product B_v T⁻¹ B_w that the
+// dense route places on its diagonal lost positive definiteness in floating point on
+// the golden programs), so that DᵢX Cᵢ XᵀDᵢ = YᵢYᵢᵀ with Yᵢ = √δ·Xᵢ[L_v⁻ᵀ L_w⁻ᵀ], Xᵢ
+// the nᵢ rows of X active in pattern i: per iteration 2P(d³/3) + Σᵢ (2nᵢd² + 2nᵢ²d)
+// operations to form S and n³/3 to factor it, against the dense route's
+// (dP)³/3 + n(dP)². A block that is not positive definite in floating point (near
+// the optimum an active neuron's Bⱼ has an eigenvalue of order μ beside ones of order
+// 1/μ) is factored with a shift of 1e-14…1e-8 of its largest diagonal entry; the conjugate
+// gradients below, which apply the unshifted C⁻¹ + K, correct for it.
 //
 // Which matrix goes where. δ has both extremes near the optimum: for the hinge loss
 // δ = D₀D₁/(D₀ + D₁) → 0 for points off the margin and grows without bound for
@@ -31,15 +36,18 @@ import (
 // those δ; S above is Δ^½(Δ⁻¹ + F_D C F_Dᵀ)Δ^½, which needs no division, is I plus a
 // positive semidefinite matrix (its eigenvalues are at least 1, so δ → 0 makes its
 // rows tend to those of I), and after scaling to a unit diagonal (as factored here)
-// equals the textbook matrix scaled the same way. What grows near the optimum is C:
-// an active neuron's block Bⱼ has an eigenvalue of order μ along its weights, so Cᵢ
-// one of order 1/μ, and the rows of the points that neuron sees grow with it; the
-// dense route's C⁻¹ + K has the reciprocal spread. Both are the usual ill-conditioning
-// of interior-point systems, whose errors lie mostly in directions the step does not
-// need; each direction taken on this route is refined (ipmWoodburyRefinements) and
-// its residual checked, and a direction whose refined residual exceeds
-// ipmWoodburyResidual of its right-hand side, or a factorization that fails, moves
-// the solve to the dense route for its remaining iterations (Result.Message says so).
+// equals the textbook matrix scaled the same way. What grows near the optimum is C,
+// whose blocks reach 1/μ along active neurons' weights; the dense route's C⁻¹ + K
+// has the reciprocal spread. Applying C to a difference of large terms loses
+// accuracy (measured: from relative gaps sᵀz/|f| of about 3e-5 on for the hinge
+// loss, whose margin points make δ unbounded), so each solve is refined by
+// conjugate gradients on C⁻¹ + K preconditioned by the Woodbury solve (pcg; this moved
+// the loss of accuracy to 1e-5…3e-7), each direction taken is refined on the whole
+// Newton system (ipmWoodburyRefinements) and its residual checked. A direction whose
+// refined residual exceeds ipmWoodburyResidual of its right-hand side ends the solve
+// when its best point is within the tolerance and otherwise moves it to the dense
+// route for its remaining iterations, as a factorization that fails does at once
+// (Result.Factorization says so).
 type ipmWoodbury struct {
 	rows  [][]int      // per pattern, its active live rows (ascending)
 	lchol []float64    // 2P×d×d: Cholesky factors of the blocks Bⱼ
