@@ -225,7 +225,7 @@
 //   - certExact = 16: the exact projections of one certificate (see above).
 //   - polishStall = 3, polishSettled = 1e-2, admmPolishShare = 0.5: when to polish and
 //     how much (see above).
-//   - Loss.interiorBudget = 1e11 / 3e11 / 2.5e10 estimated operations of an
+//   - Loss.interiorBudget = 1e11 / 3e11 / 3.5e10 estimated operations of an
 //     InteriorPoint solve for the squared / hinge / logistic loss (see Auto).
 //   - fistaLFloor = 1e-12: 0.9ᵏ would underflow to a zero L after 7 000 iterations
 //     along a direction without curvature.

@@ -327,20 +327,21 @@ type ipmCost struct {
 // with counts[i] points active in pattern i, and the loss. Both routes form the
 // blocks Bⱼ (2Pnd²) and split them per pattern (about 3d³ each); the dense route forms
 // K (n(dP)², except for the squared loss, whose K is fixed) and factors the dP×dP
-// matrix ((dP)³/3); the Woodbury route factors C⁻¹ᵢ (d³/3), forms Yᵢ (nᵢd²) and YᵢYᵢᵀ
-// (nᵢ²d) per pattern and factors the n×n matrix (n³/3). A solve: the triangular
-// solves (2(dP)² or 2n² + 4Pd²) and the products with X and G (about 10·2Pnd).
+// matrix ((dP)³/3); the Woodbury route factors the 2P blocks (d³/3 each), forms
+// Yᵢ (2nᵢd²) and YᵢYᵢᵀ (2nᵢ²d) per pattern and factors the n×n matrix (n³/3). A
+// solve: the triangular solves (2(dP)² or 2n² + 4Pd²) and the products with X and G
+// (about 10·2Pnd); the Woodbury route's conjugate-gradient steps are not counted.
 func ipmCosts(n, d, p int, loss Loss, counts []int) ipmCost {
 	fn, fd, fp := float64(n), float64(d), float64(p)
 	dp := fd * fp
 	common := 2*fp*fn*fd*fd + 3*fp*fd*fd*fd
-	c := ipmCost{denseFactor: common + dp*dp*dp/3, woodFactor: common + fn*fn*fn/3 + fp*fd*fd*fd/3}
+	c := ipmCost{denseFactor: common + dp*dp*dp/3, woodFactor: common + fn*fn*fn/3 + 2*fp*fd*fd*fd/3}
 	if loss != Squared {
 		c.denseFactor += fn * dp * dp
 	}
 	for _, ni := range counts {
 		f := float64(ni)
-		c.woodFactor += f*fd*fd + f*f*fd
+		c.woodFactor += 2*f*fd*fd + 2*f*f*fd
 	}
 	products := 20 * fp * fn * fd
 	c.denseSolve = 2*dp*dp + products

@@ -116,7 +116,7 @@ func (l Loss) interiorBudget() float64 {
 	case Hinge:
 		return 3e11
 	}
-	return 2.5e10
+	return 3.5e10
 }
 
 // admmParameters are ADMM's ρ and σ² relative to the balance point
