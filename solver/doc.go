@@ -52,22 +52,21 @@
 // Solve with a nil method runs Auto, which picks the route by the program's size and
 // loss, and says which it took and why in Result.Route:
 //
-//   - InteriorPoint at β > 0 when the program has at most 2 000 (squared loss),
-//     3 000 (hinge) or 600 (logistic) weights 2Pd: its Newton steps cost about
-//     (dP)³/3 + n(dP)² and it needs 20–50 of them whatever β.
+//   - InteriorPoint at β > 0 when its estimated work fits the loss's budget: about
+//     50 Newton steps whatever β, each solving the dP×dP Newton system densely
+//     ((dP)³/3 + n(dP)²) or, when there are fewer points than dP, through an n×n
+//     matrix (Woodbury's identity: Σᵢ nᵢ²d + n³/3), whichever is cheaper.
 //   - ADMM otherwise: β = 0 and every larger program.
 //
-// Why (bench/solver -route, both to a certified 1e-6, at most 30 s, 2 threads, load
-// 1.5–8.5; the full figures are in Auto's documentation): at β = 1e-3 ADMM needs
-// thousands of iterations on small programs, and on the hinge loss it did not certify
-// within 30 s from 600 weights on, where InteriorPoint took 0.33 s (600), 1.8 s
-// (1 200) and 6.8 s (2 000); on the squared loss InteriorPoint took 0.67 s at 1 200
-// weights against ADMM's 16.5 s. At the easy β = 0.02n ADMM wins (squared, 2 000
-// weights: 0.21 s against 1.9 s), but the route bounds the worst time over β. The
-// logistic loss is the exception: ADMM certified it in 0.99 s at 1 200 weights and
-// β = 1e-3, InteriorPoint in 1.4 s, so InteriorPoint takes only the smallest ones.
-// Above 2 000–3 000 weights the cubic Newton steps dominate (squared, 3 000: 21 s
-// against ADMM's 14 s).
+// Why (figures in Auto's documentation): at small β ADMM needs thousands of
+// iterations, and on the hinge loss it did not certify within 30 s from 600 weights
+// on; the interior point certifies in 20–50 steps. With the n×n route it certifies
+// breast cancer and digits (4 000–8 200 weights, n ≈ 350–570) at every β of issue
+// 11's profile in 5–33 s on one thread, where ADMM left the small β's uncertified.
+// At an easy β ADMM is faster (squared, 3 000 weights, β = 0.02n: 0.72 s against
+// 4.1 s), but the route bounds the worst time over β. The logistic loss stays with
+// ADMM except on the smallest programs and breast cancer's, and MNIST (12 928
+// weights, n = 1 935) with ADMM, where 50 Newton steps would take minutes.
 //
 // Path(ctx, problem, betas, settings, method) solves a regularization path, in
 // decreasing β, each solve of ADMM (or of Auto routing to it) starting from the
@@ -198,9 +197,11 @@
 //
 // InteriorPoint is a primal-dual interior-point method (Mehrotra predictor–corrector
 // with Nesterov–Todd scaling, as cvxopt's coneqp) on the conic form of the program,
-// for every loss: one dense dP×dP Cholesky factorization per iteration, 12–50
+// for every loss: one dense dP×dP Cholesky factorization per iteration, or one of an
+// n×n matrix when n < dP (Woodbury's identity, refined by conjugate gradients), 12–50
 // iterations to a certified 1e-6–1e-8 whatever β, with the same dual certificate as
-// ADMM's. It is Auto's route for small programs and the baseline bench/solver times.
+// ADMM's. It is Auto's route for programs whose Newton steps are cheap and the
+// baseline bench/solver times.
 //
 // # Deviations from MATH.md
 //
@@ -224,8 +225,8 @@
 //   - certExact = 16: the exact projections of one certificate (see above).
 //   - polishStall = 3, polishSettled = 1e-2, admmPolishShare = 0.5: when to polish and
 //     how much (see above).
-//   - Loss.interiorMax = 2 000 / 3 000 / 600 weights for the squared / hinge /
-//     logistic loss (see The default route).
+//   - Loss.interiorBudget = 1e11 / 3e11 / 3.5e10 estimated operations of an
+//     InteriorPoint solve for the squared / hinge / logistic loss (see Auto).
 //   - fistaLFloor = 1e-12: 0.9ᵏ would underflow to a zero L after 7 000 iterations
 //     along a direction without curvature.
 //   - admmCheckEvery = 10: the certificate costs one extra product, so it is computed

@@ -49,18 +49,45 @@ import (
 // Eliminating Δz and Δs leaves H Δx = b with H = ∇²f + GᵀW⁻²G. Its structure is
 // eliminated further (pdip.factor): τ per cone (a (d+1)×(d+1) block), ξ per point
 // (diagonal), and the sum of the v and w halves per pattern (F sees only v − w), which
-// leaves one dense dP×dP matrix C⁻¹ + K, K = F_Dᵀdiag(δ)F_D, for a Cholesky
-// factorization: (dP)³/3 operations, an eighth of those of the 2dP×2dP system, plus
-// 2Pnd² to form the blocks Xᵀdiag(zⱼ/sⱼ)X and, for the hinge and logistic losses whose
-// δ changes, n(dP)² to form K (for the squared loss K is fixed and formed once).
-// Woodbury's identity through an n×n matrix would be cheaper when n < dP, but it
-// inverts the blocks, whose condition grows without bound near the optimum; the
-// direction taken is refined by one step of iterative refinement once sᵀz ≤ 1e-5·|f|.
+// leaves the dP×dP system (C⁻¹ + K) e = r, C⁻¹ = blockdiag(B_vᵢTᵢ⁻¹B_wᵢ),
+// K = F_Dᵀdiag(δ)F_D. It is solved by one of two routes (Factorization; by default the
+// cheaper by the estimate ipmCosts):
+//
+//   - dense: a Cholesky factorization of C⁻¹ + K, (dP)³/3 operations, plus
+//     n(dP)² to form K for the hinge and logistic losses, whose δ changes (for the
+//     squared loss K is fixed and formed once);
+//   - Woodbury, when n < dP: an n×n matrix I + Δ^½F_D C F_DᵀΔ^½ formed pattern by
+//     pattern (Σᵢ nᵢ²d) and factored (n³/3), the blocks' Cholesky factors applying C;
+//     each solve is refined by conjugate gradients on C⁻¹ + K (see ipmWoodbury for
+//     which matrix goes where and why).
+//
+// Both form the 2P blocks Xᵀdiag(zⱼ/sⱼ)X (2Pnd², on Settings.Threads workers, as are
+// the Woodbury route's per-pattern terms). The blocks' condition grows without bound
+// near the optimum, and Woodbury's identity applies their inverses, so its accuracy
+// was measured rather than assumed (TestInteriorPointRoutes and, for the larger
+// programs, the profile's breast cancer and digits at P = 64): on the 27 golden
+// programs (n = 20–100, dP = 18–96) both routes took the same Newton steps to a gap
+// of 1e-8 for the squared and logistic losses, the n×n route's refined directions
+// keeping relative residuals of 1e-16…1e-7 (2e-6 on breast cancer, about what the
+// dense route's refined ones reach there); for the hinge loss, whose δ grows
+// without bound on the margin, the residuals jump to 1e3–1e20 once sᵀz/|f| falls
+// to 1e-5…3e-7 (without the conjugate-gradient refinement: 3e-5), and on 8 of the 9
+// hinge goldens the last 2–8 of 16–31 iterations ran on the dense route. A direction
+// whose residual after refinement exceeds ipmWoodburyResidual ends the solve when
+// its best point is within the tolerance and otherwise hands the remaining
+// iterations to the dense route (Result.Factorization then says so). The dense
+// route's direction taken is refined by one step of iterative refinement once
+// sᵀz ≤ 1e-5·|f|.
 //
 // Measured (see BenchmarkInteriorPoint and solver/testdata/ipmcompare): 12–46
-// iterations to a gap of 1e-8 on the 24 golden programs (the barrier method this
+// iterations to a gap of 1e-8 on the 27 golden programs (the barrier method this
 // replaces took 110–139 Newton steps on the squared-loss ones), 20–90 to 1e-6 on
-// programs of 640–2000 weights — about as many as cvxopt's, each far cheaper.
+// programs of 640–2000 weights — about as many as cvxopt's, each far cheaper. On
+// breast cancer (n = 569, dP = 1 984, P = 64, β = 1e-4, 1e-3, 1e-2, one thread, load
+// 3–5; bench/solver -ipm-routes) both routes took the same 36–48 Newton steps to a
+// certified 1e-6 for every loss, the n×n route in 5.6–16 s against the dense route's
+// 24–58 s (2.6–4.5× sooner; for the hinge loss including its last 6 steps on the
+// dense route).
 //
 // # The certificate
 //
@@ -74,7 +101,11 @@ import (
 // iteration and while K is formed, TimeLimit every iteration). Blocks that vanish at the optimum
 // (about μ in size) are set to zero when that keeps the gap within the tolerance, so
 // the network has the optimum's neurons.
-type InteriorPoint struct{}
+type InteriorPoint struct {
+	// Factorization forces the route of the Newton system, FactorCholesky (dense
+	// dP×dP) or FactorWoodbury (n×n); empty chooses the cheaper by ipmCosts.
+	Factorization string
+}
 
 func (m *InteriorPoint) String() string { return "interior point" }
 
@@ -104,7 +135,11 @@ func (m *InteriorPoint) solve(ctx context.Context, p *Problem, s *Settings) (*Re
 	if err != nil {
 		return nil, err
 	}
-	ip, err := newPDIP(pr)
+	route := m.Factorization
+	if route == "" {
+		route, _ = ipmEstimate(pr.n, pr.d, pr.P, pr.loss, activeCounts(arr))
+	}
+	ip, err := newPDIP(pr, route, workers(s.Threads))
 	if err != nil {
 		return nil, err
 	}
@@ -116,7 +151,7 @@ func (m *InteriorPoint) solve(ctx context.Context, p *Problem, s *Settings) (*Re
 	if maxIter == 0 {
 		maxIter = ipmDefaultIterations
 	}
-	res := &Result{Method: m.String(), Factorization: FactorCholesky, Arrangement: arr, Patterns: pr.P}
+	res := &Result{Method: m.String(), Arrangement: arr, Patterns: pr.P}
 	run := &ipmRun{ip: ip, settings: s, start: start, tol: tol}
 	status, msg := run.loop(ctx, maxIter)
 	best := run.best
@@ -130,7 +165,10 @@ func (m *InteriorPoint) solve(ctx context.Context, p *Problem, s *Settings) (*Re
 	if err != nil {
 		return nil, err
 	}
-	res.Status, res.Message, res.Iterations = status, msg, run.iter
+	res.Status, res.Message, res.Iterations, res.Factorization = status, msg, run.iter, ip.route
+	if ip.fellBack != "" {
+		res.Factorization = fmt.Sprintf("%s (after %s: %s)", FactorCholesky, FactorWoodbury, ip.fellBack)
+	}
 	res.Objective, res.Gap = objective, best.cert.Gap
 	res.Network, res.ActiveNeurons = net, net.Neurons()
 	res.History = run.history
@@ -212,6 +250,17 @@ func (r *ipmRun) iterate(ctx context.Context, maxIter int) (Status, string) {
 		}
 		r.iter++
 		alpha, err := ip.step(ctx)
+		if poor, ok := err.(poorDirection); ok {
+			// The Woodbury route lost accuracy: a point within the tolerance ends
+			// the solve (loop prunes it), otherwise the dense route continues.
+			if r.best.within(r.tol) {
+				return IterationLimit, ""
+			}
+			if err := ip.fallBack(fmt.Sprintf("%v at iteration %d", poor, r.iter)); err != nil {
+				return ipmStop(ctx, err)
+			}
+			alpha, err = ip.step(ctx)
+		}
 		if err != nil {
 			return ipmStop(ctx, err)
 		}

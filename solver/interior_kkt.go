@@ -40,18 +40,24 @@ type pdip struct {
 	u, tau, xi, s, z []float64
 	xu, yhat         []float64 // X Uᵀ (n×2P), ŷ = Fu
 
-	// Newton system (see factor).
-	kFixed []float64 // K = F_DᵀF_D for the squared loss, formed once
-	a      []float64 // dP×dP: blockdiag(C⁻¹ᵢ) + K(δ), then its Cholesky factor
-	sc     []float64 // equilibration of a
-	bblk   []float64 // 2P×d×d: Bⱼ
-	tchol  []float64 // P×d×d: Cholesky factors of Tᵢ = B_vᵢ + B_wᵢ
-	stt    []float64 // 2P: S^ττ of the cones' W⁻²
-	stu    []float64 // 2P×d: S^τu
-	delta  []float64 // n: the loss curvature on ŷ after eliminating ξ
-	hd0    []float64 // n: hinge, z/s of ξ ≥ 0
-	hd1    []float64 // n: hinge, z/s of the margin rows
-	phi1   []float64 // n: ℓ'(ŷ)
+	// Newton system (see factor). The dense route's a, sc, backup and kFixed are
+	// allocated when it is first used (see dense).
+	route    string       // FactorCholesky (dense dP×dP) or FactorWoodbury (n×n)
+	workers  int          // goroutines for the per-block work
+	fellBack string       // why the Woodbury route was left for the dense one, if it was
+	wb       *ipmWoodbury // the Woodbury route's state
+	kFixed   []float64    // K = F_DᵀF_D for the squared loss, formed once
+	a        []float64    // dP×dP: blockdiag(C⁻¹ᵢ) + K(δ), then its Cholesky factor
+	sc       []float64    // equilibration of a
+	bblk     []float64    // 2P×d×d: Bⱼ
+	tchol    []float64    // P×d×d: Cholesky factors of Tᵢ = B_vᵢ + B_wᵢ
+	cinv     []float64    // P×d×d: C⁻¹ᵢ = B_vᵢ Tᵢ⁻¹ B_wᵢ (full)
+	stt      []float64    // 2P: S^ττ of the cones' W⁻²
+	stu      []float64    // 2P×d: S^τu
+	delta    []float64    // n: the loss curvature on ŷ after eliminating ξ
+	hd0      []float64    // n: hinge, z/s of ξ ≥ 0
+	hd1      []float64    // n: hinge, z/s of the margin rows
+	phi1     []float64    // n: ℓ'(ŷ)
 
 	// The patterns' generators (P×d) and (X Hᵀ over the live rows, n×P), nil when
 	// the arrangement has none: certify moves blocks onto their cones along them.
@@ -62,22 +68,24 @@ type pdip struct {
 	correctors         int     // centrality correctors per iteration at most
 
 	// Scratch.
-	tn2p, wx, blk, blk2, gbuf []float64
-	ta, tb                    []float64 // d
-	fchunk                    []float64 // rows of F_D, for gram
-	backup                    []float64 // dP×dP, the equilibrated matrix before Cholesky
-	tbuf                      []float64
+	tn2p, gbuf []float64
+	ta, tb     []float64   // d
+	wx         [][]float64 // per worker, n×d
+	blk, blk2  [][]float64 // per worker, d×d
+	col        [][]float64 // per worker, d
+	fchunk     []float64   // rows of F_D, for gram
+	backup     []float64   // dP×dP, the equilibrated matrix before Cholesky
+	tbuf       []float64
 }
 
-// newPDIP sets up the method on pr. It refuses programs whose dense dP×dP system does
-// not fit in memory.
-func newPDIP(pr *program) (*pdip, error) {
+// newPDIP sets up the method on pr with the route of the Newton system (FactorCholesky
+// or FactorWoodbury) and the number of worker goroutines. It refuses programs whose
+// Newton system does not fit in memory.
+func newPDIP(pr *program, route string, workers int) (*pdip, error) {
 	d, P := pr.d, pr.P
 	dp := d * P
-	if 3*float64(dp)*float64(dp) > maxDenseFloats { // the matrix, its copy and K
-		return nil, fmt.Errorf("solver: InteriorPoint: the Newton system of %d weights (dP = %d) does not fit in 2 GiB; use fewer patterns or ADMM", 2*dp, dp)
-	}
-	ip := &pdip{pr: pr, loss: pr.loss, d: d, P: P, nb: 2 * P, N: 2 * dp, dp: dp, beta: pr.beta, hinge: pr.loss == Hinge}
+	ip := &pdip{pr: pr, loss: pr.loss, d: d, P: P, nb: 2 * P, N: 2 * dp, dp: dp, beta: pr.beta, hinge: pr.loss == Hinge,
+		route: route, workers: max(1, workers)}
 	for k := 0; k < pr.n; k++ {
 		if norm2(pr.x[k*d:(k+1)*d]) > 0 {
 			ip.rows = append(ip.rows, k)
@@ -110,13 +118,16 @@ func newPDIP(pr *program) (*pdip, error) {
 	m := ip.cn.size()
 	ip.u, ip.tau, ip.s, ip.z = make([]float64, ip.N), make([]float64, ip.nb), make([]float64, m), make([]float64, m)
 	ip.xu, ip.yhat = make([]float64, n*ip.nb), make([]float64, n)
-	ip.a, ip.sc = make([]float64, dp*dp), make([]float64, dp)
-	ip.bblk, ip.tchol = make([]float64, ip.nb*d*d), make([]float64, P*d*d)
+	ip.bblk, ip.tchol, ip.cinv = make([]float64, ip.nb*d*d), make([]float64, P*d*d), make([]float64, P*d*d)
 	ip.stt, ip.stu = make([]float64, ip.nb), make([]float64, ip.N)
 	ip.delta, ip.phi1 = make([]float64, n), make([]float64, n)
-	ip.tn2p, ip.wx = make([]float64, n*ip.nb), make([]float64, n*d)
-	ip.blk, ip.blk2, ip.gbuf = make([]float64, d*d), make([]float64, d*d), make([]float64, ip.N)
-	ip.ta, ip.tb, ip.backup = make([]float64, d), make([]float64, d), make([]float64, dp*dp)
+	ip.tn2p, ip.gbuf = make([]float64, n*ip.nb), make([]float64, ip.N)
+	ip.ta, ip.tb = make([]float64, d), make([]float64, d)
+	for range ip.workers {
+		ip.wx = append(ip.wx, make([]float64, n*d))
+		ip.blk, ip.blk2 = append(ip.blk, make([]float64, d*d)), append(ip.blk2, make([]float64, d*d))
+		ip.col = append(ip.col, make([]float64, d))
+	}
 	if g := pr.arr.Generators; g != nil {
 		ip.gens = make([]float64, P*d)
 		for i := 0; i < P; i++ {
@@ -128,14 +139,53 @@ func newPDIP(pr *program) (*pdip, error) {
 		mulXT(ip.x, ip.xh, ip.gens, P, &ip.tbuf)
 	}
 	ip.work = ip.newWork()
-	ip.correctors = correctorsFor(n, d, P, pr.loss == Squared)
-	if pr.loss == Squared {
-		ip.kFixed = make([]float64, dp*dp)
-		if err := ip.gram(context.Background(), ip.kFixed, nil); err != nil {
+	switch route {
+	case FactorWoodbury:
+		wb, err := ip.newWoodbury()
+		if err != nil {
 			return nil, err
 		}
+		ip.wb = wb
+	case FactorCholesky:
+		if err := ip.dense(); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, fmt.Errorf("solver: InteriorPoint: unknown factorization %q (want %q or %q)", route, FactorCholesky, FactorWoodbury)
 	}
+	ip.setCorrectors()
 	return ip, nil
+}
+
+// dense allocates the dense route's matrices (and forms the squared loss's fixed K)
+// unless they exist. It refuses programs whose dP×dP system does not fit in memory.
+func (ip *pdip) dense() error {
+	if ip.a != nil {
+		return nil
+	}
+	dp := ip.dp
+	if 3*float64(dp)*float64(dp) > maxDenseFloats { // the matrix, its copy and K
+		return fmt.Errorf("solver: InteriorPoint: the Newton system of %d weights (dP = %d) does not fit in 2 GiB; use fewer patterns or ADMM", 2*dp, dp)
+	}
+	ip.a, ip.sc, ip.backup = make([]float64, dp*dp), make([]float64, dp), make([]float64, dp*dp)
+	if ip.loss == Squared {
+		ip.kFixed = make([]float64, dp*dp)
+		if err := ip.gram(context.Background(), ip.kFixed, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// setCorrectors sets the centrality correctors per iteration for the route taken:
+// each costs one solve with the factorization, so they pay when the factorization
+// costs many solves (Gondzio 1996 chooses their number by this ratio; see ipmCosts).
+func (ip *pdip) setCorrectors() {
+	factor, solve := ipmCosts(ip.n, ip.d, ip.P, ip.loss, activeCounts(ip.pr.arr)).perStep(ip.route)
+	ip.correctors = 0
+	if factor >= ipmCorrectorRatio*solve {
+		ip.correctors = ipmCorrectors
+	}
 }
 
 // mulXT sets dst (n×2P) = X Aᵀ for A = 2P×d over the live rows.
@@ -285,25 +335,17 @@ func (ip *pdip) gram(ctx context.Context, dst, delta []float64) error {
 //     the cone's Schur complement. As F = [F_D, −F_D], M = [B_v + K, −K; −K, B_w + K]
 //     with K = F_Dᵀdiag(δ)F_D, and in e = u_v − u_w (B_v u_v + B_w u_w = a + b):
 //     (C⁻¹ + K) e = B_w T⁻¹a − B_v T⁻¹b, C⁻¹ = B_v T⁻¹ B_w, T = B_v + B_w
-//     (blockwise per pattern), so one dense dP×dP Cholesky factorization remains,
-//     an eighth of the work of the 2dP×2dP system.
+//     (blockwise per pattern).
+//
+// The dP×dP system (C⁻¹ + K) e = r is then factored by the route: densely (one
+// Cholesky factorization, an eighth of the work of the 2dP×2dP system) or through
+// Woodbury's identity and an n×n matrix (see ipmWoodbury). When the Woodbury route
+// fails, the solve continues on the dense one.
 func (ip *pdip) factor(ctx context.Context, curv []float64) error {
-	n, d, P, nb, dp := ip.n, ip.d, ip.P, ip.nb, ip.dp
-	cn := ip.cn
-	// Bⱼ = Xᵀdiag(zⱼ/sⱼ)X.
-	for j := 0; j < nb; j++ {
-		for k := 0; k < n; k++ {
-			w := 1 / cn.w[k*nb+j]
-			for c := 0; c < d; c++ {
-				ip.wx[k*d+c] = w * ip.x.Data[k*d+c]
-			}
-		}
-		b := ip.bblk[j*d*d : (j+1)*d*d]
-		blas64.Syrk(blas.Trans, 1, blas64.General{Rows: n, Cols: d, Stride: d, Data: ip.wx},
-			0, blas64.Symmetric{Uplo: blas.Lower, N: d, Stride: d, Data: b})
-		ip.addConeSchur(b, j)
+	n, cn := ip.n, ip.cn
+	if err := ip.blocks(ctx); err != nil {
+		return err
 	}
-	// δ.
 	switch {
 	case ip.hinge:
 		o := ip.mPat
@@ -316,47 +358,115 @@ func (ip *pdip) factor(ctx context.Context, curv []float64) error {
 	default:
 		copy(ip.delta, curv)
 	}
+	if ip.route == FactorWoodbury {
+		err := ip.wb.factor(ctx, ip)
+		if err == nil || ctx.Err() != nil {
+			return err
+		}
+		if err := ip.fallBack(err.Error()); err != nil {
+			return err
+		}
+	}
+	return ip.factorDense(ctx)
+}
+
+// fallBack leaves the Woodbury route for the dense one for the rest of the solve.
+func (ip *pdip) fallBack(why string) error {
+	ip.route, ip.fellBack, ip.wb = FactorCholesky, why, nil
+	ip.setCorrectors()
+	return ip.dense()
+}
+
+// blocks forms Bⱼ = Xᵀdiag(zⱼ/sⱼ)X plus the cone's Schur complement (2P blocks), and
+// per pattern the Cholesky factor of Tᵢ = B_vᵢ + B_wᵢ and C⁻¹ᵢ = B_vᵢ Tᵢ⁻¹ B_wᵢ,
+// on the workers.
+func (ip *pdip) blocks(ctx context.Context) error {
+	n, d, P, nb := ip.n, ip.d, ip.P, ip.nb
+	cn := ip.cn
+	parallelEach(ip.workers, nb, func(wk, j int) {
+		wx := ip.wx[wk]
+		for k := 0; k < n; k++ {
+			w := 1 / cn.w[k*nb+j]
+			for c := 0; c < d; c++ {
+				wx[k*d+c] = w * ip.x.Data[k*d+c]
+			}
+		}
+		b := ip.bblk[j*d*d : (j+1)*d*d]
+		blas64.Syrk(blas.Trans, 1, blas64.General{Rows: n, Cols: d, Stride: d, Data: wx},
+			0, blas64.Symmetric{Uplo: blas.Lower, N: d, Stride: d, Data: b})
+		ip.addConeSchur(b, j)
+	})
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	failed := make([]bool, P)
+	parallelEach(ip.workers, P, func(wk, i int) { failed[i] = !ip.split(wk, i) })
+	for _, f := range failed {
+		if f {
+			return errors.New("a block of the Newton system is not positive definite")
+		}
+	}
+	return nil
+}
+
+// split factors Tᵢ = B_vᵢ + B_wᵢ into tchol and sets cinv's block i to
+// C⁻¹ᵢ = B_vᵢ Tᵢ⁻¹ B_wᵢ (symmetrized) with worker wk's scratch; it reports false when
+// Tᵢ is not positive definite.
+func (ip *pdip) split(wk, i int) bool {
+	d, P := ip.d, ip.P
+	bv, bw := ip.bblk[i*d*d:(i+1)*d*d], ip.bblk[(P+i)*d*d:(P+i+1)*d*d]
+	t := ip.tchol[i*d*d : (i+1)*d*d]
+	for a := 0; a < d; a++ {
+		for b := 0; b <= a; b++ {
+			t[a*d+b] = bv[a*d+b] + bw[a*d+b]
+		}
+	}
+	if _, ok := lapack64.Potrf(blas64.Symmetric{Uplo: blas.Lower, N: d, Stride: d, Data: t}); !ok {
+		return false
+	}
+	blk, blk2, col := ip.blk[wk], ip.blk2[wk], ip.col[wk]
+	// blk = T⁻¹ B_w (columns), then C⁻¹ = B_v blk, symmetrized.
+	for c := 0; c < d; c++ {
+		for r := 0; r < d; r++ {
+			col[r] = symAt(bw, d, r, c)
+		}
+		cholSolve(blas64.Triangular{Uplo: blas.Lower, Diag: blas.NonUnit, N: d, Stride: d, Data: t}, col)
+		for r := 0; r < d; r++ {
+			blk[r*d+c] = col[r]
+		}
+	}
+	for r := 0; r < d; r++ {
+		for c := 0; c < d; c++ {
+			s := 0.0
+			for m := 0; m < d; m++ {
+				s += symAt(bv, d, r, m) * blk[m*d+c]
+			}
+			blk2[r*d+c] = s
+		}
+	}
+	ci := ip.cinv[i*d*d : (i+1)*d*d]
+	for r := 0; r < d; r++ {
+		for c := 0; c < d; c++ {
+			ci[r*d+c] = (blk2[r*d+c] + blk2[c*d+r]) / 2
+		}
+	}
+	return true
+}
+
+// factorDense forms C⁻¹ + K (K formed anew unless the loss fixes it) and factors it.
+func (ip *pdip) factorDense(ctx context.Context) error {
+	d, P, dp := ip.d, ip.P, ip.dp
 	if ip.kFixed != nil {
 		copy(ip.a, ip.kFixed)
 	} else if err := ip.gram(ctx, ip.a, ip.delta); err != nil {
 		return err
 	}
-	// Tᵢ = B_vᵢ + B_wᵢ (Cholesky) and C⁻¹ᵢ = B_vᵢ Tᵢ⁻¹ B_wᵢ into the diagonal blocks.
 	for i := 0; i < P; i++ {
-		bv, bw := ip.bblk[i*d*d:(i+1)*d*d], ip.bblk[(P+i)*d*d:(P+i+1)*d*d]
-		t := ip.tchol[i*d*d : (i+1)*d*d]
-		for a := 0; a < d; a++ {
-			for b := 0; b <= a; b++ {
-				t[a*d+b] = bv[a*d+b] + bw[a*d+b]
-			}
-		}
-		if _, ok := lapack64.Potrf(blas64.Symmetric{Uplo: blas.Lower, N: d, Stride: d, Data: t}); !ok {
-			return errors.New("a block of the Newton system is not positive definite")
-		}
-		// blk = T⁻¹ B_w (columns), then C⁻¹ = B_v blk, symmetrized.
-		for c := 0; c < d; c++ {
-			col := ip.gbuf[:d]
-			for r := 0; r < d; r++ {
-				col[r] = symAt(bw, d, r, c)
-			}
-			cholSolve(blas64.Triangular{Uplo: blas.Lower, Diag: blas.NonUnit, N: d, Stride: d, Data: t}, col)
-			for r := 0; r < d; r++ {
-				ip.blk[r*d+c] = col[r]
-			}
-		}
-		for r := 0; r < d; r++ {
-			for c := 0; c < d; c++ {
-				s := 0.0
-				for m := 0; m < d; m++ {
-					s += symAt(bv, d, r, m) * ip.blk[m*d+c]
-				}
-				ip.blk2[r*d+c] = s
-			}
-		}
+		ci := ip.cinv[i*d*d : (i+1)*d*d]
 		for r := 0; r < d; r++ {
 			row := ip.a[(i*d+r)*dp+i*d:]
 			for c := 0; c <= r; c++ {
-				row[c] += (ip.blk2[r*d+c] + ip.blk2[c*d+r]) / 2
+				row[c] += ci[r*d+c]
 			}
 		}
 	}
@@ -479,13 +589,10 @@ func (ip *pdip) hsolve(ru, rt, rx, xdu []float64) {
 			for c := 0; c < d; c++ {
 				s += symAt(bwm, d, r, c)*ta[c] - symAt(bv, d, r, c)*tb[c]
 			}
-			e[i*d+r] = s * ip.sc[i*d+r]
+			e[i*d+r] = s
 		}
 	}
-	cholSolve(blas64.Triangular{Uplo: blas.Lower, Diag: blas.NonUnit, N: dp, Stride: dp, Data: ip.a}, e)
-	for r := range e {
-		e[r] *= ip.sc[r]
-	}
+	ip.solveE(e)
 	// u_v = T⁻¹(a + b + B_w e), u_w = u_v − e.
 	for i := 0; i < P; i++ {
 		tri := blas64.Triangular{Uplo: blas.Lower, Diag: blas.NonUnit, N: d, Stride: d, Data: ip.tchol[i*d*d : (i+1)*d*d]}
@@ -521,22 +628,18 @@ func (ip *pdip) hsolve(ru, rt, rx, xdu []float64) {
 	}
 }
 
-// correctorsFor returns the centrality correctors per iteration for a program: each
-// costs one solve with the factorization, so they pay when the factorization costs
-// many solves (Gondzio 1996 chooses their number by this ratio). The flop counts:
-// forming K (n(dP)², none for the squared loss, whose K is fixed) and the blocks
-// (2Pnd²), factoring ((dP)³/3); a solve: the triangular solves (2(dP)²) and the
-// products with X and G (about 10·2Pnd).
-func correctorsFor(n, d, p int, fixedK bool) int {
-	fn, fd, fp := float64(n), float64(d), float64(p)
-	dp := fd * fp
-	factor := dp*dp*dp/3 + 2*fp*fn*fd*fd
-	if !fixedK {
-		factor += fn * dp * dp
+// solveE overwrites r with the solution e of (C⁻¹ + K) e = r by the route of the
+// last factorization.
+func (ip *pdip) solveE(r []float64) {
+	if ip.route == FactorWoodbury {
+		ip.wb.pcg(ip, r)
+		return
 	}
-	solve := 2*dp*dp + 20*fp*fn*fd
-	if factor < ipmCorrectorRatio*solve {
-		return 0
+	for i := range r {
+		r[i] *= ip.sc[i]
 	}
-	return ipmCorrectors
+	cholSolve(blas64.Triangular{Uplo: blas.Lower, Diag: blas.NonUnit, N: ip.dp, Stride: ip.dp, Data: ip.a}, r)
+	for i := range r {
+		r[i] *= ip.sc[i]
+	}
 }

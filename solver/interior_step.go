@@ -2,6 +2,7 @@ package solver
 
 import (
 	"context"
+	"fmt"
 	"math"
 )
 
@@ -132,16 +133,38 @@ func (ip *pdip) solveKKT(w *ipmWork, dir *ipmDir, bxu, bxt, bxx, bz, bs []float6
 // iterative refinement: the residual of the equations is solved for a correction with
 // the same factorization.
 func (ip *pdip) refine(w *ipmWork, dir *ipmDir, bxu, bxt, bxx, bz, bs []float64) {
-	rf := w.rf
 	for range ipmRefinements {
 		ip.kktResidual(w, dir, bxu, bxt, bxx, bz, bs)
-		ip.solveOnce(w, rf.d, rf.u, rf.t, rf.x, rf.z, rf.s)
-		for _, p := range [][2][]float64{{dir.u, rf.d.u}, {dir.tau, rf.d.tau}, {dir.xi, rf.d.xi}, {dir.z, rf.d.z},
-			{dir.s, rf.d.s}, {dir.zs, rf.d.zs}, {dir.ss, rf.d.ss}} {
-			for i, v := range p[1] {
-				p[0][i] += v
-			}
+		ip.addCorrection(w, dir)
+	}
+}
+
+// addCorrection adds to dir the solution of the Newton system for the residual that
+// kktResidual left in w.rf.
+func (ip *pdip) addCorrection(w *ipmWork, dir *ipmDir) {
+	rf := w.rf
+	ip.solveOnce(w, rf.d, rf.u, rf.t, rf.x, rf.z, rf.s)
+	for _, p := range [][2][]float64{{dir.u, rf.d.u}, {dir.tau, rf.d.tau}, {dir.xi, rf.d.xi}, {dir.z, rf.d.z},
+		{dir.s, rf.d.s}, {dir.zs, rf.d.zs}, {dir.ss, rf.d.ss}} {
+		for i, v := range p[1] {
+			p[0][i] += v
 		}
+	}
+}
+
+// refineChecked refines dir by at most steps steps of iterative refinement, stopping
+// once the residual of the Newton system is at most ipmRefinedResidual of its
+// right-hand side, and returns the relative residual of the direction it leaves.
+func (ip *pdip) refineChecked(w *ipmWork, dir *ipmDir, steps int, bxu, bxt, bxx, bz, bs []float64) float64 {
+	rf := w.rf
+	bn := math.Sqrt(dot(bxu, bxu) + dot(bxt, bxt) + dot(bxx, bxx) + dot(bz, bz) + dot(bs, bs))
+	for i := 0; ; i++ {
+		ip.kktResidual(w, dir, bxu, bxt, bxx, bz, bs)
+		rel := math.Sqrt(dot(rf.u, rf.u)+dot(rf.t, rf.t)+dot(rf.x, rf.x)+dot(rf.z, rf.z)+dot(rf.s, rf.s)) / bn
+		if !(rel > ipmRefinedResidual) || i == steps || math.IsNaN(rel) {
+			return rel
+		}
+		ip.addCorrection(w, dir)
 	}
 }
 
@@ -317,10 +340,19 @@ func (ip *pdip) step(ctx context.Context) (float64, error) {
 		d = w.dir
 		alpha = next
 	}
-	// Only the direction taken is refined, and only once the gap is small (the
-	// predictor, the trial correctors and the early iterations need no more accuracy
-	// than one solve gives; the solves lose accuracy as the scaling W grows extreme).
-	if w.gap <= ipmRefineGap*w.objective {
+	// Only the direction taken is refined, and on the dense route only once the gap
+	// is small (the predictor, the trial correctors and the early iterations need no
+	// more accuracy than one solve gives; the solves lose accuracy as the scaling W
+	// grows extreme). On the Woodbury route it is refined and checked every iteration;
+	// a direction it cannot solve accurately moves the solve to the dense route.
+	switch {
+	case ip.route == FactorWoodbury:
+		rel := ip.refineChecked(w, d, ipmWoodburyRefinements, w.nu, w.nt, w.nx, w.nrz, w.bs)
+		if !(rel <= ipmWoodburyResidual) {
+			return 0, poorDirection{rel}
+		}
+		alpha = math.Min(1, ipmStep*math.Min(cn.maxStep(cn.lam, d.ss), cn.maxStep(cn.lam, d.zs)))
+	case w.gap <= ipmRefineGap*w.objective:
 		ip.refine(w, d, w.nu, w.nt, w.nx, w.nrz, w.bs)
 		alpha = math.Min(1, ipmStep*math.Min(cn.maxStep(cn.lam, d.ss), cn.maxStep(cn.lam, d.zs)))
 	}
@@ -353,6 +385,14 @@ func (ip *pdip) step(ctx context.Context) (float64, error) {
 		ip.xi[k] += alpha * d.xi[k]
 	}
 	return alpha, nil
+}
+
+// poorDirection is the error of a step whose direction the Woodbury route could not
+// solve accurately: its relative residual after refinement.
+type poorDirection struct{ residual float64 }
+
+func (e poorDirection) Error() string {
+	return fmt.Sprintf("a direction's relative residual was %.1g after %d refinements", e.residual, ipmWoodburyRefinements)
 }
 
 // backtrack shortens the step α until the change of the logistic loss's gradient

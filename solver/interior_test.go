@@ -2,8 +2,10 @@ package solver
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -109,17 +111,19 @@ func TestInteriorPointRefuses(t *testing.T) {
 	}
 	zero := &Problem{X: mat.NewDense(4, 2, nil), Y: []float64{1, 2, 3, 4}, Loss: Squared, Beta: 1}
 	for _, c := range []struct {
-		name string
-		p    *Problem
-		s    *Settings
-		want string
+		name  string
+		p     *Problem
+		s     *Settings
+		route string
+		want  string
 	}{
-		{"β = 0", &Problem{X: smallProblem(Squared, 10, 1).X, Y: smallProblem(Squared, 10, 1).Y, Loss: Squared}, nil, "β > 0"},
-		{"too large", &Problem{X: wide, Y: make([]float64, 30), Loss: Squared, Beta: 1}, &Settings{Arrangement: wideArr}, "does not fit"},
-		{"other points", smallProblem(Hinge, 10, 1), &Settings{Arrangement: other}, "arrangement has patterns of 12 points"},
-		{"zero data", zero, &Settings{Patterns: 3}, "every row of X is zero"},
+		{"β = 0", &Problem{X: smallProblem(Squared, 10, 1).X, Y: smallProblem(Squared, 10, 1).Y, Loss: Squared}, nil, "", "β > 0"},
+		{"too large", &Problem{X: wide, Y: make([]float64, 30), Loss: Squared, Beta: 1}, &Settings{Arrangement: wideArr}, FactorCholesky, "does not fit"},
+		{"other points", smallProblem(Hinge, 10, 1), &Settings{Arrangement: other}, "", "arrangement has patterns of 12 points"},
+		{"zero data", zero, &Settings{Patterns: 3}, "", "every row of X is zero"},
+		{"unknown route", smallProblem(Hinge, 10, 1), nil, "lu", "unknown factorization"},
 	} {
-		_, err := Solve(context.Background(), c.p, c.s, &InteriorPoint{})
+		_, err := Solve(context.Background(), c.p, c.s, &InteriorPoint{Factorization: c.route})
 		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.HasPrefix(err.Error(), "solver: ") {
 			t.Errorf("%s: error %v, want one containing %q", c.name, err, c.want)
 		}
@@ -236,8 +240,13 @@ func TestConeAlgebra(t *testing.T) {
 // equations, ∇²f Δx + GᵀΔz = bx, GΔx + Δs = bz, λ∘(WΔz + W⁻¹Δs) = bs, at a random
 // interior point, for every loss.
 func TestNewtonSystem(t *testing.T) {
-	for _, loss := range []Loss{Squared, Hinge, Logistic} {
-		t.Run(loss.String(), func(t *testing.T) {
+	for _, c := range []struct {
+		loss  Loss
+		route string
+	}{{Squared, FactorCholesky}, {Hinge, FactorCholesky}, {Logistic, FactorCholesky},
+		{Squared, FactorWoodbury}, {Hinge, FactorWoodbury}, {Logistic, FactorWoodbury}} {
+		loss := c.loss
+		t.Run(loss.String()+"/"+c.route, func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(5, uint64(loss)))
 			p := smallProblem(loss, 14, 2)
 			p.Beta = 0.3
@@ -249,7 +258,7 @@ func TestNewtonSystem(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ip, err := newPDIP(pr)
+			ip, err := newPDIP(pr, c.route, 2)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -284,6 +293,9 @@ func TestNewtonSystem(t *testing.T) {
 			bxu, bxt, bxx, bz, bs := random(ip.N), random(ip.nb), random(len(ip.xi)), random(m), random(m)
 			d := w.dir
 			ip.solveKKT(w, d, bxu, bxt, bxx, bz, bs)
+			if ip.route != c.route {
+				t.Fatalf("route %s, want %s (fell back: %s)", ip.route, c.route, ip.fellBack)
+			}
 			// ∇²f Δx + GᵀΔz.
 			gu, gt, gx := make([]float64, ip.N), make([]float64, ip.nb), make([]float64, len(ip.xi))
 			var g []float64
@@ -334,4 +346,54 @@ func solveIPMAndADMM(t *testing.T, p *Problem, arr *Arrangement) (ipm, admm *Res
 		t.Fatal(err)
 	}
 	return ipm, admm
+}
+
+// TestInteriorPointRoutes solves every golden ReLU program on both routes of the
+// Newton system, the dense dP×dP one and the n×n one of Woodbury's identity, on two
+// workers, and checks each against cvxopt's optimum (status Optimal, gap ≤ 1e-8,
+// bounds that contain the optimum). To 1e-8 the Woodbury route may hand its last
+// iterations to the dense route (its solves lose accuracy as the blocks' condition
+// grows; measured: on every hinge program but one, in the last 2–8 of 16–31
+// iterations), and the result must say so; on the programs with fewer points than
+// dP (n = 40, d = 6, P = 16, β = 1e-3, every loss) it must reach 1e-6 on its own.
+// With -v it logs both routes' Newton steps and times.
+func TestInteriorPointRoutes(t *testing.T) {
+	files := append(goldenFiles(t, "relu"), smallBetaFiles(t, "relu")...)
+	wide := 0
+	for _, f := range files {
+		in := readJSON[instance](t, f)
+		p, arr := in.problem(t)
+		n, d := p.X.Dims()
+		cases := []struct {
+			route    string
+			tol      float64
+			fallBack bool // the route may end on the dense one
+		}{{FactorCholesky, 1e-8, false}, {FactorWoodbury, 1e-8, true}}
+		if n < d*arr.Len() && strings.Contains(f, "_n40_d6_P16_") {
+			wide++
+			cases = append(cases, struct {
+				route    string
+				tol      float64
+				fallBack bool
+			}{FactorWoodbury, 1e-6, false})
+		}
+		for _, c := range cases {
+			t.Run(fmt.Sprintf("%s/%s/%g", filepath.Base(f), c.route, c.tol), func(t *testing.T) {
+				s := &Settings{Arrangement: arr, Tolerance: c.tol, Threads: 2}
+				res, err := Solve(context.Background(), p, s, &InteriorPoint{Factorization: c.route})
+				if err != nil {
+					t.Fatal(err)
+				}
+				fell := strings.HasPrefix(res.Factorization, FactorCholesky+" (after "+FactorWoodbury)
+				if res.Factorization != c.route && !(c.fallBack && fell) {
+					t.Errorf("factorization %q, want %q", res.Factorization, c.route)
+				}
+				checkInteriorPoint(t, res, in.Reference.Objective, c.tol)
+				t.Logf("n = %d, dP = %d: %d Newton steps, gap %.2g, %v, %s", n, d*arr.Len(), res.Iterations, res.Gap, res.Runtime, res.Factorization)
+			})
+		}
+	}
+	if wide != 3 {
+		t.Fatalf("%d golden programs with n < dP (n = 40, d = 6, P = 16), want 3", wide)
+	}
 }

@@ -105,17 +105,18 @@ func (l Loss) smoothingStart() float64 {
 // for ℓ (see balance): the hinge loss, whose defaults were tuned with increases only.
 func (l Loss) rhoFloor() bool { return l == Hinge }
 
-// interiorMax is the largest program, in 2Pd weights, that Auto gives InteriorPoint
-// for ℓ (see Auto for the measurement): beyond it ADMM was faster at both a small and
-// a large β (squared, logistic), or both failed within the time limit (hinge).
-func (l Loss) interiorMax() int {
+// interiorBudget is the estimated work of a whole InteriorPoint solve, in
+// floating-point operations (see ipmEstimate), up to which Auto gives it programs
+// of ℓ (see Auto for the measurement): beyond it ADMM was faster at both a small and
+// a large β (logistic), or InteriorPoint would need minutes (squared, hinge).
+func (l Loss) interiorBudget() float64 {
 	switch l {
 	case Squared:
-		return 2000
+		return 1e11
 	case Hinge:
-		return 3000
+		return 3e11
 	}
-	return 600
+	return 3.5e10
 }
 
 // admmParameters are ADMM's ρ and σ² relative to the balance point

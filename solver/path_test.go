@@ -69,32 +69,44 @@ func TestPathInput(t *testing.T) {
 	}
 }
 
-// TestAutoRoute: Auto gives InteriorPoint the programs of at most Loss.interiorMax
-// weights at β > 0 and ADMM the others, on both sides of every loss's threshold, and
-// says so in Result.Route; a small hinge program at β = 1e-3 is certified by the
-// interior-point route.
+// TestAutoRoute: Auto gives InteriorPoint, on the cheaper route of its Newton system,
+// the programs whose estimated work (ipmEstimate) is within the loss's budget at
+// β > 0, and ADMM the others, and says so in Result.Route. The shapes: small (every
+// loss to InteriorPoint), shaped like the breast cancer data (n = 569 < dP = 1 984:
+// every loss to InteriorPoint on the n×n route), and large
+// (n = 3 000: every loss to ADMM); a small hinge program at β = 1e-3 is certified by
+// the interior-point route.
 func TestAutoRoute(t *testing.T) {
-	for _, loss := range allLosses {
-		p := smallProblem(loss, 400, 3)
-		_, d := p.X.Dims()
-		sides := map[bool]bool{}
-		for _, patterns := range []int{50, 120, 260, 600} {
-			arr := mustSample(t, p.X, patterns)
-			weights := 2 * arr.Len() * d
+	for _, c := range []struct {
+		n, d, patterns int
+		interior       map[Loss]bool
+	}{
+		{100, 3, 12, map[Loss]bool{Squared: true, Hinge: true, Logistic: true}},
+		{569, 30, 64, map[Loss]bool{Squared: true, Hinge: true, Logistic: true}},
+		{3000, 40, 64, map[Loss]bool{Squared: false, Hinge: false, Logistic: false}},
+	} {
+		for _, loss := range allLosses {
+			p := &Problem{X: randomData(c.n, c.d, true, 3), Y: smallProblem(loss, c.n, 3).Y, Loss: loss, Beta: 1e-3}
+			arr := mustSample(t, p.X, c.patterns)
+			n, d := p.X.Dims()
+			route, work := ipmEstimate(n, d, arr.Len(), loss, activeCounts(arr))
 			m, why := (&Auto{}).route(p, arr)
-			_, interior := m.(*InteriorPoint)
-			if want := weights <= loss.interiorMax(); interior != want {
-				t.Errorf("%v, %d weights: route %v (%s)", loss, weights, m, why)
+			ip, interior := m.(*InteriorPoint)
+			if want := work <= loss.interiorBudget(); interior != want || interior != c.interior[loss] {
+				t.Errorf("%v, n = %d, d = %d, P = %d: route %v (%s)", loss, n, d, arr.Len(), m, why)
 			}
-			sides[interior] = true
+			if interior && ip.Factorization != route {
+				t.Errorf("%v, n = %d: factorization %q, want the cheaper %q", loss, n, ip.Factorization, route)
+			}
+			if c.n == 569 && route != FactorWoodbury {
+				t.Errorf("%v, n = %d < dP = %d: route %s", loss, n, d*arr.Len(), route)
+			}
+			t.Logf("%v n=%d d=%d P=%d: %s", loss, n, d, arr.Len(), why)
 			q := *p
 			q.Beta = 0
 			if m, why := (&Auto{}).route(&q, arr); !isADMM(m) {
 				t.Errorf("%v, β = 0: route %v (%s)", loss, m, why)
 			}
-		}
-		if !sides[true] || !sides[false] {
-			t.Errorf("%v: the sampled sizes do not straddle the threshold %d", loss, loss.interiorMax())
 		}
 	}
 	p := smallProblem(Hinge, 40, 7)

@@ -30,11 +30,13 @@ func loadAverage() string {
 // routeComparison times InteriorPoint against ADMM on small programs of every loss
 // (the benchmark's instance generator at small sizes; the classification losses
 // label each point by the sign of its target), to a certified 1e-6, at a small and
-// the default β: the measurement behind solver.Auto's threshold.
+// the default β: the measurement behind solver.Auto's budgets. The interior point
+// solves its Newton system by the cheaper route (dense or n×n), named in the last
+// column.
 func routeComparison() error {
 	fmt.Printf("## Auto's route: InteriorPoint against ADMM on small programs\n\n")
 	fmt.Printf("The instances above at small n, d, P (hinge and logistic: labels sign(y)); both methods to a certified relative gap of 1e-6, at most %v each, on %d threads. %s.\n\n", *routeLimit, runtime.GOMAXPROCS(0), loadAverage())
-	fmt.Printf("| loss | n | d | P | 2Pd | β | ADMM wall | ADMM iterations | interior point wall | Newton steps |\n|---|---|---|---|---|---|---|---|---|---|\n")
+	fmt.Printf("| loss | n | d | P | 2Pd | β | ADMM wall | ADMM iterations | interior point wall | Newton steps | its Newton system |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
 	losses, err := parseLosses(*routeLosses)
 	if err != nil {
 		return err
@@ -66,8 +68,8 @@ func routeComparison() error {
 				if err != nil {
 					return err
 				}
-				fmt.Printf("| %v | %d | %d | %d | %d | %g | %s | %d | %s | %d |\n", loss, n, d, arr.Len(), 2*arr.Len()*d, beta,
-					statusTime(a), a.Iterations, statusTime(ip), ip.Iterations)
+				fmt.Printf("| %v | %d | %d | %d | %d | %g | %s | %d | %s | %d | %s |\n", loss, n, d, arr.Len(), 2*arr.Len()*d, beta,
+					statusTime(a), a.Iterations, statusTime(ip), ip.Iterations, ip.Factorization)
 				fmt.Fprintf(os.Stderr, "route %v 2Pd=%d β=%g: ADMM %s, interior point %s\n", loss, 2*arr.Len()*d, beta, statusTime(a), statusTime(ip))
 			}
 		}

@@ -14,7 +14,8 @@
 //   - iterations to tolerance of the default ADMM (scale-aware ρ, residual balancing,
 //     over-relaxation, Anderson acceleration) against fixed ρ and the other variants;
 //   - with -route, InteriorPoint against ADMM on small programs of every loss (the
-//     thresholds of solver.Auto); with -mnist, certified solves of MNIST 2 vs 8.
+//     budgets of solver.Auto); with -mnist, certified solves of MNIST 2 vs 8; with
+//     -ipm-routes, InteriorPoint's dense and n×n routes on breast cancer and digits.
 //
 // Usage:
 //
@@ -23,6 +24,7 @@
 //	go run ./bench/solver -sizes 250,1000 -beta 1e-3 -rho=false
 //	go run ./bench/solver -cvxopt=false -ipm=false -rho=false -sizes 250 -route
 //	go run ./bench/solver -cvxopt=false -ipm=false -rho=false -sizes 250 -mnist
+//	GOMAXPROCS=1 go run ./bench/solver -cvxopt=false -ipm=false -rho=false -sizes 250 -ipm-routes
 //
 // cvxopt is driven through solver/testdata/cvxopt_ref.py with Debian's /usr/bin/python3.
 package main
@@ -146,6 +148,11 @@ func run() error {
 	}
 	if *mnistFlag {
 		if err := mnistSolves(); err != nil {
+			return err
+		}
+	}
+	if *ipmRoutesFlag {
+		if err := ipmRoutes(); err != nil {
 			return err
 		}
 	}

@@ -18,6 +18,9 @@ Usage:
   cvxopt_ref.py generate-small-beta DIR
                                  regenerate the small-β golden instances (β = 1e-4,
                                  1e-3) in DIR (testdata/golden/small_beta)
+  cvxopt_ref.py generate-wide DIR
+                                 write the instances with n < dP (n = 40, d = 6,
+                                 P = 16, β = 1e-3) in DIR (testdata/golden/small_beta)
   cvxopt_ref.py reference FILE…  solve the instances in the files again and rewrite
                                  their references (after a change of tolerances)
 
@@ -323,6 +326,12 @@ SMALL_BETA = [
 ]
 SMALL_BETAS = (1e-4, 1e-3)
 
+# Programs with fewer points than dP (n = 40 < dP = 96), where InteriorPoint can solve
+# its Newton system through an n×n matrix (Woodbury) as well as densely: every loss at
+# β = 1e-3, also written to small_beta/.
+WIDE = [("relu", (40, 6, 16))]
+WIDE_BETAS = (1e-3,)
+
 
 def generate(outdir):
     seed = 1
@@ -338,6 +347,17 @@ def generate_small_beta(outdir):
     seed = 100
     for program, (n, d, P) in SMALL_BETA:
         for beta in SMALL_BETAS:
+            for loss in ("squared", "hinge", "logistic"):
+                seed += 1
+                inst = make_instance(program, loss, n, d, P, beta, seed)
+                inst["reference"] = solve(inst)
+                write_instance(f"{outdir}/{program}_{loss}_n{n}_d{d}_P{P}_b{beta:.0e}.json", inst)
+
+
+def generate_wide(outdir):
+    seed = 200
+    for program, (n, d, P) in WIDE:
+        for beta in WIDE_BETAS:
             for loss in ("squared", "hinge", "logistic"):
                 seed += 1
                 inst = make_instance(program, loss, n, d, P, beta, seed)
@@ -390,6 +410,8 @@ def main():
         generate(sys.argv[2])
     elif len(sys.argv) == 3 and sys.argv[1] == "generate-small-beta":
         generate_small_beta(sys.argv[2])
+    elif len(sys.argv) == 3 and sys.argv[1] == "generate-wide":
+        generate_wide(sys.argv[2])
     elif len(sys.argv) >= 3 and sys.argv[1] == "reference":
         refresh(sys.argv[2:])
     else:
