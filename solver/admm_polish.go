@@ -78,9 +78,12 @@ func (a *admm) polish() (Certificate, bool) {
 			margin[k] = pr.y[k] * z
 		}
 	}
-	po.stop = func() bool { return a.dr.interrupted() != NotTerminated }
+	po.stop = func() bool { return a.poll(pollPolish) }
 	po.limit = math.Max(math.Min(admmPolishShare*ps.iterating-ps.spent, a.dr.workLeft(ps.iterating+ps.spent)), 1)
 	ok := po.run(margin)
+	if po.skipped {
+		return Certificate{}, false
+	}
 	convex, _, violation := pr.eval(ps.point, ps.ev)
 	if a.gated {
 		violation = 0

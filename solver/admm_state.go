@@ -216,7 +216,9 @@ type admmPoint struct {
 
 // step performs one iteration for the driver: the safeguard's check of the previous
 // extrapolation (deferred to here so that the driver certifies a step's output), the
-// ADMM step, and the row of the history.
+// ADMM step, and the row of the history. When the driver's interruption stops the
+// step's projections it returns errInterrupted at the point the step started from
+// (the safeguard's extrapolation, if it made one).
 func (a *admm) step(row *Iteration) error {
 	if a.acc != nil {
 		if a.stepped {
@@ -224,7 +226,16 @@ func (a *admm) step(row *Iteration) error {
 		}
 		a.acc.before(a)
 	}
-	a.iterate()
+	if !a.iterate() {
+		// Stopped inside the v-step: back to the point the step started from (X vᵀ
+		// and the objectives of it once more: an extrapolation leaves them stale).
+		copy(a.v, a.vOld)
+		a.convex, a.network, _ = a.pr.eval(a.v, a.ev)
+		if a.gated {
+			a.network = a.convex
+		}
+		return errInterrupted
+	}
 	a.pol.iterating += a.pol.perStep
 	a.stepped = true
 	a.iterations++

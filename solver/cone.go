@@ -38,6 +38,14 @@ type coneProjector struct {
 	// times cheaper, for d = 785 twenty times.
 	gram, xa []float64
 
+	// stop, if set, is polled at every step of the outer loop (cancellation and the
+	// time limit); when it returns true the projection ends early with stopped set
+	// and returns a + G_Aᵀζ for the active rows so far, ζ ≥ 0: a point of the polar
+	// decomposition's feasible set, so its norm is still an upper bound on
+	// ‖Π_K(a)‖ (see project), though not the projection.
+	stop    func() bool
+	stopped bool
+
 	projections, solves, activeRows, products int // statistics
 }
 
@@ -68,9 +76,15 @@ func (c *coneProjector) row(k int) []float64 { return c.x.Data[k*c.x.Stride : k*
 // multipliers; may be empty) and are returned updated (reusing their storage). After
 // the call c.xv and c.gv hold Xv and Gv for the returned v, which is reused by the
 // next call.
+//
+// Every iterate of the method is v = a + G_Aᵀζ with ζ ≥ 0, and
+// ‖Π_K(a)‖ = min_{ζ≥0} ‖a + Gᵀζ‖ (Moreau: a − Π_K(a) is the projection onto the polar
+// cone {−Gᵀζ : ζ ≥ 0}), so when c.stop ends it early (c.stopped), ‖v‖ is an upper
+// bound on ‖Π_K(a)‖: what a certificate needs, and all it gets once the time is up.
 func (c *coneProjector) project(a, sign []float64, off, stride int, act []int, zeta []float64) ([]float64, []int, []float64) {
 	n := c.n
 	c.projections++
+	c.stopped = false
 	c.sign, c.off, c.stride = sign, off, stride
 	tol := coneTolerance * math.Max(norm2(a), 1e-300) * c.rowMax
 	for _, k := range act {
@@ -92,6 +106,10 @@ func (c *coneProjector) project(a, sign []float64, off, stride int, act []int, z
 	}
 	for range 3*c.d + 10 {
 		c.setV(a, act, zeta)
+		if c.stop != nil && c.stop() {
+			c.stopped = true
+			break
+		}
 		worst, kw := -tol, -1
 		for k := 0; k < n; k++ {
 			if c.gv[k] < worst && !c.inAct[k] {
