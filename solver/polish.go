@@ -138,7 +138,8 @@ func newPolisher(loss Loss, y []float64, beta float64, blocks []*polishBlock) *p
 // it stopped (the blocks' values are unchanged).
 func (po *polisher) prepare() bool {
 	for _, b := range po.blocks {
-		if po.stop != nil && po.stop() {
+		rows := float64(2 * b.base.Rows * b.base.Cols) // tightRows
+		if po.stop != nil && po.stop() || po.limit > 0 && po.spent()+rows > po.limit {
 			return false
 		}
 		b.tightRows()
