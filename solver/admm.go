@@ -139,6 +139,7 @@ type admm struct {
 	primal, dual, normAU, normZ float64
 	firstPrimal, firstDual      float64
 	refactorizations            int
+	refactorWork                float64 // operations of a refactorization for a new ρ (squared loss)
 
 	acc     *safeguard // Anderson acceleration (nil: plain ADMM)
 	stepped bool       // a step ran since the last restart (the safeguard's after is due)
@@ -212,8 +213,12 @@ func (m *ADMM) run(ctx context.Context, p *Problem, s *Settings, pr *program, st
 		tol = admmDefaultTolerance
 	}
 	a.tol = tol
-	_, _, cholSolve, _, _, woodSolve := routeCosts(pr.n, pr.d, pr.P)
+	_, cholRefactor, cholSolve, _, woodRefactor, woodSolve := routeCosts(pr.n, pr.d, pr.P)
 	a.pol.perStep = 12*float64(pr.n*pr.d*pr.P) + min(cholSolve, woodSolve)
+	a.refactorWork = woodRefactor
+	if route == FactorCholesky {
+		a.refactorWork = cholRefactor
+	}
 	dr := newDriver(ctx, s, start, maxIter, tol, admmCheckEvery, pr.P)
 	dr.current = a.slack
 	a.dr = dr

@@ -323,10 +323,11 @@ func (a *admm) converged(c *Certificate, gap, tol float64) bool {
 	return gap <= tol
 }
 
-// adapt balances ρ (unless fixed); a change restarts the acceleration (the map
-// changed).
+// adapt balances ρ (unless fixed, or the squared loss's refactorization for a new ρ
+// would not fit in the time left at the rate of the work so far); a change restarts
+// the acceleration (the map changed).
 func (a *admm) adapt(c *Certificate) error {
-	if a.fixedRho {
+	if a.fixedRho || !a.split && a.refactorWork > a.dr.workLeft(a.pol.iterating+a.pol.spent) {
 		return nil
 	}
 	changed, err := a.balance(c.dualScale)

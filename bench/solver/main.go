@@ -14,7 +14,9 @@
 //   - iterations to tolerance of the default ADMM (scale-aware ρ, residual balancing,
 //     over-relaxation, Anderson acceleration) against fixed ρ and the other variants;
 //   - with -route, InteriorPoint against ADMM on small programs of every loss (the
-//     thresholds of solver.Auto); with -mnist, certified solves of MNIST 2 vs 8.
+//     thresholds of solver.Auto); with -mnist, certified solves of MNIST 2 vs 8;
+//   - with -polish (alone), ADMM with and without polishing on the instances at
+//     β = 0.02·n and 1 and on the profile's breast cancer and digits 3 vs 8 programs.
 //
 // Usage:
 //
@@ -23,6 +25,7 @@
 //	go run ./bench/solver -sizes 250,1000 -beta 1e-3 -rho=false
 //	go run ./bench/solver -cvxopt=false -ipm=false -rho=false -sizes 250 -route
 //	go run ./bench/solver -cvxopt=false -ipm=false -rho=false -sizes 250 -mnist
+//	go run ./bench/solver -sizes 250,1000 -polish   # only ADMM with and without polishing
 //
 // cvxopt is driven through solver/testdata/cvxopt_ref.py with Debian's /usr/bin/python3.
 package main
@@ -73,6 +76,8 @@ var (
 	mnistFlag     = flag.Bool("mnist", false, "time certified solves on MNIST 2 vs 8 at 10×10 and 28×28 (hinge and squared, P = 64)")
 	mnistLimit    = flag.Duration("mnist-limit", 2*time.Minute, "time limit of each MNIST solve")
 	mnistBeta     = flag.Float64("mnist-beta", 1e-3, "β of the MNIST solves")
+	polishFlag    = flag.Bool("polish", false, "only compare ADMM with and without polishing (one thread)")
+	polishLimit   = flag.Duration("polish-limit", time.Minute, "time limit of each solve of -polish")
 )
 
 const script = "solver/testdata/cvxopt_ref.py"
@@ -107,6 +112,11 @@ func run() error {
 			return fmt.Errorf("bad -sizes: %v", err)
 		}
 		sizes = append(sizes, n)
+	}
+	if *polishFlag {
+		fmt.Printf("# Solver benchmarks: polishing\n\nMachine: %s/%s, %d CPUs, %s. Command: `go run ./bench/solver %s`.\n\n",
+			runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version(), strings.Join(os.Args[1:], " "))
+		return polishComparison(sizes)
 	}
 	fmt.Printf("# Solver benchmarks\n\n")
 	fmt.Printf("Machine: %s/%s, %d CPUs (GOMAXPROCS %d), %s. Command: `go run ./bench/solver %s`.\n\n",
