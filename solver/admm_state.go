@@ -286,12 +286,13 @@ func (a *admm) certify(row *Iteration) Certificate {
 	}
 	pc, ok := a.polish()
 	a.pol.next = 2 * a.pol.iterating // unless adopted below
+	a.pol.allow = min(2*a.pol.allow, polishMaxIterations)
 	switch {
 	case !ok:
 	case pc.Primal < c.Primal && a.pol.converged && (!a.best.have || pc.Primal < a.best.obj):
 		// (Only a new record: re-adopting a point resets ADMM's progress from it.)
 		a.adopt()
-		a.pol.next = 0
+		a.pol.next, a.pol.allow = 0, polishTrialSteps
 		pred := a.ev.network
 		if a.gated {
 			pred = a.ev.convex

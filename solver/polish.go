@@ -56,6 +56,7 @@ type polisher struct {
 	stop      func() bool // if set, polled every step: cancellation and the time limit
 	limit     float64     // if > 0, run takes no step that would bring the work above it (the caller's budget)
 	skipped   bool        // run stopped before the bases were complete: nothing was polished
+	maxSteps  int         // if > 0, at most this many steps and active-set changes (below polishMaxIterations)
 }
 
 // polishBlock is one block of the restricted program: uⱼ ∈ ℝᵈ with predictions
@@ -349,7 +350,11 @@ func (po *polisher) run(margin []float64) bool {
 		}
 	}
 	ok := false
-	for range polishMaxIterations {
+	most := polishMaxIterations
+	if po.maxSteps > 0 {
+		most = min(most, po.maxSteps)
+	}
+	for range most {
 		if po.stop != nil && po.stop() || po.exhausted() {
 			break
 		}

@@ -20,9 +20,10 @@ type polishCase struct {
 }
 
 // polishCases returns the benchmark's instances at the given sizes (squared loss,
-// β = 0.02·n and 1) and the profile's breast cancer and digits 3 vs 8 data sets
+// β = 0.02·n and 1), the profile's breast cancer and digits 3 vs 8 data sets
 // (bench/profile: standardized, respectively pixels / 16, with a bias column, P = 64
-// from seed 1) with the squared and logistic losses at β = 1 and 0.02·n.
+// from seed 1) with the squared and logistic losses at β = 1 and 0.02·n, and MNIST
+// 2 vs 8 at 10×10 with the squared loss at β = 1.
 func polishCases(sizes []int) ([]polishCase, error) {
 	var out []polishCase
 	for _, n := range sizes {
@@ -52,21 +53,34 @@ func polishCases(sizes []int) ([]polishCase, error) {
 		return nil, err
 	}
 	pair.X.Scale(1.0/16, pair.X)
+	mnist, err := dataset.MNISTPair(2, 8, 10)
+	if err != nil {
+		return nil, err
+	}
 	for _, set := range []struct {
-		name string
-		X    *mat.Dense
-		y    []float64
-	}{{"breast", bx, breast.Y}, {"digits-3v8", pair.X, pair.Y}} {
+		name   string
+		X      *mat.Dense
+		y      []float64
+		losses []solver.Loss
+		betas  []float64 // multiples of n when negative
+	}{
+		{"breast", bx, breast.Y, []solver.Loss{solver.Squared, solver.Logistic}, []float64{1, -0.02}},
+		{"digits-3v8", pair.X, pair.Y, []solver.Loss{solver.Squared, solver.Logistic}, []float64{1, -0.02}},
+		{"mnist10-2v8", mnist.X, mnist.Y, []solver.Loss{solver.Squared}, []float64{1}},
+	} {
 		X := dataset.AddBias(set.X)
 		arr, err := solver.SampleArrangement(X, 64, 1)
 		if err != nil {
 			return nil, err
 		}
 		n := len(set.y)
-		for _, loss := range []solver.Loss{solver.Squared, solver.Logistic} {
-			for _, beta := range []float64{1, 0.02 * float64(n)} {
+		for _, loss := range set.losses {
+			for _, beta := range set.betas {
+				if beta < 0 {
+					beta *= -float64(n)
+				}
 				prob := &solver.Problem{X: X, Y: set.y, Loss: loss, Beta: beta}
-				out = append(out, polishCase{fmt.Sprintf("%s/%v/β=%g", set.name, loss, beta), prob, arr})
+				out = append(out, polishCase{fmt.Sprintf("%s/%v/β=%.4g", set.name, loss, beta), prob, arr})
 			}
 		}
 	}
