@@ -104,8 +104,17 @@ func (c *coneProjector) project(a, sign []float64, off, stride int, act []int, z
 			act, zeta = act[:0], zeta[:0]
 		}
 	}
+	// With the Gram matrix the products need no v: it is formed once, at the end
+	// (at d = 785 forming it took as long as the products).
+	fast := c.gram != nil && c.xa != nil
+	fresh := false // Xv and Gv are those of the current act, zeta
 	for range 3*c.d + 10 {
-		c.setV(a, act, zeta)
+		if fast {
+			c.setProducts(act, zeta)
+		} else {
+			c.setV(a, act, zeta)
+		}
+		fresh = true
 		if c.stop != nil && c.stop() {
 			c.stopped = true
 			break
@@ -122,6 +131,7 @@ func (c *coneProjector) project(a, sign []float64, off, stride int, act []int, z
 		act = append(act, kw)
 		zeta = append(zeta, 0)
 		c.inAct[kw] = true
+		fresh = false
 		if act, zeta, ok = c.inner(a, act, zeta); !ok {
 			// The new row depends on the active ones: v is optimal up to rounding.
 			c.inAct[kw] = false
@@ -132,8 +142,15 @@ func (c *coneProjector) project(a, sign []float64, off, stride int, act []int, z
 				}
 			}
 			c.setV(a, act, zeta)
+			fast, fresh = false, true
 			break
 		}
+	}
+	switch {
+	case !fresh:
+		c.setV(a, act, zeta)
+	case fast:
+		c.setPoint(a, act, zeta)
 	}
 	c.activeRows += len(act)
 	return c.v, act, zeta
@@ -240,20 +257,37 @@ func (c *coneProjector) candidate(a, sign []float64, off, stride int, act []int,
 
 // setV sets v = a + Σᵢ ζᵢ g_{actᵢ} and its products Xv, Gv.
 func (c *coneProjector) setV(a []float64, act []int, zeta []float64) {
+	c.setPoint(a, act, zeta)
+	if c.gram != nil && c.xa != nil {
+		c.setProducts(act, zeta)
+		return
+	}
+	blas64.Gemv(blas.NoTrans, 1, c.x, blas64.Vector{N: c.d, Inc: 1, Data: c.v}, 0, blas64.Vector{N: c.n, Inc: 1, Data: c.xv})
+	c.products++
+	c.setGV()
+}
+
+// setPoint sets v = a + Σᵢ ζᵢ g_{actᵢ}.
+func (c *coneProjector) setPoint(a []float64, act []int, zeta []float64) {
 	copy(c.v, a)
 	for i, k := range act {
 		axpy(zeta[i]*c.sg(k), c.row(k), c.v)
 	}
-	if c.gram != nil && c.xa != nil {
-		n := c.n
-		copy(c.xv, c.xa)
-		for i, k := range act {
-			vaxpy(zeta[i]*c.sg(k), c.gram[k*n:(k+1)*n], c.xv)
-		}
-	} else {
-		blas64.Gemv(blas.NoTrans, 1, c.x, blas64.Vector{N: c.d, Inc: 1, Data: c.v}, 0, blas64.Vector{N: c.n, Inc: 1, Data: c.xv})
-		c.products++
+}
+
+// setProducts sets Xv = Xa + Σᵢ ζᵢ (±XXᵀ column actᵢ) and Gv from the Gram matrix,
+// without v.
+func (c *coneProjector) setProducts(act []int, zeta []float64) {
+	n := c.n
+	copy(c.xv, c.xa)
+	for i, k := range act {
+		vaxpy(zeta[i]*c.sg(k), c.gram[k*n:(k+1)*n], c.xv)
 	}
+	c.setGV()
+}
+
+// setGV sets Gv from Xv.
+func (c *coneProjector) setGV() {
 	sign, off, stride := c.sign, c.off, c.stride
 	gv, xv := c.gv, c.xv[:len(c.gv)]
 	for k := range gv {
