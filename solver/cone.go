@@ -45,6 +45,10 @@ type coneProjector struct {
 	// ‖Π_K(a)‖ (see project), though not the projection.
 	stop    func() bool
 	stopped bool
+	// maxSteps, if positive, bounds the steps of the outer loop of one projection;
+	// at the bound it ends as when stopped, with an upper bound on ‖Π_K(a)‖ (but
+	// without setting stopped: only the caller's certificate uses it).
+	maxSteps int
 
 	projections, solves, activeRows, products int // statistics
 }
@@ -108,13 +112,16 @@ func (c *coneProjector) project(a, sign []float64, off, stride int, act []int, z
 	// (at d = 785 forming it took as long as the products).
 	fast := c.gram != nil && c.xa != nil
 	fresh := false // Xv and Gv are those of the current act, zeta
-	for range 3*c.d + 10 {
+	for step := range 3*c.d + 10 {
 		if fast {
 			c.setProducts(act, zeta)
 		} else {
 			c.setV(a, act, zeta)
 		}
 		fresh = true
+		if c.maxSteps > 0 && step >= c.maxSteps {
+			break // an upper bound, as when stopped
+		}
 		if c.stop != nil && c.stop() {
 			c.stopped = true
 			break
