@@ -258,7 +258,11 @@ func (a *admm) shrinkToSubdifferential(j int, g []float64) {
 	pr := a.pr
 	p := g
 	if !a.gated {
-		p, _, _ = a.cert.projs[0].project(g, pr.sign, j%pr.P, pr.P, nil, nil)
+		proj := a.cert.projs[0]
+		steps := proj.maxSteps
+		proj.maxSteps = 0 // the projection itself, not a bound
+		p, _, _ = proj.project(g, pr.sign, j%pr.P, pr.P, nil, nil)
+		proj.maxSteps = steps
 	}
 	np := norm2(p)
 	if np <= pr.beta {
