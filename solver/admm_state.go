@@ -287,12 +287,13 @@ func (a *admm) certify(row *Iteration) Certificate {
 	pc, ok := a.polish()
 	a.pol.next = 2 * a.pol.iterating // unless adopted below
 	a.pol.allow = min(2*a.pol.allow, polishMaxIterations)
+	a.pol.share = min(2*a.pol.share, admmPolishShare)
 	switch {
 	case !ok:
 	case pc.Primal < c.Primal && a.pol.converged && (!a.best.have || pc.Primal < a.best.obj):
 		// (Only a new record: re-adopting a point resets ADMM's progress from it.)
 		a.adopt()
-		a.pol.next, a.pol.allow = 0, polishTrialSteps
+		a.pol.next, a.pol.allow, a.pol.share = 0, polishTrialSteps, polishTrialShare
 		pred := a.ev.network
 		if a.gated {
 			pred = a.ev.convex
