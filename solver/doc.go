@@ -170,17 +170,22 @@
 // closes to rounding. ADMM and FISTA try it at a check when their gap has stalled
 // (fallen less than tenfold over three checks) and their objective has settled
 // (within 1e-2), ADMM only once its structure (nonzero blocks, tight cone rows) has
-// held for a check and in trials of at most 32 Newton steps, doubled after each
-// attempt that fails (attempts at the right structure take 3–4), ADMM spending at
-// most half the work its iterations did in all its attempts together, FISTA as much
-// in each attempt, and both waiting, after an attempt that is not adopted, until the
-// iterations' work has doubled; a basis or a Newton step is taken only when its
-// operations fit in that budget and, under a TimeLimit, in the time left at the rate
-// the work has run so far (one step of the restricted MNIST program, 1 935 rows, took
-// 11 CPU seconds and overran a 40 s limit by 19 s). A polished point that beats the
-// record becomes the iterate, with the multipliers of a fixed point there. Measured (testdata/cases, testdata/golden/small_beta): the 48-weight
-// hinge program at β = 1e-3 is certified to 1e-6 after 200 iterations (10 000 ended
-// 5 % off), the logistic one that balancing used to ruin after 450–1 100, 23 of the 24
+// held for a check and in trials of at most 32 Newton steps and 1/16 of its
+// iterations' work (at least 1e8 operations), both doubled after each attempt that
+// fails (attempts at the right structure take 3–4 steps), and never more than its
+// iterations would need to reach the tolerance at their recent rate (on the
+// `bench/solver -polish` programs this cut the worst cost of polishing from 1.62× to
+// 1.12× of ADMM's time without it), ADMM spending at most half the work its
+// iterations did in all its attempts together, FISTA as much in each attempt, and
+// both waiting, after an attempt that is not adopted, until the iterations' work has
+// doubled; a basis or a Newton step is taken only when its operations fit in that
+// budget and, under a TimeLimit, in the time left at the rate the work has run so far
+// (one step of the restricted MNIST program, 1 935 rows, took 11 CPU seconds and
+// overran a 40 s limit by 19 s). A polished point that beats the record becomes the
+// iterate, with the multipliers of a fixed point there. Measured (testdata/cases,
+// testdata/golden/small_beta): the 48-weight hinge program at β = 1e-3 is certified
+// to 1e-6 after 240 iterations (10 000 ended 5 % off), the logistic one that
+// balancing used to ruin after 3 740 (450–1 100 before the trials), 23 of the 24
 // small-β golden programs (β = 1e-4, 1e-3) to 1e-6 in 40–5 000 iterations (the
 // gated hinge program at β = 1e-4 is not). On larger programs the structure takes
 // longer to settle and an attempt costs more: on the benchmark at n = 250, β = 1e-3 it
