@@ -185,7 +185,7 @@
 // iterate, with the multipliers of a fixed point there. Measured (testdata/cases,
 // testdata/golden/small_beta): the 48-weight hinge program at β = 1e-3 is certified
 // to 1e-6 after 240 iterations (10 000 ended 5 % off), the logistic one that
-// balancing used to ruin after 3 740 (450–1 100 before the trials), 23 of the 24
+// balancing used to ruin after 3 740, 23 of the 24
 // small-β golden programs (β = 1e-4, 1e-3) to 1e-6 in 40–5 000 iterations (the
 // gated hinge program at β = 1e-4 is not). On larger programs the structure takes
 // longer to settle and an attempt costs more: on the benchmark at n = 250, β = 1e-3 it
