@@ -98,8 +98,8 @@
 // solve then ends within about one u-step, one projection step and one such
 // certificate (a product with X) after its limit. Measured on MNIST 2 vs 8 at 28×28
 // (d = 785, 100 480 weights), ADMM, squared, hinge and logistic loss at β = 1e-3 and
-// 1, TimeLimit 10 s and 30 s, load average 4–5.6: Solve returned 0.07–0.4 s after the
-// limit, where it had returned up to 30 s after it (14–40 s for 10 s, 30–63 s for
+// 1, TimeLimit 10 s and 30 s, load average 2.5–4.5: Solve returned 0.08–0.42 s after
+// the limit, where it had returned up to 30 s after it (14–40 s for 10 s, 30–63 s for
 // 30 s: the first certificate's projections alone took 46 s).
 //
 // # ADMM
@@ -200,7 +200,11 @@
 // ρ ≈ 0.04–0.14 from any of them, so the default stays; the cone projections
 // read Xa and the Gram matrix XXᵀ instead of a product per Lawson–Hanson step, and the
 // certificate projects only the blocks that decide it: an MNIST hinge iteration's CPU
-// time halved (15.1 → 7.8 s per 100).
+// time halved (15.1 → 7.8 s per 100). At d = 785 (MNIST 28×28) the certificate's
+// projections read the Gram matrix too and take at most 64 outer steps from their warm
+// start (a cut projection still bounds its dual constraint), and a projection forms v
+// only at its end: 1.9 iterations per CPU second instead of 0.18 (squared, β = 1,
+// certificates included; bench/solver/RESULTS.md, run 7).
 //
 // GatedReLU solves the program without its cone constraints (Mishkin, Sahiner and
 // Pilanci's gated ReLU model, a group lasso with fixed gates) by FISTA with backtracking
