@@ -10,7 +10,8 @@ import (
 
 // TestProjectionStopIsUpperBound: a projection stopped after k steps of its outer
 // loop returns a point a + G_Aᵀζ, ζ ≥ 0, whose norm bounds ‖Π_K(a)‖ from above, and
-// stops at the first poll that says so.
+// stops at the first poll that says so; one bounded to k steps (the certificate's
+// maxSteps) returns the same point.
 func TestProjectionStopIsUpperBound(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	cut := 0
@@ -55,6 +56,16 @@ func TestProjectionStopIsUpperBound(t *testing.T) {
 			}
 			if norm2(v) < exact*(1-1e-12) {
 				t.Fatalf("trial %d, stop after %d: ‖v‖ = %v below ‖Π_K(a)‖ = %v", trial, k, norm2(v), exact)
+			}
+			// The certificate's bound on the steps (maxSteps > 0) ends at the same
+			// point, without stopped.
+			if k > 0 {
+				capped := newConeProjector(X.RawMatrix())
+				capped.maxSteps = k
+				cv, _, _ := capped.project(a, sign, 0, 1, nil, nil)
+				if capped.stopped || math.Abs(norm2(cv)-norm2(v)) > 1e-12*(1+norm2(v)) {
+					t.Fatalf("trial %d, %d steps: stopped %v, ‖v‖ %v against %v when stopped there", trial, k, capped.stopped, norm2(cv), norm2(v))
+				}
 			}
 			cut++
 		}
