@@ -16,7 +16,9 @@
 //   - with -route, InteriorPoint against ADMM on small programs of every loss (the
 //     thresholds of solver.Auto); with -mnist, certified solves of MNIST 2 vs 8;
 //   - with -polish (alone), ADMM with and without polishing on the instances at
-//     β = 0.02·n and 1 and on the profile's breast cancer and digits 3 vs 8 programs.
+//     β = 0.02·n and 1 and on the profile's breast cancer and digits 3 vs 8 programs;
+//   - with -overrun (alone), ADMM under time limits on MNIST 2 vs 8 at 28×28 (how
+//     long after its limit Solve returns) and its iterations per second there.
 //
 // Usage:
 //
@@ -26,6 +28,7 @@
 //	go run ./bench/solver -cvxopt=false -ipm=false -rho=false -sizes 250 -route
 //	go run ./bench/solver -cvxopt=false -ipm=false -rho=false -sizes 250 -mnist
 //	go run ./bench/solver -sizes 250,1000 -polish   # only ADMM with and without polishing
+//	go run ./bench/solver -overrun                  # only time limits and iterations at d = 785
 //
 // cvxopt is driven through solver/testdata/cvxopt_ref.py with Debian's /usr/bin/python3.
 package main
@@ -78,6 +81,8 @@ var (
 	mnistBeta     = flag.Float64("mnist-beta", 1e-3, "β of the MNIST solves")
 	polishFlag    = flag.Bool("polish", false, "only compare ADMM with and without polishing (one thread)")
 	polishLimit   = flag.Duration("polish-limit", time.Minute, "time limit of each solve of -polish")
+	overrunFlag   = flag.Bool("overrun", false, "only time ADMM under time limits on MNIST 2 vs 8 at 28×28, and its iterations per second there")
+	overrunLimits = flag.String("overrun-limits", "10s,30s", "time limits of -overrun")
 )
 
 const script = "solver/testdata/cvxopt_ref.py"
@@ -112,6 +117,14 @@ func run() error {
 			return fmt.Errorf("bad -sizes: %v", err)
 		}
 		sizes = append(sizes, n)
+	}
+	if *overrunFlag {
+		fmt.Printf("# Solver benchmarks: time limits and iterations at d = 785\n\nMachine: %s/%s, %d CPUs, %s. Command: `go run ./bench/solver %s`.\n\n",
+			runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version(), strings.Join(os.Args[1:], " "))
+		if err := overrunTable(); err != nil {
+			return err
+		}
+		return rateTable()
 	}
 	if *polishFlag {
 		fmt.Printf("# Solver benchmarks: polishing\n\nMachine: %s/%s, %d CPUs, %s. Command: `go run ./bench/solver %s`.\n\n",
