@@ -192,7 +192,7 @@ func (m *ADMM) run(ctx context.Context, p *Problem, s *Settings, pr *program, st
 			return nil, err
 		}
 	case m.WarmStart:
-		if err := a.warmStart(ctx, s); err != nil {
+		if err := a.warmStart(ctx, s, start); err != nil {
 			return nil, err
 		}
 		a.initRHS()

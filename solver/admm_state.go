@@ -10,7 +10,8 @@ import (
 
 // warmStart starts from the gated ReLU solution on the same patterns, decomposed into
 // the cones (see GatedReLU): u = v = (v₁..vₚ, w₁..wₚ), s = Gu ≥ 0, z = Fu, zero duals.
-func (a *admm) warmStart(ctx context.Context, s *Settings) error {
+// The gated solve counts against the solve's time limit from start.
+func (a *admm) warmStart(ctx context.Context, s *Settings, start time.Time) error {
 	if a.pr.arr.Generators == nil {
 		return errors.New("solver: ADMM warm start needs the gates: an arrangement with generators")
 	}
@@ -18,7 +19,7 @@ func (a *admm) warmStart(ctx context.Context, s *Settings) error {
 	gs.Tolerance = warmStartTolerance
 	gs.MaxIterations = warmStartIterations
 	gs.Reference = 0
-	out, err := solveGated(ctx, a.pr, &gs, time.Now(), false)
+	out, err := solveGated(ctx, a.pr, &gs, start, false)
 	if err != nil {
 		return err
 	}
