@@ -113,12 +113,13 @@ func newPolisher(loss Loss, y []float64, beta float64, blocks []*polishBlock) *p
 	// Normalize: with σ the largest entry of the blocks' matrices, Ã/σ has entries of
 	// order one whatever the data's scale (Validate allows 1e-100 to 1e100), so the
 	// proximal weight and the pivoting of the KKT systems do not depend on it.
-	var seen *float64 // the blocks usually share one matrix: scan it once
+	var seen blas64.General // the blocks usually share one matrix: scan it once
 	for _, b := range po.blocks {
-		if len(b.base.Data) == 0 || &b.base.Data[0] == seen {
+		if len(b.base.Data) == 0 || len(seen.Data) > 0 && &b.base.Data[0] == &seen.Data[0] &&
+			b.base.Rows == seen.Rows && b.base.Cols == seen.Cols && b.base.Stride == seen.Stride {
 			continue
 		}
-		seen = &b.base.Data[0]
+		seen = b.base
 		for k := 0; k < n; k++ {
 			for _, v := range b.base.Data[k*b.base.Stride : k*b.base.Stride+b.base.Cols] {
 				po.scale = math.Max(po.scale, math.Abs(v))
