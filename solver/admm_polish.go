@@ -12,19 +12,20 @@ import "math"
 const admmPolishShare = 0.5
 
 // polishStall is the number of checks over which a gap that fell less than tenfold
-// calls for polishing, polishSettled the relative change of the objective over them
-// below which the iterates count as settled, and polishStable the checks over which
-// the iterate's structure (signature) must not have changed (see mayPolish).
+// calls for polishing, and polishSettled the relative change of the objective over
+// them below which the iterates count as settled (see mayPolish).
 //
 // polishTrialSteps bounds the Newton steps and active-set changes of an attempt; an
 // attempt that is not adopted doubles it for the next, an adopted one resets it.
 // Measured on the programs of `go run ./bench/solver -polish` (the benchmark's
 // instances at n = 250 and 1 000, breast cancer and digits 3 vs 8, squared and
 // logistic, β = 1 and 0.02·n): attempts at the right structure converged in 3–4
-// steps, the ones that failed ran 18–198 steps until the budget was spent, and every
-// attempt made while the structure was still changing between checks failed but
-// one. The small-β cases (testdata/cases, golden/small_beta) need up to about 30
-// steps: a first trial of 8 doubled their iterations.
+// steps, the ones that failed ran 18–198 steps until the budget was spent. The
+// small-β cases (testdata/cases, golden/small_beta) need up to about 30 steps: a
+// first trial of 8 doubled their iterations. (Waiting also until the nonzero blocks
+// and tight cone rows had held for a check saved most failed attempts there, but
+// doubled the time of breast cancer, hinge, β = 0.1 and digits 3 vs 8, logistic,
+// β = 1e-4, whose structure keeps moving while polishing already finishes them.)
 //
 // polishTrialShare bounds an attempt's work likewise, as a share of the iterations'
 // work so far (doubled after a failure up to admmPolishShare, reset after an
@@ -36,7 +37,6 @@ const admmPolishShare = 0.5
 const (
 	polishStall      = 3
 	polishSettled    = 1e-2
-	polishStable     = 1
 	polishTrialSteps = 32
 	polishTrialShare = 1.0 / 16
 	polishTrialFloor = 1e8
@@ -55,8 +55,6 @@ type polishState struct {
 	// are logarithmically few.
 	next       float64
 	gaps, objs []float64 // the certified gap and the objective at every check
-	structure  uint64    // signature of the iterate's structure at the last check (see signature)
-	stable     int       // consecutive checks with the same structure
 	allow      int       // the steps the next attempt may take (see polishTrialSteps)
 	share      float64   // the next attempt's work, as a share of the iterations' (see polishTrialShare)
 	remaining  float64   // ADMM's work to the tolerance at its recent rate (see mayPolish)
@@ -69,20 +67,13 @@ type polishState struct {
 // mayPolish reports whether an attempt is due at a check whose certified gap is gap
 // and objective obj: when ADMM is slow (the gap fell less than tenfold over the last
 // polishStall checks; where it converges fast, polishing only costs), its iterates
-// have settled (the objective moved by less than polishSettled over those checks,
-// and the nonzero blocks and tight cone rows are those of the previous
-// polishStable checks: before, the structure polishing needs is not there yet), and
-// the budget allows.
+// have settled (the objective moved by less than polishSettled over those checks:
+// before, the structure polishing needs is not there yet), and the budget allows.
 func (a *admm) mayPolish(gap, obj float64) bool {
 	ps := &a.pol
 	ps.gaps, ps.objs = append(ps.gaps, gap), append(ps.objs, obj)
-	if sig := a.signature(); sig == ps.structure {
-		ps.stable++
-	} else {
-		ps.structure, ps.stable = sig, 0
-	}
 	k := len(ps.gaps) - 1 - polishStall
-	if k < 0 || ps.gaps[k] >= 10*gap || math.Abs(ps.objs[k]-obj) > polishSettled*math.Abs(obj) || ps.stable < polishStable {
+	if k < 0 || ps.gaps[k] >= 10*gap || math.Abs(ps.objs[k]-obj) > polishSettled*math.Abs(obj) {
 		return false
 	}
 	// ADMM's work to the tolerance if the gap keeps falling at its rate over the
@@ -92,35 +83,6 @@ func (a *admm) mayPolish(gap, obj float64) bool {
 		ps.remaining = math.Log(gap/a.tol) / rate * admmCheckEvery * ps.perStep
 	}
 	return !a.slack && !a.noPolish && a.pr.beta > 0 && ps.spent <= admmPolishShare*ps.iterating && ps.iterating >= ps.next && a.dr.interrupted() == NotTerminated
-}
-
-// signature returns a hash of the iterate's structure, the part of it that
-// polishing fixes: which blocks are nonzero and, in the cone form, which cone rows
-// the v-step's projections left tight (order-independent in the rows).
-func (a *admm) signature() uint64 {
-	var h uint64
-	for j, nrm := range a.ev.norms {
-		if nrm == 0 {
-			continue
-		}
-		h += mix(uint64(j) + 1)
-		if j < len(a.cs.act) {
-			for _, k := range a.cs.act[j] {
-				h += mix(uint64(j+1)<<32 | uint64(k+1))
-			}
-		}
-	}
-	return h
-}
-
-// mix is the finalizer of splitmix64: a bijection of uint64 that spreads every input
-// bit over the output.
-func mix(x uint64) uint64 {
-	x ^= x >> 30
-	x *= 0xbf58476d1ce4e5b9
-	x ^= x >> 27
-	x *= 0x94d049bb133111eb
-	return x ^ x>>31
 }
 
 // polish runs the restricted Newton method (polish.go) from the current point and
