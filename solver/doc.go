@@ -169,16 +169,16 @@
 // (reducedStep). At the right structure its dual candidate is exact and the gap
 // closes to rounding. ADMM and FISTA try it at a check when their gap has stalled
 // (fallen less than tenfold over three checks) and their objective has settled
-// (within 1e-2), ADMM only once its structure (nonzero blocks, tight cone rows) has
-// held for a check and in trials of at most 32 Newton steps and 1/16 of its
+// (within 1e-2), ADMM in trials of at most 32 Newton steps and 1/16 of its
 // iterations' work (at least 1e8 operations), both doubled after each attempt that
 // fails (attempts at the right structure take 3–4 steps), and never more than its
 // iterations would need to reach the tolerance at their recent rate (on the
-// `bench/solver -polish` programs this cut the worst cost of polishing from 1.62× to
-// 1.12× of ADMM's time without it), ADMM spending at most half the work its
-// iterations did in all its attempts together, FISTA as much in each attempt, and
-// both waiting, after an attempt that is not adopted, until the iterations' work has
-// doubled; a basis or a Newton step is taken only when its operations fit in that
+// `bench/solver -polish` programs this cut the cost of polishing where it does not
+// help, up to 1.62× of ADMM's time without it, to at most 1.2× on the solves of a
+// second or more; bench/solver/RESULTS.md, run 7), ADMM spending at most half the
+// work its iterations did in all its attempts together, FISTA as much in each attempt,
+// and both waiting, after an attempt that is not adopted, until the iterations' work
+// has doubled; a basis or a Newton step is taken only when its operations fit in that
 // budget and, under a TimeLimit, in the time left at the rate the work has run so far
 // (one step of the restricted MNIST program, 1 935 rows, took 11 CPU seconds and
 // overran a 40 s limit by 19 s). A polished point that beats the record becomes the
