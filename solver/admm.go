@@ -62,7 +62,20 @@ type ADMM struct {
 
 	rhoScale float64 // multiplies the default ρ (experiments)
 	sig2     float64 // multiplies the default σ² (experiments)
+	// onPoll, if set, is called at every poll of the interruption from inside a step
+	// (tests: cancel at a chosen stage); it may be called from several goroutines.
+	onPoll func(stage pollStage)
 }
+
+// pollStage names the work inside an ADMM step that polls the driver's
+// interruption (see admm.poll).
+type pollStage int
+
+const (
+	pollVStep       pollStage = iota // a projection of the v-step
+	pollCertificate                  // a projection of the certificate
+	pollPolish                       // polishing: its bases and Newton steps
+)
 
 func (m *ADMM) String() string {
 	if m.Slack {
@@ -126,6 +139,7 @@ type admm struct {
 	primal, dual, normAU, normZ float64
 	firstPrimal, firstDual      float64
 	refactorizations            int
+	refactorWork                float64 // operations of a refactorization for a new ρ (squared loss)
 
 	acc     *safeguard // Anderson acceleration (nil: plain ADMM)
 	stepped bool       // a step ran since the last restart (the safeguard's after is due)
@@ -133,6 +147,7 @@ type admm struct {
 	pol     polishState
 	tol     float64 // the stopping tolerance
 	dr      *driver
+	onPoll  func(stage pollStage) // see ADMM.onPoll
 }
 
 func (m *ADMM) solve(ctx context.Context, p *Problem, s *Settings) (*Result, error) {
@@ -177,7 +192,7 @@ func (m *ADMM) run(ctx context.Context, p *Problem, s *Settings, pr *program, st
 			return nil, err
 		}
 	case m.WarmStart:
-		if err := a.warmStart(ctx, s); err != nil {
+		if err := a.warmStart(ctx, s, start); err != nil {
 			return nil, err
 		}
 		a.initRHS()
@@ -198,11 +213,16 @@ func (m *ADMM) run(ctx context.Context, p *Problem, s *Settings, pr *program, st
 		tol = admmDefaultTolerance
 	}
 	a.tol = tol
-	_, _, cholSolve, _, _, woodSolve := routeCosts(pr.n, pr.d, pr.P)
+	_, cholRefactor, cholSolve, _, woodRefactor, woodSolve := routeCosts(pr.n, pr.d, pr.P)
 	a.pol.perStep = 12*float64(pr.n*pr.d*pr.P) + min(cholSolve, woodSolve)
+	a.refactorWork = woodRefactor
+	if route == FactorCholesky {
+		a.refactorWork = cholRefactor
+	}
 	dr := newDriver(ctx, s, start, maxIter, tol, admmCheckEvery, pr.P)
 	dr.current = a.slack
 	a.dr = dr
+	a.watch(m.onPoll)
 	if err := dr.run(a); err != nil {
 		return nil, err
 	}
@@ -237,6 +257,29 @@ func (m *ADMM) setup(p *Problem, pr *program, gated bool, threads int) (*admm, s
 		}
 	}
 	return a, route, nil
+}
+
+// watch lets the long work inside a step poll the driver's interruption: the cone
+// projections of the v-step and of the certificate (one outer step apart) and
+// polishing (one basis or Newton step apart). A solve then ends within about one
+// such unit of work, one u-step and one bounds-only certificate after its time
+// limit or cancellation (see Settings.TimeLimit).
+func (a *admm) watch(onPoll func(pollStage)) {
+	a.onPoll = onPoll
+	for _, p := range a.cs.projs {
+		p.stop = func() bool { return a.poll(pollVStep) }
+	}
+	for _, p := range a.cert.projs {
+		p.stop = func() bool { return a.poll(pollCertificate) }
+	}
+}
+
+// poll reports whether the run must stop now (cancellation or the time limit).
+func (a *admm) poll(stage pollStage) bool {
+	if a.onPoll != nil {
+		a.onPoll(stage)
+	}
+	return a.dr.interrupted() != NotTerminated
 }
 
 // result assembles the Result of a run that the driver ended with a at the point to

@@ -2,6 +2,7 @@ package solver
 
 import (
 	"math"
+	"sync/atomic"
 )
 
 // coneStepState is the v-step of ADMM's cone form: the projections with their
@@ -28,6 +29,7 @@ type coneStepState struct {
 	least          []float64 // per block (or pending candidate): least (2dᵢₖ − 1)xₖᵀa over the points
 	pendPat        []int     // per pending candidate: its pattern
 	fromCand       []candColumn
+	halted         atomic.Bool // a projection of the running v-step was stopped (see coneStep)
 }
 
 func (cs *coneStepState) alloc(pr *program, workers int) {
@@ -69,12 +71,25 @@ const (
 // shrunk, infeasible ones with a warm start get a candidate from their previous
 // active rows (verified together in one more product), the others are projected. X vᵀ
 // comes out scaled.
-func (a *admm) coneStep(kappa float64) {
+//
+// The projections poll the driver's interruption (one outer step of Lawson and
+// Hanson's method apart: at d = 785 the first v-step's projections take seconds). It
+// reports false when one was stopped: the blocks are then partly written, and the
+// caller returns to the point the step started from (see step).
+func (a *admm) coneStep(kappa float64) bool {
+	a.cs.halted.Store(false)
 	a.pr.mulXT(a.xa, a.arg, 2*a.pr.P)
 	a.feasibility()
 	a.startBlocks(kappa)
+	if a.cs.halted.Load() {
+		return false
+	}
 	m := a.verifyCandidates(kappa)
+	if a.cs.halted.Load() {
+		return false
+	}
 	a.assembleXV(m)
+	return true
 }
 
 // feasibility sets cs.bad for the blocks whose argument violates a row of its cone:
@@ -258,16 +273,24 @@ func (a *admm) assembleXV(m int) {
 }
 
 // projectBlock runs the full projection of block j on worker w, warm-started from
-// its active rows.
+// its active rows; once a projection of the step was stopped (cs.halted) it does
+// nothing.
 func (a *admm) projectBlock(w, j int, kappa float64) {
 	pr, cs := a.pr, &a.cs
 	n, d, P := pr.n, pr.d, pr.P
+	if cs.halted.Load() {
+		return
+	}
 	i := j % P
 	proj := cs.projs[w]
 	proj.cache, proj.xa = &cs.cache[j], a.column(cs.xas[w], j)
 	pv, act, zeta := proj.project(a.arg[j*d:(j+1)*d], pr.sign, i, P, cs.act[j], cs.zeta[j])
 	proj.cache, proj.xa = nil, nil
 	cs.act[j], cs.zeta[j] = act, zeta
+	if proj.stopped {
+		cs.halted.Store(true)
+		return
+	}
 	sh := shrinkBlock(pv, a.v[j*d:(j+1)*d], kappa)
 	xv := a.ev.xu
 	for k := 0; k < n; k++ {

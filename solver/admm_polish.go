@@ -14,9 +14,32 @@ const admmPolishShare = 0.5
 // polishStall is the number of checks over which a gap that fell less than tenfold
 // calls for polishing, and polishSettled the relative change of the objective over
 // them below which the iterates count as settled (see mayPolish).
+//
+// polishTrialSteps bounds the Newton steps and active-set changes of an attempt; an
+// attempt that is not adopted doubles it for the next, an adopted one resets it.
+// Measured on the programs of `go run ./bench/solver -polish` (the benchmark's
+// instances at n = 250 and 1 000, breast cancer and digits 3 vs 8, squared and
+// logistic, β = 1 and 0.02·n): attempts at the right structure converged in 3–4
+// steps, the ones that failed ran 18–198 steps until the budget was spent. The
+// small-β cases (testdata/cases, golden/small_beta) need up to about 30 steps: a
+// first trial of 8 doubled their iterations. (Waiting also until the nonzero blocks
+// and tight cone rows had held for a check saved most failed attempts there, but
+// doubled the time of breast cancer, hinge, β = 0.1 and digits 3 vs 8, logistic,
+// β = 1e-4, whose structure keeps moving while polishing already finishes them.)
+//
+// polishTrialShare bounds an attempt's work likewise, as a share of the iterations'
+// work so far (doubled after a failure up to admmPolishShare, reset after an
+// adoption), but never below polishTrialFloor operations: on MNIST 2 vs 8 at 10×10
+// (squared, β = 1) an attempt of 32 steps took 6 s, two of them half the solve, for
+// no fewer iterations, while the small programs need whole attempts (their work is
+// under the floor). Nor does an attempt get more than the work ADMM would need to
+// reach the tolerance at its recent rate (see mayPolish).
 const (
-	polishStall   = 3
-	polishSettled = 1e-2
+	polishStall      = 3
+	polishSettled    = 1e-2
+	polishTrialSteps = 32
+	polishTrialShare = 1.0 / 16
+	polishTrialFloor = 1e8
 )
 
 // polishState is ADMM's record of polishing.
@@ -32,6 +55,9 @@ type polishState struct {
 	// are logarithmically few.
 	next       float64
 	gaps, objs []float64 // the certified gap and the objective at every check
+	allow      int       // the steps the next attempt may take (see polishTrialSteps)
+	share      float64   // the next attempt's work, as a share of the iterations' (see polishTrialShare)
+	remaining  float64   // ADMM's work to the tolerance at its recent rate (see mayPolish)
 	converged  bool      // the last attempt's Newton method converged
 	point      []float64 // 2P×d: the polished point
 	ev         *evaluation
@@ -49,6 +75,12 @@ func (a *admm) mayPolish(gap, obj float64) bool {
 	k := len(ps.gaps) - 1 - polishStall
 	if k < 0 || ps.gaps[k] >= 10*gap || math.Abs(ps.objs[k]-obj) > polishSettled*math.Abs(obj) {
 		return false
+	}
+	// ADMM's work to the tolerance if the gap keeps falling at its rate over the
+	// last polishStall checks: an attempt is worth no more.
+	ps.remaining = math.Inf(1)
+	if rate := math.Log(ps.gaps[k]/gap) / polishStall; rate > 0 {
+		ps.remaining = math.Log(gap/a.tol) / rate * admmCheckEvery * ps.perStep
 	}
 	return !a.slack && !a.noPolish && a.pr.beta > 0 && ps.spent <= admmPolishShare*ps.iterating && ps.iterating >= ps.next && a.dr.interrupted() == NotTerminated
 }
@@ -78,9 +110,17 @@ func (a *admm) polish() (Certificate, bool) {
 			margin[k] = pr.y[k] * z
 		}
 	}
-	po.stop = func() bool { return a.dr.interrupted() != NotTerminated }
-	po.limit = math.Max(math.Min(admmPolishShare*ps.iterating-ps.spent, a.dr.workLeft(ps.iterating+ps.spent)), 1)
+	po.stop = func() bool { return a.poll(pollPolish) }
+	if ps.allow == 0 {
+		ps.allow, ps.share = polishTrialSteps, polishTrialShare
+	}
+	po.maxSteps = ps.allow
+	trial := math.Max(ps.share*ps.iterating, polishTrialFloor)
+	po.limit = math.Max(min(trial, admmPolishShare*ps.iterating-ps.spent, ps.remaining, a.dr.workLeft(ps.iterating+ps.spent)), 1)
 	ok := po.run(margin)
+	if po.skipped {
+		return Certificate{}, false
+	}
 	convex, _, violation := pr.eval(ps.point, ps.ev)
 	if a.gated {
 		violation = 0
@@ -199,7 +239,11 @@ func (a *admm) shrinkToSubdifferential(j int, g []float64) {
 	pr := a.pr
 	p := g
 	if !a.gated {
-		p, _, _ = a.cert.projs[0].project(g, pr.sign, j%pr.P, pr.P, nil, nil)
+		proj := a.cert.projs[0]
+		steps := proj.maxSteps
+		proj.maxSteps = 0 // the projection itself, not a bound
+		p, _, _ = proj.project(g, pr.sign, j%pr.P, pr.P, nil, nil)
+		proj.maxSteps = steps
 	}
 	np := norm2(p)
 	if np <= pr.beta {

@@ -10,7 +10,8 @@ import (
 
 // warmStart starts from the gated ReLU solution on the same patterns, decomposed into
 // the cones (see GatedReLU): u = v = (v₁..vₚ, w₁..wₚ), s = Gu ≥ 0, z = Fu, zero duals.
-func (a *admm) warmStart(ctx context.Context, s *Settings) error {
+// The gated solve counts against the solve's time limit from start.
+func (a *admm) warmStart(ctx context.Context, s *Settings, start time.Time) error {
 	if a.pr.arr.Generators == nil {
 		return errors.New("solver: ADMM warm start needs the gates: an arrangement with generators")
 	}
@@ -18,7 +19,7 @@ func (a *admm) warmStart(ctx context.Context, s *Settings) error {
 	gs.Tolerance = warmStartTolerance
 	gs.MaxIterations = warmStartIterations
 	gs.Reference = 0
-	out, err := solveGated(ctx, a.pr, &gs, time.Now(), false)
+	out, err := solveGated(ctx, a.pr, &gs, start, false)
 	if err != nil {
 		return err
 	}
@@ -216,7 +217,9 @@ type admmPoint struct {
 
 // step performs one iteration for the driver: the safeguard's check of the previous
 // extrapolation (deferred to here so that the driver certifies a step's output), the
-// ADMM step, and the row of the history.
+// ADMM step, and the row of the history. When the driver's interruption stops the
+// step's projections it returns errInterrupted at the point the step started from
+// (the safeguard's extrapolation, if it made one).
 func (a *admm) step(row *Iteration) error {
 	if a.acc != nil {
 		if a.stepped {
@@ -224,7 +227,16 @@ func (a *admm) step(row *Iteration) error {
 		}
 		a.acc.before(a)
 	}
-	a.iterate()
+	if !a.iterate() {
+		// Stopped inside the v-step: back to the point the step started from (X vᵀ
+		// and the objectives of it once more: an extrapolation leaves them stale).
+		copy(a.v, a.vOld)
+		a.convex, a.network, _ = a.pr.eval(a.v, a.ev)
+		if a.gated {
+			a.network = a.convex
+		}
+		return errInterrupted
+	}
 	a.pol.iterating += a.pol.perStep
 	a.stepped = true
 	a.iterations++
@@ -275,12 +287,14 @@ func (a *admm) certify(row *Iteration) Certificate {
 	}
 	pc, ok := a.polish()
 	a.pol.next = 2 * a.pol.iterating // unless adopted below
+	a.pol.allow = min(2*a.pol.allow, polishMaxIterations)
+	a.pol.share = min(2*a.pol.share, admmPolishShare)
 	switch {
 	case !ok:
 	case pc.Primal < c.Primal && a.pol.converged && (!a.best.have || pc.Primal < a.best.obj):
 		// (Only a new record: re-adopting a point resets ADMM's progress from it.)
 		a.adopt()
-		a.pol.next = 0
+		a.pol.next, a.pol.allow, a.pol.share = 0, polishTrialSteps, polishTrialShare
 		pred := a.ev.network
 		if a.gated {
 			pred = a.ev.convex
@@ -312,10 +326,11 @@ func (a *admm) converged(c *Certificate, gap, tol float64) bool {
 	return gap <= tol
 }
 
-// adapt balances ρ (unless fixed); a change restarts the acceleration (the map
-// changed).
+// adapt balances ρ (unless fixed, or the squared loss's refactorization for a new ρ
+// would not fit in the time left at the rate of the work so far); a change restarts
+// the acceleration (the map changed).
 func (a *admm) adapt(c *Certificate) error {
-	if a.fixedRho {
+	if a.fixedRho || !a.split && a.refactorWork > a.dr.workLeft(a.pol.iterating+a.pol.spent) {
 		return nil
 	}
 	changed, err := a.balance(c.dualScale)

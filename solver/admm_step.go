@@ -52,8 +52,10 @@ func (a *admm) initRHS() {
 }
 
 // iterate performs one ADMM iteration, leaving X vᵀ in a.ev.xu and the residuals in
-// a.primal, a.dual (with the scales a.normAU, a.normZ).
-func (a *admm) iterate() {
+// a.primal, a.dual (with the scales a.normAU, a.normZ). It reports false when the
+// driver's interruption stopped the v-step's projections: then only v (whose previous
+// value is in vOld) and X vᵀ have changed.
+func (a *admm) iterate() bool {
 	a.uStep()
 	copy(a.vOld, a.v)
 	copy(a.zOld, a.z)
@@ -61,7 +63,10 @@ func (a *admm) iterate() {
 		a.arg[i] = a.alfa*a.u[i] + (1-a.alfa)*a.v[i] + a.lam[i]
 	}
 	a.predictU()
-	primal, normAU, normZ := a.vStep()
+	primal, normAU, normZ, ok := a.vStep()
+	if !ok {
+		return false
+	}
 	if a.slack {
 		p, nu, nz := a.sStep()
 		primal, normAU, normZ = primal+p, normAU+nu, normZ+nz
@@ -73,6 +78,7 @@ func (a *admm) iterate() {
 	}
 	a.primal, a.normAU, a.normZ = math.Sqrt(primal), math.Sqrt(normAU), math.Sqrt(normZ)
 	a.dual = a.rho * math.Sqrt(a.nextRHS())
+	return true
 }
 
 // uStep solves (τ²I [+ GᵀG] + cFᵀF) u = τ²(v − λ) + [Gᵀ(s − ν)] + [Fᵀy/ρ | σ²Fᵀ(z − μ)],
@@ -123,8 +129,9 @@ func (a *admm) predictU() {
 
 // vStep is the group soft threshold of the arguments û + λ (of their cone projection
 // in the cone form), then λ ← û + λ − v. It returns the squared norms of u − v, u
-// and v, weighted by τ², for the residuals.
-func (a *admm) vStep() (primal, normAU, normZ float64) {
+// and v, weighted by τ², for the residuals, and false when the cone step was
+// stopped (λ is then unchanged).
+func (a *admm) vStep() (primal, normAU, normZ float64, ok bool) {
 	pr := a.pr
 	d := pr.d
 	kappa := pr.beta / (a.rho * a.tau2)
@@ -132,8 +139,8 @@ func (a *admm) vStep() (primal, normAU, normZ float64) {
 		for j := 0; j < 2*pr.P; j++ {
 			shrinkBlock(a.arg[j*d:(j+1)*d], a.v[j*d:(j+1)*d], kappa)
 		}
-	} else {
-		a.coneStep(kappa)
+	} else if !a.coneStep(kappa) {
+		return 0, 0, 0, false
 	}
 	for i := range a.v {
 		a.lam[i] = a.arg[i] - a.v[i]
@@ -142,7 +149,7 @@ func (a *admm) vStep() (primal, normAU, normZ float64) {
 		normAU += a.tau2 * a.u[i] * a.u[i]
 		normZ += a.tau2 * a.v[i] * a.v[i]
 	}
-	return primal, normAU, normZ
+	return primal, normAU, normZ, true
 }
 
 // sStep (slack form): s ← (Ĝu + ν)₊, ν ← ν + Ĝu − s, with Ĝu = αGu + (1 − α)s. It

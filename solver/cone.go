@@ -38,6 +38,18 @@ type coneProjector struct {
 	// times cheaper, for d = 785 twenty times.
 	gram, xa []float64
 
+	// stop, if set, is polled at every step of the outer loop (cancellation and the
+	// time limit); when it returns true the projection ends early with stopped set
+	// and returns a + G_Aᵀζ for the active rows so far, ζ ≥ 0: a point of the polar
+	// decomposition's feasible set, so its norm is still an upper bound on
+	// ‖Π_K(a)‖ (see project), though not the projection.
+	stop    func() bool
+	stopped bool
+	// maxSteps, if positive, bounds the steps of the outer loop of one projection;
+	// at the bound it ends as when stopped, with an upper bound on ‖Π_K(a)‖ (but
+	// without setting stopped: only the caller's certificate uses it).
+	maxSteps int
+
 	projections, solves, activeRows, products int // statistics
 }
 
@@ -68,9 +80,15 @@ func (c *coneProjector) row(k int) []float64 { return c.x.Data[k*c.x.Stride : k*
 // multipliers; may be empty) and are returned updated (reusing their storage). After
 // the call c.xv and c.gv hold Xv and Gv for the returned v, which is reused by the
 // next call.
+//
+// Every iterate of the method is v = a + G_Aᵀζ with ζ ≥ 0, and
+// ‖Π_K(a)‖ = min_{ζ≥0} ‖a + Gᵀζ‖ (Moreau: a − Π_K(a) is the projection onto the polar
+// cone {−Gᵀζ : ζ ≥ 0}), so when c.stop ends it early (c.stopped), ‖v‖ is an upper
+// bound on ‖Π_K(a)‖: what a certificate needs, and all it gets once the time is up.
 func (c *coneProjector) project(a, sign []float64, off, stride int, act []int, zeta []float64) ([]float64, []int, []float64) {
 	n := c.n
 	c.projections++
+	c.stopped = false
 	c.sign, c.off, c.stride = sign, off, stride
 	tol := coneTolerance * math.Max(norm2(a), 1e-300) * c.rowMax
 	for _, k := range act {
@@ -90,8 +108,24 @@ func (c *coneProjector) project(a, sign []float64, off, stride int, act []int, z
 			act, zeta = act[:0], zeta[:0]
 		}
 	}
-	for range 3*c.d + 10 {
-		c.setV(a, act, zeta)
+	// With the Gram matrix the products need no v: it is formed once, at the end
+	// (at d = 785 forming it took as long as the products).
+	fast := c.gram != nil && c.xa != nil
+	fresh := false // Xv and Gv are those of the current act, zeta
+	for step := range 3*c.d + 10 {
+		if fast {
+			c.setProducts(act, zeta)
+		} else {
+			c.setV(a, act, zeta)
+		}
+		fresh = true
+		if c.maxSteps > 0 && step >= c.maxSteps {
+			break // an upper bound, as when stopped
+		}
+		if c.stop != nil && c.stop() {
+			c.stopped = true
+			break
+		}
 		worst, kw := -tol, -1
 		for k := 0; k < n; k++ {
 			if c.gv[k] < worst && !c.inAct[k] {
@@ -104,6 +138,7 @@ func (c *coneProjector) project(a, sign []float64, off, stride int, act []int, z
 		act = append(act, kw)
 		zeta = append(zeta, 0)
 		c.inAct[kw] = true
+		fresh = false
 		if act, zeta, ok = c.inner(a, act, zeta); !ok {
 			// The new row depends on the active ones: v is optimal up to rounding.
 			c.inAct[kw] = false
@@ -114,8 +149,15 @@ func (c *coneProjector) project(a, sign []float64, off, stride int, act []int, z
 				}
 			}
 			c.setV(a, act, zeta)
+			fast, fresh = false, true
 			break
 		}
+	}
+	switch {
+	case !fresh:
+		c.setV(a, act, zeta)
+	case fast:
+		c.setPoint(a, act, zeta)
 	}
 	c.activeRows += len(act)
 	return c.v, act, zeta
@@ -222,20 +264,37 @@ func (c *coneProjector) candidate(a, sign []float64, off, stride int, act []int,
 
 // setV sets v = a + Σᵢ ζᵢ g_{actᵢ} and its products Xv, Gv.
 func (c *coneProjector) setV(a []float64, act []int, zeta []float64) {
+	c.setPoint(a, act, zeta)
+	if c.gram != nil && c.xa != nil {
+		c.setProducts(act, zeta)
+		return
+	}
+	blas64.Gemv(blas.NoTrans, 1, c.x, blas64.Vector{N: c.d, Inc: 1, Data: c.v}, 0, blas64.Vector{N: c.n, Inc: 1, Data: c.xv})
+	c.products++
+	c.setGV()
+}
+
+// setPoint sets v = a + Σᵢ ζᵢ g_{actᵢ}.
+func (c *coneProjector) setPoint(a []float64, act []int, zeta []float64) {
 	copy(c.v, a)
 	for i, k := range act {
 		axpy(zeta[i]*c.sg(k), c.row(k), c.v)
 	}
-	if c.gram != nil && c.xa != nil {
-		n := c.n
-		copy(c.xv, c.xa)
-		for i, k := range act {
-			vaxpy(zeta[i]*c.sg(k), c.gram[k*n:(k+1)*n], c.xv)
-		}
-	} else {
-		blas64.Gemv(blas.NoTrans, 1, c.x, blas64.Vector{N: c.d, Inc: 1, Data: c.v}, 0, blas64.Vector{N: c.n, Inc: 1, Data: c.xv})
-		c.products++
+}
+
+// setProducts sets Xv = Xa + Σᵢ ζᵢ (±XXᵀ column actᵢ) and Gv from the Gram matrix,
+// without v.
+func (c *coneProjector) setProducts(act []int, zeta []float64) {
+	n := c.n
+	copy(c.xv, c.xa)
+	for i, k := range act {
+		vaxpy(zeta[i]*c.sg(k), c.gram[k*n:(k+1)*n], c.xv)
 	}
+	c.setGV()
+}
+
+// setGV sets Gv from Xv.
+func (c *coneProjector) setGV() {
 	sign, off, stride := c.sign, c.off, c.stride
 	gv, xv := c.gv, c.xv[:len(c.gv)]
 	for k := range gv {

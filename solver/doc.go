@@ -88,6 +88,19 @@
 // point with ρ frozen at the value that reached it; FISTA's L is floored at 1e-12 of
 // its initial estimate.
 //
+// Long work inside an iteration polls the time limit and the context too: every step
+// of the outer loop of ADMM's cone projections (v-step and certificate), every basis
+// and Newton step of polishing, every doubling of FISTA's line search. A stopped
+// v-step returns to the point it started from; a stopped certificate bounds the
+// blocks it did not project by their warm-started bounds (any multipliers ζ ≥ 0 give
+// one), so it stays valid, only looser; no ρ is adapted once the run is to stop. A
+// solve then ends within about one u-step, one projection step and one such
+// certificate (a product with X) after its limit. Measured on MNIST 2 vs 8 at 28×28
+// (d = 785, 100 480 weights), ADMM, squared, hinge and logistic loss at β = 1e-3 and
+// 1, TimeLimit 10 s and 30 s, load average 2.5–4.5: Solve returned 0.08–0.42 s after
+// the limit, where it had returned up to 30 s after it (14–40 s for 10 s, 30–63 s for
+// 30 s: the first certificate's projections alone took 46 s).
+//
 // # ADMM
 //
 // ADMM splits u = (v₁..v_P, w₁..w_P) from a copy and alternates
@@ -155,16 +168,23 @@
 // (reducedStep). At the right structure its dual candidate is exact and the gap
 // closes to rounding. ADMM and FISTA try it at a check when their gap has stalled
 // (fallen less than tenfold over three checks) and their objective has settled
-// (within 1e-2), ADMM spending at most half the work its iterations did in all its
-// attempts together, FISTA as much in each attempt, and both waiting, after an
-// attempt that is not adopted, until the iterations' work has doubled; a Newton step
-// is taken only when its operations fit in that budget and, under a TimeLimit, in the
-// time left at the rate the work has run so far (one step of the restricted MNIST
-// program, 1 935 rows, took 11 CPU seconds and overran a 40 s limit by 19 s). A polished
-// point that beats the record becomes the iterate, with the multipliers of a fixed
-// point there. Measured (testdata/cases, testdata/golden/small_beta): the 48-weight
-// hinge program at β = 1e-3 is certified to 1e-6 after 200 iterations (10 000 ended
-// 5 % off), the logistic one that balancing used to ruin after 450–1 100, 23 of the 24
+// (within 1e-2), ADMM in trials of at most 32 Newton steps and 1/16 of its
+// iterations' work (at least 1e8 operations), both doubled after each attempt that
+// fails (attempts at the right structure take 3–4 steps), and never more than its
+// iterations would need to reach the tolerance at their recent rate (on the
+// `bench/solver -polish` programs this cut the cost of polishing where it does not
+// help, up to 1.62× of ADMM's time without it, to at most 1.2× on the solves of a
+// second or more; bench/solver/RESULTS.md, run 7), ADMM spending at most half the
+// work its iterations did in all its attempts together, FISTA as much in each attempt,
+// and both waiting, after an attempt that is not adopted, until the iterations' work
+// has doubled; a basis or a Newton step is taken only when its operations fit in that
+// budget and, under a TimeLimit, in the time left at the rate the work has run so far
+// (one step of the restricted MNIST program, 1 935 rows, took 11 CPU seconds and
+// overran a 40 s limit by 19 s). A polished point that beats the record becomes the
+// iterate, with the multipliers of a fixed point there. Measured (testdata/cases,
+// testdata/golden/small_beta): the 48-weight hinge program at β = 1e-3 is certified
+// to 1e-6 after 240 iterations (10 000 ended 5 % off), the logistic one that
+// balancing used to ruin after 3 740, 23 of the 24
 // small-β golden programs (β = 1e-4, 1e-3) to 1e-6 in 40–5 000 iterations (the
 // gated hinge program at β = 1e-4 is not). On larger programs the structure takes
 // longer to settle and an attempt costs more: on the benchmark at n = 250, β = 1e-3 it
@@ -179,7 +199,11 @@
 // ρ ≈ 0.04–0.14 from any of them, so the default stays; the cone projections
 // read Xa and the Gram matrix XXᵀ instead of a product per Lawson–Hanson step, and the
 // certificate projects only the blocks that decide it: an MNIST hinge iteration's CPU
-// time halved (15.1 → 7.8 s per 100).
+// time halved (15.1 → 7.8 s per 100). At d = 785 (MNIST 28×28) the certificate's
+// projections read the Gram matrix too and take at most 64 outer steps from their warm
+// start (a cut projection still bounds its dual constraint), and a projection forms v
+// only at its end: 1.9 iterations per CPU second instead of 0.18 (squared, β = 1,
+// certificates included; bench/solver/RESULTS.md, run 7).
 //
 // GatedReLU solves the program without its cone constraints (Mishkin, Sahiner and
 // Pilanci's gated ReLU model, a group lasso with fixed gates) by FISTA with backtracking

@@ -148,10 +148,16 @@ func (dr *driver) run(m iterative) error {
 		if dr.iterations%dr.every == 0 || dr.iterations == dr.maxIter {
 			gap := dr.check(m, &row)
 			row.DualityGap = gap
-			if m.converged(&dr.last, gap, dr.tol) {
+			switch {
+			case m.converged(&dr.last, gap, dr.tol):
 				done = true
-			} else if err := m.adapt(&dr.last); err != nil {
-				return err
+			case dr.interrupted() != NotTerminated:
+				// The run stops at the next iteration: no adaptation (a new ρ
+				// refactors the u-step matrix, a second at d = 785).
+			default:
+				if err := m.adapt(&dr.last); err != nil {
+					return err
+				}
 			}
 		}
 		dr.history = record(dr.history, dr.settings.Recorder, row)

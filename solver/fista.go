@@ -391,6 +391,10 @@ func (f *fistaRun) polish() (Certificate, bool) {
 	po.stop = func() bool { return f.dr.interrupted() != NotTerminated }
 	po.limit = math.Max(math.Min(fistaPolishShare*f.iterating, f.dr.workLeft(f.iterating+f.spent)), 1)
 	po.run(margin)
+	if po.skipped {
+		f.spent += po.work
+		return Certificate{}, false
+	}
 	f.spent += po.work + 2*f.perApply
 	f.m.apply(f.polishX, f.polishAx)
 	primal := f.fs.loss.Value(f.polishAx, f.fs.y) + f.reg(f.polishX)

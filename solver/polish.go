@@ -55,6 +55,8 @@ type polisher struct {
 	proj      *coneProjector
 	stop      func() bool // if set, polled every step: cancellation and the time limit
 	limit     float64     // if > 0, run takes no step that would bring the work above it (the caller's budget)
+	skipped   bool        // run stopped before the bases were complete: nothing was polished
+	maxSteps  int         // if > 0, at most this many steps and active-set changes (below polishMaxIterations)
 }
 
 // polishBlock is one block of the restricted program: uⱼ ∈ ℝᵈ with predictions
@@ -108,14 +110,16 @@ func newPolisher(loss Loss, y []float64, beta float64, blocks []*polishBlock) *p
 		return nil
 	}
 	po.yhat, po.eta, po.curv, po.side = make([]float64, n), make([]float64, n), make([]float64, n), make([]int8, n)
-	for _, b := range po.blocks {
-		b.tightRows()
-		b.basis()
-	}
 	// Normalize: with σ the largest entry of the blocks' matrices, Ã/σ has entries of
 	// order one whatever the data's scale (Validate allows 1e-100 to 1e100), so the
 	// proximal weight and the pivoting of the KKT systems do not depend on it.
+	var seen blas64.General // the blocks usually share one matrix: scan it once
 	for _, b := range po.blocks {
+		if len(b.base.Data) == 0 || len(seen.Data) > 0 && &b.base.Data[0] == &seen.Data[0] &&
+			b.base.Rows == seen.Rows && b.base.Cols == seen.Cols && b.base.Stride == seen.Stride {
+			continue
+		}
+		seen = b.base
 		for k := 0; k < n; k++ {
 			for _, v := range b.base.Data[k*b.base.Stride : k*b.base.Stride+b.base.Cols] {
 				po.scale = math.Max(po.scale, math.Abs(v))
@@ -129,6 +133,37 @@ func newPolisher(loss Loss, y []float64, beta float64, blocks []*polishBlock) *p
 	return po
 }
 
+// prepare sets every live block's tight rows and basis, checking before each block
+// that its work fits in the limit and polling stop: at d = 785 a block's basis (an
+// SVD of its tight rows, d×d, and the product BZ) costs about 4·10⁹ operations, and
+// the bases of twenty blocks take longer than a whole budget. It reports false when
+// it stopped (the blocks' values are unchanged).
+func (po *polisher) prepare() bool {
+	for _, b := range po.blocks {
+		rows := float64(2 * b.base.Rows * b.base.Cols) // tightRows
+		if po.stop != nil && po.stop() || po.limit > 0 && po.spent()+rows > po.limit {
+			return false
+		}
+		b.tightRows()
+		if po.limit > 0 && po.spent()+b.basisCost() > po.limit {
+			return false
+		}
+		b.basis()
+	}
+	return true
+}
+
+// basisCost bounds the operations of the block's basis once its tight rows are
+// known: a copy of B without them, else the SVD of max(|A|, d) rows and the product
+// BZ.
+func (b *polishBlock) basisCost() float64 {
+	n, d := float64(b.base.Rows), float64(b.base.Cols)
+	if len(b.act) == 0 {
+		return n * d
+	}
+	return 4*d*d*d + 2*n*d*d
+}
+
 // tightRows sets the rows of the block's cone at zero.
 func (b *polishBlock) tightRows() {
 	b.act = b.act[:0]
@@ -136,6 +171,7 @@ func (b *polishBlock) tightRows() {
 		return
 	}
 	n, d := b.base.Rows, b.base.Cols
+	b.work += float64(2 * n * d)
 	nu := norm2(b.u)
 	for k := 0; k < n; k++ {
 		row := b.base.Data[k*b.base.Stride : k*b.base.Stride+d]
@@ -149,37 +185,43 @@ func (b *polishBlock) tightRows() {
 // of them), w = Zᵀu and BZ; a block with no freedom left is dropped.
 func (b *polishBlock) basis() {
 	n, d := b.base.Rows, b.base.Cols
-	var z *mat.Dense
 	if len(b.act) == 0 {
-		z = mat.NewDense(d, d, nil)
+		// Z = I: w = u and BZ = B, copied (a product with I costs 2nd² at d = 785).
+		z := mat.NewDense(d, d, nil)
 		for i := 0; i < d; i++ {
 			z.Set(i, i, 1)
 		}
-	} else {
-		g := mat.NewDense(max(len(b.act), d), d, nil) // padded with zero rows: the full V
-		for r, k := range b.act {
-			g.SetRow(r, b.base.Data[k*b.base.Stride:k*b.base.Stride+d])
+		b.r, b.z, b.w = d, z.RawMatrix().Data, append([]float64(nil), b.u...)
+		b.bz = make([]float64, n*d)
+		for k := 0; k < n; k++ {
+			copy(b.bz[k*d:(k+1)*d], b.base.Data[k*b.base.Stride:k*b.base.Stride+d])
 		}
-		var svd mat.SVD
-		if !svd.Factorize(g, mat.SVDFull) {
-			b.gone = true
-			return
-		}
-		sv := svd.Values(nil)
-		var v mat.Dense
-		svd.VTo(&v)
-		rank := 0
-		for _, s := range sv {
-			if s > 1e-10*sv[0] {
-				rank++
-			}
-		}
-		if rank >= d {
-			b.gone = true
-			return
-		}
-		z = mat.DenseCopyOf(v.Slice(0, d, rank, d))
+		b.work += float64(n * d)
+		return
 	}
+	g := mat.NewDense(max(len(b.act), d), d, nil) // padded with zero rows: the full V
+	for r, k := range b.act {
+		g.SetRow(r, b.base.Data[k*b.base.Stride:k*b.base.Stride+d])
+	}
+	var svd mat.SVD
+	if !svd.Factorize(g, mat.SVDFull) {
+		b.gone = true
+		return
+	}
+	sv := svd.Values(nil)
+	var v mat.Dense
+	svd.VTo(&v)
+	rank := 0
+	for _, s := range sv {
+		if s > 1e-10*sv[0] {
+			rank++
+		}
+	}
+	if rank >= d {
+		b.gone = true
+		return
+	}
+	z := mat.DenseCopyOf(v.Slice(0, d, rank, d))
 	_, b.r = z.Dims()
 	b.z = z.RawMatrix().Data
 	b.w = make([]float64, b.r)
@@ -275,8 +317,18 @@ func (po *polisher) norms(w []float64) float64 {
 // (zero for dropped blocks) and eta the dual candidate. For the hinge loss, margin
 // holds the margins yₖẑₖ of the method's predictions (its proximal step puts the
 // points of M exactly at 1), or nil to take them from the blocks' predictions. It
-// reports whether Newton's method converged on a consistent active set.
+// reports whether Newton's method converged on a consistent active set. When stop or
+// the limit ends it before the bases are complete it sets skipped and changes no
+// block.
 func (po *polisher) run(margin []float64) bool {
+	if !po.prepare() {
+		po.skipped = true
+		po.work = po.spent()
+		for _, b := range po.blocks {
+			b.work = 0
+		}
+		return false
+	}
 	po.build()
 	w := po.state()
 	if po.loss == Hinge {
@@ -299,7 +351,11 @@ func (po *polisher) run(margin []float64) bool {
 		}
 	}
 	ok := false
-	for range polishMaxIterations {
+	most := polishMaxIterations
+	if po.maxSteps > 0 {
+		most = min(most, po.maxSteps)
+	}
+	for range most {
 		if po.stop != nil && po.stop() || po.exhausted() {
 			break
 		}

@@ -15,7 +15,11 @@
 //     over-relaxation, Anderson acceleration) against fixed ρ and the other variants;
 //   - with -route, InteriorPoint against ADMM on small programs of every loss (the
 //     budgets of solver.Auto); with -mnist, certified solves of MNIST 2 vs 8; with
-//     -ipm-routes, InteriorPoint's dense and n×n routes on breast cancer and digits.
+//     -ipm-routes, InteriorPoint's dense and n×n routes on breast cancer and digits;
+//   - with -polish (alone), ADMM with and without polishing on the instances at
+//     β = 0.02·n and 1 and on the profile's breast cancer and digits 3 vs 8 programs;
+//   - with -overrun (alone), ADMM under time limits on MNIST 2 vs 8 at 28×28 (how
+//     long after its limit Solve returns) and its iterations per second there.
 //
 // Usage:
 //
@@ -25,6 +29,8 @@
 //	go run ./bench/solver -cvxopt=false -ipm=false -rho=false -sizes 250 -route
 //	go run ./bench/solver -cvxopt=false -ipm=false -rho=false -sizes 250 -mnist
 //	GOMAXPROCS=1 go run ./bench/solver -cvxopt=false -ipm=false -rho=false -sizes 250 -ipm-routes
+//	go run ./bench/solver -sizes 250,1000 -polish   # only ADMM with and without polishing
+//	go run ./bench/solver -overrun                  # only time limits and iterations at d = 785
 //
 // cvxopt is driven through solver/testdata/cvxopt_ref.py with Debian's /usr/bin/python3.
 package main
@@ -75,6 +81,10 @@ var (
 	mnistFlag     = flag.Bool("mnist", false, "time certified solves on MNIST 2 vs 8 at 10×10 and 28×28 (hinge and squared, P = 64)")
 	mnistLimit    = flag.Duration("mnist-limit", 2*time.Minute, "time limit of each MNIST solve")
 	mnistBeta     = flag.Float64("mnist-beta", 1e-3, "β of the MNIST solves")
+	polishFlag    = flag.Bool("polish", false, "only compare ADMM with and without polishing (one thread)")
+	polishLimit   = flag.Duration("polish-limit", time.Minute, "time limit of each solve of -polish")
+	overrunFlag   = flag.Bool("overrun", false, "only time ADMM under time limits on MNIST 2 vs 8 at 28×28, and its iterations per second there")
+	overrunLimits = flag.String("overrun-limits", "10s,30s", "time limits of -overrun")
 )
 
 const script = "solver/testdata/cvxopt_ref.py"
@@ -109,6 +119,19 @@ func run() error {
 			return fmt.Errorf("bad -sizes: %v", err)
 		}
 		sizes = append(sizes, n)
+	}
+	if *overrunFlag {
+		fmt.Printf("# Solver benchmarks: time limits and iterations at d = 785\n\nMachine: %s/%s, %d CPUs, %s. Command: `go run ./bench/solver %s`.\n\n",
+			runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version(), strings.Join(os.Args[1:], " "))
+		if err := overrunTable(); err != nil {
+			return err
+		}
+		return rateTable()
+	}
+	if *polishFlag {
+		fmt.Printf("# Solver benchmarks: polishing\n\nMachine: %s/%s, %d CPUs, %s. Command: `go run ./bench/solver %s`.\n\n",
+			runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version(), strings.Join(os.Args[1:], " "))
+		return polishComparison(sizes)
 	}
 	fmt.Printf("# Solver benchmarks\n\n")
 	fmt.Printf("Machine: %s/%s, %d CPUs (GOMAXPROCS %d), %s. Command: `go run ./bench/solver %s`.\n\n",
