@@ -174,7 +174,7 @@
 // iterations would need to reach the tolerance at their recent rate (on the
 // `bench/solver -polish` programs this cut the cost of polishing where it does not
 // help, up to 1.62× of ADMM's time without it, to at most 1.2× on the solves of a
-// second or more; bench/solver/RESULTS.md, run 7), ADMM spending at most half the
+// second or more; bench/solver/RESULTS.md, run 8), ADMM spending at most half the
 // work its iterations did in all its attempts together, FISTA as much in each attempt,
 // and both waiting, after an attempt that is not adopted, until the iterations' work
 // has doubled; a basis or a Newton step is taken only when its operations fit in that
@@ -203,7 +203,7 @@
 // projections read the Gram matrix too and take at most 64 outer steps from their warm
 // start (a cut projection still bounds its dual constraint), and a projection forms v
 // only at its end: 1.9 iterations per CPU second instead of 0.18 (squared, β = 1,
-// certificates included; bench/solver/RESULTS.md, run 7).
+// certificates included; bench/solver/RESULTS.md, run 8).
 //
 // GatedReLU solves the program without its cone constraints (Mishkin, Sahiner and
 // Pilanci's gated ReLU model, a group lasso with fixed gates) by FISTA with backtracking
