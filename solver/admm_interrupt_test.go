@@ -262,3 +262,71 @@ func TestPolishBasesWithinLimit(t *testing.T) {
 		t.Errorf("stopped at the second basis: skipped %v, bases %v %v", po.skipped, bs[0].z != nil, bs[1].z != nil)
 	}
 }
+
+// TestPolishEnterStops: with every block dormant, the polisher's first act is to
+// project each block's dual direction onto its cone (enter). Those projections poll
+// stop: a stop raised at the first poll ends the attempt before any block enters,
+// with no poll after it, where an unstopped polisher enters a block after several
+// polls. (At d = 785 these projections once ran 30 s past a solve's time limit.)
+func TestPolishEnterStops(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	n, d := 80, 10
+	X := randomData(n, d, true, 11)
+	y := make([]float64, n)
+	for k := range y {
+		y[k] = 3 * rng.NormFloat64()
+	}
+	dormant := func() []*polishBlock {
+		var bs []*polishBlock
+		for j := 0; j < 4; j++ {
+			// The pattern of a random hyperplane h: its cone contains h.
+			b := &polishBlock{base: X.RawMatrix(), pred: make([]float64, n), cone: make([]float64, n), u: make([]float64, d)}
+			h := make([]float64, d)
+			for c := range h {
+				h[c] = rng.NormFloat64()
+			}
+			for k := range b.pred {
+				if dot(X.RawRowView(k), h) >= 0 {
+					b.pred[k], b.cone[k] = 1, 1
+				} else {
+					b.cone[k] = -1
+				}
+			}
+			bs = append(bs, b)
+		}
+		return bs
+	}
+	// enter after the steps run takes before it (the bases, the system, the state).
+	enter := func(po *polisher) bool {
+		if !po.prepare() {
+			t.Fatal("prepare failed")
+		}
+		po.build()
+		return po.enter(po.state())
+	}
+
+	po := newPolisher(Squared, y, 0.01, dormant())
+	polls := 0
+	po.stop = func() bool { polls++; return false }
+	if !enter(po) || polls < 3 {
+		t.Fatalf("without a stop: entered %v after %d polls; the test needs a block to enter after several polls", len(po.dormant) < 4, polls)
+	}
+
+	po = newPolisher(Squared, y, 0.01, dormant())
+	polls, after := 0, 0
+	stopped := false
+	po.stop = func() bool {
+		if stopped {
+			after++
+		}
+		polls++
+		stopped = polls >= 2
+		return stopped
+	}
+	if enter(po) || len(po.dormant) != 4 {
+		t.Errorf("a block entered after the stop (%d dormant of 4)", len(po.dormant))
+	}
+	if after > 0 {
+		t.Errorf("stop polled %d more times after it said stop", after)
+	}
+}
