@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gocvx/gocvx/bench/internal/refinstance"
 	"github.com/gocvx/gocvx/internal/testenv"
 	"github.com/gocvx/gocvx/solver"
 )
@@ -162,7 +163,7 @@ type cvxoptOut struct {
 // within limit. Certified means cvxopt's status "optimal"; the time is its solve
 // (after the problem is set up in Python).
 func (e *env) runCvxopt(p *problem, tols []float64, limit time.Duration) []*record {
-	in, err := json.Marshal(p.instance())
+	in, err := json.Marshal(refinstance.New(p.prob, p.arr))
 	script := filepath.Join(sourceDir(), "..", "..", "solver", "testdata", "cvxopt_ref.py")
 	var out []*record
 	var prev *record
@@ -287,7 +288,7 @@ func (e *env) runAdam(p *problem, fstar float64, m int, within float64, lrs []fl
 	best, bestObj := math.Inf(1), math.Inf(1)
 	start := time.Now()
 	for _, lr := range lrs {
-		job := adamJob{X: rows(p.prob.X), Y: p.prob.Y, U0: rows(init.U), Alpha0: init.Alpha,
+		job := adamJob{X: refinstance.Rows(p.prob.X), Y: p.prob.Y, U0: refinstance.Rows(init.U), Alpha0: init.Alpha,
 			Loss: p.loss.String(), Beta: p.prob.Beta, LR: lr, Steps: math.MaxInt32,
 			TimeLimit: budget.Seconds(), Target: r.Target, Threads: e.threads}
 		out, err := runAdamScript(job, budget+time.Minute)

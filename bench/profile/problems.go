@@ -5,8 +5,6 @@ import (
 	"strconv"
 	"strings"
 
-	"gonum.org/v1/gonum/mat"
-
 	"github.com/gocvx/gocvx/solver"
 	"github.com/gocvx/gocvx/solver/dataset"
 )
@@ -162,41 +160,4 @@ func problems(data, losses, betas []string, patterns int, seed uint64) ([]*probl
 		}
 	}
 	return out, nil
-}
-
-// instanceJSON is the program in the form of solver/testdata/cvxopt_ref.py.
-type instanceJSON struct {
-	Program  string      `json:"program"`
-	Loss     string      `json:"loss"`
-	Beta     float64     `json:"beta"`
-	X        [][]float64 `json:"X"`
-	Y        []float64   `json:"y"`
-	Patterns []string    `json:"patterns"`
-}
-
-// instance returns p as cvxopt_ref.py reads it (encoding/json writes every float64
-// so that Python reads back the same bits).
-func (p *problem) instance() instanceJSON {
-	in := instanceJSON{Program: "relu", Loss: p.loss.String(), Beta: p.prob.Beta, X: rows(p.prob.X), Y: p.prob.Y}
-	for i := 0; i < p.arr.Len(); i++ {
-		var b strings.Builder
-		for _, on := range p.arr.Pattern(i) {
-			if on {
-				b.WriteByte('1')
-			} else {
-				b.WriteByte('0')
-			}
-		}
-		in.Patterns = append(in.Patterns, b.String())
-	}
-	return in
-}
-
-func rows(A *mat.Dense) [][]float64 {
-	r, _ := A.Dims()
-	out := make([][]float64, r)
-	for i := range out {
-		out[i] = append([]float64(nil), A.RawRowView(i)...)
-	}
-	return out
 }

@@ -56,6 +56,7 @@ import (
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/gocvx/gocvx/bench/internal/refinstance"
 	"github.com/gocvx/gocvx/solver"
 )
 
@@ -410,33 +411,8 @@ func round6(v float64) float64 {
 	return r
 }
 
-type jsonInstance struct {
-	Program  string      `json:"program"`
-	Loss     string      `json:"loss"`
-	Beta     float64     `json:"beta"`
-	X        [][]float64 `json:"X"`
-	Y        []float64   `json:"y"`
-	Patterns []string    `json:"patterns"`
-}
-
 func writeInstance(path string, prob *solver.Problem, arr *solver.Arrangement) error {
-	n, _ := prob.X.Dims()
-	in := jsonInstance{Program: "relu", Loss: prob.Loss.String(), Beta: prob.Beta, Y: prob.Y}
-	for i := 0; i < n; i++ {
-		in.X = append(in.X, mat.Row(nil, i, prob.X))
-	}
-	for i := 0; i < arr.Len(); i++ {
-		var b strings.Builder
-		for _, on := range arr.Pattern(i) {
-			if on {
-				b.WriteByte('1')
-			} else {
-				b.WriteByte('0')
-			}
-		}
-		in.Patterns = append(in.Patterns, b.String())
-	}
-	data, err := json.Marshal(in)
+	data, err := json.Marshal(refinstance.New(prob, arr))
 	if err != nil {
 		return err
 	}

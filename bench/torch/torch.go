@@ -9,8 +9,7 @@ import (
 	"runtime"
 	"time"
 
-	"gonum.org/v1/gonum/mat"
-
+	"github.com/gocvx/gocvx/bench/internal/refinstance"
 	"github.com/gocvx/gocvx/internal/testenv"
 	"github.com/gocvx/gocvx/solver"
 )
@@ -41,15 +40,6 @@ type torchResult struct {
 	Threads   int         `json:"threads"`
 }
 
-func rows(A *mat.Dense) [][]float64 {
-	r, _ := A.Dims()
-	out := make([][]float64, r)
-	for i := range out {
-		out[i] = append([]float64(nil), A.RawRowView(i)...)
-	}
-	return out
-}
-
 // scriptPath returns the path of adam.py next to this source file.
 func scriptPath() string {
 	_, file, _, _ := runtime.Caller(0)
@@ -59,7 +49,7 @@ func scriptPath() string {
 // runTorch runs full-batch Adam in PyTorch on prob from init; target ≤ 0 means none.
 func runTorch(prob *solver.Problem, init *solver.Network, lr float64, steps int, limit time.Duration, target float64, threads int) (*torchResult, error) {
 	job := torchJob{
-		X: rows(prob.X), Y: prob.Y, U0: rows(init.U), Alpha0: init.Alpha,
+		X: refinstance.Rows(prob.X), Y: prob.Y, U0: refinstance.Rows(init.U), Alpha0: init.Alpha,
 		Loss: prob.Loss.String(), Beta: prob.Beta, LR: lr, Steps: steps,
 		TimeLimit: limit.Seconds(), Threads: threads,
 	}
