@@ -29,7 +29,8 @@ import (
 //	-- cell --                  a cell's code; options: "-- cell interrupt=200ms --",
 //	                            "after=TEXT" (the interrupt's delay starts once the
 //	                            cell's stdout contains TEXT, so that a loaded machine
-//	                            cannot interrupt before the cell got there),
+//	                            cannot interrupt before the cell got there; without
+//	                            it, once the cell's code starts running),
 //	                            "abandon=300ms" (how long an interrupted cell has to stop)
 //	-- stdin --                 lines the cell reads (Input); absent: end of file
 //	-- stdout -- / -- stderr -- everything the cell printed to that stream
@@ -251,7 +252,7 @@ func runCase(c *corpusCase) (fails []string) {
 		rec := &recorder{}
 		ctx, cancel := context.WithCancel(context.Background())
 		if cell.interrupt > 0 {
-			interruptAfter(ctx, rec, cell.opts["after"], cell.interrupt, cancel)
+			interruptAfter(ctx, s, rec, cell.opts["after"], cell.interrupt, cancel)
 		}
 		s.abandonAfter = abandonAfter
 		if cell.abandon > 0 {
@@ -270,30 +271,35 @@ func runCase(c *corpusCase) (fails []string) {
 	return fails
 }
 
-// interruptAfter calls cancel delay after the cell's stdout first contains
-// text (at once when text is empty). It gives up when ctx ends first.
-func interruptAfter(ctx context.Context, rec *recorder, text string, delay time.Duration, cancel func()) {
-	if text == "" {
-		time.AfterFunc(delay, cancel)
-		return
+// interruptAfter calls cancel delay after the cell's code started running (the
+// cell function was entered), or, with text, after the cell's stdout first
+// contains text: a delay counted from the call of Execute would, on a loaded
+// machine (the race detector, other packages' tests), run out while the cell is
+// still compiled, and interrupt it before it got to what the case is about. It
+// gives up when ctx ends first.
+func interruptAfter(ctx context.Context, s *Session, rec *recorder, text string, delay time.Duration, cancel func()) {
+	started := func() bool {
+		if text != "" {
+			rec.mu.Lock()
+			defer rec.mu.Unlock()
+			return strings.Contains(rec.stdout.String(), text)
+		}
+		rs := &s.runState
+		rs.mu.Lock()
+		defer rs.mu.Unlock()
+		return rs.active && rs.entered
 	}
 	go func() {
-		tick := time.NewTicker(5 * time.Millisecond)
+		tick := time.NewTicker(2 * time.Millisecond)
 		defer tick.Stop()
-		for {
-			rec.mu.Lock()
-			seen := strings.Contains(rec.stdout.String(), text)
-			rec.mu.Unlock()
-			if seen {
-				time.AfterFunc(delay, cancel)
-				return
-			}
+		for !started() {
 			select {
 			case <-ctx.Done():
 				return
 			case <-tick.C:
 			}
 		}
+		time.AfterFunc(delay, cancel)
 	}()
 }
 

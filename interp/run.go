@@ -215,12 +215,18 @@ func (s *Session) waitForEnd(ctx context.Context, finished, controlled bool, lef
 		grace = time.NewTimer(s.abandonAfter)
 		defer grace.Stop()
 	}
+	// held: the last look found a held call, so the grace timer polls
+	// (holdPoll). It outlives one wait: the cell function can be seen to have
+	// returned (left) before the interpreter's evaluation (execOver) ends, while
+	// the timer still polls for a call that has just returned, and that call's
+	// end must give the rest of the evaluation abandonAfter again, not count as
+	// a grace period that ran out.
+	held := false
 	wait := func(ready <-chan struct{}) (ok bool) {
 		if grace == nil {
 			<-ready
 			return true
 		}
-		held := false
 		for {
 			select {
 			case <-ready:
