@@ -154,7 +154,7 @@ func newPDIP(pr *program, route string, workers int) (*pdip, error) {
 		}
 		ip.wb = wb
 	case FactorCholesky:
-		if err := ip.dense(); err != nil {
+		if err := ip.denseFits(); err != nil {
 			return nil, err
 		}
 	default:
@@ -164,16 +164,22 @@ func newPDIP(pr *program, route string, workers int) (*pdip, error) {
 	return ip, nil
 }
 
-// dense allocates the dense route's matrices (and forms the squared loss's fixed K)
-// unless they exist. It refuses programs whose dP×dP system does not fit in memory.
+// denseFits refuses programs whose dP×dP system does not fit in memory.
+func (ip *pdip) denseFits() error {
+	dp := ip.dp
+	if 3*float64(dp)*float64(dp) > maxDenseFloats { // the matrix, its copy and K
+		return fmt.Errorf("solver: InteriorPoint: the Newton system of %d weights (dP = %d) does not fit in 2 GiB; use fewer patterns or ADMM", 2*dp, dp)
+	}
+	return nil
+}
+
+// dense allocates the dense route's matrices and forms the squared loss's fixed K
+// (polled, errInterrupted) unless they exist: at the route's first factorization.
 func (ip *pdip) dense() error {
 	if ip.a != nil {
 		return nil
 	}
 	dp := ip.dp
-	if 3*float64(dp)*float64(dp) > maxDenseFloats { // the matrix, its copy and K
-		return fmt.Errorf("solver: InteriorPoint: the Newton system of %d weights (dP = %d) does not fit in 2 GiB; use fewer patterns or ADMM", 2*dp, dp)
-	}
 	ip.a, ip.sc, ip.backup = make([]float64, dp*dp), make([]float64, dp), make([]float64, dp*dp)
 	if ip.loss == Squared {
 		ip.kFixed = make([]float64, dp*dp)
@@ -425,7 +431,7 @@ func (e woodburyFailure) Error() string { return e.why }
 func (ip *pdip) fallBack(why string) error {
 	ip.route, ip.fellBack, ip.wb = FactorCholesky, why, nil
 	ip.setCorrectors()
-	return ip.dense()
+	return ip.denseFits()
 }
 
 // blocks forms Bⱼ = Xᵀdiag(zⱼ/sⱼ)X plus the cone's Schur complement (2P blocks), and
@@ -517,6 +523,9 @@ func (ip *pdip) split(wk, i int) bool {
 // factorDense forms C⁻¹ + K (K formed anew unless the loss fixes it) and factors it.
 func (ip *pdip) factorDense() error {
 	d, P, dp := ip.d, ip.P, ip.dp
+	if err := ip.dense(); err != nil {
+		return err
+	}
 	if ip.kFixed != nil {
 		copy(ip.a, ip.kFixed)
 	} else if err := ip.gram(ip.a, ip.delta); err != nil {
