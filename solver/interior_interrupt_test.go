@@ -235,6 +235,18 @@ func TestSetupStops(t *testing.T) {
 		}
 		t.Logf("%s: %d polls", route, all)
 	}
+	// The lower triangle of A Aᵀ (the Woodbury route's H and co-activations) in
+	// blocks of rows.
+	low, lowRef := make([]float64, n*n), make([]float64, n*n)
+	blas64.Syrk(blas.NoTrans, 1, pr.X, 0, blas64.Symmetric{Uplo: blas.Lower, N: n, Stride: n, Data: lowRef})
+	for i0 := 0; i0 < n; i0 += 17 {
+		syrkRows(blas64.Symmetric{Uplo: blas.Lower, N: n, Stride: n, Data: low}, pr.X, false, i0, min(n, i0+17))
+	}
+	for i, v := range lowRef {
+		if low[i] != v {
+			t.Fatalf("A Aᵀ (lower) differs from gonum's Syrk at (%d, %d)", i/n, i%n)
+		}
+	}
 	pr.stop = nil
 	ref := make([]float64, n*n)
 	blas64.Syrk(blas.NoTrans, 1, pr.X, 0, blas64.Symmetric{Uplo: blas.Upper, N: n, Stride: n, Data: ref})
