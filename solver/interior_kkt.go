@@ -436,12 +436,13 @@ func (ip *pdip) fallBack(why string) error {
 
 // blocks forms Bⱼ = Xᵀdiag(zⱼ/sⱼ)X plus the cone's Schur complement (2P blocks), and
 // per pattern the Cholesky factor of Tᵢ = B_vᵢ + B_wᵢ and C⁻¹ᵢ = B_vᵢ Tᵢ⁻¹ B_wᵢ,
-// on the workers, polling before each block and pattern (errInterrupted).
+// on the workers, polling before every 64 rows of a block and of a pattern's split
+// (errInterrupted): at d = 785 a block is n·d² operations.
 func (ip *pdip) blocks() error {
 	n, d, P, nb := ip.n, ip.d, ip.P, ip.nb
 	cn := ip.cn
 	parallelEach(ip.workers, nb, func(wk, j int) {
-		if ip.poll(ipmPollBlocks) {
+		if ip.halted.Load() {
 			return
 		}
 		wx := ip.wx[wk]
@@ -452,19 +453,16 @@ func (ip *pdip) blocks() error {
 			}
 		}
 		b := ip.bblk[j*d*d : (j+1)*d*d]
-		blas64.Syrk(blas.Trans, 1, blas64.General{Rows: n, Cols: d, Stride: d, Data: wx},
-			0, blas64.Symmetric{Uplo: blas.Lower, N: d, Stride: d, Data: b})
-		ip.addConeSchur(b, j)
+		bs, wg := blas64.Symmetric{Uplo: blas.Lower, N: d, Stride: d, Data: b}, blas64.General{Rows: n, Cols: d, Stride: d, Data: wx}
+		if inRows(d, setupRows, ip.pollBlocks, func(i0, i1 int) { syrkRows(bs, wg, true, i0, i1) }) == nil {
+			ip.addConeSchur(b, j)
+		}
 	})
 	if ip.halted.Load() {
 		return errInterrupted
 	}
 	failed := make([]bool, P)
-	parallelEach(ip.workers, P, func(wk, i int) {
-		if !ip.poll(ipmPollBlocks) {
-			failed[i] = !ip.split(wk, i)
-		}
-	})
+	parallelEach(ip.workers, P, func(wk, i int) { failed[i] = !ip.split(wk, i) })
 	if ip.halted.Load() {
 		return errInterrupted
 	}
@@ -478,9 +476,14 @@ func (ip *pdip) blocks() error {
 
 // split factors Tᵢ = B_vᵢ + B_wᵢ into tchol and sets cinv's block i to
 // C⁻¹ᵢ = B_vᵢ Tᵢ⁻¹ B_wᵢ (symmetrized) with worker wk's scratch; it reports false when
-// Tᵢ is not positive definite.
+// Tᵢ is not positive definite. It polls before every 64 columns and rows (about
+// 64d² operations); when told to stop it returns true at once (the step is
+// abandoned).
 func (ip *pdip) split(wk, i int) bool {
 	d, P := ip.d, ip.P
+	if ip.pollBlocks() {
+		return true
+	}
 	bv, bw := ip.bblk[i*d*d:(i+1)*d*d], ip.bblk[(P+i)*d*d:(P+i+1)*d*d]
 	t := ip.tchol[i*d*d : (i+1)*d*d]
 	for a := 0; a < d; a++ {
@@ -494,6 +497,9 @@ func (ip *pdip) split(wk, i int) bool {
 	blk, blk2, col := ip.blk[wk], ip.blk2[wk], ip.col[wk]
 	// blk = T⁻¹ B_w (columns), then C⁻¹ = B_v blk, symmetrized.
 	for c := 0; c < d; c++ {
+		if c > 0 && c%setupRows == 0 && ip.pollBlocks() {
+			return true
+		}
 		for r := 0; r < d; r++ {
 			col[r] = symAt(bw, d, r, c)
 		}
@@ -503,6 +509,9 @@ func (ip *pdip) split(wk, i int) bool {
 		}
 	}
 	for r := 0; r < d; r++ {
+		if r > 0 && r%setupRows == 0 && ip.pollBlocks() {
+			return true
+		}
 		for c := 0; c < d; c++ {
 			s := 0.0
 			for m := 0; m < d; m++ {
@@ -701,6 +710,9 @@ func (ip *pdip) hsolve(ru, rt, rx, xdu []float64) {
 
 // pollCholesky is poll at a panel of a factorization.
 func (ip *pdip) pollCholesky() bool { return ip.poll(ipmPollCholesky) }
+
+// pollBlocks is poll in the forming and splitting of the blocks.
+func (ip *pdip) pollBlocks() bool { return ip.poll(ipmPollBlocks) }
 
 // solveE overwrites r with the solution e of (C⁻¹ + K) e = r by the route of the
 // last factorization.

@@ -124,7 +124,7 @@ func (wb *ipmWoodbury) factor(ip *pdip) error {
 	}
 	failed := make([]bool, ip.P)
 	parallelEach(ip.workers, ip.P, func(wk, i int) {
-		if ip.poll(ipmPollPatterns) {
+		if ip.pollPatterns() {
 			return
 		}
 		acc := wb.s
@@ -171,7 +171,8 @@ func (wb *ipmWoodbury) factor(ip *pdip) error {
 // triangle of acc (n×n) at the pattern's rows, Yᵢ = √δ·Xᵢ[L_v⁻ᵀ L_w⁻ᵀ] with Xᵢ the
 // pattern's active rows of X (so YᵢYᵢᵀ = √δ·Xᵢ Cᵢ Xᵢᵀ·√δ, Cᵢ = B_vᵢ⁻¹ + B_wᵢ⁻¹), with the
 // scratch y (nᵢ×2d) and g (nᵢ×nᵢ); it reports false when a block is not positive
-// definite in floating point.
+// definite in floating point. It polls before every 64 rows of its products, and when
+// told to stop returns true at once (the step is abandoned).
 func (wb *ipmWoodbury) addPattern(ip *pdip, i int, y, g, acc []float64) bool {
 	n, d, P := ip.n, ip.d, ip.P
 	rows := wb.rows[i]
@@ -187,16 +188,17 @@ func (wb *ipmWoodbury) addPattern(ip *pdip, i int, y, g, acc []float64) bool {
 				y[a*2*d+h*d+c] = w * v
 			}
 		}
-		if ni > 0 {
-			blas64.Trsm(blas.Right, blas.Trans, 1, blas64.Triangular{Uplo: blas.Lower, Diag: blas.NonUnit, N: d, Stride: d, Data: l},
-				blas64.General{Rows: ni, Cols: d, Stride: 2 * d, Data: y[h*d : (ni-1)*2*d+(h+1)*d]})
+		lt := blas64.Triangular{Uplo: blas.Lower, Diag: blas.NonUnit, N: d, Stride: d, Data: l}
+		if inRows(ni, setupRows, ip.pollPatterns, func(a0, a1 int) {
+			blas64.Trsm(blas.Right, blas.Trans, 1, lt, blas64.General{Rows: a1 - a0, Cols: d, Stride: 2 * d, Data: y[a0*2*d+h*d : (a1-1)*2*d+(h+1)*d]})
+		}) != nil {
+			return true
 		}
 	}
-	if ni == 0 {
+	gs, yg := blas64.Symmetric{Uplo: blas.Lower, N: ni, Stride: ni, Data: g[:ni*ni]}, blas64.General{Rows: ni, Cols: 2 * d, Stride: 2 * d, Data: y[:ni*2*d]}
+	if inRows(ni, setupRows, ip.pollPatterns, func(a0, a1 int) { syrkRows(gs, yg, false, a0, a1) }) != nil {
 		return true
 	}
-	blas64.Syrk(blas.NoTrans, 1, blas64.General{Rows: ni, Cols: 2 * d, Stride: 2 * d, Data: y[:ni*2*d]},
-		0, blas64.Symmetric{Uplo: blas.Lower, N: ni, Stride: ni, Data: g[:ni*ni]})
 	for a, k := range rows {
 		row := acc[k*n:]
 		ga := g[a*ni:]
@@ -206,6 +208,9 @@ func (wb *ipmWoodbury) addPattern(ip *pdip, i int, y, g, acc []float64) bool {
 	}
 	return true
 }
+
+// pollPatterns is poll in the Woodbury route's per-pattern terms.
+func (ip *pdip) pollPatterns() bool { return ip.poll(ipmPollPatterns) }
 
 // solve overwrites r (dP) with e = (C⁻¹ + K)⁻¹ r by Woodbury's identity:
 // q = S⁻¹ Δ^½ F_D C r, e = C(r − F_Dᵀ Δ^½ q).
