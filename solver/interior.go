@@ -119,7 +119,8 @@ import (
 // 8–12): the digits hinge solves at β = 1e-4…1e-1 that had ended up to 6.4 s past a
 // 30 s limit now end at most 0.13 s past it (two of them stop before a step that
 // would only have pruned, Optimal); at MNIST 28×28 a 2 s limit returns after
-// 2.2–2.4 s.
+// 2.15–3.0 s, most of the excess before the first poll (allocating the 2.5 GB of
+// that program's blocks and n×n matrices).
 type InteriorPoint struct {
 	// Factorization forces the route of the Newton system, FactorCholesky (dense
 	// dP×dP) or FactorWoodbury (n×n); empty chooses the cheaper by ipmCosts.
