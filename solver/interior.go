@@ -103,13 +103,13 @@ import (
 //
 // # The time limit and the context
 //
-// A Newton step of the digits programs (n = 357–570, dP = 3 770–4 160) takes seconds
+// A Newton step of the digits programs (n = 357–361, dP = 3 770–4 095) takes seconds
 // on the dense route; at MNIST 28×28 (n = 1 935, d = 785) the first had not ended
-// after 4 minutes. So the
-// context and Settings.TimeLimit are polled inside each step: before each block Bⱼ
-// and each pattern's split, each pattern's terms of the n×n matrix, each chunk of
-// 128 rows of K, each panel of 64 columns of a Cholesky factorization (dP×dP or n×n)
-// and each conjugate-gradient iteration. A step that a poll stops is abandoned
+// after 4 minutes. So the context and Settings.TimeLimit are polled inside each step:
+// every 64 rows of a block Bⱼ, of a pattern's split and of the n×n route's
+// per-pattern products, every chunk of 128 rows of K, every panel of 64 columns of a
+// Cholesky factorization (dP×dP or n×n) and every conjugate-gradient iteration (at
+// d = 785, about 40 polls in a step's first 2 s). A step that a poll stops is abandoned
 // before it moves the point (it does not count as an iteration), and the solve
 // returns the best iterate certified before it, with status Canceled or TimeLimit.
 // Nor is a step started when it is predicted to end past the limit: by the measured
