@@ -107,7 +107,7 @@ import (
 // on the dense route; at MNIST 28×28 (n = 1 935, d = 785) the first had not ended
 // after 4 minutes. So the context and Settings.TimeLimit are polled inside each step:
 // every 64 rows of a block Bⱼ, of a pattern's split and of the n×n route's
-// per-pattern products, every chunk of 128 rows of K, every panel of 64 columns of a
+// per-pattern products, every chunk of 32 rows of K, every panel of 64 columns of a
 // Cholesky factorization (dP×dP or n×n) and every conjugate-gradient iteration (at
 // d = 785, about 40 polls in a step's first 2 s). A step that a poll stops is abandoned
 // before it moves the point (it does not count as an iteration), and the solve

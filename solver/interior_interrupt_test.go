@@ -53,9 +53,9 @@ func (pc *ipmPolls) poll(stage ipmStage) {
 	}
 }
 
-// interruptIPMProblem is a hinge program with more points than a chunk of rows of K
-// (128) and fewer than dP, so that both routes' steps have several polls of every
-// kind.
+// interruptIPMProblem is a hinge program with more points than the 64 columns of a
+// Cholesky factorization's panel and fewer than dP, so that both routes' steps have
+// several polls of every kind.
 func interruptIPMProblem(t *testing.T) (*Problem, *Settings) {
 	p := smallProblem(Hinge, 200, 4)
 	arr, err := SampleArrangement(p.X, 100, 2)

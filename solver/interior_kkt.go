@@ -333,11 +333,12 @@ func (ip *pdip) addGT(ou, ot, ox, z, g []float64) {
 }
 
 // gram sets dst (dP×dP, lower triangle) = F_Dᵀ diag(δ) F_D, F_D = [D₁X … DₚX] over the
-// live rows (δ = 1 when delta is nil), in chunks of rows of F_D; it polls between
-// chunks (errInterrupted).
+// live rows (δ = 1 when delta is nil), in chunks of 32 rows of F_D (Syrk adds each
+// chunk's rows to every entry one after the other, so the chunk does not change the
+// sums); it polls between chunks (32·(dP)² operations; errInterrupted).
 func (ip *pdip) gram(dst, delta []float64) error {
 	n, d, P, dp := ip.n, ip.d, ip.P, ip.dp
-	const chunk = 128
+	const chunk = 32
 	if ip.fchunk == nil {
 		ip.fchunk = make([]float64, min(chunk, n)*dp)
 	}
