@@ -115,12 +115,14 @@ import (
 // Nor is a step started when it is predicted to end past the limit: by the measured
 // duration of the last step on its route, or, for the first step on a route (the
 // dense one, when the n×n route hands over to it), by its estimated work (ipmCosts)
-// at the rate the steps so far ran. Measured (bench/solver/RESULTS.md, run 9, load
-// 8–12): the digits hinge solves at β = 1e-4…1e-1 that had ended up to 6.4 s past a
-// 30 s limit now end at most 0.13 s past it (two of them stop before a step that
-// would only have pruned, Optimal); at MNIST 28×28 a 2 s limit returns after
-// 2.15–3.0 s, most of the excess before the first poll (allocating the 2.5 GB of
-// that program's blocks and n×n matrices).
+// at the rate the steps so far ran (on digits 4 vs 9 the first dense step was
+// predicted at 18.2 s and took 11.8 s: pessimistic). Measured (bench/solver/RESULTS.md,
+// run 9, load 8–14): the digits hinge solves at β = 1e-4…1e-1 that had ended up to
+// 6.4 s past a 30 s limit now end at most 0.13 s past it (two of them stop before a
+// step that would only have pruned, Optimal; at load 9–14 three of the five end
+// uncertified to 1e-6, honestly, before their limit); at MNIST 28×28 a 2 s limit
+// returns after 2.15–3.0 s, most of the excess before the first poll (allocating the
+// 2.5 GB of that program's blocks and n×n matrices).
 type InteriorPoint struct {
 	// Factorization forces the route of the Newton system, FactorCholesky (dense
 	// dP×dP) or FactorWoodbury (n×n); empty chooses the cheaper by ipmCosts.
