@@ -180,7 +180,13 @@ func (m *ADMM) run(ctx context.Context, p *Problem, s *Settings, pr *program, st
 	if ctx.Err() != nil {
 		return canceledResult(m.String(), pr, start), nil
 	}
+	pr.watch(ctx, s, start)
 	a.ls, err = newLinsys(pr, route, a.c())
+	if err == errInterrupted {
+		res := canceledResult(m.String(), pr, start)
+		res.Status = interruption(ctx, s, start)
+		return res, nil
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -91,11 +91,16 @@ func newDriver(ctx context.Context, s *Settings, start time.Time, maxIter int, t
 // interrupted returns Canceled or TimeLimit when the run must stop now, and
 // NotTerminated otherwise; methods with long iterations (an epoch of mini-batches)
 // also call it inside one.
-func (dr *driver) interrupted() Status {
-	if dr.ctx.Err() != nil {
+func (dr *driver) interrupted() Status { return interruption(dr.ctx, dr.settings, dr.start) }
+
+// interruption returns Canceled when ctx ended, TimeLimit when s.TimeLimit has passed
+// since start, and NotTerminated otherwise: the one test of both, for the driver and
+// for the work before it runs (newLinsys, program.gram, InteriorPoint's steps).
+func interruption(ctx context.Context, s *Settings, start time.Time) Status {
+	if ctx.Err() != nil {
 		return Canceled
 	}
-	if dr.settings.TimeLimit > 0 && time.Since(dr.start) > dr.settings.TimeLimit {
+	if s.TimeLimit > 0 && time.Since(start) > s.TimeLimit {
 		return TimeLimit
 	}
 	return NotTerminated

@@ -97,14 +97,40 @@ import (
 // rows' z) scaled to feasibility ‖Fⱼᵀη − Gⱼᵀζⱼ‖ ≤ β as in ADMM's certificate, whose
 // value −ℓ*(η) is Dual; Gap is their relative difference. The solve returns Optimal
 // when Gap ≤ Tolerance at a point feasible to 1e-9, and otherwise the iterate with
-// the smallest gap and the status that stopped it (the context is checked every
-// iteration and while K is formed, TimeLimit every iteration). Blocks that vanish at the optimum
+// the smallest gap and the status that stopped it. Blocks that vanish at the optimum
 // (about μ in size) are set to zero when that keeps the gap within the tolerance, so
 // the network has the optimum's neurons.
+//
+// # The time limit and the context
+//
+// A Newton step of the digits programs (n = 357–361, dP = 3 770–4 095) takes seconds
+// on the dense route; at MNIST 28×28 (n = 1 935, d = 785) the first had not ended
+// after 4 minutes. So the context and Settings.TimeLimit are polled inside each step:
+// every 64 rows of a block Bⱼ, of a pattern's split and of the n×n route's
+// per-pattern products, every chunk of 32 rows of K, every panel of 64 columns of a
+// Cholesky factorization (dP×dP or n×n) and every conjugate-gradient iteration (at
+// d = 785, about 40 polls in a step's first 2 s). A step that a poll stops is abandoned
+// before it moves the point (it does not count as an iteration), and the solve
+// returns the best iterate certified before it, with status Canceled or TimeLimit.
+// Nor is a step started when it is predicted to end past the limit: by the measured
+// duration of the last step on its route, or, for the first step on a route (the
+// dense one, when the n×n route hands over to it), by its estimated work (ipmCosts)
+// at the rate the steps so far ran (on digits 4 vs 9 the first dense step was
+// predicted at 18.2 s and took 11.8 s: pessimistic). Measured (bench/solver/RESULTS.md,
+// run 9, load 8–14): the digits hinge solves at β = 1e-4…1e-1 that had ended up to
+// 6.4 s past a 30 s limit now end at most 0.13 s past it (two of them stop before a
+// step that would only have pruned, Optimal; at load 9–14 three of the five end
+// uncertified to 1e-6, honestly, before their limit); at MNIST 28×28 a 2 s limit
+// returns after 2.15–3.0 s, most of the excess before the first poll (allocating the
+// 2.5 GB of that program's blocks and n×n matrices).
 type InteriorPoint struct {
 	// Factorization forces the route of the Newton system, FactorCholesky (dense
 	// dP×dP) or FactorWoodbury (n×n); empty chooses the cheaper by ipmCosts.
 	Factorization string
+
+	// onPoll, if set, is called at every poll inside a Newton step (tests: cancel at
+	// a chosen stage); it may be called from several goroutines.
+	onPoll func(stage ipmStage)
 }
 
 func (m *InteriorPoint) String() string { return "interior point" }
@@ -152,8 +178,15 @@ func (m *InteriorPoint) solve(ctx context.Context, p *Problem, s *Settings) (*Re
 		maxIter = ipmDefaultIterations
 	}
 	res := &Result{Method: m.String(), Arrangement: arr, Patterns: pr.P}
-	run := &ipmRun{ip: ip, settings: s, start: start, tol: tol}
-	status, msg := run.loop(ctx, maxIter)
+	run := &ipmRun{ip: ip, settings: s, start: start, tol: tol, dr: newDriver(ctx, s, start, maxIter, tol, 1, pr.P),
+		last: map[string]time.Duration{}}
+	ip.stop = func(stage ipmStage) bool {
+		if m.onPoll != nil {
+			m.onPoll(stage)
+		}
+		return run.dr.interrupted() != NotTerminated
+	}
+	status, msg := run.loop(maxIter)
 	best := run.best
 	if best == nil { // no iterate was evaluated (an immediate failure)
 		best = ip.newPoint()
@@ -181,8 +214,8 @@ func (m *InteriorPoint) solve(ctx context.Context, p *Problem, s *Settings) (*Re
 	return res, nil
 }
 
-// ipmRun is one run of the iteration loop: its settings, the best point so far and
-// the history.
+// ipmRun is one run of the iteration loop: its settings, the best point so far, the
+// history, and what predicts the next step's duration.
 type ipmRun struct {
 	ip       *pdip
 	settings *Settings
@@ -192,13 +225,16 @@ type ipmRun struct {
 	extra    int // iterations past the tolerance, for pruning
 	best     *ipmPoint
 	history  []Iteration
+	dr       *driver                  // the interruption (ctx, TimeLimit) and the rate of work
+	last     map[string]time.Duration // by route, the duration of its last Newton step
+	work     float64                  // the estimated operations of the steps taken (ipmCosts)
 }
 
 // loop iterates until the certificate reaches the tolerance or a limit is met, and
 // returns the status and, for a failure, its message. Whenever it stops, a point
 // certified within the tolerance makes the solve Optimal.
-func (r *ipmRun) loop(ctx context.Context, maxIter int) (Status, string) {
-	status, msg := r.iterate(ctx, maxIter)
+func (r *ipmRun) loop(maxIter int) (Status, string) {
+	status, msg := r.iterate(maxIter)
 	if status != Optimal && r.best != nil && r.best.within(r.tol) {
 		r.best, _ = r.ip.prune(r.best, r.tol)
 		return Optimal, ""
@@ -206,10 +242,10 @@ func (r *ipmRun) loop(ctx context.Context, maxIter int) (Status, string) {
 	return status, msg
 }
 
-func (r *ipmRun) iterate(ctx context.Context, maxIter int) (Status, string) {
-	ip, s := r.ip, r.settings
-	if err := ip.initialize(ctx); err != nil {
-		return ipmStop(ctx, err)
+func (r *ipmRun) iterate(maxIter int) (Status, string) {
+	ip := r.ip
+	if err := r.initialize(); err != nil {
+		return r.stopped(err)
 	}
 	var spare *ipmPoint
 	for {
@@ -240,29 +276,35 @@ func (r *ipmRun) iterate(ctx context.Context, maxIter int) (Status, string) {
 			}
 			r.extra++
 		}
-		switch {
-		case ctx.Err() != nil:
-			return Canceled, ""
-		case s.TimeLimit > 0 && time.Since(r.start) > s.TimeLimit:
-			return TimeLimit, ""
-		case r.iter >= maxIter:
+		if st := r.dr.interrupted(); st != NotTerminated {
+			return st, ""
+		}
+		if r.iter >= maxIter {
 			return IterationLimit, ""
 		}
+		if !r.fits(ip.route) {
+			return TimeLimit, ""
+		}
 		r.iter++
-		alpha, err := ip.step(ctx)
-		if poor, ok := err.(poorDirection); ok {
+		alpha, err := r.step()
+		if f, ok := err.(woodburyFailure); ok {
 			// The Woodbury route lost accuracy: a point within the tolerance ends
-			// the solve (loop prunes it), otherwise the dense route continues.
+			// the solve (loop prunes it), otherwise the dense route continues if its
+			// step fits in the time left.
 			if r.best.within(r.tol) {
 				return IterationLimit, ""
 			}
-			if err := ip.fallBack(fmt.Sprintf("%v at iteration %d", poor, r.iter)); err != nil {
-				return ipmStop(ctx, err)
+			if !r.fits(FactorCholesky) {
+				r.iter--
+				return TimeLimit, ""
 			}
-			alpha, err = ip.step(ctx)
+			if err := ip.fallBack(fmt.Sprintf("%v at iteration %d", f, r.iter)); err != nil {
+				return r.stopped(err)
+			}
+			alpha, err = r.step()
 		}
 		if err != nil {
-			return ipmStop(ctx, err)
+			return r.stopped(err)
 		}
 		if alpha < 1e-10 {
 			return Failure, fmt.Sprintf("interior point: the step length fell to %.2g at a gap of %.2g (the limit of floating point)", alpha, r.best.cert.Gap)
@@ -270,10 +312,70 @@ func (r *ipmRun) iterate(ctx context.Context, maxIter int) (Status, string) {
 	}
 }
 
-// ipmStop maps an error of an iteration to the status: Canceled when the context
-// ended, Failure otherwise.
-func ipmStop(ctx context.Context, err error) (Status, string) {
-	if ctx.Err() != nil {
+// initialize sets the starting point, on the dense route when the Woodbury route
+// cannot factor the first system.
+func (r *ipmRun) initialize() error {
+	ip := r.ip
+	err := ip.initialize()
+	if f, ok := err.(woodburyFailure); ok {
+		if err = ip.fallBack(f.why + " at the start"); err == nil {
+			err = ip.initialize()
+		}
+	}
+	if err == nil {
+		r.work += ip.stepWork(ip.route)
+	}
+	return err
+}
+
+// step takes a Newton step, and records its duration on its route and its estimated
+// work: ipmCosts' factorization and solves, and a solve's work per conjugate-gradient
+// iteration of the Woodbury route (an application of the matrix and a Woodbury solve,
+// about the products of one solve of the Newton system), which ipmCosts leaves out.
+func (r *ipmRun) step() (float64, error) {
+	ip := r.ip
+	route, t := ip.route, time.Now()
+	ip.cgIter = 0
+	alpha, err := ip.step()
+	if _, failed := err.(woodburyFailure); err == nil || failed {
+		_, solve := ip.costs.perStep(route)
+		r.work += ip.stepWork(route) + float64(ip.cgIter)*solve
+	}
+	if err == nil {
+		r.last[route] = time.Since(t)
+	}
+	return alpha, err
+}
+
+// fits reports whether a Newton step on route is predicted to end within the time
+// limit: by the duration of the last step on the route, or, before its first, by the
+// step's estimated work at the rate the steps so far ran (driver.workLeft), as when
+// the Woodbury route hands over to the dense one. A step that runs longer than
+// predicted is stopped by the polls inside it.
+func (r *ipmRun) fits(route string) bool {
+	limit := r.settings.TimeLimit
+	if limit <= 0 {
+		return true
+	}
+	if d, ok := r.last[route]; ok {
+		return time.Since(r.start)+d <= limit
+	}
+	return r.ip.stepWork(route) <= r.dr.workLeft(r.work)
+}
+
+// stopped maps an error of an iteration to the status: the interruption when a poll
+// stopped the step (which then does not count), Canceled when the context ended,
+// Failure otherwise.
+func (r *ipmRun) stopped(err error) (Status, string) {
+	if err == errInterrupted {
+		if r.iter > 0 {
+			r.iter--
+		}
+		if st := r.dr.interrupted(); st != NotTerminated {
+			return st, ""
+		}
+	}
+	if r.dr.ctx.Err() != nil {
 		return Canceled, ""
 	}
 	return Failure, "interior point: " + err.Error()

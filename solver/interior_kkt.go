@@ -1,10 +1,10 @@
 package solver
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"math"
+	"sync/atomic"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
@@ -66,6 +66,12 @@ type pdip struct {
 	work               *ipmWork
 	primalRes, dualRes float64 // of the last evaluate
 	correctors         int     // centrality correctors per iteration at most
+	costs              ipmCost // the estimated work of a step on each route
+
+	// stop is polled inside a step's long loops (see poll); nil never stops.
+	stop   func(stage ipmStage) bool
+	halted atomic.Bool // a poll said stop
+	cgIter int         // conjugate-gradient iterations since the last look (see ipmRun.step)
 
 	// Scratch.
 	tn2p, gbuf []float64
@@ -139,6 +145,7 @@ func newPDIP(pr *program, route string, workers int) (*pdip, error) {
 		mulXT(ip.x, ip.xh, ip.gens, P, &ip.tbuf)
 	}
 	ip.work = ip.newWork()
+	ip.costs = ipmCosts(n, d, P, ip.loss, activeCounts(pr.arr))
 	switch route {
 	case FactorWoodbury:
 		wb, err := ip.newWoodbury()
@@ -147,7 +154,7 @@ func newPDIP(pr *program, route string, workers int) (*pdip, error) {
 		}
 		ip.wb = wb
 	case FactorCholesky:
-		if err := ip.dense(); err != nil {
+		if err := ip.denseFits(); err != nil {
 			return nil, err
 		}
 	default:
@@ -157,31 +164,75 @@ func newPDIP(pr *program, route string, workers int) (*pdip, error) {
 	return ip, nil
 }
 
-// dense allocates the dense route's matrices (and forms the squared loss's fixed K)
-// unless they exist. It refuses programs whose dP×dP system does not fit in memory.
+// denseFits refuses programs whose dP×dP system does not fit in memory.
+func (ip *pdip) denseFits() error {
+	dp := ip.dp
+	if 3*float64(dp)*float64(dp) > maxDenseFloats { // the matrix, its copy and K
+		return fmt.Errorf("solver: InteriorPoint: the Newton system of %d weights (dP = %d) does not fit in 2 GiB; use fewer patterns or ADMM", 2*dp, dp)
+	}
+	return nil
+}
+
+// dense allocates the dense route's matrices and forms the squared loss's fixed K
+// (polled, errInterrupted) unless they exist: at the route's first factorization.
 func (ip *pdip) dense() error {
 	if ip.a != nil {
 		return nil
 	}
 	dp := ip.dp
-	if 3*float64(dp)*float64(dp) > maxDenseFloats { // the matrix, its copy and K
-		return fmt.Errorf("solver: InteriorPoint: the Newton system of %d weights (dP = %d) does not fit in 2 GiB; use fewer patterns or ADMM", 2*dp, dp)
-	}
 	ip.a, ip.sc, ip.backup = make([]float64, dp*dp), make([]float64, dp), make([]float64, dp*dp)
 	if ip.loss == Squared {
 		ip.kFixed = make([]float64, dp*dp)
-		if err := ip.gram(context.Background(), ip.kFixed, nil); err != nil {
+		if err := ip.gram(ip.kFixed, nil); err != nil {
+			ip.a, ip.kFixed = nil, nil // formed anew should it be asked again
 			return err
 		}
 	}
 	return nil
 }
 
+// Stages of the polls inside a Newton step (see pdip.poll), for tests.
+type ipmStage int
+
+const (
+	ipmPollBlocks   ipmStage = iota // forming the blocks Bⱼ and splitting them per pattern
+	ipmPollPatterns                 // the Woodbury route's per-pattern terms of its n×n matrix
+	ipmPollGram                     // the dense route's K, per chunk of rows
+	ipmPollCholesky                 // a Cholesky factorization of dP×dP or n×n, per panel
+	ipmPollCG                       // the Woodbury route's conjugate gradients, per iteration
+)
+
+// poll reports whether the running work must stop: it asks stop, and once told to
+// stop answers true without asking again (the solve then ends). Safe for concurrent
+// use by the workers.
+func (ip *pdip) poll(stage ipmStage) bool {
+	if ip.halted.Load() {
+		return true
+	}
+	if ip.stop != nil && ip.stop(stage) {
+		ip.halted.Store(true)
+		return true
+	}
+	return false
+}
+
+// stepWork returns the estimated work of a Newton step on route (ipmCosts: the
+// factorization and five solves), with the dense route's one-time K of the squared
+// loss when it is still to be formed.
+func (ip *pdip) stepWork(route string) float64 {
+	factor, solve := ip.costs.perStep(route)
+	w := factor + 5*solve
+	if route == FactorCholesky && ip.a == nil && ip.loss == Squared {
+		w += float64(ip.n) * float64(ip.dp) * float64(ip.dp)
+	}
+	return w
+}
+
 // setCorrectors sets the centrality correctors per iteration for the route taken:
 // each costs one solve with the factorization, so they pay when the factorization
 // costs many solves (Gondzio 1996 chooses their number by this ratio; see ipmCosts).
 func (ip *pdip) setCorrectors() {
-	factor, solve := ipmCosts(ip.n, ip.d, ip.P, ip.loss, activeCounts(ip.pr.arr)).perStep(ip.route)
+	factor, solve := ip.costs.perStep(ip.route)
 	ip.correctors = 0
 	if factor >= ipmCorrectorRatio*solve {
 		ip.correctors = ipmCorrectors
@@ -282,19 +333,20 @@ func (ip *pdip) addGT(ou, ot, ox, z, g []float64) {
 }
 
 // gram sets dst (dP×dP, lower triangle) = F_Dᵀ diag(δ) F_D, F_D = [D₁X … DₚX] over the
-// live rows (δ = 1 when delta is nil), in chunks of rows of F_D; it checks ctx
-// between chunks.
-func (ip *pdip) gram(ctx context.Context, dst, delta []float64) error {
+// live rows (δ = 1 when delta is nil), in chunks of 32 rows of F_D (Syrk adds each
+// chunk's rows to every entry one after the other, so the chunk does not change the
+// sums); it polls between chunks (32·(dP)² operations; errInterrupted).
+func (ip *pdip) gram(dst, delta []float64) error {
 	n, d, P, dp := ip.n, ip.d, ip.P, ip.dp
-	const chunk = 128
+	const chunk = 32
 	if ip.fchunk == nil {
 		ip.fchunk = make([]float64, min(chunk, n)*dp)
 	}
 	f := ip.fchunk
 	clear(dst)
 	for k0 := 0; k0 < n; k0 += chunk {
-		if err := ctx.Err(); err != nil {
-			return err
+		if ip.poll(ipmPollGram) {
+			return errInterrupted
 		}
 		rows := min(chunk, n-k0)
 		for r := 0; r < rows; r++ {
@@ -340,10 +392,11 @@ func (ip *pdip) gram(ctx context.Context, dst, delta []float64) error {
 // The dP×dP system (C⁻¹ + K) e = r is then factored by the route: densely (one
 // Cholesky factorization, an eighth of the work of the 2dP×2dP system) or through
 // Woodbury's identity and an n×n matrix (see ipmWoodbury). When the Woodbury route
-// fails, the solve continues on the dense one.
-func (ip *pdip) factor(ctx context.Context, curv []float64) error {
+// fails, it returns a woodburyFailure (the solve continues on the dense route), and
+// errInterrupted when a poll said stop.
+func (ip *pdip) factor(curv []float64) error {
 	n, cn := ip.n, ip.cn
-	if err := ip.blocks(ctx); err != nil {
+	if err := ip.blocks(); err != nil {
 		return err
 	}
 	switch {
@@ -359,31 +412,40 @@ func (ip *pdip) factor(ctx context.Context, curv []float64) error {
 		copy(ip.delta, curv)
 	}
 	if ip.route == FactorWoodbury {
-		err := ip.wb.factor(ctx, ip)
-		if err == nil || ctx.Err() != nil {
+		err := ip.wb.factor(ip)
+		if err == nil || err == errInterrupted {
 			return err
 		}
-		if err := ip.fallBack(err.Error()); err != nil {
-			return err
-		}
+		return woodburyFailure{err.Error()}
 	}
-	return ip.factorDense(ctx)
+	return ip.factorDense()
 }
+
+// woodburyFailure is the error of a step whose Newton system the Woodbury route could
+// not factor, or solve accurately: why. The solve continues on the dense route (see
+// ipmRun.iterate).
+type woodburyFailure struct{ why string }
+
+func (e woodburyFailure) Error() string { return e.why }
 
 // fallBack leaves the Woodbury route for the dense one for the rest of the solve.
 func (ip *pdip) fallBack(why string) error {
 	ip.route, ip.fellBack, ip.wb = FactorCholesky, why, nil
 	ip.setCorrectors()
-	return ip.dense()
+	return ip.denseFits()
 }
 
 // blocks forms Bⱼ = Xᵀdiag(zⱼ/sⱼ)X plus the cone's Schur complement (2P blocks), and
 // per pattern the Cholesky factor of Tᵢ = B_vᵢ + B_wᵢ and C⁻¹ᵢ = B_vᵢ Tᵢ⁻¹ B_wᵢ,
-// on the workers.
-func (ip *pdip) blocks(ctx context.Context) error {
+// on the workers, polling before every 64 rows of a block and of a pattern's split
+// (errInterrupted): at d = 785 a block is n·d² operations.
+func (ip *pdip) blocks() error {
 	n, d, P, nb := ip.n, ip.d, ip.P, ip.nb
 	cn := ip.cn
 	parallelEach(ip.workers, nb, func(wk, j int) {
+		if ip.halted.Load() {
+			return
+		}
 		wx := ip.wx[wk]
 		for k := 0; k < n; k++ {
 			w := 1 / cn.w[k*nb+j]
@@ -392,15 +454,19 @@ func (ip *pdip) blocks(ctx context.Context) error {
 			}
 		}
 		b := ip.bblk[j*d*d : (j+1)*d*d]
-		blas64.Syrk(blas.Trans, 1, blas64.General{Rows: n, Cols: d, Stride: d, Data: wx},
-			0, blas64.Symmetric{Uplo: blas.Lower, N: d, Stride: d, Data: b})
-		ip.addConeSchur(b, j)
+		bs, wg := blas64.Symmetric{Uplo: blas.Lower, N: d, Stride: d, Data: b}, blas64.General{Rows: n, Cols: d, Stride: d, Data: wx}
+		if inRows(d, setupRows, ip.pollBlocks, func(i0, i1 int) { syrkRows(bs, wg, true, i0, i1) }) == nil {
+			ip.addConeSchur(b, j)
+		}
 	})
-	if err := ctx.Err(); err != nil {
-		return err
+	if ip.halted.Load() {
+		return errInterrupted
 	}
 	failed := make([]bool, P)
 	parallelEach(ip.workers, P, func(wk, i int) { failed[i] = !ip.split(wk, i) })
+	if ip.halted.Load() {
+		return errInterrupted
+	}
 	for _, f := range failed {
 		if f {
 			return errors.New("a block of the Newton system is not positive definite")
@@ -411,9 +477,14 @@ func (ip *pdip) blocks(ctx context.Context) error {
 
 // split factors Tᵢ = B_vᵢ + B_wᵢ into tchol and sets cinv's block i to
 // C⁻¹ᵢ = B_vᵢ Tᵢ⁻¹ B_wᵢ (symmetrized) with worker wk's scratch; it reports false when
-// Tᵢ is not positive definite.
+// Tᵢ is not positive definite. It polls before every 64 columns and rows (about
+// 64d² operations); when told to stop it returns true at once (the step is
+// abandoned).
 func (ip *pdip) split(wk, i int) bool {
 	d, P := ip.d, ip.P
+	if ip.pollBlocks() {
+		return true
+	}
 	bv, bw := ip.bblk[i*d*d:(i+1)*d*d], ip.bblk[(P+i)*d*d:(P+i+1)*d*d]
 	t := ip.tchol[i*d*d : (i+1)*d*d]
 	for a := 0; a < d; a++ {
@@ -427,6 +498,9 @@ func (ip *pdip) split(wk, i int) bool {
 	blk, blk2, col := ip.blk[wk], ip.blk2[wk], ip.col[wk]
 	// blk = T⁻¹ B_w (columns), then C⁻¹ = B_v blk, symmetrized.
 	for c := 0; c < d; c++ {
+		if c > 0 && c%setupRows == 0 && ip.pollBlocks() {
+			return true
+		}
 		for r := 0; r < d; r++ {
 			col[r] = symAt(bw, d, r, c)
 		}
@@ -436,6 +510,9 @@ func (ip *pdip) split(wk, i int) bool {
 		}
 	}
 	for r := 0; r < d; r++ {
+		if r > 0 && r%setupRows == 0 && ip.pollBlocks() {
+			return true
+		}
 		for c := 0; c < d; c++ {
 			s := 0.0
 			for m := 0; m < d; m++ {
@@ -454,11 +531,14 @@ func (ip *pdip) split(wk, i int) bool {
 }
 
 // factorDense forms C⁻¹ + K (K formed anew unless the loss fixes it) and factors it.
-func (ip *pdip) factorDense(ctx context.Context) error {
+func (ip *pdip) factorDense() error {
 	d, P, dp := ip.d, ip.P, ip.dp
+	if err := ip.dense(); err != nil {
+		return err
+	}
 	if ip.kFixed != nil {
 		copy(ip.a, ip.kFixed)
-	} else if err := ip.gram(ctx, ip.a, ip.delta); err != nil {
+	} else if err := ip.gram(ip.a, ip.delta); err != nil {
 		return err
 	}
 	for i := 0; i < P; i++ {
@@ -515,7 +595,7 @@ func symAt(m []float64, d, r, c int) float64 {
 
 // cholesky factors a (lower) in place after equilibrating it to a unit diagonal; when
 // the factorization fails in floating point, a small multiple of the (unit) diagonal
-// is added.
+// is added. It polls between panels (errInterrupted).
 func (ip *pdip) cholesky() error {
 	dp := ip.dp
 	for r := 0; r < dp; r++ {
@@ -539,8 +619,9 @@ func (ip *pdip) cholesky() error {
 				ip.a[r*dp+r] += shift
 			}
 		}
-		if _, ok := lapack64.Potrf(blas64.Symmetric{Uplo: blas.Lower, N: dp, Stride: dp, Data: ip.a}); ok {
-			return nil
+		ok, err := potrfPolled(blas64.Symmetric{Uplo: blas.Lower, N: dp, Stride: dp, Data: ip.a}, ip.pollCholesky)
+		if err != nil || ok {
+			return err
 		}
 	}
 	return errors.New("the Newton system is not positive definite in floating point")
@@ -627,6 +708,12 @@ func (ip *pdip) hsolve(ru, rt, rx, xdu []float64) {
 		}
 	}
 }
+
+// pollCholesky is poll at a panel of a factorization.
+func (ip *pdip) pollCholesky() bool { return ip.poll(ipmPollCholesky) }
+
+// pollBlocks is poll in the forming and splitting of the blocks.
+func (ip *pdip) pollBlocks() bool { return ip.poll(ipmPollBlocks) }
 
 // solveE overwrites r with the solution e of (C⁻¹ + K) e = r by the route of the
 // last factorization.

@@ -1,7 +1,6 @@
 package solver
 
 import (
-	"context"
 	"fmt"
 	"math"
 )
@@ -233,8 +232,9 @@ func (ip *pdip) solveOnce(w *ipmWork, dir *ipmDir, bxu, bxt, bxx, bz, bs []float
 
 // initialize sets the starting point of cvxopt's coneqp: with W = I and ∇²f, ∇f at
 // x = 0, it solves ∇²f x + Gᵀz = −∇f, Gx − z = h, sets s = −z and shifts s and z into
-// the interior of K along e when they are not in it.
-func (ip *pdip) initialize(ctx context.Context) error {
+// the interior of K along e when they are not in it. It returns errInterrupted when a
+// poll said stop (the point is then left as it was), and a woodburyFailure.
+func (ip *pdip) initialize() error {
 	w := ip.work
 	cn := ip.cn
 	for i := range cn.w {
@@ -250,7 +250,7 @@ func (ip *pdip) initialize(ctx context.Context) error {
 	cn.addIdentity(cn.lam, 1)
 	clear(ip.yhat)
 	ip.lossDerivatives(w.curv)
-	if err := ip.factor(ctx, w.curv); err != nil {
+	if err := ip.factor(w.curv); err != nil {
 		return err
 	}
 	clear(w.nu)
@@ -270,6 +270,9 @@ func (ip *pdip) initialize(ctx context.Context) error {
 	}
 	d := w.dir
 	ip.solveKKT(w, d, w.nu, w.nt, w.nx, w.nrz, w.bs)
+	if ip.halted.Load() {
+		return errInterrupted
+	}
 	copy(ip.u, d.u)
 	copy(ip.tau, d.tau)
 	copy(ip.xi, d.xi)
@@ -284,14 +287,16 @@ func (ip *pdip) initialize(ctx context.Context) error {
 }
 
 // step takes one predictor–corrector iteration from the point last evaluated and
-// returns its step length.
-func (ip *pdip) step(ctx context.Context) (float64, error) {
+// returns its step length. The point changes only at its end: a step that a poll
+// stopped (errInterrupted) or that the Woodbury route could not take
+// (woodburyFailure) leaves it as it was.
+func (ip *pdip) step() (float64, error) {
 	w := ip.work
 	cn := ip.cn
 	if err := cn.scale(ip.s, ip.z); err != nil {
 		return 0, err
 	}
-	if err := ip.factor(ctx, w.curv); err != nil {
+	if err := ip.factor(w.curv); err != nil {
 		return 0, err
 	}
 	for c := range w.nu {
@@ -313,6 +318,9 @@ func (ip *pdip) step(ctx context.Context) (float64, error) {
 	}
 	a := w.aff
 	ip.solveOnce(w, a, w.nu, w.nt, w.nx, w.nrz, w.bs)
+	if ip.halted.Load() {
+		return 0, errInterrupted
+	}
 	alpha := math.Min(1, math.Min(cn.maxStep(cn.lam, a.ss), cn.maxStep(cn.lam, a.zs)))
 	deg := cn.degree()
 	mu := w.gap / deg
@@ -340,6 +348,9 @@ func (ip *pdip) step(ctx context.Context) (float64, error) {
 		d = w.dir
 		alpha = next
 	}
+	if ip.halted.Load() {
+		return 0, errInterrupted
+	}
 	// Only the direction taken is refined, and on the dense route only once the gap
 	// is small (the predictor, the trial correctors and the early iterations need no
 	// more accuracy than one solve gives; the solves lose accuracy as the scaling W
@@ -348,12 +359,18 @@ func (ip *pdip) step(ctx context.Context) (float64, error) {
 	switch {
 	case ip.route == FactorWoodbury:
 		rel := ip.refineChecked(w, d, ipmWoodburyRefinements, w.nu, w.nt, w.nx, w.nrz, w.bs)
+		if ip.halted.Load() {
+			return 0, errInterrupted
+		}
 		if !(rel <= ipmWoodburyResidual) {
-			return 0, poorDirection{rel}
+			return 0, woodburyFailure{fmt.Sprintf("a direction's relative residual was %.1g after %d refinements", rel, ipmWoodburyRefinements)}
 		}
 		alpha = math.Min(1, ipmStep*math.Min(cn.maxStep(cn.lam, d.ss), cn.maxStep(cn.lam, d.zs)))
 	case w.gap <= ipmRefineGap*w.objective:
 		ip.refine(w, d, w.nu, w.nt, w.nx, w.nrz, w.bs)
+		if ip.halted.Load() {
+			return 0, errInterrupted
+		}
 		alpha = math.Min(1, ipmStep*math.Min(cn.maxStep(cn.lam, d.ss), cn.maxStep(cn.lam, d.zs)))
 	}
 	if ip.loss == Logistic {
@@ -385,14 +402,6 @@ func (ip *pdip) step(ctx context.Context) (float64, error) {
 		ip.xi[k] += alpha * d.xi[k]
 	}
 	return alpha, nil
-}
-
-// poorDirection is the error of a step whose direction the Woodbury route could not
-// solve accurately: its relative residual after refinement.
-type poorDirection struct{ residual float64 }
-
-func (e poorDirection) Error() string {
-	return fmt.Sprintf("a direction's relative residual was %.1g after %d refinements", e.residual, ipmWoodburyRefinements)
 }
 
 // backtrack shortens the step α until the change of the logistic loss's gradient

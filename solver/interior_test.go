@@ -279,7 +279,7 @@ func TestNewtonSystem(t *testing.T) {
 			if err := cn.scale(ip.s, ip.z); err != nil {
 				t.Fatal(err)
 			}
-			if err := ip.factor(context.Background(), w.curv); err != nil {
+			if err := ip.factor(w.curv); err != nil {
 				t.Fatal(err)
 			}
 			random := func(n int) []float64 {

@@ -1,7 +1,6 @@
 package solver
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -109,8 +108,9 @@ func (ip *pdip) newWoodbury() (*ipmWoodbury, error) {
 
 // factor forms S = I + Σᵢ YᵢYᵢᵀ from ip's C⁻¹ᵢ and δ (patterns spread over the
 // workers, each adding into its own accumulator), scales it to a unit diagonal and
-// factors it.
-func (wb *ipmWoodbury) factor(ctx context.Context, ip *pdip) error {
+// factors it, polling before each pattern and between the factorization's panels
+// (errInterrupted).
+func (wb *ipmWoodbury) factor(ip *pdip) error {
 	n := ip.n
 	for k, v := range ip.delta {
 		if !(v >= 0) || math.IsInf(v, 0) {
@@ -124,7 +124,7 @@ func (wb *ipmWoodbury) factor(ctx context.Context, ip *pdip) error {
 	}
 	failed := make([]bool, ip.P)
 	parallelEach(ip.workers, ip.P, func(wk, i int) {
-		if ctx.Err() != nil {
+		if ip.pollPatterns() {
 			return
 		}
 		acc := wb.s
@@ -133,8 +133,8 @@ func (wb *ipmWoodbury) factor(ctx context.Context, ip *pdip) error {
 		}
 		failed[i] = !wb.addPattern(ip, i, wb.y[wk], wb.g[wk], acc)
 	})
-	if err := ctx.Err(); err != nil {
-		return err
+	if ip.halted.Load() {
+		return errInterrupted
 	}
 	for _, f := range failed {
 		if f {
@@ -160,17 +160,19 @@ func (wb *ipmWoodbury) factor(ctx context.Context, ip *pdip) error {
 			row[c] *= wb.sc[r] * wb.sc[c]
 		}
 	}
-	if _, ok := lapack64.Potrf(blas64.Symmetric{Uplo: blas.Lower, N: n, Stride: n, Data: wb.s}); !ok {
-		return errors.New("the n×n matrix is not positive definite in floating point")
+	ok, err := potrfPolled(blas64.Symmetric{Uplo: blas.Lower, N: n, Stride: n, Data: wb.s}, ip.pollCholesky)
+	if err == nil && !ok {
+		err = errors.New("the n×n matrix is not positive definite in floating point")
 	}
-	return nil
+	return err
 }
 
 // addPattern factors B_vᵢ = L_vL_vᵀ and B_wᵢ = L_wL_wᵀ and adds YᵢYᵢᵀ into the lower
 // triangle of acc (n×n) at the pattern's rows, Yᵢ = √δ·Xᵢ[L_v⁻ᵀ L_w⁻ᵀ] with Xᵢ the
 // pattern's active rows of X (so YᵢYᵢᵀ = √δ·Xᵢ Cᵢ Xᵢᵀ·√δ, Cᵢ = B_vᵢ⁻¹ + B_wᵢ⁻¹), with the
 // scratch y (nᵢ×2d) and g (nᵢ×nᵢ); it reports false when a block is not positive
-// definite in floating point.
+// definite in floating point. It polls before every 64 rows of its products, and when
+// told to stop returns true at once (the step is abandoned).
 func (wb *ipmWoodbury) addPattern(ip *pdip, i int, y, g, acc []float64) bool {
 	n, d, P := ip.n, ip.d, ip.P
 	rows := wb.rows[i]
@@ -186,16 +188,17 @@ func (wb *ipmWoodbury) addPattern(ip *pdip, i int, y, g, acc []float64) bool {
 				y[a*2*d+h*d+c] = w * v
 			}
 		}
-		if ni > 0 {
-			blas64.Trsm(blas.Right, blas.Trans, 1, blas64.Triangular{Uplo: blas.Lower, Diag: blas.NonUnit, N: d, Stride: d, Data: l},
-				blas64.General{Rows: ni, Cols: d, Stride: 2 * d, Data: y[h*d : (ni-1)*2*d+(h+1)*d]})
+		lt := blas64.Triangular{Uplo: blas.Lower, Diag: blas.NonUnit, N: d, Stride: d, Data: l}
+		if inRows(ni, setupRows, ip.pollPatterns, func(a0, a1 int) {
+			blas64.Trsm(blas.Right, blas.Trans, 1, lt, blas64.General{Rows: a1 - a0, Cols: d, Stride: 2 * d, Data: y[a0*2*d+h*d : (a1-1)*2*d+(h+1)*d]})
+		}) != nil {
+			return true
 		}
 	}
-	if ni == 0 {
+	gs, yg := blas64.Symmetric{Uplo: blas.Lower, N: ni, Stride: ni, Data: g[:ni*ni]}, blas64.General{Rows: ni, Cols: 2 * d, Stride: 2 * d, Data: y[:ni*2*d]}
+	if inRows(ni, setupRows, ip.pollPatterns, func(a0, a1 int) { syrkRows(gs, yg, false, a0, a1) }) != nil {
 		return true
 	}
-	blas64.Syrk(blas.NoTrans, 1, blas64.General{Rows: ni, Cols: 2 * d, Stride: 2 * d, Data: y[:ni*2*d]},
-		0, blas64.Symmetric{Uplo: blas.Lower, N: ni, Stride: ni, Data: g[:ni*ni]})
 	for a, k := range rows {
 		row := acc[k*n:]
 		ga := g[a*ni:]
@@ -205,6 +208,9 @@ func (wb *ipmWoodbury) addPattern(ip *pdip, i int, y, g, acc []float64) bool {
 	}
 	return true
 }
+
+// pollPatterns is poll in the Woodbury route's per-pattern terms.
+func (ip *pdip) pollPatterns() bool { return ip.poll(ipmPollPatterns) }
 
 // solve overwrites r (dP) with e = (C⁻¹ + K)⁻¹ r by Woodbury's identity:
 // q = S⁻¹ Δ^½ F_D C r, e = C(r − F_Dᵀ Δ^½ q).
@@ -238,8 +244,9 @@ func (wb *ipmWoodbury) solve(ip *pdip, r []float64) {
 // preconditioned by solve (Woodbury's identity): exact arithmetic would need one
 // iteration; in floating point the preconditioned solve loses accuracy as C grows
 // (see ipmWoodbury), and the iterations recover it as long as it stays a fair
-// approximation of the inverse. It stops at a residual of ipmCGResidual·‖b‖ or after
-// ipmCGIterations.
+// approximation of the inverse. It stops at a residual of ipmCGResidual·‖b‖, after
+// ipmCGIterations, or when a poll before an iteration says stop (the step that asked
+// is then abandoned: see pdip.step). It counts its iterations in ip.cgIter.
 func (wb *ipmWoodbury) pcg(ip *pdip, b []float64) {
 	x, r, z, p, ap := wb.cg[0], wb.cg[1], wb.cg[2], wb.cg[3], wb.cg[4]
 	bn := math.Sqrt(dot(b, b))
@@ -255,9 +262,10 @@ func (wb *ipmWoodbury) pcg(ip *pdip, b []float64) {
 	copy(p, z)
 	rz := dot(r, z)
 	for range ipmCGIterations {
-		if !(math.Sqrt(dot(r, r)) > ipmCGResidual*bn) {
+		if !(math.Sqrt(dot(r, r)) > ipmCGResidual*bn) || ip.poll(ipmPollCG) {
 			break
 		}
+		ip.cgIter++
 		wb.apply(ip, p, ap)
 		pap := dot(p, ap)
 		if !(pap > 0) || !(rz > 0) {

@@ -90,6 +90,10 @@ func chooseRoute(n, d, p int, refactors float64) (string, error) {
 	return "", errors.New("solver: problem too large for ADMM's direct linear algebra: both n×n and dP×dP matrices exceed 2 GiB; use fewer patterns or SCP")
 }
 
+// newLinsys forms and factors the system for the weight c. Its products and
+// factorizations poll pr.stop (see program.watch) between blocks of rows: at
+// n = 1 935, d = 785 (MNIST 2 vs 8 at 28×28) they take seconds. It returns
+// errInterrupted when the poll said stop.
 func newLinsys(pr *program, route string, c float64) (*linsys, error) {
 	n, d, p := pr.n, pr.d, pr.P
 	ls := &linsys{pr: pr, route: route,
@@ -97,55 +101,170 @@ func newLinsys(pr *program, route string, c float64) (*linsys, error) {
 		xt: make([]float64, n*p), z: make([]float64, n)}
 	// B = τ²I + XᵀX and its Cholesky factor.
 	b := make([]float64, d*d)
+	bs := blas64.Symmetric{Uplo: blas.Lower, N: d, Stride: d, Data: b}
 	if !pr.noGram {
-		blas64.Syrk(blas.Trans, 1, pr.X, 0, blas64.Symmetric{Uplo: blas.Lower, N: d, Stride: d, Data: b})
+		if err := inRows(d, setupRows, pr.stop, func(i0, i1 int) { syrkRows(bs, pr.X, true, i0, i1) }); err != nil {
+			return nil, err
+		}
 	}
 	for i := 0; i < d; i++ {
 		b[i*d+i] += pr.tau2
 	}
 	ls.bFull = append([]float64(nil), b...)
-	var ok bool
-	ls.bChol, ok = lapack64.Potrf(blas64.Symmetric{Uplo: blas.Lower, N: d, Stride: d, Data: b})
+	ok, err := potrfPolled(bs, pr.stop)
+	if err != nil {
+		return nil, err
+	}
 	if !ok {
 		return nil, errors.New("solver: τ²I + XᵀX is not positive definite")
 	}
+	ls.bChol = blas64.Triangular{Uplo: blas.Lower, Diag: blas.NonUnit, N: d, Stride: d, Data: b}
 	switch route {
 	case FactorCholesky:
 		dp := d * p
-		ls.k = coactivationGram(pr)
+		if ls.k, err = coactivationGram(pr); err != nil {
+			return nil, err
+		}
 		ls.aD = make([]float64, dp*dp)
 	case FactorWoodbury:
-		// Y = X L⁻ᵀ, so X M Xᵀ = Y Yᵀ.
-		y := make([]float64, n*d)
-		copy(y, pr.x)
-		blas64.Trsm(blas.Right, blas.Trans, 1, ls.bChol, blas64.General{Rows: n, Cols: d, Stride: d, Data: y})
-		ls.h = make([]float64, n*n)
-		hs := blas64.Symmetric{Uplo: blas.Lower, N: n, Stride: n, Data: ls.h}
-		blas64.Syrk(blas.NoTrans, 1, blas64.General{Rows: n, Cols: d, Stride: d, Data: y}, 0, hs)
-		cm := make([]float64, n*n)
-		blas64.Syrk(blas.NoTrans, 1, blas64.General{Rows: n, Cols: p, Stride: p, Data: pr.mask}, 0,
-			blas64.Symmetric{Uplo: blas.Lower, N: n, Stride: n, Data: cm})
-		for i := 0; i < n; i++ {
-			for j := 0; j <= i; j++ {
-				ls.h[i*n+j] *= cm[i*n+j]
-			}
+		if err := ls.woodburyH(); err != nil {
+			return nil, err
 		}
-		ls.s = cm // reuse the storage for the factor of S
 	default:
 		return nil, errors.New("solver: unknown factorization " + route)
 	}
-	if err := ls.factor(c); err != nil {
+	if err := ls.factorPolled(c, pr.stop); err != nil {
 		return nil, err
 	}
 	return ls, nil
 }
 
-// factor (re)factors the matrix that depends on c.
-func (ls *linsys) factor(c float64) error {
+// woodburyH forms H = (X M Xᵀ) ∘ C (n×n) of the Woodbury route, polling pr.stop.
+func (ls *linsys) woodburyH() error {
+	pr := ls.pr
+	n, d, p := pr.n, pr.d, pr.P
+	// Y = X L⁻ᵀ, so X M Xᵀ = Y Yᵀ.
+	y := make([]float64, n*d)
+	copy(y, pr.x)
+	err := inRows(n, setupRows, pr.stop, func(i0, i1 int) {
+		blas64.Trsm(blas.Right, blas.Trans, 1, ls.bChol, blas64.General{Rows: i1 - i0, Cols: d, Stride: d, Data: y[i0*d : i1*d]})
+	})
+	if err != nil {
+		return err
+	}
+	ls.h = make([]float64, n*n)
+	hs := blas64.Symmetric{Uplo: blas.Lower, N: n, Stride: n, Data: ls.h}
+	yg := blas64.General{Rows: n, Cols: d, Stride: d, Data: y}
+	if err := inRows(n, setupRows, pr.stop, func(i0, i1 int) { syrkRows(hs, yg, false, i0, i1) }); err != nil {
+		return err
+	}
+	cm := make([]float64, n*n)
+	cs := blas64.Symmetric{Uplo: blas.Lower, N: n, Stride: n, Data: cm}
+	mg := blas64.General{Rows: n, Cols: p, Stride: p, Data: pr.mask}
+	if err := inRows(n, setupRows, pr.stop, func(i0, i1 int) { syrkRows(cs, mg, false, i0, i1) }); err != nil {
+		return err
+	}
+	for i := 0; i < n; i++ {
+		for j := 0; j <= i; j++ {
+			ls.h[i*n+j] *= cm[i*n+j]
+		}
+	}
+	ls.s = cm // reuse the storage for the factor of S
+	return nil
+}
+
+// setupRows is the block of rows between two polls of the setup's products.
+const setupRows = 64
+
+// inRows calls f on the blocks [i0, i1) of [0, n) of at most rows rows, polling stop
+// (nil: never) before each; it returns errInterrupted when stop said so.
+func inRows(n, rows int, stop func() bool, f func(i0, i1 int)) error {
+	for i0 := 0; i0 < n; i0 += rows {
+		if stop != nil && stop() {
+			return errInterrupted
+		}
+		f(i0, min(n, i0+rows))
+	}
+	return nil
+}
+
+// syrkRows sets rows [i0, i1) of c's triangle to those of A Aᵀ (trans false) or AᵀA
+// (trans true): the arithmetic of blas64.Syrk with α = 1, β = 0, which computes C row
+// by row (the same dot products, or the same axpys over the rows of A, in the same
+// order, so the same bits), cut into blocks of rows so that a long product can be
+// polled between them.
+func syrkRows(c blas64.Symmetric, a blas64.General, trans bool, i0, i1 int) {
+	n, ldc, lda := c.N, c.Stride, a.Stride
+	k := a.Cols
+	if trans {
+		k = a.Rows
+	}
+	for i := i0; i < i1; i++ {
+		lo, hi := 0, i+1
+		if c.Uplo == blas.Upper {
+			lo, hi = i, n
+		}
+		row := c.Data[i*ldc+lo : i*ldc+hi]
+		if !trans {
+			ai := a.Data[i*lda : i*lda+k]
+			for j := range row {
+				row[j] = vdot(a.Data[(lo+j)*lda:(lo+j)*lda+k], ai)
+			}
+			continue
+		}
+		clear(row)
+		for l := 0; l < k; l++ {
+			if v := a.Data[l*lda+i]; v != 0 {
+				vaxpy(v, a.Data[l*lda+lo:l*lda+hi], row)
+			}
+		}
+	}
+}
+
+// potrfPolled factors the symmetric positive definite a (lower triangle, row-major) in
+// place, a = LLᵀ, by the blocked algorithm of gonum's lapack64.Potrf (the same panels
+// of 64 columns and the same operations, so the same bits), polling stop (nil: never)
+// before each panel: a dP×dP factorization at dP = 4 160 takes seconds. It reports
+// whether a is positive definite in floating point, or errInterrupted when stop said so
+// (a is then partly overwritten).
+func potrfPolled(a blas64.Symmetric, stop func() bool) (bool, error) {
+	const nb = 64 // gonum's block size of Dpotrf (its Ilaenv)
+	n, lda, m := a.N, a.Stride, a.Data
+	if n <= nb {
+		_, ok := lapack64.Potrf(a)
+		return ok, nil
+	}
+	bi := blas64.Implementation()
+	for j := 0; j < n; j += nb {
+		if stop != nil && stop() {
+			return false, errInterrupted
+		}
+		jb := min(nb, n-j)
+		bi.Dsyrk(blas.Lower, blas.NoTrans, jb, j, -1, m[j*lda:], lda, 1, m[j*lda+j:], lda)
+		if _, ok := lapack64.Potrf(blas64.Symmetric{Uplo: blas.Lower, N: jb, Stride: lda, Data: m[j*lda+j:]}); !ok {
+			return false, nil
+		}
+		if j+jb < n {
+			bi.Dgemm(blas.NoTrans, blas.Trans, n-j-jb, jb, j, -1, m[(j+jb)*lda:], lda, m[j*lda:], lda, 1, m[(j+jb)*lda+j:], lda)
+			bi.Dtrsm(blas.Right, blas.Lower, blas.Trans, blas.NonUnit, n-j-jb, jb, 1, m[j*lda+j:], lda, m[(j+jb)*lda+j:], lda)
+		}
+	}
+	return true, nil
+}
+
+// factor refactors the matrix that depends on c (a new ρ), without polls: a cut
+// refactorization would leave no factor to continue with (ADMM checks that one fits
+// in the time left before it asks).
+func (ls *linsys) factor(c float64) error { return ls.factorPolled(c, nil) }
+
+// factorPolled (re)factors the matrix that depends on c, polling stop (nil: never)
+// in the factorization; it returns errInterrupted when stop said so.
+func (ls *linsys) factorPolled(c float64, stop func() bool) error {
 	ls.c = c
 	ls.factorizations++
 	d, p, n := ls.pr.d, ls.pr.P, ls.pr.n
 	var ok bool
+	var err error
 	switch ls.route {
 	case FactorCholesky:
 		dp := d * p
@@ -166,13 +285,18 @@ func (ls *linsys) factor(c float64) error {
 				}
 			}
 		}
-		ls.aTri, ok = lapack64.Potrf(blas64.Symmetric{Uplo: blas.Lower, N: dp, Stride: dp, Data: ls.aD})
+		ls.aTri = blas64.Triangular{Uplo: blas.Lower, Diag: blas.NonUnit, N: dp, Stride: dp, Data: ls.aD}
+		ok, err = potrfPolled(blas64.Symmetric{Uplo: blas.Lower, N: dp, Stride: dp, Data: ls.aD}, stop)
 	case FactorWoodbury:
 		for i := 0; i < n; i++ {
 			copy(ls.s[i*n:i*n+i+1], ls.h[i*n:i*n+i+1])
 			ls.s[i*n+i] += 1 / (2 * c)
 		}
-		ls.sTri, ok = lapack64.Potrf(blas64.Symmetric{Uplo: blas.Lower, N: n, Stride: n, Data: ls.s})
+		ls.sTri = blas64.Triangular{Uplo: blas.Lower, Diag: blas.NonUnit, N: n, Stride: n, Data: ls.s}
+		ok, err = potrfPolled(blas64.Symmetric{Uplo: blas.Lower, N: n, Stride: n, Data: ls.s}, stop)
+	}
+	if err != nil {
+		return err
 	}
 	if !ok {
 		return errors.New("solver: ADMM system matrix is not positive definite (data too badly scaled?)")
@@ -263,15 +387,15 @@ func cholSolve(l blas64.Triangular, x []float64) {
 
 // coactivationGram returns K = F_DᵀF_D (dP×dP, lower triangle set) for
 // F_D = [D₁X … DₚX]: block (a, b) is Xᵀ DₐD_b X. It is accumulated over chunks of
-// rows of F_D to bound memory.
-func coactivationGram(pr *program) []float64 {
+// rows of F_D to bound memory, polling pr.stop between them (errInterrupted).
+func coactivationGram(pr *program) ([]float64, error) {
 	n, d, p := pr.n, pr.d, pr.P
 	dp := d * p
 	k := make([]float64, dp*dp)
 	const chunk = 256
 	fd := make([]float64, min(chunk, n)*dp)
-	for k0 := 0; k0 < n; k0 += chunk {
-		rows := min(chunk, n-k0)
+	err := inRows(n, chunk, pr.stop, func(k0, k1 int) {
+		rows := k1 - k0
 		f := fd[:rows*dp]
 		for r := 0; r < rows; r++ {
 			xk := pr.x[(k0+r)*d : (k0+r+1)*d]
@@ -287,6 +411,9 @@ func coactivationGram(pr *program) []float64 {
 		}
 		blas64.Syrk(blas.Trans, 1, blas64.General{Rows: rows, Cols: dp, Stride: dp, Data: f},
 			1, blas64.Symmetric{Uplo: blas.Lower, N: dp, Stride: dp, Data: k})
+	})
+	if err != nil {
+		return nil, err
 	}
-	return k
+	return k, nil
 }

@@ -1,8 +1,10 @@
 package solver
 
 import (
+	"context"
 	"fmt"
 	"math"
+	"time"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
@@ -30,6 +32,15 @@ type program struct {
 	mask    []float64 // n×P: mask[k*P+i] = dᵢₖ ∈ {0, 1}
 	sign    []float64 // n×P: 2dᵢₖ − 1 ∈ {−1, +1}
 	gramXX  []float64 // XXᵀ (n×n, full) once computed, see gram
+	// stop is polled by the long work of the setup (newLinsys, gram) between blocks
+	// of rows; nil never stops (see watch).
+	stop func() bool
+}
+
+// watch makes the setup's long work poll the interruption of a solve started at
+// start under s and ctx (see interruption): it then ends with errInterrupted.
+func (pr *program) watch(ctx context.Context, s *Settings, start time.Time) {
+	pr.stop = func() bool { return interruption(ctx, s, start) != NotTerminated }
 }
 
 // gramMaxPoints bounds the n for which the projections use the Gram matrix XXᵀ:
@@ -37,14 +48,19 @@ type program struct {
 const gramMaxPoints = 5792
 
 // gram returns XXᵀ (n×n, row-major, both triangles), computed on first use, or nil
-// when n exceeds gramMaxPoints.
+// when n exceeds gramMaxPoints or pr.stop said stop while it was formed (n²d
+// operations, about a second at n = 1 935, d = 785; the projections then work without
+// it).
 func (pr *program) gram() []float64 {
 	if pr.gramXX != nil || pr.n > gramMaxPoints {
 		return pr.gramXX
 	}
 	n := pr.n
 	g := make([]float64, n*n)
-	blas64.Syrk(blas.NoTrans, 1, pr.X, 0, blas64.Symmetric{Uplo: blas.Upper, N: n, Stride: n, Data: g})
+	gs := blas64.Symmetric{Uplo: blas.Upper, N: n, Stride: n, Data: g}
+	if inRows(n, setupRows, pr.stop, func(i0, i1 int) { syrkRows(gs, pr.X, false, i0, i1) }) != nil {
+		return nil
+	}
 	for i := 0; i < n; i++ {
 		for j := 0; j < i; j++ {
 			g[i*n+j] = g[j*n+i]

@@ -18,8 +18,9 @@
 //     -ipm-routes, InteriorPoint's dense and n×n routes on breast cancer and digits;
 //   - with -polish (alone), ADMM with and without polishing on the instances at
 //     β = 0.02·n and 1 and on the profile's breast cancer and digits 3 vs 8 programs;
-//   - with -overrun (alone), ADMM under time limits on MNIST 2 vs 8 at 28×28 (how
-//     long after its limit Solve returns) and its iterations per second there.
+//   - with -overrun (alone), ADMM (or the methods of -overrun-methods) under time
+//     limits on MNIST 2 vs 8 at 28×28 (how long after its limit Solve returns) and
+//     ADMM's iterations per second there.
 //
 // Usage:
 //
@@ -31,6 +32,7 @@
 //	GOMAXPROCS=1 go run ./bench/solver -cvxopt=false -ipm=false -rho=false -sizes 250 -ipm-routes
 //	go run ./bench/solver -sizes 250,1000 -polish   # only ADMM with and without polishing
 //	go run ./bench/solver -overrun                  # only time limits and iterations at d = 785
+//	go run ./bench/solver -overrun -overrun-limits 2s -overrun-methods default,ipm
 //
 // cvxopt is driven through solver/testdata/cvxopt_ref.py with Debian's /usr/bin/python3.
 package main
@@ -86,6 +88,8 @@ var (
 	polishLimit   = flag.Duration("polish-limit", time.Minute, "time limit of each solve of -polish")
 	overrunFlag   = flag.Bool("overrun", false, "only time ADMM under time limits on MNIST 2 vs 8 at 28×28, and its iterations per second there")
 	overrunLimits = flag.String("overrun-limits", "10s,30s", "time limits of -overrun")
+	overrunMethod = flag.String("overrun-methods", "admm", "methods of -overrun: admm (&solver.ADMM{}), default (Solve's own route), ipm (&solver.InteriorPoint{})")
+	overrunLosses = flag.String("overrun-losses", "squared,hinge,logistic", "losses of -overrun")
 )
 
 const script = "solver/testdata/cvxopt_ref.py"

@@ -27,9 +27,31 @@ func mnist28() (*dataset.Set, *solver.Arrangement, error) {
 	return set, arr, nil
 }
 
-// overrunTable times ADMM under a time limit on MNIST 2 vs 8 at 28×28 (squared,
-// hinge and logistic loss, β = 1e-3 and 1, each limit of -overrun-limits): the wall
-// time until Solve returned, against the limit.
+// overrunMethods returns the methods of -overrun-methods by name (nil: Solve's
+// default route).
+func overrunMethods() ([]string, []solver.Method, error) {
+	var names []string
+	var methods []solver.Method
+	for _, f := range strings.Split(*overrunMethod, ",") {
+		name := strings.TrimSpace(f)
+		switch name {
+		case "admm":
+			methods = append(methods, &solver.ADMM{})
+		case "default":
+			methods = append(methods, nil)
+		case "ipm":
+			methods = append(methods, &solver.InteriorPoint{})
+		default:
+			return nil, nil, fmt.Errorf("bad -overrun-methods: %q (admm, default, ipm)", name)
+		}
+		names = append(names, name)
+	}
+	return names, methods, nil
+}
+
+// overrunTable times the methods of -overrun-methods under a time limit on MNIST
+// 2 vs 8 at 28×28 (the losses of -overrun-losses, β = 1e-3 and 1, each limit of
+// -overrun-limits): the wall time until Solve returned, against the limit.
 func overrunTable() error {
 	set, arr, err := mnist28()
 	if err != nil {
@@ -43,23 +65,37 @@ func overrunTable() error {
 		}
 		limits = append(limits, l)
 	}
-	fmt.Printf("## Time limits on MNIST 2 vs 8 at 28×28 (d = 785, P = 64, ADMM, tolerance 1e-4)\n\n")
-	fmt.Printf("Wall seconds until Solve returned, the status, iterations and the one-minute load average at the start of each solve; Settings.Threads 0 (GOMAXPROCS %d).\n\n", runtime.GOMAXPROCS(0))
-	fmt.Printf("| loss | β | TimeLimit | returned after | over the limit | status | iterations | load |\n|---|---|---|---|---|---|---|---|\n")
+	names, methods, err := overrunMethods()
+	if err != nil {
+		return err
+	}
+	losses, err := parseLosses(*overrunLosses)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("## Time limits on MNIST 2 vs 8 at 28×28 (d = 785, P = 64, tolerance 1e-4)\n\n")
+	fmt.Printf("Wall seconds until Solve returned, the status, iterations and the one-minute load average at the start of each solve; Settings.Threads 0 (GOMAXPROCS %d); method default: Solve's own route (Result.Route).\n\n", runtime.GOMAXPROCS(0))
+	fmt.Printf("| method | loss | β | TimeLimit | returned after | over the limit | status | iterations | load |\n|---|---|---|---|---|---|---|---|---|\n")
 	for _, limit := range limits {
-		for _, loss := range []solver.Loss{solver.Squared, solver.Hinge, solver.Logistic} {
-			for _, beta := range []float64{1e-3, 1} {
-				prob := &solver.Problem{X: set.X, Y: set.Y, Loss: loss, Beta: beta}
-				load := loadOne()
-				runtime.GC()
-				start := time.Now()
-				res, err := solver.Solve(context.Background(), prob, &solver.Settings{Arrangement: arr, Tolerance: 1e-4, TimeLimit: limit}, &solver.ADMM{})
-				wall := time.Since(start)
-				if err != nil {
-					return err
+		for m, method := range methods {
+			for _, loss := range losses {
+				for _, beta := range []float64{1e-3, 1} {
+					prob := &solver.Problem{X: set.X, Y: set.Y, Loss: loss, Beta: beta}
+					load := loadOne()
+					runtime.GC()
+					start := time.Now()
+					res, err := solver.Solve(context.Background(), prob, &solver.Settings{Arrangement: arr, Tolerance: 1e-4, TimeLimit: limit}, method)
+					wall := time.Since(start)
+					if err != nil {
+						return err
+					}
+					name := names[m]
+					if res.Route != "" {
+						name += " (" + res.Method + ")"
+					}
+					fmt.Printf("| %s | %v | %g | %v | %.2f s | %.2f s | %v | %d | %s |\n", name, loss, beta, limit, wall.Seconds(), (wall - limit).Seconds(), res.Status, res.Iterations, load)
+					fmt.Fprintf(os.Stderr, "overrun %s %v β=%g limit %v: returned after %.2f s (%v, %d iterations)\n", name, loss, beta, limit, wall.Seconds(), res.Status, res.Iterations)
 				}
-				fmt.Printf("| %v | %g | %v | %.2f s | %.2f s | %v | %d | %s |\n", loss, beta, limit, wall.Seconds(), (wall - limit).Seconds(), res.Status, res.Iterations, load)
-				fmt.Fprintf(os.Stderr, "overrun %v β=%g limit %v: returned after %.2f s (%v, %d iterations)\n", loss, beta, limit, wall.Seconds(), res.Status, res.Iterations)
 			}
 		}
 	}
