@@ -83,11 +83,17 @@ func (t guardedTransport) Listen(ctx context.Context, addr string) (net.Listener
 	if g == nil {
 		return nil, errors.New("kernel: guarded transport used without its configuration")
 	}
-	l, err := listen(t.network, addr)
+	return listenGuarded(t.network, addr, g)
+}
+
+// listenGuarded listens on addr (a host:port for "tcp", a path for "unix") and
+// admits connections as guardedTransport does.
+func listenGuarded(network, addr string, g *guard) (*guardedListener, error) {
+	l, err := listen(network, addr)
 	if err != nil {
 		return nil, err
 	}
-	if t.network == "unix" {
+	if network == "unix" {
 		// Only the user may connect to the socket file (net.Listen creates it with
 		// the process's umask, which may allow everyone).
 		if err := os.Chmod(addr, g.ipcMode); err != nil {
@@ -244,9 +250,10 @@ type guardedConn struct {
 	accepted   bool  // zmq4 completed the handshake and reads on (see Read)
 	disconnect error // set once the peer broke a limit
 
-	wmu  sync.Mutex
-	out  wire.Framing // of what zmq4 writes
-	wbuf []byte       // written by zmq4, not yet to the socket
+	wmu   sync.Mutex
+	out   wire.Framing // of what zmq4 writes
+	wbuf  []byte       // written by zmq4, not yet to the socket
+	after []byte       // whole messages waiting for the end of zmq4's command
 }
 
 // handshaken reports whether zmq4 took the connection into its socket.
@@ -317,6 +324,30 @@ func (c *guardedConn) fill(p []byte) (int, error) {
 func (c *guardedConn) Write(p []byte) (int, error) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
+	n, err := c.write(p)
+	if err == nil && len(c.after) > 0 && !c.out.InMessage() {
+		_, err = c.writeAll(c.after)
+		c.after = nil
+	}
+	return n, err
+}
+
+// writeMessages writes b, whole ZMTP messages that the kernel's sockets framed
+// themselves (socket.go), with one system call. If zmq4 is in the middle of a
+// command (the PONG it answers a PING with, written header then body), b waits
+// for the command's end.
+func (c *guardedConn) writeMessages(b []byte) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.out.InMessage() {
+		c.after = append(c.after, b...)
+		return nil
+	}
+	_, err := c.writeAll(b)
+	return err
+}
+
+func (c *guardedConn) write(p []byte) (int, error) {
 	c.out.Scan(p) // no limits: never an error
 	if c.out.InMessage() && len(c.wbuf)+len(p) <= writeBuffer {
 		c.wbuf = append(c.wbuf, p...)
