@@ -37,6 +37,7 @@ type zsocket struct {
 	conns   map[*guardedConn]bool // open connections, in the handshake or not
 	peers   []*peer               // connections past the handshake
 	closed  bool
+	backlog int           // maxBacklog but in tests
 	done    chan struct{} // closed by close
 	wg      sync.WaitGroup
 	scratch []byte // send's encoding of a message; guarded by sendMu
@@ -70,7 +71,8 @@ func listenSocket(name string, typ zmq4.SocketType, network, addr string, g *gua
 	if err != nil {
 		return nil, err
 	}
-	s := &zsocket{name: name, typ: typ, g: g, l: l, conns: map[*guardedConn]bool{}, done: make(chan struct{})}
+	s := &zsocket{name: name, typ: typ, g: g, l: l, conns: map[*guardedConn]bool{},
+		backlog: maxBacklog, done: make(chan struct{})}
 	if typ == zmq4.Router {
 		s.in = make(chan [][]byte, 16)
 	}
@@ -238,7 +240,7 @@ func (s *zsocket) publish(frames [][]byte) {
 		if !p.subscribed(topic) {
 			continue
 		}
-		if len(p.out) > 0 && len(p.out) >= maxBacklog {
+		if len(p.out) > 0 && len(p.out) >= s.backlog {
 			if !p.dropped {
 				s.g.log.Printf("%s: %s reads too slowly; dropping messages", s.name, p.c.RemoteAddr())
 			}
@@ -264,8 +266,7 @@ func (p *peer) subscribed(topic []byte) bool {
 	return false
 }
 
-// writeLoop writes what is published for a PUB peer, all that is pending at once,
-// until the peer is removed.
+// writeLoop writes what is published for a PUB peer until the peer is removed.
 func (s *zsocket) writeLoop(p *peer) {
 	defer s.wg.Done()
 	for {
@@ -274,23 +275,31 @@ func (s *zsocket) writeLoop(p *peer) {
 		case <-p.gone:
 			return
 		}
-		s.mu.Lock()
-		out := p.out
-		p.out, p.spare, p.dropped = p.spare[:0], nil, false
-		s.mu.Unlock()
-		if len(out) == 0 {
-			continue
-		}
-		if err := p.c.writeMessages(out); err != nil {
+		if err := s.flush(p); err != nil {
 			p.c.Close() // serve removes the peer
 			return
 		}
-		s.mu.Lock()
-		if cap(out) <= writeBuffer && p.spare == nil {
-			p.spare = out[:0]
-		}
-		s.mu.Unlock()
 	}
+}
+
+// flush writes all that is pending for a PUB peer with one write.
+func (s *zsocket) flush(p *peer) error {
+	s.mu.Lock()
+	out := p.out
+	p.out, p.spare, p.dropped = p.spare[:0], nil, false
+	s.mu.Unlock()
+	if len(out) == 0 {
+		return nil
+	}
+	if err := p.c.writeMessages(out); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	if cap(out) <= writeBuffer && p.spare == nil {
+		p.spare = out[:0]
+	}
+	s.mu.Unlock()
+	return nil
 }
 
 // close closes the socket and its connections and waits for its goroutines.
