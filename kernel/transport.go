@@ -9,6 +9,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/go-zeromq/zmq4"
@@ -166,6 +167,9 @@ var zmtpSignature = [10]byte{0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0x7f}
 func (l *guardedListener) admit(c net.Conn) {
 	defer l.pending.Add(-1)
 	gc := &guardedConn{Conn: c, g: l.g}
+	if sc, ok := c.(syscall.Conn); ok && rawIO {
+		gc.raw, _ = sc.SyscallConn()
+	}
 	gc.framing.MaxMessage = uint64(l.g.maxMessage)
 	gc.framing.MaxFrames = maxFrames
 	gc.handshake = time.AfterFunc(l.g.handshake, func() {
@@ -237,6 +241,9 @@ type guardedConn struct {
 	net.Conn
 	g         *guard
 	handshake *time.Timer
+	// raw is the socket's descriptor, read and written with raw system calls
+	// (rawio_linux.go); nil where they are not available.
+	raw syscall.RawConn
 
 	// rbuf[rpos:] are bytes read from the peer that zmq4 has not read yet (at
 	// first, the ZMTP signature that admit read); rerr is the error of the read
@@ -302,12 +309,12 @@ func (c *guardedConn) fill(p []byte) (int, error) {
 			return 0, err
 		}
 		if len(p) >= readBuffer {
-			return c.Conn.Read(p)
+			return c.readSocket(p)
 		}
 		if cap(c.rbuf) < readBuffer {
 			c.rbuf = make([]byte, readBuffer)
 		}
-		n, err := c.Conn.Read(c.rbuf[:readBuffer])
+		n, err := c.readSocket(c.rbuf[:readBuffer])
 		c.rbuf, c.rpos, c.rerr = c.rbuf[:n], 0, err
 		if n == 0 {
 			c.rerr = nil
@@ -370,10 +377,63 @@ func (c *guardedConn) write(p []byte) (int, error) {
 	return c.writeAll(p)
 }
 
+// readSocket reads from the socket once, waiting for data: with a raw system call
+// where it can (rawio_linux.go), else through Conn.
+func (c *guardedConn) readSocket(p []byte) (int, error) {
+	if c.raw == nil {
+		return c.Conn.Read(p)
+	}
+	var n int
+	var errno syscall.Errno
+	err := c.raw.Read(func(fd uintptr) bool {
+		for {
+			n, errno = rawRead(fd, p)
+			if errno != syscall.EINTR {
+				return errno != syscall.EAGAIN
+			}
+		}
+	})
+	switch {
+	case err != nil:
+		return 0, err // closed
+	case errno != 0:
+		return 0, os.NewSyscallError("read", errno)
+	case n == 0 && len(p) > 0:
+		return 0, io.EOF
+	}
+	return n, nil
+}
+
+// writeRaw writes to the socket what of p it accepts without waiting, with raw
+// system calls (rawio_linux.go), and returns how much that was; writeAll writes
+// the rest, if any, through Conn.
+func (c *guardedConn) writeRaw(p []byte) int {
+	n := 0
+	c.raw.Control(func(fd uintptr) {
+		for n < len(p) {
+			m, errno := rawWrite(fd, p[n:min(len(p), n+rawChunk)])
+			switch {
+			case errno == syscall.EINTR:
+				continue
+			case errno != 0 || m <= 0:
+				return // EAGAIN or an error that the write through Conn reports
+			}
+			n += m
+		}
+	})
+	return n
+}
+
 // writeAll writes p to the socket, closing the connection if the peer accepts no
 // byte of it for the write-stall timeout.
 func (c *guardedConn) writeAll(p []byte) (int, error) {
 	total := 0
+	if c.raw != nil {
+		total = c.writeRaw(p)
+		if p = p[total:]; len(p) == 0 {
+			return total, nil
+		}
+	}
 	for {
 		c.Conn.SetWriteDeadline(time.Now().Add(c.g.writeStall))
 		n, err := c.Conn.Write(p)
