@@ -5,6 +5,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/go-zeromq/zmq4"
 	"github.com/go-zeromq/zmq4/security/null"
@@ -36,6 +37,7 @@ type zsocket struct {
 	mu      sync.Mutex
 	conns   map[*guardedConn]bool // open connections, in the handshake or not
 	peers   []*peer               // connections past the handshake
+	added   chan struct{}         // closed and replaced when a peer is added
 	closed  bool
 	backlog int           // maxBacklog but in tests
 	done    chan struct{} // closed by close
@@ -72,7 +74,7 @@ func listenSocket(name string, typ zmq4.SocketType, network, addr string, g *gua
 		return nil, err
 	}
 	s := &zsocket{name: name, typ: typ, g: g, l: l, conns: map[*guardedConn]bool{},
-		backlog: maxBacklog, done: make(chan struct{})}
+		added: make(chan struct{}), backlog: maxBacklog, done: make(chan struct{})}
 	if typ == zmq4.Router {
 		s.in = make(chan [][]byte, 16)
 	}
@@ -127,9 +129,7 @@ func (s *zsocket) serve(c *guardedConn) {
 		s.wg.Add(1)
 		go s.writeLoop(p)
 	}
-	s.mu.Lock()
-	s.peers = append(s.peers, p)
-	s.mu.Unlock()
+	s.add(p)
 	defer s.remove(p)
 	for {
 		msg, err := zc.RecvMsg()
@@ -168,6 +168,15 @@ func (s *zsocket) subscribe(p *peer, frames [][]byte) {
 	}
 }
 
+// add takes a peer that completed its handshake into the socket.
+func (s *zsocket) add(p *peer) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.peers = append(s.peers, p)
+	close(s.added)
+	s.added = make(chan struct{})
+}
+
 // remove forgets a peer whose connection ended.
 func (s *zsocket) remove(p *peer) {
 	s.mu.Lock()
@@ -195,20 +204,43 @@ func (s *zsocket) Recv() ([][]byte, error) {
 	}
 }
 
+// sendWait bounds how long send waits for a first peer of a socket that has none.
+const sendWait = 10 * time.Second
+
 // send writes a message on a ROUTER socket to the peers whose identity is frames[0]
-// (none: the message is dropped, as a ROUTER drops what it cannot route).
+// (none: the message is dropped, as a ROUTER drops what it cannot route). While
+// the socket has no peer at all, it waits up to sendWait for one (as zmq4's ROUTER
+// did): a client that has just connected may have completed its handshake before
+// the kernel has (the stdin of a client that sent a request at once).
 func (s *zsocket) send(frames [][]byte) error {
 	if len(frames) == 0 {
 		return nil
 	}
 	var to []*peer
-	s.mu.Lock()
-	for _, p := range s.peers {
-		if bytes.Equal(p.id, frames[0]) {
-			to = append(to, p)
+	var timeout <-chan time.Time
+	for {
+		s.mu.Lock()
+		for _, p := range s.peers {
+			if bytes.Equal(p.id, frames[0]) {
+				to = append(to, p)
+			}
 		}
+		none, added := len(s.peers) == 0, s.added
+		s.mu.Unlock()
+		if !none {
+			break
+		}
+		if timeout == nil {
+			timeout = time.After(sendWait)
+		}
+		select {
+		case <-added:
+			continue
+		case <-timeout:
+		case <-s.done:
+		}
+		break
 	}
-	s.mu.Unlock()
 	if len(to) == 0 {
 		return nil
 	}

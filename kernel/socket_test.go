@@ -5,6 +5,7 @@ import (
 	"log"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/go-zeromq/zmq4"
 
@@ -19,12 +20,13 @@ func testSocket(typ zmq4.SocketType, id string, logged *strings.Builder) (*zsock
 	c.g.log = log.New(logged, "", 0)
 	c.out.Scan(zmtpGreeting()) // the greeting and READY went out in the handshake
 	c.out.Scan(zmtpCommand("READY", "Socket-Type", string(typ)))
-	s := &zsocket{name: "test", typ: typ, g: c.g, backlog: maxBacklog, conns: map[*guardedConn]bool{c: true}, done: make(chan struct{})}
+	s := &zsocket{name: "test", typ: typ, g: c.g, backlog: maxBacklog, conns: map[*guardedConn]bool{c: true},
+		added: make(chan struct{}), done: make(chan struct{})}
 	p := &peer{c: c, id: []byte(id)}
 	if typ == zmq4.Pub {
 		p.topics, p.wake, p.gone = map[string]bool{}, make(chan struct{}, 1), make(chan struct{})
 	}
-	s.peers = []*peer{p}
+	s.add(p)
 	return s, p, rc
 }
 
@@ -165,5 +167,26 @@ func TestMessagesWaitForCommand(t *testing.T) {
 	rc.writes = nil
 	if err := c.writeMessages(msg); err != nil || len(rc.writes) != 1 {
 		t.Fatalf("after the command: %d writes, %v; want the message at once", len(rc.writes), err)
+	}
+}
+
+// TestRouterSendWaitsForFirstPeer checks that a message sent on a ROUTER socket
+// with no peer yet waits for one, and reaches it if it has the identity.
+func TestRouterSendWaitsForFirstPeer(t *testing.T) {
+	s, p, rc := testSocket(zmq4.Router, "client-1", new(strings.Builder))
+	s.remove(p)
+	sent := make(chan error)
+	go func() { sent <- s.send([][]byte{[]byte("client-1"), []byte("input_request")}) }()
+	select {
+	case err := <-sent:
+		t.Fatalf("send returned (%v) with no peer", err)
+	case <-time.After(50 * time.Millisecond): // send is waiting (or has not started)
+	}
+	s.add(p)
+	if err := <-sent; err != nil {
+		t.Fatal(err)
+	}
+	if len(rc.writes) != 1 || !bytes.Equal(rc.writes[0], wire.AppendMessage(nil, [][]byte{[]byte("input_request")})) {
+		t.Fatalf("writes %q, want the message", rc.writes)
 	}
 }
