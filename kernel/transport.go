@@ -19,9 +19,10 @@ import (
 	"github.com/gocvx/gocvx/kernel/prebind"
 )
 
-// The kernel's sockets listen through transports of its own ("gocvx-tcp" and
-// "gocvx-ipc"), which admit a connection only once its peer has sent a ZMTP 3
-// signature and wrap it in a guardedConn. zmq4 v0.17.0 has no bound of its own on
+// The kernel's sockets listen through guarded listeners (listenGuarded: the
+// sockets of socket.go directly, zmq4's REP socket of the heartbeat through the
+// transports "gocvx-tcp" and "gocvx-ipc"), which admit a connection only once its
+// peer has sent a ZMTP 3 signature and wrap it in a guardedConn. zmq4 v0.17.0 has no bound of its own on
 // what a peer may send: it allocates a frame's body from the length in the frame's
 // header (a 9-byte header claiming 2⁵⁰ bytes made it panic and end the process),
 // performs the ZMTP handshake in its accept loop without a deadline (one silent
