@@ -77,6 +77,19 @@ func (c ConnectionInfo) endpoint(port int) string {
 	return "gocvx-tcp://" + net.JoinHostPort(ip, strconv.Itoa(port))
 }
 
+// listenAddr returns the network and address that the kernel's own sockets
+// (socket.go) listen at for a port: "tcp" and IP:PORT, or "unix" and IP-PORT.
+func (c ConnectionInfo) listenAddr(port int) (network, addr string) {
+	if c.Transport == "ipc" {
+		return "unix", fmt.Sprintf("%s-%d", c.IP, port)
+	}
+	ip := c.IP
+	if ip == "*" {
+		ip = "0.0.0.0"
+	}
+	return "tcp", net.JoinHostPort(ip, strconv.Itoa(port))
+}
+
 // warnings returns what is unsafe about serving c: an address other than a loopback
 // one (anyone who can reach it can connect, and only the key keeps them out) and an
 // empty key (anyone who can connect can run code).

@@ -337,7 +337,7 @@ func (st *state) execute(w replyWriter, req *Message) {
 			st.hist().add(n, r.Code, nil)
 		}
 		w.reply("execute_reply", newErrorReply(out.Error, n))
-		st.hist().flush()
+		st.hist().flushSoon()
 		if stopOnError {
 			st.abortQueued()
 		}
@@ -362,7 +362,7 @@ func (st *state) execute(w replyWriter, req *Message) {
 		Status: "ok", ExecutionCount: n, Payload: payload,
 		UserExpressions: userExpressions(ctx, e, r.UserExpressions, n, c.Output),
 	})
-	st.hist().flush()
+	st.hist().flushSoon()
 }
 
 // userExpressions evaluates the user_expressions of a successful execute request,

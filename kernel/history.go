@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 	"unicode/utf8"
 )
 
@@ -27,8 +28,17 @@ type history struct {
 	file    *os.File       // nil: in memory only
 	pending []byte         // records added but not yet written to file (see flush)
 	log     *log.Logger
-	failed  bool // a write to file failed (logged once)
+	failed  bool        // a write to file failed (logged once)
+	timer   *time.Timer // the write that flushSoon scheduled; nil: none
 }
+
+// historyDelay is how long the record of an executed cell waits before it is
+// written to the history file (flushSoon): the write is off the path of the cell's
+// reply and statuses, and one write takes the records of all the cells executed
+// meanwhile. A kernel killed without a chance to close its history loses at most
+// the records of this last spell, as IPython's history, written by a thread of its
+// own, may.
+const historyDelay = 100 * time.Millisecond
 
 type historyEntry struct {
 	session, line int
@@ -126,6 +136,16 @@ func (h *history) write(r historyRecord) error {
 	return err
 }
 
+// flushSoon schedules flush historyDelay from now, unless it is scheduled already.
+func (h *history) flushSoon() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.file == nil || len(h.pending) == 0 || h.timer != nil {
+		return
+	}
+	h.timer = time.AfterFunc(historyDelay, h.flush)
+}
+
 // flush writes the records added since the last flush to the file, with one
 // write (appended whole: the file is opened with O_APPEND). It does not sync:
 // the kernel's history needs no more durability than IPython's.
@@ -133,6 +153,7 @@ func (h *history) flush() {
 	defer trace.StartRegion(context.Background(), "kernel.history").End()
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	h.timer = nil
 	h.flushLocked()
 }
 
@@ -152,6 +173,10 @@ func (h *history) flushLocked() {
 func (h *history) close() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if h.timer != nil {
+		h.timer.Stop()
+		h.timer = nil
+	}
 	h.flushLocked()
 	if h.file != nil {
 		h.file.Close()

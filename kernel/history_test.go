@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 	"unicode/utf8"
 )
 
@@ -190,4 +191,37 @@ func TestHistoryFile(t *testing.T) {
 		}
 		seen[s] = true
 	}
+}
+
+// TestHistoryFlushSoon checks that the records of cells reach the file after
+// flushSoon, all of them, without close; and that close writes a record whose
+// scheduled write has not run yet.
+func TestHistoryFlushSoon(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "history.jsonl")
+	logger := log.New(os.Stderr, "", 0)
+	h, err := openHistory(path, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.add(1, "a := 1", nil)
+	h.flushSoon()
+	h.add(2, "b := 2", nil)
+	h.flushSoon()
+	has := func(input string) bool {
+		b, err := os.ReadFile(path)
+		return err == nil && strings.Contains(string(b), `"input":"`+input+`"`)
+	}
+	for deadline := time.Now().Add(20 * time.Second); !(has("a := 1") && has("b := 2")) && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !has("a := 1") || !has("b := 2") {
+		t.Fatal("the records did not reach the file")
+	}
+	h.add(3, "c := 3", nil)
+	h.flushSoon()
+	h.close()
+	if !has("c := 3") {
+		t.Error("close did not write the pending record")
+	}
+	h.flushSoon() // after close: nothing to do, no panic
 }

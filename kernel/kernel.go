@@ -138,25 +138,21 @@ type server struct {
 	session string
 
 	shell, control, stdin *router
-	iopub, hb             zmq4.Socket
+	iopub                 *zsocket
+	hb                    zmq4.Socket
 
 	pubMu     sync.Mutex  // orders what is published; guards pubClosed
 	pubClosed bool        // the sockets are closing: publish drops messages
 	inputs    chan string // input_reply values for the cell waiting in readLine
 }
 
-// router is a ROUTER socket whose sends are serialized.
+// router is a ROUTER socket.
 type router struct {
 	name string
-	sock zmq4.Socket
-	mu   sync.Mutex
+	sock *zsocket
 }
 
-func (r *router) send(frames [][]byte) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.sock.SendMulti(zmq4.NewMsgFrom(frames...))
-}
+func (r *router) send(frames [][]byte) error { return r.sock.send(frames) }
 
 // run serves until ctx is done: it binds the sockets first, then opens the
 // history and starts the engine (startEngine) in the background, and starts the
@@ -225,6 +221,7 @@ func (s *server) run(ctx context.Context) error {
 	s.pubClosed = true
 	s.pubMu.Unlock()
 	closeSockets()
+	closeAll()
 	wg.Wait()
 
 	s.mu.Lock()
@@ -242,14 +239,16 @@ func (s *server) run(ctx context.Context) error {
 // bind creates the five sockets on the guarded transports (transport.go) and
 // binds them to the connection's ports, taking the sockets that package prebind
 // bound early (and closing those it bound for other ports); closeAll closes them.
+// Shell, control, stdin and iopub are the kernel's own (socket.go); the heartbeat
+// is zmq4's REP socket.
 func (s *server) bind(sockCtx context.Context) (closeAll func(), err error) {
 	opts := []zmq4.Option{zmq4.WithLogger(s.log), zmq4.WithTimeout(10 * time.Second)}
 	maxMessage := s.k.MaxMessageSize
 	if maxMessage <= 0 {
 		maxMessage = DefaultMaxMessageSize
 	}
-	// guarded returns the context of a socket: its transport bounds what peers send.
-	guarded := func(name string) context.Context {
+	// guard returns the guard of a socket: it bounds what peers send.
+	guard := func(name string) *guard {
 		g := &guard{name: name, maxMessage: maxMessage, log: s.log, ipcMode: 0o600,
 			handshake: handshakeTimeout, writeStall: writeStallTimeout}
 		if s.k.handshakeTimeout > 0 {
@@ -258,35 +257,47 @@ func (s *server) bind(sockCtx context.Context) (closeAll func(), err error) {
 		if s.k.writeStallTimeout > 0 {
 			g.writeStall = s.k.writeStallTimeout
 		}
-		return context.WithValue(sockCtx, guardKey{}, g)
+		return g
 	}
-	s.shell = &router{name: "shell", sock: zmq4.NewRouter(guarded("shell"), opts...)}
-	s.control = &router{name: "control", sock: zmq4.NewRouter(guarded("control"), opts...)}
-	s.stdin = &router{name: "stdin", sock: zmq4.NewRouter(guarded("stdin"), opts...)}
-	s.iopub = zmq4.NewPub(guarded("iopub"), opts...)
-	s.hb = zmq4.NewRep(guarded("heartbeat"), opts...)
 	conn := s.state.conn
-	sockets := []struct {
-		sock zmq4.Socket
-		port int
-	}{
-		{s.shell.sock, conn.ShellPort}, {s.control.sock, conn.ControlPort},
-		{s.stdin.sock, conn.StdinPort}, {s.iopub, conn.IOPubPort}, {s.hb, conn.HBPort},
-	}
+	var zsockets []*zsocket
+	var once sync.Once
 	closeAll = func() {
-		for _, x := range sockets {
-			x.sock.Close()
-		}
-		closePubWriter(s.iopub)
+		once.Do(func() {
+			for _, z := range zsockets {
+				z.close()
+			}
+			if s.hb != nil {
+				s.hb.Close()
+			}
+		})
 	}
 	for _, w := range conn.warnings() {
 		s.log.Print("warning: " + w)
 	}
 	defer prebind.CloseUntaken()
-	for _, x := range sockets {
-		if err := x.sock.Listen(conn.endpoint(x.port)); err != nil {
+	for _, x := range []struct {
+		name string
+		typ  zmq4.SocketType
+		port int
+		set  func(*zsocket)
+	}{
+		{"shell", zmq4.Router, conn.ShellPort, func(z *zsocket) { s.shell = &router{name: "shell", sock: z} }},
+		{"control", zmq4.Router, conn.ControlPort, func(z *zsocket) { s.control = &router{name: "control", sock: z} }},
+		{"stdin", zmq4.Router, conn.StdinPort, func(z *zsocket) { s.stdin = &router{name: "stdin", sock: z} }},
+		{"iopub", zmq4.Pub, conn.IOPubPort, func(z *zsocket) { s.iopub = z }},
+	} {
+		network, addr := conn.listenAddr(x.port)
+		z, err := listenSocket(x.name, x.typ, network, addr, guard(x.name))
+		if err != nil {
 			return closeAll, fmt.Errorf("kernel: %w", err)
 		}
+		zsockets = append(zsockets, z)
+		x.set(z)
+	}
+	s.hb = zmq4.NewRep(context.WithValue(sockCtx, guardKey{}, guard("heartbeat")), opts...)
+	if err := s.hb.Listen(conn.endpoint(conn.HBPort)); err != nil {
+		return closeAll, fmt.Errorf("kernel: %w", err)
 	}
 	return closeAll, nil
 }
@@ -385,14 +396,10 @@ func (s *server) receiveLoop(ctx context.Context, r *router) {
 			return
 		}
 		if err != nil {
-			s.log.Printf("%s: receive: %v", r.name, err)
-			if errors.Is(err, context.Canceled) {
-				return
-			}
-			continue
+			return // the socket is closed
 		}
 		region := trace.StartRegion(ctx, "kernel.decode")
-		msg, err := Decode(raw.Frames, s.key)
+		msg, err := Decode(raw, s.key)
 		region.End()
 		if err != nil {
 			s.log.Printf("%s: dropped message: %v", r.name, err)
@@ -441,10 +448,9 @@ func (s *server) stdinLoop(ctx context.Context) {
 			return
 		}
 		if err != nil {
-			s.log.Printf("stdin: receive: %v", err)
-			continue
+			return // the socket is closed
 		}
-		msg, err := Decode(raw.Frames, s.key)
+		msg, err := Decode(raw, s.key)
 		if err != nil {
 			s.log.Printf("stdin: dropped message: %v", err)
 			continue
@@ -486,9 +492,9 @@ func (s *server) heartbeatLoop(ctx context.Context) {
 }
 
 // publish sends a message on iopub with the given parent (nil for none). It
-// encodes and queues the message on the caller's goroutine (zmq4's PUB socket
-// queues it for its writer without blocking), so that messages go out in the
-// order of the calls.
+// encodes and queues the message on the caller's goroutine (the iopub socket
+// queues it for each subscriber's writer without blocking, socket.go), so that
+// messages go out in the order of the calls.
 func (s *server) publish(parent *Header, msgType string, content any) {
 	s.publishParts(parent, msgType, content, nil, nil)
 }
@@ -508,7 +514,7 @@ func (s *server) publishParts(parent *Header, msgType string, content any, metad
 		if frames, err = Encode(m, s.key); err == nil {
 			s.pubMu.Lock()
 			if !s.pubClosed {
-				err = s.iopub.SendMulti(zmq4.NewMsgFrom(frames...))
+				s.iopub.publish(frames)
 			}
 			s.pubMu.Unlock()
 		}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/go-zeromq/zmq4"
@@ -18,9 +19,10 @@ import (
 	"github.com/gocvx/gocvx/kernel/prebind"
 )
 
-// The kernel's sockets listen through transports of its own ("gocvx-tcp" and
-// "gocvx-ipc"), which admit a connection only once its peer has sent a ZMTP 3
-// signature and wrap it in a guardedConn. zmq4 v0.17.0 has no bound of its own on
+// The kernel's sockets listen through guarded listeners (listenGuarded: the
+// sockets of socket.go directly, zmq4's REP socket of the heartbeat through the
+// transports "gocvx-tcp" and "gocvx-ipc"), which admit a connection only once its
+// peer has sent a ZMTP 3 signature and wrap it in a guardedConn. zmq4 v0.17.0 has no bound of its own on
 // what a peer may send: it allocates a frame's body from the length in the frame's
 // header (a 9-byte header claiming 2⁵⁰ bytes made it panic and end the process),
 // performs the ZMTP handshake in its accept loop without a deadline (one silent
@@ -83,11 +85,17 @@ func (t guardedTransport) Listen(ctx context.Context, addr string) (net.Listener
 	if g == nil {
 		return nil, errors.New("kernel: guarded transport used without its configuration")
 	}
-	l, err := listen(t.network, addr)
+	return listenGuarded(t.network, addr, g)
+}
+
+// listenGuarded listens on addr (a host:port for "tcp", a path for "unix") and
+// admits connections as guardedTransport does.
+func listenGuarded(network, addr string, g *guard) (*guardedListener, error) {
+	l, err := listen(network, addr)
 	if err != nil {
 		return nil, err
 	}
-	if t.network == "unix" {
+	if network == "unix" {
 		// Only the user may connect to the socket file (net.Listen creates it with
 		// the process's umask, which may allow everyone).
 		if err := os.Chmod(addr, g.ipcMode); err != nil {
@@ -160,6 +168,9 @@ var zmtpSignature = [10]byte{0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0x7f}
 func (l *guardedListener) admit(c net.Conn) {
 	defer l.pending.Add(-1)
 	gc := &guardedConn{Conn: c, g: l.g}
+	if sc, ok := c.(syscall.Conn); ok && rawIO {
+		gc.raw, _ = sc.SyscallConn()
+	}
 	gc.framing.MaxMessage = uint64(l.g.maxMessage)
 	gc.framing.MaxFrames = maxFrames
 	gc.handshake = time.AfterFunc(l.g.handshake, func() {
@@ -231,6 +242,9 @@ type guardedConn struct {
 	net.Conn
 	g         *guard
 	handshake *time.Timer
+	// raw is the socket's descriptor, read and written with raw system calls
+	// (rawio_linux.go); nil where they are not available.
+	raw syscall.RawConn
 
 	// rbuf[rpos:] are bytes read from the peer that zmq4 has not read yet (at
 	// first, the ZMTP signature that admit read); rerr is the error of the read
@@ -244,9 +258,10 @@ type guardedConn struct {
 	accepted   bool  // zmq4 completed the handshake and reads on (see Read)
 	disconnect error // set once the peer broke a limit
 
-	wmu  sync.Mutex
-	out  wire.Framing // of what zmq4 writes
-	wbuf []byte       // written by zmq4, not yet to the socket
+	wmu   sync.Mutex
+	out   wire.Framing // of what zmq4 writes
+	wbuf  []byte       // written by zmq4, not yet to the socket
+	after []byte       // whole messages waiting for the end of zmq4's command
 }
 
 // handshaken reports whether zmq4 took the connection into its socket.
@@ -295,12 +310,12 @@ func (c *guardedConn) fill(p []byte) (int, error) {
 			return 0, err
 		}
 		if len(p) >= readBuffer {
-			return c.Conn.Read(p)
+			return c.readSocket(p)
 		}
 		if cap(c.rbuf) < readBuffer {
 			c.rbuf = make([]byte, readBuffer)
 		}
-		n, err := c.Conn.Read(c.rbuf[:readBuffer])
+		n, err := c.readSocket(c.rbuf[:readBuffer])
 		c.rbuf, c.rpos, c.rerr = c.rbuf[:n], 0, err
 		if n == 0 {
 			c.rerr = nil
@@ -317,6 +332,30 @@ func (c *guardedConn) fill(p []byte) (int, error) {
 func (c *guardedConn) Write(p []byte) (int, error) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
+	n, err := c.write(p)
+	if err == nil && len(c.after) > 0 && !c.out.InMessage() {
+		_, err = c.writeAll(c.after)
+		c.after = nil
+	}
+	return n, err
+}
+
+// writeMessages writes b, whole ZMTP messages that the kernel's sockets framed
+// themselves (socket.go), with one system call. If zmq4 is in the middle of a
+// command (the PONG it answers a PING with, written header then body), b waits
+// for the command's end.
+func (c *guardedConn) writeMessages(b []byte) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.out.InMessage() {
+		c.after = append(c.after, b...)
+		return nil
+	}
+	_, err := c.writeAll(b)
+	return err
+}
+
+func (c *guardedConn) write(p []byte) (int, error) {
 	c.out.Scan(p) // no limits: never an error
 	if c.out.InMessage() && len(c.wbuf)+len(p) <= writeBuffer {
 		c.wbuf = append(c.wbuf, p...)
@@ -339,10 +378,63 @@ func (c *guardedConn) Write(p []byte) (int, error) {
 	return c.writeAll(p)
 }
 
+// readSocket reads from the socket once, waiting for data: with a raw system call
+// where it can (rawio_linux.go), else through Conn.
+func (c *guardedConn) readSocket(p []byte) (int, error) {
+	if c.raw == nil {
+		return c.Conn.Read(p)
+	}
+	var n int
+	var errno syscall.Errno
+	err := c.raw.Read(func(fd uintptr) bool {
+		for {
+			n, errno = rawRead(fd, p)
+			if errno != syscall.EINTR {
+				return errno != syscall.EAGAIN
+			}
+		}
+	})
+	switch {
+	case err != nil:
+		return 0, err // closed
+	case errno != 0:
+		return 0, os.NewSyscallError("read", errno)
+	case n == 0 && len(p) > 0:
+		return 0, io.EOF
+	}
+	return n, nil
+}
+
+// writeRaw writes to the socket what of p it accepts without waiting, with raw
+// system calls (rawio_linux.go), and returns how much that was; writeAll writes
+// the rest, if any, through Conn.
+func (c *guardedConn) writeRaw(p []byte) int {
+	n := 0
+	c.raw.Control(func(fd uintptr) {
+		for n < len(p) {
+			m, errno := rawWrite(fd, p[n:min(len(p), n+rawChunk)])
+			switch {
+			case errno == syscall.EINTR:
+				continue
+			case errno != 0 || m <= 0:
+				return // EAGAIN or an error that the write through Conn reports
+			}
+			n += m
+		}
+	})
+	return n
+}
+
 // writeAll writes p to the socket, closing the connection if the peer accepts no
 // byte of it for the write-stall timeout.
 func (c *guardedConn) writeAll(p []byte) (int, error) {
 	total := 0
+	if c.raw != nil {
+		total = c.writeRaw(p)
+		if p = p[total:]; len(p) == 0 {
+			return total, nil
+		}
+	}
 	for {
 		c.Conn.SetWriteDeadline(time.Now().Add(c.g.writeStall))
 		n, err := c.Conn.Write(p)

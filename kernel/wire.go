@@ -52,10 +52,41 @@ func newHeader(msgType, session string) Header {
 		MsgID:    newID(),
 		Session:  session,
 		Username: "kernel",
-		Date:     time.Now().UTC().Format("2006-01-02T15:04:05.000000Z07:00"),
+		Date:     isoDate(time.Now()),
 		MsgType:  msgType,
 		Version:  ProtocolVersion,
 	}
+}
+
+// isoDate returns t in UTC as Jupyter dates a header, in microseconds:
+// 2006-01-02T15:04:05.000000Z (what t.UTC().Format of that layout returns, for
+// the years 0 to 9999, without parsing the layout for every message).
+func isoDate(t time.Time) string {
+	t = t.UTC()
+	year, month, day := t.Date()
+	hour, minute, sec := t.Clock()
+	var b [27]byte
+	put := func(i, v, digits int) {
+		for k := i + digits - 1; k >= i; k-- {
+			b[k] = byte('0' + v%10)
+			v /= 10
+		}
+	}
+	put(0, year, 4)
+	b[4] = '-'
+	put(5, int(month), 2)
+	b[7] = '-'
+	put(8, day, 2)
+	b[10] = 'T'
+	put(11, hour, 2)
+	b[13] = ':'
+	put(14, minute, 2)
+	b[16] = ':'
+	put(17, sec, 2)
+	b[19] = '.'
+	put(20, t.Nanosecond()/1000, 6)
+	b[26] = 'Z'
+	return string(b[:])
 }
 
 // newID returns a random UUID (version 4) in its usual text form.

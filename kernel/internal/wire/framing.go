@@ -1,6 +1,9 @@
 package wire
 
-import "fmt"
+import (
+	"encoding/binary"
+	"fmt"
+)
 
 // ZMTP 3 frame flags.
 const (
@@ -150,3 +153,24 @@ func (f *Framing) InMessage() bool {
 
 // Messages returns the number of complete messages scanned.
 func (f *Framing) Messages() int { return f.messages }
+
+// AppendMessage appends to dst the ZMTP 3 framing of a message of the given frames
+// (each frame: its flags, FlagMore on all but the last and FlagLong on those longer
+// than 255 bytes; its length in 1 or 8 big-endian bytes; its body), as it goes on
+// the wire.
+func AppendMessage(dst []byte, frames [][]byte) []byte {
+	for i, f := range frames {
+		var flags byte
+		if i < len(frames)-1 {
+			flags = FlagMore
+		}
+		if len(f) > 255 {
+			dst = append(dst, flags|FlagLong)
+			dst = binary.BigEndian.AppendUint64(dst, uint64(len(f)))
+		} else {
+			dst = append(dst, flags, byte(len(f)))
+		}
+		dst = append(dst, f...)
+	}
+	return dst
+}
