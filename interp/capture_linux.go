@@ -207,7 +207,10 @@ func (c *fdCapture) pending() bool {
 	for i := range c.raw {
 		n := int32(0)
 		err := c.raw[i].Control(func(fd uintptr) {
-			if _, _, e := syscall.Syscall(syscall.SYS_IOCTL, fd, syscall.TIOCINQ, uintptr(unsafe.Pointer(&n))); e != 0 {
+			// A raw call: the ioctl never blocks, and syscall.Syscall's
+			// entry into a blocking call woke the runtime's monitor thread
+			// (sysmon) on each of the four looks of a trivial cell.
+			if _, _, e := syscall.RawSyscall(syscall.SYS_IOCTL, fd, syscall.TIOCINQ, uintptr(unsafe.Pointer(&n))); e != 0 {
 				n = 1 // unknown: sync
 			}
 		})
