@@ -65,6 +65,10 @@ type ADMM struct {
 	// onPoll, if set, is called at every poll of the interruption from inside a step
 	// (tests: cancel at a chosen stage); it may be called from several goroutines.
 	onPoll func(stage pollStage)
+	// onCertificate, if set, sees every dual bound computed (tests: each must be a
+	// lower bound): the certificate, its candidate η clipped to the domain of ℓ*
+	// before the scaling, and the candidate's largest constraint value w.
+	onCertificate func(c Certificate, eta []float64, worst float64)
 }
 
 // pollStage names the work inside an ADMM step that polls the driver's
@@ -147,7 +151,8 @@ type admm struct {
 	pol     polishState
 	tol     float64 // the stopping tolerance
 	dr      *driver
-	onPoll  func(stage pollStage) // see ADMM.onPoll
+	onPoll  func(stage pollStage)                             // see ADMM.onPoll
+	onCert  func(c Certificate, eta []float64, worst float64) // see ADMM.onCertificate
 }
 
 func (m *ADMM) solve(ctx context.Context, p *Problem, s *Settings) (*Result, error) {
@@ -223,6 +228,7 @@ func (m *ADMM) run(ctx context.Context, p *Problem, s *Settings, pr *program, st
 	dr.current = a.slack
 	a.dr = dr
 	a.watch(m.onPoll)
+	a.onCert = m.onCertificate
 	if err := dr.run(a); err != nil {
 		return nil, err
 	}

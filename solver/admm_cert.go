@@ -22,8 +22,10 @@ type Certificate struct {
 	// ConeViolation is maxᵢ ‖((2Dᵢ − I)Xvᵢ)₋‖∞ / maxᵢ ‖Xvᵢ‖∞ over all blocks (zero
 	// for methods without cone constraints).
 	ConeViolation float64
-	// DualScale is the factor t ≥ 1 the dual estimate was divided by to become feasible
-	// (t − 1 measures the dual infeasibility of the method's multipliers).
+	// DualScale is t = max(1, w/β) for the largest constraint value w of the dual
+	// estimate: the least factor it must be divided by to become feasible (t − 1
+	// measures the dual infeasibility of the method's multipliers). The bound Dual
+	// is that of the best multiple of the estimate, not necessarily of 1/t of it.
 	DualScale float64
 
 	dualScale float64 // size of the terms of the u-stationarity (ADMM's ‖Aᵀy‖)
@@ -89,9 +91,15 @@ func (cs *certState) alloc(pr *program, workers int) {
 // is the gradient ŷ − y at the current predictions for the squared loss and the
 // multiplier ρσ²μ of the split Fu = z otherwise, clipped to the domain of ℓ*. Each
 // constraint's value is computed exactly, by projecting onto the cone (warm-started
-// from the previous certificate's active rows), and dividing η by
-// t = max(1, maxⱼ ‖Π_{Kⱼ}(−Fⱼᵀη)‖/β) makes it feasible (the domain of ℓ* is
-// star-shaped about 0), so −ℓ*(η/t) is a lower bound on the optimum.
+// from the previous certificate's active rows). The constraints are positively
+// homogeneous, so with w = maxⱼ ‖Π_{Kⱼ}(−Fⱼᵀη)‖ every sη with 0 ≤ s ≤ β/w is
+// feasible for them, and for the domain of ℓ* as long as sη stays in it (it is
+// star-shaped about 0). The dual objective φ(s) = −ℓ*(sη) is concave in s, so the
+// bound is its maximum on that interval (Loss.rayDual: closed forms for the squared
+// and hinge losses, a 1-D Newton search for the logistic). It is never below
+// φ(1/t), t = max(1, w/β), the division that only restores feasibility, and exceeds
+// it when η is feasible but short (s > 1, up to the domain's edge or β/w) or when
+// φ decreases before 1/t (s < 1/t: the squared and logistic losses).
 func (a *admm) certificate(primal, violation float64) Certificate {
 	eta := a.cert.eta
 	if a.split {
@@ -105,7 +113,7 @@ func (a *admm) certificate(primal, violation float64) Certificate {
 }
 
 // certificateAt is the certificate of a point of objective primal with the dual
-// candidate eta (overwritten).
+// candidate eta (overwritten by the scaled, feasible dual point).
 func (a *admm) certificateAt(primal, violation float64, eta []float64) Certificate {
 	pr, cs := a.pr, &a.cert
 	n, P := pr.n, pr.P
@@ -124,22 +132,31 @@ func (a *admm) certificateAt(primal, violation float64, eta []float64) Certifica
 	lam := a.rho * a.tau2 * norm2(a.lam)
 	c := Certificate{Primal: primal, ConeViolation: violation,
 		dualScale: math.Max(lam, math.Max(math.Sqrt(fEta), math.Sqrt(polar)))}
+	var clipped []float64
+	if a.onCert != nil {
+		clipped = append(clipped, eta...)
+	}
 	switch {
-	case pr.beta > 0:
-		t := math.Max(1, worst/pr.beta)
-		for k := range eta {
-			eta[k] /= t
-		}
-		c.DualScale = t
-		c.Dual = pr.loss.negConjugate(eta, pr.y)
-	case worst == 0:
+	case pr.beta > 0 || worst == 0:
 		c.DualScale = 1
-		c.Dual = pr.loss.negConjugate(eta, pr.y)
+		sMax := math.Inf(1)
+		if worst > 0 {
+			c.DualScale = math.Max(1, worst/pr.beta)
+			sMax = pr.beta / worst
+		}
+		var s float64
+		s, c.Dual = pr.loss.rayDual(eta, pr.y, sMax)
+		for k := range eta {
+			eta[k] *= s
+		}
 	default:
 		c.DualScale = math.Inf(1)
 		c.Dual = math.Inf(-1)
 	}
 	c.Gap = relativeGap(primal, c.Dual)
+	if a.onCert != nil {
+		a.onCert(c, clipped, worst)
+	}
 	return c
 }
 
