@@ -137,6 +137,7 @@ type admm struct {
 	ev                   *evaluation
 	cs                   coneStepState // the v-step of the cone form
 	cert                 certState     // the certificate
+	atU                  certState     // the squared loss's second candidate, Fu − y (see uResidual)
 
 	iterations                  int
 	convex, network             float64 // objectives of the current point
@@ -275,7 +276,7 @@ func (a *admm) watch(onPoll func(pollStage)) {
 	for _, p := range a.cs.projs {
 		p.stop = func() bool { return a.poll(pollVStep) }
 	}
-	for _, p := range a.cert.projs {
+	for _, p := range append(a.cert.projs, a.atU.projs...) {
 		p.stop = func() bool { return a.poll(pollCertificate) }
 	}
 }
@@ -407,6 +408,9 @@ func (a *admm) alloc() {
 		a.cs.alloc(pr, a.workers)
 	}
 	a.cert.alloc(pr, a.workers)
+	if !a.split {
+		a.atU.alloc(pr, a.workers)
+	}
 	a.t, a.tOut = make([]float64, n*4*P), make([]float64, 4*P*d)
 	a.z, a.zOld, a.mu, a.fu, a.eta = make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
 	if !a.split {
