@@ -65,6 +65,10 @@ type ADMM struct {
 	// onPoll, if set, is called at every poll of the interruption from inside a step
 	// (tests: cancel at a chosen stage); it may be called from several goroutines.
 	onPoll func(stage pollStage)
+	// onCertificate, if set, sees every dual bound computed (tests: each must be a
+	// lower bound): the certificate, its candidate η clipped to the domain of ℓ*
+	// before the scaling, and the candidate's largest constraint value w.
+	onCertificate func(c Certificate, eta []float64, worst float64)
 }
 
 // pollStage names the work inside an ADMM step that polls the driver's
@@ -133,6 +137,7 @@ type admm struct {
 	ev                   *evaluation
 	cs                   coneStepState // the v-step of the cone form
 	cert                 certState     // the certificate
+	atU                  certState     // the squared loss's second candidate, Fu − y (see uResidual)
 
 	iterations                  int
 	convex, network             float64 // objectives of the current point
@@ -147,7 +152,8 @@ type admm struct {
 	pol     polishState
 	tol     float64 // the stopping tolerance
 	dr      *driver
-	onPoll  func(stage pollStage) // see ADMM.onPoll
+	onPoll  func(stage pollStage)                             // see ADMM.onPoll
+	onCert  func(c Certificate, eta []float64, worst float64) // see ADMM.onCertificate
 }
 
 func (m *ADMM) solve(ctx context.Context, p *Problem, s *Settings) (*Result, error) {
@@ -229,6 +235,7 @@ func (m *ADMM) run(ctx context.Context, p *Problem, s *Settings, pr *program, st
 	dr.current = a.slack
 	a.dr = dr
 	a.watch(m.onPoll)
+	a.onCert = m.onCertificate
 	if err := dr.run(a); err != nil {
 		return nil, err
 	}
@@ -275,7 +282,7 @@ func (a *admm) watch(onPoll func(pollStage)) {
 	for _, p := range a.cs.projs {
 		p.stop = func() bool { return a.poll(pollVStep) }
 	}
-	for _, p := range a.cert.projs {
+	for _, p := range append(a.cert.projs, a.atU.projs...) {
 		p.stop = func() bool { return a.poll(pollCertificate) }
 	}
 }
@@ -407,6 +414,9 @@ func (a *admm) alloc() {
 		a.cs.alloc(pr, a.workers)
 	}
 	a.cert.alloc(pr, a.workers)
+	if !a.split {
+		a.atU.alloc(pr, a.workers)
+	}
 	a.t, a.tOut = make([]float64, n*4*P), make([]float64, 4*P*d)
 	a.z, a.zOld, a.mu, a.fu, a.eta = make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
 	if !a.split {

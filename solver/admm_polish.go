@@ -130,7 +130,7 @@ func (a *admm) polish() (Certificate, bool) {
 	}
 	copy(ps.eta, po.eta)
 	ps.converged = ok
-	return a.certificateAt(convex, violation, append([]float64(nil), po.eta...)), true
+	return a.certificateAt(&a.cert, convex, violation, append([]float64(nil), po.eta...)), true
 }
 
 // polishBlocks returns the blocks of the restricted program over ps.point: the 2P

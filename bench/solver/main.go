@@ -20,7 +20,9 @@
 //     β = 0.02·n and 1 and on the profile's breast cancer and digits 3 vs 8 programs;
 //   - with -overrun (alone), ADMM (or the methods of -overrun-methods) under time
 //     limits on MNIST 2 vs 8 at 28×28 (how long after its limit Solve returns) and
-//     ADMM's iterations per second there.
+//     ADMM's iterations per second there;
+//   - with -certify (alone), the iterations ADMM needs to certify each gap of
+//     -certify-tols against those after which its iterates stay within it.
 //
 // Usage:
 //
@@ -86,6 +88,8 @@ var (
 	mnistBeta     = flag.Float64("mnist-beta", 1e-3, "β of the MNIST solves")
 	polishFlag    = flag.Bool("polish", false, "only compare ADMM with and without polishing (one thread)")
 	polishLimit   = flag.Duration("polish-limit", time.Minute, "time limit of each solve of -polish")
+	certifyFlag   = flag.Bool("certify", false, "only report the certificate's lag behind ADMM's iterates at each -certify-tols, on the -sizes instances")
+	certifyTols   = flag.String("certify-tols", "1e-4,1e-6", "relative gaps of -certify")
 	overrunFlag   = flag.Bool("overrun", false, "only time ADMM under time limits on MNIST 2 vs 8 at 28×28, and its iterations per second there")
 	overrunLimits = flag.String("overrun-limits", "10s,30s", "time limits of -overrun")
 	overrunMethod = flag.String("overrun-methods", "admm", "methods of -overrun: admm (&solver.ADMM{}), default (Solve's own route), ipm (&solver.InteriorPoint{})")
@@ -132,6 +136,11 @@ func run() error {
 			return err
 		}
 		return rateTable()
+	}
+	if *certifyFlag {
+		fmt.Printf("# Solver benchmarks: the certificate\n\nMachine: %s/%s, %d CPUs, %s. Command: `go run ./bench/solver %s`.\n\n",
+			runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version(), strings.Join(os.Args[1:], " "))
+		return certifyLag(sizes)
 	}
 	if *polishFlag {
 		fmt.Printf("# Solver benchmarks: polishing\n\nMachine: %s/%s, %d CPUs, %s. Command: `go run ./bench/solver %s`.\n\n",
