@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"go/ast"
 	"sync"
 	"time"
 
@@ -133,7 +134,12 @@ func (s *Session) callProgram(name string) (p *yaegi.Program, err error) {
 		}
 	}()
 	defer releaseTrees(s.yi)
-	p, err = s.yi.Compile(cellPackage + ".GocvxRun(" + cellPackage + "." + name + ")")
+	// The call is a statement of package main, as Compile takes it, parsed
+	// as parseChunk does.
+	f, err := parseChunk(s.yi, "package main; func main() { "+cellPackage+".GocvxRun("+cellPackage+"."+name+") }")
+	if err == nil {
+		p, err = s.yi.CompileAST(f.Decls[0].(*ast.FuncDecl).Body)
+	}
 	if err != nil {
 		return nil, &compileError{[]string{s.yaegiMessage(err)}}
 	}
