@@ -26,6 +26,7 @@ type compiled struct {
 	inert   bool
 	replay  bool   // yaegi cannot apply the change in place
 	body    string // the statements, for the cell function (with line directives)
+	at      int64  // the position of its first statement (encodeAt), which run records
 	funcs   string // assignments of the cell's functions (kindFunc), with directives
 	notes   []string
 	hidden  map[string]bool // packages the hoisted types name (see hiddenAlias)
@@ -337,7 +338,7 @@ func generate(c *compiled, stmts []ast.Stmt, hoist map[*ast.Ident]bool) error {
 	if pc.program && len(stmts) == 0 {
 		for _, d := range c.newDecls {
 			if d.kind == kindFunc && d.names[0] == "main" && d.sig == "()" {
-				c.body = "gocvxrt.At(0, 0); main()\n" // a pasted program runs
+				c.body = "main()\n" // a pasted program runs
 			}
 		}
 	}

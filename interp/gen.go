@@ -299,9 +299,14 @@ func (g *generator) bodyText(stmts []ast.Stmt) string {
 		}
 		// Record which statement of the cell runs, for a cell that the guard
 		// stops (it has no traceback of its own; see rewrite_frames.go for
-		// panics).
+		// panics). run records the first (compiled.at), which saves its
+		// call the compilation of a call.
 		l, c := g.pc.lineCol(g.off(s.Pos()))
-		fmt.Fprintf(&b, "gocvxrt.At(%d, %d); ", g.pc.id*lineBase+l, c)
+		if at := encodeAt(g.pc.id*lineBase+l, c); g.c.at == 0 {
+			g.c.at = at
+		} else {
+			fmt.Fprintf(&b, "gocvxrt.At(%d); ", at)
+		}
 		b.WriteString(g.pc.render(g.off(s.Pos()), g.off(s.End()), g.edits))
 		b.WriteString("\n")
 	}

@@ -450,7 +450,7 @@ func (s *Session) rebuild(ctx context.Context, comp *compiled) error {
 	in := s.stdin.get()
 	s.stdin.set(nil)
 	defer s.stdin.set(in)
-	_, err := s.run(ctx, "GocvxInit", false)
+	_, err := s.run(ctx, "GocvxInit", false, 0)
 	for _, rc := range q.cells {
 		if err != nil && ctx.Err() != nil {
 			break
@@ -476,7 +476,7 @@ func (s *Session) rebuild(ctx context.Context, comp *compiled) error {
 			s.streams.setDiscard(true)
 			continue
 		}
-		_, err = s.run(ctx, name, false)
+		_, err = s.run(ctx, name, false, rc.at)
 	}
 	s.syncOutput()
 	s.streams.setDiscard(false)

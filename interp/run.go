@@ -63,12 +63,13 @@ type runState struct {
 	result    *cellio.Bundle
 }
 
-// run calls the cell function name in the interpreter and waits for its end:
+// run calls the cell function name in the interpreter and waits for its end
+// (at is the position of its first statement, see compiled.at, or 0):
 // compile the call (callProgram), reset the run state (begin), execute it on a
 // goroutine of its own (start), wait until the cell function has really
 // returned or is abandoned (waitForEnd), and turn what happened into the
 // cell's result or error (outcome).
-func (s *Session) run(ctx context.Context, name string, live bool) (*cellio.Bundle, error) {
+func (s *Session) run(ctx context.Context, name string, live bool, at int64) (*cellio.Bundle, error) {
 	// The files of the chunk that calls the cell function are not needed once
 	// it has run (the next run replaces it).
 	fset := s.yi.FileSet()
@@ -82,7 +83,7 @@ func (s *Session) run(ctx context.Context, name string, live bool) (*cellio.Bund
 	if err != nil {
 		return nil, err
 	}
-	left, cellDone := s.begin(live)
+	left, cellDone := s.begin(live, at)
 	defer func() {
 		rs := &s.runState
 		rs.mu.Lock()
@@ -146,16 +147,18 @@ func (s *Session) callProgram(name string) (p *yaegi.Program, err error) {
 	return p, nil
 }
 
-// begin resets the run state for a new run and returns the channel that
+// begin resets the run state for a new run, whose first statement is at at
+// (see rtAt), and returns the channel that
 // gocvxrt.Run closes when the cell function has returned, and, for a live cell
 // (not a replay), the done channel of the cell's context, which the guard
 // closes when it stops the cell.
-func (s *Session) begin(live bool) (left chan struct{}, cellDone <-chan struct{}) {
+func (s *Session) begin(live bool, at int64) (left chan struct{}, cellDone <-chan struct{}) {
 	rs := &s.runState
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
 	rs.entered, rs.canceled, rs.left, rs.panicked, rs.stack, rs.result = false, false, make(chan struct{}), nil, nil, nil
-	rs.atLine, rs.atCol, rs.stopped, rs.active = 0, 0, nil, true
+	rs.atLine, rs.atCol = decodeAt(at)
+	rs.stopped, rs.active = nil, true
 	rs.gen++
 	if live {
 		cellDone = rs.cellDone
