@@ -46,6 +46,7 @@ func (s *Session) rtSymbols() map[string]reflect.Value {
 		"GoPanic":    reflect.ValueOf(s.goPanic),
 		"Frame":      reflect.ValueOf(s.rtFrame),
 		"At":         reflect.ValueOf(s.rtAt),
+		"Begin":      reflect.ValueOf(s.rtBegin),
 		"Stdin":      reflect.ValueOf(io.Reader(s.stdin)),
 		"Stdout":     reflect.ValueOf(&rt.Stream{W: s.stdout}),
 		"Stderr":     reflect.ValueOf(&rt.Stream{W: s.stderr}),
@@ -211,6 +212,22 @@ func (s *Session) rtAt(at int64) {
 	}
 	rs.atLine, rs.atCol = line, col
 	rs.mu.Unlock()
+}
+
+// rtBegin is rtAt for the first statement of a cell function, whose position
+// run has recorded. It is called before a first statement that calls
+// something: one that may block in compiled code until the cell is abandoned.
+// Its lock orders what the cell's goroutine did until then (yaegi reads the
+// interpreter's global frame as it calls the cell function) before what later
+// cells do while the abandoned goroutine stays blocked.
+func (s *Session) rtBegin() {
+	rs := &s.runState
+	rs.mu.Lock()
+	abandoned := rs.abandoned[rs.atLine/lineBase]
+	rs.mu.Unlock()
+	if abandoned {
+		runtime.Goexit()
+	}
 }
 
 // encodeAt encodes the position of a statement in the interpreter's numbering
