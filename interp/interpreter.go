@@ -154,6 +154,17 @@ func (s *Session) newInterpreter() error {
 			return fmt.Errorf("interp: setting up the interpreter: %v", err)
 		}
 	}
+	// The calls of the functions run calls (callProgram), statements of
+	// package main as Compile takes them, parsed once: yaegi compiles a call
+	// again for every run, as it binds the function that the name has then.
+	calls := map[string]*ast.BlockStmt{}
+	for _, name := range []string{runFunc, replayFunc, initFunc, workFunc} {
+		f, err := parseChunk(yi, "package main; func main() { "+cellPackage+".GocvxRun("+cellPackage+"."+name+") }")
+		if err != nil {
+			return fmt.Errorf("interp: setting up the interpreter: %v", err)
+		}
+		calls[name] = f.Decls[0].(*ast.FuncDecl).Body
+	}
 	if old := s.yi; old != nil {
 		// Goroutines that earlier cells started in the old interpreter stop
 		// for good; the replay starts them again in the new one.
@@ -164,6 +175,7 @@ func (s *Session) newInterpreter() error {
 		s.epoch.Add(1)
 	}
 	s.yi = yi
+	s.ycalls = calls
 	s.ctl.Store(newControl(yi))
 	s.activity.Store(new(atomic.Int64))
 	s.ynames = map[string]string{"gocvxrt": rtPath}
@@ -430,7 +442,7 @@ func (s *Session) rebuild(ctx context.Context, comp *compiled) error {
 	b.WriteString(imports)
 	writeDecls(&b, decls, func(d *declaration) bool { return d.kind != kindFunc })
 	b.WriteString(vars)
-	b.WriteString("func GocvxInit() {\n")
+	b.WriteString("func " + initFunc + "() {\n")
 	for _, d := range funcs {
 		b.WriteString(d.text)
 		b.WriteString("\n")
@@ -450,7 +462,7 @@ func (s *Session) rebuild(ctx context.Context, comp *compiled) error {
 	in := s.stdin.get()
 	s.stdin.set(nil)
 	defer s.stdin.set(in)
-	_, err := s.run(ctx, "GocvxInit", false, 0)
+	_, err := s.run(ctx, initFunc, false, 0)
 	for _, rc := range q.cells {
 		if err != nil && ctx.Err() != nil {
 			break

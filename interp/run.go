@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"go/ast"
 	"sync"
 	"time"
 
@@ -41,6 +40,7 @@ const holdPoll = 10 * time.Millisecond
 const (
 	runFunc    = "GocvxCell"
 	replayFunc = "GocvxReplay"
+	initFunc   = "GocvxInit" // assigns the functions of the cells after a rebuild
 )
 
 // runState is the cell function in flight: compiled code (gocvxrt.Run) marks when
@@ -70,15 +70,6 @@ type runState struct {
 // returned or is abandoned (waitForEnd), and turn what happened into the
 // cell's result or error (outcome).
 func (s *Session) run(ctx context.Context, name string, live bool, at int64) (*cellio.Bundle, error) {
-	// The files of the chunk that calls the cell function are not needed once
-	// it has run (the next run replaces it).
-	fset := s.yi.FileSet()
-	base := fset.Base()
-	defer func() {
-		for _, f := range filesSince(fset, base) {
-			fset.RemoveFile(f)
-		}
-	}()
 	prog, err := s.callProgram(name)
 	if err != nil {
 		return nil, err
@@ -135,12 +126,11 @@ func (s *Session) callProgram(name string) (p *yaegi.Program, err error) {
 		}
 	}()
 	defer releaseTrees(s.yi)
-	// The call is a statement of package main, as Compile takes it, parsed
-	// as parseChunk does.
-	f, err := parseChunk(s.yi, "package main; func main() { "+cellPackage+".GocvxRun("+cellPackage+"."+name+") }")
-	if err == nil {
-		p, err = s.yi.CompileAST(f.Decls[0].(*ast.FuncDecl).Body)
+	call := s.ycalls[name]
+	if call == nil {
+		return nil, fmt.Errorf("interp: no call of %s", name)
 	}
+	p, err = s.yi.CompileAST(call)
 	if err != nil {
 		return nil, &compileError{[]string{s.yaegiMessage(err)}}
 	}

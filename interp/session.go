@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"go/ast"
 	"go/parser"
 	"go/token"
 	"io"
@@ -92,9 +93,10 @@ type Session struct {
 
 	// The interpreter and what has been compiled into it.
 	yi        *yaegi.Interpreter
-	ynames    map[string]string // import name → path
-	yhidden   map[string]bool   // paths imported under their hidden alias
-	yvars     map[string]string // package variable → its type as declared
+	ynames    map[string]string         // import name → path
+	yhidden   map[string]bool           // paths imported under their hidden alias
+	yvars     map[string]string         // package variable → its type as declared
+	ycalls    map[string]*ast.BlockStmt // the calls of the functions run calls, parsed (see callProgram)
 	ydecls    map[*declaration]bool
 	ysources  map[string]bool      // source packages compiled into the interpreter
 	dirty     bool                 // a failed compile may have left half-declared names
