@@ -338,7 +338,7 @@ func generate(c *compiled, stmts []ast.Stmt, hoist map[*ast.Ident]bool) error {
 	if pc.program && len(stmts) == 0 {
 		for _, d := range c.newDecls {
 			if d.kind == kindFunc && d.names[0] == "main" && d.sig == "()" {
-				c.body = "main()\n" // a pasted program runs
+				c.body = "gocvxrt.Begin(); main()\n" // a pasted program runs (Begin: see bodyText)
 			}
 		}
 	}
