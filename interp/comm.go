@@ -57,7 +57,7 @@ func (s *Session) runWork(ctx context.Context, out cellio.Output, work func()) *
 	defer s.enterCell(cellio.Cell{Output: out})()
 	s.work = work
 	defer func() { s.work = nil }()
-	if _, err := s.run(ctx, workFunc, true); err != nil {
+	if _, err := s.run(ctx, workFunc, true, 0); err != nil {
 		return s.toError(err)
 	}
 	return nil

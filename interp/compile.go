@@ -26,6 +26,7 @@ type compiled struct {
 	inert   bool
 	replay  bool   // yaegi cannot apply the change in place
 	body    string // the statements, for the cell function (with line directives)
+	at      int64  // the position of its first statement (encodeAt), which run records
 	funcs   string // assignments of the cell's functions (kindFunc), with directives
 	notes   []string
 	hidden  map[string]bool // packages the hoisted types name (see hiddenAlias)
@@ -168,13 +169,13 @@ func (cc *compiler) compile(pc *parsedCell) (_ *compiled, err error) {
 	alone := q.pkg != nil && len(c.newDecls) == 0
 	var errs []types.Error
 	if alone {
-		errs = cc.checkAlone(q.pkg, cc.cellFile(q, pc, typeConst, pc.funcs, stmts, true), nil, info1)
+		errs = cc.checkAlone(q.pkg, q.imports, cc.cellFile(nil, pc, typeConst, pc.funcs, stmts, true), nil, info1)
 	} else {
 		files := cc.programFiles(q, pc, false)
 		if hf := cc.hoistFile(q.sortedVars()); hf != nil {
 			files = append(files, hf)
 		}
-		errs, _ = cc.check(append(files, cc.cellFile(q, pc, typeConst, pc.funcs, stmts, true)), info1)
+		errs, _ = cc.check(append(files, cc.cellFile(importDecl(q.imports), pc, typeConst, pc.funcs, stmts, true)), info1)
 	}
 	if msgs := cellErrors(errs, pc, true, topDefs); len(msgs) > 0 {
 		return nil, &compileError{msgs}
@@ -222,7 +223,7 @@ func (cc *compiler) compile(pc *parsedCell) (_ *compiled, err error) {
 			}
 		}
 		info2 = newInfo()
-		errs = cc.checkAlone(q.pkg, cc.cellFile(q, pc, typeConst, pc.funcs, stmtsForCheck(stmts, hoist), false), fresh, info2)
+		errs = cc.checkAlone(q.pkg, q.imports, cc.cellFile(nil, pc, typeConst, pc.funcs, stmtsForCheck(stmts, hoist), false), fresh, info2)
 		c.checkedAlone, c.declaredAlone = true, len(fresh) > 0
 		defer func() {
 			if err != nil && c.declaredAlone {
@@ -230,7 +231,7 @@ func (cc *compiler) compile(pc *parsedCell) (_ *compiled, err error) {
 			}
 		}()
 	default:
-		files := append(cc.programFiles(q, pc, c.replay || len(c.retyped) > 0), cc.cellFile(q, pc, typeConst, pc.funcs, stmtsForCheck(stmts, hoist), false))
+		files := append(cc.programFiles(q, pc, c.replay || len(c.retyped) > 0), cc.cellFile(importDecl(q.imports), pc, typeConst, pc.funcs, stmtsForCheck(stmts, hoist), false))
 		if hf := cc.hoistFile(q.sortedVars()); hf != nil {
 			files = append(files, hf)
 		}
@@ -337,7 +338,7 @@ func generate(c *compiled, stmts []ast.Stmt, hoist map[*ast.Ident]bool) error {
 	if pc.program && len(stmts) == 0 {
 		for _, d := range c.newDecls {
 			if d.kind == kindFunc && d.names[0] == "main" && d.sig == "()" {
-				c.body = "gocvxrt.At(0, 0); main()\n" // a pasted program runs
+				c.body = "gocvxrt.Begin(); main()\n" // a pasted program runs (Begin: see bodyText)
 			}
 		}
 	}
@@ -371,7 +372,6 @@ func newInfo() *types.Info {
 		Defs:       map[*ast.Ident]types.Object{},
 		Uses:       map[*ast.Ident]types.Object{},
 		Instances:  map[*ast.Ident]types.Instance{},
-		Scopes:     map[ast.Node]*types.Scope{},
 		Selections: map[*ast.SelectorExpr]*types.Selection{},
 	}
 }
@@ -521,9 +521,10 @@ func (cc *compiler) programFiles(q *program, current *parsedCell, full bool) []*
 	return files
 }
 
-// cellFile builds the file the checker sees for the cell itself.
-func (cc *compiler) cellFile(q *program, pc *parsedCell, typeConst []ast.Stmt, funcs []*ast.FuncDecl, stmts []ast.Stmt, noBodies bool) *ast.File {
-	f := &ast.File{Name: ast.NewIdent(cellPackage), Decls: []ast.Decl{importDecl(q.imports)}}
+// cellFile builds the file the checker sees for the cell itself, with the
+// import declaration imports (nil for checkAlone, which sets it).
+func (cc *compiler) cellFile(imports *ast.GenDecl, pc *parsedCell, typeConst []ast.Stmt, funcs []*ast.FuncDecl, stmts []ast.Stmt, noBodies bool) *ast.File {
+	f := &ast.File{Name: ast.NewIdent(cellPackage), Decls: []ast.Decl{imports}}
 	for _, s := range typeConst {
 		f.Decls = append(f.Decls, s.(*ast.DeclStmt).Decl)
 	}
@@ -635,10 +636,10 @@ func (cc *compiler) checkInto(pkg *types.Package, files []*ast.File, info *types
 // blank identifier, which declares nothing. (The checker compares packages by
 // identity where it tells this package's unexported names from another's, in
 // struct literals for one, so the cell must be checked in pkg itself.)
-func (cc *compiler) checkAlone(pkg *types.Package, cellFile *ast.File, fresh []*hoistedVar, info *types.Info) []types.Error {
+func (cc *compiler) checkAlone(pkg *types.Package, imports map[string]string, cellFile *ast.File, fresh []*hoistedVar, info *types.Info) []types.Error {
 	f := *cellFile
 	f.Decls = slices.Clone(f.Decls)
-	f.Decls[0] = namedImports(f.Decls[0].(*ast.GenDecl), f.Decls[1:])
+	f.Decls[0] = namedImports(imports, f.Decls[1:])
 	last := len(f.Decls) - 1
 	fd := f.Decls[last].(*ast.FuncDecl)
 	f.Decls[last] = &ast.GenDecl{Tok: token.VAR, Specs: []ast.Spec{&ast.ValueSpec{
@@ -652,26 +653,23 @@ func (cc *compiler) checkAlone(pkg *types.Package, cellFile *ast.File, fresh []*
 	return cc.checkInto(pkg, files, info)
 }
 
-// namedImports returns the specs of imports (the program's) whose name decls
-// mention: a cell cannot use an import that it does not name, and the checker
-// would report each of the others as not used (an error that cells ignore).
-func namedImports(imports *ast.GenDecl, decls []ast.Decl) *ast.GenDecl {
-	named := map[string]bool{}
+// namedImports returns the import declaration of the packages of imports
+// (the program's, name → path) whose name decls mention: a cell cannot use an
+// import that it does not name, and the checker would report each of the
+// others as not used (an error that cells ignore).
+func namedImports(imports map[string]string, decls []ast.Decl) *ast.GenDecl {
+	named := map[string]string{}
 	for _, d := range decls {
 		ast.Inspect(d, func(n ast.Node) bool {
 			if id, ok := n.(*ast.Ident); ok {
-				named[id.Name] = true
+				if p, ok := imports[id.Name]; ok {
+					named[id.Name] = p
+				}
 			}
 			return true
 		})
 	}
-	out := &ast.GenDecl{Tok: token.IMPORT}
-	for _, sp := range imports.Specs {
-		if is := sp.(*ast.ImportSpec); is.Name == nil || named[is.Name.Name] {
-			out.Specs = append(out.Specs, is)
-		}
-	}
-	return out
+	return importDecl(named)
 }
 
 // ignorable reports errors that do not apply to cells: unused imports (imports

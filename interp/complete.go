@@ -480,7 +480,7 @@ func (s *Session) typeOfExpr(q *program, before, expr string) (types.Type, bool)
 		if hf := cc.hoistFile(qq.sortedVars()); hf != nil {
 			files = append(files, hf)
 		}
-		files = append(files, cc.cellFile(qq, pc, nil, nil, pc.stmts, true))
+		files = append(files, cc.cellFile(importDecl(qq.imports), pc, nil, nil, pc.stmts, true))
 		info := newInfo()
 		cc.check(files, info)
 		tv, ok := info.Types[last.Rhs[0]]

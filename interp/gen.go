@@ -21,6 +21,9 @@ type generator struct {
 	late  []edit // edits that must follow the others starting at the same offset
 	temps int
 	errs  []string // constructs the interpreter cannot run, found while rewriting
+	// frame0 is the position of the cell function's first statement when the
+	// prologue of its frame sets it (see framer.firstWrite), or 0.
+	frame0 int64
 }
 
 func (g *generator) off(p token.Pos) int { return g.pc.offset(p) }
@@ -299,15 +302,26 @@ func (g *generator) bodyText(stmts []ast.Stmt) string {
 		}
 		// Record which statement of the cell runs, for a cell that the guard
 		// stops (it has no traceback of its own; see rewrite_frames.go for
-		// panics).
+		// panics). run records the first (compiled.at), which saves the
+		// compilation of its constant; gocvxrt.Begin checks, before a first
+		// statement that may block in compiled code (one that can fail, which
+		// sets its frame's position), that the cell was not abandoned (see
+		// rtBegin).
 		l, c := g.pc.lineCol(g.off(s.Pos()))
-		fmt.Fprintf(&b, "gocvxrt.At(%d, %d); ", g.pc.id*lineBase+l, c)
+		switch at := encodeAt(g.pc.id*lineBase+l, c); {
+		case g.c.at != 0:
+			fmt.Fprintf(&b, "gocvxrt.At(%d); ", at)
+		case g.frame0 != 0:
+			g.c.at = at
+			b.WriteString("gocvxrt.Begin(); ")
+		default:
+			g.c.at = at
+		}
 		b.WriteString(g.pc.render(g.off(s.Pos()), g.off(s.End()), g.edits))
 		b.WriteString("\n")
 	}
-	v := frameVar(0)
-	if !strings.Contains(b.String(), v) {
+	if g.frame0 == 0 && !strings.Contains(b.String(), frameVar(0)) {
 		return b.String()
 	}
-	return fmt.Sprintf("var %s int; defer gocvxrt.Frame(&%s)\n", v, v) + b.String()
+	return prologue(0, g.frame0) + "\n" + b.String()
 }

@@ -216,12 +216,13 @@ type guard struct {
 	// until the heap is back under the limit: one stop per excess. (A deep
 	// goroutine is stopped once: see stoppedDeep.)
 	overLimit bool
-	procs     *procs // GOMAXPROCS while nothing runs (procs.go)
+	procs     *procs  // GOMAXPROCS while nothing runs (procs.go)
+	pace      *gcPace // GOGC for the live heap (gcpace.go)
 }
 
 func startGuard(s *Session, limit int64) *guard {
 	g := &guard{s: s, limit: limit, stop: make(chan struct{}), done: make(chan struct{}),
-		procs: newProcs(s.opts.SingleProcWhileIdle)}
+		procs: newProcs(s.opts.SingleProcWhileIdle), pace: newGCPace(limit)}
 	g.prev = -1
 	if limit > 0 {
 		// The collector works harder as the heap nears the ceiling, so that
@@ -237,6 +238,7 @@ func (g *guard) close() {
 	close(g.stop)
 	<-g.done
 	g.procs.restore()
+	g.pace.restore()
 	if g.prev >= 0 {
 		debug.SetMemoryLimit(g.prev)
 	}
@@ -268,6 +270,7 @@ func (g *guard) loop() {
 	samples := []metrics.Sample{
 		{Name: "/memory/classes/heap/objects:bytes"},
 		{Name: "/memory/classes/heap/stacks:bytes"},
+		{Name: "/gc/heap/live:bytes"},
 	}
 	// The stacks above which the guard looks for a deep goroutine: raised past
 	// what many shallow goroutines hold, so that it looks again only when
@@ -292,6 +295,9 @@ func (g *guard) loop() {
 		}
 		g.procs.tick(g.s.running())
 		heap, stacks := read()
+		if samples[2].Value.Kind() == metrics.KindUint64 {
+			g.pace.tick(samples[2].Value.Uint64())
+		}
 		floor := g.floor.Load()
 		over := g.limit > 0 && heap > floor
 		if over {

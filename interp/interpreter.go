@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"go/ast"
+	"go/parser"
 	"go/token"
 	"io"
 	"log"
@@ -153,6 +154,17 @@ func (s *Session) newInterpreter() error {
 			return fmt.Errorf("interp: setting up the interpreter: %v", err)
 		}
 	}
+	// The calls of the functions run calls (callProgram), statements of
+	// package main as Compile takes them, parsed once: yaegi compiles a call
+	// again for every run, as it binds the function that the name has then.
+	calls := map[string]*ast.BlockStmt{}
+	for _, name := range []string{runFunc, replayFunc, initFunc, workFunc} {
+		f, err := parseChunk(yi, "package main; func main() { "+cellPackage+".GocvxRun("+cellPackage+"."+name+") }")
+		if err != nil {
+			return fmt.Errorf("interp: setting up the interpreter: %v", err)
+		}
+		calls[name] = f.Decls[0].(*ast.FuncDecl).Body
+	}
 	if old := s.yi; old != nil {
 		// Goroutines that earlier cells started in the old interpreter stop
 		// for good; the replay starts them again in the new one.
@@ -163,6 +175,7 @@ func (s *Session) newInterpreter() error {
 		s.epoch.Add(1)
 	}
 	s.yi = yi
+	s.ycalls = calls
 	s.ctl.Store(newControl(yi))
 	s.activity.Store(new(atomic.Int64))
 	s.ynames = map[string]string{"gocvxrt": rtPath}
@@ -249,13 +262,33 @@ func safeEvalFiles(yi *yaegi.Interpreter, src string, runs bool) (v reflect.Valu
 var logMu sync.Mutex
 
 // compileAndExecute compiles src and executes it; yaegi's Execute returns the
-// panics of the code it runs as yaegi.Panic errors.
+// panics of the code it runs as yaegi.Panic errors. A chunk that is a file
+// (a cell's, a package from source) is parsed by parseChunk.
 func compileAndExecute(yi *yaegi.Interpreter, src string) (reflect.Value, error) {
-	p, err := yi.Compile(src)
+	var p *yaegi.Program
+	var err error
+	if strings.HasPrefix(src, "package ") {
+		var f *ast.File
+		if f, err = parseChunk(yi, src); err == nil {
+			p, err = yi.CompileAST(f)
+		}
+	} else {
+		p, err = yi.Compile(src)
+	}
 	if err != nil {
 		return reflect.Value{}, err
 	}
 	return yi.Execute(p)
+}
+
+// parseChunk parses src, a file of the interpreter's source, as Compile would,
+// without what Compile spends that the chunks of cells do not need (a fifth of
+// the parse of a small cell's chunk): a scan for its first token, a parse of
+// its package clause for build constraints, its comments, and the resolution
+// of its identifiers. yaegi uses none of these once it has the syntax tree
+// (the cells were type-checked; line directives apply without comments).
+func parseChunk(yi *yaegi.Interpreter, src string) (*ast.File, error) {
+	return parser.ParseFile(yi.FileSet(), yaegi.DefaultSourceName, src, parser.SkipObjectResolution)
 }
 
 // varDecls returns the declarations of the package variables the cell needs,
@@ -409,7 +442,7 @@ func (s *Session) rebuild(ctx context.Context, comp *compiled) error {
 	b.WriteString(imports)
 	writeDecls(&b, decls, func(d *declaration) bool { return d.kind != kindFunc })
 	b.WriteString(vars)
-	b.WriteString("func GocvxInit() {\n")
+	b.WriteString("func " + initFunc + "() {\n")
 	for _, d := range funcs {
 		b.WriteString(d.text)
 		b.WriteString("\n")
@@ -429,7 +462,7 @@ func (s *Session) rebuild(ctx context.Context, comp *compiled) error {
 	in := s.stdin.get()
 	s.stdin.set(nil)
 	defer s.stdin.set(in)
-	_, err := s.run(ctx, "GocvxInit", false)
+	_, err := s.run(ctx, initFunc, false, 0)
 	for _, rc := range q.cells {
 		if err != nil && ctx.Err() != nil {
 			break
@@ -455,7 +488,7 @@ func (s *Session) rebuild(ctx context.Context, comp *compiled) error {
 			s.streams.setDiscard(true)
 			continue
 		}
-		_, err = s.run(ctx, name, false)
+		_, err = s.run(ctx, name, false, rc.at)
 	}
 	s.syncOutput()
 	s.streams.setDiscard(false)

@@ -6,6 +6,7 @@ import (
 	"go/parser"
 	"go/scanner"
 	"go/token"
+	"slices"
 	"strings"
 )
 
@@ -260,7 +261,13 @@ func parseCell(fset *token.FileSet, num int, code string) (*parsedCell, error) {
 	}
 	stmtSrc := stmtPrefix + lineDirective(name) + blank(code, spans, false) + "\n}\n"
 	pc.stmtBase = len(stmtPrefix) + len(lineDirective(name))
-	sf, err := parser.ParseFile(fset, name+".stmts", stmtSrc, parser.ParseComments|parser.SkipObjectResolution)
+	// The statements' comments are read only for the doc comments of the
+	// cell's types, constants and functions (see compiler.declarations).
+	mode := parser.SkipObjectResolution
+	if len(funcSpans) > 0 || slices.ContainsFunc(toks, func(t scanTok) bool { return t.tok == token.TYPE || t.tok == token.CONST }) {
+		mode |= parser.ParseComments
+	}
+	sf, err := parser.ParseFile(fset, name+".stmts", stmtSrc, mode)
 	if err != nil {
 		addErrors(&errs, err)
 	}

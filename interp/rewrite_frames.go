@@ -5,6 +5,7 @@ import (
 	"go/ast"
 	"go/token"
 	"go/types"
+	"slices"
 )
 
 // Frame positions, for exact tracebacks. yaegi reports, for each interpreted
@@ -18,7 +19,9 @@ import (
 // In every function body (the cell's own, functions, methods, function
 // literals), nested at depth d:
 //
-//   - the body starts with "var gocvxL<d> int; defer gocvxrt.Frame(&gocvxL<d>)";
+//   - the body starts with "var gocvxL<d> int; defer gocvxrt.Frame(&gocvxL<d>)",
+//     or "gocvxL<d> := <position>; defer gocvxrt.Frame(&gocvxL<d>)" when its
+//     first statement sets its position (see firstWrite);
 //   - each statement is preceded by "gocvxL<d> = <position>"; a statement that
 //     ends a loop iteration (the end of the loop's body, a continue) sets the
 //     loop's position, where the loop's condition and post statement run next;
@@ -71,6 +74,17 @@ func (g *generator) position(pos token.Pos) int64 {
 func (g *generator) instrumentFrames() {
 	f := &framer{g: g}
 	f.block(g.pc.stmts, 0, 0, hasDefer(g.pc.stmts))
+	// The cell function's prologue is bodyText's; its first statement is the
+	// first that is not empty, a type or a constant (moved to package level).
+	for _, s := range g.pc.stmts {
+		if ds, ok := s.(*ast.DeclStmt); ok && ds.Decl.(*ast.GenDecl).Tok != token.VAR {
+			continue
+		}
+		if _, ok := s.(*ast.EmptyStmt); !ok {
+			g.frame0 = f.firstWrite(s, 0)
+			break
+		}
+	}
 	for _, fd := range g.pc.funcs {
 		if fd.Body != nil {
 			f.function(fd.Body, fd.Type.Results == nil || fd.Type.Results.NumFields() == 0, 0)
@@ -88,7 +102,37 @@ type framer struct {
 }
 
 func (f *framer) write(off int, d int, pos int64) {
-	f.writes = append(f.writes, edit{off, off, fmt.Sprintf("%s = %d; ", frameVar(d), pos)})
+	f.writes = append(f.writes, edit{off, off, writeText(d, pos)})
+}
+
+func writeText(d int, pos int64) string { return fmt.Sprintf("%s = %d; ", frameVar(d), pos) }
+
+// firstWrite removes the position write of depth d before s, the first
+// statement of a function body, and returns its position (0 if there is none):
+// the prologue sets it instead, as it declares the variable. yaegi compiles
+// an assignment of a constant into some fifty allocations.
+func (f *framer) firstWrite(s ast.Stmt, d int) int64 {
+	off := f.g.off(s.Pos())
+	for i, e := range f.writes {
+		if e.start != off || e.end != off {
+			continue
+		}
+		if pos := f.g.position(s.Pos()); e.text == writeText(d, pos) {
+			f.writes = slices.Delete(f.writes, i, i+1)
+			return pos
+		}
+	}
+	return 0
+}
+
+// prologue returns the start of a function body at depth d whose first
+// statement is at first (firstWrite), or 0.
+func prologue(d int, first int64) string {
+	v := frameVar(d)
+	if first != 0 {
+		return fmt.Sprintf("%s := %d; defer gocvxrt.Frame(&%s)", v, first, v)
+	}
+	return fmt.Sprintf("var %s int; defer gocvxrt.Frame(&%s)", v, v)
 }
 
 // writeEnd sets the position before the closing brace at off, after the block's
@@ -108,11 +152,10 @@ func (f *framer) function(body *ast.BlockStmt, noResults bool, d int) {
 		}
 		return
 	}
-	v := frameVar(d)
-	f.prologues = append(f.prologues, edit{g.off(body.Lbrace) + 1, g.off(body.Lbrace) + 1,
-		fmt.Sprintf(" var %s int; defer gocvxrt.Frame(&%s); ", v, v)})
 	defers := hasDefer(body.List)
 	f.block(body.List, d, 0, defers)
+	first := f.firstWrite(body.List[0], d)
+	f.prologues = append(f.prologues, edit{g.off(body.Lbrace) + 1, g.off(body.Lbrace) + 1, " " + prologue(d, first) + "; "})
 	if noResults && defers {
 		f.writeEnd(g.off(body.Rbrace), d, g.position(body.Rbrace))
 	}

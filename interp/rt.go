@@ -46,6 +46,7 @@ func (s *Session) rtSymbols() map[string]reflect.Value {
 		"GoPanic":    reflect.ValueOf(s.goPanic),
 		"Frame":      reflect.ValueOf(s.rtFrame),
 		"At":         reflect.ValueOf(s.rtAt),
+		"Begin":      reflect.ValueOf(s.rtBegin),
 		"Stdin":      reflect.ValueOf(io.Reader(s.stdin)),
 		"Stdout":     reflect.ValueOf(&rt.Stream{W: s.stdout}),
 		"Stderr":     reflect.ValueOf(&rt.Stream{W: s.stderr}),
@@ -196,11 +197,13 @@ func (s *Session) goPanic(cell int, lit int64, r any) {
 	s.streams.write(stderrStream, []byte(b.String()))
 }
 
-// rtAt records the statement of the cell that runs (encoded line, column).
+// rtAt records the statement of the cell that runs, at (see encodeAt), before
+// every statement of a cell function but its first, whose position run sets.
 // The statements of a cell that was abandoned after an interrupt stop here, when
 // the compiled call that blocked it returns: the goroutine ends (its deferred
 // calls run).
-func (s *Session) rtAt(line, col int) {
+func (s *Session) rtAt(at int64) {
+	line, col := decodeAt(at)
 	rs := &s.runState
 	rs.mu.Lock()
 	if rs.abandoned[line/lineBase] {
@@ -210,6 +213,30 @@ func (s *Session) rtAt(line, col int) {
 	rs.atLine, rs.atCol = line, col
 	rs.mu.Unlock()
 }
+
+// rtBegin is rtAt for the first statement of a cell function, whose position
+// run has recorded. It is called before a first statement that calls
+// something: one that may block in compiled code until the cell is abandoned.
+// Its lock orders what the cell's goroutine did until then (yaegi reads the
+// interpreter's global frame as it calls the cell function) before what later
+// cells do while the abandoned goroutine stays blocked.
+func (s *Session) rtBegin() {
+	rs := &s.runState
+	rs.mu.Lock()
+	abandoned := rs.abandoned[rs.atLine/lineBase]
+	rs.mu.Unlock()
+	if abandoned {
+		runtime.Goexit()
+	}
+}
+
+// encodeAt encodes the position of a statement in the interpreter's numbering
+// (line id·lineBase + l, byte column c) as one integer, line·2³² + c, so that a
+// call of rtAt has a single argument: yaegi compiles each untyped constant
+// argument of a call of compiled code into some fifty allocations.
+func encodeAt(line, col int) int64 { return int64(line)<<32 | int64(col) }
+
+func decodeAt(at int64) (line, col int) { return int(at >> 32), int(at & (1<<32 - 1)) }
 
 // makeLen returns n, the length or capacity of a make of elements of size
 // bytes, unless the make would allocate more than the memory ceiling: then it

@@ -40,6 +40,7 @@ const holdPoll = 10 * time.Millisecond
 const (
 	runFunc    = "GocvxCell"
 	replayFunc = "GocvxReplay"
+	initFunc   = "GocvxInit" // assigns the functions of the cells after a rebuild
 )
 
 // runState is the cell function in flight: compiled code (gocvxrt.Run) marks when
@@ -62,26 +63,18 @@ type runState struct {
 	result    *cellio.Bundle
 }
 
-// run calls the cell function name in the interpreter and waits for its end:
+// run calls the cell function name in the interpreter and waits for its end
+// (at is the position of its first statement, see compiled.at, or 0):
 // compile the call (callProgram), reset the run state (begin), execute it on a
 // goroutine of its own (start), wait until the cell function has really
 // returned or is abandoned (waitForEnd), and turn what happened into the
 // cell's result or error (outcome).
-func (s *Session) run(ctx context.Context, name string, live bool) (*cellio.Bundle, error) {
-	// The files of the chunk that calls the cell function are not needed once
-	// it has run (the next run replaces it).
-	fset := s.yi.FileSet()
-	base := fset.Base()
-	defer func() {
-		for _, f := range filesSince(fset, base) {
-			fset.RemoveFile(f)
-		}
-	}()
+func (s *Session) run(ctx context.Context, name string, live bool, at int64) (*cellio.Bundle, error) {
 	prog, err := s.callProgram(name)
 	if err != nil {
 		return nil, err
 	}
-	left, cellDone := s.begin(live)
+	left, cellDone := s.begin(live, at)
 	defer func() {
 		rs := &s.runState
 		rs.mu.Lock()
@@ -133,23 +126,29 @@ func (s *Session) callProgram(name string) (p *yaegi.Program, err error) {
 		}
 	}()
 	defer releaseTrees(s.yi)
-	p, err = s.yi.Compile(cellPackage + ".GocvxRun(" + cellPackage + "." + name + ")")
+	call := s.ycalls[name]
+	if call == nil {
+		return nil, fmt.Errorf("interp: no call of %s", name)
+	}
+	p, err = s.yi.CompileAST(call)
 	if err != nil {
 		return nil, &compileError{[]string{s.yaegiMessage(err)}}
 	}
 	return p, nil
 }
 
-// begin resets the run state for a new run and returns the channel that
+// begin resets the run state for a new run, whose first statement is at at
+// (see rtAt), and returns the channel that
 // gocvxrt.Run closes when the cell function has returned, and, for a live cell
 // (not a replay), the done channel of the cell's context, which the guard
 // closes when it stops the cell.
-func (s *Session) begin(live bool) (left chan struct{}, cellDone <-chan struct{}) {
+func (s *Session) begin(live bool, at int64) (left chan struct{}, cellDone <-chan struct{}) {
 	rs := &s.runState
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
 	rs.entered, rs.canceled, rs.left, rs.panicked, rs.stack, rs.result = false, false, make(chan struct{}), nil, nil, nil
-	rs.atLine, rs.atCol, rs.stopped, rs.active = 0, 0, nil, true
+	rs.atLine, rs.atCol = decodeAt(at)
+	rs.stopped, rs.active = nil, true
 	rs.gen++
 	if live {
 		cellDone = rs.cellDone

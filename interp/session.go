@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"go/ast"
 	"go/parser"
 	"go/token"
 	"io"
@@ -92,9 +93,10 @@ type Session struct {
 
 	// The interpreter and what has been compiled into it.
 	yi        *yaegi.Interpreter
-	ynames    map[string]string // import name → path
-	yhidden   map[string]bool   // paths imported under their hidden alias
-	yvars     map[string]string // package variable → its type as declared
+	ynames    map[string]string         // import name → path
+	yhidden   map[string]bool           // paths imported under their hidden alias
+	yvars     map[string]string         // package variable → its type as declared
+	ycalls    map[string]*ast.BlockStmt // the calls of the functions run calls, parsed (see callProgram)
 	ydecls    map[*declaration]bool
 	ysources  map[string]bool      // source packages compiled into the interpreter
 	dirty     bool                 // a failed compile may have left half-declared names
@@ -251,7 +253,7 @@ func (s *Session) executeGo(ctx context.Context, c cellio.Cell) cellio.Outcome {
 		}
 		return cellio.Outcome{Error: s.toError(err)}
 	}
-	result, runErr := s.run(ctx, runFunc, true)
+	result, runErr := s.run(ctx, runFunc, true, comp.at)
 	stopped := s.stoppedBecause(runErr, comp)
 	if !c.Transient {
 		// An expression declares nothing; not recording it keeps replays from
@@ -376,7 +378,7 @@ func (s *Session) record(comp *compiled, stopped string) {
 		s.prog = comp.prog
 		return
 	}
-	rc := &recordedCell{num: comp.pc.num, body: comp.body, defs: map[string]string{}, stopped: stopped}
+	rc := &recordedCell{num: comp.pc.num, body: comp.body, at: comp.at, defs: map[string]string{}, stopped: stopped}
 	for _, v := range comp.newVars {
 		rc.defs[v.name] = v.typeText
 	}
@@ -443,7 +445,7 @@ func (s *Session) resetVars(vars []*hoistedVar) string {
 	if _, err := s.evalFunc(b.String(), replayFunc, declaresOnly); err != nil {
 		return ""
 	}
-	if _, err := s.run(context.Background(), replayFunc, false); err != nil {
+	if _, err := s.run(context.Background(), replayFunc, false, 0); err != nil {
 		return ""
 	}
 	if len(names) == 1 {
@@ -456,6 +458,7 @@ func (s *Session) resetVars(vars []*hoistedVar) string {
 type recordedCell struct {
 	num  int
 	body string
+	at   int64             // the position of its first statement (compiled.at)
 	defs map[string]string // the variables it defined, with their types then
 	// stopped says why the cell did not finish ("was interrupted"), if an
 	// interrupt or the guard stopped it: a replay skips it, as it would most
