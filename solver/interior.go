@@ -146,6 +146,7 @@ const (
 	ipmCorrectors        = 2    // centrality correctors per iteration at most
 	ipmCorrectorRatio    = 8    // factorization cost in solves beyond which they are used
 	ipmReach             = 3    // the correctors aim at this multiple of the step
+	ipmTightenRounds     = 4    // solves per block of the certificate's tightening at most
 )
 
 func (m *InteriorPoint) solve(ctx context.Context, p *Problem, s *Settings) (*Result, error) {
@@ -271,6 +272,11 @@ func (r *ipmRun) iterate(maxIter int) (Status, string) {
 				r.best = pruned
 				return Optimal, ""
 			}
+		}
+		if r.best.within(r.tol) {
+			// The iterations past a point certified within the tolerance count
+			// whether or not they are (near the limit of floating point their
+			// directions lose accuracy and the certificate can worsen again).
 			if r.extra >= ipmPruneIterations {
 				return IterationLimit, "" // loop returns the best point, Optimal
 			}
