@@ -142,6 +142,7 @@ const (
 	ipmFeasible          = 1e-9 // largest relative cone violation of an Optimal point
 	ipmPruneIterations   = 4    // iterations past the tolerance to make pruning fit in it
 	ipmRefinements       = 1    // steps of iterative refinement per solve
+	ipmDenseRefinements  = 3    // steps of iterative refinement of a dense direction at most
 	ipmRefineGap         = 1e-5 // relative gap sᵀz/|f| below which directions are refined
 	ipmCorrectors        = 2    // centrality correctors per iteration at most
 	ipmCorrectorRatio    = 8    // factorization cost in solves beyond which they are used
