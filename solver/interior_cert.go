@@ -3,6 +3,8 @@ package solver
 import (
 	"math"
 
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -39,8 +41,10 @@ func (p *ipmPoint) better(q *ipmPoint) bool {
 //     reported), and Primal is its objective;
 //   - the dual point is η (ŷ − y for the squared loss, ℓ'(ŷ) for the logistic loss,
 //     −y∘z of the margin rows for the hinge loss, clipped to the domain of ℓ*) with
-//     ζⱼ = the pattern rows' z, divided by t = max(1, maxⱼ ‖Fⱼᵀη − Gⱼᵀζⱼ‖/β) to make
-//     it feasible, and Dual = −ℓ*(η/t), a lower bound on the optimum.
+//     ζⱼ = the pattern rows' z, moved by tighten once sᵀz ≤ ipmRefineGap·|f| (for
+//     the blocks with ‖Fⱼᵀη − Gⱼᵀζⱼ‖ > β), then divided by
+//     t = max(1, maxⱼ ‖Fⱼᵀη − Gⱼᵀζⱼ‖/β) to make it feasible, and Dual = −ℓ*(η/t), a
+//     lower bound on the optimum.
 func (ip *pdip) certify(pt *ipmPoint) {
 	w := ip.work
 	ip.evaluate(w)
@@ -115,78 +119,90 @@ func (ip *pdip) certify(pt *ipmPoint) {
 // move most, the small ones may grow). A row that δ would take below zero gets
 // ωₖ = 0 and the system is solved again, up to ipmTightenRounds times; the change is
 // kept only when it leaves ζⱼ ≥ 0 and shortens cⱼ (then certify's divisor t is
-// smaller). Near the optimum ‖cⱼ‖ exceeds β only by the dual residual of the
-// iterate; without this step a residual of 4e-12 alone left the certified gap at
-// about 4e-12/β (3.7e-8 at β = 1e-4 on a hinge program whose sᵀz was 2e-9 of its
-// objective: golden/small_beta/relu_hinge_n35_d3_P7_b1e-04.json).
+// smaller). Each solve costs nd² + d³/3, on the workers, at most as much as
+// forming the Newton system's blocks. Near the optimum ‖cⱼ‖ exceeds β only by the
+// dual residual of the iterate; without this step a residual of 4e-12 alone left
+// the certified gap at about 4e-12/β (3.7e-8 at β = 1e-4 on a hinge program whose
+// sᵀz was 2e-9 of its objective: golden/small_beta/relu_hinge_n35_d3_P7_b1e-04.json).
 func (ip *pdip) tighten(t []float64) {
-	n, d, P, nb := ip.n, ip.d, ip.P, ip.nb
-	x := ip.x.Data
-	m := mat.NewSymDense(d, nil)
-	var ch mat.Cholesky
-	r, y := mat.NewVecDense(d, nil), mat.NewVecDense(d, nil)
-	delta, omega, c2 := make([]float64, n), make([]float64, n), make([]float64, d)
-	for j := 0; j < nb; j++ {
+	n, d := ip.n, ip.d
+	type scratch struct {
+		m                []float64
+		r, y             *mat.VecDense
+		ch               mat.Cholesky
+		delta, omega, c2 []float64
+	}
+	ws := make([]*scratch, ip.workers)
+	for wk := range ws {
+		ws[wk] = &scratch{m: make([]float64, d*d), r: mat.NewVecDense(d, nil), y: mat.NewVecDense(d, nil),
+			delta: make([]float64, n), omega: make([]float64, n), c2: make([]float64, d)}
+	}
+	parallelEach(ip.workers, ip.nb, func(wk, j int) {
+		sc := ws[wk]
 		c := ip.gbuf[j*d : (j+1)*d]
 		nc := norm2(c)
-		if !(nc > ip.beta) {
-			continue
+		if !(nc > ip.beta) || !ip.tightenBlock(j, c, nc, ip.wx[wk], sc.m, sc.r, sc.y, &sc.ch, sc.delta, sc.omega) {
+			return
 		}
-		i := j % P
-		top := 0.0
+		x := ip.x.Data
+		i := j % ip.P
+		clear(sc.c2)
 		for k := 0; k < n; k++ {
-			top = math.Max(top, ip.z[k*nb+j])
-		}
-		for k := range omega {
-			omega[k] = math.Max(ip.z[k*nb+j], 1e-3*top)
-		}
-		for a, v := range c {
-			r.SetVec(a, (1-ip.beta/nc)*v)
-		}
-		ok := false
-		for range ipmTightenRounds {
-			m.Zero()
-			for k := 0; k < n; k++ {
-				w2, xk := omega[k]*omega[k], x[k*d:(k+1)*d]
-				for a := 0; a < d && w2 > 0; a++ {
-					for b := a; b < d; b++ {
-						m.SetSym(a, b, m.At(a, b)+w2*xk[a]*xk[b])
-					}
-				}
-			}
-			if !ch.Factorize(m) || ch.SolveVecTo(y, r) != nil {
-				break
-			}
-			ok = true
-			for k := 0; k < n; k++ {
-				zeta := ip.z[k*nb+j]
-				delta[k] = omega[k] * omega[k] * ip.sign[k*P+i] * dot(x[k*d:(k+1)*d], y.RawVector().Data)
-				if !(zeta+delta[k] >= 0) {
-					omega[k], ok = 0, false
-				}
-			}
-			if ok {
-				break
-			}
-		}
-		if !ok {
-			continue
-		}
-		clear(c2)
-		for k := 0; k < n; k++ {
-			tk := t[k*nb+j] - ip.sign[k*P+i]*delta[k]
+			tk := t[k*ip.nb+j] - ip.sign[k*ip.P+i]*sc.delta[k]
 			for a, v := range x[k*d : (k+1)*d] {
-				c2[a] += v * tk
+				sc.c2[a] += v * tk
 			}
 		}
-		if !(norm2(c2) < nc) {
-			continue
+		if !(norm2(sc.c2) < nc) {
+			return
 		}
-		copy(c, c2)
+		copy(c, sc.c2)
 		for k := 0; k < n; k++ {
-			t[k*nb+j] -= ip.sign[k*P+i] * delta[k]
+			t[k*ip.nb+j] -= ip.sign[k*ip.P+i] * sc.delta[k]
+		}
+	})
+}
+
+// tightenBlock computes tighten's change δ of block j's multipliers (c = cⱼ, nc its
+// norm; wx, m, r, y, ch, omega scratch) and reports whether it keeps them ≥ 0.
+func (ip *pdip) tightenBlock(j int, c []float64, nc float64, wx, m []float64, r, y *mat.VecDense, ch *mat.Cholesky, delta, omega []float64) bool {
+	n, d, P, nb := ip.n, ip.d, ip.P, ip.nb
+	x := ip.x.Data
+	i := j % P
+	top := 0.0
+	for k := 0; k < n; k++ {
+		top = math.Max(top, ip.z[k*nb+j])
+	}
+	for k := range omega {
+		omega[k] = math.Max(ip.z[k*nb+j], 1e-3*top)
+	}
+	for a, v := range c {
+		r.SetVec(a, (1-ip.beta/nc)*v)
+	}
+	for range ipmTightenRounds {
+		for k := 0; k < n; k++ {
+			for a, v := range x[k*d : (k+1)*d] {
+				wx[k*d+a] = omega[k] * v
+			}
+		}
+		clear(m)
+		blas64.Syrk(blas.Trans, 1, blas64.General{Rows: n, Cols: d, Stride: d, Data: wx}, 0,
+			blas64.Symmetric{Uplo: blas.Upper, N: d, Stride: d, Data: m})
+		if !ch.Factorize(mat.NewSymDense(d, m)) || ch.SolveVecTo(y, r) != nil {
+			return false
+		}
+		ok := true
+		for k := 0; k < n; k++ {
+			delta[k] = omega[k] * omega[k] * ip.sign[k*P+i] * dot(x[k*d:(k+1)*d], y.RawVector().Data)
+			if !(ip.z[k*nb+j]+delta[k] >= 0) {
+				omega[k], ok = 0, false
+			}
+		}
+		if ok {
+			return true
 		}
 	}
+	return false
 }
 
 // newPoint returns a point with room for the program's weights and dual.
