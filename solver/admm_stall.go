@@ -18,16 +18,17 @@ const stallChecks = 2
 // means zero is not optimal, and then v = 0 is no fixed point of ADMM: the v-step
 // keeps block j at zero while ‖Π_{Kⱼ}(aⱼ)‖ ≤ κ = β/(ρτ²), aⱼ = ûⱼ + λⱼ, and at v = 0
 // the scaled multiplier only accumulates λ ← λ + αu. The u-step's response to the
-// loss (the z-step pulls the predictions towards the margins by a distance that does
-// not scale with ρ) is of the size of the solution, so ρλ, the multiplier in the
-// units of β, climbs at a rate proportional to ρ, and the iterations spent at zero
-// grow as 1/ρ. Residual balancing does not see this: at v = 0 the primal residual
-// is ‖u‖, small against ‖u‖ and ‖Fᵀη‖, and its ratio asks for a smaller ρ, not a
-// larger one. Measured on MNIST 2 vs 8 at 10×10 (n = 1935, d = 101, P = 64, hinge,
-// β = 0.02·n ≈ 38.7): t₀ = 27.5, at the default ρ₀ = 1.08 the iterates stayed at
-// zero for about 90 s of a 200 s run (κ = 35.9 against arguments whose norms grew
-// by about 0.1 per iteration); with ρ fixed at 10 they left after 60–80 iterations,
-// at 100 within 40.
+// loss is driven by the z-step, which pulls the predictions towards the margins by a
+// distance that does not scale with ρ, so ρλ, the multiplier in the units of β,
+// climbs at a rate about proportional to ρ and the iterations spent at zero grow
+// about as 1/ρ. Residual balancing does not see this: at v = 0 the measured relative
+// residuals were 0.02–0.05 (primal) and 0.04–1 (dual), a ratio √(pn/dn) of 0.22–0.8,
+// within its factor 5 and asking for a smaller ρ if anything. Measured on MNIST 2 vs
+// 8 at 10×10 (n = 1935, d = 101, P = 64, hinge, β = 0.02·n ≈ 38.7): t₀ = 29.1; at the
+// default ρ₀ = 1.08 the iterates stayed at zero for the whole of a 30 s solve (540
+// iterations; κ = 35.9, the largest norm of the v-step's arguments growing by about
+// 0.1 per iteration); with ρ fixed at 10 they left between iterations 40 and 80, at
+// 100 within 40.
 func (a *admm) stalledAtZero() bool {
 	for _, x := range a.v {
 		if x != 0 {
