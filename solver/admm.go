@@ -27,8 +27,10 @@ import (
 // the hinge and logistic losses through an extra split z = Fu with an elementwise
 // proximal step, which keeps the matrix independent of ρ. ρ starts at a scale-aware
 // value and is adapted by residual balancing (when the residuals drift apart by more
-// than a factor 5, refactoring for the squared loss); updates are over-relaxed, and
-// the fixed-point iteration is Anderson-accelerated with a safeguard.
+// than a factor 5, refactoring for the squared loss), and raised fivefold when the
+// iterates sit at the zero network for two certificate checks although ∇ℓ(0) is
+// dual infeasible (zero is not optimal); updates are over-relaxed, and the
+// fixed-point iteration is Anderson-accelerated with a safeguard.
 //
 // The squared and logistic losses converge to 1e-6 in tens to hundreds of iterations
 // at moderate β; the hinge loss (a polyhedral, LP-like program) and small β need
@@ -126,6 +128,9 @@ type admm struct {
 	sig2         float64 // weight of Fu = z (split losses)
 	alfa         float64 // over-relaxation
 	zeroObj      float64 // objective of the zero network
+	zeroScale    float64 // t₀ = max(1, w/β) of ∇ℓ(0), the zero network's dual scale (0: not computed; see stalledAtZero)
+	zeroChecks   int     // consecutive certificate checks at v = 0
+	rhoBase      float64 // the least ρ balancing may choose for the hinge loss: ρ₀, or the ρ that left a stall at zero
 
 	u, v, vOld, lam, rhs []float64 // 2P×d
 	fty                  []float64 // Fᵀy (squared loss)
@@ -383,6 +388,7 @@ func (a *admm) scale(m *ADMM) {
 	}
 	a.rho0 = f.rho / base
 	a.rho = a.rho0
+	a.rhoBase = a.rho0
 	switch {
 	case m.Rho > 0:
 		a.rho = m.Rho

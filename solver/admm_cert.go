@@ -336,7 +336,8 @@ func (a *admm) balance(aty float64) (bool, error) {
 		// benchmark balancing lowered it twentyfold, to where the residuals were
 		// balanced but 10 000 iterations left a 5e-3 gap (2 000 at the default; a
 		// fixed half of it needed 4 000). Its defaults were tuned with increases only.
-		rho = math.Max(rho, math.Min(a.rho, a.rho0))
+		// After a stall at zero the floor is the ρ that left it (see leaveZero).
+		rho = math.Max(rho, math.Min(a.rho, a.rhoBase))
 	}
 	if rho == a.rho {
 		return false, nil

@@ -327,13 +327,20 @@ func (a *admm) converged(c *Certificate, gap, tol float64) bool {
 }
 
 // adapt balances ρ (unless fixed, or the squared loss's refactorization for a new ρ
-// would not fit in the time left at the rate of the work so far); a change restarts
-// the acceleration (the map changed).
+// would not fit in the time left at the rate of the work so far), or raises it when
+// the iterates stall at a zero network that is not optimal (see stalledAtZero); a
+// change restarts the acceleration (the map changed).
 func (a *admm) adapt(c *Certificate) error {
 	if a.fixedRho || !a.split && a.refactorWork > a.dr.workLeft(a.pol.iterating+a.pol.spent) {
 		return nil
 	}
-	changed, err := a.balance(c.dualScale)
+	var changed bool
+	var err error
+	if a.stalledAtZero() {
+		changed, err = a.leaveZero()
+	} else {
+		changed, err = a.balance(c.dualScale)
+	}
 	if changed && a.acc != nil {
 		a.acc.restart()
 	}

@@ -39,6 +39,10 @@ type fistaSettings struct {
 	onIterate func(x, ax []float64) (objective float64, pred []float64)
 	// noPolish disables polishing (polish.go).
 	noPolish bool
+	// onCertificate, if set, sees every dual bound computed (tests: each must be a
+	// lower bound): the certificate, its candidate η clipped to the domain of ℓ*
+	// before the scaling, and the candidate's largest constraint value w.
+	onCertificate func(c Certificate, eta []float64, worst float64)
 }
 
 // Constants of FISTA.
@@ -297,17 +301,22 @@ func (f *fistaRun) fill(row *Iteration) {
 	row.ActiveNeurons = active
 }
 
-// certificate returns the duality-gap certificate of x: η = ∇ℓ(Ax) (of the smoothed
-// hinge loss, which lies in the domain of the hinge's conjugate) is scaled by
-// t = max(1, maxⱼ ‖Aⱼᵀη‖/β) to satisfy the dual constraints ‖Aⱼᵀη‖ ≤ β, and the
-// dual value is −ℓ*(η/t). f.eta receives η/t.
+// certificate returns the duality-gap certificate of x from the candidate
+// η = ∇ℓ(Ax) (of the smoothed hinge loss, which lies in the domain of the hinge's
+// conjugate), scaled on its ray to the best feasible dual point (see certificateAt),
+// which f.eta receives.
 func (f *fistaRun) certificate() Certificate {
 	f.fs.loss.gradient(f.ax, f.fs.y, f.eta, math.Max(f.mu, hingeSmoothMin))
 	return f.certificateAt(f.objective(), f.eta)
 }
 
 // certificateAt is the certificate of a point of objective primal with the dual
-// candidate eta (scaled in place to feasibility).
+// candidate eta (clipped to the domain of ℓ*, then scaled in place to the feasible
+// dual point of the bound). The constraints ‖(Aᵀη)ⱼ‖ ≤ β are positively homogeneous,
+// so with w = maxⱼ ‖(Aᵀη)ⱼ‖ every sη with s ≤ β/w satisfies them, and the bound is
+// the best one on that ray (Loss.rayDual, as ADMM's certificate): never below the
+// division by t = max(1, w/β) that only restores feasibility, above it when η is
+// feasible but short or when −ℓ*(sη) peaks before 1/t (squared, logistic).
 func (f *fistaRun) certificateAt(primal float64, eta []float64) Certificate {
 	f.fs.loss.clipDual(eta, f.fs.y)
 	f.m.adjoint(eta, f.atEta)
@@ -317,21 +326,30 @@ func (f *fistaRun) certificateAt(primal float64, eta []float64) Certificate {
 		worst = math.Max(worst, norm2(f.atEta[j:j+f.grp]))
 	}
 	c := Certificate{Primal: primal, DualScale: 1}
-	switch {
-	case f.fs.beta > 0:
-		c.DualScale = math.Max(1, worst/f.fs.beta)
-	case worst > 0:
-		c.DualScale = math.Inf(1)
+	var clipped []float64
+	if f.fs.onCertificate != nil {
+		clipped = append(clipped, eta...)
 	}
-	if math.IsInf(c.DualScale, 1) {
-		c.Dual = math.Inf(-1)
-	} else {
-		for k := range eta {
-			eta[k] /= c.DualScale
+	switch {
+	case f.fs.beta > 0 || worst == 0:
+		sMax := math.Inf(1)
+		if worst > 0 {
+			c.DualScale = math.Max(1, worst/f.fs.beta)
+			sMax = f.fs.beta / worst
 		}
-		c.Dual = f.fs.loss.negConjugate(eta, f.fs.y)
+		var s float64
+		s, c.Dual = f.fs.loss.rayDual(eta, f.fs.y, sMax)
+		for k := range eta {
+			eta[k] *= s
+		}
+	default:
+		c.DualScale = math.Inf(1)
+		c.Dual = math.Inf(-1)
 	}
 	c.Gap = relativeGap(primal, c.Dual)
+	if f.fs.onCertificate != nil {
+		f.fs.onCertificate(c, clipped, worst)
+	}
 	return c
 }
 
