@@ -106,8 +106,8 @@ func (ip *pdip) newWoodbury() (*ipmWoodbury, error) {
 	return wb, nil
 }
 
-// factor forms S = I + Σᵢ YᵢYᵢᵀ from ip's C⁻¹ᵢ and δ (patterns spread over the
-// workers, each adding into its own accumulator), scales it to a unit diagonal and
+// factor forms S = I + Σᵢ YᵢYᵢᵀ from ip's C⁻¹ᵢ and δ (the patterns dealt round-robin
+// to the workers, each adding its share into its own accumulator in a fixed order), scales it to a unit diagonal and
 // factors it, polling before each pattern and between the factorization's panels
 // (errInterrupted).
 func (wb *ipmWoodbury) factor(ip *pdip) error {
@@ -123,15 +123,21 @@ func (wb *ipmWoodbury) factor(ip *pdip) error {
 		clear(a)
 	}
 	failed := make([]bool, ip.P)
-	parallelEach(ip.workers, ip.P, func(wk, i int) {
-		if ip.pollPatterns() {
-			return
-		}
+	// Share w takes patterns w, w + workers, … in order into accumulator w, and the
+	// accumulators are added in order below, so that S does not depend on which
+	// goroutine ran first (handing patterns out by arrival made the sums' order, and
+	// on small programs the iterates, differ from run to run).
+	parallelEach(ip.workers, ip.workers, func(wk, w int) {
 		acc := wb.s
-		if wk > 0 {
-			acc = wb.acc[wk-1]
+		if w > 0 {
+			acc = wb.acc[w-1]
 		}
-		failed[i] = !wb.addPattern(ip, i, wb.y[wk], wb.g[wk], acc)
+		for i := w; i < ip.P; i += ip.workers {
+			if ip.pollPatterns() {
+				return
+			}
+			failed[i] = !wb.addPattern(ip, i, wb.y[wk], wb.g[wk], acc)
+		}
 	})
 	if ip.halted.Load() {
 		return errInterrupted
