@@ -398,7 +398,7 @@ func TestLiveCvxopt(t *testing.T) {
 	}
 	for _, beta := range []float64{1e-4, 1e-3} {
 		for _, loss := range []Loss{Squared, Hinge, Logistic} {
-			p, arr, live := liveInstance(t, python, rng, loss, beta, 1e-9)
+			p, arr, live := liveInstance(t, python, rng, loss, beta, 1e-8)
 			ref, refCV := live.Objective, live.ConeViolation
 			res, err := Solve(context.Background(), p, &Settings{Arrangement: arr, Tolerance: 1e-8}, &InteriorPoint{})
 			if err != nil {
@@ -415,11 +415,14 @@ func TestLiveCvxopt(t *testing.T) {
 // 4…8 sampled patterns) for the loss at β and returns it with cvxopt's optimum,
 // accurate to acc: an instance on which cvxopt does not report "optimal", or whose
 // reported gap exceeds acc·|objective|, is no reference, and another is drawn, up
-// to five times. The interior-point checks ask 1e-9, a tenth of the 1e-8 they
-// require of the Go solver: when cvxopt's attempt at reltol 1e-11 fails and it
-// stops at 1e-9 (cvxopt_ref.py's ATTEMPTS), its squared-loss optimum was 2–3e-8
-// above the certified one (GOCVX_SEED = 42, 43), and the bracket check failed on the
-// reference, not the solver.
+// to five times. The interior-point checks ask 1e-8, the accuracy they require of
+// the Go solver, so that the reference lies at most 1e-8·|objective| above the
+// optimum and the bracket check (Primal ≥ reference − 1e-8·|reference|) tests the
+// solver, not cvxopt: when cvxopt's attempt at reltol 1e-11 failed and it stopped
+// at 1e-9 (cvxopt_ref.py's ATTEMPTS), its squared-loss optimum was 2–3e-8 above the
+// certified one (GOCVX_SEED = 42, 43). Measured on the 120 interior-point instances
+// of seeds 1–20: 3 redrawn (squared, β = 1e-4, gaps 1.2–3.1e-8, at reltol 1e-11: the
+// relative test is cvxopt's, in an objective without ½‖y‖²).
 func liveInstance(t *testing.T, python string, rng *rand.Rand, loss Loss, beta, acc float64) (*Problem, *Arrangement, reference) {
 	t.Helper()
 	for range 5 {
@@ -449,8 +452,8 @@ func liveInstance(t *testing.T, python string, rng *rand.Rand, loss Loss, beta, 
 		case ref.Gap == nil:
 			t.Logf("%v β=%g n=%d: cvxopt reported no gap, drawing another instance", loss, beta, n)
 		case !(*ref.Gap <= acc*math.Abs(ref.Objective)):
-			t.Logf("%v β=%g n=%d: cvxopt's gap %.2g exceeds %g of its objective %.10g (reltol %g), drawing another instance",
-				loss, beta, n, *ref.Gap, acc, ref.Objective, ref.Reltol)
+			t.Logf("%v β=%g n=%d: cvxopt's gap is %.2g of its objective %.10g (reltol %g), above %g: drawing another instance",
+				loss, beta, n, *ref.Gap/math.Abs(ref.Objective), ref.Objective, ref.Reltol, acc)
 		default:
 			t.Logf("%v β=%g: n=%d d=%d P=%d", loss, beta, n, d, arr.Len())
 			return &Problem{X: X, Y: y, Loss: loss, Beta: beta}, arr, ref
