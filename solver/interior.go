@@ -52,7 +52,9 @@ import (
 // (diagonal), and the sum of the v and w halves per pattern (F sees only v − w), which
 // leaves the dP×dP system (C⁻¹ + K) e = r, C⁻¹ = blockdiag(B_vᵢTᵢ⁻¹B_wᵢ),
 // K = F_Dᵀdiag(δ)F_D. It is solved by one of two routes (Factorization; by default the
-// cheaper by the estimate ipmCosts):
+// cheaper by the estimate ipmCosts, and the dense one whenever its step is estimated
+// at ≤ 1e7 operations, where the n×n route has a logistic-loss failure that the dense
+// one lacks: see ipmCost.cheaper):
 //
 //   - dense: a Cholesky factorization of C⁻¹ + K, (dP)³/3 operations, plus
 //     n(dP)² to form K for the hinge and logistic losses, whose δ changes (for the
@@ -63,7 +65,8 @@ import (
 //     which matrix goes where and why).
 //
 // Both form the 2P blocks Xᵀdiag(zⱼ/sⱼ)X (2Pnd², on Settings.Threads workers, as are
-// the Woodbury route's per-pattern terms). The blocks' condition grows without bound
+// the Woodbury route's per-pattern terms, whose sums are combined in a fixed order,
+// so that a solve's result depends on Threads but not on the goroutines' schedule). The blocks' condition grows without bound
 // near the optimum, and Woodbury's identity applies their inverses, so its accuracy
 // was measured rather than assumed (TestInteriorPointRoutes and, for the larger
 // programs, the profile's breast cancer and digits at P = 64): on the 27 golden
@@ -136,7 +139,8 @@ import (
 // 2.5 GB of that program's blocks and n×n matrices).
 type InteriorPoint struct {
 	// Factorization forces the route of the Newton system, FactorCholesky (dense
-	// dP×dP) or FactorWoodbury (n×n); empty chooses the cheaper by ipmCosts.
+	// dP×dP) or FactorWoodbury (n×n); empty chooses the cheaper by ipmCosts, or the
+	// dense one when its step is estimated at ≤ 1e7 operations (ipmCost.cheaper).
 	Factorization string
 
 	// onPoll, if set, is called at every poll inside a Newton step (tests: cancel at

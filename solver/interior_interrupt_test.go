@@ -157,16 +157,19 @@ func TestInteriorPointInterruptedStep(t *testing.T) {
 
 // TestInteriorPointStepPredicted: a step that takes long (a poll inside it waits) is
 // the prediction of the next one on its route; when that prediction ends past
-// TimeLimit, the solve returns with TimeLimit before starting the step. The wait (2 s
-// of a 3 s limit) leaves the solve's own work a second of slack: the test does not
-// depend on the machine's speed unless setup and two steps of a 200-point program
-// take that long.
+// TimeLimit, the solve returns with TimeLimit before starting the step. The poll
+// waits half the time left (of a 3 s limit), so that the step's prediction exceeds
+// what remains after it, and the step's own work has the other half: the test does
+// not depend on the machine's speed unless setup and three steps of a 200-point
+// program take most of 3 s (with the race detector at load 9 the first two had
+// taken more than the 1 s that a fixed wait of 2 s left).
 func TestInteriorPointStepPredicted(t *testing.T) {
 	p, s := interruptIPMProblem(t)
 	const after = 2
-	pc := newIPMPolls(ipmPollBlocks, after, func() { time.Sleep(2 * time.Second) })
 	si := *s
 	si.TimeLimit = 3 * time.Second
+	start := time.Now()
+	pc := newIPMPolls(ipmPollBlocks, after, func() { time.Sleep((si.TimeLimit - time.Since(start)) / 2) })
 	si.Recorder = RecorderFunc(pc.record)
 	res, err := Solve(context.Background(), p, &si, &InteriorPoint{Factorization: FactorWoodbury, onPoll: pc.poll})
 	if err != nil {

@@ -106,8 +106,8 @@ func (ip *pdip) newWoodbury() (*ipmWoodbury, error) {
 	return wb, nil
 }
 
-// factor forms S = I + Σᵢ YᵢYᵢᵀ from ip's C⁻¹ᵢ and δ (patterns spread over the
-// workers, each adding into its own accumulator), scales it to a unit diagonal and
+// factor forms S = I + Σᵢ YᵢYᵢᵀ from ip's C⁻¹ᵢ and δ (the patterns dealt round-robin
+// to the workers, each adding its share into its own accumulator in a fixed order), scales it to a unit diagonal and
 // factors it, polling before each pattern and between the factorization's panels
 // (errInterrupted).
 func (wb *ipmWoodbury) factor(ip *pdip) error {
@@ -123,15 +123,21 @@ func (wb *ipmWoodbury) factor(ip *pdip) error {
 		clear(a)
 	}
 	failed := make([]bool, ip.P)
-	parallelEach(ip.workers, ip.P, func(wk, i int) {
-		if ip.pollPatterns() {
-			return
-		}
+	// Share w takes patterns w, w + workers, … in order into accumulator w, and the
+	// accumulators are added in order below, so that S does not depend on which
+	// goroutine ran first (handing patterns out by arrival made the sums' order, and
+	// on small programs the iterates, differ from run to run).
+	parallelEach(ip.workers, ip.workers, func(wk, w int) {
 		acc := wb.s
-		if wk > 0 {
-			acc = wb.acc[wk-1]
+		if w > 0 {
+			acc = wb.acc[w-1]
 		}
-		failed[i] = !wb.addPattern(ip, i, wb.y[wk], wb.g[wk], acc)
+		for i := w; i < ip.P; i += ip.workers {
+			if ip.pollPatterns() {
+				return
+			}
+			failed[i] = !wb.addPattern(ip, i, wb.y[wk], wb.g[wk], acc)
+		}
 	})
 	if ip.halted.Load() {
 		return errInterrupted
@@ -366,10 +372,22 @@ func (c ipmCost) perStep(route string) (factor, solve float64) {
 }
 
 // cheaper returns the route whose Newton step costs less, and that step's work (the
-// factorization and the five solves of an iteration with refinement and correctors).
+// factorization and the five solves of an iteration with refinement and correctors),
+// except that a dense step of at most ipmDenseSmall operations is taken whatever the
+// n×n one costs. Where both are that cheap the estimate's omissions decide (the n×n
+// route's conjugate gradients and per-iteration refinement, about three solves per
+// solve), and the n×n route has a defect there that the dense one lacks: on the
+// logistic program of golden/regressions/relu_logistic_n20_d3_P8_b1e-04 (TestLiveCvxopt
+// GOCVX_SEED=46; dense step 7e4 operations) it stopped at the iteration limit, gap 0.34,
+// where the dense route certified 1e-8 in 132 steps. Both routes' directions were
+// accurate there (relative residuals 1e-11 on the n×n route, 1e-7…1e-2 dense) and both
+// took steps that the logistic loss's backtracking cut to 1e-8…1e-3 for a hundred
+// iterations; the iterates diverge after about 35 steps, and the dense route's found
+// their way out. So the cause is the logistic iteration's globalization, not the n×n
+// solve, and the dense route is a workaround on small programs, not a cure.
 func (c ipmCost) cheaper() (string, float64) {
 	dense, wood := c.denseFactor+5*c.denseSolve, c.woodFactor+5*c.woodSolve
-	if wood < dense {
+	if wood < dense && dense > ipmDenseSmall {
 		return FactorWoodbury, wood
 	}
 	return FactorCholesky, dense
@@ -409,6 +427,9 @@ func shiftedCholesky(l, b []float64, d int) bool {
 const (
 	ipmEstimatedSteps = 50 // Newton steps of a solve: 12–46 on the goldens, 21–48 on breast and digits
 	ipmDenseTail      = 4  // dense steps after the hinge loss's Woodbury route loses accuracy
+	// ipmDenseSmall is the estimated work of a dense Newton step (operations) up to
+	// which the dense route is taken (see ipmCost.cheaper): about a millisecond.
+	ipmDenseSmall = 1e7
 )
 
 // ipmEstimate returns the route InteriorPoint takes for a program (n points, d
