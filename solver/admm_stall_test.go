@@ -15,17 +15,7 @@ import (
 func TestADMMLeavesZero(t *testing.T) {
 	c := readJSON[userCase](t, filepath.Join("testdata", "cases", "admm_hinge_zero_stall.json"))
 	p := &Problem{X: denseOf(c.X), Y: c.Y, Loss: lossNamed(t, c.Loss), Beta: c.Beta}
-	pats := make([][]bool, len(c.Patterns))
-	for i, row := range c.Patterns {
-		pats[i] = make([]bool, len(row))
-		for k, v := range row {
-			pats[i][k] = v == 1
-		}
-	}
-	arr, err := NewArrangement(pats, denseOf(c.Generators))
-	if err != nil {
-		t.Fatal(err)
-	}
+	arr := c.arrangement(t)
 	lastZero, rho0 := 0, 0.0
 	s := &Settings{Arrangement: arr, Tolerance: c.Tolerance, Recorder: RecorderFunc(func(it Iteration) {
 		if it.Iteration == 1 {

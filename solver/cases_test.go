@@ -24,6 +24,24 @@ type userCase struct {
 	Note       string      `json:"note"`
 }
 
+// arrangement is the case's arrangement: its patterns (0/1 rows) with their
+// generators.
+func (c *userCase) arrangement(t *testing.T) *Arrangement {
+	t.Helper()
+	pats := make([][]bool, len(c.Patterns))
+	for i, row := range c.Patterns {
+		pats[i] = make([]bool, len(row))
+		for k, v := range row {
+			pats[i][k] = v == 1
+		}
+	}
+	arr, err := NewArrangement(pats, denseOf(c.Generators))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return arr
+}
+
 // solve runs the case's method on its program with its tolerance.
 func (c *userCase) solve(t *testing.T) (*Problem, *Result) {
 	t.Helper()
@@ -32,18 +50,7 @@ func (c *userCase) solve(t *testing.T) (*Problem, *Result) {
 	var m Method
 	switch c.Method {
 	case "admm":
-		pats := make([][]bool, len(c.Patterns))
-		for i, row := range c.Patterns {
-			pats[i] = make([]bool, len(row))
-			for k, v := range row {
-				pats[i][k] = v == 1
-			}
-		}
-		arr, err := NewArrangement(pats, denseOf(c.Generators))
-		if err != nil {
-			t.Fatal(err)
-		}
-		s.Arrangement = arr
+		s.Arrangement = c.arrangement(t)
 		m = &ADMM{}
 	case "scp":
 		m = &SCP{Directions: denseOf(c.Directions)}
