@@ -141,21 +141,8 @@ func (a *admm) certificate(primal, violation float64) Certificate {
 // Gu = s, also residuals; its Fu is in a.fu.)
 func (a *admm) uResidual() []float64 {
 	pr, eta := a.pr, a.atU.eta
-	n, d, P := pr.n, pr.d, pr.P
 	if !a.slack {
-		// Fu = Σᵢ DᵢX(uᵢ − u_{P+i}): one product of P columns, into the scratch of
-		// the u-step's right-hand side and of the v-step's X argᵀ (both rewritten
-		// before their next use).
-		half := P * d
-		du := a.rhs[:half]
-		for i := range du {
-			du[i] = a.u[i] - a.u[half+i]
-		}
-		xd := a.xa[:n*P]
-		pr.mulXT(xd, du, P)
-		for k := 0; k < n; k++ {
-			a.fu[k] = dot(pr.mask[k*P:(k+1)*P], xd[k*P:(k+1)*P])
-		}
+		a.formFu()
 	}
 	for k := range eta {
 		eta[k] = a.fu[k] - pr.y[k]

@@ -99,7 +99,7 @@ func (a *admm) uStep() {
 // slack form, X uᵀ (for Gu).
 func (a *admm) predictU() {
 	pr := a.pr
-	n, d, P := pr.n, pr.d, pr.P
+	n, P := pr.n, pr.P
 	switch {
 	case a.slack:
 		pr.mulXT(a.xa, a.u, 2*P) // X uᵀ: Gu and Fu
@@ -113,17 +113,25 @@ func (a *admm) predictU() {
 			a.fu[k] = fu
 		}
 	case a.split:
-		// Fu = Σᵢ DᵢX(uᵢ − u_{P+i}): one product of P columns.
-		half := P * d
-		du := a.rhs[:half] // the right-hand side is no longer needed
-		for i := range du {
-			du[i] = a.u[i] - a.u[half+i]
-		}
-		xd := a.xa[:n*P]
-		pr.mulXT(xd, du, P)
-		for k := 0; k < n; k++ {
-			a.fu[k] = dot(pr.mask[k*P:(k+1)*P], xd[k*P:(k+1)*P])
-		}
+		a.formFu()
+	}
+}
+
+// formFu sets a.fu = Fu = Σᵢ DᵢX(uᵢ − u_{P+i}) with one product of P columns, in
+// the scratch of the u-step's right-hand side and of the v-step's X argᵀ (both
+// rewritten before their next use).
+func (a *admm) formFu() {
+	pr := a.pr
+	n, P := pr.n, pr.P
+	half := P * pr.d
+	du := a.rhs[:half]
+	for i := range du {
+		du[i] = a.u[i] - a.u[half+i]
+	}
+	xd := a.xa[:n*P]
+	pr.mulXT(xd, du, P)
+	for k := 0; k < n; k++ {
+		a.fu[k] = dot(pr.mask[k*P:(k+1)*P], xd[k*P:(k+1)*P])
 	}
 }
 

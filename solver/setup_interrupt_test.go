@@ -11,10 +11,10 @@ import (
 	"gonum.org/v1/gonum/lapack/lapack64"
 )
 
-// TestSetupStops: newLinsys (both routes) and program.gram stop at a poll of pr.stop
-// with errInterrupted and no Gram matrix kept, and unstopped they compute what
-// gonum's Syrk and Potrf compute, bit for bit.
-func TestSetupStops(t *testing.T) {
+// setupProgram is the squared-loss program (n = 150, d = 7 with a bias column,
+// 12 sampled patterns) on which the setup's polls are tested.
+func setupProgram(t *testing.T) (*Problem, *Arrangement, *program) {
+	t.Helper()
 	p := smallProblem(Squared, 150, 9)
 	p.X = randomData(150, 7, true, 9)
 	arr, err := SampleArrangement(p.X, 12, 1)
@@ -25,6 +25,14 @@ func TestSetupStops(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return p, arr, pr
+}
+
+// TestSetupStops: newLinsys (both routes) and program.gram stop at a poll of pr.stop
+// with errInterrupted and no Gram matrix kept, and unstopped they compute what
+// gonum's Syrk and Potrf compute, bit for bit.
+func TestSetupStops(t *testing.T) {
+	_, _, pr := setupProgram(t)
 	n, d := pr.n, pr.d
 	for _, route := range []string{FactorCholesky, FactorWoodbury} {
 		polls := 0
@@ -154,16 +162,7 @@ func (c *countingContext) Err() error {
 // that brackets the optimum; those cancelled at a poll of newLinsys (or at the
 // check before it) end in the setup, before the driver (no ADMM statistics).
 func TestADMMSetupCanceled(t *testing.T) {
-	p := smallProblem(Squared, 150, 9)
-	p.X = randomData(150, 7, true, 9)
-	arr, err := SampleArrangement(p.X, 12, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pr, err := newProgram(p, arr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, arr, pr := setupProgram(t)
 	polls := 0
 	pr.noGram = true // as ADMM's default (cone) form: B = τ²I
 	pr.stop = func() bool { polls++; return false }
