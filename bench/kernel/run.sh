@@ -25,6 +25,9 @@ cache=${GOCVX_BENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/gocvx-bench}
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+# gocvx is built as its README installs it: statically (CGO_ENABLED=0); the peers
+# as theirs do (go install, cgo enabled).
+export CGO_ENABLED=${CGO_ENABLED:-0}
 go build -o "$tmp/gocvx" ./cmd/gocvx
 export JUPYTER_DATA_DIR="$tmp/jupyter" JUPYTER_RUNTIME_DIR="$tmp/runtime" PYDEVD_DISABLE_FILE_VALIDATION=1
 export GOCVX_HISTORY_FILE="$tmp/history.jsonl"
@@ -47,7 +50,7 @@ build() {
 			(cd "$mod" && go mod init gocvx-bench && go mod edit -require="$module@$version" -replace="$module=$DIR") >/dev/null 2>&1
 		fi
 		if ! (cd "$mod" && { [ -f go.mod ] || go mod init gocvx-bench; } && go get $get "$@" &&
-			go build -o "$bin" "$module") >"$bin.log" 2>&1; then
+			CGO_ENABLED=1 go build -o "$bin" "$module") >"$bin.log" 2>&1; then
 			echo "note: cannot build $name $version (see $bin.log); skipped" >&2
 			rm -rf "$mod"
 			return
