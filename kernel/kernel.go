@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gocvx/gocvx/cellio"
+	"github.com/gocvx/gocvx/kernel/early"
 	"github.com/gocvx/gocvx/kernel/prebind"
 )
 
@@ -139,6 +140,9 @@ type server struct {
 	iopub                 *zsocket
 	hb                    *router
 
+	// answeredEarly reports whether the early server answered kernel_info.
+	answeredEarly bool
+
 	pubMu     sync.Mutex  // orders what is published; guards pubClosed
 	pubClosed bool        // the sockets are closing: publish drops messages
 	inputs    chan string // input_reply values for the cell waiting in readLine
@@ -185,6 +189,9 @@ func (s *server) run(ctx context.Context) error {
 		}()
 	}
 	defer s.startEngine()()
+	if s.answeredEarly && s.build != nil {
+		s.build() // as after a kernel_info_request (state.kernelInfo)
+	}
 	if s.k.ParentPID != 0 {
 		go s.watchParent(ctx, s.k.ParentPID)
 	}
@@ -231,8 +238,10 @@ func (s *server) run(ctx context.Context) error {
 }
 
 // bind creates the five sockets (socket.go) and binds them to the connection's
-// ports, taking the sockets that package prebind bound early (and closing those
-// it bound for other ports); closeAll closes them.
+// ports, taking over the sockets of the early server (package early: listening
+// sockets, connections and the requests it kept) and those that package prebind
+// bound early, and closing those that either holds for other ports; closeAll
+// closes them.
 func (s *server) bind() (closeAll func(), err error) {
 	maxMessage := s.k.MaxMessageSize
 	if maxMessage <= 0 {
@@ -264,6 +273,11 @@ func (s *server) bind() (closeAll func(), err error) {
 		s.log.Print("warning: " + w)
 	}
 	defer prebind.CloseUntaken()
+	st := early.Stop()
+	defer st.CloseUntaken()
+	if st != nil {
+		s.session, s.answeredEarly = st.Session, st.Answered
+	}
 	for _, x := range []struct {
 		name, typ string
 		port      int
@@ -276,7 +290,7 @@ func (s *server) bind() (closeAll func(), err error) {
 		{"heartbeat", repSocket, conn.HBPort, func(z *zsocket) { s.hb = &router{name: "heartbeat", sock: z} }},
 	} {
 		network, addr := conn.listenAddr(x.port)
-		z, err := listenSocket(x.name, x.typ, network, addr, guard(x.name))
+		z, err := listenSocket(x.name, x.typ, network, addr, guard(x.name), st)
 		if err != nil {
 			return closeAll, fmt.Errorf("kernel: %w", err)
 		}

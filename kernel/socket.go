@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gocvx/gocvx/kernel/early"
 	"github.com/gocvx/gocvx/kernel/internal/wire"
 	"github.com/gocvx/gocvx/kernel/internal/zmtp"
 )
@@ -40,6 +41,8 @@ type zsocket struct {
 	g    *guard
 	l    net.Listener
 	in   chan [][]byte // ROUTER, REP: received messages, the sender's identity first
+
+	queued [][][]byte // received before the socket was created (package early); guarded by mu
 
 	mu      sync.Mutex
 	conns   map[*guardedConn]bool // open connections, in the handshake or not
@@ -74,8 +77,13 @@ type peer struct {
 // write-stall timeout.
 const maxBacklog = 256 << 20
 
-// listenSocket creates a socket of type typ listening at network, addr.
-func listenSocket(name, typ, network, addr string, g *guard) (*zsocket, error) {
+// listenSocket creates a socket of type typ listening at network, addr: the one
+// that the early server (package early, state st) listened on, with its
+// connections and requests, or a new one.
+func listenSocket(name, typ, network, addr string, g *guard, st *early.State) (*zsocket, error) {
+	if h, ok := st.Take(addr); ok && network == "tcp" {
+		return adoptSocket(name, typ, h, g)
+	}
 	l, err := listenGuarded(network, addr, g)
 	if err != nil {
 		return nil, err
@@ -93,6 +101,53 @@ func newSocket(name, typ string, l net.Listener, g *guard) *zsocket {
 	s.wg.Add(1)
 	go s.acceptLoop()
 	return s
+}
+
+// adoptSocket goes on with a socket of the early server: its listening socket, its
+// connections (in the handshake or past it: with their identity, subscriptions
+// and unread bytes) and the requests it kept, which Recv returns first.
+func adoptSocket(name, typ string, h *early.Socket, g *guard) (*zsocket, error) {
+	l, err := net.FileListener(h.Listener)
+	h.Listener.Close() // l holds a duplicate
+	if err != nil {
+		for _, c := range h.Conns {
+			c.File.Close()
+		}
+		return nil, err
+	}
+	s := newSocket(name, typ, l, g)
+	s.mu.Lock()
+	s.queued = h.Pending
+	s.mu.Unlock()
+	for _, ec := range h.Conns {
+		nc, err := net.FileConn(ec.File)
+		ec.File.Close()
+		if err != nil {
+			g.log.Printf("%s: taking a connection of the early server: %v", name, err)
+			continue
+		}
+		c := newGuardedConn(nc, g)
+		r := ec.Reader
+		r.R, r.MaxMessage = c, uint64(g.maxMessage)
+		s.mu.Lock()
+		s.conns[c] = true
+		s.wg.Add(1)
+		if !ec.Handshaken {
+			s.pending++
+		}
+		s.mu.Unlock()
+		if !ec.Handshaken {
+			go s.serve(c, r)
+			continue
+		}
+		p := s.addPeer(c, ec.Identity, ec.Topics())
+		go func() {
+			defer s.wg.Done()
+			defer s.forget(c)
+			s.read(p, r)
+		}()
+	}
+	return s, nil
 }
 
 func (s *zsocket) acceptLoop() {
@@ -124,16 +179,20 @@ func (s *zsocket) acceptLoop() {
 		s.pending++
 		s.wg.Add(1)
 		s.mu.Unlock()
-		go s.serve(gc)
+		go s.serve(gc, s.reader(gc))
 	}
 }
 
-// serve performs the handshake on c, within the handshake timeout, and then reads
-// what the peer sends until the connection ends.
-func (s *zsocket) serve(c *guardedConn) {
+// reader returns a reader of what the peer of c sends, within the socket's bounds.
+func (s *zsocket) reader(c *guardedConn) *zmtp.Reader {
+	return &zmtp.Reader{R: c, MaxMessage: uint64(s.g.maxMessage), MaxFrames: maxFrames}
+}
+
+// serve performs the handshake on c (or resumes the one that r began), within the
+// handshake timeout, and then reads what the peer sends until the connection ends.
+func (s *zsocket) serve(c *guardedConn, r *zmtp.Reader) {
 	defer s.wg.Done()
 	defer s.forget(c)
-	r := &zmtp.Reader{R: c, MaxMessage: uint64(s.g.maxMessage), MaxFrames: maxFrames}
 	var mu sync.Mutex
 	handshaken, timedOut := false, false
 	timer := time.AfterFunc(s.g.handshake, func() {
@@ -161,7 +220,7 @@ func (s *zsocket) serve(c *guardedConn) {
 		s.g.log.Printf("%s: ZeroMQ handshake with %s: %v; disconnected", s.name, c.RemoteAddr(), err)
 		return
 	}
-	s.run(c, r, meta.Identity, nil)
+	s.read(s.addPeer(c, meta.Identity, nil), r)
 }
 
 // forget closes c and forgets it.
@@ -172,11 +231,9 @@ func (s *zsocket) forget(c *guardedConn) {
 	s.mu.Unlock()
 }
 
-// run takes the connection c, past its handshake, into the socket as a peer of
-// identity id (ROUTER) and subscriptions topics (PUB), and reads from r what the
-// peer sends until the connection ends: for a ROUTER or REP, messages for Recv;
-// for a PUB, subscriptions. It answers PING commands.
-func (s *zsocket) run(c *guardedConn, r *zmtp.Reader, id []byte, topics []string) {
+// addPeer takes the connection c, past its handshake, into the socket as a peer
+// of identity id (ROUTER, REP) and subscriptions topics (PUB).
+func (s *zsocket) addPeer(c *guardedConn, id []byte, topics []string) *peer {
 	p := &peer{c: c, id: id}
 	if s.typ != pubSocket && len(p.id) == 0 {
 		// Replies must reach the one client that sent the request.
@@ -191,7 +248,15 @@ func (s *zsocket) run(c *guardedConn, r *zmtp.Reader, id []byte, topics []string
 		go s.writeLoop(p)
 	}
 	s.add(p)
+	return p
+}
+
+// read reads from r what the peer p sends until the connection ends: for a
+// ROUTER or REP, messages for Recv; for a PUB, subscriptions. It answers PING
+// commands, and removes p at the end.
+func (s *zsocket) read(p *peer, r *zmtp.Reader) {
 	defer s.remove(p)
+	c := p.c
 	for {
 		m, err := r.Next()
 		if err != nil {
@@ -272,6 +337,14 @@ func (s *zsocket) remove(p *peer) {
 // Recv returns the next message a ROUTER or REP socket received, its sender's identity
 // first, or net.ErrClosed once the socket is closed.
 func (s *zsocket) Recv() ([][]byte, error) {
+	s.mu.Lock()
+	if len(s.queued) > 0 {
+		m := s.queued[0]
+		s.queued = s.queued[1:]
+		s.mu.Unlock()
+		return m, nil
+	}
+	s.mu.Unlock()
 	select {
 	case m := <-s.in:
 		return m, nil

@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gocvx/gocvx/kernel/internal/zmtp"
 	"github.com/gocvx/gocvx/kernel/prebind"
 )
 
@@ -26,21 +27,14 @@ import (
 // a kernel accepts when Kernel.MaxMessageSize is zero: far more than any cell's source
 // or any request a front end sends, small enough that a few of them cannot exhaust
 // memory.
-const DefaultMaxMessageSize = 64 << 20
+const DefaultMaxMessageSize = zmtp.DefaultMaxMessage
 
-// maxFrames bounds the frames of one message: a Jupyter request has its routing
-// identities, the delimiter, the signature, four JSON parts and a few buffers.
-const maxFrames = 1024
-
+// Bounds of a message's frames, of the handshake and of a peer that stops reading
+// (package zmtp).
 const (
-	// handshakeTimeout is how long a new connection may take to complete the ZMTP
-	// greeting and handshake; libzmq completes it in well under a millisecond locally.
-	handshakeTimeout = 10 * time.Second
-	// writeStallTimeout is how long a peer may accept no bytes at all before it is
-	// disconnected, so that one stuck subscriber cannot stall iopub for every client.
-	// A live libzmq peer drains its socket from its own I/O thread whatever the
-	// application does; it reconnects by itself after a disconnect.
-	writeStallTimeout = 30 * time.Second
+	maxFrames         = zmtp.MaxFrames
+	handshakeTimeout  = zmtp.HandshakeTimeout
+	writeStallTimeout = zmtp.WriteStallTimeout
 )
 
 // guard is the configuration of one socket's connections.

@@ -47,10 +47,10 @@ type Reader struct {
 
 	buf []byte // buf[off:] has been read and not returned
 	off int
-}
 
-// Buffered returns the bytes read from the peer and not returned yet.
-func (r *Reader) Buffered() []byte { return r.buf[r.off:] }
+	// The handshake's progress (Handshake).
+	helloSent, greeted bool
+}
 
 // greeting returns the peer's 64-byte greeting, having checked its signature as
 // soon as its first byte arrived (an HTTP client is turned away at once).

@@ -15,8 +15,32 @@ import (
 	"errors"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/gocvx/gocvx/kernel/internal/wire"
+)
+
+// Bounds of what a peer may send and of how long it may take, for every server
+// of the kernel (its defaults: package kernel has MaxMessageSize and tests
+// shorten the timeouts).
+const (
+	// DefaultMaxMessage is the largest message, in bytes summed over its frames:
+	// far more than any cell's source or any request a front end sends, small
+	// enough that a few of them cannot exhaust memory.
+	DefaultMaxMessage = 64 << 20
+	// MaxFrames bounds the frames of one message: a Jupyter request has its
+	// routing identities, the delimiter, the signature, four JSON parts and a few
+	// buffers.
+	MaxFrames = 1024
+	// HandshakeTimeout is how long a new connection may take to complete the
+	// greeting and handshake; libzmq completes it in well under a millisecond
+	// locally.
+	HandshakeTimeout = 10 * time.Second
+	// WriteStallTimeout is how long a peer may accept no bytes at all before it is
+	// disconnected, so that one stuck iopub subscriber cannot stall every client.
+	// A live libzmq peer drains its socket from its own I/O thread whatever the
+	// application does; it reconnects by itself after a disconnect.
+	WriteStallTimeout = 30 * time.Second
 )
 
 // GreetingSize is the length of a ZMTP 3 greeting.
@@ -54,20 +78,30 @@ type Meta struct {
 // and checks the peer's greeting and its READY. It fails
 // if the peer's socket type cannot talk to socketType (ERROR is sent first). The
 // caller bounds it in time (a deadline, or a timer that closes the connection).
+//
+// A handshake that stopped on an error of r.R (a deadline) resumes where it
+// stopped when it is called again with the same Reader: r keeps whether the
+// greeting and READY went out and whether the peer's greeting came in.
 func Handshake(w io.Writer, r *Reader, socketType string) (Meta, error) {
-	hello := AppendCommand(Greeting(), "READY", appendProperty(nil, "Socket-Type", socketType))
-	if _, err := w.Write(hello); err != nil {
-		return Meta{}, err
+	if !r.helloSent {
+		hello := AppendCommand(Greeting(), "READY", appendProperty(nil, "Socket-Type", socketType))
+		if _, err := w.Write(hello); err != nil {
+			return Meta{}, err
+		}
+		r.helloSent = true
 	}
-	g, err := r.greeting()
-	if err != nil {
-		return Meta{}, err
-	}
-	if g[0] != 0xff || g[9] != 0x7f || g[10] < 3 {
-		return Meta{}, ErrNotZMTP
-	}
-	if mech := strings.TrimRight(string(g[12:32]), "\x00"); mech != "NULL" {
-		return Meta{}, ErrMechanism
+	if !r.greeted {
+		g, err := r.greeting()
+		if err != nil {
+			return Meta{}, err
+		}
+		if g[0] != 0xff || g[9] != 0x7f || g[10] < 3 {
+			return Meta{}, ErrNotZMTP
+		}
+		if mech := strings.TrimRight(string(g[12:32]), "\x00"); mech != "NULL" {
+			return Meta{}, ErrMechanism
+		}
+		r.greeted = true
 	}
 	m, err := r.Next()
 	if err != nil {

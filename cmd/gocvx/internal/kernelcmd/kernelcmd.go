@@ -23,11 +23,11 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/debug"
 	"strconv"
 	"sync"
 
 	"github.com/gocvx/gocvx/cmd/gocvx/internal/listenfirst"
+	"github.com/gocvx/gocvx/cmd/gocvx/internal/listenfirst/answer"
 	"github.com/gocvx/gocvx/kernel"
 )
 
@@ -93,7 +93,7 @@ func New(parent int, historyFile string, logTo io.Writer, newEngine func() (kern
 		NewEngine:   newEngine,
 		Log:         log.New(logTo, "gocvx kernel: ", log.LstdFlags),
 		Version:     Version(),
-		Banner:      Banner(),
+		Banner:      answer.Banner(),
 		CatchSIGINT: true,
 		ParentPID:   parent,
 		HistoryFile: historyFile,
@@ -101,18 +101,7 @@ func New(parent int, historyFile string, logTo io.Writer, newEngine func() (kern
 }
 
 // Version is the module version the binary was built from, or "devel".
-func Version() string {
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return "devel"
-}
-
-// Banner is what kernel_info_reply gives as the banner (a console shows it first).
-func Banner() string {
-	return "gocvx " + Version() + ": Go (" + runtime.Version() + ") on the yaegi interpreter,\n" +
-		"with convex training of two-layer ReLU networks (import \"github.com/gocvx/gocvx/solver\")."
-}
+func Version() string { return answer.Version() }
 
 // HistoryFile is where the kernel keeps the history of executed cells:
 // $GOCVX_HISTORY_FILE when it is set (empty: in memory only), else
