@@ -17,8 +17,8 @@
 // It answers kernel_info_request (HMAC-verified with the connection file's key)
 // with the content that the kernel gives later (KernelInfo), between a busy and an
 // idle status on iopub for the subscribers it accepted. Every other request is
-// kept, in order of arrival, for the kernel; messages that are not kernel_info
-// requests are not even decoded. Stop ends this phase: the kernel takes the
+// kept, in order of arrival, for the kernel, and so is every request after it,
+// kernel_info too: the kernel answers them in the order it would have. Stop ends this phase: the kernel takes the
 // listening sockets, the connections past or in their handshake (with their
 // identity, subscriptions and the bytes read but not yet consumed) and the kept
 // requests, and goes on with them (kernel.Kernel.Serve).
@@ -244,7 +244,10 @@ func (s *server) received(sock *socket, c *Conn, m zmtp.Msg) {
 		}
 	default:
 		frames := append([][]byte{c.Identity}, m.Frames...)
-		if !s.stopped {
+		s.mu.Lock()
+		first := len(s.pending) == 0
+		s.mu.Unlock()
+		if !s.stopped && first {
 			if req, err := wire.Decode(frames, s.key); err == nil && req.Header.MsgType == "kernel_info_request" {
 				s.answer(c, &req)
 				return
