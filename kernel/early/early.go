@@ -49,6 +49,12 @@ var (
 	running   *server // the early server, until Stop
 )
 
+// Bounds of the handshake and of a peer that stops reading (tests shorten them).
+var (
+	handshakeTimeout  = zmtp.HandshakeTimeout
+	writeStallTimeout = zmtp.WriteStallTimeout
+)
+
 // server is the early server of one connection file.
 type server struct {
 	key     []byte
@@ -191,7 +197,7 @@ func (s *server) isStopped() bool {
 // the end of the connection.
 func (s *server) serve(sock *socket, c *Conn) {
 	defer s.wg.Done()
-	if !s.setDeadline(c, time.Now().Add(zmtp.HandshakeTimeout)) {
+	if !s.setDeadline(c, time.Now().Add(handshakeTimeout)) {
 		return
 	}
 	meta, err := zmtp.Handshake(c.File, c.Reader, sock.typ)
@@ -323,7 +329,7 @@ func (s *server) write(c *Conn, b []byte) {
 	if c.broken {
 		return
 	}
-	c.File.SetWriteDeadline(time.Now().Add(zmtp.WriteStallTimeout))
+	c.File.SetWriteDeadline(time.Now().Add(writeStallTimeout))
 	if _, err := c.File.Write(b); err != nil {
 		s.drop(c)
 	}

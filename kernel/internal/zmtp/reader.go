@@ -132,8 +132,8 @@ func (r *Reader) parse() (m Msg, need int, err error) {
 		body := b[p+head : int(end)]
 		p = int(end)
 		if command {
-			if len(body) == 0 || int(body[0]) > len(body)-1 {
-				return m, 0, ErrFraming
+			if len(body) == 0 || body[0] == 0 || int(body[0]) > len(body)-1 {
+				return m, 0, ErrFraming // a command has a name of 1 to 255 bytes
 			}
 			m.Command = string(body[1 : 1+int(body[0])])
 			m.Body = append([]byte(nil), body[1+int(body[0]):]...)
