@@ -18,7 +18,8 @@
 // with the content that the kernel gives later (KernelInfo), between a busy and an
 // idle status on iopub for the subscribers it accepted. Every other request is
 // kept, in order of arrival, for the kernel, and so is every request after it,
-// kernel_info too: the kernel answers them in the order it would have. Stop ends this phase: the kernel takes the
+// kernel_info too: the kernel handles them in that order, as if they had arrived
+// once it served. Stop ends this phase: the kernel takes the
 // listening sockets, the connections past or in their handshake (with their
 // identity, subscriptions and the bytes read but not yet consumed) and the kept
 // requests, and goes on with them (kernel.Kernel.Serve).

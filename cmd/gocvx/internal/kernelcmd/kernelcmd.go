@@ -6,10 +6,12 @@
 // interpreter's symbol tables, the plotting and Markdown packages and the others
 // that come after package kernel take about a third of that time (3 to 12 ms of
 // 11 to 43 ms, GODEBUG=inittrace=1, depending on the machine's load). The server
-// started here answers kernel_info while they are initialized, on the sockets
-// that package listenfirst bound earlier still; main gives it the engine's
-// constructor and the process's standard error for its log when it runs (Run),
-// and the engine is built once the first kernel_info_request is answered.
+// started here takes over from the early server that package
+// listenfirst/answer started earlier still (it answers kernel_info from the
+// sockets that package listenfirst bound, see package early) and serves while
+// the rest is initialized; main gives it the engine's constructor and the
+// process's standard error for its log when it runs (Run), and the engine is
+// built once the first kernel_info_request is answered (by either server).
 //
 // This package imports package kernel and what the configuration needs, never
 // the engine (package interp): its init function runs before interp's.
