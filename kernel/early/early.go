@@ -166,7 +166,7 @@ func (s *server) acceptLoop(sock *socket) {
 			time.Sleep(10 * time.Millisecond) // too many open files: do not spin
 			continue
 		}
-		c := &Conn{File: os.NewFile(uintptr(nfd), "tcp:"+sock.addr),
+		c := &Conn{File: os.NewFile(uintptr(nfd), "tcp:"+sock.addr), topics: map[string]bool{},
 			Reader: &zmtp.Reader{MaxMessage: zmtp.DefaultMaxMessage, MaxFrames: zmtp.MaxFrames}}
 		c.Reader.R = c.File
 		s.mu.Lock()
@@ -211,9 +211,6 @@ func (s *server) serve(sock *socket, c *Conn) {
 	c.Identity = meta.Identity
 	if sock.typ == "ROUTER" && len(c.Identity) == 0 {
 		c.Identity = []byte(wire.NewID()) // replies must reach this one peer
-	}
-	if sock.typ == "PUB" {
-		c.topics = map[string]bool{}
 	}
 	c.Handshaken = true
 	if !s.setDeadline(c, time.Time{}) {
