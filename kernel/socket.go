@@ -3,6 +3,7 @@ package kernel
 import (
 	"bytes"
 	"errors"
+	"io"
 	"net"
 	"strings"
 	"sync"
@@ -216,6 +217,8 @@ func (s *zsocket) serve(c *guardedConn, r *zmtp.Reader) {
 	case late:
 		s.g.log.Printf("%s: %s did not complete the ZeroMQ handshake within %v; disconnected", s.name, c.RemoteAddr(), s.g.handshake)
 		return
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+		return // the peer went away (a client that closes its sockets at once)
 	case err != nil:
 		s.g.log.Printf("%s: ZeroMQ handshake with %s: %v; disconnected", s.name, c.RemoteAddr(), err)
 		return
