@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"syscall"
 	"testing"
 	"time"
 
@@ -34,6 +35,19 @@ func startEarly(t *testing.T) (shell, iopub string) {
 	}
 	handshakeTimeout = 500 * time.Millisecond
 	t.Cleanup(func() { handshakeTimeout = zmtp.HandshakeTimeout })
+	ports := writeConnection(t, map[string]any{"transport": "tcp", "ip": "127.0.0.1", "key": testKey, "signature_scheme": "hmac-sha256"})
+	Start("v-test", "banner")
+	t.Cleanup(func() {
+		Stop().CloseUntaken()
+		prebind.CloseUntaken()
+	})
+	return fmt.Sprintf("127.0.0.1:%d", ports[0]), fmt.Sprintf("127.0.0.1:%d", ports[1])
+}
+
+// writeConnection writes a connection file of conn and five free ports (shell,
+// iopub, stdin, control, heartbeat, which it returns) and has prebind listen on it.
+func writeConnection(t *testing.T, conn map[string]any) []int {
+	t.Helper()
 	var ports []int
 	for range 5 {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -43,8 +57,9 @@ func startEarly(t *testing.T) (shell, iopub string) {
 		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
 		l.Close()
 	}
-	conn := map[string]any{"transport": "tcp", "ip": "127.0.0.1", "key": testKey, "signature_scheme": "hmac-sha256",
-		"shell_port": ports[0], "iopub_port": ports[1], "stdin_port": ports[2], "control_port": ports[3], "hb_port": ports[4]}
+	for i, name := range []string{"shell", "iopub", "stdin", "control", "hb"} {
+		conn[name+"_port"] = ports[i]
+	}
 	b, err := json.Marshal(conn)
 	if err != nil {
 		t.Fatal(err)
@@ -54,12 +69,40 @@ func startEarly(t *testing.T) (shell, iopub string) {
 		t.Fatal(err)
 	}
 	prebind.Listen(file)
-	Start("v-test", "banner")
-	t.Cleanup(func() {
-		Stop().CloseUntaken()
+	return ports
+}
+
+// TestFallBack checks that the early server does not start where it cannot
+// answer (no key, another signature scheme, ipc, a host name), leaving every
+// port that prebind bound to the kernel.
+func TestFallBack(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("prebind binds early on Linux only")
+	}
+	for _, conn := range []map[string]any{
+		{"transport": "tcp", "ip": "127.0.0.1", "key": "", "signature_scheme": "hmac-sha256"},
+		{"transport": "tcp", "ip": "127.0.0.1", "key": testKey, "signature_scheme": "hmac-md5"},
+		{"transport": "ipc", "ip": filepath.Join(t.TempDir(), "k"), "key": testKey, "signature_scheme": "hmac-sha256"},
+		{"transport": "tcp", "ip": "localhost", "key": testKey, "signature_scheme": "hmac-sha256"},
+	} {
+		ports := writeConnection(t, conn)
+		Start("v-test", "banner")
+		if st := Stop(); st != nil {
+			st.CloseUntaken()
+			t.Errorf("%v: the early server started", conn)
+		}
+		bound := 0
+		for _, port := range ports {
+			if fd, ok := prebind.Take(fmt.Sprintf("127.0.0.1:%d", port)); ok {
+				bound++
+				syscall.Close(fd)
+			}
+		}
+		if want := map[bool]int{true: 5, false: 0}[conn["transport"] == "tcp" && conn["ip"] == "127.0.0.1"]; bound != want {
+			t.Errorf("%v: %d ports left to the kernel, want %d", conn, bound, want)
+		}
 		prebind.CloseUntaken()
-	})
-	return fmt.Sprintf("127.0.0.1:%d", ports[0]), fmt.Sprintf("127.0.0.1:%d", ports[1])
+	}
 }
 
 // peer is a ZMTP client.

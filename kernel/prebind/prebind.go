@@ -38,7 +38,8 @@ type Bound struct {
 	Addrs map[string]string
 }
 
-// Connection returns what the last call of Listen bound, if it bound anything.
+// Connection returns what the last call of Listen bound, if it bound anything
+// (Take may have handed its sockets out since).
 func Connection() (Bound, bool) {
 	mu.Lock()
 	defer mu.Unlock()
@@ -52,6 +53,9 @@ func Connection() (Bound, bool) {
 // if it can read them there. It never fails: what it cannot do is left to the
 // kernel.
 func Listen(path string) {
+	mu.Lock()
+	bound = nil
+	mu.Unlock()
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return
