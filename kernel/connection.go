@@ -63,20 +63,6 @@ func (c *ConnectionInfo) check() error {
 	return nil
 }
 
-// endpoint returns the ZeroMQ address of a port: tcp://IP:PORT or ipc://IP-PORT, as
-// Jupyter names them, with the kernel's guarded transports in place of zmq4's own
-// (see transport.go).
-func (c ConnectionInfo) endpoint(port int) string {
-	if c.Transport == "ipc" {
-		return fmt.Sprintf("gocvx-ipc://%s-%d", c.IP, port)
-	}
-	ip := c.IP
-	if ip == "*" {
-		ip = "0.0.0.0"
-	}
-	return "gocvx-tcp://" + net.JoinHostPort(ip, strconv.Itoa(port))
-}
-
 // listenAddr returns the network and address that the kernel's own sockets
 // (socket.go) listen at for a port: "tcp" and IP:PORT, or "unix" and IP-PORT.
 func (c ConnectionInfo) listenAddr(port int) (network, addr string) {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 
 	"github.com/gocvx/gocvx/cellio"
+	"github.com/gocvx/gocvx/kernel/early"
 )
 
 // The contents of the messages the kernel sends, typed: the replies on shell and
@@ -45,21 +46,7 @@ func nonNil(s []string) []string {
 
 // Replies.
 
-type kernelInfoReply struct {
-	Status                string              `json:"status"`
-	ProtocolVersion       string              `json:"protocol_version"`
-	Implementation        string              `json:"implementation"`
-	ImplementationVersion string              `json:"implementation_version"`
-	LanguageInfo          cellio.LanguageInfo `json:"language_info"`
-	Banner                string              `json:"banner"`
-	Debugger              bool                `json:"debugger"`
-	HelpLinks             []helpLink          `json:"help_links"`
-}
-
-type helpLink struct {
-	Text string `json:"text"`
-	URL  string `json:"url"`
-}
+type kernelInfoReply = early.KernelInfoReply
 
 // executeReply is the execute_reply of a cell that ran (status "ok").
 type executeReply struct {

@@ -1,5 +1,8 @@
 // Package kernel speaks the Jupyter messaging protocol (version 5.4) over ZeroMQ for
-// a cell engine: it is the only package that imports zmq4.
+// a cell engine: it and its subpackages are the only code that talks ZeroMQ. Its
+// sockets speak ZMTP 3 themselves (kernel/internal/zmtp, the server side with the
+// NULL mechanism: ROUTER for shell, control and stdin, PUB for iopub, REP for the
+// heartbeat); zmq4 serves as a client in tests only.
 //
 // It is shaped like net/http. Decode and Encode are pure functions between the
 // frames of a socket and a Message, checking bounds and the HMAC-SHA256 signature
@@ -20,13 +23,18 @@
 // SIGINT (with CatchSIGINT) interrupts the running cell like interrupt_request, and
 // the kernel stops when the process that launched it (JPY_PARENT_PID) goes away.
 //
-// What peers send is bounded before it is read: the sockets listen through
-// transports of the kernel's own that follow the ZeroMQ framing as the bytes arrive
-// and disconnect a peer whose message exceeds Kernel.MaxMessageSize (64 MiB by
-// default) or 1024 frames, before anything is allocated for it; a connection that
-// does not complete the ZeroMQ handshake within 10 s is closed, and so is a peer that
-// accepts no byte of output for 30 s (a stuck iopub subscriber would otherwise stall
-// every client). A panicking handler is logged and answered with an error reply.
+// What peers send is bounded before it is read: the frame reader disconnects a peer
+// whose message exceeds Kernel.MaxMessageSize (64 MiB by default) or 1024 frames
+// as soon as the offending frame's length arrives, before anything is allocated
+// for it; a connection that does not complete the ZeroMQ handshake within 10 s is
+// closed, and so is a peer that accepts no byte of output for 30 s (a stuck iopub
+// subscriber would otherwise stall every client).
+//
+// Before the kernel serves, the gocvx command answers kernel_info_request from its
+// init phase (package early, on the ports that package prebind bound as the
+// process started); Serve takes over the early server's listening sockets, its
+// established connections (identity, subscriptions, bytes read and not consumed)
+// and the requests it kept, and answers those in order. A panicking handler is logged and answered with an error reply.
 // Serve warns (in Log) when the connection file's address is not a loopback one or
 // its key is empty; ipc socket files are made 0600.
 //

@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gocvx/gocvx/cellio"
+	"github.com/gocvx/gocvx/kernel/early"
 )
 
 // replyWriter answers one request, as http.ResponseWriter answers an HTTP request.
@@ -246,19 +247,7 @@ func (st *state) kernelInfo(w replyWriter, req *Message) {
 	if st.build != nil {
 		defer st.build()
 	}
-	w.reply("kernel_info_reply", kernelInfoReply{
-		Status:                "ok",
-		ProtocolVersion:       ProtocolVersion,
-		Implementation:        "gocvx",
-		ImplementationVersion: st.version,
-		LanguageInfo:          cellio.Go(),
-		Banner:                st.banner,
-		HelpLinks: []helpLink{
-			{"Go documentation", "https://go.dev/doc/"},
-			{"Go standard library", "https://pkg.go.dev/std"},
-			{"gocvx", "https://github.com/gocvx/gocvx"},
-		},
-	})
+	w.reply("kernel_info_reply", early.KernelInfo(st.version, st.banner))
 }
 
 // executeRequest is the content of execute_request.

@@ -13,9 +13,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/go-zeromq/zmq4"
-
 	"github.com/gocvx/gocvx/cellio"
+	"github.com/gocvx/gocvx/kernel/early"
 	"github.com/gocvx/gocvx/kernel/prebind"
 )
 
@@ -139,7 +138,10 @@ type server struct {
 
 	shell, control, stdin *router
 	iopub                 *zsocket
-	hb                    zmq4.Socket
+	hb                    *router
+
+	// answeredEarly reports whether the early server answered kernel_info.
+	answeredEarly bool
 
 	pubMu     sync.Mutex  // orders what is published; guards pubClosed
 	pubClosed bool        // the sockets are closing: publish drops messages
@@ -159,11 +161,8 @@ func (r *router) send(frames [][]byte) error { return r.sock.send(frames) }
 // executor and one goroutine per socket that receives; on the way out it stops
 // them in order: the running cell, then the receivers.
 func (s *server) run(ctx context.Context) error {
-	// A fresh context for the sockets: they must outlive ctx until the last replies
-	// and statuses are sent.
-	sockCtx, closeSockets := context.WithCancel(context.Background())
-	defer closeSockets()
-	closeAll, err := s.bind(sockCtx)
+	// The sockets outlive ctx until the last replies and statuses are sent.
+	closeAll, err := s.bind()
 	defer closeAll()
 	if err != nil {
 		return err
@@ -190,6 +189,9 @@ func (s *server) run(ctx context.Context) error {
 		}()
 	}
 	defer s.startEngine()()
+	if s.answeredEarly && s.build != nil {
+		s.build() // as after a kernel_info_request (state.kernelInfo)
+	}
 	if s.k.ParentPID != 0 {
 		go s.watchParent(ctx, s.k.ParentPID)
 	}
@@ -220,7 +222,6 @@ func (s *server) run(ctx context.Context) error {
 	s.pubMu.Lock()
 	s.pubClosed = true
 	s.pubMu.Unlock()
-	closeSockets()
 	closeAll()
 	wg.Wait()
 
@@ -236,13 +237,12 @@ func (s *server) run(ctx context.Context) error {
 	return ctx.Err()
 }
 
-// bind creates the five sockets on the guarded transports (transport.go) and
-// binds them to the connection's ports, taking the sockets that package prebind
-// bound early (and closing those it bound for other ports); closeAll closes them.
-// Shell, control, stdin and iopub are the kernel's own (socket.go); the heartbeat
-// is zmq4's REP socket.
-func (s *server) bind(sockCtx context.Context) (closeAll func(), err error) {
-	opts := []zmq4.Option{zmq4.WithLogger(s.log), zmq4.WithTimeout(10 * time.Second)}
+// bind creates the five sockets (socket.go) and binds them to the connection's
+// ports, taking over the sockets of the early server (package early: listening
+// sockets, connections and the requests it kept) and those that package prebind
+// bound early, and closing those that either holds for other ports; closeAll
+// closes them.
+func (s *server) bind() (closeAll func(), err error) {
 	maxMessage := s.k.MaxMessageSize
 	if maxMessage <= 0 {
 		maxMessage = DefaultMaxMessageSize
@@ -267,37 +267,35 @@ func (s *server) bind(sockCtx context.Context) (closeAll func(), err error) {
 			for _, z := range zsockets {
 				z.close()
 			}
-			if s.hb != nil {
-				s.hb.Close()
-			}
 		})
 	}
 	for _, w := range conn.warnings() {
 		s.log.Print("warning: " + w)
 	}
 	defer prebind.CloseUntaken()
+	st := early.Stop()
+	defer st.CloseUntaken()
+	if st != nil {
+		s.session, s.answeredEarly = st.Session, st.Answered
+	}
 	for _, x := range []struct {
-		name string
-		typ  zmq4.SocketType
-		port int
-		set  func(*zsocket)
+		name, typ string
+		port      int
+		set       func(*zsocket)
 	}{
-		{"shell", zmq4.Router, conn.ShellPort, func(z *zsocket) { s.shell = &router{name: "shell", sock: z} }},
-		{"control", zmq4.Router, conn.ControlPort, func(z *zsocket) { s.control = &router{name: "control", sock: z} }},
-		{"stdin", zmq4.Router, conn.StdinPort, func(z *zsocket) { s.stdin = &router{name: "stdin", sock: z} }},
-		{"iopub", zmq4.Pub, conn.IOPubPort, func(z *zsocket) { s.iopub = z }},
+		{"shell", routerSocket, conn.ShellPort, func(z *zsocket) { s.shell = &router{name: "shell", sock: z} }},
+		{"control", routerSocket, conn.ControlPort, func(z *zsocket) { s.control = &router{name: "control", sock: z} }},
+		{"stdin", routerSocket, conn.StdinPort, func(z *zsocket) { s.stdin = &router{name: "stdin", sock: z} }},
+		{"iopub", pubSocket, conn.IOPubPort, func(z *zsocket) { s.iopub = z }},
+		{"heartbeat", repSocket, conn.HBPort, func(z *zsocket) { s.hb = &router{name: "heartbeat", sock: z} }},
 	} {
 		network, addr := conn.listenAddr(x.port)
-		z, err := listenSocket(x.name, x.typ, network, addr, guard(x.name))
+		z, err := listenSocket(x.name, x.typ, network, addr, guard(x.name), st)
 		if err != nil {
 			return closeAll, fmt.Errorf("kernel: %w", err)
 		}
 		zsockets = append(zsockets, z)
 		x.set(z)
-	}
-	s.hb = zmq4.NewRep(context.WithValue(sockCtx, guardKey{}, guard("heartbeat")), opts...)
-	if err := s.hb.Listen(conn.endpoint(conn.HBPort)); err != nil {
-		return closeAll, fmt.Errorf("kernel: %w", err)
 	}
 	return closeAll, nil
 }
@@ -474,18 +472,27 @@ func (s *server) stdinLoop(ctx context.Context) {
 	}
 }
 
-// heartbeatLoop echoes every heartbeat until ctx is done.
+// heartbeatLoop echoes every heartbeat until ctx is done: a REP socket's reply
+// is the request's envelope (the frames up to and with the empty delimiter)
+// followed by the reply's body, here the request's body.
 func (s *server) heartbeatLoop(ctx context.Context) {
 	for {
-		msg, err := s.hb.Recv()
-		if ctx.Err() != nil {
+		msg, err := s.hb.sock.Recv()
+		if ctx.Err() != nil || err != nil {
 			return
 		}
-		if err != nil {
-			s.log.Printf("heartbeat: receive: %v", err)
+		envelope := false
+		for _, f := range msg[1:] {
+			if len(f) == 0 {
+				envelope = true
+				break
+			}
+		}
+		if !envelope {
+			s.log.Printf("heartbeat: receive: a request without the empty delimiter of its envelope; dropped")
 			continue
 		}
-		if err := s.hb.Send(msg); err != nil {
+		if err := s.hb.send(msg); err != nil {
 			s.log.Printf("heartbeat: send: %v", err)
 		}
 	}

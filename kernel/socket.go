@@ -2,40 +2,52 @@ package kernel
 
 import (
 	"bytes"
+	"errors"
+	"io"
 	"net"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/go-zeromq/zmq4"
-	"github.com/go-zeromq/zmq4/security/null"
-
+	"github.com/gocvx/gocvx/kernel/early"
 	"github.com/gocvx/gocvx/kernel/internal/wire"
+	"github.com/gocvx/gocvx/kernel/internal/zmtp"
 )
 
-// zsocket is one of the kernel's ROUTER sockets (shell, control, stdin) or its PUB
-// socket (iopub). It uses zmq4 for the ZMTP handshake and for reading what peers
-// send, on the guarded connections of transport.go, but writes its messages itself:
+// Socket types of the kernel's sockets, as ZMTP names them.
+const (
+	routerSocket = "ROUTER"
+	pubSocket    = "PUB"
+	repSocket    = "REP"
+)
+
+// zsocket is one of the kernel's ROUTER sockets (shell, control, stdin), its PUB
+// socket (iopub) or its REP socket (heartbeat). It speaks ZMTP itself (package
+// zmtp) on the guarded connections of transport.go: the handshake, the reading of
+// what peers send, and its writes:
 //
-//   - ROUTER: send writes the message to its peer on the caller's goroutine, with one
-//     system call (zmq4's ROUTER started a goroutine for every message it sent and
-//     a timer for its deadline).
+//   - ROUTER and REP: send writes the message to its peer on the caller's
+//     goroutine, with one system call.
 //   - PUB: publish appends the message to the pending bytes of each subscriber and
 //     wakes the subscriber's writer, which writes everything pending with one system
 //     call: the statuses and results of a request, published while the executor
-//     runs, go out together (zmq4's PUB wrote each message with a system call of its
-//     own, each a TCP segment that woke the client, and created a timer for each).
-//     publish never blocks on a subscriber, and a subscriber that stops reading holds
-//     up nobody else.
+//     runs, go out together. publish never blocks on a subscriber, and a subscriber
+//     that stops reading holds up nobody else.
+//
+// A REP socket is served as a ROUTER whose messages keep their envelope (the
+// frames up to the empty delimiter): the heartbeat echoes them whole.
 type zsocket struct {
 	name string
-	typ  zmq4.SocketType // zmq4.Router or zmq4.Pub
+	typ  string // routerSocket, pubSocket or repSocket
 	g    *guard
-	l    *guardedListener
-	in   chan [][]byte // ROUTER: received messages, the sender's identity first
+	l    net.Listener
+	in   chan [][]byte // ROUTER, REP: received messages, the sender's identity first
+
+	queued [][][]byte // received before the socket was created (package early); guarded by mu
 
 	mu      sync.Mutex
 	conns   map[*guardedConn]bool // open connections, in the handshake or not
+	pending int                   // connections in the handshake
 	peers   []*peer               // connections past the handshake
 	added   chan struct{}         // closed and replaced when a peer is added
 	closed  bool
@@ -49,7 +61,7 @@ type zsocket struct {
 // peer is a connection of a zsocket past the ZMTP handshake.
 type peer struct {
 	c  *guardedConn
-	id []byte // its identity (ROUTER)
+	id []byte // its identity (ROUTER, REP)
 
 	// PUB: guarded by the socket's mu.
 	topics  map[string]bool // its subscriptions
@@ -66,20 +78,76 @@ type peer struct {
 // write-stall timeout.
 const maxBacklog = 256 << 20
 
-// listenSocket creates a socket of type typ (zmq4.Router or zmq4.Pub) listening at
-// network, addr on the guarded transport.
-func listenSocket(name string, typ zmq4.SocketType, network, addr string, g *guard) (*zsocket, error) {
+// listenSocket creates a socket of type typ listening at network, addr: the one
+// that the early server (package early, state st) listened on, with its
+// connections and requests, or a new one.
+func listenSocket(name, typ, network, addr string, g *guard, st *early.State) (*zsocket, error) {
+	if h, ok := st.Take(addr); ok && network == "tcp" {
+		return adoptSocket(name, typ, h, g)
+	}
 	l, err := listenGuarded(network, addr, g)
 	if err != nil {
 		return nil, err
 	}
+	return newSocket(name, typ, l, g), nil
+}
+
+// newSocket serves the connections that l accepts.
+func newSocket(name, typ string, l net.Listener, g *guard) *zsocket {
 	s := &zsocket{name: name, typ: typ, g: g, l: l, conns: map[*guardedConn]bool{},
 		added: make(chan struct{}), backlog: maxBacklog, done: make(chan struct{})}
-	if typ == zmq4.Router {
+	if typ != pubSocket {
 		s.in = make(chan [][]byte, 16)
 	}
 	s.wg.Add(1)
 	go s.acceptLoop()
+	return s
+}
+
+// adoptSocket goes on with a socket of the early server: its listening socket, its
+// connections (in the handshake or past it: with their identity, subscriptions
+// and unread bytes) and the requests it kept, which Recv returns first.
+func adoptSocket(name, typ string, h *early.Socket, g *guard) (*zsocket, error) {
+	l, err := net.FileListener(h.Listener)
+	h.Listener.Close() // l holds a duplicate
+	if err != nil {
+		for _, c := range h.Conns {
+			c.File.Close()
+		}
+		return nil, err
+	}
+	s := newSocket(name, typ, l, g)
+	s.mu.Lock()
+	s.queued = h.Pending
+	s.mu.Unlock()
+	for _, ec := range h.Conns {
+		nc, err := net.FileConn(ec.File)
+		ec.File.Close()
+		if err != nil {
+			g.log.Printf("%s: taking a connection of the early server: %v", name, err)
+			continue
+		}
+		c := newGuardedConn(nc, g)
+		r := ec.Reader
+		r.R, r.MaxMessage = c, uint64(g.maxMessage)
+		s.mu.Lock()
+		s.conns[c] = true
+		s.wg.Add(1)
+		if !ec.Handshaken {
+			s.pending++
+		}
+		s.mu.Unlock()
+		if !ec.Handshaken {
+			go s.serve(c, r)
+			continue
+		}
+		p := s.addPeer(c, ec.Identity, ec.Topics())
+		go func() {
+			defer s.wg.Done()
+			defer s.forget(c)
+			s.read(p, r)
+		}()
+	}
 	return s, nil
 }
 
@@ -88,66 +156,138 @@ func (s *zsocket) acceptLoop() {
 	for {
 		c, err := s.l.Accept()
 		if err != nil {
-			return // closed
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			// Do not spin on a persistent error (too many open files).
+			time.Sleep(10 * time.Millisecond)
+			continue
 		}
-		gc := c.(*guardedConn)
+		gc := newGuardedConn(c, s.g)
 		s.mu.Lock()
-		if s.closed {
+		switch {
+		case s.closed:
 			s.mu.Unlock()
 			gc.Close()
 			return
+		case s.pending >= maxPending:
+			s.mu.Unlock()
+			s.g.log.Printf("%s: more than %d connections in the ZeroMQ handshake; closed %s", s.name, maxPending, c.RemoteAddr())
+			gc.Close()
+			continue
 		}
 		s.conns[gc] = true
+		s.pending++
 		s.wg.Add(1)
 		s.mu.Unlock()
-		go s.serve(gc)
+		go s.serve(gc, s.reader(gc))
 	}
 }
 
-// serve performs the handshake on c and then reads what the peer sends until the
-// connection ends: for a ROUTER, messages for Recv; for a PUB, subscriptions.
-func (s *zsocket) serve(c *guardedConn) {
+// reader returns a reader of what the peer of c sends, within the socket's bounds.
+func (s *zsocket) reader(c *guardedConn) *zmtp.Reader {
+	return &zmtp.Reader{R: c, MaxMessage: uint64(s.g.maxMessage), MaxFrames: maxFrames}
+}
+
+// serve performs the handshake on c (or resumes the one that r began), within the
+// handshake timeout, and then reads what the peer sends until the connection ends.
+func (s *zsocket) serve(c *guardedConn, r *zmtp.Reader) {
 	defer s.wg.Done()
-	defer func() {
-		c.Close()
-		s.mu.Lock()
-		delete(s.conns, c)
-		s.mu.Unlock()
-	}()
-	zc, err := zmq4.Open(c, null.Security(), s.typ, nil, true, nil)
-	if err != nil {
-		s.g.log.Printf("%s: could not open a ZeroMQ connection with %s: %v", s.name, c.RemoteAddr(), err)
+	defer s.forget(c)
+	var mu sync.Mutex
+	handshaken, timedOut := false, false
+	timer := time.AfterFunc(s.g.handshake, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if !handshaken {
+			timedOut = true
+			c.Close()
+		}
+	})
+	meta, err := zmtp.Handshake(c, r, s.typ)
+	timer.Stop()
+	mu.Lock()
+	handshaken = true
+	late := timedOut
+	mu.Unlock()
+	s.mu.Lock()
+	s.pending--
+	s.mu.Unlock()
+	switch {
+	case late:
+		s.g.log.Printf("%s: %s did not complete the ZeroMQ handshake within %v; disconnected", s.name, c.RemoteAddr(), s.g.handshake)
+		return
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+		return // the peer went away (a client that closes its sockets at once)
+	case err != nil:
+		s.g.log.Printf("%s: ZeroMQ handshake with %s: %v; disconnected", s.name, c.RemoteAddr(), err)
 		return
 	}
-	p := &peer{c: c, id: []byte(zc.Peer.Meta["Identity"])}
-	if s.typ == zmq4.Router && len(p.id) == 0 {
+	s.read(s.addPeer(c, meta.Identity, nil), r)
+}
+
+// forget closes c and forgets it.
+func (s *zsocket) forget(c *guardedConn) {
+	c.Close()
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+}
+
+// addPeer takes the connection c, past its handshake, into the socket as a peer
+// of identity id (ROUTER, REP) and subscriptions topics (PUB).
+func (s *zsocket) addPeer(c *guardedConn, id []byte, topics []string) *peer {
+	p := &peer{c: c, id: id}
+	if s.typ != pubSocket && len(p.id) == 0 {
 		// Replies must reach the one client that sent the request.
 		p.id = []byte(newID())
 	}
-	if s.typ == zmq4.Pub {
+	if s.typ == pubSocket {
 		p.topics, p.wake, p.gone = map[string]bool{}, make(chan struct{}, 1), make(chan struct{})
+		for _, t := range topics {
+			p.topics[t] = true
+		}
 		s.wg.Add(1)
 		go s.writeLoop(p)
 	}
 	s.add(p)
+	return p
+}
+
+// read reads from r what the peer p sends until the connection ends: for a
+// ROUTER or REP, messages for Recv; for a PUB, subscriptions. It answers PING
+// commands, and removes p at the end.
+func (s *zsocket) read(p *peer, r *zmtp.Reader) {
 	defer s.remove(p)
+	c := p.c
 	for {
-		msg, err := zc.RecvMsg()
+		m, err := r.Next()
 		if err != nil {
+			var limit *zmtp.LimitError
+			if errors.As(err, &limit) || errors.Is(err, zmtp.ErrFraming) {
+				s.g.log.Printf("%s: %v; disconnected %s", s.name, err, c.RemoteAddr())
+			}
 			return
 		}
-		if msg.Type == zmq4.CmdMsg {
-			continue // zmq4 answered a PING
-		}
-		switch s.typ {
-		case zmq4.Router:
+		switch {
+		case m.Command == "PING":
+			if pong, ok := zmtp.Pong(m.Body); ok && c.writeMessages(pong) != nil {
+				return
+			}
+		case m.Command == "SUBSCRIBE" && s.typ == pubSocket:
+			s.setTopic(p, string(m.Body), true)
+		case m.Command == "CANCEL" && s.typ == pubSocket:
+			s.setTopic(p, string(m.Body), false)
+		case m.Command != "":
+			// Other commands (a late READY, an ERROR) have nothing to act on.
+		case s.typ == pubSocket:
+			s.subscribe(p, m.Frames)
+		default:
 			select {
-			case s.in <- append([][]byte{p.id}, msg.Frames...):
+			case s.in <- append([][]byte{p.id}, m.Frames...):
 			case <-s.done:
 				return
 			}
-		case zmq4.Pub:
-			s.subscribe(p, msg.Frames)
 		}
 	}
 }
@@ -158,10 +298,14 @@ func (s *zsocket) subscribe(p *peer, frames [][]byte) {
 	if len(frames) != 1 || len(frames[0]) == 0 || frames[0][0] > 1 {
 		return
 	}
-	topic := string(frames[0][1:])
+	s.setTopic(p, string(frames[0][1:]), frames[0][0] == 1)
+}
+
+// setTopic adds or removes one of a PUB peer's subscriptions.
+func (s *zsocket) setTopic(p *peer, topic string, on bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if frames[0][0] == 1 {
+	if on {
 		p.topics[topic] = true
 	} else {
 		delete(p.topics, topic)
@@ -193,9 +337,17 @@ func (s *zsocket) remove(p *peer) {
 	}
 }
 
-// Recv returns the next message a ROUTER socket received, its sender's identity
+// Recv returns the next message a ROUTER or REP socket received, its sender's identity
 // first, or net.ErrClosed once the socket is closed.
 func (s *zsocket) Recv() ([][]byte, error) {
+	s.mu.Lock()
+	if len(s.queued) > 0 {
+		m := s.queued[0]
+		s.queued = s.queued[1:]
+		s.mu.Unlock()
+		return m, nil
+	}
+	s.mu.Unlock()
 	select {
 	case m := <-s.in:
 		return m, nil
@@ -207,7 +359,7 @@ func (s *zsocket) Recv() ([][]byte, error) {
 // sendWait bounds how long send waits for a first peer of a socket that has none.
 const sendWait = 10 * time.Second
 
-// send writes a message on a ROUTER socket to the peers whose identity is frames[0]
+// send writes a message on a ROUTER or REP socket to the peers whose identity is frames[0]
 // (none: the message is dropped, as a ROUTER drops what it cannot route). While
 // the socket has no peer at all, it waits up to sendWait for one (as zmq4's ROUTER
 // did): a client that has just connected may have completed its handshake before

@@ -7,23 +7,19 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-zeromq/zmq4"
-
 	"github.com/gocvx/gocvx/kernel/internal/wire"
 )
 
 // testSocket returns a socket of type typ with one peer past the handshake, over a
 // recordingConn, as serve sets it up; what the socket logs goes to logged.
-func testSocket(typ zmq4.SocketType, id string, logged *strings.Builder) (*zsocket, *peer, *recordingConn) {
+func testSocket(typ, id string, logged *strings.Builder) (*zsocket, *peer, *recordingConn) {
 	rc := &recordingConn{}
 	c := newTestConn(rc)
 	c.g.log = log.New(logged, "", 0)
-	c.out.Scan(zmtpGreeting()) // the greeting and READY went out in the handshake
-	c.out.Scan(zmtpCommand("READY", "Socket-Type", string(typ)))
 	s := &zsocket{name: "test", typ: typ, g: c.g, backlog: maxBacklog, conns: map[*guardedConn]bool{c: true},
 		added: make(chan struct{}), done: make(chan struct{})}
 	p := &peer{c: c, id: []byte(id)}
-	if typ == zmq4.Pub {
+	if typ == pubSocket {
 		p.topics, p.wake, p.gone = map[string]bool{}, make(chan struct{}, 1), make(chan struct{})
 	}
 	s.add(p)
@@ -54,7 +50,7 @@ func readMessages(t *testing.T, b []byte) [][][]byte {
 // publish, and that only the topics it subscribes to reach it.
 func TestPublishWritesPendingAtOnce(t *testing.T) {
 	var logged strings.Builder
-	s, p, rc := testSocket(zmq4.Pub, "", &logged)
+	s, p, rc := testSocket(pubSocket, "", &logged)
 	s.subscribe(p, [][]byte{[]byte("\x01kernel.a.")})
 	s.subscribe(p, [][]byte{[]byte("not a subscription")})
 	s.subscribe(p, [][]byte{[]byte("\x01x"), []byte("two frames: not a subscription")})
@@ -102,7 +98,7 @@ func TestPublishWritesPendingAtOnce(t *testing.T) {
 // the pending messages are written it receives again.
 func TestPublishBacklog(t *testing.T) {
 	var logged strings.Builder
-	s, p, rc := testSocket(zmq4.Pub, "", &logged)
+	s, p, rc := testSocket(pubSocket, "", &logged)
 	s.backlog = 100
 	s.subscribe(p, [][]byte{{1}})
 	msg := [][]byte{[]byte("t"), bytes.Repeat([]byte("x"), 60)} // 65 bytes framed
@@ -128,7 +124,7 @@ func TestPublishBacklog(t *testing.T) {
 // identity frame, with one write to the peer of that identity, and drops a message
 // for an identity it does not know.
 func TestRouterSend(t *testing.T) {
-	s, _, rc := testSocket(zmq4.Router, "client-1", new(strings.Builder))
+	s, _, rc := testSocket(routerSocket, "client-1", new(strings.Builder))
 	if err := s.send([][]byte{[]byte("client-2"), []byte("lost")}); err != nil || len(rc.writes) != 0 {
 		t.Fatalf("to an unknown identity: %d writes, %v", len(rc.writes), err)
 	}
@@ -141,39 +137,10 @@ func TestRouterSend(t *testing.T) {
 	}
 }
 
-// TestMessagesWaitForCommand checks that whole messages written while zmq4 is in
-// the middle of a command (the PONG it answers a PING with, header then body) go
-// out after the command, never inside it.
-func TestMessagesWaitForCommand(t *testing.T) {
-	_, p, rc := testSocket(zmq4.Pub, "", new(strings.Builder))
-	c := p.c
-	pong := zmtpCommand("PONG")
-	if _, err := c.Write(pong[:2]); err != nil {
-		t.Fatal(err)
-	}
-	msg := wire.AppendMessage(nil, [][]byte{[]byte("topic"), []byte("body")})
-	if err := c.writeMessages(msg); err != nil {
-		t.Fatal(err)
-	}
-	if len(rc.writes) != 0 {
-		t.Fatalf("wrote %q inside the command", rc.writes)
-	}
-	if _, err := c.Write(pong[2:]); err != nil {
-		t.Fatal(err)
-	}
-	if got, want := bytes.Join(rc.writes, nil), append(bytes.Clone(pong), msg...); !bytes.Equal(got, want) {
-		t.Fatalf("wrote %q, want %q", got, want)
-	}
-	rc.writes = nil
-	if err := c.writeMessages(msg); err != nil || len(rc.writes) != 1 {
-		t.Fatalf("after the command: %d writes, %v; want the message at once", len(rc.writes), err)
-	}
-}
-
 // TestRouterSendWaitsForFirstPeer checks that a message sent on a ROUTER socket
 // with no peer yet waits for one, and reaches it if it has the identity.
 func TestRouterSendWaitsForFirstPeer(t *testing.T) {
-	s, p, rc := testSocket(zmq4.Router, "client-1", new(strings.Builder))
+	s, p, rc := testSocket(routerSocket, "client-1", new(strings.Builder))
 	s.remove(p)
 	sent := make(chan error)
 	go func() { sent <- s.send([][]byte{[]byte("client-1"), []byte("input_request")}) }()

@@ -1,16 +1,10 @@
 package kernel
 
-import (
-	"crypto/rand"
-	"encoding/hex"
-	"time"
-
-	"github.com/gocvx/gocvx/kernel/internal/wire"
-)
+import "github.com/gocvx/gocvx/kernel/internal/wire"
 
 // ProtocolVersion is the version of the Jupyter messaging protocol that the kernel
 // speaks; every header it sends carries it.
-const ProtocolVersion = "5.4"
+const ProtocolVersion = wire.ProtocolVersion
 
 // Header is a message header.
 type Header = wire.Header
@@ -47,54 +41,7 @@ var delimiter = []byte(wire.Delimiter)
 func sign(key []byte, parts [][]byte) []byte { return wire.Sign(key, parts) }
 
 // newHeader returns a fresh header of the given type for session.
-func newHeader(msgType, session string) Header {
-	return Header{
-		MsgID:    newID(),
-		Session:  session,
-		Username: "kernel",
-		Date:     isoDate(time.Now()),
-		MsgType:  msgType,
-		Version:  ProtocolVersion,
-	}
-}
-
-// isoDate returns t in UTC as Jupyter dates a header, in microseconds:
-// 2006-01-02T15:04:05.000000Z (what t.UTC().Format of that layout returns, for
-// the years 0 to 9999, without parsing the layout for every message).
-func isoDate(t time.Time) string {
-	t = t.UTC()
-	year, month, day := t.Date()
-	hour, minute, sec := t.Clock()
-	var b [27]byte
-	put := func(i, v, digits int) {
-		for k := i + digits - 1; k >= i; k-- {
-			b[k] = byte('0' + v%10)
-			v /= 10
-		}
-	}
-	put(0, year, 4)
-	b[4] = '-'
-	put(5, int(month), 2)
-	b[7] = '-'
-	put(8, day, 2)
-	b[10] = 'T'
-	put(11, hour, 2)
-	b[13] = ':'
-	put(14, minute, 2)
-	b[16] = ':'
-	put(17, sec, 2)
-	b[19] = '.'
-	put(20, t.Nanosecond()/1000, 6)
-	b[26] = 'Z'
-	return string(b[:])
-}
+func newHeader(msgType, session string) Header { return wire.NewHeader(msgType, session) }
 
 // newID returns a random UUID (version 4) in its usual text form.
-func newID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
-}
+func newID() string { return wire.NewID() }

@@ -27,12 +27,35 @@ import (
 var (
 	mu        sync.Mutex
 	listeners = map[string]int{} // "IP:port" → listening socket
+	bound     *Bound             // what Listen bound, for Connection
 )
+
+// Bound is what Listen read from a connection file and bound.
+type Bound struct {
+	Key, SignatureScheme string
+	// Addrs maps the name of each port that Listen bound, without "_port"
+	// ("shell", "iopub", …), to its address (IP:port).
+	Addrs map[string]string
+}
+
+// Connection returns what the last call of Listen bound, if it bound anything
+// (Take may have handed its sockets out since).
+func Connection() (Bound, bool) {
+	mu.Lock()
+	defer mu.Unlock()
+	if bound == nil {
+		return Bound{}, false
+	}
+	return *bound, true
+}
 
 // Listen binds and listens on the TCP ports named in the connection file at path,
 // if it can read them there. It never fails: what it cannot do is left to the
 // kernel.
 func Listen(path string) {
+	mu.Lock()
+	bound = nil
+	mu.Unlock()
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return
@@ -47,18 +70,24 @@ func Listen(path string) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	for _, key := range []string{"shell_port", "iopub_port", "stdin_port", "control_port", "hb_port"} {
-		port := c.numbers[key]
+	nb := &Bound{Key: c.strings["key"], SignatureScheme: c.strings["signature_scheme"], Addrs: map[string]string{}}
+	for _, name := range []string{"shell", "iopub", "stdin", "control", "hb"} {
+		port := c.numbers[name+"_port"]
 		if port <= 0 || port > 65535 {
 			continue
 		}
 		addr := c.strings["ip"] + ":" + strconv.Itoa(port)
 		if _, done := listeners[addr]; done {
+			nb.Addrs[name] = addr
 			continue
 		}
 		if fd, ok := listen(ip, port); ok {
 			listeners[addr] = fd
+			nb.Addrs[name] = addr
 		}
+	}
+	if len(nb.Addrs) > 0 {
+		bound = nb
 	}
 }
 

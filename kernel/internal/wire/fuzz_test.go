@@ -2,7 +2,6 @@ package wire
 
 import (
 	"bytes"
-	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"testing"
@@ -111,96 +110,6 @@ func FuzzHeader(f *testing.F) {
 		}
 		if enc, err := json.Marshal(want); err != nil || string(encodeHeader(&want)) != string(enc) {
 			t.Fatalf("%+v: encodeHeader = %s; json.Marshal = %s, %v", want, encodeHeader(&want), enc, err)
-		}
-	})
-}
-
-// FuzzFraming checks that Framing never panics, gives the same verdict however the
-// stream is cut into reads, and accepts a stream only if no message in it breaks the
-// limits (as a plain reading of the whole stream finds).
-func FuzzFraming(f *testing.F) {
-	greeting := make([]byte, 64)
-	greeting[0], greeting[9], greeting[10] = 0xff, 0x7f, 3
-	frame := func(flags byte, body []byte) []byte {
-		if len(body) > 255 || flags&FlagLong != 0 {
-			b := binary.BigEndian.AppendUint64([]byte{flags | FlagLong}, uint64(len(body)))
-			return append(b, body...)
-		}
-		return append([]byte{flags, byte(len(body))}, body...)
-	}
-	cat := func(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
-	ready := frame(FlagCommand, []byte("\x05READY\x0bSocket-Type\x00\x00\x00\x06DEALER"))
-	f.Add(cat(greeting, ready, frame(FlagMore, []byte("<IDS|MSG>")), frame(0, []byte("{}"))), uint8(7))
-	f.Add(cat(greeting, ready, frame(0, bytes.Repeat([]byte("x"), 300))), uint8(1))
-	f.Add(cat(greeting, ready, frame(0, bytes.Repeat([]byte("x"), 1001))), uint8(200))
-	f.Add(cat(greeting, ready, binary.BigEndian.AppendUint64([]byte{FlagLong}, 1<<50)), uint8(3))
-	f.Add(cat(greeting, ready, bytes.Repeat([]byte{FlagMore, 0}, 20), []byte{0, 0}), uint8(5))
-	f.Add(cat(greeting, ready, frame(FlagMore, bytes.Repeat([]byte("y"), 600)), frame(0, bytes.Repeat([]byte("y"), 600))), uint8(9))
-	f.Add(greeting[:30], uint8(0))
-	const maxMessage, maxFrames = 1000, 8
-	f.Fuzz(func(t *testing.T, stream []byte, step uint8) {
-		whole := Framing{MaxMessage: maxMessage, MaxFrames: maxFrames}
-		errWhole := whole.Scan(stream)
-		pieces := Framing{MaxMessage: maxMessage, MaxFrames: maxFrames}
-		var errPieces error
-		n := int(step) + 1
-		for i := 0; i < len(stream) && errPieces == nil; i += n {
-			errPieces = pieces.Scan(stream[i:min(i+n, len(stream))])
-		}
-		if (errWhole == nil) != (errPieces == nil) || whole.Messages() != pieces.Messages() || whole.Handshaken() != pieces.Handshaken() ||
-			(errWhole == nil && whole.InMessage() != pieces.InMessage()) {
-			t.Fatalf("whole: %v, %d messages; in reads of %d: %v, %d messages", errWhole, whole.Messages(), n, errPieces, pieces.Messages())
-		}
-		// A plain reading of the whole stream.
-		var violation, inside bool
-		messages := 0
-		if len(stream) > 64 {
-			b := stream[64:]
-			var msgBytes uint64
-			frames := 0
-			for len(b) > 0 && !violation {
-				flags := b[0]
-				var size uint64
-				var hdr int
-				if flags&FlagLong != 0 {
-					if len(b) < 9 {
-						inside = true
-						break
-					}
-					size, hdr = binary.BigEndian.Uint64(b[1:9]), 9
-				} else {
-					if len(b) < 2 {
-						inside = true
-						break
-					}
-					size, hdr = uint64(b[1]), 2
-				}
-				if flags&FlagCommand != 0 {
-					violation = size > maxMessage
-				} else {
-					frames++
-					violation = size > maxMessage || msgBytes+size > maxMessage || frames > maxFrames
-					msgBytes += size
-				}
-				if violation || uint64(len(b)-hdr) < size {
-					inside = true
-					break
-				}
-				b = b[uint64(hdr)+size:]
-				if flags&(FlagCommand|FlagMore) == 0 {
-					messages, msgBytes, frames = messages+1, 0, 0
-				}
-			}
-			inside = inside || frames > 0
-		}
-		if violation != (errWhole != nil) {
-			t.Fatalf("plain reading finds a violation: %v; Framing: %v", violation, errWhole)
-		}
-		if errWhole == nil && messages != whole.Messages() {
-			t.Fatalf("plain reading finds %d messages, Framing %d", messages, whole.Messages())
-		}
-		if errWhole == nil && inside != whole.InMessage() {
-			t.Fatalf("plain reading ends inside a message: %v; Framing: %v", inside, whole.InMessage())
 		}
 	})
 }

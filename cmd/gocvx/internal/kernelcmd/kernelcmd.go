@@ -6,10 +6,12 @@
 // interpreter's symbol tables, the plotting and Markdown packages and the others
 // that come after package kernel take about a third of that time (3 to 12 ms of
 // 11 to 43 ms, GODEBUG=inittrace=1, depending on the machine's load). The server
-// started here answers kernel_info while they are initialized, on the sockets
-// that package listenfirst bound earlier still; main gives it the engine's
-// constructor and the process's standard error for its log when it runs (Run),
-// and the engine is built once the first kernel_info_request is answered.
+// started here takes over from the early server that package
+// listenfirst/answer started earlier still (it answers kernel_info from the
+// sockets that package listenfirst bound, see package early) and serves while
+// the rest is initialized; main gives it the engine's constructor and the
+// process's standard error for its log when it runs (Run), and the engine is
+// built once the first kernel_info_request is answered (by either server).
 //
 // This package imports package kernel and what the configuration needs, never
 // the engine (package interp): its init function runs before interp's.
@@ -23,11 +25,11 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/debug"
 	"strconv"
 	"sync"
 
 	"github.com/gocvx/gocvx/cmd/gocvx/internal/listenfirst"
+	"github.com/gocvx/gocvx/cmd/gocvx/internal/listenfirst/answer"
 	"github.com/gocvx/gocvx/kernel"
 )
 
@@ -93,7 +95,7 @@ func New(parent int, historyFile string, logTo io.Writer, newEngine func() (kern
 		NewEngine:   newEngine,
 		Log:         log.New(logTo, "gocvx kernel: ", log.LstdFlags),
 		Version:     Version(),
-		Banner:      Banner(),
+		Banner:      answer.Banner(),
 		CatchSIGINT: true,
 		ParentPID:   parent,
 		HistoryFile: historyFile,
@@ -101,18 +103,7 @@ func New(parent int, historyFile string, logTo io.Writer, newEngine func() (kern
 }
 
 // Version is the module version the binary was built from, or "devel".
-func Version() string {
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return "devel"
-}
-
-// Banner is what kernel_info_reply gives as the banner (a console shows it first).
-func Banner() string {
-	return "gocvx " + Version() + ": Go (" + runtime.Version() + ") on the yaegi interpreter,\n" +
-		"with convex training of two-layer ReLU networks (import \"github.com/gocvx/gocvx/solver\")."
-}
+func Version() string { return answer.Version() }
 
 // HistoryFile is where the kernel keeps the history of executed cells:
 // $GOCVX_HISTORY_FILE when it is set (empty: in memory only), else
