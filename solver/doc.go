@@ -70,7 +70,10 @@
 //
 // Path(ctx, problem, betas, settings, method) solves a regularization path, in
 // decreasing β, each solve of ADMM (or of Auto routing to it) starting from the
-// previous solution with the multipliers of an ADMM fixed point there.
+// previous solution with the multipliers of an ADMM fixed point for its dual
+// candidate scaled by β/β_prev (feasible for the new β; below some β the hinge
+// program's solution does not change and such a solve is certified at its first
+// check).
 //
 // # One iteration driver
 //
