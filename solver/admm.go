@@ -122,7 +122,8 @@ type admm struct {
 	noPolish     bool
 	workers      int // goroutines for the per-block work
 	rho          float64
-	rho0         float64 // the scale-aware default ρ
+	rho0         float64 // the default ρ: the scale-aware one, for the hinge loss scaled to β (see scaleRhoToBeta)
+	rhoDefault   float64 // the scale-aware default ρ (see scale)
 	rhoLo, rhoHi float64 // the bounds of ρ
 	tau2         float64 // weight of u = v (slack form; 1 otherwise)
 	sig2         float64 // weight of Fu = z (split losses)
@@ -202,6 +203,7 @@ func (m *ADMM) run(ctx context.Context, p *Problem, s *Settings, pr *program, st
 		return nil, err
 	}
 	a.alloc()
+	a.scaleRhoToBeta(m)
 	a.initRHS()
 	switch {
 	case prev != nil:
@@ -386,7 +388,14 @@ func (a *admm) scale(m *ADMM) {
 	if m.sig2 > 0 {
 		a.sig2 *= m.sig2
 	}
-	a.rho0 = f.rho / base
+	a.rhoDefault = f.rho / base
+	a.initRho(m, 1)
+}
+
+// initRho sets the initial ρ and its bounds from the default ρ₀ = factor × the
+// scale-aware one (see scale and scaleRhoToBeta), or from m's Rho.
+func (a *admm) initRho(m *ADMM, factor float64) {
+	a.rho0 = factor * a.rhoDefault
 	a.rho = a.rho0
 	a.rhoBase = a.rho0
 	switch {

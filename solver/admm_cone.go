@@ -136,6 +136,10 @@ func (a *admm) startBlocks(kappa float64) {
 		aj := a.arg[j*d : (j+1)*d]
 		cs.queued[j] = false
 		switch {
+		case norm2(aj) <= kappa:
+			// ‖Π_K(aⱼ)‖ ≤ ‖aⱼ‖ ≤ κ: the block is zero whatever its projection.
+			clear(a.v[j*d : (j+1)*d])
+			cs.sh[j], cs.src[j] = 0, srcArg
 		case !cs.bad[j] || a.gated:
 			cs.act[j], cs.zeta[j] = cs.act[j][:0], cs.zeta[j][:0]
 			cs.sh[j] = shrinkBlock(aj, a.v[j*d:(j+1)*d], kappa)
@@ -145,8 +149,16 @@ func (a *admm) startBlocks(kappa float64) {
 			// together with the other blocks' in one product.
 			proj := cs.projs[w]
 			proj.cache, proj.xa = &cs.cache[j], a.column(cs.xas[w], j)
-			cs.act[j], cs.zeta[j] = proj.candidate(aj, pr.sign, i, P, cs.act[j], cs.zeta[j], cs.cand[j*d:(j+1)*d])
+			cand := cs.cand[j*d : (j+1)*d]
+			cs.act[j], cs.zeta[j] = proj.candidate(aj, pr.sign, i, P, cs.act[j], cs.zeta[j], cand)
 			proj.cache, proj.xa = nil, nil
+			if norm2(cand) <= kappa {
+				// The candidate aⱼ + G_Aᵀζ (ζ ≥ 0) bounds ‖Π_K(aⱼ)‖ from above
+				// (see project): the block is zero, verified or not.
+				clear(a.v[j*d : (j+1)*d])
+				cs.sh[j], cs.src[j] = 0, srcArg
+				return
+			}
 			cs.queued[j] = true
 		default:
 			a.projectBlock(w, j, kappa)
@@ -283,9 +295,9 @@ func (a *admm) projectBlock(w, j int, kappa float64) {
 	}
 	i := j % P
 	proj := cs.projs[w]
-	proj.cache, proj.xa = &cs.cache[j], a.column(cs.xas[w], j)
+	proj.cache, proj.xa, proj.zeroBelow = &cs.cache[j], a.column(cs.xas[w], j), kappa
 	pv, act, zeta := proj.project(a.arg[j*d:(j+1)*d], pr.sign, i, P, cs.act[j], cs.zeta[j])
-	proj.cache, proj.xa = nil, nil
+	proj.cache, proj.xa, proj.zeroBelow = nil, nil, 0
 	cs.act[j], cs.zeta[j] = act, zeta
 	if proj.stopped {
 		cs.halted.Store(true)
@@ -293,6 +305,9 @@ func (a *admm) projectBlock(w, j int, kappa float64) {
 	}
 	sh := shrinkBlock(pv, a.v[j*d:(j+1)*d], kappa)
 	xv := a.ev.xu
+	if proj.zeroed {
+		sh = 0 // (the iterate's norm is at most κ: shrinkBlock gave zero)
+	}
 	for k := 0; k < n; k++ {
 		xv[k*2*P+j] = sh * proj.xv[k]
 	}

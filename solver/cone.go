@@ -49,6 +49,13 @@ type coneProjector struct {
 	// at the bound it ends as when stopped, with an upper bound on ‖Π_K(a)‖ (but
 	// without setting stopped: only the caller's certificate uses it).
 	maxSteps int
+	// zeroBelow, if positive, ends a projection as soon as its iterate's norm is at
+	// most zeroBelow, returning that iterate (with zeroed set): its norm bounds
+	// ‖Π_K(a)‖ from above (see project), so the group soft threshold by zeroBelow
+	// maps the projection to zero, as it maps the iterate. ADMM's v-step sets it to
+	// its threshold κ: a block that ends at zero needs no exact projection.
+	zeroBelow float64
+	zeroed    bool
 
 	projections, solves, activeRows, products int // statistics
 }
@@ -88,7 +95,7 @@ func (c *coneProjector) row(k int) []float64 { return c.x.Data[k*c.x.Stride : k*
 func (c *coneProjector) project(a, sign []float64, off, stride int, act []int, zeta []float64) ([]float64, []int, []float64) {
 	n := c.n
 	c.projections++
-	c.stopped = false
+	c.stopped, c.zeroed = false, false
 	c.sign, c.off, c.stride = sign, off, stride
 	tol := coneTolerance * math.Max(norm2(a), 1e-300) * c.rowMax
 	for _, k := range act {
@@ -119,6 +126,15 @@ func (c *coneProjector) project(a, sign []float64, off, stride int, act []int, z
 			c.setV(a, act, zeta)
 		}
 		fresh = true
+		if c.zeroBelow > 0 {
+			if fast {
+				c.setPoint(a, act, zeta)
+			}
+			if norm2(c.v) <= c.zeroBelow {
+				c.zeroed = true
+				break
+			}
+		}
 		if c.maxSteps > 0 && step >= c.maxSteps {
 			break // an upper bound, as when stopped
 		}

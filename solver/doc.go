@@ -70,7 +70,10 @@
 //
 // Path(ctx, problem, betas, settings, method) solves a regularization path, in
 // decreasing β, each solve of ADMM (or of Auto routing to it) starting from the
-// previous solution with the multipliers of an ADMM fixed point there.
+// previous solution with the multipliers of an ADMM fixed point for its dual
+// candidate scaled by β/β_prev (feasible for the new β; below some β the hinge
+// program's solution does not change and such a solve is certified at its first
+// check).
 //
 // # One iteration driver
 //
@@ -112,7 +115,12 @@
 // with F = [D₁X … D_PX −D₁X … −D_PX] and Kⱼ = {v : (2Dᵢ − I)Xv ≥ 0}. The v-step is
 // the exact proximal map of β‖·‖₂ + 𝟙_K: the group soft threshold of the projection
 // onto the polyhedral cone, computed by Lawson–Hanson non-negative least squares
-// warm-started from the previous active rows. The u-step matrix never changes (while
+// warm-started from the previous active rows, and cut short when its iterate (whose
+// norm bounds the projection's from above) falls within the threshold β/ρ, or its
+// argument already does: the block is zero then, whatever the exact projection (on
+// MNIST 2 vs 8 at 10×10, squared, β = 0.02n, where 2 of the 128 blocks end nonzero,
+// the solve took 4.9 s instead of 8.4 s for the same 170 iterations, one thread).
+// The u-step matrix never changes (while
 // ρ does not): because FᵀF = [K −K; −K K], only the dP×dP matrix I + (2/ρ)K needs a
 // factorization, done directly by Cholesky or, when n is smaller, through Woodbury's
 // identity with the n×n matrix S = (ρ/2)I + (XXᵀ) ∘ C, C = Σᵢ dᵢdᵢᵀ (co-activation
@@ -134,7 +142,13 @@
 // balance point tr(FᵀF)/tr(I ⊗ B) of the loss and constraint terms of the u-step.
 // Residual balancing (Boyd et al. §3.4.1, normalized as in OSQP) moves ρ when the
 // primal and dual residuals drift apart by more than a factor 5, in either direction
-// (for the hinge loss not below the default, where it converged far more slowly),
+// (for the hinge loss not below the default, where it converged far more slowly;
+// that default is scaled to β when β < 1e-4 β_max, β_max the least β at which the
+// zero network is optimal, since below some β the hinge program's solution is the
+// same whatever β and only its multipliers scale with β: on MNIST 2 vs 8 at 10×10,
+// β = 1e-3, ρ = 0.0096 instead of 1.08 left a certified gap of 0.15 instead of 0.95
+// after 30 s on one thread, at β = 1e-2 0.13 instead of 0.88, at β = 1e-4 0.71
+// instead of 0.96; the optimum at 1e-3, 0.112781, by InteriorPoint in 666 s),
 // refactoring the matrix for the squared loss. The fixed-point iteration is Anderson-accelerated
 // (type II, memory 20) with a safeguard that falls back to the plain step whenever an
 // extrapolation increases the fixed-point residual.
@@ -242,6 +256,9 @@
 //     the accuracy a trained network's objective is ever compared at.
 //   - rhoRange = 1e4: ρ stays within 1e±4 of its default; the best fixed ρ of every
 //     test and benchmark instance lies within 1e±3.
+//   - rhoBetaScale = 1e4: the hinge loss's default ρ is scaled by min(1, 1e4 β/β_max)
+//     (scaleRhoToBeta): ρ/β constant at small β, where its solution no longer
+//     depends on β.
 //   - divergenceFactor = 1e6: an objective a million times the zero network's is no
 //     progress.
 //   - driverFeasibility = 1e-6: the cone projections leave violations of order 1e-7 on

@@ -17,7 +17,8 @@ type warmStarter interface {
 // Path solves prob at every β of betas, as a regularization path (glmnet's and
 // scikit-learn's lasso_path): in decreasing order of β, each solve starting from the
 // solution at the previous β when the method can (ADMM, and Auto when it routes to
-// ADMM: the point with the multipliers of a fixed point for its dual), on the
+// ADMM: the point with the multipliers of a fixed point for its dual, scaled by
+// β/β_prev so that it is feasible for the new β), on the
 // one arrangement of patterns (Settings.Arrangement, or the one Settings samples,
 // drawn once). The results come back in the order of betas, each with its Beta.
 // Cancelling ctx stops the path: the result being computed has Status Canceled and

@@ -3,6 +3,7 @@ package solver
 import (
 	"context"
 	"math"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -46,6 +47,33 @@ func TestPathWarmEqualsCold(t *testing.T) {
 			}
 			t.Logf("%v %v: %d iterations along the path, %d cold", loss, methodName(m), warm, cold)
 		}
+	}
+}
+
+// TestPathHingeZeroLoss: below some β the hinge program's solution is one network
+// with zero loss whatever β (testdata/cases/admm_hinge_tiny_beta_rho.json, whose
+// optimum is proportional to β), and only the dual scales with β. Warm-started from
+// the solution at 1e-3 with its dual scaled by β/β_prev, the solve at the case's
+// β = 1e-5 is certified at its first check; with the dual unscaled, its multipliers
+// were 100 times those of a subgradient of β‖·‖ and it took 2 440 iterations.
+func TestPathHingeZeroLoss(t *testing.T) {
+	c := readJSON[userCase](t, filepath.Join("testdata", "cases", "admm_hinge_tiny_beta_rho.json"))
+	p := &Problem{X: denseOf(c.X), Y: c.Y, Loss: Hinge, Beta: c.Beta}
+	s := &Settings{Arrangement: c.arrangement(t), Tolerance: c.Tolerance}
+	path, err := Path(context.Background(), p, []float64{1e-3, c.Beta}, s, &ADMM{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, ref := path[1], c.Reference.Objective
+	t.Logf("β = %g: %v after %d iterations, objective %.10g (cvxopt %.10g), gap %.3g", c.Beta, res.Status, res.Iterations, res.Objective, ref, res.Gap)
+	if res.Status != Optimal || !(res.Gap <= c.Tolerance) {
+		t.Errorf("status %v, certified gap %.3g", res.Status, res.Gap)
+	}
+	if rel := (res.Objective - ref) / ref; math.Abs(rel) > c.Tolerance+1e-8 {
+		t.Errorf("objective %.10g, cvxopt %.10g", res.Objective, ref)
+	}
+	if res.Iterations > admmCheckEvery {
+		t.Errorf("%d iterations from the solution at β = 1e-3, want %d (one check)", res.Iterations, admmCheckEvery)
 	}
 }
 
