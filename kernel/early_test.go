@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
@@ -32,14 +31,7 @@ func TestEarlyServerAndHandOver(t *testing.T) {
 	}
 	python := testenv.RequirePython(t, "jupyter_client")
 	conn := testConnection(t)
-	b, err := json.Marshal(conn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	file := filepath.Join(t.TempDir(), "kernel.json")
-	if err := os.WriteFile(file, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	file := testenv.ConnectionFile(t, conn)
 	const version, banner = "v1.2.3-test", "the banner of the test"
 	prebind.Listen(file)
 	t.Cleanup(prebind.CloseUntaken)

@@ -2,14 +2,12 @@ package kernel
 
 import (
 	"bufio"
-	"encoding/json"
 	"net"
-	"os"
-	"path/filepath"
 	"runtime"
 	"testing"
 	"time"
 
+	"github.com/gocvx/gocvx/internal/testenv"
 	"github.com/gocvx/gocvx/kernel/prebind"
 )
 
@@ -21,14 +19,7 @@ func TestPreboundPorts(t *testing.T) {
 		t.Skip("prebind binds early on Linux only")
 	}
 	conn := testConnection(t)
-	b, err := json.Marshal(conn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	file := filepath.Join(t.TempDir(), "kernel.json")
-	if err := os.WriteFile(file, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	file := testenv.ConnectionFile(t, conn)
 	prebind.Listen(file)
 	t.Cleanup(prebind.CloseUntaken)
 	// Connect once, before the kernel serves: the socket bound early accepts.

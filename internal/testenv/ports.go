@@ -1,8 +1,12 @@
 package testenv
 
 import (
+	"encoding/json"
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
+	"testing"
 )
 
 // FreePorts returns n distinct TCP ports on 127.0.0.1 that were free a moment ago:
@@ -26,4 +30,20 @@ func FreePorts(n int) ([]int, error) {
 		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
 	}
 	return ports, nil
+}
+
+// ConnectionFile writes conn, a kernel's connection file (a kernel.ConnectionInfo
+// or a map of its members), as JSON to a file in a temporary folder of t, readable
+// by the user only, and returns its path.
+func ConnectionFile(t testing.TB, conn any) string {
+	t.Helper()
+	b, err := json.Marshal(conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "kernel.json")
+	if err := os.WriteFile(file, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return file
 }

@@ -8,13 +8,13 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"path/filepath"
 	"runtime"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/gocvx/gocvx/internal/testenv"
 	"github.com/gocvx/gocvx/kernel/internal/wire"
 	"github.com/gocvx/gocvx/kernel/internal/zmtp"
 	"github.com/gocvx/gocvx/kernel/prebind"
@@ -48,26 +48,14 @@ func startEarly(t *testing.T) (shell, iopub string) {
 // iopub, stdin, control, heartbeat, which it returns) and has prebind listen on it.
 func writeConnection(t *testing.T, conn map[string]any) []int {
 	t.Helper()
-	var ports []int
-	for range 5 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-		l.Close()
+	ports, err := testenv.FreePorts(5)
+	if err != nil {
+		t.Fatal(err)
 	}
 	for i, name := range []string{"shell", "iopub", "stdin", "control", "hb"} {
 		conn[name+"_port"] = ports[i]
 	}
-	b, err := json.Marshal(conn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	file := filepath.Join(t.TempDir(), "kernel.json")
-	if err := os.WriteFile(file, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	file := testenv.ConnectionFile(t, conn)
 	prebind.Listen(file)
 	return ports
 }

@@ -2,11 +2,11 @@ package prebind
 
 import (
 	"net"
-	"os"
-	"path/filepath"
 	"runtime"
 	"strconv"
 	"testing"
+
+	"github.com/gocvx/gocvx/internal/testenv"
 )
 
 func TestParseConnection(t *testing.T) {
@@ -49,20 +49,6 @@ func TestParseIPv4(t *testing.T) {
 	}
 }
 
-// freePorts returns n ports that were free a moment ago.
-func freePorts(t *testing.T, n int) []int {
-	var ports []int
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer l.Close()
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports
-}
-
 // TestListen checks that Listen binds the five ports of a connection file, that a
 // client can connect to them at once, that Take hands each out once, and that
 // CloseUntaken closes the others.
@@ -70,13 +56,12 @@ func TestListen(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("prebind binds early on Linux only")
 	}
-	p := freePorts(t, 5)
-	file := filepath.Join(t.TempDir(), "kernel.json")
-	conn := `{"transport": "tcp", "ip": "127.0.0.1", "shell_port": ` + strconv.Itoa(p[0]) + `, "iopub_port": ` + strconv.Itoa(p[1]) +
-		`, "stdin_port": ` + strconv.Itoa(p[2]) + `, "control_port": ` + strconv.Itoa(p[3]) + `, "hb_port": ` + strconv.Itoa(p[4]) + `, "key": "k"}`
-	if err := os.WriteFile(file, []byte(conn), 0o600); err != nil {
+	p, err := testenv.FreePorts(5)
+	if err != nil {
 		t.Fatal(err)
 	}
+	file := testenv.ConnectionFile(t, map[string]any{"transport": "tcp", "ip": "127.0.0.1", "shell_port": p[0],
+		"iopub_port": p[1], "stdin_port": p[2], "control_port": p[3], "hb_port": p[4], "key": "k"})
 	Listen(file)
 	defer CloseUntaken()
 	addr := func(port int) string { return "127.0.0.1:" + strconv.Itoa(port) }

@@ -3,7 +3,6 @@ package kernelcmd
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -67,14 +66,7 @@ func TestRun(t *testing.T) {
 	}
 	conn := kernel.ConnectionInfo{Transport: "tcp", IP: "127.0.0.1", ShellPort: ports[0], IOPubPort: ports[1],
 		StdinPort: ports[2], ControlPort: ports[3], HBPort: ports[4], SignatureScheme: "hmac-sha256", Key: "k"}
-	b, err := json.Marshal(conn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	file := filepath.Join(t.TempDir(), "kernel.json")
-	if err := os.WriteFile(file, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	file := testenv.ConnectionFile(t, conn)
 	t.Setenv("GOCVX_HISTORY_FILE", "")
 	var logs lockedBuffer
 	done := make(chan error, 1)
