@@ -6,7 +6,26 @@ import (
 	"math/rand/v2"
 	"sync"
 	"testing"
+
+	"gonum.org/v1/gonum/mat"
 )
+
+// randomConeBlock draws a projection instance for the cone tests: data X (n × d, n
+// in [30, 70), d in [4, 12), its last column all ones), the signs ±1 of a pattern's
+// cone {v : sᵢ(Xv)ᵢ ≥ 0} and a point a to project.
+func randomConeBlock(rng *rand.Rand) (X *mat.Dense, sign, a []float64) {
+	n, d := 30+rng.IntN(40), 4+rng.IntN(8)
+	X = randomData(n, d, true, rng.Uint64())
+	sign = make([]float64, n)
+	for k := range sign {
+		sign[k] = float64(2*rng.IntN(2) - 1)
+	}
+	a = make([]float64, d)
+	for c := range a {
+		a[c] = rng.NormFloat64()
+	}
+	return X, sign, a
+}
 
 // TestProjectionStopIsUpperBound: a projection stopped after k steps of its outer
 // loop returns a point a + G_Aᵀζ, ζ ≥ 0, whose norm bounds ‖Π_K(a)‖ from above, and
@@ -16,16 +35,7 @@ func TestProjectionStopIsUpperBound(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	cut := 0
 	for trial := 0; trial < 40; trial++ {
-		n, d := 30+rng.IntN(40), 4+rng.IntN(8)
-		X := randomData(n, d, true, rng.Uint64())
-		sign := make([]float64, n)
-		for k := range sign {
-			sign[k] = float64(2*rng.IntN(2) - 1)
-		}
-		a := make([]float64, d)
-		for c := range a {
-			a[c] = rng.NormFloat64()
-		}
+		X, sign, a := randomConeBlock(rng)
 		full := newConeProjector(X.RawMatrix())
 		polls := 0
 		full.stop = func() bool { polls++; return false }

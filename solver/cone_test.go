@@ -15,16 +15,8 @@ func TestProjectionZeroBelow(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
 	sooner := 0
 	for trial := 0; trial < 40; trial++ {
-		n, d := 30+rng.IntN(40), 4+rng.IntN(8)
-		X := randomData(n, d, true, rng.Uint64())
-		sign := make([]float64, n)
-		for k := range sign {
-			sign[k] = float64(2*rng.IntN(2) - 1)
-		}
-		a := make([]float64, d)
-		for c := range a {
-			a[c] = rng.NormFloat64()
-		}
+		X, sign, a := randomConeBlock(rng)
+		d := len(a)
 		full := newConeProjector(X.RawMatrix())
 		pv, _, _ := full.project(a, sign, 0, 1, nil, nil)
 		exact := append([]float64(nil), pv...)
