@@ -303,11 +303,13 @@ func (a *admm) projectBlock(w, j int, kappa float64) {
 		cs.halted.Store(true)
 		return
 	}
-	sh := shrinkBlock(pv, a.v[j*d:(j+1)*d], kappa)
-	xv := a.ev.xu
+	sh := 0.0
 	if proj.zeroed {
-		sh = 0 // (the iterate's norm is at most κ: shrinkBlock gave zero)
+		clear(a.v[j*d : (j+1)*d]) // its norm is at most κ: the threshold gives zero
+	} else {
+		sh = shrinkBlock(pv, a.v[j*d:(j+1)*d], kappa)
 	}
+	xv := a.ev.xu
 	for k := 0; k < n; k++ {
 		xv[k*2*P+j] = sh * proj.xv[k]
 	}

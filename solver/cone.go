@@ -126,14 +126,9 @@ func (c *coneProjector) project(a, sign []float64, off, stride int, act []int, z
 			c.setV(a, act, zeta)
 		}
 		fresh = true
-		if c.zeroBelow > 0 {
-			if fast {
-				c.setPoint(a, act, zeta)
-			}
-			if norm2(c.v) <= c.zeroBelow {
-				c.zeroed = true
-				break
-			}
+		if c.zeroBelow > 0 && c.withinZeroBelow(a, act, zeta, fast) {
+			c.zeroed = true
+			break
 		}
 		if c.maxSteps > 0 && step >= c.maxSteps {
 			break // an upper bound, as when stopped
@@ -296,6 +291,30 @@ func (c *coneProjector) setPoint(a []float64, act []int, zeta []float64) {
 	for i, k := range act {
 		axpy(zeta[i]*c.sg(k), c.row(k), c.v)
 	}
+}
+
+// withinZeroBelow reports whether the iterate v = a + Σᵢ ζᵢ sₖᵢ xₖᵢ has norm at most
+// zeroBelow. Without the Gram matrix v is at hand. With it (fast) v is not formed,
+// and forming it at every step cost a quarter of an ADMM iteration at d = 785
+// (O(|A|·d) per step); its squared norm follows in O(|A|) from the products that the
+// step has just formed:
+//
+//	‖v‖² = aᵀv + Σᵢ ζᵢ sₖᵢ (Xv)ₖᵢ = ‖a‖² + Σᵢ ζᵢ sₖᵢ ((Xa)ₖᵢ + (Xv)ₖᵢ),
+//
+// accepted only with a margin for its rounding (the sum's magnitude times 1e-12):
+// the block is then zero for certain, not by cancellation.
+func (c *coneProjector) withinZeroBelow(a []float64, act []int, zeta []float64, fast bool) bool {
+	if !fast {
+		return norm2(c.v) <= c.zeroBelow
+	}
+	aa := vdot(a, a)
+	sq, mag := aa, aa
+	for i, k := range act {
+		t := zeta[i] * c.sg(k) * (c.xa[k] + c.xv[k])
+		sq += t
+		mag += math.Abs(t)
+	}
+	return sq+1e-12*mag <= c.zeroBelow*c.zeroBelow
 }
 
 // setProducts sets Xv = Xa + Σᵢ ζᵢ (±XXᵀ column actᵢ) and Gv from the Gram matrix,
