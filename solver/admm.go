@@ -71,6 +71,12 @@ type ADMM struct {
 	// lower bound): the certificate, its candidate η clipped to the domain of ℓ*
 	// before the scaling, and the candidate's largest constraint value w.
 	onCertificate func(c Certificate, eta []float64, worst float64)
+	// onPolish, if set, sees every polishing attempt (tests: its work within its
+	// budget): the iterations' work before it, its budget and its work, in operations.
+	onPolish func(iterating, budget, work float64)
+	// polishFloor, if positive, replaces polishTrialFloor (tests: a small program's
+	// attempts then bound by their share of the iterations' work).
+	polishFloor float64
 }
 
 // pollStage names the work inside an ADMM step that polls the driver's
@@ -152,14 +158,15 @@ type admm struct {
 	refactorizations            int
 	refactorWork                float64 // operations of a refactorization for a new ρ (squared loss)
 
-	acc     *safeguard // Anderson acceleration (nil: plain ADMM)
-	stepped bool       // a step ran since the last restart (the safeguard's after is due)
-	best    admmPoint  // the best point certified (see keep)
-	pol     polishState
-	tol     float64 // the stopping tolerance
-	dr      *driver
-	onPoll  func(stage pollStage)                             // see ADMM.onPoll
-	onCert  func(c Certificate, eta []float64, worst float64) // see ADMM.onCertificate
+	acc      *safeguard // Anderson acceleration (nil: plain ADMM)
+	stepped  bool       // a step ran since the last restart (the safeguard's after is due)
+	best     admmPoint  // the best point certified (see keep)
+	pol      polishState
+	tol      float64 // the stopping tolerance
+	dr       *driver
+	onPoll   func(stage pollStage)                             // see ADMM.onPoll
+	onCert   func(c Certificate, eta []float64, worst float64) // see ADMM.onCertificate
+	onPolish func(iterating, budget, work float64)             // see ADMM.onPolish
 }
 
 func (m *ADMM) solve(ctx context.Context, p *Problem, s *Settings) (*Result, error) {
@@ -242,7 +249,11 @@ func (m *ADMM) run(ctx context.Context, p *Problem, s *Settings, pr *program, st
 	dr.current = a.slack
 	a.dr = dr
 	a.watch(m.onPoll)
-	a.onCert = m.onCertificate
+	a.onCert, a.onPolish = m.onCertificate, m.onPolish
+	a.pol.floor = polishTrialFloor
+	if m.polishFloor > 0 {
+		a.pol.floor = m.polishFloor
+	}
 	if err := dr.run(a); err != nil {
 		return nil, err
 	}

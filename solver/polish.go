@@ -318,8 +318,8 @@ func (po *polisher) norms(w []float64) float64 {
 // holds the margins yₖẑₖ of the method's predictions (its proximal step puts the
 // points of M exactly at 1), or nil to take them from the blocks' predictions. It
 // reports whether Newton's method converged on a consistent active set. When stop or
-// the limit ends it before the bases are complete it sets skipped and changes no
-// block.
+// the limit ends it before the bases are complete, or the limit leaves no room for
+// a first step, it sets skipped and changes no block.
 func (po *polisher) run(margin []float64) bool {
 	if !po.prepare() {
 		po.skipped = true
@@ -355,11 +355,21 @@ func (po *polisher) run(margin []float64) bool {
 	if po.maxSteps > 0 {
 		most = min(most, po.maxSteps)
 	}
-	for range most {
+	for step := range most {
 		if po.stop != nil && po.stop() || po.exhausted() {
 			break
 		}
-		if po.limit > 0 && po.spent()+po.stepCost(po.stepRows()) > po.limit {
+		if po.limit > 0 && po.spent()+po.stepCost(po.stepRows())+po.stepExtra() > po.limit {
+			if step == 0 {
+				// Not one step fits: the bases were for nothing, and the point
+				// is the caller's (its certificate would be one more for nothing).
+				po.skipped = true
+				po.work = po.spent()
+				for _, b := range po.blocks {
+					b.work = 0
+				}
+				return false
+			}
 			break // the step would overrun the budget
 		}
 		if po.cols == 0 && !po.enter(w) {
@@ -422,6 +432,13 @@ func (po *polisher) run(margin []float64) bool {
 		b.work = 0
 	}
 	return ok
+}
+
+// stepExtra returns the operations around a Newton step besides its system: the
+// ratio test (6nR), the first trial of the backtracking (4nR) and the predictions
+// of finish (2nR).
+func (po *polisher) stepExtra() float64 {
+	return 12 * float64(po.n*po.cols)
 }
 
 // exhausted reports whether the work so far has reached the limit.
