@@ -36,20 +36,26 @@ const admmPolishShare = 0.5
 // reach the tolerance at its recent rate (see mayPolish).
 //
 // polishCheckShare caps the share of one attempt, its bases, Newton steps and the
-// certificate of its point together: about a quarter of the iterations' time so far,
-// as polishing's dense operations run at about half the rate of ADMM's. The share
-// used to double up to admmPolishShare, and on MNIST 2 vs 8 at 10×10 (squared,
-// β = 1e-3, one thread), where one Newton step of the restricted program (n = 1 935
-// rows, R ≈ 10⁴ columns, the reduced route: n²R ≈ 4·10¹⁰ operations) fits only in the
-// later, larger trials, one check at iteration 2 090 took 32.8 s of a 120 s solve and
-// was not adopted. The wait for the next attempt still doubles, so the attempts'
-// budgets grow with the iterations' work all the same.
+// certificate of its point together: about half the iterations' time so far, as
+// polishing's dense operations run at about half the rate of ADMM's. The share used
+// to double up to admmPolishShare, and on MNIST 2 vs 8 at 10×10 (squared, β = 1e-3,
+// one thread), where one Newton step of the restricted program (n = 1 935 rows,
+// R ≈ 10⁴ columns, the reduced route: n²R ≈ 4·10¹⁰ operations) fits only in the
+// later, larger trials, one check at iteration 2 090 took 32.8 s of a 120 s solve
+// and was not adopted. A cap of 1/8 delayed the attempt that finishes the n = 250
+// benchmark instance at β = 1e-3 (5 120 iterations instead of 2 580).
+//
+// polishMinSteps: an attempt starts (after its bases) only when its budget affords
+// this many Newton steps, what attempts at the right structure take; one that
+// affords fewer cannot finish, and its steps and certificate would be spent for
+// nothing (MNIST's check above afforded about two).
 const (
 	polishStall      = 3
 	polishSettled    = 1e-2
 	polishTrialSteps = 32
 	polishTrialShare = 1.0 / 16
-	polishCheckShare = 1.0 / 8
+	polishCheckShare = 1.0 / 4
+	polishMinSteps   = 4
 	polishTrialFloor = 1e8
 )
 
@@ -137,7 +143,7 @@ func (a *admm) polish() (Certificate, bool) {
 	if ps.allow == 0 {
 		ps.allow, ps.share = polishTrialSteps, polishTrialShare
 	}
-	po.maxSteps = ps.allow
+	po.maxSteps, po.minSteps = ps.allow, polishMinSteps
 	trial := math.Max(ps.share*ps.iterating, ps.floor)
 	budget = min(trial, admmPolishShare*ps.iterating-ps.spent, ps.remaining, a.dr.workLeft(ps.iterating+ps.spent))
 	po.limit = math.Max(budget-certWork, 1)

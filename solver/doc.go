@@ -184,11 +184,12 @@
 // (fallen less than tenfold over three checks) and their objective has settled
 // (within 1e-2), ADMM in trials of at most 32 Newton steps and 1/16 of its
 // iterations' work (at least 1e8 operations), both doubled after each attempt that
-// fails (attempts at the right structure take 3–4 steps), the work up to 1/8 of the
-// iterations' (bases, steps and the polished point's certificate all told: about a
-// quarter of their time, as the dense steps run at half ADMM's rate; doubling up to
-// the half let one check on MNIST 2 vs 8, squared, β = 1e-3, take 32.8 s of a 120 s
-// solve), an attempt with no room for one Newton step not starting, and never more than its
+// fails (attempts at the right structure take 3–4 steps), the work up to 1/4 of the
+// iterations' (bases, steps and the polished point's certificate all told: about
+// half their time, as the dense steps run at half ADMM's rate; doubling up to the
+// half let one check on MNIST 2 vs 8, squared, β = 1e-3, take 32.8 s of a 120 s
+// solve), an attempt without room for 4 Newton steps not starting, and never more
+// than its
 // iterations would need to reach the tolerance at their recent rate (on the
 // `bench/solver -polish` programs this cut the cost of polishing where it does not
 // help, up to 1.62× of ADMM's time without it, to at most 1.2× on the solves of a

@@ -57,6 +57,7 @@ type polisher struct {
 	limit     float64     // if > 0, run takes no step that would bring the work above it (the caller's budget)
 	skipped   bool        // run stopped before the bases were complete: nothing was polished
 	maxSteps  int         // if > 0, at most this many steps and active-set changes (below polishMaxIterations)
+	minSteps  int         // if > 0 with a limit, run starts only when this many Newton steps fit in it
 }
 
 // polishBlock is one block of the restricted program: uⱼ ∈ ℝᵈ with predictions
@@ -319,7 +320,7 @@ func (po *polisher) norms(w []float64) float64 {
 // points of M exactly at 1), or nil to take them from the blocks' predictions. It
 // reports whether Newton's method converged on a consistent active set. When stop or
 // the limit ends it before the bases are complete, or the limit leaves no room for
-// a first step, it sets skipped and changes no block.
+// a first step (or for minSteps steps), it sets skipped and changes no block.
 func (po *polisher) run(margin []float64) bool {
 	if !po.prepare() {
 		po.skipped = true
@@ -359,10 +360,21 @@ func (po *polisher) run(margin []float64) bool {
 		if po.stop != nil && po.stop() || po.exhausted() {
 			break
 		}
-		if po.limit > 0 && po.spent()+po.stepCost(po.stepRows())+po.stepExtra() > po.limit {
+		next := po.stepCost(po.stepRows()) + po.stepExtra()
+		if step == 0 && po.limit > 0 && po.minSteps > 0 && po.spent()+float64(po.minSteps)*next > po.limit {
+			// Not the steps an attempt at the right structure takes: the bases
+			// were for nothing, and the point is the caller's (its certificate
+			// would be one more for nothing).
+			po.skipped = true
+			po.work = po.spent()
+			for _, b := range po.blocks {
+				b.work = 0
+			}
+			return false
+		}
+		if po.limit > 0 && po.spent()+next > po.limit {
 			if step == 0 {
-				// Not one step fits: the bases were for nothing, and the point
-				// is the caller's (its certificate would be one more for nothing).
+				// Not one step fits: as above.
 				po.skipped = true
 				po.work = po.spent()
 				for _, b := range po.blocks {
