@@ -63,6 +63,7 @@ type ADMM struct {
 	NoPolish bool
 
 	rhoScale float64 // multiplies the default ρ (experiments)
+	noRefit  bool    // the squared loss's first dual candidate is ŷ − y, not refitted (tests)
 	sig2     float64 // multiplies the default σ² (experiments)
 	// onPoll, if set, is called at every poll of the interruption from inside a step
 	// (tests: cancel at a chosen stage); it may be called from several goroutines.
@@ -126,6 +127,7 @@ type admm struct {
 	gated        bool // no cone constraints (GatedReLU)
 	fixedRho     bool // no residual balancing (ADMM.FixedRho, or frozen after a breakdown)
 	noPolish     bool
+	noRefit      bool
 	workers      int // goroutines for the per-block work
 	rho          float64
 	rho0         float64 // the default ρ: the scale-aware one, for the hinge loss scaled to β (see scaleRhoToBeta)
@@ -150,6 +152,7 @@ type admm struct {
 	cs                   coneStepState // the v-step of the cone form
 	cert                 certState     // the certificate
 	atU                  certState     // the squared loss's second candidate, Fu − y (see uResidual)
+	rf                   refitState    // the squared loss's third candidate (see refit)
 
 	iterations                  int
 	convex, network             float64 // objectives of the current point
@@ -273,7 +276,7 @@ func (m *ADMM) setup(p *Problem, pr *program, gated bool, threads int) (*admm, s
 	if m.Rho < 0 || math.IsNaN(m.Rho) || math.IsInf(m.Rho, 0) {
 		return nil, "", fmt.Errorf("solver: ADMM rho must be positive and finite, got %v", m.Rho)
 	}
-	a := &admm{pr: pr, alfa: alfa, slack: m.Slack && !gated, split: !p.Loss.quadratic(), gated: gated, fixedRho: m.FixedRho, noPolish: m.NoPolish, workers: workers(threads)}
+	a := &admm{pr: pr, alfa: alfa, slack: m.Slack && !gated, split: !p.Loss.quadratic(), gated: gated, fixedRho: m.FixedRho, noPolish: m.NoPolish, noRefit: m.noRefit, workers: workers(threads)}
 	a.scale(m)
 	a.zeroObj = pr.loss.Value(make([]float64, pr.n), pr.y)
 	route := m.Factorization
