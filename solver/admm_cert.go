@@ -143,9 +143,20 @@ func (a *admm) certificate(primal, violation float64) Certificate {
 		c.dualScale = math.Max(a.rho*a.tau2*norm2(a.lam), math.Max(math.Sqrt(fEta), math.Sqrt(polar)))
 	}
 	if len(etas) > 1 {
-		d := a.combine(etas, vals)
+		d, w := a.combine(etas, vals)
 		if a.onCert != nil {
-			a.onCert(Certificate{Primal: primal, Dual: d, Gap: relativeGap(primal, d)}, nil, 0)
+			eta, worst := make([]float64, a.pr.n), 0.0
+			for k, e := range etas {
+				axpy(w[k], e, eta)
+			}
+			for j := range vals[0] {
+				h := 0.0
+				for k, v := range vals {
+					h += w[k] * v[j]
+				}
+				worst = math.Max(worst, h)
+			}
+			a.onCert(Certificate{Primal: primal, Dual: d, Gap: relativeGap(primal, d)}, eta, worst)
 		}
 		if d > c.Dual {
 			c.Dual, c.Gap = d, relativeGap(primal, d)

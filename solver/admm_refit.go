@@ -10,12 +10,11 @@ import (
 
 // refitState is the work of the squared loss's third dual candidate (see refit).
 type refitState struct {
-	cols  []int     // the nonzero blocks j
-	c     []float64 // n×S: the columns cⱼ = Fⱼvⱼ
-	q     []float64 // S×S: CᵀC
-	b     []float64 // S: Cᵀy − β‖vⱼ‖
-	a     []float64 // S: the magnitudes
-	steps int       // active-set steps of the last refit (statistics)
+	cols []int     // the nonzero blocks j
+	c    []float64 // n×S: the columns cⱼ = Fⱼvⱼ
+	q    []float64 // S×S: CᵀC
+	b    []float64 // S: Cᵀy − β‖vⱼ‖
+	a    []float64 // S: the magnitudes
 
 	// The candidate ŷ − y of the point itself, which joins the combination with
 	// the bounds of the refit's multipliers (see pointBounds).
@@ -114,7 +113,7 @@ func (a *admm) refit(rs *refitState, xu, norms, eta []float64) bool {
 		b[s] -= pr.beta * norms[j]
 	}
 	mag := rs.a[:S]
-	rs.steps = nnlsQuadratic(q, b, mag, refitMaxSteps*S+10)
+	nnlsQuadratic(q, b, mag, refitMaxSteps*S+10)
 	blas64.Gemv(blas.NoTrans, 1, cm, blas64.Vector{N: S, Inc: 1, Data: mag}, 0, blas64.Vector{N: n, Inc: 1, Data: eta})
 	for k := range eta {
 		eta[k] -= pr.y[k]
@@ -127,9 +126,9 @@ func (a *admm) refit(rs *refitState, xu, norms, eta []float64) bool {
 // solves the free components' system (with a ridge of 1e-12 of Q's trace against
 // dependent columns), steps back to the first component that would turn negative and
 // fixes it at zero, and frees a fixed component whose gradient is negative once the
-// free ones are optimal. It returns the steps taken (at most maxSteps); a is
-// nonnegative whenever it stops.
-func nnlsQuadratic(q, b, a []float64, maxSteps int) int {
+// free ones are optimal, for at most maxSteps steps; a is nonnegative whenever it
+// stops.
+func nnlsQuadratic(q, b, a []float64, maxSteps int) {
 	S := len(b)
 	free := make([]bool, S)
 	for i := range a {
@@ -142,8 +141,7 @@ func nnlsQuadratic(q, b, a []float64, maxSteps int) int {
 	ridge := 1e-12 * tr / float64(S)
 	z := make([]float64, S)
 	idx := make([]int, 0, S)
-	steps := 0
-	for ; steps < maxSteps; steps++ {
+	for range maxSteps {
 		idx = idx[:0]
 		for i, f := range free {
 			if f {
@@ -165,7 +163,7 @@ func nnlsQuadratic(q, b, a []float64, maxSteps int) int {
 			var ch mat.Cholesky
 			var x mat.VecDense
 			if !ch.Factorize(sys) || ch.SolveVecTo(&x, rhs) != nil {
-				return steps
+				return
 			}
 			for r, i := range idx {
 				z[i] = x.AtVec(r)
@@ -229,11 +227,10 @@ func nnlsQuadratic(q, b, a []float64, maxSteps int) int {
 			}
 		}
 		if enter < 0 {
-			return steps + 1
+			return
 		}
 		free[enter] = true
 	}
-	return steps
 }
 
 // combineGrid is the step of combine's grid on the simplex of weights, and
@@ -253,8 +250,9 @@ const (
 // −ℓ*(sη) (Loss.rayDual in closed form: ‖η‖² and yᵀη from the candidates' Gram
 // matrix). Why: each candidate errs in its own directions (Fu − y by the dual
 // residual, the refit by the tangential part of the iterate's directions) and a
-// combination cancels part of both. It returns −Inf when no weights beat nothing.
-func (a *admm) combine(etas, vals [][]float64) float64 {
+// combination cancels part of both. It returns the bound (−Inf when no weights give
+// one) and the best weights w.
+func (a *admm) combine(etas, vals [][]float64) (float64, []float64) {
 	pr := a.pr
 	K := len(etas)
 	gram, ey := make([]float64, K*K), make([]float64, K)
@@ -335,5 +333,5 @@ func (a *admm) combine(etas, vals [][]float64) float64 {
 		}
 		h /= 2
 	}
-	return best
+	return best, bw
 }
