@@ -8,7 +8,8 @@ import (
 	"gonum.org/v1/gonum/mat"
 )
 
-// refitState is the work of the squared loss's third dual candidate (see refit).
+// refitState is the work of the squared loss's refitted dual candidate (see refit)
+// and of the point's own, ŷ − y (see pointBounds).
 type refitState struct {
 	cols []int     // the nonzero blocks j
 	c    []float64 // n×S: the columns cⱼ = Fⱼvⱼ
@@ -56,7 +57,7 @@ const (
 	nnlsRefinements = 2
 )
 
-// refit returns the dual candidate η = Σⱼ aⱼFⱼvⱼ − y (in rs.cert.eta) of the point
+// refit sets eta to the dual candidate η = Σⱼ aⱼFⱼvⱼ − y of the point
 // v's blocks rescaled by the magnitudes a ≥ 0 that are best for the squared loss with
 // the directions fixed,
 //
@@ -71,8 +72,8 @@ const (
 // by the radial error of their predictions. The bound stays valid whatever a: the
 // certificate computes the constraints of η exactly and scales η to feasibility.
 // Its cost is the Gram matrix CᵀC (nS²) beside the certificate's own product and
-// projections; xu holds X vᵀ (n×2P) and norms the blocks' norms. It returns nil when v
-// is zero.
+// projections; xu holds X vᵀ (n×2P) and norms the blocks' norms. It returns false
+// (eta unset) when v is zero.
 func (a *admm) refit(rs *refitState, xu, norms, eta []float64) bool {
 	pr := a.pr
 	n, P := pr.n, pr.P
