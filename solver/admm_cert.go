@@ -115,12 +115,13 @@ func (a *admm) certificate(primal, violation float64) Certificate {
 		}
 	}
 	c := a.certificateAt(&a.cert, primal, violation, eta)
-	// The better bound of the two candidates counts; the scale of the residual
-	// balancing stays the point's (see balance): taking the u-iterate's lowered ρ
-	// sooner, which on the n = 250, β = 1e-3 benchmark instance certified 1e-4 in
-	// 810 iterations instead of 1 330 but 1e-6 in 8 160 instead of 2 580 (its
-	// polishing succeeded later). An interrupted run (whose projections stop at
-	// their first poll) has the first bound only.
+	// The best bound of the candidates (the refitted one, Fu − y, and their
+	// combination with ŷ − y) counts; the scale of the residual balancing stays
+	// that of ŷ − y at the point (see balance, pointBounds): taking the u-iterate's
+	// lowered ρ sooner, which on the n = 250, β = 1e-3 benchmark instance certified
+	// 1e-4 in 810 iterations instead of 1 330 but 1e-6 in 8 160 instead of 2 580
+	// (its polishing succeeded later). An interrupted run (whose projections stop
+	// at their first poll) has the first bound only.
 	if a.dr != nil && a.dr.interrupted() != NotTerminated {
 		return c
 	}
@@ -268,7 +269,6 @@ func (a *admm) dualConstraints(cs *certState) (worst, fEta, polar float64) {
 		return worst, fEta, polar
 	}
 	sort.Slice(cs.order, func(x, y int) bool { return cs.bound[cs.order[x]] > cs.bound[cs.order[y]] })
-
 	// In rounds of one block per worker, down the order of the bounds, until the
 	// largest exact value beats the next bound, or certExact blocks are done, or the
 	// driver's interruption stopped a projection: then the next bound bounds the
