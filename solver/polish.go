@@ -323,12 +323,7 @@ func (po *polisher) norms(w []float64) float64 {
 // a first step (or for minSteps steps), it sets skipped and changes no block.
 func (po *polisher) run(margin []float64) bool {
 	if !po.prepare() {
-		po.skipped = true
-		po.work = po.spent()
-		for _, b := range po.blocks {
-			b.work = 0
-		}
-		return false
+		return po.skip()
 	}
 	po.build()
 	w := po.state()
@@ -365,22 +360,11 @@ func (po *polisher) run(margin []float64) bool {
 			// Not the steps an attempt at the right structure takes: the bases
 			// were for nothing, and the point is the caller's (its certificate
 			// would be one more for nothing).
-			po.skipped = true
-			po.work = po.spent()
-			for _, b := range po.blocks {
-				b.work = 0
-			}
-			return false
+			return po.skip()
 		}
 		if po.limit > 0 && po.spent()+next > po.limit {
 			if step == 0 {
-				// Not one step fits: as above.
-				po.skipped = true
-				po.work = po.spent()
-				for _, b := range po.blocks {
-					b.work = 0
-				}
-				return false
+				return po.skip() // not one step fits: as above
 			}
 			break // the step would overrun the budget
 		}
@@ -444,6 +428,17 @@ func (po *polisher) run(margin []float64) bool {
 		b.work = 0
 	}
 	return ok
+}
+
+// skip ends run before any step: skipped set, the work so far in po.work, no block
+// changed.
+func (po *polisher) skip() bool {
+	po.skipped = true
+	po.work = po.spent()
+	for _, b := range po.blocks {
+		b.work = 0
+	}
+	return false
 }
 
 // stepExtra returns the operations around a Newton step besides its system: the
