@@ -109,7 +109,8 @@ func (a *admm) certificate(primal, violation float64) Certificate {
 		copy(eta, a.eta)
 		return a.certificateAt(&a.cert, primal, violation, eta)
 	}
-	if a.noRefit || !a.refit(&a.rf, a.ev.xu, a.ev.norms, eta) {
+	refitted := !a.noRefit && a.rf.due() && a.refit(&a.rf, a.ev.xu, a.ev.norms, eta)
+	if !refitted {
 		for k := range eta {
 			eta[k] = a.ev.convex[k] - a.pr.y[k]
 		}
@@ -125,7 +126,11 @@ func (a *admm) certificate(primal, violation float64) Certificate {
 	if a.dr != nil && a.dr.interrupted() != NotTerminated {
 		return c
 	}
-	if cu := a.certificateAt(&a.atU, primal, violation, a.uResidual()); cu.Dual > c.Dual {
+	cu := a.certificateAt(&a.atU, primal, violation, a.uResidual())
+	if refitted {
+		a.rf.judge(c.Gap, cu.Gap)
+	}
+	if cu.Dual > c.Dual {
 		c.Dual, c.DualScale, c.Gap = cu.Dual, cu.DualScale, cu.Gap
 	}
 	var etas, vals [][]float64
@@ -138,7 +143,7 @@ func (a *admm) certificate(primal, violation float64) Certificate {
 			etas, vals = append(etas, cs.eta), append(vals, v)
 		}
 	}
-	if !a.noRefit && len(a.rf.cols) > 0 {
+	if refitted {
 		b, fEta, polar := a.pointBounds(&a.rf)
 		etas, vals = append(etas, a.rf.yhat), append(vals, b)
 		c.dualScale = math.Max(a.rho*a.tau2*norm2(a.lam), math.Max(math.Sqrt(fEta), math.Sqrt(polar)))
