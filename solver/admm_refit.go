@@ -39,15 +39,17 @@ func (rs *refitState) due() bool {
 }
 
 // judge sets the pause after a refit whose gap was gap where Fu − y's was other:
-// none when it was within a factor 2 of it, else a pause doubled up to
-// refitWaitMax checks, at which the certificate is that of ŷ − y and Fu − y alone.
+// none when it was smaller, else a pause doubled up to refitWaitMax checks, at
+// which the certificate is that of ŷ − y and Fu − y alone.
 // Why: until the iterates' directions settle the refit is no better than ŷ − y
 // (on MNIST 2 vs 8 at 10×10, squared, β = 1e-3, its gap stayed above 0.8 over the
 // first 2 700 iterations while Fu − y's fell to 0.02, and then fell to 4e-5 by
 // 3 500 iterations, where Fu − y's was 2e-2), and its exact projections cost what
-// ŷ − y's do.
+// ŷ − y's do. (Kept while within a factor 2 of Fu − y, it ran at every check of the
+// first 25 s there, and ADMM did 914–927 iterations in 30 s against main's
+// 1 082–1 121.)
 func (rs *refitState) judge(gap, other float64) {
-	if gap <= 2*other {
+	if gap < other {
 		rs.wait, rs.skip = 0, 0
 		return
 	}
