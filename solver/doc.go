@@ -175,7 +175,7 @@
 // after 2 853 (with a 30 s polishing check); on the n = 250, β = 1e-3 benchmark
 // instance without polishing 1e-6 after 3 000–3 700 iterations, where ŷ − y and
 // Fu − y alone left 1.2e-6 after 6 000; on golden/small_beta's
-// relu_squared_n40_d6_P16 at β = 1e-3 1e-9 after 1 100 iterations instead of
+// relu_squared_n40_d6_P16 at β = 1e-3 1e-9 after 1 230 iterations instead of
 // 2.6e-8 after 3 000. The projections are computed
 // exactly, and only for the blocks whose warm-started upper bound could decide the
 // maximum (at most 16). The slack form stops on its own point's gap and a small
