@@ -171,8 +171,12 @@
 // needed). The refit pays only once the iterates' directions have settled, and is
 // paused (up to 16 checks) while it loses to Fu − y. On MNIST 2 vs 8 at 10×10
 // (squared, β = 1e-3, one thread) it certified 2e-5 after 3 591 iterations in
-// 100 s, where main's certificate had 1.5e-3 at 3 200 and a run reached 6.5e-3
-// after 2 853 (with a 30 s polishing check); on the n = 250, β = 1e-3 benchmark
+// 100 s without the pause, 7.1e-4 after 3 440 with it (a run that spent 22 s in a
+// polishing attempt), where main's certificate had 1.5e-3 at 3 200 and a run
+// reached 6.5e-3 after 2 853 (with a 30 s polishing check); after 30 s (about
+// 1 000 iterations, before the refit pays) its gaps were 0.41 and 0.57 at β = 1e-3
+// and 1e-4 against main's 0.34 and 0.50, 0.0058 at 1e-2 against 0.033. On the
+// n = 250, β = 1e-3 benchmark
 // instance without polishing 1e-6 after 3 000–3 700 iterations, where ŷ − y and
 // Fu − y alone left 1.2e-6 after 6 000; on golden/small_beta's
 // relu_squared_n40_d6_P16 at β = 1e-3 1e-9 after 1 230 iterations instead of
