@@ -63,6 +63,7 @@ type ADMM struct {
 	NoPolish bool
 
 	rhoScale float64 // multiplies the default ρ (experiments)
+	noRefit  bool    // the squared loss's first dual candidate is ŷ − y, not refitted (tests)
 	sig2     float64 // multiplies the default σ² (experiments)
 	// onPoll, if set, is called at every poll of the interruption from inside a step
 	// (tests: cancel at a chosen stage); it may be called from several goroutines.
@@ -71,6 +72,12 @@ type ADMM struct {
 	// lower bound): the certificate, its candidate η clipped to the domain of ℓ*
 	// before the scaling, and the candidate's largest constraint value w.
 	onCertificate func(c Certificate, eta []float64, worst float64)
+	// onPolish, if set, sees every polishing attempt (tests: its work within its
+	// budget): the iterations' work before it, its budget and its work, in operations.
+	onPolish func(iterating, budget, work float64)
+	// polishFloor, if positive, replaces polishTrialFloor (tests: a small program's
+	// attempts then bound by their share of the iterations' work).
+	polishFloor float64
 }
 
 // pollStage names the work inside an ADMM step that polls the driver's
@@ -120,6 +127,7 @@ type admm struct {
 	gated        bool // no cone constraints (GatedReLU)
 	fixedRho     bool // no residual balancing (ADMM.FixedRho, or frozen after a breakdown)
 	noPolish     bool
+	noRefit      bool
 	workers      int // goroutines for the per-block work
 	rho          float64
 	rho0         float64 // the default ρ: the scale-aware one, for the hinge loss scaled to β (see scaleRhoToBeta)
@@ -144,6 +152,7 @@ type admm struct {
 	cs                   coneStepState // the v-step of the cone form
 	cert                 certState     // the certificate
 	atU                  certState     // the squared loss's second candidate, Fu − y (see uResidual)
+	rf                   refitState    // the squared loss's third candidate (see refit)
 
 	iterations                  int
 	convex, network             float64 // objectives of the current point
@@ -152,14 +161,15 @@ type admm struct {
 	refactorizations            int
 	refactorWork                float64 // operations of a refactorization for a new ρ (squared loss)
 
-	acc     *safeguard // Anderson acceleration (nil: plain ADMM)
-	stepped bool       // a step ran since the last restart (the safeguard's after is due)
-	best    admmPoint  // the best point certified (see keep)
-	pol     polishState
-	tol     float64 // the stopping tolerance
-	dr      *driver
-	onPoll  func(stage pollStage)                             // see ADMM.onPoll
-	onCert  func(c Certificate, eta []float64, worst float64) // see ADMM.onCertificate
+	acc      *safeguard // Anderson acceleration (nil: plain ADMM)
+	stepped  bool       // a step ran since the last restart (the safeguard's after is due)
+	best     admmPoint  // the best point certified (see keep)
+	pol      polishState
+	tol      float64 // the stopping tolerance
+	dr       *driver
+	onPoll   func(stage pollStage)                             // see ADMM.onPoll
+	onCert   func(c Certificate, eta []float64, worst float64) // see ADMM.onCertificate
+	onPolish func(iterating, budget, work float64)             // see ADMM.onPolish
 }
 
 func (m *ADMM) solve(ctx context.Context, p *Problem, s *Settings) (*Result, error) {
@@ -242,7 +252,11 @@ func (m *ADMM) run(ctx context.Context, p *Problem, s *Settings, pr *program, st
 	dr.current = a.slack
 	a.dr = dr
 	a.watch(m.onPoll)
-	a.onCert = m.onCertificate
+	a.onCert, a.onPolish = m.onCertificate, m.onPolish
+	a.pol.floor = polishTrialFloor
+	if m.polishFloor > 0 {
+		a.pol.floor = m.polishFloor
+	}
 	if err := dr.run(a); err != nil {
 		return nil, err
 	}
@@ -262,7 +276,7 @@ func (m *ADMM) setup(p *Problem, pr *program, gated bool, threads int) (*admm, s
 	if m.Rho < 0 || math.IsNaN(m.Rho) || math.IsInf(m.Rho, 0) {
 		return nil, "", fmt.Errorf("solver: ADMM rho must be positive and finite, got %v", m.Rho)
 	}
-	a := &admm{pr: pr, alfa: alfa, slack: m.Slack && !gated, split: !p.Loss.quadratic(), gated: gated, fixedRho: m.FixedRho, noPolish: m.NoPolish, workers: workers(threads)}
+	a := &admm{pr: pr, alfa: alfa, slack: m.Slack && !gated, split: !p.Loss.quadratic(), gated: gated, fixedRho: m.FixedRho, noPolish: m.NoPolish, noRefit: m.noRefit, workers: workers(threads)}
 	a.scale(m)
 	a.zeroObj = pr.loss.Value(make([]float64, pr.n), pr.y)
 	route := m.Factorization

@@ -54,6 +54,8 @@ type certState struct {
 	out     []float64 // P×d: Xᵀ(dᵢ ∘ η)
 	g       []float64 // d
 	pg      []float64 // 2P: ‖Π_{Kⱼ}(gⱼ)‖ of the projected blocks (an upper bound if stopped)
+	val     []float64 // 2P: upper bounds on ‖Π_{Kⱼ}(gⱼ)‖ of this certificate's η (exact where projected)
+	scale   float64   // the factor s the certificate scaled its η by
 	gs      []float64 // 2P×d: gⱼ = −Fⱼᵀη
 	bound   []float64 // 2P: upper bounds on ‖Π_{Kⱼ}(gⱼ)‖
 	order   []int
@@ -107,21 +109,64 @@ func (a *admm) certificate(primal, violation float64) Certificate {
 		copy(eta, a.eta)
 		return a.certificateAt(&a.cert, primal, violation, eta)
 	}
-	for k := range eta {
-		eta[k] = a.ev.convex[k] - a.pr.y[k]
+	refitted := !a.noRefit && a.rf.due() && a.refit(&a.rf, a.ev.xu, a.ev.norms, eta)
+	if !refitted {
+		for k := range eta {
+			eta[k] = a.ev.convex[k] - a.pr.y[k]
+		}
 	}
 	c := a.certificateAt(&a.cert, primal, violation, eta)
-	// The better bound of the two candidates counts; the scale of the residual
-	// balancing stays the point's (see balance): taking the u-iterate's lowered ρ
-	// sooner, which on the n = 250, β = 1e-3 benchmark instance certified 1e-4 in
-	// 810 iterations instead of 1 330 but 1e-6 in 8 160 instead of 2 580 (its
-	// polishing succeeded later). An interrupted run (whose projections stop at
-	// their first poll) has the first bound only.
+	// The best bound of the candidates (the refitted one, Fu − y, and their
+	// combination with ŷ − y) counts; the scale of the residual balancing stays
+	// that of ŷ − y at the point (see balance, pointBounds): taking the u-iterate's
+	// lowered ρ sooner, which on the n = 250, β = 1e-3 benchmark instance certified
+	// 1e-4 in 810 iterations instead of 1 330 but 1e-6 in 8 160 instead of 2 580
+	// (its polishing succeeded later). An interrupted run (whose projections stop
+	// at their first poll) has the first bound only.
 	if a.dr != nil && a.dr.interrupted() != NotTerminated {
 		return c
 	}
-	if cu := a.certificateAt(&a.atU, primal, violation, a.uResidual()); cu.Dual > c.Dual {
+	cu := a.certificateAt(&a.atU, primal, violation, a.uResidual())
+	if refitted {
+		a.rf.judge(c.Gap, cu.Gap)
+	}
+	if cu.Dual > c.Dual {
 		c.Dual, c.DualScale, c.Gap = cu.Dual, cu.DualScale, cu.Gap
+	}
+	var etas, vals [][]float64
+	for _, cs := range []*certState{&a.cert, &a.atU} {
+		if cs.scale > 0 {
+			v := make([]float64, len(cs.val))
+			for j := range v {
+				v[j] = cs.val[j] * cs.scale
+			}
+			etas, vals = append(etas, cs.eta), append(vals, v)
+		}
+	}
+	if refitted {
+		b, fEta, polar := a.pointBounds(&a.rf)
+		etas, vals = append(etas, a.rf.yhat), append(vals, b)
+		c.dualScale = math.Max(a.rho*a.tau2*norm2(a.lam), math.Max(math.Sqrt(fEta), math.Sqrt(polar)))
+	}
+	if len(etas) > 1 {
+		d, w := a.combine(etas, vals)
+		if a.onCert != nil {
+			eta, worst := make([]float64, a.pr.n), 0.0
+			for k, e := range etas {
+				axpy(w[k], e, eta)
+			}
+			for j := range vals[0] {
+				h := 0.0
+				for k, v := range vals {
+					h += w[k] * v[j]
+				}
+				worst = math.Max(worst, h)
+			}
+			a.onCert(Certificate{Primal: primal, Dual: d, Gap: relativeGap(primal, d)}, eta, worst)
+		}
+		if d > c.Dual {
+			c.Dual, c.Gap = d, relativeGap(primal, d)
+		}
 	}
 	return c
 }
@@ -175,6 +220,7 @@ func (a *admm) certificateAt(cs *certState, primal, violation float64, eta []flo
 	if a.onCert != nil {
 		clipped = append(clipped, eta...)
 	}
+	cs.scale = 0
 	switch {
 	case pr.beta > 0 || worst == 0:
 		c.DualScale = 1
@@ -188,6 +234,7 @@ func (a *admm) certificateAt(cs *certState, primal, violation float64, eta []flo
 		for k := range eta {
 			eta[k] *= s
 		}
+		cs.scale = s
 	default:
 		c.DualScale = math.Inf(1)
 		c.Dual = math.Inf(-1)
@@ -212,27 +259,14 @@ func (a *admm) dualConstraints(cs *certState) (worst, fEta, polar float64) {
 	if cs.bound == nil {
 		cs.bound, cs.order, cs.gs = make([]float64, 2*P), make([]int, 2*P), make([]float64, 2*P*d)
 	}
-	for j := 0; j < 2*P; j++ {
-		i, sgn := j%P, -1.0 // g = −Fⱼᵀη: −Xᵀ(dᵢ ∘ η) for vᵢ, +Xᵀ(dᵢ ∘ η) for wᵢ
-		if j >= P {
-			sgn = 1
-		}
-		g := cs.gs[j*d : (j+1)*d]
-		for c, v := range cs.out[i*d : (i+1)*d] {
-			g[c] = sgn * v
-			fEta += v * v
-		}
-		copy(cs.g, g)
-		for r, k := range cs.act[j] {
-			axpy(cs.zeta[j][r]*pr.sign[k*P+i], pr.x[k*d:(k+1)*d], cs.g)
-		}
-		cs.bound[j] = norm2(cs.g)
-		for c, v := range cs.g {
-			r := g[c] - v
-			polar += r * r
-		}
+	fEta, polar = a.blockBounds(cs, cs.out, cs.gs, cs.bound)
+	for j := range cs.order {
 		cs.order[j] = j
 	}
+	if cs.pg == nil {
+		cs.pg, cs.val = make([]float64, 2*P), make([]float64, 2*P)
+	}
+	copy(cs.val, cs.bound)
 	if a.gated {
 		for j := range cs.bound {
 			worst = math.Max(worst, cs.bound[j]) // no cones: the bound is exact
@@ -240,9 +274,6 @@ func (a *admm) dualConstraints(cs *certState) (worst, fEta, polar float64) {
 		return worst, fEta, polar
 	}
 	sort.Slice(cs.order, func(x, y int) bool { return cs.bound[cs.order[x]] > cs.bound[cs.order[y]] })
-	if cs.pg == nil {
-		cs.pg = make([]float64, 2*P)
-	}
 	// In rounds of one block per worker, down the order of the bounds, until the
 	// largest exact value beats the next bound, or certExact blocks are done, or the
 	// driver's interruption stopped a projection: then the next bound bounds the
@@ -273,6 +304,7 @@ func (a *admm) dualConstraints(cs *certState) (worst, fEta, polar float64) {
 		})
 		for _, j := range round {
 			worst = math.Max(worst, cs.pg[j])
+			cs.val[j] = cs.pg[j]
 		}
 		for wk, s := range cs.stopped {
 			stopped = stopped || s
@@ -280,6 +312,36 @@ func (a *admm) dualConstraints(cs *certState) (worst, fEta, polar float64) {
 		}
 	}
 	return worst, fEta, polar
+}
+
+// blockBounds sets gs (2P×d) to the blocks' gⱼ = −Fⱼᵀη from out = Xᵀ(dᵢ ∘ η) (P×d)
+// and bound (2P) to the upper bounds ‖gⱼ + G_Aᵀζ‖ ≥ ‖Π_{Kⱼ}(gⱼ)‖ with cs's
+// multipliers ζ ≥ 0 (see dualConstraints), and returns ‖Fᵀη‖² and the squared norm
+// of the polar parts.
+func (a *admm) blockBounds(cs *certState, out, gs, bound []float64) (fEta, polar float64) {
+	pr := a.pr
+	d, P := pr.d, pr.P
+	for j := 0; j < 2*P; j++ {
+		i, sgn := j%P, -1.0 // g = −Fⱼᵀη: −Xᵀ(dᵢ ∘ η) for vᵢ, +Xᵀ(dᵢ ∘ η) for wᵢ
+		if j >= P {
+			sgn = 1
+		}
+		g := gs[j*d : (j+1)*d]
+		for c, v := range out[i*d : (i+1)*d] {
+			g[c] = sgn * v
+			fEta += v * v
+		}
+		copy(cs.g, g)
+		for r, k := range cs.act[j] {
+			axpy(cs.zeta[j][r]*pr.sign[k*P+i], pr.x[k*d:(k+1)*d], cs.g)
+		}
+		bound[j] = norm2(cs.g)
+		for c, v := range cs.g {
+			r := g[c] - v
+			polar += r * r
+		}
+	}
+	return fEta, polar
 }
 
 // relativeGap returns (primal − dual)/|primal|, with 0/0 read as 0.

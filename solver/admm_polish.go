@@ -11,6 +11,14 @@ import "math"
 // without polishing, for no fewer iterations.)
 const admmPolishShare = 0.5
 
+// polishSlowdown is the rate of ADMM's counted operations over polishing's (3.8
+// against 8.1 per ns, above): the time a TimeLimit leaves, converted to work at the
+// rate the solve has run so far (mostly ADMM steps), affords polishing half as much.
+// Without it an attempt on MNIST 2 vs 8 at 10×10 (squared, β = 1e-3, one thread)
+// that began 17 s before a 100 s limit did 6.5·10¹⁰ operations and the solve
+// returned at 105.4 s.
+const polishSlowdown = 2
+
 // polishStall is the number of checks over which a gap that fell less than tenfold
 // calls for polishing, and polishSettled the relative change of the objective over
 // them below which the iterates count as settled (see mayPolish).
@@ -28,17 +36,34 @@ const admmPolishShare = 0.5
 // β = 1e-4, whose structure keeps moving while polishing already finishes them.)
 //
 // polishTrialShare bounds an attempt's work likewise, as a share of the iterations'
-// work so far (doubled after a failure up to admmPolishShare, reset after an
+// work so far (doubled after a failure up to polishCheckShare, reset after an
 // adoption), but never below polishTrialFloor operations: on MNIST 2 vs 8 at 10×10
 // (squared, β = 1) an attempt of 32 steps took 6 s, two of them half the solve, for
 // no fewer iterations, while the small programs need whole attempts (their work is
 // under the floor). Nor does an attempt get more than the work ADMM would need to
 // reach the tolerance at its recent rate (see mayPolish).
+//
+// polishCheckShare caps the share of one attempt, its bases, Newton steps and the
+// certificate of its point together: about half the iterations' time so far, as
+// polishing's dense operations run at about half the rate of ADMM's. The share used
+// to double up to admmPolishShare, and on MNIST 2 vs 8 at 10×10 (squared, β = 1e-3,
+// one thread), where one Newton step of the restricted program (n = 1 935 rows,
+// R ≈ 10⁴ columns, the reduced route: n²R ≈ 4·10¹⁰ operations) fits only in the
+// later, larger trials, one check at iteration 2 090 took 32.8 s of a 120 s solve
+// and was not adopted. A cap of 1/8 delayed the attempt that finishes the n = 250
+// benchmark instance at β = 1e-3 (5 120 iterations instead of 2 580).
+//
+// polishMinSteps: an attempt starts (after its bases) only when its budget affords
+// this many Newton steps, what attempts at the right structure take; one that
+// affords fewer cannot finish, and its steps and certificate would be spent for
+// nothing (MNIST's check above afforded about two).
 const (
 	polishStall      = 3
 	polishSettled    = 1e-2
 	polishTrialSteps = 32
 	polishTrialShare = 1.0 / 16
+	polishCheckShare = 1.0 / 4
+	polishMinSteps   = 4
 	polishTrialFloor = 1e8
 )
 
@@ -58,6 +83,7 @@ type polishState struct {
 	allow      int       // the steps the next attempt may take (see polishTrialSteps)
 	share      float64   // the next attempt's work, as a share of the iterations' (see polishTrialShare)
 	remaining  float64   // ADMM's work to the tolerance at its recent rate (see mayPolish)
+	floor      float64   // an attempt's least budget (polishTrialFloor)
 	converged  bool      // the last attempt's Newton method converged
 	point      []float64 // 2P×d: the polished point
 	ev         *evaluation
@@ -98,11 +124,22 @@ func (a *admm) polish() (Certificate, bool) {
 	copy(ps.point, a.v)
 	blocks := a.polishBlocks()
 	po := newPolisher(pr.loss, pr.y, pr.beta, blocks)
+	var budget float64 // the attempt's work, all told (see polishCheckShare)
 	if po == nil {
 		ps.spent += ps.iterating // too large: never again
 		return Certificate{}, false
 	}
-	defer func() { ps.spent += po.work + 2*float64(n*d*2*P) }()
+	certWork := 2 * float64(n*d*2*P) // the certificate of the polished point: its product Fᵀη
+	defer func() {
+		work := po.work
+		if !po.skipped {
+			work += certWork
+		}
+		ps.spent += work
+		if a.onPolish != nil {
+			a.onPolish(ps.iterating, budget, work)
+		}
+	}()
 	var margin []float64
 	if a.split {
 		margin = make([]float64, n)
@@ -114,9 +151,10 @@ func (a *admm) polish() (Certificate, bool) {
 	if ps.allow == 0 {
 		ps.allow, ps.share = polishTrialSteps, polishTrialShare
 	}
-	po.maxSteps = ps.allow
-	trial := math.Max(ps.share*ps.iterating, polishTrialFloor)
-	po.limit = math.Max(min(trial, admmPolishShare*ps.iterating-ps.spent, ps.remaining, a.dr.workLeft(ps.iterating+ps.spent)), 1)
+	po.maxSteps, po.minSteps = ps.allow, polishMinSteps
+	trial := math.Max(ps.share*ps.iterating, ps.floor)
+	budget = min(trial, admmPolishShare*ps.iterating-ps.spent, ps.remaining, a.dr.workLeft(ps.iterating+ps.spent)/polishSlowdown)
+	po.limit = math.Max(budget-certWork, 1)
 	ok := po.run(margin)
 	if po.skipped {
 		return Certificate{}, false

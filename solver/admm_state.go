@@ -288,7 +288,7 @@ func (a *admm) certify(row *Iteration) Certificate {
 	pc, ok := a.polish()
 	a.pol.next = 2 * a.pol.iterating // unless adopted below
 	a.pol.allow = min(2*a.pol.allow, polishMaxIterations)
-	a.pol.share = min(2*a.pol.share, admmPolishShare)
+	a.pol.share = min(2*a.pol.share, polishCheckShare)
 	switch {
 	case !ok:
 	case pc.Primal < c.Primal && a.pol.converged && (!a.best.have || pc.Primal < a.best.obj):

@@ -57,6 +57,7 @@ type polisher struct {
 	limit     float64     // if > 0, run takes no step that would bring the work above it (the caller's budget)
 	skipped   bool        // run stopped before the bases were complete: nothing was polished
 	maxSteps  int         // if > 0, at most this many steps and active-set changes (below polishMaxIterations)
+	minSteps  int         // if > 0 with a limit, run starts only when this many Newton steps fit in it
 }
 
 // polishBlock is one block of the restricted program: uⱼ ∈ ℝᵈ with predictions
@@ -318,16 +319,11 @@ func (po *polisher) norms(w []float64) float64 {
 // holds the margins yₖẑₖ of the method's predictions (its proximal step puts the
 // points of M exactly at 1), or nil to take them from the blocks' predictions. It
 // reports whether Newton's method converged on a consistent active set. When stop or
-// the limit ends it before the bases are complete it sets skipped and changes no
-// block.
+// the limit ends it before the bases are complete, or the limit leaves no room for
+// a first step (or for minSteps steps), it sets skipped and changes no block.
 func (po *polisher) run(margin []float64) bool {
 	if !po.prepare() {
-		po.skipped = true
-		po.work = po.spent()
-		for _, b := range po.blocks {
-			b.work = 0
-		}
-		return false
+		return po.skip()
 	}
 	po.build()
 	w := po.state()
@@ -355,11 +351,21 @@ func (po *polisher) run(margin []float64) bool {
 	if po.maxSteps > 0 {
 		most = min(most, po.maxSteps)
 	}
-	for range most {
+	for step := range most {
 		if po.stop != nil && po.stop() || po.exhausted() {
 			break
 		}
-		if po.limit > 0 && po.spent()+po.stepCost(po.stepRows()) > po.limit {
+		next := po.stepCost(po.stepRows()) + po.stepExtra()
+		if step == 0 && po.limit > 0 && po.minSteps > 0 && po.spent()+float64(po.minSteps)*next > po.limit {
+			// Not the steps an attempt at the right structure takes: the bases
+			// were for nothing, and the point is the caller's (its certificate
+			// would be one more for nothing).
+			return po.skip()
+		}
+		if po.limit > 0 && po.spent()+next > po.limit {
+			if step == 0 {
+				return po.skip() // not one step fits: as above
+			}
 			break // the step would overrun the budget
 		}
 		if po.cols == 0 && !po.enter(w) {
@@ -422,6 +428,24 @@ func (po *polisher) run(margin []float64) bool {
 		b.work = 0
 	}
 	return ok
+}
+
+// skip ends run before any step: skipped set, the work so far in po.work, no block
+// changed.
+func (po *polisher) skip() bool {
+	po.skipped = true
+	po.work = po.spent()
+	for _, b := range po.blocks {
+		b.work = 0
+	}
+	return false
+}
+
+// stepExtra returns the operations around a Newton step besides its system: the
+// ratio test (6nR), the first trial of the backtracking (4nR) and the predictions
+// of finish (2nR).
+func (po *polisher) stepExtra() float64 {
+	return 12 * float64(po.n*po.cols)
 }
 
 // exhausted reports whether the work so far has reached the limit.

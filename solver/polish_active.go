@@ -225,11 +225,15 @@ func (po *polisher) ratio(w, delta []float64) (float64, func()) {
 }
 
 // backtrack halves the step from alpha until the smooth objective does not increase
-// (Newton's full step is taken near the solution).
+// (Newton's full step is taken near the solution); once the work reaches the limit
+// it returns 0, no step.
 func (po *polisher) backtrack(w, delta []float64, alpha float64) float64 {
 	f0 := po.objective(w)
 	trial := make([]float64, len(w))
-	for range 40 {
+	for k := range 40 {
+		if k > 0 && po.exhausted() {
+			return 0
+		}
 		for i := range w {
 			trial[i] = w[i] + alpha*delta[i]
 		}
