@@ -274,14 +274,10 @@ func (s *zsocket) read(p *peer, r *zmtp.Reader) {
 			if pong, ok := zmtp.Pong(m.Body); ok && c.writeMessages(pong) != nil {
 				return
 			}
-		case m.Command == "SUBSCRIBE" && s.typ == pubSocket:
-			s.setTopic(p, string(m.Body), true)
-		case m.Command == "CANCEL" && s.typ == pubSocket:
-			s.setTopic(p, string(m.Body), false)
+		case s.typ == pubSocket:
+			s.subscribe(p, m)
 		case m.Command != "":
 			// Other commands (a late READY, an ERROR) have nothing to act on.
-		case s.typ == pubSocket:
-			s.subscribe(p, m.Frames)
 		default:
 			select {
 			case s.in <- append([][]byte{p.id}, m.Frames...):
@@ -292,13 +288,12 @@ func (s *zsocket) read(p *peer, r *zmtp.Reader) {
 	}
 }
 
-// subscribe applies a SUB peer's subscription message (1 then a topic) or
-// unsubscription message (0 then a topic); other messages are ignored.
-func (s *zsocket) subscribe(p *peer, frames [][]byte) {
-	if len(frames) != 1 || len(frames[0]) == 0 || frames[0][0] > 1 {
-		return
+// subscribe applies a SUB peer's subscription or unsubscription (zmtp.Msg's
+// Subscription); other messages are ignored.
+func (s *zsocket) subscribe(p *peer, m zmtp.Msg) {
+	if topic, on, ok := m.Subscription(); ok {
+		s.setTopic(p, topic, on)
 	}
-	s.setTopic(p, string(frames[0][1:]), frames[0][0] == 1)
 }
 
 // setTopic adds or removes one of a PUB peer's subscriptions.

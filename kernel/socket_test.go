@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gocvx/gocvx/kernel/internal/wire"
+	"github.com/gocvx/gocvx/kernel/internal/zmtp"
 )
 
 // testSocket returns a socket of type typ with one peer past the handshake, over a
@@ -51,9 +52,9 @@ func readMessages(t *testing.T, b []byte) [][][]byte {
 func TestPublishWritesPendingAtOnce(t *testing.T) {
 	var logged strings.Builder
 	s, p, rc := testSocket(pubSocket, "", &logged)
-	s.subscribe(p, [][]byte{[]byte("\x01kernel.a.")})
-	s.subscribe(p, [][]byte{[]byte("not a subscription")})
-	s.subscribe(p, [][]byte{[]byte("\x01x"), []byte("two frames: not a subscription")})
+	s.subscribe(p, zmtp.Msg{Frames: [][]byte{[]byte("\x01kernel.a.")}})
+	s.subscribe(p, zmtp.Msg{Frames: [][]byte{[]byte("not a subscription")}})
+	s.subscribe(p, zmtp.Msg{Frames: [][]byte{[]byte("\x01x"), []byte("two frames: not a subscription")}})
 	var want []string
 	for i, topic := range []string{"kernel.a.status", "kernel.b.status", "kernel.a.execute_input", "kernel.a.status", "x"} {
 		body := strings.Repeat("m", i)
@@ -81,12 +82,12 @@ func TestPublishWritesPendingAtOnce(t *testing.T) {
 
 	// Unsubscribed, then subscribed to everything.
 	rc.writes = nil
-	s.subscribe(p, [][]byte{[]byte("\x00kernel.a.")})
+	s.subscribe(p, zmtp.Msg{Frames: [][]byte{[]byte("\x00kernel.a.")}})
 	s.publish([][]byte{[]byte("kernel.a.status")})
 	if err := s.flush(p); err != nil || len(rc.writes) != 0 {
 		t.Fatalf("after unsubscribing: %d writes, %v", len(rc.writes), err)
 	}
-	s.subscribe(p, [][]byte{{1}})
+	s.subscribe(p, zmtp.Msg{Frames: [][]byte{{1}}})
 	s.publish([][]byte{[]byte("anything")})
 	if err := s.flush(p); err != nil || len(rc.writes) != 1 {
 		t.Fatalf("subscribed to everything: %d writes, %v", len(rc.writes), err)
@@ -100,7 +101,7 @@ func TestPublishBacklog(t *testing.T) {
 	var logged strings.Builder
 	s, p, rc := testSocket(pubSocket, "", &logged)
 	s.backlog = 100
-	s.subscribe(p, [][]byte{{1}})
+	s.subscribe(p, zmtp.Msg{Frames: [][]byte{{1}}})
 	msg := [][]byte{[]byte("t"), bytes.Repeat([]byte("x"), 60)} // 65 bytes framed
 	for range 4 {
 		s.publish(msg)

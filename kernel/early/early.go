@@ -237,15 +237,11 @@ func (s *server) received(sock *socket, c *Conn, m zmtp.Msg) {
 		if pong, ok := zmtp.Pong(m.Body); ok && !s.stopped {
 			s.write(c, pong)
 		}
-	case m.Command == "SUBSCRIBE" && sock.typ == "PUB":
-		s.subscribe(c, string(m.Body), true)
-	case m.Command == "CANCEL" && sock.typ == "PUB":
-		s.subscribe(c, string(m.Body), false)
-	case m.Command != "":
 	case sock.typ == "PUB":
-		if len(m.Frames) == 1 && len(m.Frames[0]) > 0 && m.Frames[0][0] <= 1 {
-			s.subscribe(c, string(m.Frames[0][1:]), m.Frames[0][0] == 1)
+		if topic, on, ok := m.Subscription(); ok {
+			s.subscribe(c, topic, on)
 		}
+	case m.Command != "":
 	default:
 		frames := append([][]byte{c.Identity}, m.Frames...)
 		s.mu.Lock()

@@ -31,6 +31,19 @@ type Msg struct {
 	Body    []byte
 }
 
+// Subscription reports what m asks of a PUB socket, if it is a subscription:
+// a ZMTP 3.1 SUBSCRIBE (on) or CANCEL (off) command with the topic as its body, or
+// a ZMTP 3.0 message of one frame, 1 (on) or 0 (off) then the topic.
+func (m Msg) Subscription() (topic string, on, ok bool) {
+	switch {
+	case m.Command == "SUBSCRIBE" || m.Command == "CANCEL":
+		return string(m.Body), m.Command == "SUBSCRIBE", true
+	case m.Command == "" && len(m.Frames) == 1 && len(m.Frames[0]) > 0 && m.Frames[0][0] <= 1:
+		return string(m.Frames[0][1:]), m.Frames[0][0] == 1, true
+	}
+	return "", false, false
+}
+
 // Reader reads the frames that a peer sends, after its greeting, into messages
 // and commands. It checks every frame's length against the limits as soon as the
 // length has arrived, before it reads or allocates the frame. Its state is the
