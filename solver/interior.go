@@ -43,7 +43,12 @@ import (
 // correctors when the factorization costs many solves (pdip.centrality), and steps
 // 0.99 of the way to the cone's boundary. For the logistic loss the step is shortened
 // until the change of ℓ' along it matches its linear model within a half
-// (pdip.backtrack): without it, steps along directions where ℓ” ≈ 0 ran away.
+// (pdip.backtrack): without it, steps along directions where ℓ” ≈ 0 ran away. Once
+// that search has cut a step by more than 3, the Hessian takes max(ℓ”, 1e-3·μ) on
+// every point (pdip.hessian): points classified with a large margin have ℓ” ≈ e^−m,
+// and without a floor the directions moved them by up to 1e9 and the search cut
+// every step to 1e-8…1e-3 (the n×n route of a 20-point program at β = 1e-4 stopped at
+// the iteration limit).
 //
 // # The Newton system
 //
@@ -163,6 +168,8 @@ const (
 	ipmCorrectorRatio    = 8    // factorization cost in solves beyond which they are used
 	ipmReach             = 3    // the correctors aim at this multiple of the step
 	ipmTightenRounds     = 4    // solves per block of the certificate's tightening at most
+	ipmCurvFloor         = 1e-3 // the logistic loss's curvature floor once floored, in units of μ
+	ipmFloorCut          = 3    // a line search that cuts the step by more floors the curvature
 )
 
 func (m *InteriorPoint) solve(ctx context.Context, p *Problem, s *Settings) (*Result, error) {

@@ -66,6 +66,7 @@ type pdip struct {
 	work               *ipmWork
 	primalRes, dualRes float64 // of the last evaluate
 	correctors         int     // centrality correctors per iteration at most
+	floored            bool    // the logistic loss's curvature is floored (see hessian)
 	costs              ipmCost // the estimated work of a step on each route
 
 	// stop is polled inside a step's long loops (see poll); nil never stops.

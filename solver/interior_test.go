@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -238,15 +239,18 @@ func TestConeAlgebra(t *testing.T) {
 
 // TestNewtonSystem checks the structured solve of the Newton system against its three
 // equations, ∇²f Δx + GᵀΔz = bx, GΔx + Δs = bz, λ∘(WΔz + W⁻¹Δs) = bs, at a random
-// interior point, for every loss.
+// interior point, for every loss, and for the logistic loss also with its curvature
+// floored (∇²f = Fᵀdiag(max(ℓ”, κμ))F; see pdip.hessian).
 func TestNewtonSystem(t *testing.T) {
 	for _, c := range []struct {
-		loss  Loss
-		route string
-	}{{Squared, FactorCholesky}, {Hinge, FactorCholesky}, {Logistic, FactorCholesky},
-		{Squared, FactorWoodbury}, {Hinge, FactorWoodbury}, {Logistic, FactorWoodbury}} {
+		loss    Loss
+		route   string
+		floored bool
+	}{{Squared, FactorCholesky, false}, {Hinge, FactorCholesky, false}, {Logistic, FactorCholesky, false},
+		{Squared, FactorWoodbury, false}, {Hinge, FactorWoodbury, false}, {Logistic, FactorWoodbury, false},
+		{Logistic, FactorCholesky, true}, {Logistic, FactorWoodbury, true}} {
 		loss := c.loss
-		t.Run(loss.String()+"/"+c.route, func(t *testing.T) {
+		t.Run(fmt.Sprintf("%v/%s/floored=%v", loss, c.route, c.floored), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(5, uint64(loss)))
 			p := smallProblem(loss, 14, 2)
 			p.Beta = 0.3
@@ -279,7 +283,21 @@ func TestNewtonSystem(t *testing.T) {
 			if err := cn.scale(ip.s, ip.z); err != nil {
 				t.Fatal(err)
 			}
-			if err := ip.factor(w.curv); err != nil {
+			ip.floored = c.floored
+			ip.hessian(w)
+			if c.floored {
+				// The random point's μ is of order one: a floor of 0.1 changes most
+				// of the curvatures (ℓ” ≤ ¼).
+				for k := range w.curv {
+					w.curv[k] *= 0.01
+				}
+				ip.hessian(w)
+				floor := ipmCurvFloor * w.gap / cn.degree()
+				if k := slices.Index(w.curv, slices.Min(w.curv)); !(floor > 10*w.curv[k] && w.hess[k] == floor) {
+					t.Fatalf("floor %g, smallest curvature %g, taken as %g", floor, w.curv[k], w.hess[k])
+				}
+			}
+			if err := ip.factor(w.hess); err != nil {
 				t.Fatal(err)
 			}
 			random := func(n int) []float64 {
@@ -305,7 +323,7 @@ func TestNewtonSystem(t *testing.T) {
 				ip.predict(xdu, fd)
 				g = make([]float64, ip.n)
 				for k := range g {
-					g[k] = w.curv[k] * fd[k]
+					g[k] = w.hess[k] * fd[k]
 				}
 			}
 			ip.addGT(gu, gt, gx, d.z, g)
