@@ -255,9 +255,9 @@ func TestGoldenInteriorPoint(t *testing.T) {
 // They are not in small_beta because TestInteriorPointRoutes would force the n×n
 // route on them: relu_hinge_n36_d3_P6_b1e-04 ended there, with two workers, at a
 // gap of 1.9e-8 in about 2 % of runs (when the order of the workers' sums still
-// changed its last iterations; measured 3 of 150), and relu_logistic_n20_d3_P8_b1e-04
-// stops there at the iteration limit (see ipmCost.cheaper: its default route is now
-// the dense one).
+// changed its last iterations; measured 3 of 150). The logistic ones stopped at the
+// iteration limit on one route or the other before the curvature floor
+// (pdip.hessian); TestInteriorPointSaturatedLogistic solves them on both.
 func TestInteriorPointRegressions(t *testing.T) {
 	files := globGolden(t, filepath.Join("testdata", "golden", "regressions"), "relu")
 	for _, f := range files {

@@ -416,6 +416,42 @@ func TestInteriorPointRoutes(t *testing.T) {
 	}
 }
 
+// TestInteriorPointSaturatedLogistic solves the logistic programs of
+// testdata/golden/regressions (β = 1e-4, where the optimum classifies some points
+// with margins in the hundreds, ℓ” ≈ e^−m) on both routes and checks them against
+// cvxopt as TestGoldenInteriorPoint does, in at most 100 Newton steps: before the
+// curvature floor (pdip.hessian) the logistic line search cut steps to 1e-8…1e-3 on
+// them, and one route or the other stopped at the iteration limit (200 steps, gaps
+// 1e-3…0.75) or took 132–161 steps.
+func TestInteriorPointSaturatedLogistic(t *testing.T) {
+	files := globGolden(t, filepath.Join("testdata", "golden", "regressions"), "relu_logistic")
+	if len(files) < 3 {
+		t.Fatalf("%d logistic regressions, want ≥ 3", len(files))
+	}
+	for _, f := range files {
+		in := readJSON[instance](t, f)
+		p, arr := in.problem(t)
+		for _, route := range []string{FactorCholesky, FactorWoodbury} {
+			t.Run(filepath.Base(f)+"/"+route, func(t *testing.T) {
+				s := &Settings{Arrangement: arr, Tolerance: 1e-8, Threads: 2}
+				res, err := Solve(context.Background(), p, s, &InteriorPoint{Factorization: route})
+				if err != nil {
+					t.Fatal(err)
+				}
+				checkInteriorPoint(t, res, in.Reference.Objective, 1e-8)
+				// The n×n route may hand its last steps to the dense one when a
+				// direction loses accuracy (measured on relu_logistic_n33 with two
+				// workers: at step 80 of 80).
+				fell := strings.HasPrefix(res.Factorization, FactorCholesky+" (after "+FactorWoodbury)
+				if !(res.Factorization == route || route == FactorWoodbury && fell) || res.Iterations > 100 {
+					t.Errorf("%d Newton steps on %s, want at most 100 on %s", res.Iterations, res.Factorization, route)
+				}
+				t.Logf("%d Newton steps, gap %.2g, %s", res.Iterations, res.Gap, res.Factorization)
+			})
+		}
+	}
+}
+
 // TestWoodburyDeterministic solves a golden program twice on the n×n route with two
 // workers and requires identical results: the per-pattern sums of the n×n matrix
 // are combined in a fixed order, whatever the goroutines' schedule.
