@@ -376,15 +376,14 @@ func (c ipmCost) perStep(route string) (factor, solve float64) {
 // except that a dense step of at most ipmDenseSmall operations is taken whatever the
 // n×n one costs. Where both are that cheap the estimate's omissions decide (the n×n
 // route's conjugate gradients and per-iteration refinement, about three solves per
-// solve), and the n×n route has a defect there that the dense one lacks: on the
-// logistic program of golden/regressions/relu_logistic_n20_d3_P8_b1e-04 (TestLiveCvxopt
-// GOCVX_SEED=46; dense step 7e4 operations) it stopped at the iteration limit, gap 0.34,
+// solve). The rule came in as a workaround: on the logistic program of
+// golden/regressions/relu_logistic_n20_d3_P8_b1e-04 (TestLiveCvxopt GOCVX_SEED=46;
+// dense step 7e4 operations) the n×n route stopped at the iteration limit, gap 0.34,
 // where the dense route certified 1e-8 in 132 steps. Both routes' directions were
-// accurate there (relative residuals 1e-11 on the n×n route, 1e-7…1e-2 dense) and both
-// took steps that the logistic loss's backtracking cut to 1e-8…1e-3 for a hundred
-// iterations; the iterates diverge after about 35 steps, and the dense route's found
-// their way out. So the cause is the logistic iteration's globalization, not the n×n
-// solve, and the dense route is a workaround on small programs, not a cure.
+// accurate there; both took steps that the logistic loss's backtracking cut to
+// 1e-8…1e-3 for a hundred iterations, and the dense route's iterates found their way
+// out. The cause was the Newton matrix's vanishing curvature on points with large
+// margins, and the floor of pdip.hessian cures it on both routes (64 steps each).
 func (c ipmCost) cheaper() (string, float64) {
 	dense, wood := c.denseFactor+5*c.denseSolve, c.woodFactor+5*c.woodSolve
 	if wood < dense && dense > ipmDenseSmall {
