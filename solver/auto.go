@@ -14,7 +14,7 @@ import (
 //     (dP)³/3 + n(dP)² per step, or the n×n one of Woodbury's identity, about
 //     2Σᵢ nᵢ²d + n³/3, plus for the hinge loss on the n×n route 4 dense steps for the
 //     iterations after its solves lose accuracy; the dense route whenever its step is
-//     estimated at ≤ 1e7 operations, where both are cheap: see InteriorPoint) is at
+//     estimated at ≤ 3e7 operations, where both are cheap: see InteriorPoint) is at
 //     most Loss.interiorBudget:
 //     1e11 operations for the squared loss, 3e11 for the hinge loss, 3.5e10 for the
 //     logistic loss. It needs 20–50 Newton steps whatever β and certifies to 1e-8

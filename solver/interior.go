@@ -58,7 +58,7 @@ import (
 // leaves the dP×dP system (C⁻¹ + K) e = r, C⁻¹ = blockdiag(B_vᵢTᵢ⁻¹B_wᵢ),
 // K = F_Dᵀdiag(δ)F_D. It is solved by one of two routes (Factorization; by default the
 // cheaper by the estimate ipmCosts, and the dense one whenever its step is estimated
-// at ≤ 1e7 operations, where the estimate's omissions decide: see ipmCost.cheaper):
+// at ≤ 3e7 operations, where the estimate's omissions decide: see ipmCost.cheaper):
 //
 //   - dense: a Cholesky factorization of C⁻¹ + K, (dP)³/3 operations, plus
 //     n(dP)² to form K for the hinge and logistic losses, whose δ changes (for the
@@ -144,7 +144,7 @@ import (
 type InteriorPoint struct {
 	// Factorization forces the route of the Newton system, FactorCholesky (dense
 	// dP×dP) or FactorWoodbury (n×n); empty chooses the cheaper by ipmCosts, or the
-	// dense one when its step is estimated at ≤ 1e7 operations (ipmCost.cheaper).
+	// dense one when its step is estimated at ≤ 3e7 operations (ipmCost.cheaper).
 	Factorization string
 
 	// onPoll, if set, is called at every poll inside a Newton step (tests: cancel at

@@ -384,6 +384,12 @@ func (c ipmCost) perStep(route string) (factor, solve float64) {
 // 1e-8…1e-3 for a hundred iterations, and the dense route's iterates found their way
 // out. The cause was the Newton matrix's vanishing curvature on points with large
 // margins, and the floor of pdip.hessian cures it on both routes (64 steps each).
+// The threshold was 1e7 then; it is 3e7 since the profile's iris pairs (n = 100,
+// d = 5, P = 56 and 64, dense steps estimated at 1.1–2.6e7) were measured on both
+// routes: every loss and β of the grid, to 1e-6, one thread, CPU time, best of 3
+// interleaved (load 10–12), the dense route was the faster on 31 of the 36 programs
+// and took 4.86 s in all against the n×n route's 5.96 s (squared and hinge 1.0–1.6×
+// faster dense, logistic 0.9–1.1×), in as many or fewer Newton steps.
 func (c ipmCost) cheaper() (string, float64) {
 	dense, wood := c.denseFactor+5*c.denseSolve, c.woodFactor+5*c.woodSolve
 	if wood < dense && dense > ipmDenseSmall {
@@ -427,8 +433,8 @@ const (
 	ipmEstimatedSteps = 50 // Newton steps of a solve: 12–46 on the goldens, 21–48 on breast and digits
 	ipmDenseTail      = 4  // dense steps after the hinge loss's Woodbury route loses accuracy
 	// ipmDenseSmall is the estimated work of a dense Newton step (operations) up to
-	// which the dense route is taken (see ipmCost.cheaper): about a millisecond.
-	ipmDenseSmall = 1e7
+	// which the dense route is taken (see ipmCost.cheaper): a few milliseconds.
+	ipmDenseSmall = 3e7
 )
 
 // ipmEstimate returns the route InteriorPoint takes for a program (n points, d
