@@ -60,8 +60,8 @@ func benchSession(b *testing.B, cells ...string) *Session {
 }
 
 // BenchmarkExecuteTrivial is the cost of a cell run again: "x = x + 1", which
-// after its first run comes from the cache of compiled cells (cellcache.go).
-// BenchmarkExecuteDistinct is that of a small cell compiled.
+// after its first run comes from the cache of compiled cells (cellcache.go);
+// BenchmarkExecuteDistinct is that of small cells compiled.
 func BenchmarkExecuteTrivial(b *testing.B) {
 	s := benchSession(b, "x := 1")
 	b.ResetTimer()
@@ -74,27 +74,31 @@ func BenchmarkExecuteTrivial(b *testing.B) {
 }
 
 // BenchmarkExecuteDistinct is the fixed cost of a small cell that is not a
-// repeat, which the cache of compiled cells (cellcache.go) does not serve: "1 +
-// N", N the iteration, in a session that ran one cell and after notebook50.
+// repeat, which the cache of compiled cells (cellcache.go) does not serve, in a
+// session that defined x and after notebook50: "1 + N" (N the iteration), a
+// constant that the type checker computes (constcell.go), and "x + N", which
+// is compiled and run.
 func BenchmarkExecuteDistinct(b *testing.B) {
 	for _, setup := range []struct {
 		name  string
 		cells []string
-	}{{"fresh", []string{"x := 1"}}, {"notebook", notebook50()}} {
-		b.Run(setup.name, func(b *testing.B) {
-			s := benchSession(b, setup.cells...)
-			b.ResetTimer()
-			defer reportCPU(b)()
-			for i := 0; i < b.N; i++ {
-				code := fmt.Sprintf("1 + %d", i)
-				if out := s.Execute(context.Background(), cellio.Cell{Code: code, Number: 100 + i, Output: &recorder{}}); out.Error != nil {
-					b.Fatal(out.Error)
+	}{{"fresh", []string{"x := 1"}}, {"notebook", append(notebook50(), "x := 1")}} {
+		for _, form := range []string{"1 + %d", "x + %d"} {
+			b.Run(setup.name+"/"+strings.ReplaceAll(form, "%d", "N"), func(b *testing.B) {
+				s := benchSession(b, setup.cells...)
+				b.ResetTimer()
+				defer reportCPU(b)()
+				for i := 0; i < b.N; i++ {
+					code := fmt.Sprintf(form, i)
+					if out := s.Execute(context.Background(), cellio.Cell{Code: code, Number: 100 + i, Output: &recorder{}}); out.Error != nil {
+						b.Fatal(out.Error)
+					}
 				}
-			}
-			if s.cacheHits != 0 {
-				b.Fatalf("%d cells from the cache", s.cacheHits)
-			}
-		})
+				if s.cacheHits != 0 {
+					b.Fatalf("%d cells from the cache", s.cacheHits)
+				}
+			})
+		}
 	}
 }
 

@@ -109,6 +109,8 @@ type Session struct {
 	workers   *workers   // the goroutines cells run on
 	cache     *cellCache // cells that declare nothing, compiled (cellcache.go)
 	cacheHits int        // cells run from the cache (for tests and stats)
+	noConst   bool       // for tests: constant cells run in the interpreter (constcell.go)
+	folded    int        // constant cells shown from the checker's value (for tests and stats)
 
 	ctl    atomic.Pointer[control] // stops the interpreter's evaluation (nil: not available)
 	stopMu sync.Mutex
@@ -238,8 +240,10 @@ func (s *Session) executeGo(ctx context.Context, c cellio.Cell) cellio.Outcome {
 	if isBlankCode(c.Code) {
 		return cellio.Outcome{}
 	}
-	if !c.Transient && !s.dirty {
-		if e := s.cache.get(c.Code); e != nil {
+	if !c.Transient {
+		// A dirty interpreter is rebuilt before cells run in it again; a
+		// constant cell does not run in it.
+		if e := s.cache.get(c.Code); e != nil && (e.value != nil || !s.dirty) {
 			return s.executeCached(ctx, c, e)
 		}
 	}
@@ -252,6 +256,15 @@ func (s *Session) executeGo(ctx context.Context, c cellio.Cell) cellio.Outcome {
 	}
 	for _, n := range comp.notes {
 		s.streams.write(stderrStream, []byte(n))
+	}
+	if v, ok := constResult(comp); ok && !s.noConst {
+		s.folded++
+		if !c.Transient {
+			s.record(comp, "")
+			s.cache.put(c.Code, &cachedCell{pc: comp.pc, value: v})
+		}
+		b := render(v)
+		return cellio.Outcome{Value: &b}
 	}
 	if err := s.prepare(ctx, comp); err != nil {
 		if comp.declaredAlone {
@@ -288,6 +301,10 @@ func (s *Session) executeGo(ctx context.Context, c cellio.Cell) cellio.Outcome {
 // and it is recorded for replays as c.
 func (s *Session) executeCached(ctx context.Context, c cellio.Cell, e *cachedCell) cellio.Outcome {
 	s.cacheHits++
+	if e.value != nil {
+		b := render(e.value)
+		return cellio.Outcome{Value: &b}
+	}
 	pc := e.pc.renumbered(c.Number)
 	s.mu.Lock()
 	s.cellNames[pc.id] = pc.name
