@@ -22,8 +22,8 @@ import (
 // empties the cache (invalidate): a cell that declares or defines something or
 // changes the imports (record), a fresh interpreter (newInterpreter: a replay,
 // %reset), and a session whose interpreter must be rebuilt before the next cell
-// (dirty: a failed compile, %go) is not served from it, but for constant cells
-// (constcell.go), which do not run in the interpreter. The cached code reads
+// (dirty: a failed compile, %go, which may change the packages from source) is
+// not served from it. The cached code reads
 // the variables it uses when it runs, so a cell like x = x + 1 still steps x.
 //
 // Positions. The cached code carries the serial number of the cell it was

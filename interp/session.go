@@ -240,10 +240,10 @@ func (s *Session) executeGo(ctx context.Context, c cellio.Cell) cellio.Outcome {
 	if isBlankCode(c.Code) {
 		return cellio.Outcome{}
 	}
-	if !c.Transient {
-		// A dirty interpreter is rebuilt before cells run in it again; a
-		// constant cell does not run in it.
-		if e := s.cache.get(c.Code); e != nil && (e.value != nil || !s.dirty) {
+	if !c.Transient && !s.dirty {
+		// A dirty interpreter is rebuilt before cells run in it again, and
+		// the packages from source may have changed (%go get).
+		if e := s.cache.get(c.Code); e != nil {
 			return s.executeCached(ctx, c, e)
 		}
 	}
