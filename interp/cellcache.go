@@ -23,7 +23,9 @@ import (
 // changes the imports (record), a fresh interpreter (newInterpreter: a replay,
 // %reset), and a session whose interpreter must be rebuilt before the next cell
 // (dirty: a failed compile, %go, which may change the packages from source) is
-// not served from it. The cached code reads
+// not served from it; nor is a cell while a package from source that cells
+// imported has changed (an edit of a local module, which importSources
+// notices before each hit as before each compile). The cached code reads
 // the variables it uses when it runs, so a cell like x = x + 1 still steps x.
 //
 // Positions. The cached code carries the serial number of the cell it was

@@ -242,8 +242,9 @@ func (s *Session) executeGo(ctx context.Context, c cellio.Cell) cellio.Outcome {
 	}
 	if !c.Transient && !s.dirty {
 		// A dirty interpreter is rebuilt before cells run in it again, and
-		// the packages from source may have changed (%go get).
-		if e := s.cache.get(c.Code); e != nil {
+		// the packages from source may have changed (%go get, an edit of a
+		// local module, which importSources notices).
+		if e := s.cache.get(c.Code); e != nil && s.importSources(ctx, e.pc) == nil && !s.dirty {
 			return s.executeCached(ctx, c, e)
 		}
 	}
