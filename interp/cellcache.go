@@ -40,13 +40,17 @@ import (
 type cellCache struct {
 	entries map[string]*cachedCell // by source
 	order   []string               // sources, least recently used first
+	bytes   int                    // the length of the sources kept
 }
 
-// maxCachedCells bounds the cells kept; each holds its parsed cell and its
-// compiled function. maxCachedSource bounds the source of a cell kept.
+// The bounds of the cache: the cells kept, and the length of their sources,
+// of one and of all. A cell kept holds its parsed cell and its compiled
+// function, about 230 bytes of heap per byte of source (0.9 MB for a cell of
+// 4 KB of loops), so the cache holds at most about 4 MB.
 const (
 	maxCachedCells  = 32
-	maxCachedSource = 16 << 10
+	maxCachedSource = 4 << 10
+	maxCachedBytes  = 16 << 10
 )
 
 // cachedCell is a compiled cell that declares nothing.
@@ -73,7 +77,7 @@ func (cc *cellCache) get(code string) *cachedCell {
 }
 
 // put keeps e as the compiled code of code, dropping the least recently used
-// cell when the cache is full.
+// cells when the cache is full.
 func (cc *cellCache) put(code string, e *cachedCell) {
 	if len(code) > maxCachedSource {
 		return
@@ -83,12 +87,12 @@ func (cc *cellCache) put(code string, e *cachedCell) {
 		cc.touch(code)
 		return
 	}
-	if len(cc.order) >= maxCachedCells {
-		delete(cc.entries, cc.order[0])
-		cc.order = append(cc.order[:0], cc.order[1:]...)
+	for len(cc.order) > 0 && (len(cc.order) >= maxCachedCells || cc.bytes+len(code) > maxCachedBytes) {
+		cc.drop(cc.order[0])
 	}
 	cc.entries[code] = e
 	cc.order = append(cc.order, code)
+	cc.bytes += len(code)
 }
 
 // touch makes code the most recently used.
@@ -108,6 +112,7 @@ func (cc *cellCache) drop(code string) {
 		return
 	}
 	delete(cc.entries, code)
+	cc.bytes -= len(code)
 	for i, k := range cc.order {
 		if k == code {
 			cc.order = append(cc.order[:i], cc.order[i+1:]...)
@@ -121,6 +126,7 @@ func (cc *cellCache) drop(code string) {
 func (cc *cellCache) invalidate() {
 	clear(cc.entries)
 	cc.order = cc.order[:0]
+	cc.bytes = 0
 }
 
 // cacheable reports whether the compiled cell, which ran, can be run again

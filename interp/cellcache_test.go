@@ -59,8 +59,9 @@ func TestCacheHits(t *testing.T) {
 	}
 }
 
-// TestCacheBound runs more distinct cells than the cache keeps: the oldest
-// are compiled again, the newest are hits.
+// TestCacheBound runs more distinct cells, and longer ones, than the cache
+// keeps: the least recently used are compiled again, the newest are hits, and
+// a cell longer than maxCachedSource is not kept.
 func TestCacheBound(t *testing.T) {
 	s, err := New(Options{})
 	if err != nil {
@@ -81,7 +82,47 @@ func TestCacheBound(t *testing.T) {
 	if len(s.cache.entries) != maxCachedCells || len(s.cache.order) != maxCachedCells {
 		t.Fatalf("%d cells cached (%d in order), want %d", len(s.cache.entries), len(s.cache.order), maxCachedCells)
 	}
+	// Cells of almost maxCachedSource bytes: no more than maxCachedBytes of
+	// sources stay, the least recently used leaving first (the short cells,
+	// then the first long one).
+	long := func(k int) string {
+		var b strings.Builder
+		fmt.Fprintf(&b, "n := 0 // %d\n", k)
+		for b.Len() < maxCachedSource-40 {
+			b.WriteString("n++\n")
+		}
+		return "{\n" + b.String() + "}"
+	}
+	for k := 0; k < maxCachedBytes/maxCachedSource+2; k++ {
+		run(long(k))
+		if s.cache.bytes > maxCachedBytes {
+			t.Fatalf("%d bytes of sources cached, more than %d", s.cache.bytes, maxCachedBytes)
+		}
+	}
+	total := 0
+	for code := range s.cache.entries {
+		total += len(code)
+	}
+	if total != s.cache.bytes || len(s.cache.entries) != len(s.cache.order) {
+		t.Fatalf("the cache counts %d bytes in %d cells, holds %d in %d", s.cache.bytes, len(s.cache.order), total, len(s.cache.entries))
+	}
 	hits := s.cacheHits
+	run(long(0)) // dropped
+	if s.cacheHits != hits {
+		t.Error("a long cell that the sources' bound dropped was still cached")
+	}
+	if run(fmt.Sprintf("%d + 1", maxCachedCells+4)); s.cacheHits != hits {
+		t.Error("a short cell that the sources' bound dropped was still cached")
+	}
+	if len(long(0)) > maxCachedSource || len(long(0)) < maxCachedSource-50 {
+		t.Fatalf("a long cell has %d bytes", len(long(0)))
+	}
+	run(strings.Repeat(" ", maxCachedSource) + "1 + 2")
+	run(strings.Repeat(" ", maxCachedSource) + "1 + 2")
+	if s.cacheHits != hits {
+		t.Error("a cell longer than maxCachedSource was cached")
+	}
+	hits = s.cacheHits
 	run("0 + 1") // dropped
 	if s.cacheHits != hits {
 		t.Error("the least recently used cell was still cached")
