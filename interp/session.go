@@ -418,8 +418,8 @@ func (s *Session) prepare(ctx context.Context, comp *compiled) error {
 
 // stoppedBecause says why an interrupt or the guard stopped the cell ("was
 // interrupted"), or "" when it was not stopped. A cell stopped by the memory
-// ceiling has the variables it defined (vars) reset: what they hold would keep the heap over the
-// ceiling, and every later cell slow or stopped.
+// ceiling has the variables it defined (vars) reset: what they hold would keep
+// the heap over the ceiling, and every later cell slow or stopped.
 func (s *Session) stoppedBecause(runErr error, vars []*hoistedVar) string {
 	var p *cellPanic
 	switch {
