@@ -59,8 +59,9 @@ func benchSession(b *testing.B, cells ...string) *Session {
 	return s
 }
 
-// BenchmarkExecuteTrivial is the fixed cost of a cell: parsing, type checking,
-// rewriting, compiling and running "x = x + 1".
+// BenchmarkExecuteTrivial is the cost of a cell run again: "x = x + 1", which
+// after its first run comes from the cache of compiled cells (cellcache.go);
+// BenchmarkExecuteDistinct is that of small cells compiled.
 func BenchmarkExecuteTrivial(b *testing.B) {
 	s := benchSession(b, "x := 1")
 	b.ResetTimer()
@@ -68,6 +69,35 @@ func BenchmarkExecuteTrivial(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		if out := s.Execute(context.Background(), cellio.Cell{Code: "x = x + 1", Number: i + 2, Output: &recorder{}}); out.Error != nil {
 			b.Fatal(out.Error)
+		}
+	}
+}
+
+// BenchmarkExecuteDistinct is the fixed cost of a small cell that is not a
+// repeat, which the cache of compiled cells (cellcache.go) does not serve, in a
+// session that defined x and after notebook50: "1 + N" (N the iteration), a
+// constant that the type checker computes (constcell.go), and "x + N", which
+// is compiled and run.
+func BenchmarkExecuteDistinct(b *testing.B) {
+	for _, setup := range []struct {
+		name  string
+		cells []string
+	}{{"fresh", []string{"x := 1"}}, {"notebook", append(notebook50(), "x := 1")}} {
+		for _, form := range []string{"1 + %d", "x + %d"} {
+			b.Run(setup.name+"/"+strings.ReplaceAll(form, "%d", "N"), func(b *testing.B) {
+				s := benchSession(b, setup.cells...)
+				b.ResetTimer()
+				defer reportCPU(b)()
+				for i := 0; i < b.N; i++ {
+					code := fmt.Sprintf(form, i)
+					if out := s.Execute(context.Background(), cellio.Cell{Code: code, Number: 100 + i, Output: &recorder{}}); out.Error != nil {
+						b.Fatal(out.Error)
+					}
+				}
+				if s.cacheHits != 0 {
+					b.Fatalf("%d cells from the cache", s.cacheHits)
+				}
+			})
 		}
 	}
 }
@@ -158,7 +188,8 @@ func notebook50() []string {
 
 // BenchmarkExecuteAfterNotebook is the fixed cost of a small cell after the 50
 // cells of notebook50: an expression, a variable's value, a call of an earlier
-// function, a variable defined again.
+// function, a variable defined again; the first three come from the cache of
+// compiled cells after their first run, the last is compiled every time.
 func BenchmarkExecuteAfterNotebook(b *testing.B) {
 	s := benchSession(b, notebook50()...)
 	for _, code := range []string{"1 + 1", "v48", "f49(2)", "y := v48.norm()"} {

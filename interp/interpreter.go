@@ -175,6 +175,7 @@ func (s *Session) newInterpreter() error {
 		s.epoch.Add(1)
 	}
 	s.yi = yi
+	s.cache.invalidate() // compiled in the interpreter replaced
 	s.ycalls = calls
 	s.ctl.Store(newControl(yi))
 	s.activity.Store(new(atomic.Int64))

@@ -380,8 +380,11 @@ const (
 // isBlankCode reports whether code holds nothing but space and comments: its
 // first token is the end (the rest of a cell that has one is not scanned).
 func isBlankCode(code string) bool {
-	if strings.TrimSpace(code) == "" {
+	switch t := strings.TrimSpace(code); {
+	case t == "":
 		return true
+	case t[0] != '/':
+		return false // not a comment
 	}
 	f := token.NewFileSet().AddFile("", -1, len(code))
 	var s scanner.Scanner

@@ -15,6 +15,7 @@ func TestIsBlankCode(t *testing.T) {
 		"/* a */ ;":         false,
 		"\"unterminated":    false,
 		"// c\nfunc f() {}": false,
+		" / 2":              false,
 	} {
 		if got := isBlankCode(code); got != want {
 			t.Errorf("isBlankCode(%q) = %v, want %v", code, got, want)

@@ -74,6 +74,12 @@ func (s *Session) run(ctx context.Context, name string, live bool, at int64) (*c
 	if err != nil {
 		return nil, err
 	}
+	return s.runProgram(ctx, prog, live, at)
+}
+
+// runProgram is run with the call compiled: prog, a program of callProgram,
+// which may run more than once (cellcache.go).
+func (s *Session) runProgram(ctx context.Context, prog *yaegi.Program, live bool, at int64) (*cellio.Bundle, error) {
 	left, cellDone := s.begin(live, at)
 	defer func() {
 		rs := &s.runState

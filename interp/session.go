@@ -106,7 +106,11 @@ type Session struct {
 	cellNames map[int]string       // serial → "CellN", for positions
 	parsed    map[*parsedCell]bool // cells whose files are in fset (see forgetCells)
 	runState  runState
-	workers   *workers // the goroutines cells run on
+	workers   *workers   // the goroutines cells run on
+	cache     *cellCache // cells that declare nothing, compiled (cellcache.go)
+	cacheHits int        // cells run from the cache (for tests and stats)
+	noConst   bool       // for tests: constant cells run in the interpreter (constcell.go)
+	folded    int        // constant cells shown from the checker's value (for tests and stats)
 
 	ctl    atomic.Pointer[control] // stops the interpreter's evaluation (nil: not available)
 	stopMu sync.Mutex
@@ -134,6 +138,7 @@ func New(opts Options) (*Session, error) {
 		modules:   newCellModules(notebookPath(opts)),
 		stdin:     &cellInput{},
 		workers:   newWorkers(),
+		cache:     newCellCache(),
 		cellNames: map[int]string{},
 		parsed:    map[*parsedCell]bool{},
 
@@ -229,9 +234,19 @@ func (s *Session) Execute(ctx context.Context, c cellio.Cell) cellio.Outcome {
 }
 
 // executeGo runs a cell of Go, or a Go part of a cell with magics (magics.go).
+// A cell run before, that declares nothing, runs again from its compiled code
+// while the program's declarations have not changed (cellcache.go).
 func (s *Session) executeGo(ctx context.Context, c cellio.Cell) cellio.Outcome {
 	if isBlankCode(c.Code) {
 		return cellio.Outcome{}
+	}
+	if !c.Transient && !s.dirty {
+		// A dirty interpreter is rebuilt before cells run in it again, and
+		// the packages from source may have changed (%go get, an edit of a
+		// local module, which importSources notices).
+		if e := s.cache.get(c.Code); e != nil && s.importSources(ctx, e.pc) == nil && !s.dirty {
+			return s.executeCached(ctx, c, e)
+		}
 	}
 	since := s.serial
 	var comp *compiled
@@ -243,6 +258,15 @@ func (s *Session) executeGo(ctx context.Context, c cellio.Cell) cellio.Outcome {
 	for _, n := range comp.notes {
 		s.streams.write(stderrStream, []byte(n))
 	}
+	if v, ok := constResult(comp); ok && !s.noConst {
+		s.folded++
+		if !c.Transient {
+			s.record(comp, "")
+			s.cache.put(c.Code, &cachedCell{pc: comp.pc, value: v})
+		}
+		b := render(v)
+		return cellio.Outcome{Value: &b}
+	}
 	if err := s.prepare(ctx, comp); err != nil {
 		if comp.declaredAlone {
 			// The cell's variables are in the package of the program's check,
@@ -253,12 +277,56 @@ func (s *Session) executeGo(ctx context.Context, c cellio.Cell) cellio.Outcome {
 		}
 		return cellio.Outcome{Error: s.toError(err)}
 	}
-	result, runErr := s.run(ctx, runFunc, true, comp.at)
-	stopped := s.stoppedBecause(runErr, comp)
+	var result *cellio.Bundle
+	call, runErr := s.callProgram(runFunc)
+	if runErr == nil {
+		result, runErr = s.runProgram(ctx, call, true, comp.at)
+	}
+	stopped := s.stoppedBecause(runErr, comp.newVars)
 	if !c.Transient {
 		// An expression declares nothing; not recording it keeps replays from
 		// evaluating it again.
 		s.record(comp, stopped)
+		if call != nil && cacheable(comp, stopped) && !s.dirty {
+			s.cache.put(c.Code, &cachedCell{pc: comp.pc, call: call, body: comp.body, at: comp.at, inert: comp.inert})
+		}
+	}
+	if runErr != nil {
+		return cellio.Outcome{Error: s.toError(runErr)}
+	}
+	return cellio.Outcome{Value: result}
+}
+
+// executeCached runs again the cell e compiled from the same source, as the
+// cell c: its serial number is named after c while it runs (see cellCache),
+// and it is recorded for replays as c.
+func (s *Session) executeCached(ctx context.Context, c cellio.Cell, e *cachedCell) cellio.Outcome {
+	s.cacheHits++
+	if e.value != nil {
+		b := render(e.value)
+		return cellio.Outcome{Value: &b}
+	}
+	pc := e.pc.renumbered(c.Number)
+	s.mu.Lock()
+	s.cellNames[pc.id] = pc.name
+	s.parsed[pc] = true
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.parsed, pc)
+		s.mu.Unlock()
+	}()
+	result, runErr := s.runProgram(ctx, e.call, true, e.at)
+	stopped := s.stoppedBecause(runErr, nil)
+	if stopped != "" {
+		s.cache.drop(c.Code)
+	}
+	if !e.inert {
+		s.mu.Lock()
+		q := s.prog.clone()
+		q.cells = append(q.cells, &recordedCell{num: c.Number, body: e.body, at: e.at, defs: map[string]string{}, stopped: stopped})
+		s.prog = q
+		s.mu.Unlock()
 	}
 	if runErr != nil {
 		return cellio.Outcome{Error: s.toError(runErr)}
@@ -350,16 +418,16 @@ func (s *Session) prepare(ctx context.Context, comp *compiled) error {
 
 // stoppedBecause says why an interrupt or the guard stopped the cell ("was
 // interrupted"), or "" when it was not stopped. A cell stopped by the memory
-// ceiling has its variables reset: what they hold would keep the heap over the
-// ceiling, and every later cell slow or stopped.
-func (s *Session) stoppedBecause(runErr error, comp *compiled) string {
+// ceiling has the variables it defined (vars) reset: what they hold would keep
+// the heap over the ceiling, and every later cell slow or stopped.
+func (s *Session) stoppedBecause(runErr error, vars []*hoistedVar) string {
 	var p *cellPanic
 	switch {
 	case errors.Is(runErr, errInterrupted):
 		return "was interrupted"
 	case errors.As(runErr, &p) && p.stopped:
 		if _, ok := p.value.(memoryError); ok {
-			p.reset = s.resetVars(comp.newVars)
+			p.reset = s.resetVars(vars)
 			return "was stopped by the memory ceiling"
 		}
 		return "was stopped by the stack limit"
@@ -374,6 +442,10 @@ func (s *Session) stoppedBecause(runErr error, comp *compiled) string {
 func (s *Session) record(comp *compiled, stopped string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if len(comp.newDecls) > 0 || len(comp.newVars) > 0 || comp.prog.shared != sharedDecls|sharedVars|sharedImports {
+		// The cells compiled before may mean something else now.
+		s.cache.invalidate()
+	}
 	if comp.inert {
 		s.prog = comp.prog
 		return

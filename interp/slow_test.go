@@ -16,12 +16,13 @@ import (
 // symbol tables.
 func init() {
 	symbols.Symbols["gocvx.test/slow/slow"] = map[string]reflect.Value{
-		"Wait":     reflect.ValueOf(slowWait),
-		"Sleep":    reflect.ValueOf(func(ctx context.Context, after time.Duration) { slowWait(ctx, after) }),
-		"Returned": reflect.ValueOf(func() bool { return slowReturned.Load() }),
-		"Block":    reflect.ValueOf(slowBlock),
-		"Release":  reflect.ValueOf(slowRelease),
-		"Waiter":   reflect.ValueOf((*slowWaiter)(nil)),
+		"Wait":        reflect.ValueOf(slowWait),
+		"Sleep":       reflect.ValueOf(func(ctx context.Context, after time.Duration) { slowWait(ctx, after) }),
+		"Returned":    reflect.ValueOf(func() bool { return slowReturned.Load() }),
+		"Block":       reflect.ValueOf(slowBlock),
+		"BlockSecond": reflect.ValueOf(slowBlockSecond),
+		"Release":     reflect.ValueOf(slowRelease),
+		"Waiter":      reflect.ValueOf((*slowWaiter)(nil)),
 	}
 }
 
@@ -29,6 +30,7 @@ var (
 	slowReturned atomic.Bool
 	slowMu       sync.Mutex
 	slowGate     = make(chan struct{})
+	slowCalls    int // calls of slowBlockSecond since slowRelease
 )
 
 // slowWait waits for ctx to be cancelled, then goes on for after (a solver
@@ -49,8 +51,22 @@ func slowBlock() {
 	<-gate
 }
 
+// slowBlockSecond blocks as slowBlock on its second call since slowRelease,
+// and returns at once on the others: a repeated cell that blocks once, whose
+// decision to block is ordered with the cells after it.
+func slowBlockSecond() {
+	slowMu.Lock()
+	slowCalls++
+	n, gate := slowCalls, slowGate
+	slowMu.Unlock()
+	if n == 2 {
+		<-gate
+	}
+}
+
 func slowRelease() {
 	slowMu.Lock()
+	slowCalls = 0
 	close(slowGate)
 	slowGate = make(chan struct{})
 	slowMu.Unlock()
