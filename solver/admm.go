@@ -140,6 +140,7 @@ type admm struct {
 	zeroScale    float64 // t₀ = max(1, w/β) of ∇ℓ(0), the zero network's dual scale (0: not computed; see stalledAtZero)
 	zeroChecks   int     // consecutive certificate checks at v = 0
 	rhoBase      float64 // the least ρ balancing may choose for the hinge loss: ρ₀, or the ρ that left a stall at zero
+	rhoCeil      float64 // if positive, the largest ρ balancing may choose (the squared loss at small β, see scaleSquaredRho)
 
 	u, v, vOld, lam, rhs []float64 // 2P×d
 	fty                  []float64 // Fᵀy (squared loss)
@@ -203,6 +204,7 @@ func (m *ADMM) run(ctx context.Context, p *Problem, s *Settings, pr *program, st
 		return canceledResult(m.String(), pr, start), nil
 	}
 	pr.watch(ctx, s, start)
+	a.scaleSquaredRho(m)
 	a.ls, err = newLinsys(pr, route, a.c())
 	if err == errInterrupted {
 		res := canceledResult(m.String(), pr, start)
