@@ -26,8 +26,11 @@ import (
 // unless Factorization says otherwise). The squared loss enters the u-step directly;
 // the hinge and logistic losses through an extra split z = Fu with an elementwise
 // proximal step, which keeps the matrix independent of ρ. ρ starts at a scale-aware
-// value and is adapted by residual balancing (when the residuals drift apart by more
-// than a factor 5, refactoring for the squared loss), and raised fivefold when the
+// value (for the hinge and squared losses scaled down with β when β is far below the
+// least β at which the zero network is optimal: see scaleRhoToBeta and
+// scaleSquaredRho) and is adapted by residual balancing (when the residuals drift
+// apart by more than a factor 5, refactoring for the squared loss; for the squared
+// loss at small β never above its start), and raised fivefold when the
 // iterates sit at the zero network for two certificate checks although ∇ℓ(0) is
 // dual infeasible (zero is not optimal); updates are over-relaxed, and the
 // fixed-point iteration is Anderson-accelerated with a safeguard.
