@@ -36,6 +36,9 @@ func (a *admm) scaleSquaredRho(m *ADMM) {
 	// certificate bounds the blocks it does not project).
 	var cs certState
 	cs.alloc(pr, a.workers)
+	for _, p := range cs.projs {
+		p.stop = pr.stop // a stopped projection bounds from above: t₀, and ρ's factor, err low
+	}
 	eta := make([]float64, pr.n)
 	for k, y := range pr.y {
 		eta[k] = -y
