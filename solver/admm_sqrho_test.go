@@ -9,8 +9,8 @@ import (
 )
 
 // TestSquaredRhoScalesWithBeta: the squared loss's default ρ is the scale-aware one
-// at β ≥ β_max/κ and scaled with β below it (ρ/β the same at β and β/10), with
-// balancing capped at that ρ; a given Rho is left alone.
+// at β ≥ β_max/κ, scaled with β below it (ρ/β the same at β and β/10) and with √β
+// below β_max/κ², with balancing capped at that ρ; a given Rho is left alone.
 func TestSquaredRhoScalesWithBeta(t *testing.T) {
 	in := readJSON[instance](t, filepath.Join("testdata", "golden", "small_beta", "relu_squared_n40_d4_P12_b1e-03.json"))
 	p, arr := in.problem(t)
@@ -18,7 +18,7 @@ func TestSquaredRhoScalesWithBeta(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rhoAt := func(beta float64, m *ADMM) (rho, ceil, def float64) {
+	rhoAt := func(beta float64, m *ADMM) (rho, ceil, def, bmax float64) {
 		q := *pr
 		q.beta = beta
 		a, _, err := m.setup(p, &q, false, 1)
@@ -26,20 +26,27 @@ func TestSquaredRhoScalesWithBeta(t *testing.T) {
 			t.Fatal(err)
 		}
 		a.scaleSquaredRho(m)
-		return a.rho, a.rhoCeil, a.rhoDefault
+		return a.rho, a.rhoCeil, a.rhoDefault, a.zeroScale * beta
 	}
-	rho3, ceil3, def := rhoAt(1e-3, &ADMM{})
-	rho4, _, _ := rhoAt(1e-4, &ADMM{})
-	if !(rho3 < def) || ceil3 != rho3 {
-		t.Fatalf("β = 1e-3: ρ = %g with ceiling %g, want below the default %g and equal", rho3, ceil3, def)
+	_, _, def, bmax := rhoAt(1e-3, &ADMM{})
+	ratio := func(b1, b2, want float64) {
+		t.Helper()
+		r1, c1, _, _ := rhoAt(b1, &ADMM{})
+		r2, _, _, _ := rhoAt(b2, &ADMM{})
+		if !(r1 < def) || c1 != r1 {
+			t.Fatalf("β = %g: ρ = %g with ceiling %g, want below the default %g and equal", b1, r1, c1, def)
+		}
+		if r := r1 / r2; math.Abs(r-want) > 1e-9*want {
+			t.Errorf("ρ(%g)/ρ(%g) = %g, want %g", b1, b2, r, want)
+		}
 	}
-	if r := rho3 / rho4; math.Abs(r-10) > 1e-9 {
-		t.Errorf("ρ(1e-3)/ρ(1e-4) = %g, want 10", r)
+	k := sqRhoBetaScale
+	ratio(bmax/k/10, bmax/k/100, 10)      // linear
+	ratio(bmax/k/k/100, bmax/k/k/1e4, 10) // √β
+	if rho, ceil, _, _ := rhoAt(10*bmax, &ADMM{}); rho != def || ceil != 0 {
+		t.Errorf("β = 10 β_max: ρ = %g with ceiling %g, want the default %g and none", rho, ceil, def)
 	}
-	if rho, ceil, _ := rhoAt(1e3, &ADMM{}); rho != def || ceil != 0 {
-		t.Errorf("β = 1e3: ρ = %g with ceiling %g, want the default %g and none", rho, ceil, def)
-	}
-	if rho, ceil, _ := rhoAt(1e-3, &ADMM{Rho: 0.7}); rho != 0.7 || ceil != 0 {
+	if rho, ceil, _, _ := rhoAt(1e-3, &ADMM{Rho: 0.7}); rho != 0.7 || ceil != 0 {
 		t.Errorf("Rho = 0.7: ρ = %g with ceiling %g, want 0.7 and none", rho, ceil)
 	}
 }
