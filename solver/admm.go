@@ -26,8 +26,11 @@ import (
 // unless Factorization says otherwise). The squared loss enters the u-step directly;
 // the hinge and logistic losses through an extra split z = Fu with an elementwise
 // proximal step, which keeps the matrix independent of ρ. ρ starts at a scale-aware
-// value and is adapted by residual balancing (when the residuals drift apart by more
-// than a factor 5, refactoring for the squared loss), and raised fivefold when the
+// value (for the hinge and squared losses scaled down with β when β is far below the
+// least β at which the zero network is optimal: see scaleRhoToBeta and
+// scaleSquaredRho) and is adapted by residual balancing (when the residuals drift
+// apart by more than a factor 5, refactoring for the squared loss; for the squared
+// loss at small β never above its start), and raised fivefold when the
 // iterates sit at the zero network for two certificate checks although ∇ℓ(0) is
 // dual infeasible (zero is not optimal); updates are over-relaxed, and the
 // fixed-point iteration is Anderson-accelerated with a safeguard.
@@ -140,6 +143,7 @@ type admm struct {
 	zeroScale    float64 // t₀ = max(1, w/β) of ∇ℓ(0), the zero network's dual scale (0: not computed; see stalledAtZero)
 	zeroChecks   int     // consecutive certificate checks at v = 0
 	rhoBase      float64 // the least ρ balancing may choose for the hinge loss: ρ₀, or the ρ that left a stall at zero
+	rhoCeil      float64 // if positive, the largest ρ balancing may choose (the squared loss at small β, see scaleSquaredRho)
 
 	u, v, vOld, lam, rhs []float64 // 2P×d
 	fty                  []float64 // Fᵀy (squared loss)
@@ -203,6 +207,7 @@ func (m *ADMM) run(ctx context.Context, p *Problem, s *Settings, pr *program, st
 		return canceledResult(m.String(), pr, start), nil
 	}
 	pr.watch(ctx, s, start)
+	a.scaleSquaredRho(m)
 	a.ls, err = newLinsys(pr, route, a.c())
 	if err == errInterrupted {
 		res := canceledResult(m.String(), pr, start)

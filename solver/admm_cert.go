@@ -388,6 +388,9 @@ func (a *admm) balance(aty float64) (bool, error) {
 		// After a stall at zero the floor is the ρ that left it (see leaveZero).
 		rho = math.Max(rho, math.Min(a.rho, a.rhoBase))
 	}
+	if ratio > 1 && a.rhoCeil > 0 {
+		rho = math.Min(rho, math.Max(a.rho, a.rhoCeil)) // see scaleSquaredRho
+	}
 	if rho == a.rho {
 		return false, nil
 	}

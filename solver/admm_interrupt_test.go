@@ -152,10 +152,17 @@ func bestCertified(h []Iteration) float64 {
 // certificate whose bound holds (below the optimum of an uninterrupted solve).
 func TestADMMInterruptedStep(t *testing.T) {
 	p, s := interruptProblem()
+	// At the scale-aware ρ (the squared loss's default scaled to β leaves the
+	// v-step's projections at iteration 25 too few steps to cut).
+	arr, err := arrangementFor(p, s, admmDefaultPatterns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rho := scaleAwareRho(t, p, arr)
 	ref := newPollCount(pollVStep, -1, nil)
 	sr := *s
 	sr.Recorder = RecorderFunc(ref.record)
-	if _, err := Solve(context.Background(), p, &sr, &ADMM{NoPolish: true, onPoll: ref.poll}); err != nil {
+	if _, err := Solve(context.Background(), p, &sr, &ADMM{Rho: rho, NoPolish: true, onPoll: ref.poll}); err != nil {
 		t.Fatal(err)
 	}
 	so := *s
@@ -178,7 +185,7 @@ func TestADMMInterruptedStep(t *testing.T) {
 		pc := newPollCount(tc.stage, tc.after, cancel)
 		si := *s
 		si.Recorder = RecorderFunc(pc.record)
-		res, err := Solve(ctx, p, &si, &ADMM{NoPolish: true, onPoll: pc.poll})
+		res, err := Solve(ctx, p, &si, &ADMM{Rho: rho, NoPolish: true, onPoll: pc.poll})
 		cancel()
 		if err != nil {
 			t.Fatalf("%s: %v", tc.name, err)

@@ -8,8 +8,9 @@ import (
 )
 
 // TestRefitTightensCertificate: on two β = 1e-3 squared programs of
-// testdata/golden/small_beta (cvxopt optima), ADMM with ρ fixed and no polishing
-// (so that its iterates do not depend on the certificate) certifies a gap at least
+// testdata/golden/small_beta (cvxopt optima), ADMM with ρ fixed at the scale-aware
+// default (not scaled to β: see scaleSquaredRho) and no polishing (so that its
+// iterates do not depend on the certificate) certifies a gap at least
 // ten times smaller after the same iterations with the refitted candidate and the
 // combination of candidates than with ŷ − y and Fu − y alone (measured: 3.5e-7 →
 // 1.6e-11 and 7.2e-10 → 3.4e-11), and every bound computed is below the optimum (a
@@ -23,9 +24,10 @@ func TestRefitTightensCertificate(t *testing.T) {
 			in := readJSON[instance](t, filepath.Join("testdata", "golden", "small_beta", name))
 			p, arr := in.problem(t)
 			ref := in.Reference.Objective
+			rho := scaleAwareRho(t, p, arr)
 			run := func(noRefit bool) (float64, int) {
 				var bounds int
-				m := &ADMM{FixedRho: true, NoPolish: true, noRefit: noRefit, onCertificate: func(c Certificate, _ []float64, _ float64) {
+				m := &ADMM{Rho: rho, FixedRho: true, NoPolish: true, noRefit: noRefit, onCertificate: func(c Certificate, _ []float64, _ float64) {
 					bounds++
 					if c.Dual > ref+1e-9*math.Abs(ref) {
 						t.Errorf("bound %.12g above the optimum %.12g", c.Dual, ref)
@@ -49,4 +51,19 @@ func TestRefitTightensCertificate(t *testing.T) {
 			}
 		})
 	}
+}
+
+// scaleAwareRho returns ADMM's scale-aware default ρ for p on arr, before any
+// scaling to β.
+func scaleAwareRho(t *testing.T, p *Problem, arr *Arrangement) float64 {
+	t.Helper()
+	pr, err := newProgram(p, arr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _, err := (&ADMM{}).setup(p, pr, false, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a.rhoDefault
 }
