@@ -64,6 +64,7 @@ type ADMM struct {
 
 	rhoScale float64 // multiplies the default ρ (experiments)
 	noRefit  bool    // the squared loss's first dual candidate is ŷ − y, not refitted (tests)
+	noImages bool    // recompute every product instead of carrying images (tests; see admm.image)
 	sig2     float64 // multiplies the default σ² (experiments)
 	// onPoll, if set, is called at every poll of the interruption from inside a step
 	// (tests: cancel at a chosen stage); it may be called from several goroutines.
@@ -147,6 +148,10 @@ type admm struct {
 	xa, xv               []float64 // n×2P: X uᵀ or X argᵀ, and X vᵀ
 	s, sOld, nu          []float64 // n×2P: slack form only
 	z, zOld, mu, fu, eta []float64 // n
+	fv                   []float64 // n: F v of the current iterate when fvOK (see nextRHS)
+	fvOld, dz            []float64 // n: splitRHS's scratch
+	fvOK                 bool
+	noImages             bool      // no linear images: every product recomputed (tests)
 	t, tOut              []float64 // products: n×4P and 4P×d
 	ev                   *evaluation
 	cs                   coneStepState // the v-step of the cone form
@@ -231,7 +236,7 @@ func (m *ADMM) run(ctx context.Context, p *Problem, s *Settings, pr *program, st
 		if mem == 0 {
 			mem = andersonDefaultMemory
 		}
-		a.acc = newSafeguard(mem, a.stateSize())
+		a.acc = newSafeguard(mem, a.stateSize(), a.imageSize())
 	}
 	maxIter := s.MaxIterations
 	if maxIter == 0 {
@@ -276,7 +281,7 @@ func (m *ADMM) setup(p *Problem, pr *program, gated bool, threads int) (*admm, s
 	if m.Rho < 0 || math.IsNaN(m.Rho) || math.IsInf(m.Rho, 0) {
 		return nil, "", fmt.Errorf("solver: ADMM rho must be positive and finite, got %v", m.Rho)
 	}
-	a := &admm{pr: pr, alfa: alfa, slack: m.Slack && !gated, split: !p.Loss.quadratic(), gated: gated, fixedRho: m.FixedRho, noPolish: m.NoPolish, noRefit: m.noRefit, workers: workers(threads)}
+	a := &admm{pr: pr, alfa: alfa, slack: m.Slack && !gated, split: !p.Loss.quadratic(), gated: gated, fixedRho: m.FixedRho, noPolish: m.NoPolish, noRefit: m.noRefit, noImages: m.noImages, workers: workers(threads)}
 	a.scale(m)
 	a.zeroObj = pr.loss.Value(make([]float64, pr.n), pr.y)
 	route := m.Factorization
@@ -448,6 +453,7 @@ func (a *admm) alloc() {
 	}
 	a.t, a.tOut = make([]float64, n*4*P), make([]float64, 4*P*d)
 	a.z, a.zOld, a.mu, a.fu, a.eta = make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
+	a.fv, a.fvOld, a.dz = make([]float64, n), make([]float64, n), make([]float64, n)
 	if !a.split {
 		// Fᵀy: the v-half is Xᵀ(dᵢ ∘ y), the w-half its negative.
 		a.fty = make([]float64, blk)

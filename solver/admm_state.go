@@ -67,6 +67,7 @@ func (a *admm) warmStart(ctx context.Context, s *Settings, start time.Time) erro
 		vw[i] *= sc
 	}
 	copy(a.u, vw)
+	a.ls.haveFu = false // a.fu is set here, not by a solve
 	copy(a.v, vw)
 	for k := 0; k < n; k++ {
 		a.fu[k] *= sc

@@ -10,6 +10,7 @@ import (
 func (a *admm) initRHS() {
 	pr := a.pr
 	n, d, P := pr.n, pr.d, pr.P
+	a.fvOK = false // called wherever the iterate changes outside a step
 	if !a.slack && !a.split {
 		clear(a.tOut[:2*P*d])
 		return
@@ -117,10 +118,14 @@ func (a *admm) predictU() {
 	}
 }
 
-// formFu sets a.fu = Fu = Σᵢ DᵢX(uᵢ − u_{P+i}) with one product of P columns, in
+// formFu sets a.fu = Fu = Σᵢ DᵢX(uᵢ − u_{P+i}): from the u-step's solve when its
+// route gives it (see linsys.predictions), else with one product of P columns, in
 // the scratch of the u-step's right-hand side and of the v-step's X argᵀ (both
 // rewritten before their next use).
 func (a *admm) formFu() {
+	if a.ls.predictions(a.fu) {
+		return
+	}
 	pr := a.pr
 	n, P := pr.n, pr.P
 	half := P * pr.d
@@ -217,9 +222,12 @@ func (a *admm) nextRHS() float64 {
 	n, d, P := pr.n, pr.d, pr.P
 	blk := 2 * P * d
 	switch {
+	case a.split && !a.slack && a.cheapDual():
+		return a.splitRHS()
 	case a.split && !a.slack:
 		// Without slacks both parts are ±Fᵀ of a vector: one product of 2P columns
 		// (the v-halves of σ²Fᵀ(z − μ) and σ²FᵀΔz), the w-halves negated.
+		a.formFv()
 		t := a.t[:n*2*P]
 		for k := 0; k < n; k++ {
 			row := t[k*2*P : (k+1)*2*P]
@@ -251,6 +259,112 @@ func (a *admm) nextRHS() float64 {
 		dual += r * r
 	}
 	return dual
+}
+
+// cheapDual reports whether nextRHS may take the dual residual of the split cone
+// form from F v and the Woodbury route's H instead of a product (see splitRHS): F v
+// of the step's start is known and B = τ²I.
+func (a *admm) cheapDual() bool {
+	return !a.noImages && a.fvOK && a.ls.h != nil && a.pr.noGram
+}
+
+// formFv sets a.fv = F v from X vᵀ (a.ev.xu) of the v-step.
+func (a *admm) formFv() {
+	pr := a.pr
+	n, P := pr.n, pr.P
+	for k := 0; k < n; k++ {
+		xr := a.ev.xu[k*2*P : (k+1)*2*P]
+		fv := 0.0
+		for i, m := range pr.mask[k*P : (k+1)*P] {
+			fv += m * (xr[i] - xr[P+i])
+		}
+		a.fv[k] = fv
+	}
+	a.fvOK = true
+}
+
+// splitRHS is nextRHS for the split cone form with F v of the step's start in a.fv:
+// one product of P columns for σ²Fᵀ(z − μ), and the squared dual residual
+// ‖τ²Δv + σ²FᵀΔz‖² = τ⁴‖Δv‖² + 2τ²σ²⟨FΔv, Δz⟩ + σ⁴‖FᵀΔz‖² without a product:
+// FΔv = F v − F v₀ comes from X vᵀ, and ‖FᵀΔz‖² = 2Δzᵀ((XXᵀ) ∘ C)Δz = 2τ²ΔzᵀHΔz
+// with the Woodbury route's H = (X M Xᵀ) ∘ C, M = I/τ² (F = [F_D −F_D], F_DF_Dᵀ =
+// (XXᵀ) ∘ C). That is a quadratic form in the lower triangle of H, n²/2
+// multiply-adds against the 2P·n·d of the product (a fifteenth at MNIST 10×10). The
+// sum can lose digits to cancellation only where the dual residual is far below its
+// terms, and it serves the balancing of ρ, which moves only by factors of 5.
+func (a *admm) splitRHS() float64 {
+	pr := a.pr
+	n, d, P := pr.n, pr.d, pr.P
+	t := a.t[:n*P]
+	dz := a.dz
+	for k := 0; k < n; k++ {
+		q := a.sig2 * (a.z[k] - a.mu[k])
+		dz[k] = a.z[k] - a.zOld[k]
+		row := t[k*P : (k+1)*P]
+		for i, m := range pr.mask[k*P : (k+1)*P] {
+			row[i] = m * q
+		}
+	}
+	pd := P * d
+	pr.mulTX(a.tOut[:pd], t, P, 1, 0)
+	negate(a.tOut[pd:2*pd], a.tOut[:pd])
+	cross := 0.0 // ⟨FΔv, Δz⟩, F v₀ in a.fv
+	fv0 := a.fvOld
+	copy(fv0, a.fv)
+	a.formFv()
+	for k, v := range a.fv {
+		cross += (v - fv0[k]) * dz[k]
+	}
+	hq := 0.0 // ΔzᵀHΔz from the lower triangle
+	h := a.ls.h
+	for i := 0; i < n; i++ {
+		hq += dz[i] * (2*vdot(h[i*n:i*n+i], dz[:i]) + h[i*n+i]*dz[i])
+	}
+	dv := 0.0
+	for i, v := range a.v {
+		r := v - a.vOld[i]
+		dv += r * r
+	}
+	t2, s2 := a.tau2, a.sig2
+	return math.Max(0, t2*t2*dv+2*t2*s2*cross+2*t2*s2*s2*hq)
+}
+
+// imageSize is the length of the linear images the iterate carries through Anderson
+// acceleration (see image), zero for none.
+func (a *admm) imageSize() int {
+	if a.noImages || !a.split || a.slack {
+		return 0
+	}
+	return a.pr.P*a.pr.d + a.pr.n
+}
+
+// image writes the linear images of the current iterate that its last step computed
+// (split cone form): the v-half of σ²Fᵀ(z − μ), the u-step's right-hand side (the
+// w-half is its negative), and F v (see splitRHS). An extrapolated iterate gets its
+// images from those of the steps (see anderson) instead of the product of P columns
+// that initRHS would spend, on nearly every iteration.
+func (a *admm) image(l []float64) {
+	pd := a.pr.P * a.pr.d
+	copy(l[:pd], a.tOut[:pd])
+	copy(l[pd:], a.fv)
+}
+
+// unpackImage is unpack for the split cone form with the images l of w (see image).
+func (a *admm) unpackImage(w, l []float64) {
+	pd := a.pr.P * a.pr.d
+	o := copy(a.v, w)
+	o += copy(a.lam, w[o:])
+	sig := math.Sqrt(a.sig2)
+	nz := len(a.z)
+	for i := range a.z {
+		a.z[i] = w[o+i] / sig
+		a.mu[i] = w[o+nz+i] / sig
+		a.eta[i] = a.rho * a.sig2 * a.mu[i]
+	}
+	copy(a.tOut[:pd], l[:pd])
+	negate(a.tOut[pd:2*pd], l[:pd])
+	copy(a.fv, l[pd:])
+	a.fvOK = true
 }
 
 // slackProducts is nextRHS's product in the slack form: T = [q, −q, Δq, −Δq] ∘ mask

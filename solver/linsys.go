@@ -51,6 +51,11 @@ type linsys struct {
 	sum, diff, t1, xt []float64 // P×d, P×d, P×d, n×P
 	z                 []float64 // n
 	factorizations    int
+
+	// haveFu: the last solve ran on the Woodbury route, and fuScale·z is F u for
+	// its solution u (see predictions).
+	haveFu  bool
+	fuScale float64
 }
 
 // routeCosts returns the floating-point operations of the two routes: the one-time
@@ -261,6 +266,7 @@ func (ls *linsys) factor(c float64) error { return ls.factorPolled(c, nil) }
 // in the factorization; it returns errInterrupted when stop said so.
 func (ls *linsys) factorPolled(c float64, stop func() bool) error {
 	ls.c = c
+	ls.haveFu = false
 	ls.factorizations++
 	d, p, n := ls.pr.d, ls.pr.P, ls.pr.n
 	var ok bool
@@ -358,12 +364,31 @@ func (ls *linsys) solve(r, u []float64) {
 		for i := range g {
 			g[i] = t1[i] - g[i]
 		}
+		ls.haveFu, ls.fuScale = true, 1/(2*ls.c)
 	}
 	uv, uw := u[:half], u[half:]
 	for i := range ls.sum {
 		uv[i] = (ls.sum[i] + ls.diff[i]) / 2
 		uw[i] = (ls.sum[i] - ls.diff[i]) / 2
 	}
+}
+
+// predictions sets fu = F u for the u of the last solve and reports true when the
+// route gives it without a product: on the Woodbury route the difference of the two
+// halves, u_D = v − w, is t₁ − (I⊗M)F_Dᵀz' with z' = S⁻¹F_D t₁, so
+//
+//	F u = F_D u_D = F_D t₁ − (S − I/(2c)) z' = z'/(2c),
+//
+// since F_D (I⊗M) F_Dᵀ = (X M Xᵀ) ∘ C = S − I/(2c) (our derivation). This saves the
+// product of P columns that F u costs otherwise, a tenth of an ADMM iteration.
+func (ls *linsys) predictions(fu []float64) bool {
+	if !ls.haveFu {
+		return false
+	}
+	for k, z := range ls.z {
+		fu[k] = ls.fuScale * z
+	}
+	return true
 }
 
 // cholSolve overwrites x with the solution of L Lᵀ x = b (b given in x), for the
