@@ -148,16 +148,16 @@ type admm struct {
 	xa, xv               []float64 // n×2P: X uᵀ or X argᵀ, and X vᵀ
 	s, sOld, nu          []float64 // n×2P: slack form only
 	z, zOld, mu, fu, eta []float64 // n
-	fv                   []float64 // n: F v of the current iterate when fvOK (see nextRHS)
-	fvOld, dz            []float64 // n: splitRHS's scratch
-	fvOK                 bool
-	noImages             bool      // no linear images: every product recomputed (tests)
-	t, tOut              []float64 // products: n×4P and 4P×d
-	ev                   *evaluation
-	cs                   coneStepState // the v-step of the cone form
-	cert                 certState     // the certificate
-	atU                  certState     // the squared loss's second candidate, Fu − y (see uResidual)
-	rf                   refitState    // the squared loss's third candidate (see refit)
+	// dualDue: the running step computes the dual residual (see nextRHS); dualFresh:
+	// a.dual is the last step's.
+	dualDue, dualFresh bool
+	noImages           bool      // no linear images: every product recomputed (tests)
+	t, tOut            []float64 // products: n×4P and 4P×d
+	ev                 *evaluation
+	cs                 coneStepState // the v-step of the cone form
+	cert               certState     // the certificate
+	atU                certState     // the squared loss's second candidate, Fu − y (see uResidual)
+	rf                 refitState    // the squared loss's third candidate (see refit)
 
 	iterations                  int
 	convex, network             float64 // objectives of the current point
@@ -453,7 +453,6 @@ func (a *admm) alloc() {
 	}
 	a.t, a.tOut = make([]float64, n*4*P), make([]float64, 4*P*d)
 	a.z, a.zOld, a.mu, a.fu, a.eta = make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
-	a.fv, a.fvOld, a.dz = make([]float64, n), make([]float64, n), make([]float64, n)
 	if !a.split {
 		// Fᵀy: the v-half is Xᵀ(dᵢ ∘ y), the w-half its negative.
 		a.fty = make([]float64, blk)

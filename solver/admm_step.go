@@ -10,7 +10,6 @@ import (
 func (a *admm) initRHS() {
 	pr := a.pr
 	n, d, P := pr.n, pr.d, pr.P
-	a.fvOK = false // called wherever the iterate changes outside a step
 	if !a.slack && !a.split {
 		clear(a.tOut[:2*P*d])
 		return
@@ -78,7 +77,10 @@ func (a *admm) iterate() bool {
 		primal, normAU, normZ = primal+p, normAU+nu, normZ+nz
 	}
 	a.primal, a.normAU, a.normZ = math.Sqrt(primal), math.Sqrt(normAU), math.Sqrt(normZ)
-	a.dual = a.rho * math.Sqrt(a.nextRHS())
+	dual, ok := a.nextRHS()
+	if a.dualFresh = ok; ok {
+		a.dual = a.rho * math.Sqrt(dual)
+	}
 	return true
 }
 
@@ -216,18 +218,36 @@ func (a *admm) zStep() (primal, normAU, normZ float64) {
 // nextRHS computes, with one product Tᵀ X, the next right-hand side's constraint part
 // Gᵀ(s − ν) + σ²Fᵀ(z − μ) (into the first 2P·d entries of tOut) and the dual
 // residual's Gᵀ Δs + σ²Fᵀ Δz (the next 2P·d), and returns the squared dual residual
-// ‖τ²Δv + GᵀΔs + σ²FᵀΔz‖² (without the factor ρ²).
-func (a *admm) nextRHS() float64 {
+// ‖τ²Δv + GᵀΔs + σ²FᵀΔz‖² (without the factor ρ²), ok true.
+//
+// The split cone form (hinge and logistic losses) computes the dual residual only
+// when a.dualDue (the first iteration and the certificate checks, where balancing
+// and the stopping test read it) and otherwise returns ok false: its σ²FᵀΔz is a
+// product of P columns of its own, which on MNIST 2 vs 8 at 10×10 (P = 64) cost
+// about a tenth of an iteration. The history then has the dual residual at those
+// iterations only (NaN between them).
+func (a *admm) nextRHS() (float64, bool) {
 	pr := a.pr
 	n, d, P := pr.n, pr.d, pr.P
 	blk := 2 * P * d
 	switch {
-	case a.split && !a.slack && a.cheapDual():
-		return a.splitRHS()
+	case a.split && !a.slack && !a.dualDue:
+		// The right-hand side alone: one product of P columns.
+		t := a.t[:n*P]
+		for k := 0; k < n; k++ {
+			row := t[k*P : (k+1)*P]
+			q := a.sig2 * (a.z[k] - a.mu[k])
+			for i, m := range pr.mask[k*P : (k+1)*P] {
+				row[i] = m * q
+			}
+		}
+		pd := P * d
+		pr.mulTX(a.tOut[:pd], t, P, 1, 0)
+		negate(a.tOut[pd:2*pd], a.tOut[:pd])
+		return 0, false
 	case a.split && !a.slack:
 		// Without slacks both parts are ±Fᵀ of a vector: one product of 2P columns
 		// (the v-halves of σ²Fᵀ(z − μ) and σ²FᵀΔz), the w-halves negated.
-		a.formFv()
 		t := a.t[:n*2*P]
 		for k := 0; k < n; k++ {
 			row := t[k*2*P : (k+1)*2*P]
@@ -251,105 +271,35 @@ func (a *admm) nextRHS() float64 {
 			r := a.tau2 * (a.v[i] - a.vOld[i])
 			dual += r * r
 		}
-		return dual
+		return dual, true
 	}
 	dual := 0.0
 	for i := 0; i < blk; i++ {
 		r := a.tau2*(a.v[i]-a.vOld[i]) + a.tOut[blk+i]
 		dual += r * r
 	}
-	return dual
+	return dual, true
 }
 
-// cheapDual reports whether nextRHS may take the dual residual of the split cone
-// form from F v and the Woodbury route's H instead of a product (see splitRHS): F v
-// of the step's start is known and B = τ²I.
-func (a *admm) cheapDual() bool {
-	return !a.noImages && a.fvOK && a.ls.h != nil && a.pr.noGram
-}
-
-// formFv sets a.fv = F v from X vᵀ (a.ev.xu) of the v-step.
-func (a *admm) formFv() {
-	pr := a.pr
-	n, P := pr.n, pr.P
-	for k := 0; k < n; k++ {
-		xr := a.ev.xu[k*2*P : (k+1)*2*P]
-		fv := 0.0
-		for i, m := range pr.mask[k*P : (k+1)*P] {
-			fv += m * (xr[i] - xr[P+i])
-		}
-		a.fv[k] = fv
-	}
-	a.fvOK = true
-}
-
-// splitRHS is nextRHS for the split cone form with F v of the step's start in a.fv:
-// one product of P columns for σ²Fᵀ(z − μ), and the squared dual residual
-// ‖τ²Δv + σ²FᵀΔz‖² = τ⁴‖Δv‖² + 2τ²σ²⟨FΔv, Δz⟩ + σ⁴‖FᵀΔz‖² without a product:
-// FΔv = F v − F v₀ comes from X vᵀ, and ‖FᵀΔz‖² = 2Δzᵀ((XXᵀ) ∘ C)Δz = 2τ²ΔzᵀHΔz
-// with the Woodbury route's H = (X M Xᵀ) ∘ C, M = I/τ² (F = [F_D −F_D], F_DF_Dᵀ =
-// (XXᵀ) ∘ C). That is a quadratic form in the lower triangle of H, n²/2
-// multiply-adds against the 2P·n·d of the product (a fifteenth at MNIST 10×10). The
-// sum can lose digits to cancellation only where the dual residual is far below its
-// terms, and it serves the balancing of ρ, which moves only by factors of 5.
-func (a *admm) splitRHS() float64 {
-	pr := a.pr
-	n, d, P := pr.n, pr.d, pr.P
-	t := a.t[:n*P]
-	dz := a.dz
-	for k := 0; k < n; k++ {
-		q := a.sig2 * (a.z[k] - a.mu[k])
-		dz[k] = a.z[k] - a.zOld[k]
-		row := t[k*P : (k+1)*P]
-		for i, m := range pr.mask[k*P : (k+1)*P] {
-			row[i] = m * q
-		}
-	}
-	pd := P * d
-	pr.mulTX(a.tOut[:pd], t, P, 1, 0)
-	negate(a.tOut[pd:2*pd], a.tOut[:pd])
-	cross := 0.0 // ⟨FΔv, Δz⟩, F v₀ in a.fv
-	fv0 := a.fvOld
-	copy(fv0, a.fv)
-	a.formFv()
-	for k, v := range a.fv {
-		cross += (v - fv0[k]) * dz[k]
-	}
-	hq := 0.0 // ΔzᵀHΔz from the lower triangle
-	h := a.ls.h
-	for i := 0; i < n; i++ {
-		hq += dz[i] * (2*vdot(h[i*n:i*n+i], dz[:i]) + h[i*n+i]*dz[i])
-	}
-	dv := 0.0
-	for i, v := range a.v {
-		r := v - a.vOld[i]
-		dv += r * r
-	}
-	t2, s2 := a.tau2, a.sig2
-	return math.Max(0, t2*t2*dv+2*t2*s2*cross+2*t2*s2*s2*hq)
-}
-
-// imageSize is the length of the linear images the iterate carries through Anderson
+// imageSize is the length of the linear image the iterate carries through Anderson
 // acceleration (see image), zero for none.
 func (a *admm) imageSize() int {
 	if a.noImages || !a.split || a.slack {
 		return 0
 	}
-	return a.pr.P*a.pr.d + a.pr.n
+	return a.pr.P * a.pr.d
 }
 
-// image writes the linear images of the current iterate that its last step computed
+// image writes the linear image of the current iterate that its last step computed
 // (split cone form): the v-half of σ²Fᵀ(z − μ), the u-step's right-hand side (the
-// w-half is its negative), and F v (see splitRHS). An extrapolated iterate gets its
-// images from those of the steps (see anderson) instead of the product of P columns
-// that initRHS would spend, on nearly every iteration.
+// w-half is its negative). An extrapolated iterate gets its image from those of the
+// steps (see anderson) instead of the product of P columns that initRHS would spend,
+// on nearly every iteration.
 func (a *admm) image(l []float64) {
-	pd := a.pr.P * a.pr.d
-	copy(l[:pd], a.tOut[:pd])
-	copy(l[pd:], a.fv)
+	copy(l, a.tOut[:a.pr.P*a.pr.d])
 }
 
-// unpackImage is unpack for the split cone form with the images l of w (see image).
+// unpackImage is unpack for the split cone form with the image l of w (see image).
 func (a *admm) unpackImage(w, l []float64) {
 	pd := a.pr.P * a.pr.d
 	o := copy(a.v, w)
@@ -361,10 +311,8 @@ func (a *admm) unpackImage(w, l []float64) {
 		a.mu[i] = w[o+nz+i] / sig
 		a.eta[i] = a.rho * a.sig2 * a.mu[i]
 	}
-	copy(a.tOut[:pd], l[:pd])
-	negate(a.tOut[pd:2*pd], l[:pd])
-	copy(a.fv, l[pd:])
-	a.fvOK = true
+	copy(a.tOut[:pd], l)
+	negate(a.tOut[pd:2*pd], l)
 }
 
 // slackProducts is nextRHS's product in the slack form: T = [q, −q, Δq, −Δq] ∘ mask
