@@ -5,6 +5,9 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
 )
 
 // TestWoodburyPredictions: after a u-step solve on the Woodbury route, F u comes
@@ -96,6 +99,48 @@ func TestLinearImagesSameIterates(t *testing.T) {
 				if !close(a.Objective, b.Objective) || !close(a.PrimalResidual, b.PrimalResidual) || !close(a.DualResidual, b.DualResidual) || !close(a.Rho, b.Rho) {
 					t.Fatalf("%v %s, iteration %d: objective %v / %v, residuals %v, %v / %v, %v, ρ %v / %v", loss, route, a.Iteration,
 						a.Objective, b.Objective, a.PrimalResidual, a.DualResidual, b.PrimalResidual, b.DualResidual, a.Rho, b.Rho)
+				}
+			}
+		}
+	}
+}
+
+// TestCholSolveBlocked: the blocked triangular solves give cholSolve's solution to
+// rounding, and the same bits for any number of workers.
+func TestCholSolveBlocked(t *testing.T) {
+	rng := rand.New(rand.NewPCG(31, 32))
+	for _, n := range []int{1, 5, cholBlock - 1, cholBlock, cholBlock + 1, 2*cholBlock + 37} {
+		// L lower triangular with a dominant positive diagonal.
+		l := make([]float64, n*n)
+		for i := 0; i < n; i++ {
+			for j := 0; j < i; j++ {
+				l[i*n+j] = rng.NormFloat64() / math.Sqrt(float64(n))
+			}
+			l[i*n+i] = 1 + rng.Float64()
+		}
+		tri := blas64.Triangular{Uplo: blas.Lower, Diag: blas.NonUnit, N: n, Stride: n, Data: l}
+		b := make([]float64, n)
+		for i := range b {
+			b[i] = rng.NormFloat64()
+		}
+		want := append([]float64(nil), b...)
+		cholSolve(tri, want)
+		var first []float64
+		for _, w := range []int{1, 2, 3} {
+			got := append([]float64(nil), b...)
+			cholSolveBlocked(tri, got, w)
+			for i := range got {
+				if math.Abs(got[i]-want[i]) > 1e-10*(1+math.Abs(want[i])) {
+					t.Fatalf("n = %d, %d workers: x[%d] = %v, cholSolve %v", n, w, i, got[i], want[i])
+				}
+			}
+			if first == nil {
+				first = got
+			} else {
+				for i := range got {
+					if got[i] != first[i] {
+						t.Fatalf("n = %d: x[%d] = %v with %d workers, %v with one", n, i, got[i], w, first[i])
+					}
 				}
 			}
 		}
