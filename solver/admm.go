@@ -62,11 +62,10 @@ type ADMM struct {
 	// plain ADMM's, as convergence experiments want.
 	NoPolish bool
 
-	rhoScale  float64 // multiplies the default ρ (experiments)
-	noRefit   bool    // the squared loss's first dual candidate is ŷ − y, not refitted (tests)
-	noImages  bool    // recompute every product instead of carrying images (tests; see admm.image)
-	sig2      float64 // multiplies the default σ² (experiments)
-	betaScale float64 // replaces rhoBetaScale (experiments)
+	rhoScale float64 // multiplies the default ρ (experiments)
+	noRefit  bool    // the squared loss's first dual candidate is ŷ − y, not refitted (tests)
+	noImages bool    // recompute every product instead of carrying images (tests; see admm.image)
+	sig2     float64 // multiplies the default σ² (experiments)
 	// onPoll, if set, is called at every poll of the interruption from inside a step
 	// (tests: cancel at a chosen stage); it may be called from several goroutines.
 	onPoll func(stage pollStage)
