@@ -67,6 +67,7 @@ type ADMM struct {
 
 	rhoScale float64 // multiplies the default ρ (experiments)
 	noRefit  bool    // the squared loss's first dual candidate is ŷ − y, not refitted (tests)
+	noImages bool    // recompute every product instead of carrying images (tests; see admm.image)
 	sig2     float64 // multiplies the default σ² (experiments)
 	// onPoll, if set, is called at every poll of the interruption from inside a step
 	// (tests: cancel at a chosen stage); it may be called from several goroutines.
@@ -151,12 +152,16 @@ type admm struct {
 	xa, xv               []float64 // n×2P: X uᵀ or X argᵀ, and X vᵀ
 	s, sOld, nu          []float64 // n×2P: slack form only
 	z, zOld, mu, fu, eta []float64 // n
-	t, tOut              []float64 // products: n×4P and 4P×d
-	ev                   *evaluation
-	cs                   coneStepState // the v-step of the cone form
-	cert                 certState     // the certificate
-	atU                  certState     // the squared loss's second candidate, Fu − y (see uResidual)
-	rf                   refitState    // the squared loss's third candidate (see refit)
+	// dualDue: the running step computes the dual residual (see nextRHS); dualFresh:
+	// a.dual is the last step's.
+	dualDue, dualFresh bool
+	noImages           bool      // no linear images: every product recomputed (tests)
+	t, tOut            []float64 // products: n×4P and 4P×d
+	ev                 *evaluation
+	cs                 coneStepState // the v-step of the cone form
+	cert               certState     // the certificate
+	atU                certState     // the squared loss's second candidate, Fu − y (see uResidual)
+	rf                 refitState    // the squared loss's third candidate (see refit)
 
 	iterations                  int
 	convex, network             float64 // objectives of the current point
@@ -217,6 +222,7 @@ func (m *ADMM) run(ctx context.Context, p *Problem, s *Settings, pr *program, st
 	if err != nil {
 		return nil, err
 	}
+	a.ls.workers = a.workers
 	a.alloc()
 	a.scaleRhoToBeta(m)
 	a.initRHS()
@@ -236,7 +242,7 @@ func (m *ADMM) run(ctx context.Context, p *Problem, s *Settings, pr *program, st
 		if mem == 0 {
 			mem = andersonDefaultMemory
 		}
-		a.acc = newSafeguard(mem, a.stateSize())
+		a.acc = newSafeguard(mem, a.stateSize(), a.imageSize())
 	}
 	maxIter := s.MaxIterations
 	if maxIter == 0 {
@@ -281,7 +287,7 @@ func (m *ADMM) setup(p *Problem, pr *program, gated bool, threads int) (*admm, s
 	if m.Rho < 0 || math.IsNaN(m.Rho) || math.IsInf(m.Rho, 0) {
 		return nil, "", fmt.Errorf("solver: ADMM rho must be positive and finite, got %v", m.Rho)
 	}
-	a := &admm{pr: pr, alfa: alfa, slack: m.Slack && !gated, split: !p.Loss.quadratic(), gated: gated, fixedRho: m.FixedRho, noPolish: m.NoPolish, noRefit: m.noRefit, workers: workers(threads)}
+	a := &admm{pr: pr, alfa: alfa, slack: m.Slack && !gated, split: !p.Loss.quadratic(), gated: gated, fixedRho: m.FixedRho, noPolish: m.NoPolish, noRefit: m.noRefit, noImages: m.noImages, workers: workers(threads)}
 	a.scale(m)
 	a.zeroObj = pr.loss.Value(make([]float64, pr.n), pr.y)
 	route := m.Factorization

@@ -96,6 +96,25 @@ const rhoBetaScale = 1e4
 // iterations in 42.5 s, polishing finishing (one thread, load about 2; issue 11
 // measured a gap of 0.94 after 100 s before). On breast cancer (β_max = 989) and
 // the benchmarks where ρ₀ was tuned (β = 0.02n ≥ 10⁻² β_max) the factor is 1.
+//
+// κ = 3·10³ was measured too and not taken: on MNIST at β = 1e-3 it certified 1e-4
+// after 820 iterations instead of 990 (the iterates themselves alike: relative
+// distance to the optimum 0.19 at iteration 700 with either), on
+// testdata/cases/admm_hinge_tiny_beta_rho.json after 410 instead of 1 410, but on
+// MNIST at β = 1e-4 its iterate after 600 iterations was 17 times the optimum's
+// objective against 4.6 times (certified gaps 0.94 and 0.79), and on
+// admm_hinge_small_beta_slow.json it took 440 iterations instead of 280; κ = 10³,
+// 2·10³ and 5·10³ moved those cases both ways too (660 / 540 / 860 and 870 / 300 /
+// 310 iterations). Nor did a smaller σ² (× 0.3: MNIST β = 1e-3 certified after 920
+// iterations), Anderson memory 40 (1 480) or over-relaxation α = 1.8 for the
+// split losses (1 440, though its iterates were closer to the optimum at iteration
+// 600, 0.42 against 0.67, and it took admm_hinge_tiny_beta_rho to 300 iterations
+// and admm_logistic_rho_runaway to 2 040 instead of 4 320) beat the defaults there:
+// polishing finishes MNIST once the active set is final, near iteration 950 in
+// every variant, at its first attempt after that, and attempts are spaced by
+// doubling work, so an attempt missed at 700–800 costs hundreds. (One thread,
+// tolerance 1e-4, 2026-12-07; the iteration counts at which polishing finishes
+// move by a few hundred with the rounding of the iterates.)
 func (a *admm) scaleRhoToBeta(m *ADMM) {
 	pr := a.pr
 	if !pr.loss.rhoFloor() || !(pr.beta > 0) {

@@ -67,6 +67,7 @@ func (a *admm) warmStart(ctx context.Context, s *Settings, start time.Time) erro
 		vw[i] *= sc
 	}
 	copy(a.u, vw)
+	a.ls.haveFu = false // a.fu is set here, not by a solve
 	copy(a.v, vw)
 	for k := 0; k < n; k++ {
 		a.fu[k] *= sc
@@ -227,6 +228,10 @@ func (a *admm) step(row *Iteration) error {
 		}
 		a.acc.before(a)
 	}
+	// The dual residual is due at the driver's first iteration and at its checks
+	// (see nextRHS).
+	next := a.dr.iterations + 1
+	a.dualDue = next == 1 || next%a.dr.every == 0 || next == a.dr.maxIter
 	if !a.iterate() {
 		// Stopped inside the v-step: back to the point the step started from (X vᵀ
 		// and the objectives of it once more: an extrapolation leaves them stale).
@@ -266,6 +271,9 @@ func (a *admm) step(row *Iteration) error {
 func (a *admm) fill(row *Iteration, pred []float64) {
 	row.Objective = a.network
 	row.PrimalResidual, row.DualResidual = a.primal, a.dual
+	if !a.dualFresh {
+		row.DualResidual = math.NaN()
+	}
 	row.TrainAccuracy = trainAccuracy(pred, a.pr.y)
 	row.ActiveNeurons = activeBlocks(a.ev.norms)
 	row.Rho = a.rho

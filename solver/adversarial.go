@@ -214,7 +214,7 @@ func (m *Adversarial) solve(ctx context.Context, p *Problem, s *Settings) (*Resu
 		if mem == 0 {
 			mem = andersonDefaultMemory
 		}
-		a.acc = newSafeguard(mem, 2*len(a.v)+2*len(a.b))
+		a.acc = newSafeguard(mem, 2*len(a.v)+2*len(a.b), 0)
 	}
 	maxIter := s.MaxIterations
 	if maxIter == 0 {

@@ -14,9 +14,16 @@ import (
 //	w⁺ = T(wₖ) − (ΔW + ΔG) γ,   γ = argmin ‖gₖ − ΔG γ‖² + r‖γ‖²,
 //
 // where ΔW, ΔG hold differences of consecutive iterates and residuals.
+//
+// When the iterate carries linear images L(w) of its state (products a step
+// computes anyway, see linearImage), the extrapolation's image follows from the
+// images of the steps' outputs: dwⱼ + dgⱼ = T(wⱼ) − T(wⱼ₋₁), so
+// L(w⁺) = L(T(wₖ)) − Σⱼ γⱼ (L(T(wⱼ)) − L(T(wⱼ₋₁))), kept in a ring of image differences.
 type anderson struct {
 	m, dim int
 	dw, dg [][]float64 // ring buffers of differences
+	dl     [][]float64 // ring buffer of image differences (nil: no images)
+	lPrev  []float64   // the image of the last step's output
 	count  int         // stored columns
 	next   int         // ring position
 	wPrev  []float64
@@ -30,7 +37,9 @@ type anderson struct {
 // least-squares problem solvable when residual differences are nearly dependent.
 const andersonRegularization = 1e-10
 
-func newAnderson(m, dim int) *anderson {
+// newAnderson returns the acceleration of memory m for states of length dim, with
+// images of length imgDim (0: none).
+func newAnderson(m, dim, imgDim int) *anderson {
 	a := &anderson{m: m, dim: dim, wPrev: make([]float64, dim), gPrev: make([]float64, dim),
 		gram: make([]float64, m*m), gamma: make([]float64, m)}
 	a.dw = make([][]float64, m)
@@ -39,15 +48,22 @@ func newAnderson(m, dim int) *anderson {
 		a.dw[i] = make([]float64, dim)
 		a.dg[i] = make([]float64, dim)
 	}
+	if imgDim > 0 {
+		a.lPrev, a.dl = make([]float64, imgDim), make([][]float64, m)
+		for i := range a.dl {
+			a.dl[i] = make([]float64, imgDim)
+		}
+	}
 	return a
 }
 
 func (a *anderson) reset() { a.count, a.next, a.have = 0, 0, false }
 
 // extrapolate takes the current iterate w and its image tw = T(w) and overwrites tw
-// with the accelerated point. It reports whether it extrapolated (false while the
+// with the accelerated point, and l, the linear image L(tw) (nil without images),
+// with the accelerated point's. It reports whether it extrapolated (false while the
 // memory is empty or the least-squares problem is degenerate).
-func (a *anderson) extrapolate(w, tw []float64) bool {
+func (a *anderson) extrapolate(w, tw, l []float64) bool {
 	if a.have {
 		col := a.next
 		dw, dg := a.dw[col], a.dg[col]
@@ -55,6 +71,11 @@ func (a *anderson) extrapolate(w, tw []float64) bool {
 			g := tw[i] - w[i]
 			dw[i] = w[i] - a.wPrev[i]
 			dg[i] = g - a.gPrev[i]
+		}
+		if l != nil {
+			for i, v := range l {
+				a.dl[col][i] = v - a.lPrev[i]
+			}
 		}
 		a.next = (a.next + 1) % a.m
 		a.count = min(a.count+1, a.m)
@@ -68,6 +89,7 @@ func (a *anderson) extrapolate(w, tw []float64) bool {
 	for i := range tw {
 		a.gPrev[i] = tw[i] - w[i]
 	}
+	copy(a.lPrev, l)
 	a.have = true
 	k := a.count
 	if k == 0 {
@@ -106,6 +128,9 @@ func (a *anderson) extrapolate(w, tw []float64) bool {
 		}
 		vaxpy(-gj, a.dw[j], tw)
 		vaxpy(-gj, a.dg[j], tw)
+		if l != nil {
+			vaxpy(-gj, a.dl[j], l)
+		}
 	}
 	return true
 }
@@ -115,6 +140,15 @@ func (a *anderson) extrapolate(w, tw []float64) bool {
 type fixedPoint interface {
 	pack(w []float64)   // writes the state of the current iterate
 	unpack(w []float64) // makes w the current iterate
+}
+
+// linearImage is a fixedPoint whose iterate carries linear images L(w) of its state:
+// products that a step computes for its output anyway and that unpack would
+// otherwise compute again for an extrapolated point (see anderson).
+type linearImage interface {
+	fixedPoint
+	image(l []float64)          // writes L of the current iterate
+	unpackImage(w, l []float64) // makes w the current iterate, l being L(w)
 }
 
 // safeguard drives the Anderson acceleration of an ADMM solver with the safeguard of
@@ -130,6 +164,7 @@ type fixedPoint interface {
 type safeguard struct {
 	aa           *anderson
 	w, tw, plain []float64 // the state a step started from, its image, the last plain image
+	ltw, lplain  []float64 // the linear images of tw and plain (nil: none)
 	// extrapolated: the current iterate is an extrapolation (set by after, cleared by
 	// before); fromExtrapolation: the running step started from one.
 	extrapolated, fromExtrapolation bool
@@ -138,8 +173,15 @@ type safeguard struct {
 	accelerated, rejected           int
 }
 
-func newSafeguard(memory, dim int) *safeguard {
-	return &safeguard{aa: newAnderson(memory, dim), w: make([]float64, dim), tw: make([]float64, dim), plain: make([]float64, dim)}
+// newSafeguard returns the safeguarded acceleration of memory m for states of length
+// dim and, if imgDim > 0, linear images of that length (the fixed point must then be
+// a linearImage).
+func newSafeguard(memory, dim, imgDim int) *safeguard {
+	g := &safeguard{aa: newAnderson(memory, dim, imgDim), w: make([]float64, dim), tw: make([]float64, dim), plain: make([]float64, dim)}
+	if imgDim > 0 {
+		g.ltw, g.lplain = make([]float64, imgDim), make([]float64, imgDim)
+	}
+	return g
 }
 
 // before records the state the next step starts from.
@@ -164,6 +206,13 @@ func (g *safeguard) after(fp fixedPoint) {
 		return
 	}
 	fp.pack(g.tw)
+	li, _ := fp.(linearImage)
+	if g.ltw == nil {
+		li = nil
+	}
+	if li != nil {
+		li.image(g.ltw)
+	}
 	res := 0.0
 	for i, v := range g.tw {
 		r := v - g.w[i]
@@ -173,12 +222,21 @@ func (g *safeguard) after(fp fixedPoint) {
 	if g.fromExtrapolation && res > g.lastResidual {
 		g.rejected++
 		g.aa.reset()
-		fp.unpack(g.plain)
+		if li != nil {
+			li.unpackImage(g.plain, g.lplain)
+		} else {
+			fp.unpack(g.plain)
+		}
 		return
 	}
 	copy(g.plain, g.tw)
-	if g.aa.extrapolate(g.w, g.tw) {
-		fp.unpack(g.tw)
+	copy(g.lplain, g.ltw)
+	if g.aa.extrapolate(g.w, g.tw, g.ltw) {
+		if li != nil {
+			li.unpackImage(g.tw, g.ltw)
+		} else {
+			fp.unpack(g.tw)
+		}
 		g.accelerated++
 		g.extrapolated = true
 		g.lastResidual = res

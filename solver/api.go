@@ -140,7 +140,9 @@ type Iteration struct {
 	// NaN otherwise.
 	Gap float64
 	// PrimalResidual and DualResidual are the method's residual norms; NaN for
-	// methods without residuals.
+	// methods without residuals. ADMM with the hinge and logistic losses (its cone
+	// form) computes the dual residual only at its first iteration and at its
+	// certificate checks, every tenth iteration: it costs a product of its own.
 	PrimalResidual, DualResidual float64
 	Elapsed                      time.Duration // since the solve started
 	// TrainAccuracy is the fraction of training points classified correctly, NaN for

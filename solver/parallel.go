@@ -49,3 +49,23 @@ func parallelEach(workers, n int, f func(w, j int)) {
 	}
 	wg.Wait()
 }
+
+// inParts calls f(i0, i1) on about equal consecutive parts of [0, n), one per
+// worker (the caller's goroutine for one), and returns when all are done.
+func inParts(workers, n int, f func(i0, i1 int)) {
+	if workers <= 1 || n <= 1 {
+		f(0, n)
+		return
+	}
+	workers = min(workers, n)
+	var wg sync.WaitGroup
+	for w := 1; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			f(w*n/workers, (w+1)*n/workers)
+		}(w)
+	}
+	f(0, n/workers)
+	wg.Wait()
+}
