@@ -41,24 +41,18 @@ func (a *admm) scaleSquaredRho(m *ADMM) {
 	if pr.loss != Squared || a.slack || a.gated || !(pr.beta > 0) || m.Rho > 0 {
 		return
 	}
-	// t₀ = max(1, w/β) of ∇ℓ(0) = −y: β_max = t₀β (an upper bound where the
-	// certificate bounds the blocks it does not project).
+	// t₀ of ∇ℓ(0) = −y: β_max = t₀β (an upper bound where the certificate bounds
+	// the blocks it does not project). The u-step's matrix is not factored yet, so
+	// the certificate state is one of its own.
 	var cs certState
 	cs.alloc(pr, a.workers)
 	for _, p := range cs.projs {
 		p.stop = pr.stop // a stopped projection bounds from above: t₀, and ρ's factor, err low
 	}
-	eta := make([]float64, pr.n)
-	for k, y := range pr.y {
-		eta[k] = -y
-	}
 	onCert := a.onCert
 	a.onCert = nil
-	t0 := a.certificateAt(&cs, a.zeroObj, 0, eta).DualScale
+	t0 := a.zeroDualScale(&cs)
 	a.onCert = onCert
-	if a.zeroScale == 0 {
-		a.zeroScale = t0
-	}
 	// t₀ = β_max/β: the factor is κβ/β_max, not below √(β/β_max) (see above).
 	if f := math.Max(sqRhoBetaScale/t0, math.Sqrt(1/t0)); f < 1 && !math.IsNaN(f) {
 		a.initRho(m, f)

@@ -40,13 +40,20 @@ func (a *admm) stalledAtZero() bool {
 	if a.zeroChecks < stallChecks {
 		return false
 	}
+	return a.zeroDualScale(&a.cert) > 1
+}
+
+// zeroDualScale returns t₀ = max(1, w/β) of ∇ℓ(0), the zero network's dual scale
+// (β_max = t₀β, the least β at which zero is optimal), certified with cs the first
+// time it is asked for and kept in a.zeroScale.
+func (a *admm) zeroDualScale(cs *certState) float64 {
 	if a.zeroScale == 0 {
 		pr := a.pr
 		eta := make([]float64, pr.n)
 		pr.loss.gradient(make([]float64, pr.n), pr.y, eta, 0)
-		a.zeroScale = a.certificateAt(&a.cert, a.zeroObj, 0, eta).DualScale
+		a.zeroScale = a.certificateAt(cs, a.zeroObj, 0, eta).DualScale
 	}
-	return a.zeroScale > 1
+	return a.zeroScale
 }
 
 // leaveZero raises ρ by rhoChangeFactor after a stall at zero (see stalledAtZero),
@@ -120,10 +127,7 @@ func (a *admm) scaleRhoToBeta(m *ADMM) {
 	if !pr.loss.rhoFloor() || !(pr.beta > 0) {
 		return
 	}
-	eta := make([]float64, pr.n)
-	pr.loss.gradient(make([]float64, pr.n), pr.y, eta, 0)
-	a.zeroScale = a.certificateAt(&a.cert, a.zeroObj, 0, eta).DualScale
-	if f := rhoBetaScale / a.zeroScale; f < 1 {
+	if f := rhoBetaScale / a.zeroDualScale(&a.cert); f < 1 {
 		a.initRho(m, f)
 	}
 }
