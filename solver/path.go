@@ -51,6 +51,10 @@ func Path(ctx context.Context, prob *Problem, betas []float64, settings *Setting
 		}
 		s.Arrangement = arr
 	}
+	rs, spent, err := rowSpaceFor(prob, method)
+	if err != nil {
+		return nil, err
+	}
 	order := make([]int, len(betas))
 	for i := range order {
 		order[i] = i
@@ -61,12 +65,8 @@ func Path(ctx context.Context, prob *Problem, betas []float64, settings *Setting
 	for _, i := range order {
 		p := *prob
 		p.Beta = betas[i]
-		var res *Result
-		if w, ok := method.(warmStarter); ok && prev != nil {
-			res, err = w.solveFrom(ctx, &p, &s, prev)
-		} else {
-			res, err = method.solve(ctx, &p, &s)
-		}
+		res, err := solveMethod(ctx, &p, &s, method, prev, rs, spent)
+		spent = 0 // the reduction counts in the first solve
 		if err != nil {
 			return out, err
 		}

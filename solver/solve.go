@@ -98,6 +98,12 @@ type Result struct {
 	// its u-step matrix (one, plus the refactorizations of residual balancing).
 	Rho            float64
 	Factorizations int
+	// Rank is rank X when the method solved the program in X's row space, which
+	// Solve and Path do for ADMM, InteriorPoint, GatedReLU and Auto when rank X < d
+	// (zero columns or dependent ones, see reduce.go): V, W and Network are mapped
+	// back to X's columns and the certificate is unchanged. Zero when it solved with
+	// X itself.
+	Rank int
 	// Gated is the gated ReLU model trained by GatedReLU (nil for other methods); its
 	// ReLU equivalent on the training points is Network.
 	Gated *GatedNetwork
@@ -130,7 +136,11 @@ func Solve(ctx context.Context, prob *Problem, settings *Settings, method Method
 	if method == nil {
 		method = &Auto{}
 	}
-	res, err := method.solve(ctx, prob, &s)
+	rs, spent, err := rowSpaceFor(prob, method)
+	if err != nil {
+		return nil, err
+	}
+	res, err := solveMethod(ctx, prob, &s, method, nil, rs, spent)
 	if err != nil {
 		return nil, err
 	}
