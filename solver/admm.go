@@ -204,6 +204,9 @@ func (m *ADMM) solveFrom(ctx context.Context, p *Problem, s *Settings, prev *Res
 // not nil; gated drops the cone constraints (the gated ReLU program: the v-step is the
 // plain group soft threshold), which GatedReLU uses for the hinge loss.
 func (m *ADMM) run(ctx context.Context, p *Problem, s *Settings, pr *program, start time.Time, gated bool, prev *Result) (*Result, error) {
+	if s.columns > 0 {
+		pr.dims = s.columns // the scale of the user's X (see reduce.go)
+	}
 	a, route, err := m.setup(p, pr, gated, s.Threads)
 	if err != nil {
 		return nil, err
@@ -378,7 +381,8 @@ func (a *admm) result(m *ADMM, dr *driver, route string, start time.Time) *Resul
 // method is invariant to a rescaling of X. For the split losses Fu = z is weighted by
 // σ² = tr(I ⊗ B)/tr(FᵀF), B = τ²I + XᵀX, for the same reason. The default ρ balances
 // the loss against the constraints in the u-step: ρ = ρ₀ tr(FᵀF)/tr(I ⊗ B) for the
-// squared loss (ρ₀ = defaultRhoSquared) and ρσ² = ρ₀ ℓ” for the others.
+// squared loss (ρ₀ = defaultRhoSquared) and ρσ² = ρ₀ ℓ” for the others. d is that of
+// the user's X (program.dims) when the program is its reduction to the row space.
 func (a *admm) scale(m *ADMM) {
 	pr := a.pr
 	fro := 0.0
@@ -387,7 +391,7 @@ func (a *admm) scale(m *ADMM) {
 	}
 	a.tau2 = 1
 	if a.slack {
-		a.tau2 = math.Max(fro/float64(pr.d), 1e-300)
+		a.tau2 = math.Max(fro/float64(pr.dims), 1e-300)
 	}
 	pr.tau2 = a.tau2
 	pr.noGram = !a.slack
@@ -400,7 +404,7 @@ func (a *admm) scale(m *ADMM) {
 		}
 		trF += 2 * dot(xk, xk) * cnt
 	}
-	trB := 2 * float64(pr.P) * float64(pr.d) * a.tau2
+	trB := 2 * float64(pr.P) * float64(pr.dims) * a.tau2
 	if a.slack {
 		trB += 2 * float64(pr.P) * fro
 	}

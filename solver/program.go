@@ -20,18 +20,21 @@ import (
 // and block P + i is wᵢ, both with pattern i.
 type program struct {
 	n, d, P int
-	x       []float64      // X, n×d row-major, contiguous
-	X       blas64.General // view of x
-	y       []float64
-	loss    Loss
-	beta    float64
-	tau2    float64   // weight τ² of the consensus constraint u = v in ADMM
-	noGram  bool      // the ADMM matrix has no GᵀG term
-	tbuf    []float64 // scratch of mulXT
-	arr     *Arrangement
-	mask    []float64 // n×P: mask[k*P+i] = dᵢₖ ∈ {0, 1}
-	sign    []float64 // n×P: 2dᵢₖ − 1 ∈ {−1, +1}
-	gramXX  []float64 // XXᵀ (n×n, full) once computed, see gram
+	// dims is the number of columns of the user's X, for ADMM's scale-aware ρ: d, or
+	// more when the program is X's reduction to its row space (see reduce.go).
+	dims   int
+	x      []float64      // X, n×d row-major, contiguous
+	X      blas64.General // view of x
+	y      []float64
+	loss   Loss
+	beta   float64
+	tau2   float64   // weight τ² of the consensus constraint u = v in ADMM
+	noGram bool      // the ADMM matrix has no GᵀG term
+	tbuf   []float64 // scratch of mulXT
+	arr    *Arrangement
+	mask   []float64 // n×P: mask[k*P+i] = dᵢₖ ∈ {0, 1}
+	sign   []float64 // n×P: 2dᵢₖ − 1 ∈ {−1, +1}
+	gramXX []float64 // XXᵀ (n×n, full) once computed, see gram
 	// stop is polled by the long work of the setup (newLinsys, gram) between blocks
 	// of rows; nil never stops (see watch).
 	stop func() bool
@@ -84,7 +87,7 @@ func newProgram(p *Problem, arr *Arrangement) (*program, error) {
 		}
 	}
 	P := arr.Len()
-	pr := &program{n: n, d: d, P: P, y: p.Y, loss: p.Loss, beta: p.Beta, arr: arr,
+	pr := &program{n: n, d: d, dims: d, P: P, y: p.Y, loss: p.Loss, beta: p.Beta, arr: arr,
 		x: make([]float64, n*d), mask: make([]float64, n*P), sign: make([]float64, n*P)}
 	for k := 0; k < n; k++ {
 		for j := 0; j < d; j++ {

@@ -186,6 +186,7 @@ func (rs *rowSpace) solve(ctx context.Context, prob *Problem, s *Settings, metho
 	rp.X = rs.x
 	rset := *s
 	rset.Arrangement = rs.arrangement(arr)
+	rset.columns = rs.d
 	if s.TimeLimit > 0 {
 		rset.TimeLimit = max(s.TimeLimit-spent-time.Since(start), 1)
 	}

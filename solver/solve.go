@@ -43,6 +43,11 @@ type Settings struct {
 	// it. (The matrix products run through gonum, which splits large ones over
 	// GOMAXPROCS goroutines itself: GOMAXPROCS=1 makes a solve single-threaded.)
 	Threads int
+	// columns, if positive, is the number of columns of the user's X when the method
+	// solves its reduction to the row space (see reduce.go): ADMM computes its
+	// scale-aware ρ for it, so that the reduction changes the cost of an iteration
+	// and not the iterates.
+	columns int
 	// Arrangement, if not nil, gives the activation patterns to use (from
 	// SampleArrangement, EnumerateArrangement or NewArrangement on the same X), so that
 	// several methods or settings solve the identical program; Patterns, Exact and the
@@ -125,7 +130,9 @@ type ADMMStats struct {
 
 // Solve trains a two-layer ReLU network on prob with method (nil means &Auto{}, which
 // picks the route by the program's size and loss).
-// settings may be nil. Invalid input is an error; a solve that stops early (iteration
+// settings may be nil. ADMM, InteriorPoint, GatedReLU and Auto solve the program in
+// the row space of X when X has zero or linearly dependent columns (the same optimum
+// and certificate, fewer columns; see Result.Rank). Invalid input is an error; a solve that stops early (iteration
 // or time limit, cancellation) is not: cancelling ctx returns promptly a Result with
 // Status Canceled, a nil error and the current point.
 func Solve(ctx context.Context, prob *Problem, settings *Settings, method Method) (*Result, error) {
