@@ -101,7 +101,9 @@ func TestInteriorPointZeroRows(t *testing.T) {
 }
 
 func TestInteriorPointRefuses(t *testing.T) {
-	wide := randomData(30, 120, false, 1)
+	// d = 120 at full column rank (with fewer points than columns Solve would solve
+	// in X's row space, of dimension n, where the dense system fits).
+	wide := randomData(125, 120, false, 1)
 	wideArr, err := SampleArrangement(wide, 100, 1)
 	if err != nil {
 		t.Fatal(err)
@@ -119,7 +121,7 @@ func TestInteriorPointRefuses(t *testing.T) {
 		want  string
 	}{
 		{"β = 0", &Problem{X: smallProblem(Squared, 10, 1).X, Y: smallProblem(Squared, 10, 1).Y, Loss: Squared}, nil, "", "β > 0"},
-		{"too large", &Problem{X: wide, Y: make([]float64, 30), Loss: Squared, Beta: 1}, &Settings{Arrangement: wideArr}, FactorCholesky, "does not fit"},
+		{"too large", &Problem{X: wide, Y: make([]float64, 125), Loss: Squared, Beta: 1}, &Settings{Arrangement: wideArr}, FactorCholesky, "does not fit"},
 		{"other points", smallProblem(Hinge, 10, 1), &Settings{Arrangement: other}, "", "arrangement has patterns of 12 points"},
 		{"zero data", zero, &Settings{Patterns: 3}, "", "every row of X is zero"},
 		{"unknown route", smallProblem(Hinge, 10, 1), nil, "lu", "unknown factorization"},
