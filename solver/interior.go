@@ -91,10 +91,11 @@ import (
 // Where refinement leaves a residual above 1e-8, restarted GMRES on the unreduced
 // equations, preconditioned by the same factorization, takes over (pdip.gmres): at
 // small β the last reduced matrices are formed from blocks whose small eigenvalues
-// are rounding noise, refinement diverged there, and the solve ended with status
-// Failure at gaps of 1.3–7e-8 (TestLiveCvxopt's generator, seeds 1–2 000, 24 000
-// solves on both routes with one worker: non-Optimal endings 27 → 10, seeds 1–1 000
-// 7 → 1; testdata/golden/precision). A factorization that no shift makes definite
+// are rounding noise, refinement diverged there, and solves ended with status
+// Failure, most at gaps of 1.3e-8–1.3e-7 (TestLiveCvxopt's generator, seeds 1–2 000,
+// 24 000 solves on both routes with one worker: non-Optimal endings 27 → 10, all
+// ten logistic, two of them at the iteration limit as before; seeds 1–1 000: 7 → 1;
+// testdata/golden/precision). A factorization that no shift makes definite
 // is retried with each C⁻¹ᵢ clipped to its positive part (pdip.clipCinv).
 //
 // Measured (see BenchmarkInteriorPoint and solver/testdata/ipmcompare): 12–46
