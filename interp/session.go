@@ -93,6 +93,7 @@ type Session struct {
 
 	// The interpreter and what has been compiled into it.
 	yi        *yaegi.Interpreter
+	ypkgs     *yaegiPackages            // the compiled packages' tables it holds
 	ynames    map[string]string         // import name → path
 	yhidden   map[string]bool           // paths imported under their hidden alias
 	yvars     map[string]string         // package variable → its type as declared

@@ -99,6 +99,9 @@ func (s *Session) useSources(src string) error {
 		if err != nil {
 			return err
 		}
+		if err := s.ypkgs.useImports(p+".go", []byte(text)); err != nil {
+			return err
+		}
 		if _, err := safeEval(s.yi, yaegiSource(p, text), declaresOnly); err != nil {
 			return fmt.Errorf("interp: compiling the source of %s: %v", p, err)
 		}
