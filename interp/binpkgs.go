@@ -5,7 +5,6 @@ import (
 	"go/token"
 	"reflect"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -14,6 +13,8 @@ import (
 	"github.com/traefik/yaegi/stdlib"
 
 	"github.com/gocvx/gocvx/interp/gomod"
+	"github.com/gocvx/gocvx/interp/internal/ifaces"
+	"github.com/gocvx/gocvx/interp/symbols"
 )
 
 // The compiled packages an interpreter holds. yaegi's Use copies every symbol of
@@ -30,7 +31,7 @@ import (
 // modules' files as yaegi reads them, usingFS).
 //
 // With a package come the packages that declare the interfaces its API reaches
-// (interfacePackages): where interpreted code gives a value of its own type to
+// (symbols.Interfaces, see package ifaces): where interpreted code gives a value of its own type to
 // compiled code as such an interface (its value to bufio.NewWriter as an
 // io.Writer, a type assertion to it), yaegi looks up the interface's wrapper in
 // the table of the interface's package, at run time too. Since every table
@@ -174,95 +175,28 @@ func (f *usingFS) ReadFile(name string) ([]byte, error) {
 }
 
 // withInterfaces returns p (if it has a table) and the packages with tables that
-// declare the interfaces with methods that table, p's API, reaches; computed
-// once per process and path.
+// declare the interfaces with methods that table, p's API, reaches: from the
+// generated symbols.Interfaces, or else (gocvxrt, which has none) found once
+// per process by package ifaces.
 func (im *symbolImporter) withInterfaces(p string, table map[string]reflect.Value) []string {
 	im.mu.Lock()
 	defer im.mu.Unlock()
 	if d, ok := im.deps[p]; ok {
 		return d
 	}
+	deps, ok := symbols.Interfaces[p]
+	if !ok {
+		deps = ifaces.Packages(table)
+	}
 	var d []string
 	if im.tables[p] != nil {
 		d = append(d, p)
 	}
-	for _, q := range interfacePackages(table) {
+	for _, q := range deps {
 		if q != p && im.tables[q] != nil {
 			d = append(d, q)
 		}
 	}
 	im.deps[p] = d
 	return d
-}
-
-// interfacePackages returns the packages of the named interfaces with methods
-// that the symbols of a table reach through their types: the types of its
-// variables and functions and the types it declares, through elements,
-// parameters and results, exported and embedded fields, and methods; and the
-// interfaces that yaegi tries, at run time, on the values given to its
-// functions that take values of any type (stdlib.MapTypes: encoding's
-// TextMarshaler for json.Marshal); sorted.
-func interfacePackages(table map[string]reflect.Value) []string {
-	seen := map[reflect.Type]bool{}
-	pkgs := map[string]bool{}
-	var walk func(t reflect.Type)
-	walk = func(t reflect.Type) {
-		if seen[t] {
-			return
-		}
-		seen[t] = true
-		switch t.Kind() {
-		case reflect.Pointer, reflect.Slice, reflect.Array, reflect.Chan:
-			walk(t.Elem())
-		case reflect.Map:
-			walk(t.Key())
-			walk(t.Elem())
-		case reflect.Func:
-			for i := 0; i < t.NumIn(); i++ {
-				walk(t.In(i))
-			}
-			for i := 0; i < t.NumOut(); i++ {
-				walk(t.Out(i))
-			}
-		case reflect.Struct:
-			for i := 0; i < t.NumField(); i++ {
-				if f := t.Field(i); f.IsExported() || f.Anonymous {
-					walk(f.Type)
-				}
-			}
-		case reflect.Interface:
-			if t.NumMethod() > 0 && t.Name() != "" && t.PkgPath() != "" {
-				pkgs[t.PkgPath()] = true
-			}
-			for i := 0; i < t.NumMethod(); i++ {
-				walk(t.Method(i).Type)
-			}
-			return
-		}
-		if t.Name() != "" {
-			for _, mt := range []reflect.Type{t, reflect.PointerTo(t)} {
-				for i := 0; i < mt.NumMethod(); i++ {
-					walk(mt.Method(i).Type)
-				}
-			}
-		}
-	}
-	for _, v := range table {
-		switch {
-		case !v.IsValid():
-		case v.Kind() == reflect.Pointer && !v.CanAddr() && v.IsNil():
-			walk(v.Type().Elem()) // a type: (*T)(nil)
-		case v.CanAddr() || v.Kind() == reflect.Func:
-			walk(v.Type()) // a variable or a function; the rest are constants
-			for _, t := range stdlib.MapTypes[v] {
-				walk(t)
-			}
-		}
-	}
-	out := make([]string, 0, len(pkgs))
-	for p := range pkgs {
-		out = append(out, p)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -6,11 +6,37 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/gocvx/gocvx/interp/internal/ifaces"
+	"github.com/gocvx/gocvx/interp/symbols"
 )
 
 // The interpreter takes a compiled package's symbols at the first chunk that
 // imports it (binpkgs.go); testdata/cells/lazyimports.txtar has the cells'
 // ways in, these the others.
+
+// TestInterfacesCurrent checks that the generated table symbols.Interfaces
+// is what package ifaces finds in the symbol tables now. (A package it lacks,
+// such as the tests' gocvx.test/slow, is looked at when it is first used.)
+func TestInterfacesCurrent(t *testing.T) {
+	im := theImporter()
+	for p, want := range symbols.Interfaces {
+		table := im.tables[p]
+		if table == nil {
+			t.Errorf("symbols.Interfaces has %s, which has no table: run go generate ./interp/...", p)
+			continue
+		}
+		var got []string
+		for _, q := range ifaces.Packages(table) {
+			if q != p && im.tables[q] != nil {
+				got = append(got, q)
+			}
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("symbols.Interfaces[%q] = %q, the tables now give %q: run go generate ./interp/...", p, want, got)
+		}
+	}
+}
 
 // TestLocalModuleImportsCompiled checks that a package from source gets the
 // compiled packages it imports that no cell imports, in the first interpreter
@@ -100,9 +126,13 @@ func TestImportWhileGoroutinesRun(t *testing.T) {
 func (n name) String() string { return "n" }
 stop := make(chan bool)
 done := make(chan [2]int)
-go func(stop chan bool, done chan [2]int) {
+running := make(chan bool, 1)
+go func(stop, running chan bool, done chan [2]int) {
 	k, named := 0, 0
 	for {
+		if k == 1 {
+			running <- true
+		}
 		select {
 		case <-stop:
 			done <- [2]int{k, named}
@@ -115,7 +145,8 @@ go func(stop chan bool, done chan [2]int) {
 			named++
 		}
 	}
-}(stop, done)`
+}(stop, running, done)
+<-running`
 	if got := r.run(start, nil); got.err() != "" {
 		t.Fatalf("starting the goroutine: %+v", got)
 	}

@@ -16,9 +16,7 @@ import (
 	"sync/atomic"
 
 	yaegi "github.com/traefik/yaegi/interp"
-	"github.com/traefik/yaegi/stdlib"
 	"github.com/traefik/yaegi/stdlib/generic"
-	"github.com/traefik/yaegi/stdlib/unrestricted"
 
 	"github.com/gocvx/gocvx/interp/symbols"
 )
@@ -44,22 +42,9 @@ func init() {
 	generic.Sources = [len(generic.Sources)]string{generic.Sources[0]}
 }
 
-// allSymbols returns the symbol tables cells can use.
-func allSymbols() map[string]map[string]reflect.Value {
-	all := map[string]map[string]reflect.Value{}
-	for k, v := range stdlib.Symbols {
-		all[k] = v
-	}
-	all["os/exec/exec"] = unrestricted.Symbols["os/exec/exec"]
-	for k, v := range symbols.Symbols {
-		all[k] = v
-	}
-	return all
-}
-
 func theImporter() *symbolImporter {
 	importerOnce.Do(func() {
-		sharedImporter = newSymbolImporter(allSymbols())
+		sharedImporter = newSymbolImporter(symbols.All())
 	})
 	return sharedImporter
 }

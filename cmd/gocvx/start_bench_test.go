@@ -31,8 +31,14 @@ import (
 //	          the wall times
 //
 //	go test ./cmd/gocvx -run '^$' -bench Start -benchtime 20x
+//
+// GOCVX_BENCH_BINARY=PATH measures the gocvx binary at PATH instead of one built
+// from this module (a build of another revision, or one kept for perf).
 func BenchmarkStart(b *testing.B) {
-	bin := testenv.Gocvx(b)
+	bin := os.Getenv("GOCVX_BENCH_BINARY")
+	if bin == "" {
+		bin = testenv.Gocvx(b)
+	}
 	var info, first, cpu time.Duration
 	for range b.N {
 		i, f, c := startOnce(b, bin)
