@@ -119,6 +119,9 @@ func Sorted(m *mat.Dense) []float64 {
 	if err := yi.Use(symbols.All()); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := yi.Compile(yaegiCmp); err != nil {
+		t.Fatal(err)
+	}
 	for _, p := range sourceOrder {
 		text, _ := sourceText(p)
 		if _, err := yi.Eval(yaegiSource(p, text)); err != nil {

@@ -153,6 +153,10 @@ func runProbe(r io.Reader, w io.Writer) int {
 		fmt.Fprintln(os.Stderr, "probe:", err)
 		return 2
 	}
+	if _, err := yi.Compile(yaegiCmp); err != nil {
+		fmt.Fprintln(os.Stderr, "probe:", err)
+		return 2
+	}
 	for _, p := range sourceOrder {
 		text, err := sourceText(p)
 		if err == nil {

@@ -100,6 +100,7 @@ type Session struct {
 	ycalls    map[string]*ast.BlockStmt // the calls of the functions run calls, parsed (see callProgram)
 	ydecls    map[*declaration]bool
 	ysources  map[string]bool      // source packages compiled into the interpreter
+	ycmp      bool                 // yaegiCmp compiled into the interpreter
 	dirty     bool                 // a failed compile may have left half-declared names
 	replays   int                  // how many times the program was replayed (for tests and stats)
 	alone     int                  // cells checked without the earlier declarations (compiled.checkedAlone; for tests and stats)
