@@ -176,7 +176,7 @@ func (f *usingFS) ReadFile(name string) ([]byte, error) {
 
 // withInterfaces returns p (if it has a table) and the packages with tables that
 // declare the interfaces with methods that table, p's API, reaches: from the
-// generated symbols.Interfaces, or else (gocvxrt, which has none) found once
+// generated symbols.Interfaces (rtInterfaces for gocvxrt), or else found once
 // per process by package ifaces.
 func (im *symbolImporter) withInterfaces(p string, table map[string]reflect.Value) []string {
 	im.mu.Lock()
@@ -185,7 +185,10 @@ func (im *symbolImporter) withInterfaces(p string, table map[string]reflect.Valu
 		return d
 	}
 	deps, ok := symbols.Interfaces[p]
-	if !ok {
+	switch {
+	case p == rtPath:
+		deps = rtInterfaces
+	case !ok:
 		deps = ifaces.Packages(table)
 	}
 	var d []string

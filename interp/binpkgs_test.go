@@ -38,6 +38,15 @@ func TestInterfacesCurrent(t *testing.T) {
 	}
 }
 
+// TestRTInterfaces checks rtInterfaces, the packages of the interfaces that
+// gocvxrt's API reaches.
+func TestRTInterfaces(t *testing.T) {
+	r := newCellRunner(t, Options{})
+	if got := ifaces.Packages(r.s.rtSymbols()); !slices.Equal(got, rtInterfaces) {
+		t.Errorf("gocvxrt's API reaches the interfaces of %q; rtInterfaces is %q", got, rtInterfaces)
+	}
+}
+
 // TestLocalModuleImportsCompiled checks that a package from source gets the
 // compiled packages it imports that no cell imports, in the first interpreter
 // and in the one a redefinition replaces it with.
