@@ -31,14 +31,14 @@ import (
 // modules' files as yaegi reads them, usingFS).
 //
 // With a package come the packages that declare the interfaces its API reaches
-// (symbols.Interfaces, see package ifaces): where interpreted code gives a value of its own type to
-// compiled code as such an interface (its value to bufio.NewWriter as an
-// io.Writer, a type assertion to it), yaegi looks up the interface's wrapper in
-// the table of the interface's package, at run time too. Since every table
-// exists from the start, filling one adds no package to the interpreter's map of
-// packages, which goroutines of earlier cells may read while a cell compiles;
-// and no code can reach the interfaces of a package before its table is filled,
-// so no goroutine reads a table while it is filled.
+// (symbols.Interfaces, see package ifaces): where interpreted code gives a value
+// of its own type to compiled code as such an interface (its value to
+// bufio.NewWriter as an io.Writer, a type assertion to it), yaegi looks up the
+// interface's wrapper in the table of the interface's package, at run time too.
+// Since every table exists from the start, filling one adds no package to the
+// interpreter's map of packages, which goroutines of earlier cells may read
+// while a cell compiles; and no code can reach the interfaces of a package
+// before its table is filled, so no goroutine reads a table while it is filled.
 
 // yaegiPackages is what of the compiled packages an interpreter holds.
 type yaegiPackages struct {
