@@ -64,7 +64,8 @@ var eagerPackages = []string{"fmt", "os", "log", "flag", "math/bits"}
 var initialTables = sync.OnceValues(func() (yaegi.Exports, []string) {
 	im := theImporter()
 	empty := map[string]reflect.Value{}
-	exports := yaegi.Exports{".": stdlib.Symbols["."]}
+	exports := make(yaegi.Exports, len(im.tables)+1)
+	exports["."] = stdlib.Symbols["."]
 	for p := range im.tables {
 		exports[im.key(p)] = empty
 	}

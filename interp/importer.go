@@ -39,8 +39,8 @@ var (
 // it keeps and never modifies.
 func newSymbolImporter(tables map[string]map[string]reflect.Value) *symbolImporter {
 	im := &symbolImporter{
-		tables: map[string]map[string]reflect.Value{},
-		names:  map[string]string{},
+		tables: make(map[string]map[string]reflect.Value, len(tables)),
+		names:  make(map[string]string, len(tables)),
 		pkgs:   map[string]*types.Package{"unsafe": types.Unsafe},
 		named:  map[reflect.Type]*types.Named{},
 		deps:   map[string][]string{},

@@ -11,7 +11,7 @@ import (
 // standard library's (yaegi's, with the unrestricted os/exec) and Symbols. The
 // map is new; the tables are shared.
 func All() map[string]map[string]reflect.Value {
-	all := map[string]map[string]reflect.Value{}
+	all := make(map[string]map[string]reflect.Value, len(stdlib.Symbols)+1+len(Symbols))
 	for k, v := range stdlib.Symbols {
 		all[k] = v
 	}
