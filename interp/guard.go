@@ -132,23 +132,6 @@ func DefaultMemoryLimit() int64 {
 	return total / 4 * 3
 }
 
-// physicalMemory returns MemTotal from /proc/meminfo, or 0.
-func physicalMemory() int64 {
-	b, err := os.ReadFile("/proc/meminfo")
-	if err != nil {
-		return 0
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(l); len(f) >= 2 && f[0] == "MemTotal:" {
-			kb, err := strconv.ParseInt(f[1], 10, 64)
-			if err == nil {
-				return kb << 10
-			}
-		}
-	}
-	return 0
-}
-
 // cgroupMemory returns the memory limit of the process's cgroup (v2 or v1), or 0.
 func cgroupMemory() int64 {
 	for _, p := range []string{"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"} {

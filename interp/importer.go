@@ -5,6 +5,7 @@ import (
 	"go/constant"
 	"go/token"
 	"go/types"
+	"maps"
 	"path"
 	"reflect"
 	"sort"
@@ -16,43 +17,54 @@ import (
 // same reflect symbol tables that interp.Use loads: what the type checker accepts,
 // the interpreter can call. Generic functions are absent from those tables (yaegi
 // extract skips them); the generic standard packages come from source instead (see
-// sourcePackages). Packages are built once per process and then only read.
+// sourcePackages). Packages are built on first import, once per process, and then
+// only read; the symbol tables are shared with the generated ones, never copied
+// (the index is built at start, a third of a kernel's engine build when it copied
+// them).
 type symbolImporter struct {
-	mu     sync.Mutex
-	tables map[string]map[string]reflect.Value // import path → symbol → value
-	names  map[string]string                   // import path → package name
-	pkgs   map[string]*types.Package           // built so far, by path
-	named  map[reflect.Type]*types.Named       // named types built so far
+	tables map[string]map[string]reflect.Value // import path → symbol → value; read only
+	names  map[string]string                   // import path → package name; read only
+
+	mu    sync.Mutex
+	pkgs  map[string]*types.Package     // built so far, by path
+	named map[reflect.Type]*types.Named // named types built so far
+	deps  map[string][]string           // interfacePackages of a table, by path
 }
 
 var (
 	errorType = reflect.TypeOf((*error)(nil)).Elem()
 )
 
+// newSymbolImporter indexes tables (keys "path/name", as yaegi's Exports), which
+// it keeps and never modifies.
 func newSymbolImporter(tables map[string]map[string]reflect.Value) *symbolImporter {
 	im := &symbolImporter{
-		tables: map[string]map[string]reflect.Value{},
-		names:  map[string]string{},
+		tables: make(map[string]map[string]reflect.Value, len(tables)),
+		names:  make(map[string]string, len(tables)),
 		pkgs:   map[string]*types.Package{"unsafe": types.Unsafe},
 		named:  map[reflect.Type]*types.Named{},
+		deps:   map[string][]string{},
 	}
 	for key, syms := range tables {
 		p, name := path.Dir(key), path.Base(key)
-		if strings.HasPrefix(p, "github.com/traefik/yaegi") {
+		if key == "." || strings.HasPrefix(p, "github.com/traefik/yaegi") {
+			continue // yaegi's own: the wrappers of its interface types (MapTypes)
+		}
+		if t, ok := im.tables[p]; ok {
+			// Two tables for one path (none among the kernel's): one merged copy.
+			merged := maps.Clone(t)
+			maps.Copy(merged, syms)
+			im.tables[p] = merged
 			continue
 		}
-		t := im.tables[p]
-		if t == nil {
-			t = map[string]reflect.Value{}
-			im.tables[p] = t
-			im.names[p] = name
-		}
-		for s, v := range syms {
-			t[s] = v
-		}
+		im.tables[p] = syms
+		im.names[p] = name
 	}
 	return im
 }
+
+// key returns the key of p's table in yaegi's Exports ("math/rand/v2/rand").
+func (im *symbolImporter) key(p string) string { return p + "/" + im.names[p] }
 
 // Import implements types.Importer.
 func (im *symbolImporter) Import(p string) (*types.Package, error) {

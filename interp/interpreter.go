@@ -16,9 +16,7 @@ import (
 	"sync/atomic"
 
 	yaegi "github.com/traefik/yaegi/interp"
-	"github.com/traefik/yaegi/stdlib"
 	"github.com/traefik/yaegi/stdlib/generic"
-	"github.com/traefik/yaegi/stdlib/unrestricted"
 
 	"github.com/gocvx/gocvx/interp/symbols"
 )
@@ -33,33 +31,24 @@ var (
 	sharedImporter *symbolImporter
 )
 
-func init() {
-	// yaegi compiles its Go 1.22 sources of cmp, maps and slices into every
-	// interpreter that takes the standard library's symbols. Cells, and the
-	// packages from source they import, get those packages from stdsrc under
-	// paths of their own (sources.go), so only cmp's is kept: without it,
-	// yaegi fails on calls of the generic functions of stdsrc's slices (a nil
-	// dereference in its CFG pass; TestCorpus/slicesmaps). Compiling maps and
-	// slices took about 2 ms of CPU for every interpreter (New, each replay).
-	generic.Sources = [len(generic.Sources)]string{generic.Sources[0]}
-}
+// yaegiCmp is yaegi's Go 1.22 source of cmp. yaegi compiles its sources of
+// cmp, maps and slices into every interpreter that takes the standard
+// library's symbols; cells, and the packages from source they import, get
+// those packages from stdsrc under paths of their own (sources.go). Without
+// yaegi's cmp, yaegi fails on calls of the generic functions of stdsrc's slices
+// (a nil dereference in its CFG pass; TestCorpus/slicesmaps), so it is compiled
+// before the first package of stdsrc (useSources), and none of them in
+// every interpreter: compiling maps and slices took about 2 ms of CPU for
+// every interpreter (New, each replay), cmp 0.3 ms.
+var yaegiCmp = generic.Sources[0]
 
-// allSymbols returns the symbol tables cells can use.
-func allSymbols() map[string]map[string]reflect.Value {
-	all := map[string]map[string]reflect.Value{}
-	for k, v := range stdlib.Symbols {
-		all[k] = v
-	}
-	all["os/exec/exec"] = unrestricted.Symbols["os/exec/exec"]
-	for k, v := range symbols.Symbols {
-		all[k] = v
-	}
-	return all
+func init() {
+	generic.Sources = [len(generic.Sources)]string{}
 }
 
 func theImporter() *symbolImporter {
 	importerOnce.Do(func() {
-		sharedImporter = newSymbolImporter(allSymbols())
+		sharedImporter = newSymbolImporter(symbols.All())
 	})
 	return sharedImporter
 }
@@ -111,6 +100,7 @@ func (s *Session) newInterpreter() error {
 	if args == nil {
 		args = os.Args
 	}
+	srcfs := &usingFS{SourceFS: s.modules.tree.fs}
 	yi := yaegi.New(yaegi.Options{
 		Stdin:        s.stdin,
 		Stdout:       s.stdout,
@@ -118,18 +108,8 @@ func (s *Session) newInterpreter() error {
 		Args:         args,
 		Unrestricted: true,
 
-		SourcecodeFilesystem: s.modules.tree.fs,
+		SourcecodeFilesystem: srcfs,
 	})
-	if err := yi.Use(stdlib.Symbols); err != nil {
-		return err
-	}
-	extra := yaegi.Exports{"os/exec/exec": unrestricted.Symbols["os/exec/exec"]}
-	for k, v := range symbols.Symbols {
-		extra[k] = v
-	}
-	if err := yi.Use(extra); err != nil {
-		return err
-	}
 	osSyms := map[string]reflect.Value{"Exit": reflect.ValueOf(func(code int) { panic(exitPanic{code}) })}
 	if c := s.capture; c != nil && !c.fds {
 		// Without CaptureOutput, os.Stdout and os.Stderr of interpreted code
@@ -137,15 +117,17 @@ func (s *Session) newInterpreter() error {
 		osSyms["Stdout"] = reflect.ValueOf(&c.writers[0]).Elem()
 		osSyms["Stderr"] = reflect.ValueOf(&c.writers[1]).Elem()
 	}
-	overrides := yaegi.Exports{
-		"os/os":                      osSyms,
-		"log/log":                    logSymbols(s.stderr),
-		rtPath + "/gocvxrt":          s.rtSymbols(),
-		"gonum.org/v1/gonum/mat/mat": s.matAllocGuards(),
+	overrides := map[string]map[string]reflect.Value{
+		"os":                     osSyms,
+		"log":                    logSymbols(s.stderr),
+		rtPath:                   s.rtSymbols(),
+		"gonum.org/v1/gonum/mat": s.matAllocGuards(),
 	}
-	if err := yi.Use(overrides); err != nil {
+	pkgs, err := newYaegiPackages(yi, s.importer, overrides)
+	if err != nil {
 		return err
 	}
+	srcfs.y = pkgs
 	// GocvxRun runs a cell function (see run); GocvxWork is the cell function
 	// that runs the callbacks of comm messages (see runWork).
 	setup := "package " + cellPackage + "\nimport gocvxrt \"" + rtPath + "\"\nfunc GocvxRun(f func()) { gocvxrt.Run(f) }\nfunc " + workFunc + "() { gocvxrt.Work() }\n"
@@ -175,6 +157,7 @@ func (s *Session) newInterpreter() error {
 		s.epoch.Add(1)
 	}
 	s.yi = yi
+	s.ypkgs = pkgs
 	s.cache.invalidate() // compiled in the interpreter replaced
 	s.ycalls = calls
 	s.ctl.Store(newControl(yi))
@@ -184,6 +167,7 @@ func (s *Session) newInterpreter() error {
 	s.yvars = map[string]string{}
 	s.ydecls = map[*declaration]bool{}
 	s.ysources = map[string]bool{}
+	s.ycmp = false
 	s.dirty = false
 	return nil
 }
@@ -317,10 +301,11 @@ func (s *Session) varDecls(vars []*hoistedVar, funcs []*declaration, need map[st
 
 // importDecls returns the imports the interpreter still lacks, and whether one
 // of them is a package from source, whose initialization runs when the chunk
-// is evaluated.
-func (s *Session) importDecls(imports map[string]string, hidden map[string]bool) (decls string, fromSource bool) {
+// is evaluated; the tables of the compiled ones are filled into the
+// interpreter (yaegiPackages).
+func (s *Session) importDecls(imports map[string]string, hidden map[string]bool) (decls string, fromSource bool, err error) {
 	var b strings.Builder
-	fromSource = false
+	var paths []string
 	names := make([]string, 0, len(imports))
 	for n := range imports {
 		names = append(names, n)
@@ -333,22 +318,24 @@ func (s *Session) importDecls(imports map[string]string, hidden map[string]bool)
 		}
 		fmt.Fprintf(&b, "import %s %q\n", n, yaegiPath(p))
 		s.ynames[n] = p
+		paths = append(paths, p)
 		fromSource = fromSource || s.modules.has(p)
 	}
-	paths := make([]string, 0, len(hidden))
+	hiddenPaths := make([]string, 0, len(hidden))
 	for p := range hidden {
-		paths = append(paths, p)
+		hiddenPaths = append(hiddenPaths, p)
 	}
-	sort.Strings(paths)
-	for _, p := range paths {
+	sort.Strings(hiddenPaths)
+	for _, p := range hiddenPaths {
 		if s.yhidden[p] {
 			continue
 		}
 		fmt.Fprintf(&b, "import %s %q\n", hiddenAlias(p), yaegiPath(p))
 		s.yhidden[p] = true
+		paths = append(paths, p)
 		fromSource = fromSource || s.modules.has(p)
 	}
-	return b.String(), fromSource
+	return b.String(), fromSource, s.ypkgs.use(paths...)
 }
 
 // incremental compiles the cell's new declarations and its function into the
@@ -367,7 +354,10 @@ func (s *Session) incremental(comp *compiled) error {
 	vars := s.varDecls(comp.newVars, funcs, need)
 	var b strings.Builder
 	b.WriteString("package " + cellPackage + "\n")
-	imports, fromSource := s.importDecls(comp.prog.imports, need)
+	imports, fromSource, err := s.importDecls(comp.prog.imports, need)
+	if err != nil {
+		return err
+	}
 	b.WriteString(imports)
 	changed := map[*declaration]bool{}
 	for _, d := range comp.changed {
@@ -439,7 +429,10 @@ func (s *Session) rebuild(ctx context.Context, comp *compiled) error {
 	vars := s.varDecls(q.sortedVars(), funcs, need)
 	var b strings.Builder
 	b.WriteString("package " + cellPackage + "\n")
-	imports, fromSource := s.importDecls(q.imports, need)
+	imports, fromSource, err := s.importDecls(q.imports, need)
+	if err != nil {
+		return err
+	}
 	b.WriteString(imports)
 	writeDecls(&b, decls, func(d *declaration) bool { return d.kind != kindFunc })
 	b.WriteString(vars)
@@ -463,7 +456,7 @@ func (s *Session) rebuild(ctx context.Context, comp *compiled) error {
 	in := s.stdin.get()
 	s.stdin.set(nil)
 	defer s.stdin.set(in)
-	_, err := s.run(ctx, initFunc, false, 0)
+	_, err = s.run(ctx, initFunc, false, 0)
 	for _, rc := range q.cells {
 		if err != nil && ctx.Err() != nil {
 			break

@@ -14,6 +14,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/gocvx/gocvx/interp/gomod"
+	"github.com/gocvx/gocvx/interp/symbols"
 )
 
 // localGraph resolves the packages of a local module made of files, offline.
@@ -115,7 +116,10 @@ func Sorted(m *mat.Dense) []float64 {
 	}
 
 	yi := yaegi.New(yaegi.Options{SourcecodeFilesystem: tree.fs, Stdout: io.Discard, Stderr: io.Discard})
-	if err := yi.Use(allSymbols()); err != nil {
+	if err := yi.Use(symbols.All()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := yi.Compile(yaegiCmp); err != nil {
 		t.Fatal(err)
 	}
 	for _, p := range sourceOrder {

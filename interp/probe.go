@@ -19,6 +19,7 @@ import (
 	yaegi "github.com/traefik/yaegi/interp"
 
 	"github.com/gocvx/gocvx/interp/gomod"
+	"github.com/gocvx/gocvx/interp/symbols"
 )
 
 // Packages from source are compiled first in a child process, a probe: yaegi
@@ -148,7 +149,11 @@ func runProbe(r io.Reader, w io.Writer) int {
 	src := newSourceTree()
 	src.add(g)
 	yi := yaegi.New(yaegi.Options{SourcecodeFilesystem: src.fs, Unrestricted: true, Stdout: io.Discard, Stderr: io.Discard})
-	if err := yi.Use(allSymbols()); err != nil {
+	if err := yi.Use(symbols.All()); err != nil {
+		fmt.Fprintln(os.Stderr, "probe:", err)
+		return 2
+	}
+	if _, err := yi.Compile(yaegiCmp); err != nil {
 		fmt.Fprintln(os.Stderr, "probe:", err)
 		return 2
 	}

@@ -93,12 +93,14 @@ type Session struct {
 
 	// The interpreter and what has been compiled into it.
 	yi        *yaegi.Interpreter
+	ypkgs     *yaegiPackages            // the compiled packages' tables it holds
 	ynames    map[string]string         // import name → path
 	yhidden   map[string]bool           // paths imported under their hidden alias
 	yvars     map[string]string         // package variable → its type as declared
 	ycalls    map[string]*ast.BlockStmt // the calls of the functions run calls, parsed (see callProgram)
 	ydecls    map[*declaration]bool
 	ysources  map[string]bool      // source packages compiled into the interpreter
+	ycmp      bool                 // yaegiCmp compiled into the interpreter
 	dirty     bool                 // a failed compile may have left half-declared names
 	replays   int                  // how many times the program was replayed (for tests and stats)
 	alone     int                  // cells checked without the earlier declarations (compiled.checkedAlone; for tests and stats)

@@ -99,6 +99,15 @@ func (s *Session) useSources(src string) error {
 		if err != nil {
 			return err
 		}
+		if err := s.ypkgs.useImports(p+".go", []byte(text)); err != nil {
+			return err
+		}
+		if !s.ycmp {
+			if _, err := s.yi.Compile(yaegiCmp); err != nil {
+				return fmt.Errorf("interp: compiling yaegi's cmp: %v", err)
+			}
+			s.ycmp = true
+		}
 		if _, err := safeEval(s.yi, yaegiSource(p, text), declaresOnly); err != nil {
 			return fmt.Errorf("interp: compiling the source of %s: %v", p, err)
 		}

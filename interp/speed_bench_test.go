@@ -8,6 +8,7 @@ import (
 	yaegi "github.com/traefik/yaegi/interp"
 
 	"github.com/gocvx/gocvx/cellio"
+	"github.com/gocvx/gocvx/interp/symbols"
 )
 
 // Interpreted code against compiled Go: the figures of the README's "Go in
@@ -107,7 +108,7 @@ func calls(n int) float64 {
 // interpreter, without the engine's rewriting: what the interpreter itself costs.
 func BenchmarkMethodCallYaegi(b *testing.B) {
 	yi := yaegi.New(yaegi.Options{})
-	if err := yi.Use(allSymbols()); err != nil {
+	if err := yi.Use(symbols.All()); err != nil {
 		b.Fatal(err)
 	}
 	if _, err := yi.Eval(`

@@ -88,6 +88,15 @@ import (
 // iterative refinement, a step that raises the residual being undone: one step had
 // left hinge directions at β = 1e-4 with relative residuals of 1e-3 at sᵀz ≈ 1e-7|f|
 // (three: 2e-9), and their dual residual then grew past what β tolerates (below).
+// Where refinement leaves a residual above 1e-8, restarted GMRES on the unreduced
+// equations, preconditioned by the same factorization, takes over (pdip.gmres): at
+// small β the last reduced matrices are formed from blocks whose small eigenvalues
+// are rounding noise, refinement diverged there, and solves ended with status
+// Failure, most at gaps of 1.3e-8–1.3e-7 (TestLiveCvxopt's generator, seeds 1–2 000,
+// 24 000 solves on both routes with one worker: non-Optimal endings 27 → 10, all
+// ten logistic, two of them at the iteration limit as before; seeds 1–1 000: 7 → 1;
+// testdata/golden/precision). A factorization that no shift makes definite
+// is retried with each C⁻¹ᵢ clipped to its positive part (pdip.clipCinv).
 //
 // Measured (see BenchmarkInteriorPoint and solver/testdata/ipmcompare): 12–46
 // iterations to a gap of 1e-8 on the 27 golden programs (the barrier method this

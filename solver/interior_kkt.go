@@ -9,6 +9,7 @@ import (
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/lapack/lapack64"
+	"gonum.org/v1/gonum/mat"
 )
 
 // pdip is the state of the primal-dual interior-point method on the conic form of a
@@ -531,12 +532,77 @@ func (ip *pdip) split(wk, i int) bool {
 	return true
 }
 
-// factorDense forms C⁻¹ + K (K formed anew unless the loss fixes it) and factors it.
+// factorDense forms C⁻¹ + K (K formed anew unless the loss fixes it) and factors it;
+// when no shift of cholesky makes it definite, it factors it again with the blocks
+// C⁻¹ᵢ made positive semidefinite (clipCinv).
 func (ip *pdip) factorDense() error {
-	d, P, dp := ip.d, ip.P, ip.dp
 	if err := ip.dense(); err != nil {
 		return err
 	}
+	err := ip.formDense()
+	if err == nil {
+		err = ip.cholesky()
+	}
+	if err != errNotDefinite {
+		return err
+	}
+	// Rounding has made some C⁻¹ᵢ indefinite (see clipCinv): factor the matrix with
+	// their negative eigenvalues set to zero, a preconditioner for gmres.
+	ip.clipCinv()
+	if err := ip.formDense(); err != nil {
+		return err
+	}
+	return ip.cholesky()
+}
+
+// errNotDefinite is cholesky's error when every shift failed.
+var errNotDefinite = errors.New("the Newton system is not positive definite in floating point")
+
+// clipCinv sets the negative eigenvalues of every block C⁻¹ᵢ to zero. In exact
+// arithmetic C⁻¹ᵢ = B_vᵢTᵢ⁻¹B_wᵢ is positive semidefinite; near the end of a solve
+// at small β it is formed from blocks whose small eigenvalues are rounding noise,
+// and came out with eigenvalues of −2.3e-4 where the exact ones were 1.7e-7…2.7e-4
+// (see gmres), while K, which vanishes on the points classified with a large margin,
+// did not make up for it: no diagonal shift up to 1e-4 of the equilibrated matrix
+// made it definite. It costs P symmetric eigendecompositions of d×d, about 9Pd³
+// operations against the factorization's (dP)³/3, and runs only then.
+func (ip *pdip) clipCinv() {
+	d := ip.d
+	var es mat.EigenSym
+	sym := mat.NewSymDense(d, nil)
+	var vecs mat.Dense
+	for i := 0; i < ip.P; i++ {
+		ci := ip.cinv[i*d*d : (i+1)*d*d]
+		for r := 0; r < d; r++ {
+			for c := 0; c <= r; c++ {
+				sym.SetSym(r, c, ci[r*d+c])
+			}
+		}
+		if !es.Factorize(sym, true) {
+			continue
+		}
+		vals := es.Values(nil)
+		if vals[0] >= 0 {
+			continue
+		}
+		es.VectorsTo(&vecs)
+		for r := 0; r < d; r++ {
+			for c := 0; c < d; c++ {
+				s := 0.0
+				for k, l := range vals {
+					if l > 0 {
+						s += vecs.At(r, k) * l * vecs.At(c, k)
+					}
+				}
+				ci[r*d+c] = s
+			}
+		}
+	}
+}
+
+// formDense sets a = C⁻¹ + K (lower).
+func (ip *pdip) formDense() error {
+	d, P, dp := ip.d, ip.P, ip.dp
 	if ip.kFixed != nil {
 		copy(ip.a, ip.kFixed)
 	} else if err := ip.gram(ip.a, ip.delta); err != nil {
@@ -551,7 +617,7 @@ func (ip *pdip) factorDense() error {
 			}
 		}
 	}
-	return ip.cholesky()
+	return nil
 }
 
 // addConeSchur adds the Schur complement of the cone j's W⁻² on uⱼ to b (lower) and
@@ -594,10 +660,12 @@ func symAt(m []float64, d, r, c int) float64 {
 	return m[r*d+c]
 }
 
-// cholesky factors a (lower) in place after equilibrating it to a unit diagonal; when
-// the factorization fails in floating point, a small multiple of the (unit) diagonal
+// cholesky factors a (lower) in place after equilibrating it to a unit diagonal (a
+// diagonal that rounding left ≤ 0 is first repaired: repairDiagonal); when the
+// factorization fails in floating point, a small multiple of the (unit) diagonal
 // is added, from 1e-14 up to 1e-4 (the direction then solves a regularized system;
-// near the end the refinement of step corrects it against the true one). Shifts up to
+// near the end the refinement of step, and gmres where refinement stalls, correct it
+// against the true one). Shifts up to
 // 1e-8 had left a logistic program at β = 1e-4 (TestLiveCvxopt's generator, seed 620,
 // n = 35, P = 6) with status Failure at a gap of 1.2e-7; with 1e-6 and 1e-4 it is
 // certified to 1e-8, and on 1 400 logistic and 1 200 squared and hinge programs of
@@ -606,8 +674,11 @@ func (ip *pdip) cholesky() error {
 	dp := ip.dp
 	for r := 0; r < dp; r++ {
 		v := ip.a[r*dp+r]
-		if !(v > 0) || math.IsInf(v, 0) {
-			return errors.New("the Newton system has a non-positive or infinite diagonal")
+		if math.IsInf(v, 0) || math.IsNaN(v) {
+			return errors.New("the Newton system has an infinite diagonal")
+		}
+		if !(v > 0) {
+			v = ip.repairDiagonal(r)
 		}
 		ip.sc[r] = 1 / math.Sqrt(v)
 	}
@@ -630,7 +701,31 @@ func (ip *pdip) cholesky() error {
 			return err
 		}
 	}
-	return errors.New("the Newton system is not positive definite in floating point")
+	return errNotDefinite
+}
+
+// repairDiagonal sets the diagonal entry r of a (lower), which rounding has left
+// ≤ 0, to the largest magnitude in its row and column (1 when they are zero) and
+// returns it. C⁻¹ + K is positive semidefinite in exact arithmetic; a diagonal ≤ 0
+// arises only near the end of a solve at small β, where a pattern's C⁻¹ᵢ is formed
+// from blocks Bⱼ whose small eigenvalues are rounding noise and K vanishes on the
+// points classified with a large margin (see gmres). The factorization is then a
+// preconditioner, no more, and gmres takes the direction to the accuracy that the
+// unreduced equations allow.
+func (ip *pdip) repairDiagonal(r int) float64 {
+	dp := ip.dp
+	v := 0.0
+	for c := 0; c < r; c++ {
+		v = math.Max(v, math.Abs(ip.a[r*dp+c]))
+	}
+	for c := r + 1; c < dp; c++ {
+		v = math.Max(v, math.Abs(ip.a[c*dp+r]))
+	}
+	if !(v > 0) {
+		v = 1
+	}
+	ip.a[r*dp+r] = v
+	return v
 }
 
 // hsolve solves H dx = r for the matrix of the last factor; r = (ru, rt, rx) is

@@ -32,6 +32,7 @@ type ipmWork struct {
 	xdu           []float64 // n×2P scratch
 	aff, dir, cor *ipmDir
 	rf            *ipmRefine
+	kr            *ipmKrylov // gmres's scratch, allocated at its first use
 }
 
 // ipmRefine is the scratch of iterative refinement: the residuals as right-hand
@@ -429,7 +430,9 @@ func (ip *pdip) step() (float64, error) {
 		}
 		alpha = math.Min(1, ipmStep*math.Min(cn.maxStep(cn.lam, d.ss), cn.maxStep(cn.lam, d.zs)))
 	case w.gap <= ipmRefineGap*w.objective:
-		ip.refineChecked(w, d, ipmDenseRefinements, w.nu, w.nt, w.nx, w.nrz, w.bs)
+		if rel := ip.refineChecked(w, d, ipmDenseRefinements, w.nu, w.nt, w.nx, w.nrz, w.bs); rel > ipmRefinedResidual {
+			ip.gmres(d, w.nu, w.nt, w.nx, w.nrz, w.bs)
+		}
 		if ip.halted.Load() {
 			return 0, errInterrupted
 		}

@@ -6,7 +6,9 @@ and measures for each:
   startup   from KernelManager.start_kernel to the first kernel_info_reply (median
             and p90 over --starts starts);
   first     from start_kernel to the reply of a first trivial execute sent right
-            after kernel_info (median);
+            after kernel_info (median), and the kernel process's CPU time by
+            then (median; the load of other processes inflates it less than
+            the wall times);
   RTT       the round trip of a trivial execute_request, from sending it to its
             execute_reply (median and p90 over --n requests after --warmup ones),
             and the kernel process's CPU time per execute (its children's
@@ -102,7 +104,8 @@ KERNEL_LOG = None  # where the kernels' standard output and error go (--kernel-l
 
 def start(name):
     """Starts a kernel; returns (manager, client, seconds to the first kernel_info_reply,
-    seconds to the reply of a first trivial execute sent right after it)."""
+    seconds to the reply of a first trivial execute sent right after it, the kernel
+    process's CPU seconds by then)."""
     km = KernelManager(kernel_name=name)
     t0 = time.perf_counter()
     km.start_kernel(stdout=KERNEL_LOG, stderr=KERNEL_LOG)
@@ -113,9 +116,10 @@ def start(name):
     # (No wait for its idle status: iopub may not be subscribed yet at this point.)
     reply = shell_reply(kc, kc.execute(trivial(name)))
     t_exec = time.perf_counter() - t0
+    cpu = cpu_seconds(kernel_pid(km))
     if reply["content"]["status"] != "ok":
         raise RuntimeError("%s: first execute failed: %r" % (name, reply["content"]))
-    return km, kc, t_info, t_exec
+    return km, kc, t_info, t_exec, cpu
 
 
 def stop(km, kc):
@@ -133,7 +137,7 @@ class Run:
 
     def __init__(self, name):
         self.name = name
-        self.startup, self.first, self.rtt = [], [], []
+        self.startup, self.first, self.first_cpu, self.rtt = [], [], [], []
         self.cpu_per_exec = 0.0
         self.load = (0.0, 0.0)
 
@@ -168,18 +172,19 @@ def bench_round(i, names, n, starts, warmup, block):
     for _ in range(starts):
         for name in list(runs):
             try:
-                km, kc, dt, dt_exec = start(name)
+                km, kc, dt, dt_exec, cpu_first = start(name)
                 stop(km, kc)
             except Exception as e:  # a kernel that cannot run is reported, not fatal
                 drop(name, e)
                 continue
             runs[name].startup.append(dt)
             runs[name].first.append(dt_exec)
+            runs[name].first_cpu.append(cpu_first)
     live, cpu = {}, {}
     try:
         for name in list(runs):
             try:
-                km, kc, _, _ = start(name)
+                km, kc, _, _, _ = start(name)
                 live[name] = (km, kc)
                 kc.wait_for_ready(timeout=TIMEOUT)  # iopub subscribed: idle statuses arrive
                 executes(kc, name, warmup)
@@ -231,9 +236,10 @@ def table(rounds, names):
     base = "python3"
     print()
     print("| kernel | startup → kernel_info_reply, median / p90 (ms) "
-          "| start → first execute_reply, median (ms) | trivial execute RTT, median / p90 (ms) "
+          "| start → first execute_reply, median (ms) | kernel CPU by then, median (ms) "
+          "| trivial execute RTT, median / p90 (ms) "
           "| RTT median / ipykernel's | kernel CPU per execute (ms) | load average |")
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|")
     for name in names:
         runs = [rd[name] for rd in rounds if name in rd]
         if not runs:
@@ -246,10 +252,11 @@ def table(rounds, names):
             b = next((rd[base] for rd in rounds if rd.get(name) is r and base in rd), None)
             return "%.3f" % (statistics.median(r.rtt) / statistics.median(b.rtt)) if b else "–"
 
-        print("| %s | %s | %s | %s | %s | %s | %s |" % (
+        print("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
             name,
             join(lambda r: "%s / %s" % (ms(statistics.median(r.startup)), ms(quantile(r.startup, 0.9)))),
             join(lambda r: ms(statistics.median(r.first))),
+            join(lambda r: ms(statistics.median(r.first_cpu))),
             join(lambda r: "%s / %s" % (ms(statistics.median(r.rtt)), ms(quantile(r.rtt, 0.9)))),
             join(ratio),
             join(lambda r: ms(r.cpu_per_exec)),

@@ -17,6 +17,7 @@ import (
 var Symbols = map[string]map[string]reflect.Value{}
 
 //go:generate go run ../internal/gensymbols -docs docs.json.gz gonum.org/v1/gonum/mat gonum.org/v1/gonum/floats gonum.org/v1/gonum/stat gonum.org/v1/gonum/stat/distuv gonum.org/v1/gonum/optimize gonum.org/v1/plot gonum.org/v1/plot/plotter gonum.org/v1/plot/plotutil gonum.org/v1/plot/vg gonum.org/v1/plot/vg/draw gonum.org/v1/plot/vg/vgimg gonum.org/v1/plot/vg/vgsvg github.com/gocvx/gocvx/solver github.com/gocvx/gocvx/solver/dataset github.com/gocvx/gocvx/display github.com/gocvx/gocvx/cell github.com/gocvx/gocvx/cellio github.com/gocvx/gocvx/widget
+//go:generate go run ../internal/genifaces zinterfaces.go
 
 // docs is the documentation table (see Doc), gzipped JSON.
 //
