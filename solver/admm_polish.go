@@ -168,7 +168,39 @@ func (a *admm) polish() (Certificate, bool) {
 	}
 	copy(ps.eta, po.eta)
 	ps.converged = ok
+	if ok {
+		a.warmCertificate(blocks)
+	}
 	return a.certificateAt(&a.cert, convex, violation, append([]float64(nil), po.eta...)), true
+}
+
+// warmCertificate starts the certificate's bounds of the polished blocks from the
+// polisher's multipliers, all computed at the converged point's η: for a nonzero
+// block −Fⱼᵀη = βûⱼ − G_{Aⱼ}ᵀζⱼ with ζⱼ ≥ 0 on its tight rows, so the bound
+// ‖gⱼ + G_{Aⱼ}ᵀζⱼ‖ (see blockBounds) is β itself; for a zero block the active rows
+// and multipliers of its projection in the polisher's last check of it (enter),
+// whose bound is then its exact value. The warm starts of ADMM's last certificate,
+// made for another η, bound them loosely, and only certExact blocks are projected
+// exactly: on MNIST 2 vs 8 at 10×10 (hinge, β = 1e-3) an attempt from iteration
+// 600 converged to the optimum (objective 0.11278098), and its certificate had
+// the dual scale 1.245 and a gap of 0.197 without the warm starts, 1.151 and 0.131
+// with the nonzero blocks' alone (17 zero blocks' loose bounds above β).
+func (a *admm) warmCertificate(blocks []*polishBlock) {
+	if a.gated {
+		return
+	}
+	cs := &a.cert
+	for j, b := range blocks {
+		act, zeta := b.act, b.zeta
+		if b.gone || norm2(b.u) == 0 {
+			act, zeta = b.dualAct, b.dualZeta
+		}
+		if len(zeta) != len(act) {
+			continue
+		}
+		cs.act[j] = append(cs.act[j][:0], act...)
+		cs.zeta[j] = append(cs.zeta[j][:0], zeta...)
+	}
 }
 
 // polishBlocks returns the blocks of the restricted program over ps.point: the 2P
