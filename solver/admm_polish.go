@@ -171,7 +171,11 @@ func (a *admm) polish() (Certificate, bool) {
 	if ok {
 		a.warmCertificate(blocks)
 	}
-	return a.certificateAt(&a.cert, convex, violation, append([]float64(nil), po.eta...)), true
+	c := a.certificateAt(&a.cert, convex, violation, append([]float64(nil), po.eta...))
+	if a.onPolished != nil {
+		a.onPolished(ok, c)
+	}
+	return c, true
 }
 
 // warmCertificate starts the certificate's bounds of the polished blocks from the
