@@ -79,6 +79,9 @@ type ADMM struct {
 	// onPolish, if set, sees every polishing attempt (tests: its work within its
 	// budget): the iterations' work before it, its budget and its work, in operations.
 	onPolish func(iterating, budget, work float64)
+	// onPolished, if set, sees the certificate of every polished point (tests): at
+	// the optimum the polisher's multipliers must certify it (see warmCertificate).
+	onPolished func(converged bool, c Certificate)
 	// polishFloor, if positive, replaces polishTrialFloor (tests: a small program's
 	// attempts then bound by their share of the iterations' work).
 	polishFloor float64
@@ -179,6 +182,8 @@ type admm struct {
 	onPoll   func(stage pollStage)                             // see ADMM.onPoll
 	onCert   func(c Certificate, eta []float64, worst float64) // see ADMM.onCertificate
 	onPolish func(iterating, budget, work float64)             // see ADMM.onPolish
+
+	onPolished func(converged bool, c Certificate) // see ADMM.onPolished
 }
 
 func (m *ADMM) solve(ctx context.Context, p *Problem, s *Settings) (*Result, error) {
@@ -266,7 +271,7 @@ func (m *ADMM) run(ctx context.Context, p *Problem, s *Settings, pr *program, st
 	dr.current = a.slack
 	a.dr = dr
 	a.watch(m.onPoll)
-	a.onCert, a.onPolish = m.onCertificate, m.onPolish
+	a.onCert, a.onPolish, a.onPolished = m.onCertificate, m.onPolish, m.onPolished
 	a.pol.floor = polishTrialFloor
 	if m.polishFloor > 0 {
 		a.pol.floor = m.polishFloor

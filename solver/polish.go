@@ -75,6 +75,13 @@ type polishBlock struct {
 	off  int       // first column of the block in Ã
 	gone bool      // dropped (its value is zero)
 	work float64   // floating-point operations of its bases
+
+	// The multipliers of the dual constraint ‖Π_K(−Fⱼᵀη)‖ ≤ β at the last check
+	// (see admm.warmCertificate): zeta, ζ ≥ 0 of the tight rows act (worstRow), and
+	// for a block at zero the active rows and multipliers of its projection (enter).
+	zeta     []float64
+	dualAct  []int
+	dualZeta []float64
 }
 
 // Constants of polishing.

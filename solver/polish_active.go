@@ -42,48 +42,59 @@ func (po *polisher) releaseMargin(nu []float64) bool {
 func (po *polisher) releaseRows(w []float64) bool {
 	po.setW(w)
 	po.finish(w)
-	var worstBlock *polishBlock
-	worst, wr := 0.0, -1
+	released := false
 	for _, b := range po.blocks {
 		if b.gone || len(b.act) == 0 {
 			continue
 		}
-		n, d := b.base.Rows, b.base.Cols
-		g := make([]float64, d) // Fⱼᵀη + βûⱼ
-		for k := 0; k < n; k++ {
-			if c := b.pred[k] * po.eta[k]; c != 0 {
-				axpy(c, b.base.Data[k*b.base.Stride:k*b.base.Stride+d], g)
-			}
-		}
-		axpy(po.beta0/norm2(b.u), b.u, g)
-		po.work += float64(d * (n + d*len(b.act)))
-		ga := mat.NewDense(d, len(b.act), nil) // G_Aᵀ
-		scale := 0.0
-		for r, k := range b.act {
-			row := b.base.Data[k*b.base.Stride : k*b.base.Stride+d]
-			for c := 0; c < d; c++ {
-				ga.Set(c, r, b.cone[k]*row[c])
-			}
-			scale = math.Max(scale, norm2(row))
-		}
-		var zeta mat.VecDense
-		if err := zeta.SolveVec(ga, mat.NewVecDense(d, g)); err != nil && !isCondition(err) || zeta.Len() != len(b.act) {
-			continue
-		}
-		tol := polishMultiplier * (norm2(g) + po.beta0) / math.Max(scale, 1e-300)
-		for r := range b.act {
-			if v := zeta.AtVec(r); v < -tol && -v > worst {
-				worst, wr, worstBlock = -v, r, b
-			}
+		if r := po.worstRow(b); r >= 0 {
+			b.act = append(b.act[:r], b.act[r+1:]...)
+			b.basis()
+			released = true
 		}
 	}
-	if worstBlock == nil {
-		return false
+	return released
+}
+
+// worstRow returns the index in b.act of the tight row of block b with the most
+// negative multiplier ζ (least squares of Fⱼᵀη + βûⱼ = G_{Aⱼ}ᵀζⱼ), or −1 when none
+// is negative beyond the tolerance; it keeps the multipliers, clipped at zero, in
+// b.zeta.
+func (po *polisher) worstRow(b *polishBlock) int {
+	n, d := b.base.Rows, b.base.Cols
+	g := make([]float64, d) // Fⱼᵀη + βûⱼ
+	for k := 0; k < n; k++ {
+		if c := b.pred[k] * po.eta[k]; c != 0 {
+			axpy(c, b.base.Data[k*b.base.Stride:k*b.base.Stride+d], g)
+		}
 	}
-	b := worstBlock
-	b.act = append(b.act[:wr], b.act[wr+1:]...)
-	b.basis()
-	return true
+	axpy(po.beta0/norm2(b.u), b.u, g)
+	po.work += float64(d * (n + d*len(b.act)))
+	ga := mat.NewDense(d, len(b.act), nil) // G_Aᵀ
+	scale := 0.0
+	for r, k := range b.act {
+		row := b.base.Data[k*b.base.Stride : k*b.base.Stride+d]
+		for c := 0; c < d; c++ {
+			ga.Set(c, r, b.cone[k]*row[c])
+		}
+		scale = math.Max(scale, norm2(row))
+	}
+	var zeta mat.VecDense
+	if err := zeta.SolveVec(ga, mat.NewVecDense(d, g)); err != nil && !isCondition(err) || zeta.Len() != len(b.act) {
+		return -1
+	}
+	b.zeta = b.zeta[:0]
+	for r := range b.act {
+		b.zeta = append(b.zeta, math.Max(zeta.AtVec(r), 0))
+	}
+	tol := polishMultiplier * (norm2(g) + po.beta0) / math.Max(scale, 1e-300)
+	worst, wr := tol, -1
+	for r := range b.act {
+		if v := zeta.AtVec(r); -v > worst {
+			worst, wr = -v, r
+		}
+	}
+	return wr
 }
 
 // enter adds the dormant block whose dual constraint the current dual candidate
@@ -94,7 +105,15 @@ func (po *polisher) releaseRows(w []float64) bool {
 // limit: at d = 785 (MNIST 28×28) the projections of 64 dormant blocks took 30 s and
 // overran a solve's time limit by 21 s.
 func (po *polisher) enter(w []float64) bool {
-	if len(po.dormant) == 0 {
+	// The candidates: the blocks zero from the start and those that left (their
+	// constraints must hold at the end as much as the others').
+	candidates := po.dormant
+	for _, b := range po.blocks {
+		if b.gone {
+			candidates = append(candidates[:len(candidates):len(candidates)], b)
+		}
+	}
+	if len(candidates) == 0 {
 		return false
 	}
 	po.setW(w)
@@ -102,7 +121,7 @@ func (po *polisher) enter(w []float64) bool {
 	var best *polishBlock
 	var bestDir []float64
 	worst := po.beta0 * (1 + polishEnter)
-	for _, b := range po.dormant {
+	for _, b := range candidates {
 		if po.stop != nil && po.stop() || po.exhausted() {
 			return false
 		}
@@ -120,7 +139,8 @@ func (po *polisher) enter(w []float64) bool {
 			}
 			po.proj.stop = po.stop
 			steps := po.proj.products + po.proj.solves
-			p, _, _ := po.proj.project(g, b.cone, 0, 1, nil, nil)
+			p, act, zeta := po.proj.project(g, b.cone, 0, 1, nil, nil)
+			b.dualAct, b.dualZeta = append(b.dualAct[:0], act...), append(b.dualZeta[:0], zeta...)
 			po.work += float64(4*n*d) + float64(po.proj.products+po.proj.solves-steps)*float64(2*n*d)
 			if po.proj.stopped {
 				return false
@@ -138,9 +158,11 @@ func (po *polisher) enter(w []float64) bool {
 	size := polishEnterSize * math.Max(po.normMax(w)/po.scale, 1e-300)
 	scal(size/norm2(bestDir), bestDir)
 	copy(best.u, bestDir)
+	live := true // best is one of po.blocks that left
 	for i, b := range po.dormant {
 		if b == best {
 			po.dormant = append(po.dormant[:i], po.dormant[i+1:]...)
+			live = false
 			break
 		}
 	}
@@ -150,7 +172,9 @@ func (po *polisher) enter(w []float64) bool {
 	if best.gone {
 		return false
 	}
-	po.blocks = append(po.blocks, best)
+	if !live {
+		po.blocks = append(po.blocks, best)
+	}
 	return true
 }
 
@@ -198,8 +222,19 @@ func (po *polisher) ratio(w, delta []float64) (float64, func()) {
 			val, dv := b.cone[k]*dot(row, wb), b.cone[k]*dot(row, db)
 			if dv < 0 && val+alpha*dv < 0 {
 				alpha = math.Max(0, -val/dv)
-				bb, kk := b, k
+				bb, kk, before := b, k, norm2(wb)/po.scale
 				blocked = func() {
+					// The rows of a cone are homogeneous in uⱼ: a block shrinking
+					// to zero meets them when it arrives there, and by rounding a
+					// row may stop the step just before the collapse above would.
+					// Such a block leaves too (at zero its direction ŵⱼ is 0/0 and
+					// the next system NaN: on MNIST 2 vs 8 at 10×10, hinge,
+					// β = 1e-3, this ended every attempt of the solve).
+					if norm2(bb.u) <= polishCollapse*before {
+						bb.gone = true
+						clear(bb.u)
+						return
+					}
 					bb.act = append(bb.act, kk)
 					bb.basis()
 				}
