@@ -216,3 +216,43 @@ func checkProjection(t *testing.T, X *mat.Dense, sign, a, v []float64, act []int
 		}
 	}
 }
+
+// TestProjectionReusedOverCones: one projector without a caller's factor cache,
+// reused over cones of the same points with other signs (as ADMM's polishing reuses
+// a certificate projector over the blocks), gives each cone the projection a fresh
+// projector gives: its own cache must not lend one cone's factor rows to another.
+// Here the two rows x₁ = e₁ and x₂ = e₁ + e₂ enter together, x₂ first, for both
+// arguments, once with signs (+, +) and once (−, +): the factor's second row
+// differs in the sign of its off-diagonal entry.
+func TestProjectionReusedOverCones(t *testing.T) {
+	d := coneBatchMinCols
+	X := mat.NewDense(2, d, nil)
+	X.Set(0, 0, 1)
+	X.Set(1, 0, 1)
+	X.Set(1, 1, 1)
+	var g mat.Dense
+	g.Mul(X, X.T())
+	reused := newConeProjector(X.RawMatrix())
+	reused.gram = g.RawMatrix().Data
+	for i, c := range []struct{ sign, a []float64 }{
+		{[]float64{1, 1}, []float64{-3, -1}}, // Ga = (−3, −4), ζ = (2, 1)
+		{[]float64{-1, 1}, []float64{1, -4}}, // Ga = (−1, −3), ζ = (5, 4)
+		{[]float64{1, 1}, []float64{-3, -1}},
+	} {
+		a := make([]float64, d)
+		copy(a, c.a)
+		var xa mat.Dense
+		xa.Mul(X, mat.NewDense(d, 1, a))
+		reused.xa = xa.RawMatrix().Data
+		want, _, _ := newConeProjector(X.RawMatrix()).project(a, c.sign, 0, 1, nil, nil)
+		v, act, _ := reused.project(a, c.sign, 0, 1, nil, nil)
+		if len(act) != 2 {
+			t.Fatalf("cone %d: active rows %v, want both", i, act)
+		}
+		for k := range v {
+			if math.Abs(v[k]-want[k]) > 1e-12 {
+				t.Fatalf("cone %d: reused projector gives %v, a fresh one %v", i, v[:2], want[:2])
+			}
+		}
+	}
+}
