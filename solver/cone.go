@@ -10,10 +10,11 @@ import (
 // coneProjector projects onto polyhedral cones K = {v ∈ ℝᵈ : Gv ≥ 0} with
 // G = (2D − I)X, rows gₖ = ±xₖ. The projection Π_K(a) = argmin_{v∈K} ‖v − a‖ is,
 // through its dual v = a + Gᵀζ, the non-negative least-squares problem
-// min_{ζ≥0} ‖a + Gᵀζ‖², solved by the active-set method of Lawson and Hanson (1974):
-// it ends after finitely many steps with linearly independent active rows (at most
-// rank X ≤ d of them) and can be warm-started from the previous active set, which
-// near an ADMM solution is already the final one. The multipliers ζ ≥ 0 are the
+// min_{ζ≥0} ‖a + Gᵀζ‖², solved by the active-set method of Lawson and Hanson (1974),
+// entering up to coneBatch violated rows per outer step where that pays (see
+// mostViolated): it ends after finitely many steps with linearly independent active
+// rows (at most rank X ≤ d of them) and can be warm-started from the previous active
+// set, which near an ADMM solution is already the final one. The multipliers ζ ≥ 0 are the
 // cone multipliers of the dual certificate.
 type coneProjector struct {
 	x      blas64.General // n×d
@@ -190,11 +191,14 @@ func (c *coneProjector) project(a, sign []float64, off, stride int, act []int, z
 // coneBatch bounds the rows that enter at one outer step of project. Lawson and
 // Hanson enter one, the most violated; each step then recomputes the products Gv
 // (n per active row) and solves the least-squares system afresh, so that a cold
-// projection with m final rows costs about n·m² in products alone: at MNIST 28×28
-// (n = 1935, m in the hundreds) that was half of an ADMM iteration. Entering the
+// projection with m final rows costs about n·m²/2 in products alone. Entering the
 // coneBatch most violated rows together divides the number of steps; rows whose
 // least-squares multiplier comes out non-positive leave again before any step is
-// taken (see enter).
+// taken (see enter). On MNIST 2 vs 8 at 28×28 (n = 1935, 583 columns, P = 64,
+// squared loss, β = 1e-3, 100 iterations on one thread) the outer steps fell from
+// 75 611 to 34 535 (most of the rest are the last step of a projection, which finds
+// no violated row), the products from 5.7 s to 3.0 s and the run from 18.8 s to
+// 16.1 s CPU; 4 rows per step saved less, 16 and 32 no more (more rows left again).
 const coneBatch = 8
 
 // coneBatchMinCols: with fewer columns the active sets, and with them the products'
