@@ -46,6 +46,7 @@ func TestProjectionStopIsUpperBound(t *testing.T) {
 		}
 		for k := 0; k < polls-1; k++ {
 			proj := newConeProjector(X.RawMatrix())
+			proj.batchLimit = 1 // as the certificate's projections bounded by maxSteps
 			calls := 0
 			proj.stop = func() bool { calls++; return calls > k }
 			v, act, zeta := proj.project(a, sign, 0, 1, nil, nil)

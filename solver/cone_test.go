@@ -84,3 +84,175 @@ func testZeroBelowTrial(t *testing.T, rng *rand.Rand, withGram bool, trial int, 
 		}
 	}
 }
+
+// TestProjectionBatchedEntry: entering up to coneBatch violated rows per outer step
+// (the projection through the Gram matrix, ADMM's) gives the projection that Lawson
+// and Hanson's one row per step gives without the Gram matrix (forming v and Xv by
+// products: an independent computation), and a point satisfying the projection's
+// optimality conditions (v ∈ K, v − a = G_Aᵀζ with ζ ≥ 0, gₖᵀv = 0 on the active
+// rows), on random cones with many tight rows and on degenerate ones: repeated
+// points, a point with both signs (a hyperplane in the cone), rows of rank below d,
+// and arguments inside the cone or its polar; cold, and warm-started from half the
+// classic method's active rows.
+func TestProjectionBatchedEntry(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	batched := 0
+	for trial := 0; trial < 200; trial++ {
+		X, sign, a := degenerateConeBlock(rng, trial)
+		d := len(a)
+		classic := newConeProjector(X.RawMatrix())
+		pv, cact, czeta := classic.project(a, sign, 0, 1, nil, nil)
+		want := append([]float64(nil), pv...)
+		newProjector := func() *coneProjector {
+			c := newConeProjector(X.RawMatrix())
+			var g, xa mat.Dense
+			g.Mul(X, X.T())
+			xa.Mul(X, mat.NewDense(d, 1, a))
+			c.gram, c.xa = g.RawMatrix().Data, xa.RawMatrix().Data
+			return c
+		}
+		fast := newProjector()
+		v, act, zeta := fast.project(a, sign, 0, 1, nil, nil)
+		checkProjection(t, X, sign, a, v, act, zeta, want, trial, "cold")
+		if fast.steps < classic.steps {
+			batched++
+		}
+		warm := newProjector()
+		h := len(cact) / 2
+		v, act, zeta = warm.project(a, sign, 0, 1, append([]int(nil), cact[:h]...), append([]float64(nil), czeta[:h]...))
+		checkProjection(t, X, sign, a, v, act, zeta, want, trial, "warm")
+	}
+	if batched < 40 {
+		t.Fatalf("only %d projections took fewer outer steps with batched entry", batched)
+	}
+}
+
+// degenerateConeBlock is a cone block for TestProjectionBatchedEntry: n points in
+// ℝᵈ, by trial a random one with a sign pattern from a direction (many rows tight at
+// the projection), one with repeated points, one with a point entered with both
+// signs, one whose points span fewer than d dimensions, and arguments inside the cone
+// or its polar.
+func degenerateConeBlock(rng *rand.Rand, trial int) (X *mat.Dense, sign, a []float64) {
+	n, d := 20+rng.IntN(150), coneBatchMinCols+rng.IntN(40)
+	X = randomData(n, d, true, rng.Uint64())
+	raw := X.RawMatrix()
+	switch trial % 4 {
+	case 1: // repeated points
+		for k := 1; k < n; k += 3 {
+			copy(raw.Data[k*raw.Stride:k*raw.Stride+d], raw.Data[(k-1)*raw.Stride:(k-1)*raw.Stride+d])
+		}
+	case 3: // points in a subspace of dimension d/2
+		r := max(1, d/2)
+		basis := randomData(r, d, false, rng.Uint64())
+		for k := 0; k < n; k++ {
+			row := raw.Data[k*raw.Stride : k*raw.Stride+d]
+			clear(row)
+			for b := 0; b < r; b++ {
+				axpy(rng.NormFloat64(), basis.RawRowView(b), row)
+			}
+		}
+	}
+	h := make([]float64, d)
+	for c := range h {
+		h[c] = rng.NormFloat64()
+	}
+	sign = make([]float64, n)
+	for k := range sign {
+		sign[k] = -1
+		if dot(X.RawRowView(k), h) >= 0 {
+			sign[k] = 1
+		}
+	}
+	if trial%4 == 2 { // a point with both signs: the cone lies in its hyperplane
+		copy(raw.Data[raw.Stride:raw.Stride+d], raw.Data[:d])
+		sign[1] = -sign[0]
+	}
+	a = make([]float64, d)
+	for c := range a {
+		a[c] = 3 * rng.NormFloat64()
+	}
+	switch trial % 10 {
+	case 5: // inside the cone (unless a hyperplane cuts it)
+		copy(a, h)
+	case 7: // in the polar cone: the projection is zero
+		clear(a)
+		for k := 0; k < n; k++ {
+			axpy(-sign[k]*rng.Float64(), X.RawRowView(k), a)
+		}
+	}
+	return X, sign, a
+}
+
+// checkProjection fails the test unless v (with active rows act and multipliers
+// zeta) satisfies the optimality conditions of Π_K(a) and equals want.
+func checkProjection(t *testing.T, X *mat.Dense, sign, a, v []float64, act []int, zeta, want []float64, trial int, start string) {
+	t.Helper()
+	rowMax := 0.0
+	for k := 0; k < X.RawMatrix().Rows; k++ {
+		rowMax = math.Max(rowMax, norm2(X.RawRowView(k)))
+	}
+	scale := (1 + norm2(a)) * rowMax
+	for k := 0; k < X.RawMatrix().Rows; k++ {
+		if g := sign[k] * dot(X.RawRowView(k), v); g < -1e-9*scale {
+			t.Fatalf("trial %d, %s: row %d violated: gᵀv = %v", trial, start, k, g)
+		}
+	}
+	r := append([]float64(nil), a...)
+	for i, k := range act {
+		if zeta[i] < 0 {
+			t.Fatalf("trial %d, %s: multiplier %v < 0", trial, start, zeta[i])
+		}
+		if g := sign[k] * dot(X.RawRowView(k), v); math.Abs(g) > 1e-9*scale {
+			t.Fatalf("trial %d, %s: active row %d has gᵀv = %v", trial, start, k, g)
+		}
+		axpy(zeta[i]*sign[k], X.RawRowView(k), r)
+	}
+	for c := range r {
+		if math.Abs(r[c]-v[c]) > 1e-9*(1+norm2(a)) {
+			t.Fatalf("trial %d, %s: v − a ≠ G_Aᵀζ", trial, start)
+		}
+		if math.Abs(v[c]-want[c]) > 1e-9*(1+norm2(a)) {
+			t.Fatalf("trial %d, %s: batched projection %v, classic %v", trial, start, v, want)
+		}
+	}
+}
+
+// TestProjectionReusedOverCones: one projector without a caller's factor cache,
+// reused over cones of the same points with other signs (as ADMM's polishing reuses
+// a certificate projector over the blocks), gives each cone the projection a fresh
+// projector gives: its own cache must not lend one cone's factor rows to another.
+// Here the two rows x₁ = e₁ and x₂ = e₁ + e₂ enter together, x₂ first, for both
+// arguments, once with signs (+, +) and once (−, +): the factor's second row
+// differs in the sign of its off-diagonal entry.
+func TestProjectionReusedOverCones(t *testing.T) {
+	d := coneBatchMinCols
+	X := mat.NewDense(2, d, nil)
+	X.Set(0, 0, 1)
+	X.Set(1, 0, 1)
+	X.Set(1, 1, 1)
+	var g mat.Dense
+	g.Mul(X, X.T())
+	reused := newConeProjector(X.RawMatrix())
+	reused.gram = g.RawMatrix().Data
+	for i, c := range []struct{ sign, a []float64 }{
+		{[]float64{1, 1}, []float64{-3, -1}}, // Ga = (−3, −4), ζ = (2, 1)
+		{[]float64{-1, 1}, []float64{1, -4}}, // Ga = (−1, −3), ζ = (5, 4)
+		{[]float64{1, 1}, []float64{-3, -1}},
+	} {
+		a := make([]float64, d)
+		copy(a, c.a)
+		var xa mat.Dense
+		xa.Mul(X, mat.NewDense(d, 1, a))
+		reused.xa = xa.RawMatrix().Data
+		want, _, _ := newConeProjector(X.RawMatrix()).project(a, c.sign, 0, 1, nil, nil)
+		v, act, _ := reused.project(a, c.sign, 0, 1, nil, nil)
+		if len(act) != 2 {
+			t.Fatalf("cone %d: active rows %v, want both", i, act)
+		}
+		for k := range v {
+			if math.Abs(v[k]-want[k]) > 1e-12 {
+				t.Fatalf("cone %d: reused projector gives %v, a fresh one %v", i, v[:2], want[:2])
+			}
+		}
+	}
+}
