@@ -68,19 +68,25 @@ type client struct {
 	n            int
 }
 
-// startInProcess serves the gocvx kernel in this process on free ports (history in
-// a temporary file) and returns a client connected to it and subscribed to iopub;
-// both end at cleanup.
-func startInProcess(b *testing.B) *client {
+// benchConnection is a connection on free loopback ports with the benchmarks' key.
+func benchConnection(b *testing.B) kernel.ConnectionInfo {
 	b.Helper()
 	ports, err := testenv.FreePorts(5)
 	if err != nil {
 		b.Fatal(err)
 	}
-	conn := kernel.ConnectionInfo{
+	return kernel.ConnectionInfo{
 		Transport: "tcp", IP: "127.0.0.1", ShellPort: ports[0], IOPubPort: ports[1], StdinPort: ports[2],
 		ControlPort: ports[3], HBPort: ports[4], SignatureScheme: "hmac-sha256", Key: "bench-key",
 	}
+}
+
+// startInProcess serves the gocvx kernel in this process on free ports (history in
+// a temporary file) and returns a client connected to it and subscribed to iopub;
+// both end at cleanup.
+func startInProcess(b *testing.B) *client {
+	b.Helper()
+	conn := benchConnection(b)
 	k := kernelcmd.New(0, filepath.Join(b.TempDir(), "history.jsonl"), io.Discard, newEngine)
 	k.CatchSIGINT = false
 	ctx, cancel := context.WithCancel(context.Background())

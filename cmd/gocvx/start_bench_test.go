@@ -13,7 +13,6 @@ import (
 	"github.com/go-zeromq/zmq4"
 
 	"github.com/gocvx/gocvx/internal/testenv"
-	"github.com/gocvx/gocvx/kernel"
 )
 
 // BenchmarkStart is a kernel's start as Jupyter starts it: `gocvx kernel -f FILE`
@@ -56,14 +55,7 @@ func BenchmarkStart(b *testing.B) {
 // times to the kernel_info reply and to the first execute's reply, and the
 // process's CPU time.
 func startOnce(b *testing.B, bin string) (info, first, cpu time.Duration) {
-	ports, err := testenv.FreePorts(5)
-	if err != nil {
-		b.Fatal(err)
-	}
-	conn := kernel.ConnectionInfo{
-		Transport: "tcp", IP: "127.0.0.1", ShellPort: ports[0], IOPubPort: ports[1], StdinPort: ports[2],
-		ControlPort: ports[3], HBPort: ports[4], SignatureScheme: "hmac-sha256", Key: "bench-key",
-	}
+	conn := benchConnection(b)
 	file := testenv.ConnectionFile(b, conn)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
