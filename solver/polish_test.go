@@ -146,3 +146,76 @@ func TestPolishLimit(t *testing.T) {
 		t.Error("the unlimited polisher left the blocks where they were")
 	}
 }
+
+// TestPolishBuildIncremental: after each active-set change (a tight row added, a block
+// dropped, a block entering) the layout of Ã that keeps the unchanged blocks' columns
+// equals a fresh layout of every block, entry for entry.
+func TestPolishBuildIncremental(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	n, d := 25, 5
+	X := mat.NewDense(n, d, nil)
+	for k := 0; k < n; k++ {
+		for c := 0; c < d; c++ {
+			X.Set(k, c, rng.NormFloat64())
+		}
+	}
+	var blocks []*polishBlock
+	for j := 0; j < 6; j++ {
+		b := &polishBlock{base: X.RawMatrix(), pred: make([]float64, n), cone: make([]float64, n), u: make([]float64, d)}
+		for k := range b.pred {
+			b.pred[k] = float64(rng.IntN(2))
+			b.cone[k] = float64(2*rng.IntN(2) - 1)
+		}
+		for c := range b.u {
+			b.u[c] = rng.NormFloat64()
+		}
+		blocks = append(blocks, b)
+	}
+	po := newPolisher(Squared, make([]float64, n), 0.5, blocks[:4])
+	po.dormant = blocks[4:]
+	po.prepare()
+	po.build()
+	check := func(what string) {
+		t.Helper()
+		fresh := &polisher{n: n, scale: po.scale}
+		for _, b := range po.blocks {
+			c := *b
+			c.laid = false
+			fresh.blocks = append(fresh.blocks, &c)
+		}
+		fresh.build()
+		if fresh.cols != po.cols {
+			t.Fatalf("%s: %d columns, fresh %d", what, po.cols, fresh.cols)
+		}
+		for i, v := range fresh.at {
+			if po.at[i] != v {
+				t.Fatalf("%s: Ã[%d, %d] = %v, fresh %v", what, i/po.cols, i%po.cols, po.at[i], v)
+			}
+		}
+	}
+	check("first layout")
+	changes := 0
+	for step := 0; step < 12; step++ {
+		b := po.blocks[rng.IntN(len(po.blocks))]
+		switch op := rng.IntN(3); {
+		case op == 0 && !b.gone && b.r > 1:
+			b.act = append(b.act, rng.IntN(n))
+			b.basis()
+		case op == 1 && !b.gone:
+			b.gone = true
+		case op == 2 && len(po.dormant) > 0:
+			e := po.dormant[0]
+			po.dormant = po.dormant[1:]
+			e.basis()
+			po.blocks = append(po.blocks, e)
+		default:
+			continue
+		}
+		changes++
+		po.build()
+		check("change " + string(rune('a'+step)))
+	}
+	if changes < 4 {
+		t.Fatalf("only %d active-set changes tried", changes)
+	}
+}
