@@ -132,11 +132,15 @@ func (rs *reducedSystem) rowBlocks(kkt []float64, N int, e float64) {
 	po := rs.po
 	R, m := po.cols, len(rs.rows)
 	bs := make([]float64, m*R) // B C^{-1/2}
+	root := make([]float64, R) // C^{-1/2}, once per column (not per row)
+	for c, v := range rs.cinv {
+		root[c] = math.Sqrt(v)
+	}
 	for r, k := range rs.rows {
 		src := po.at[k*R : (k+1)*R]
 		dst := bs[r*R : (r+1)*R]
 		for c, v := range src {
-			dst[c] = rs.scale[r] * v * math.Sqrt(rs.cinv[c])
+			dst[c] = rs.scale[r] * v * root[c]
 		}
 		for j, b := range rs.live {
 			s := 0.0
