@@ -53,11 +53,12 @@ type polisher struct {
 	curv      []float64 // n: ℓ'' (smooth losses)
 	side      []int8    // n (hinge): −1 in L, 0 in M, +1 in R
 	proj      *coneProjector
-	stop      func() bool // if set, polled every step: cancellation and the time limit
-	limit     float64     // if > 0, run takes no step that would bring the work above it (the caller's budget)
-	skipped   bool        // run stopped before the bases were complete: nothing was polished
-	maxSteps  int         // if > 0, at most this many steps and active-set changes (below polishMaxIterations)
-	minSteps  int         // if > 0 with a limit, run starts only when this many Newton steps fit in it
+	grams     map[*polishBlock]*blockGram // the hinge loss's Gram matrices (see gramBlocks)
+	stop      func() bool                 // if set, polled every step: cancellation and the time limit
+	limit     float64                     // if > 0, run takes no step that would bring the work above it (the caller's budget)
+	skipped   bool                        // run stopped before the bases were complete: nothing was polished
+	maxSteps  int                         // if > 0, at most this many steps and active-set changes (below polishMaxIterations)
+	minSteps  int                         // if > 0 with a limit, run starts only when this many Newton steps fit in it
 }
 
 // polishBlock is one block of the restricted program: uⱼ ∈ ℝᵈ with predictions
@@ -67,15 +68,16 @@ type polishBlock struct {
 	pred, cone []float64      // n
 	u          []float64      // d: the value, in and out
 
-	act  []int     // tight cone rows
-	z    []float64 // d×r: orthonormal basis of their null space
-	r    int
-	bz   []float64 // n×r: B Z
-	w    []float64 // r
-	off  int       // first column of the block in Ã
-	gone bool      // dropped (its value is zero)
-	laid bool      // Ã holds BZ in its columns from off (see build)
-	work float64   // floating-point operations of its bases
+	act     []int     // tight cone rows
+	z       []float64 // d×r: orthonormal basis of their null space
+	r       int
+	bz      []float64 // n×r: B Z
+	w       []float64 // r
+	off     int       // first column of the block in Ã
+	gone    bool      // dropped (its value is zero)
+	laid    bool      // Ã holds BZ in its columns from off (see build)
+	version int       // counts the bases (see blockGram)
+	work    float64   // floating-point operations of its bases
 
 	// The multipliers of the dual constraint ‖Π_K(−Fⱼᵀη)‖ ≤ β at the last check
 	// (see admm.warmCertificate): zeta, ζ ≥ 0 of the tight rows act (worstRow), and
@@ -195,6 +197,7 @@ func (b *polishBlock) tightRows() {
 func (b *polishBlock) basis() {
 	n, d := b.base.Rows, b.base.Cols
 	b.laid = false
+	b.version++
 	if len(b.act) == 0 {
 		// Z = I: w = u and BZ = B, copied (a product with I costs 2nd² at d = 785).
 		z := mat.NewDense(d, d, nil)

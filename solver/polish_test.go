@@ -3,6 +3,7 @@ package solver
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
@@ -217,5 +218,83 @@ func TestPolishBuildIncremental(t *testing.T) {
 	}
 	if changes < 4 {
 		t.Fatalf("only %d active-set changes tried", changes)
+	}
+}
+
+// TestPolishGramUpdate: the hinge loss's per-block Gram matrices, updated as margin
+// rows join and leave and as a block's basis changes, equal freshly formed ones, and
+// the reduced step built from them solves the dense KKT system (as in
+// TestReducedStep).
+func TestPolishGramUpdate(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	n, S := 30, 4
+	po := &polisher{n: n, loss: Hinge, beta: 0.3, scale: 1}
+	R := 0
+	for j := 0; j < S; j++ {
+		r := 2 + rng.IntN(3)
+		po.blocks = append(po.blocks, &polishBlock{r: r, off: R})
+		R += r
+	}
+	po.cols = R
+	po.at = make([]float64, n*R)
+	for i := range po.at {
+		po.at[i] = rng.NormFloat64()
+	}
+	w := make([]float64, R)
+	for i := range w {
+		w[i] = rng.NormFloat64()
+	}
+	rows := rng.Perm(n)[:8]
+	for step := 0; step < 8; step++ {
+		switch step % 3 {
+		case 0: // a margin point joins
+			for _, k := range rng.Perm(n) {
+				if !slices.Contains(rows, k) {
+					rows = append(rows, k)
+					break
+				}
+			}
+		case 1: // one leaves
+			i := rng.IntN(len(rows))
+			rows = append(rows[:i], rows[i+1:]...)
+		case 2: // a block's basis changes: new columns
+			b := po.blocks[rng.IntN(S)]
+			b.version++
+			for k := 0; k < n; k++ {
+				for c := b.off; c < b.off+b.r; c++ {
+					po.at[k*R+c] = rng.NormFloat64()
+				}
+			}
+		}
+		slices.Sort(rows)
+		m := len(rows)
+		for j, b := range po.blocks {
+			g := po.gram(b, rows)
+			for i := 0; i < m; i++ {
+				for q := i; q < m; q++ {
+					want := dot(po.at[rows[i]*R+b.off:rows[i]*R+b.off+b.r], po.at[rows[q]*R+b.off:rows[q]*R+b.off+b.r])
+					if math.Abs(g[i*m+q]-want) > 1e-12*(1+math.Abs(want)) {
+						t.Fatalf("step %d, block %d: G[%d, %d] = %v, fresh %v", step, j, i, q, g[i*m+q], want)
+					}
+				}
+			}
+		}
+		scale, r1, r2 := make([]float64, m), make([]float64, R), make([]float64, m)
+		for r := range scale {
+			scale[r], r2[r] = float64(2*rng.IntN(2)-1), rng.NormFloat64()
+		}
+		for i := range r1 {
+			r1[i] = rng.NormFloat64()
+		}
+		e, eps := 1e-8, 1e-6
+		delta, nu := po.reducedStep(w, rows, scale, e, eps, r1, r2)
+		if delta == nil {
+			t.Fatalf("step %d: singular reduced system", step)
+		}
+		// The residual of the full system [[H + εI, Bᵀ], [B, −eI]].
+		q1, q2 := po.kktResidual(w, po.blocks, rows, scale, e, eps, delta, nu, r1, r2)
+		if res := math.Hypot(norm2(q1), norm2(q2)); res > 1e-8*math.Hypot(norm2(r1), norm2(r2)) {
+			t.Fatalf("step %d: KKT residual %g", step, res)
+		}
 	}
 }
