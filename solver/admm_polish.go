@@ -59,7 +59,13 @@ const polishSlowdown = 2
 // (29 CPU s); with 1/8 (budget 2.3·10¹⁰) it converged and certified after 480
 // (19.5 CPU s). On digits 3 vs 8 and 4 vs 9 (ADMM, all three losses, β = 1e-3 and
 // 1e-4) no solve took more iterations, and logistic 4 vs 9 at β = 1e-4 took 220
-// instead of 690; the small programs' attempts are under polishTrialFloor.
+// instead of 690; the small programs' attempts are under polishTrialFloor. At
+// β = 1e-2 and 1e-1 (MNIST, hinge) the failing first attempt (near iteration 270)
+// costs twice as much, 6.5·10⁹ operations against 3.2·10⁹: 660 and 700 iterations
+// as before, 21.4–22.8 and 21.9–22.2 CPU s against 20.6 and 20.2 (loads 1.5–3.5
+// against 2.1–2.3). A first share of 1/16 quadrupled after a failure kept that
+// first attempt's cost and certified β = 1e-3 after 480 too, but lost the digits
+// logistic gains.
 //
 // polishCheckShare caps the share of one attempt, its bases, Newton steps and the
 // certificate of its point together: about half the iterations' time so far, as
