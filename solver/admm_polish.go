@@ -51,7 +51,21 @@ const polishSlowdown = 2
 // (squared, β = 1) an attempt of 32 steps took 6 s, two of them half the solve, for
 // no fewer iterations, while the small programs need whole attempts (their work is
 // under the floor). Nor does an attempt get more than the work ADMM would need to
-// reach the tolerance at its recent rate (see mayPolish).
+// reach the tolerance at its recent rate (see mayPolish). A first share of 1/8, the
+// second attempt's then at polishCheckShare: on MNIST 2 vs 8 at 10×10 (hinge,
+// β = 1e-3, one thread) the second attempt, at iteration 480, needs 133 steps and
+// 2.0·10¹⁰ operations; with a first share of 1/16 its budget was 1.2·10¹⁰ (127 steps,
+// not converged) and the solve certified 1e-4 at the third, after 960 iterations
+// (29 CPU s); with 1/8 (budget 2.3·10¹⁰) it converged and certified after 480
+// (19.5 CPU s). On digits 3 vs 8 and 4 vs 9 (ADMM, all three losses, β = 1e-3 and
+// 1e-4) no solve took more iterations, and logistic 4 vs 9 at β = 1e-4 took 220
+// instead of 690; the small programs' attempts are under polishTrialFloor. At
+// β = 1e-2 and 1e-1 (MNIST, hinge) the failing first attempt (near iteration 270)
+// costs twice as much, 6.5·10⁹ operations against 3.2·10⁹: 660 and 700 iterations
+// as before, 21.4–22.8 and 21.9–22.2 CPU s against 20.6 and 20.2 (loads 1.5–3.5
+// against 2.1–2.3). A first share of 1/16 quadrupled after a failure kept that
+// first attempt's cost and certified β = 1e-3 after 480 too, but lost the digits
+// logistic gains.
 //
 // polishCheckShare caps the share of one attempt, its bases, Newton steps and the
 // certificate of its point together: about half the iterations' time so far, as
@@ -71,7 +85,7 @@ const (
 	polishStall      = 3
 	polishSettled    = 1e-2
 	polishTrialSteps = 128
-	polishTrialShare = 1.0 / 16
+	polishTrialShare = 1.0 / 8
 	polishCheckShare = 1.0 / 4
 	polishMinSteps   = 4
 	polishTrialFloor = 1e8

@@ -53,11 +53,12 @@ type polisher struct {
 	curv      []float64 // n: ℓ'' (smooth losses)
 	side      []int8    // n (hinge): −1 in L, 0 in M, +1 in R
 	proj      *coneProjector
-	stop      func() bool // if set, polled every step: cancellation and the time limit
-	limit     float64     // if > 0, run takes no step that would bring the work above it (the caller's budget)
-	skipped   bool        // run stopped before the bases were complete: nothing was polished
-	maxSteps  int         // if > 0, at most this many steps and active-set changes (below polishMaxIterations)
-	minSteps  int         // if > 0 with a limit, run starts only when this many Newton steps fit in it
+	grams     map[*polishBlock]*blockGram // the hinge loss's Gram matrices (see gramBlocks)
+	stop      func() bool                 // if set, polled every step: cancellation and the time limit
+	limit     float64                     // if > 0, run takes no step that would bring the work above it (the caller's budget)
+	skipped   bool                        // run stopped before the bases were complete: nothing was polished
+	maxSteps  int                         // if > 0, at most this many steps and active-set changes (below polishMaxIterations)
+	minSteps  int                         // if > 0 with a limit, run starts only when this many Newton steps fit in it
 }
 
 // polishBlock is one block of the restricted program: uⱼ ∈ ℝᵈ with predictions
@@ -67,14 +68,16 @@ type polishBlock struct {
 	pred, cone []float64      // n
 	u          []float64      // d: the value, in and out
 
-	act  []int     // tight cone rows
-	z    []float64 // d×r: orthonormal basis of their null space
-	r    int
-	bz   []float64 // n×r: B Z
-	w    []float64 // r
-	off  int       // first column of the block in Ã
-	gone bool      // dropped (its value is zero)
-	work float64   // floating-point operations of its bases
+	act     []int     // tight cone rows
+	z       []float64 // d×r: orthonormal basis of their null space
+	r       int
+	bz      []float64 // n×r: B Z
+	w       []float64 // r
+	off     int       // first column of the block in Ã
+	gone    bool      // dropped (its value is zero)
+	laid    bool      // Ã holds BZ in its columns from off (see build)
+	version int       // counts the bases (see blockGram)
+	work    float64   // floating-point operations of its bases
 
 	// The multipliers of the dual constraint ‖Π_K(−Fⱼᵀη)‖ ≤ β at the last check
 	// (see admm.warmCertificate): zeta, ζ ≥ 0 of the tight rows act (worstRow), and
@@ -193,6 +196,8 @@ func (b *polishBlock) tightRows() {
 // of them), w = Zᵀu and BZ; a block with no freedom left is dropped.
 func (b *polishBlock) basis() {
 	n, d := b.base.Rows, b.base.Cols
+	b.laid = false
+	b.version++
 	if len(b.act) == 0 {
 		// Z = I: w = u and BZ = B, copied (a product with I costs 2nd² at d = 785).
 		z := mat.NewDense(d, d, nil)
@@ -239,34 +244,74 @@ func (b *polishBlock) basis() {
 	blas64.Gemm(blas.NoTrans, blas.NoTrans, 1, b.base, z.RawMatrix(), 0, blas64.General{Rows: n, Cols: b.r, Stride: b.r, Data: b.bz})
 }
 
-// build lays out Ã from the live blocks.
+// build lays out Ã from the live blocks. A block whose basis is unchanged since the
+// last layout (laid) keeps its columns, moved in place to its new offset: after one
+// active-set change only the changed block's columns are computed again. The moves
+// go forward when no kept block moves right and the rows do not widen (a row left or
+// a block dropped), backward when none moves left and the rows do not narrow (a
+// block entered, at the end); a destination then never overwrites a source still to
+// be read. Otherwise every block is laid out again.
 func (po *polisher) build() {
-	defer func() { po.work += float64(po.n * po.cols) }()
+	n, oldR := po.n, po.cols
+	old := make(map[*polishBlock]int, len(po.blocks))
+	forward, backward := true, true
 	po.cols = 0
 	for _, b := range po.blocks {
 		if b.gone {
+			b.laid = false
 			continue
+		}
+		if b.laid && po.at != nil {
+			old[b] = b.off
+			forward = forward && po.cols <= b.off
+			backward = backward && po.cols >= b.off
 		}
 		b.off = po.cols
 		po.cols += b.r
 	}
-	n, R := po.n, po.cols
-	if cap(po.at) < n*R {
-		po.at = make([]float64, n*R)
+	R := po.cols
+	forward, backward = forward && R <= oldR, backward && R >= oldR
+	if !forward && !backward {
+		clear(old)
 	}
-	po.at = po.at[:n*R]
-	for _, b := range po.blocks {
-		if b.gone {
-			continue
+	if cap(po.at) < n*R {
+		grown := make([]float64, n*R)
+		copy(grown, po.at[:n*oldR]) // the sources, at their old places
+		po.at = grown
+	}
+	po.at = po.at[:max(n*R, n*oldR)]
+	rows := make([]int, n)
+	for k := range rows {
+		rows[k] = k
+		if !forward {
+			rows[k] = n - 1 - k
 		}
-		for k := 0; k < n; k++ {
+	}
+	for _, k := range rows {
+		for i := range po.blocks {
+			b := po.blocks[i]
+			if !forward {
+				b = po.blocks[len(po.blocks)-1-i]
+			}
+			if b.gone {
+				continue
+			}
 			dst := po.at[k*R+b.off : k*R+b.off+b.r]
+			if off, ok := old[b]; ok {
+				copy(dst, po.at[k*oldR+off:k*oldR+off+b.r])
+				continue
+			}
 			src := b.bz[k*b.r : (k+1)*b.r]
 			for c, v := range src {
 				dst[c] = b.pred[k] * v / po.scale
 			}
 		}
 	}
+	po.at = po.at[:n*R]
+	for _, b := range po.blocks {
+		b.laid = !b.gone
+	}
+	po.work += float64(n * R) // counted as a full layout (the budgets' unit)
 }
 
 // state packs the live blocks' w into one vector.

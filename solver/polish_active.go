@@ -3,6 +3,8 @@ package solver
 import (
 	"math"
 
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -186,6 +188,7 @@ func (po *polisher) ratio(w, delta []float64) (float64, func()) {
 	alpha := 1.0
 	var blocked func()
 	po.work += 6 * float64(po.n*po.cols) // the rows' values and changes, and the margins
+	vals, dvs, tight := make([]float64, po.n), make([]float64, po.n), make([]bool, po.n)
 	for _, b := range po.blocks {
 		if b.gone {
 			continue
@@ -210,16 +213,20 @@ func (po *polisher) ratio(w, delta []float64) (float64, func()) {
 		if b.cone == nil {
 			continue
 		}
-		inAct := make(map[int]bool, len(b.act))
+		// The rows' values BZw and changes BZδ, two products (a row's dot products
+		// one by one ran at a third of the rate).
+		bz := blas64.General{Rows: po.n, Cols: b.r, Stride: b.r, Data: b.bz}
+		blas64.Gemv(blas.NoTrans, 1, bz, blas64.Vector{N: b.r, Inc: 1, Data: wb}, 0, blas64.Vector{N: po.n, Inc: 1, Data: vals})
+		blas64.Gemv(blas.NoTrans, 1, bz, blas64.Vector{N: b.r, Inc: 1, Data: db}, 0, blas64.Vector{N: po.n, Inc: 1, Data: dvs})
 		for _, k := range b.act {
-			inAct[k] = true
+			tight[k] = true
 		}
 		for k := 0; k < po.n; k++ {
-			if inAct[k] {
+			if tight[k] {
+				tight[k] = false
 				continue
 			}
-			row := b.bz[k*b.r : (k+1)*b.r]
-			val, dv := b.cone[k]*dot(row, wb), b.cone[k]*dot(row, db)
+			val, dv := b.cone[k]*vals[k], b.cone[k]*dvs[k]
 			if dv < 0 && val+alpha*dv < 0 {
 				alpha = math.Max(0, -val/dv)
 				bb, kk, before := b, k, norm2(wb)/po.scale
@@ -242,13 +249,16 @@ func (po *polisher) ratio(w, delta []float64) (float64, func()) {
 		}
 	}
 	if po.loss == Hinge {
-		R := po.cols
+		if po.cols > 0 {
+			blas64.Gemv(blas.NoTrans, 1, blas64.General{Rows: po.n, Cols: po.cols, Stride: po.cols, Data: po.at},
+				blas64.Vector{N: po.cols, Inc: 1, Data: delta}, 0, blas64.Vector{N: po.n, Inc: 1, Data: dvs})
+		}
 		for k, s := range po.side {
 			if s == 0 {
 				continue
 			}
 			m := po.y[k] * po.yhat[k]
-			dm := po.y[k] * dot(po.at[k*R:(k+1)*R], delta)
+			dm := po.y[k] * dvs[k]
 			if (s < 0 && m+alpha*dm > 1 && dm > 0) || (s > 0 && m+alpha*dm < 1 && dm < 0) {
 				alpha = math.Max(0, (1-m)/dm)
 				kk := k

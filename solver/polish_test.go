@@ -3,6 +3,7 @@ package solver
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
@@ -144,5 +145,156 @@ func TestPolishLimit(t *testing.T) {
 	}
 	if !moved {
 		t.Error("the unlimited polisher left the blocks where they were")
+	}
+}
+
+// TestPolishBuildIncremental: after each active-set change (a tight row added, a block
+// dropped, a block entering) the layout of Ã that keeps the unchanged blocks' columns
+// equals a fresh layout of every block, entry for entry.
+func TestPolishBuildIncremental(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	n, d := 25, 5
+	X := mat.NewDense(n, d, nil)
+	for k := 0; k < n; k++ {
+		for c := 0; c < d; c++ {
+			X.Set(k, c, rng.NormFloat64())
+		}
+	}
+	var blocks []*polishBlock
+	for j := 0; j < 6; j++ {
+		b := &polishBlock{base: X.RawMatrix(), pred: make([]float64, n), cone: make([]float64, n), u: make([]float64, d)}
+		for k := range b.pred {
+			b.pred[k] = float64(rng.IntN(2))
+			b.cone[k] = float64(2*rng.IntN(2) - 1)
+		}
+		for c := range b.u {
+			b.u[c] = rng.NormFloat64()
+		}
+		blocks = append(blocks, b)
+	}
+	po := newPolisher(Squared, make([]float64, n), 0.5, blocks[:4])
+	po.dormant = blocks[4:]
+	po.prepare()
+	po.build()
+	check := func(what string) {
+		t.Helper()
+		fresh := &polisher{n: n, scale: po.scale}
+		for _, b := range po.blocks {
+			c := *b
+			c.laid = false
+			fresh.blocks = append(fresh.blocks, &c)
+		}
+		fresh.build()
+		if fresh.cols != po.cols {
+			t.Fatalf("%s: %d columns, fresh %d", what, po.cols, fresh.cols)
+		}
+		for i, v := range fresh.at {
+			if po.at[i] != v {
+				t.Fatalf("%s: Ã[%d, %d] = %v, fresh %v", what, i/po.cols, i%po.cols, po.at[i], v)
+			}
+		}
+	}
+	check("first layout")
+	changes := 0
+	for step := 0; step < 12; step++ {
+		b := po.blocks[rng.IntN(len(po.blocks))]
+		switch op := rng.IntN(3); {
+		case op == 0 && !b.gone && b.r > 1:
+			b.act = append(b.act, rng.IntN(n))
+			b.basis()
+		case op == 1 && !b.gone:
+			b.gone = true
+		case op == 2 && len(po.dormant) > 0:
+			e := po.dormant[0]
+			po.dormant = po.dormant[1:]
+			e.basis()
+			po.blocks = append(po.blocks, e)
+		default:
+			continue
+		}
+		changes++
+		po.build()
+		check("change " + string(rune('a'+step)))
+	}
+	if changes < 4 {
+		t.Fatalf("only %d active-set changes tried", changes)
+	}
+}
+
+// TestPolishGramUpdate: the hinge loss's per-block Gram matrices, updated as margin
+// rows join and leave and as a block's basis changes, equal freshly formed ones, and
+// the reduced step built from them solves the dense KKT system (as in
+// TestReducedStep).
+func TestPolishGramUpdate(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	n, S := 30, 4
+	po := &polisher{n: n, loss: Hinge, beta: 0.3, scale: 1}
+	R := 0
+	for j := 0; j < S; j++ {
+		r := 2 + rng.IntN(3)
+		po.blocks = append(po.blocks, &polishBlock{r: r, off: R})
+		R += r
+	}
+	po.cols = R
+	po.at = make([]float64, n*R)
+	for i := range po.at {
+		po.at[i] = rng.NormFloat64()
+	}
+	w := make([]float64, R)
+	for i := range w {
+		w[i] = rng.NormFloat64()
+	}
+	rows := rng.Perm(n)[:8]
+	for step := 0; step < 8; step++ {
+		switch step % 3 {
+		case 0: // a margin point joins
+			for _, k := range rng.Perm(n) {
+				if !slices.Contains(rows, k) {
+					rows = append(rows, k)
+					break
+				}
+			}
+		case 1: // one leaves
+			i := rng.IntN(len(rows))
+			rows = append(rows[:i], rows[i+1:]...)
+		case 2: // a block's basis changes: new columns
+			b := po.blocks[rng.IntN(S)]
+			b.version++
+			for k := 0; k < n; k++ {
+				for c := b.off; c < b.off+b.r; c++ {
+					po.at[k*R+c] = rng.NormFloat64()
+				}
+			}
+		}
+		slices.Sort(rows)
+		m := len(rows)
+		for j, b := range po.blocks {
+			g := po.gram(b, rows)
+			for i := 0; i < m; i++ {
+				for q := i; q < m; q++ {
+					want := dot(po.at[rows[i]*R+b.off:rows[i]*R+b.off+b.r], po.at[rows[q]*R+b.off:rows[q]*R+b.off+b.r])
+					if math.Abs(g[i*m+q]-want) > 1e-12*(1+math.Abs(want)) {
+						t.Fatalf("step %d, block %d: G[%d, %d] = %v, fresh %v", step, j, i, q, g[i*m+q], want)
+					}
+				}
+			}
+		}
+		scale, r1, r2 := make([]float64, m), make([]float64, R), make([]float64, m)
+		for r := range scale {
+			scale[r], r2[r] = float64(2*rng.IntN(2)-1), rng.NormFloat64()
+		}
+		for i := range r1 {
+			r1[i] = rng.NormFloat64()
+		}
+		e, eps := 1e-8, 1e-6
+		delta, nu := po.reducedStep(w, rows, scale, e, eps, r1, r2)
+		if delta == nil {
+			t.Fatalf("step %d: singular reduced system", step)
+		}
+		// The residual of the full system [[H + εI, Bᵀ], [B, −eI]].
+		q1, q2 := po.kktResidual(w, po.blocks, rows, scale, e, eps, delta, nu, r1, r2)
+		if res := math.Hypot(norm2(q1), norm2(q2)); res > 1e-8*math.Hypot(norm2(r1), norm2(r2)) {
+			t.Fatalf("step %d: KKT residual %g", step, res)
+		}
 	}
 }
