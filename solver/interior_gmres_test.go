@@ -59,40 +59,8 @@ func TestGMRESRepairsPreconditioner(t *testing.T) {
 	for _, loss := range []Loss{Squared, Hinge, Logistic} {
 		t.Run(loss.String(), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(7, uint64(loss)))
-			p := smallProblem(loss, 14, 2)
-			p.Beta = 0.3
-			arr, err := SampleArrangement(p.X, 4, 3)
-			if err != nil {
-				t.Fatal(err)
-			}
-			pr, err := newProgram(p, arr)
-			if err != nil {
-				t.Fatal(err)
-			}
-			ip, err := newPDIP(pr, FactorCholesky, 1)
-			if err != nil {
-				t.Fatal(err)
-			}
-			random := func(n int) []float64 {
-				v := make([]float64, n)
-				for i := range v {
-					v[i] = rng.NormFloat64()
-				}
-				return v
-			}
-			for _, v := range [][]float64{ip.u, ip.tau, ip.xi} {
-				copy(v, random(len(v)))
-			}
-			cn := ip.cn
-			for _, v := range [][]float64{ip.s, ip.z} {
-				copy(v, random(len(v)))
-				cn.addIdentity(v, 0.1-cn.minEig(v)+rng.Float64())
-			}
-			w := ip.work
-			ip.evaluate(w)
-			if err := cn.scale(ip.s, ip.z); err != nil {
-				t.Fatal(err)
-			}
+			ip := randomInteriorPoint(t, rng, loss, FactorCholesky, 1)
+			cn, w := ip.cn, ip.work
 			ip.hessian(w)
 			if err := ip.factor(w.hess); err != nil {
 				t.Fatal(err)
@@ -101,7 +69,7 @@ func TestGMRESRepairsPreconditioner(t *testing.T) {
 				ip.a[r*ip.dp+r] *= 10
 			}
 			m := cn.size()
-			bxu, bxt, bxx, bz, bs := random(ip.N), random(ip.nb), random(len(ip.xi)), random(m), random(m)
+			bxu, bxt, bxx, bz, bs := randomVec(rng, ip.N), randomVec(rng, ip.nb), randomVec(rng, len(ip.xi)), randomVec(rng, m), randomVec(rng, m)
 			d := w.dir
 			ip.solveOnce(w, d, bxu, bxt, bxx, bz, bs)
 			refined := ip.refineChecked(w, d, ipmDenseRefinements, bxu, bxt, bxx, bz, bs)

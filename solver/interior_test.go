@@ -239,6 +239,50 @@ func TestConeAlgebra(t *testing.T) {
 	}
 }
 
+// randomInteriorPoint is the interior point of a small random program of the loss
+// (n = 14, d = 2, four patterns, β = 0.3) on the route, at a random point strictly
+// inside the cones (s and z shifted to a smallest eigenvalue in [0.1, 1.1)), with
+// its residuals evaluated and its scaling computed.
+func randomInteriorPoint(t *testing.T, rng *rand.Rand, loss Loss, route string, workers int) *pdip {
+	t.Helper()
+	p := smallProblem(loss, 14, 2)
+	p.Beta = 0.3
+	arr, err := SampleArrangement(p.X, 4, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr, err := newProgram(p, arr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ip, err := newPDIP(pr, route, workers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range [][]float64{ip.u, ip.tau, ip.xi} {
+		copy(v, randomVec(rng, len(v)))
+	}
+	cn := ip.cn
+	for _, v := range [][]float64{ip.s, ip.z} {
+		copy(v, randomVec(rng, len(v)))
+		cn.addIdentity(v, 0.1-cn.minEig(v)+rng.Float64())
+	}
+	ip.evaluate(ip.work)
+	if err := cn.scale(ip.s, ip.z); err != nil {
+		t.Fatal(err)
+	}
+	return ip
+}
+
+// randomVec is a vector of n standard normal draws.
+func randomVec(rng *rand.Rand, n int) []float64 {
+	v := make([]float64, n)
+	for i := range v {
+		v[i] = rng.NormFloat64()
+	}
+	return v
+}
+
 // TestNewtonSystem checks the structured solve of the Newton system against its three
 // equations, ∇²f Δx + GᵀΔz = bx, GΔx + Δs = bz, λ∘(WΔz + W⁻¹Δs) = bs, at a random
 // interior point, for every loss, and for the logistic loss also with its curvature
@@ -254,37 +298,8 @@ func TestNewtonSystem(t *testing.T) {
 		loss := c.loss
 		t.Run(fmt.Sprintf("%v/%s/floored=%v", loss, c.route, c.floored), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(5, uint64(loss)))
-			p := smallProblem(loss, 14, 2)
-			p.Beta = 0.3
-			arr, err := SampleArrangement(p.X, 4, 3)
-			if err != nil {
-				t.Fatal(err)
-			}
-			pr, err := newProgram(p, arr)
-			if err != nil {
-				t.Fatal(err)
-			}
-			ip, err := newPDIP(pr, c.route, 2)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, v := range [][]float64{ip.u, ip.tau, ip.xi} {
-				for i := range v {
-					v[i] = rng.NormFloat64()
-				}
-			}
-			cn := ip.cn
-			for _, v := range [][]float64{ip.s, ip.z} {
-				for i := range v {
-					v[i] = rng.NormFloat64()
-				}
-				cn.addIdentity(v, 0.1-cn.minEig(v)+rng.Float64())
-			}
-			w := ip.work
-			ip.evaluate(w)
-			if err := cn.scale(ip.s, ip.z); err != nil {
-				t.Fatal(err)
-			}
+			ip := randomInteriorPoint(t, rng, loss, c.route, 2)
+			cn, w := ip.cn, ip.work
 			ip.floored = c.floored
 			ip.hessian(w)
 			if c.floored {
@@ -302,15 +317,8 @@ func TestNewtonSystem(t *testing.T) {
 			if err := ip.factor(w.hess); err != nil {
 				t.Fatal(err)
 			}
-			random := func(n int) []float64 {
-				v := make([]float64, n)
-				for i := range v {
-					v[i] = rng.NormFloat64()
-				}
-				return v
-			}
 			m := cn.size()
-			bxu, bxt, bxx, bz, bs := random(ip.N), random(ip.nb), random(len(ip.xi)), random(m), random(m)
+			bxu, bxt, bxx, bz, bs := randomVec(rng, ip.N), randomVec(rng, ip.nb), randomVec(rng, len(ip.xi)), randomVec(rng, m), randomVec(rng, m)
 			d := w.dir
 			ip.solveKKT(w, d, bxu, bxt, bxx, bz, bs)
 			if ip.route != c.route {

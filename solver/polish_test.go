@@ -9,6 +9,27 @@ import (
 	"gonum.org/v1/gonum/mat"
 )
 
+// randomBlocks gives the polisher S blocks of minR to minR+2 columns, a random
+// n × R matrix Ã (po.at) over them, and returns a random point w of R entries.
+func randomBlocks(rng *rand.Rand, po *polisher, S, minR int) []float64 {
+	R := 0
+	for j := 0; j < S; j++ {
+		r := minR + rng.IntN(3)
+		po.blocks = append(po.blocks, &polishBlock{r: r, off: R})
+		R += r
+	}
+	po.cols = R
+	po.at = make([]float64, po.n*R)
+	for i := range po.at {
+		po.at[i] = rng.NormFloat64()
+	}
+	w := make([]float64, R)
+	for i := range w {
+		w[i] = rng.NormFloat64()
+	}
+	return w
+}
+
 // TestReducedStep checks the reduced Newton system against the dense one it
 // replaces: the same direction δ (and multipliers ν) for random blocks, rows, and
 // the smooth (B = √W Ã, e = 1) and margin (e small) forms.
@@ -17,21 +38,8 @@ func TestReducedStep(t *testing.T) {
 	for trial := 0; trial < 6; trial++ {
 		n, S := 12+rng.IntN(10), 2+rng.IntN(4)
 		po := &polisher{n: n, beta: 0.1 + rng.Float64(), scale: 1}
-		R := 0
-		for j := 0; j < S; j++ {
-			r := 1 + rng.IntN(3)
-			po.blocks = append(po.blocks, &polishBlock{r: r, off: R})
-			R += r
-		}
-		po.cols = R
-		po.at = make([]float64, n*R)
-		for i := range po.at {
-			po.at[i] = rng.NormFloat64()
-		}
-		w := make([]float64, R)
-		for i := range w {
-			w[i] = rng.NormFloat64()
-		}
+		w := randomBlocks(rng, po, S, 1)
+		R := po.cols
 		m := 1 + rng.IntN(n)
 		rows, scale := rng.Perm(n)[:m], make([]float64, m)
 		for r := range scale {
@@ -229,21 +237,8 @@ func TestPolishGramUpdate(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
 	n, S := 30, 4
 	po := &polisher{n: n, loss: Hinge, beta: 0.3, scale: 1}
-	R := 0
-	for j := 0; j < S; j++ {
-		r := 2 + rng.IntN(3)
-		po.blocks = append(po.blocks, &polishBlock{r: r, off: R})
-		R += r
-	}
-	po.cols = R
-	po.at = make([]float64, n*R)
-	for i := range po.at {
-		po.at[i] = rng.NormFloat64()
-	}
-	w := make([]float64, R)
-	for i := range w {
-		w[i] = rng.NormFloat64()
-	}
+	w := randomBlocks(rng, po, S, 2)
+	R := po.cols
 	rows := rng.Perm(n)[:8]
 	for step := 0; step < 8; step++ {
 		switch step % 3 {
