@@ -196,11 +196,17 @@ func (rs *rowSpace) solve(ctx context.Context, prob *Problem, s *Settings, metho
 		rp.V, rp.W = rs.toReduced(prev.V), rs.toReduced(prev.W)
 		rprev = &rp
 	}
+	setup := time.Since(start)
 	res, err := solveWith(ctx, &rp, &rset, method, rprev)
 	if err != nil {
 		return nil, err
 	}
-	return res, rs.restore(res, prob, arr, spent+time.Since(start))
+	mapped := time.Now()
+	err = rs.restore(res, prob, arr)
+	// The method's Runtime covers its own solve; the reduction, the arrangement
+	// and the mapping back are added to it.
+	res.Runtime += spent + setup + time.Since(mapped)
+	return res, err
 }
 
 // restore maps res, a result on the reduced data, back to prob's X: the blocks, the
@@ -208,7 +214,7 @@ func (rs *rowSpace) solve(ctx context.Context, prob *Problem, s *Settings, metho
 // original one (with its generators), and the objective recomputed on the original
 // data (it agrees to rounding; computing it makes Result.Objective exactly what it
 // says).
-func (rs *rowSpace) restore(res *Result, prob *Problem, arr *Arrangement, spent time.Duration) error {
+func (rs *rowSpace) restore(res *Result, prob *Problem, arr *Arrangement) error {
 	res.V, res.W = rs.toOriginal(res.V), rs.toOriginal(res.W)
 	if res.Network != nil {
 		res.Network.U = rs.toOriginal(res.Network.U)
@@ -224,7 +230,6 @@ func (rs *rowSpace) restore(res *Result, prob *Problem, arr *Arrangement, spent 
 	}
 	res.Arrangement = arr
 	res.Rank = rs.r
-	res.Runtime += spent
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/mat"
@@ -205,9 +206,14 @@ func TestRowSpaceMethods(t *testing.T) {
 	p := &Problem{X: X, Y: y, Loss: Squared, Beta: 0.1}
 	s := Settings{Arrangement: arr, Tolerance: 1e-7}
 	for _, m := range []Method{&ADMM{}, &GatedReLU{}} {
+		t0 := time.Now()
 		red, err := Solve(ctx, p, &s, m)
 		if err != nil {
 			t.Fatal(err)
+		}
+		// Runtime is the solve's own time: never more than the call took.
+		if elapsed := time.Since(t0); red.Runtime > elapsed {
+			t.Errorf("%v: Runtime %v, but Solve returned after %v", m, red.Runtime, elapsed)
 		}
 		plain, err := m.solve(ctx, p, &s)
 		if err != nil {
