@@ -33,14 +33,10 @@ func testZeroBelowTrial(t *testing.T, rng *rand.Rand, withGram bool, trial int, 
 	X, sign, a := randomConeBlock(rng)
 	d := len(a)
 	newProjector := func() *coneProjector {
-		c := newConeProjector(X.RawMatrix())
 		if withGram {
-			var g, xa mat.Dense
-			g.Mul(X, X.T())
-			xa.Mul(X, mat.NewDense(d, 1, a))
-			c.gram, c.xa = g.RawMatrix().Data, xa.RawMatrix().Data
+			return gramProjector(X, a)
 		}
-		return c
+		return newConeProjector(X.RawMatrix())
 	}
 	{
 		full := newProjector()
@@ -99,25 +95,16 @@ func TestProjectionBatchedEntry(t *testing.T) {
 	batched := 0
 	for trial := 0; trial < 200; trial++ {
 		X, sign, a := degenerateConeBlock(rng, trial)
-		d := len(a)
 		classic := newConeProjector(X.RawMatrix())
 		pv, cact, czeta := classic.project(a, sign, 0, 1, nil, nil)
 		want := append([]float64(nil), pv...)
-		newProjector := func() *coneProjector {
-			c := newConeProjector(X.RawMatrix())
-			var g, xa mat.Dense
-			g.Mul(X, X.T())
-			xa.Mul(X, mat.NewDense(d, 1, a))
-			c.gram, c.xa = g.RawMatrix().Data, xa.RawMatrix().Data
-			return c
-		}
-		fast := newProjector()
+		fast := gramProjector(X, a)
 		v, act, zeta := fast.project(a, sign, 0, 1, nil, nil)
 		checkProjection(t, X, sign, a, v, act, zeta, want, trial, "cold")
 		if fast.steps < classic.steps {
 			batched++
 		}
-		warm := newProjector()
+		warm := gramProjector(X, a)
 		h := len(cact) / 2
 		v, act, zeta = warm.project(a, sign, 0, 1, append([]int(nil), cact[:h]...), append([]float64(nil), czeta[:h]...))
 		checkProjection(t, X, sign, a, v, act, zeta, want, trial, "warm")
@@ -255,4 +242,15 @@ func TestProjectionReusedOverCones(t *testing.T) {
 			}
 		}
 	}
+}
+
+// gramProjector is a projector onto X's cones that reads the Gram matrix XXᵀ and the
+// products Xa of the argument a, as ADMM's v-step gives them.
+func gramProjector(X *mat.Dense, a []float64) *coneProjector {
+	c := newConeProjector(X.RawMatrix())
+	var g, xa mat.Dense
+	g.Mul(X, X.T())
+	xa.Mul(X, mat.NewDense(len(a), 1, a))
+	c.gram, c.xa = g.RawMatrix().Data, xa.RawMatrix().Data
+	return c
 }
